@@ -1,0 +1,78 @@
+/*
+ * cli/cmd_list.c - `ropecheck list`: every implementation, whether it can
+ * run here, why not, and what it offers.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/impl_select.h"
+
+static const char usage_text[] =
+    "usage: ropecheck list [--plugin PATH]...\n"
+    "\n"
+    "Lists the built-in implementations (and any plug-ins named), whether each is\n"
+    "available on this machine and, if not, why; then what each offers.\n";
+
+static void caps_text(uint64_t caps, char *buf, size_t len)
+{
+    static const struct { uint64_t bit; const char *name; } names[] = {
+        {RC_CAP_F32, "f32"}, {RC_CAP_F64, "f64"}, {RC_CAP_F16, "f16"}, {RC_CAP_BF16, "bf16"},
+        {RC_CAP_INTERLEAVED, "interleaved"}, {RC_CAP_HALF, "half"},
+        {RC_CAP_INVERSE, "inverse"}, {RC_CAP_PARTIAL_ROTARY, "partial"},
+        {RC_CAP_INPLACE, "inplace"}, {RC_CAP_STRIDED, "strided"},
+    };
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((caps & names[i].bit) && n < len)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i].name);
+}
+
+int rc_cmd_list(int argc, char **argv)
+{
+    static const struct option opts[] = {{"plugin", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *plugins[16];
+    size_t n_plugins = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return RC_EXIT_PASS;
+        }
+        if (c != 'p' || n_plugins == 16) {
+            fprintf(stderr, "ropecheck list: bad option (see ropecheck list --help)\n");
+            return RC_EXIT_USAGE;
+        }
+        plugins[n_plugins++] = optarg;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ropecheck list: unexpected argument '%s'\n", argv[optind]);
+        return RC_EXIT_USAGE;
+    }
+    char err[512];
+    rc_target_list t;
+    const char *all = "all";
+    if (rc_targets_select(&all, 1, plugins, n_plugins, 10.0, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "ropecheck list: %s\n", err);
+        return RC_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        const rc_target *x = &t.items[i];
+        char caps[256];
+        caps_text(x->impl->caps, caps, sizeof caps);
+        if (x->available)
+            printf("%-12s available    %s\n", x->impl->name, x->impl->description);
+        else
+            printf("%s: unavailable (%s)\n", x->impl->name, x->why);
+        printf("%-12s   offers: %s%s%s\n", "", caps, x->plugin_path ? "; plug-in " : "",
+               x->plugin_path ? x->plugin_path : "");
+    }
+    rc_targets_free(&t);
+    return RC_EXIT_PASS;
+}

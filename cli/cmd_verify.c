@@ -1,0 +1,488 @@
+/*
+ * cli/cmd_verify.c - `ropecheck verify`: options, the loop over
+ * implementations x dtypes x layouts x directions, the summary table and
+ * the result files.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/gate_parse.h"
+#include "cli/impl_select.h"
+#include "cli/positions.h"
+#include "cli/run_record.h"
+#include "core/spec_check.h"
+
+#define MAX_LIST 16
+
+static const char usage_text[] =
+    "usage: ropecheck verify [options]\n"
+    "\n"
+    "Runs implementations on reproducible inputs, computes every output exactly\n"
+    "(MPFR), and reports the error in ULP against a gate. Each implementation runs\n"
+    "in a separate process with a time limit: a crash, hang or out-of-bounds write\n"
+    "is reported and the run goes on.\n"
+    "\n"
+    "What to verify (default: every built-in; unavailable ones are skipped):\n"
+    "  --impl NAME[,NAME]    built-in implementation(s), or 'all' (`ropecheck list`)\n"
+    "  --plugin PATH         a port built against include/ropecheck/plugin.h (repeatable)\n"
+    "\n"
+    "The computation (lists are comma-separated; default: all of them):\n"
+    "  --dtype LIST          f32,f64,f16,bf16\n"
+    "  --layout LIST         interleaved,half\n"
+    "  --direction LIST      forward,inverse (default: forward)\n"
+    "  --head-dim N          channels per head, even, <= 1024 (default 128)\n"
+    "  --rotary-dim N        rotated channels, even, <= head-dim (default head-dim)\n"
+    "  --base X              frequency base: theta_i = X^(-2i/r) (default 10000)\n"
+    "  --heads N             heads per token (default 4)\n"
+    "  --tokens N            tokens (default: from --positions)\n"
+    "  --positions SPEC      M | A:B | random:MAX | lograndom:MAX, comma-separated\n"
+    "                        (default 0:15,100,4095,131071,2147483647,lograndom:2147483647)\n"
+    "  --inplace             output buffer = input buffer\n"
+    "  --stride-pad N        N unused elements after every head and token (strided views)\n"
+    "  --specials            put NaN and Inf into some pairs (checked by class)\n"
+    "  --seed N              input and position seed (default: $ROPECHECK_SEED or 1)\n"
+    "\n"
+    "Judging and output:\n"
+    "  --gate SPEC|FILE      thresholds, e.g. pair=1 or f32:pair=2,f16:component=4, or a\n"
+    "                        JSON file; defaults: pair ULP f32 2, f64 3, f16 1, bf16 1\n"
+    "                        at positions below 2^31 (reference/README.md derives them)\n"
+    "  --timeout S           seconds allowed per implementation call (default 60)\n"
+    "  --json FILE           write results (schema ropecheck.results 1.0)\n"
+    "  --junit FILE          write JUnit XML\n"
+    "  -q, --quiet           no progress on stderr\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Exit status: 0 pass, 1 a gate failed, 2 bad usage or input, 3 an implementation\n"
+    "crashed, hung, or wrote where it must not.\n"
+    "\n"
+    "Examples:\n"
+    "  ropecheck verify --impl scalar --dtype f32 --layout half --head-dim 128 \\\n"
+    "      --heads 4 --tokens 256 --positions random:2147483647 --seed 7\n"
+    "  ropecheck verify --plugin ./libport.so --json out.json --junit out.xml\n"
+    "  ropecheck verify --impl scalar --head-dim 96 --rotary-dim 24 --dtype bf16 \\\n"
+    "      --direction forward,inverse --inplace --gate pair=0.75\n";
+
+typedef struct verify_opts {
+    const char *impl_names[MAX_LIST];
+    size_t n_impl_names;
+    const char *plugins[MAX_LIST];
+    size_t n_plugins;
+    int dtypes[RC_DTYPE_COUNT], n_dtypes;
+    int layouts[RC_LAYOUT_COUNT], n_layouts;
+    int directions[RC_DIRECTION_COUNT], n_directions;
+    int64_t head_dim, rotary_dim, heads, tokens, stride_pad;
+    double base, timeout_s;
+    const char *positions_spec;
+    uint64_t seed;
+    int inplace, specials, quiet;
+    const char *json_path, *junit_path;
+    rc_gate gate;
+} verify_opts;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ropecheck verify: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see ropecheck verify --help)\n");
+    return RC_EXIT_USAGE;
+}
+
+static int parse_i64(const char *s, const char *what, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE) {
+        fprintf(stderr, "ropecheck verify: %s '%s' is not an integer\n", what, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, const char *what, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end) {
+        fprintf(stderr, "ropecheck verify: %s '%s' is not a number\n", what, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse a comma list of names through `lookup` into a set of indices. */
+static int parse_name_list(const char *arg, const char *what, int count,
+                           const char *(*name_of)(int), int *out, int *n_out)
+{
+    char *copy = strdup(arg);
+    if (!copy)
+        return -1;
+    int seen[8] = {0};
+    int rc = 0;
+    *n_out = 0;
+    char *save = NULL;
+    for (char *it = strtok_r(copy, ",", &save); it && !rc; it = strtok_r(NULL, ",", &save)) {
+        int found = -1;
+        for (int i = 0; i < count; i++) {
+            int match = strcmp(it, name_of(i)) == 0 || strcmp(it, "all") == 0 ||
+                        (strcmp(it, "both") == 0 && count == 2);
+            if (!match)
+                continue;
+            found = i;
+            if (!seen[i]) {
+                seen[i] = 1;
+                out[(*n_out)++] = i;
+            }
+        }
+        if (found < 0) {
+            fprintf(stderr, "ropecheck verify: unknown %s '%s'", what, it);
+            fprintf(stderr, " (one of:");
+            for (int i = 0; i < count; i++)
+                fprintf(stderr, " %s", name_of(i));
+            fprintf(stderr, ")\n");
+            rc = -1;
+        }
+    }
+    free(copy);
+    if (!rc && *n_out == 0) {
+        fprintf(stderr, "ropecheck verify: empty %s list\n", what);
+        rc = -1;
+    }
+    return rc;
+}
+
+static const char *dtype_name_i(int i) { return rc_dtype_name((rc_dtype)i); }
+static const char *layout_name_i(int i) { return rc_layout_name((rc_layout)i); }
+static const char *direction_name_i(int i) { return rc_direction_name((rc_direction)i); }
+
+static void set_defaults(verify_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < RC_DTYPE_COUNT; i++)
+        o->dtypes[o->n_dtypes++] = i;
+    for (int i = 0; i < RC_LAYOUT_COUNT; i++)
+        o->layouts[o->n_layouts++] = i;
+    o->directions[o->n_directions++] = RC_FORWARD;
+    o->head_dim = 128;
+    o->rotary_dim = -1;
+    o->heads = 4;
+    o->tokens = -1;
+    o->base = 10000.0;
+    o->timeout_s = 60.0;
+    o->positions_spec = "0:15,100,4095,131071,2147483647,lograndom:2147483647";
+    o->seed = 1;
+    const char *env = getenv("ROPECHECK_SEED");
+    if (env && *env)
+        o->seed = strtoull(env, NULL, 0);
+    rc_gate_default(&o->gate);
+}
+
+enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
+       OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
+       OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT };
+
+static const struct option long_opts[] = {
+    {"impl", required_argument, NULL, OPT_IMPL},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
+    {"dtype", required_argument, NULL, OPT_DTYPE},
+    {"layout", required_argument, NULL, OPT_LAYOUT},
+    {"direction", required_argument, NULL, OPT_DIRECTION},
+    {"head-dim", required_argument, NULL, OPT_HEAD_DIM},
+    {"rotary-dim", required_argument, NULL, OPT_ROTARY_DIM},
+    {"base", required_argument, NULL, OPT_BASE},
+    {"heads", required_argument, NULL, OPT_HEADS},
+    {"tokens", required_argument, NULL, OPT_TOKENS},
+    {"positions", required_argument, NULL, OPT_POSITIONS},
+    {"inplace", no_argument, NULL, OPT_INPLACE},
+    {"stride-pad", required_argument, NULL, OPT_STRIDE_PAD},
+    {"specials", no_argument, NULL, OPT_SPECIALS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"gate", required_argument, NULL, OPT_GATE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_args(int argc, char **argv, verify_opts *o)
+{
+    char err[512];
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
+        const char *a = optarg;
+        int bad = 0;
+        switch (c) {
+        case OPT_IMPL:
+            if (o->n_impl_names == MAX_LIST)
+                return usage_error("too many --impl options%s", "");
+            o->impl_names[o->n_impl_names++] = a;
+            break;
+        case OPT_PLUGIN:
+            if (o->n_plugins == MAX_LIST)
+                return usage_error("too many --plugin options%s", "");
+            o->plugins[o->n_plugins++] = a;
+            break;
+        case OPT_DTYPE:
+            bad = parse_name_list(a, "dtype", RC_DTYPE_COUNT, dtype_name_i, o->dtypes, &o->n_dtypes);
+            break;
+        case OPT_LAYOUT:
+            bad = parse_name_list(a, "layout", RC_LAYOUT_COUNT, layout_name_i, o->layouts,
+                                  &o->n_layouts);
+            break;
+        case OPT_DIRECTION:
+            bad = parse_name_list(a, "direction", RC_DIRECTION_COUNT, direction_name_i,
+                                  o->directions, &o->n_directions);
+            break;
+        case OPT_HEAD_DIM: bad = parse_i64(a, "--head-dim", &o->head_dim); break;
+        case OPT_ROTARY_DIM: bad = parse_i64(a, "--rotary-dim", &o->rotary_dim); break;
+        case OPT_BASE: bad = parse_double(a, "--base", &o->base); break;
+        case OPT_HEADS: bad = parse_i64(a, "--heads", &o->heads); break;
+        case OPT_TOKENS: bad = parse_i64(a, "--tokens", &o->tokens); break;
+        case OPT_POSITIONS: o->positions_spec = a; break;
+        case OPT_INPLACE: o->inplace = 1; break;
+        case OPT_STRIDE_PAD:
+            bad = parse_i64(a, "--stride-pad", &o->stride_pad);
+            if (!bad && (o->stride_pad < 0 || o->stride_pad > 4096))
+                return usage_error("--stride-pad %s must be in [0, 4096]", a);
+            break;
+        case OPT_SPECIALS: o->specials = 1; break;
+        case OPT_SEED: {
+            int64_t s;
+            bad = parse_i64(a, "--seed", &s);
+            if (!bad && s < 0)
+                return usage_error("--seed %s must be >= 0", a);
+            o->seed = (uint64_t)s;
+            break;
+        }
+        case OPT_GATE:
+            if (rc_gate_parse(a, &o->gate, err, sizeof err) != 0)
+                return usage_error("%s", err);
+            break;
+        case OPT_TIMEOUT:
+            bad = parse_double(a, "--timeout", &o->timeout_s);
+            if (!bad && !(o->timeout_s > 0 && o->timeout_s <= 86400))
+                return usage_error("--timeout %s must be in (0, 86400] seconds", a);
+            break;
+        case OPT_JSON: o->json_path = a; break;
+        case OPT_JUNIT: o->junit_path = a; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
+        case ':': return usage_error("option %s needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+        if (bad)
+            return RC_EXIT_USAGE;
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->rotary_dim < 0)
+        o->rotary_dim = o->head_dim;
+    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0)
+        return usage_error("%s", err);
+    if (o->heads < 1 || o->heads > 4096)
+        return usage_error("--heads must be in [1, 4096]%s", "");
+    if (o->tokens == 0 || o->tokens < -1)
+        return usage_error("--tokens must be at least 1%s", "");
+    return -1;
+}
+
+typedef struct progress_ctx {
+    const char *label;
+    int enabled;
+} progress_ctx;
+
+static void show_progress(void *ctx, int64_t done, int64_t total)
+{
+    progress_ctx *p = ctx;
+    if (!p->enabled)
+        return;
+    fprintf(stderr, "\r  %-40s reference %3d%%", p->label, (int)(100 * done / total));
+    if (done == total)
+        fprintf(stderr, "\r%*s\r", 60, "");
+    fflush(stderr);
+}
+
+static void print_header(void)
+{
+    printf("%-12s %-5s %-11s %-8s %-7s %10s %10s %10s %8s  %s\n", "impl", "dtype", "layout",
+           "dir", "verdict", "max pair", "p99 pair", "max comp", "over", "worst at");
+}
+
+static void print_row(const rc_case_record *k)
+{
+    const rc_verify_case *c = &k->vcase;
+    const rc_verify_result *r = &k->result;
+    printf("%-12s %-5s %-11s %-8s %-7s", k->impl_name, rc_dtype_name(c->dtype),
+           rc_layout_name(c->layout), rc_direction_name(c->direction),
+           rc_verdict_name(r->verdict));
+    if (r->verdict == RC_VERDICT_PASS || r->verdict == RC_VERDICT_FAIL) {
+        printf(" %10.4g %10.4g %10.4g %8lld", r->pair.max, r->pair.p99, r->component.max,
+               (long long)r->pair.over_gate);
+        if (r->pair.has_worst)
+            printf("  m=%lld h=%d c=%d", (long long)r->pair.worst.position, r->pair.worst.head,
+                   r->pair.worst.channel);
+        printf("\n");
+        if (r->verdict == RC_VERDICT_FAIL)
+            printf("    -> %s\n", r->reason);
+    } else {
+        printf("  %s\n", r->reason);
+    }
+}
+
+static int exit_code_of(const rc_run_record *run)
+{
+    int fail = 0, broken = 0, error = 0;
+    for (size_t i = 0; i < run->n_cases; i++) {
+        rc_verdict v = run->cases[i].result.verdict;
+        fail |= v == RC_VERDICT_FAIL;
+        broken |= v == RC_VERDICT_BROKEN;
+        error |= v == RC_VERDICT_ERROR;
+    }
+    return broken ? RC_EXIT_BROKEN : fail ? RC_EXIT_FAIL : error ? RC_EXIT_USAGE : RC_EXIT_PASS;
+}
+
+static void print_footer(const rc_run_record *run)
+{
+    int counts[RC_VERDICT_ERROR + 1] = {0};
+    for (size_t i = 0; i < run->n_cases; i++)
+        counts[run->cases[i].result.verdict]++;
+    printf("\n%zu cases: %d pass, %d fail, %d skip, %d broken, %d error "
+           "(seed %llu, %lld tokens, gate at positions < %lld)\n",
+           run->n_cases, counts[RC_VERDICT_PASS], counts[RC_VERDICT_FAIL],
+           counts[RC_VERDICT_SKIP], counts[RC_VERDICT_BROKEN], counts[RC_VERDICT_ERROR],
+           (unsigned long long)run->seed, (long long)run->n_tokens,
+           (long long)run->gate.positions_below);
+    if (counts[RC_VERDICT_PASS] + counts[RC_VERDICT_FAIL] == 0)
+        printf("note: no case was verified (all skipped or broken)\n");
+    for (size_t i = 0; i < run->n_cases; i++) {
+        const rc_case_record *k = &run->cases[i];
+        if (k->result.verdict == RC_VERDICT_FAIL && k->result.pair.has_worst) {
+            char cmd[1024];
+            printf("replay worst %s %s %s: %s\n", k->impl_name, rc_dtype_name(k->vcase.dtype),
+                   rc_layout_name(k->vcase.layout),
+                   rc_replay_command(run, k, k->result.pair.worst.position, cmd, sizeof cmd));
+        }
+    }
+}
+
+/* Build and run every case; fills run->cases. */
+static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run_record *run)
+{
+    size_t max_cases = targets->n * (size_t)(o->n_dtypes * o->n_layouts * o->n_directions);
+    run->cases = calloc(max_cases ? max_cases : 1, sizeof *run->cases);
+    if (!run->cases)
+        return -1;
+    int tty = !o->quiet && isatty(STDERR_FILENO);
+    print_header();
+    for (size_t i = 0; i < targets->n; i++) {
+        const rc_target *t = &targets->items[i];
+        for (int di = 0; di < o->n_dtypes; di++)
+            for (int li = 0; li < o->n_layouts; li++)
+                for (int ri = 0; ri < o->n_directions; ri++) {
+                    rc_case_record *k = &run->cases[run->n_cases++];
+                    k->impl_name = t->impl->name;
+                    k->plugin_path = t->plugin_path;
+                    rc_verify_case *c = &k->vcase;
+                    *c = (rc_verify_case){
+                        .impl = t->impl, .head_dim = (int32_t)o->head_dim,
+                        .rotary_dim = (int32_t)o->rotary_dim, .base = o->base,
+                        .layout = (rc_layout)o->layouts[li], .dtype = (rc_dtype)o->dtypes[di],
+                        .direction = (rc_direction)o->directions[ri],
+                        .n_tokens = run->n_tokens, .n_heads = o->heads,
+                        .positions = run->positions, .inplace = o->inplace,
+                        .stride_pad = o->stride_pad, .with_specials = o->specials,
+                        .seed = o->seed, .timeout_s = o->timeout_s};
+                    if (!t->available) {
+                        k->result.verdict = RC_VERDICT_SKIP;
+                        snprintf(k->result.reason, sizeof k->result.reason, "unavailable: %s",
+                                 t->why);
+                    } else {
+                        char label[96];
+                        snprintf(label, sizeof label, "%s %s %s %s", t->impl->name,
+                                 rc_dtype_name(c->dtype), rc_layout_name(c->layout),
+                                 rc_direction_name(c->direction));
+                        progress_ctx p = {label, tty};
+                        c->progress = show_progress;
+                        c->progress_ctx = &p;
+                        rc_verify_run(c, &run->gate, &k->result);
+                        c->progress = NULL;
+                        c->progress_ctx = NULL;
+                    }
+                    print_row(k);
+                    fflush(stdout);
+                }
+    }
+    return 0;
+}
+
+int rc_cmd_verify(int argc, char **argv)
+{
+    verify_opts o;
+    set_defaults(&o);
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+
+    char err[512];
+    rc_run_record run = {.argc = argc, .argv = argv, .seed = o.seed,
+                         .positions_spec = o.positions_spec, .gate = o.gate};
+    int64_t *positions = NULL;
+    if (rc_positions_parse(o.positions_spec, o.tokens, o.seed, &positions, &run.n_tokens, err,
+                           sizeof err) != 0)
+        return usage_error("--positions: %s", err);
+    run.positions = positions;
+
+    /* Refuse shapes whose buffers cannot exist before anything runs. */
+    size_t bytes;
+    if (rc_shape_check(run.n_tokens, o.heads, o.head_dim, o.heads * (o.head_dim + o.stride_pad) +
+                       o.stride_pad, o.head_dim + o.stride_pad, 8, &bytes, err, sizeof err) != 0) {
+        free(positions);
+        return usage_error("%s", err);
+    }
+
+    rc_target_list targets;
+    if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins, o.timeout_s,
+                          &targets, err, sizeof err) != 0) {
+        free(positions);
+        return usage_error("%s", err);
+    }
+
+    if (run_cases(&o, &targets, &run) != 0) {
+        fprintf(stderr, "ropecheck verify: out of memory\n");
+        rc = RC_EXIT_USAGE;
+    } else {
+        print_footer(&run);
+        rc = exit_code_of(&run);
+        if (o.json_path && rc_results_write_json(o.json_path, &run, err, sizeof err) != 0) {
+            fprintf(stderr, "ropecheck verify: %s\n", err);
+            rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
+        } else if (o.json_path) {
+            printf("results: %s\n", o.json_path);
+        }
+        if (o.junit_path && rc_results_write_junit(o.junit_path, &run, err, sizeof err) != 0) {
+            fprintf(stderr, "ropecheck verify: %s\n", err);
+            rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
+        } else if (o.junit_path) {
+            printf("junit: %s\n", o.junit_path);
+        }
+    }
+    free(run.cases);
+    rc_targets_free(&targets);
+    free(positions);
+    return rc;
+}

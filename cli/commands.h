@@ -1,0 +1,15 @@
+/* cli/commands.h - the subcommands of `ropecheck` and their exit codes. */
+#ifndef ROPECHECK_CLI_COMMANDS_H
+#define ROPECHECK_CLI_COMMANDS_H
+
+enum {
+    RC_EXIT_PASS = 0,   /* every case that ran passed its gate */
+    RC_EXIT_FAIL = 1,   /* a gate failed */
+    RC_EXIT_USAGE = 2,  /* bad usage or input (one line on stderr) */
+    RC_EXIT_BROKEN = 3  /* an implementation crashed, hung or wrote out of bounds */
+};
+
+int rc_cmd_verify(int argc, char **argv);
+int rc_cmd_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * cli/gate_parse.c - parse --gate from a JSON file (cJSON) or a string.
+ */
+#include "cli/gate_parse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+static int parse_threshold(const char *s, double *out, char *err, size_t err_len)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !(v >= 0.0) || isnan(v)) {
+        snprintf(err, err_len, "gate threshold '%s' must be a number >= 0 (or inf)", s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_positions_below(const char *s, rc_gate *g, char *err, size_t err_len)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE || v < 1) {
+        snprintf(err, err_len, "positions-below '%s' must be a positive integer", s);
+        return -1;
+    }
+    g->positions_below = v;
+    return 0;
+}
+
+/* Set metric for one dtype, or all when all_dtypes. */
+static int set_metric(rc_gate *g, int all_dtypes, rc_dtype t, const char *metric, double v,
+                      char *err, size_t err_len)
+{
+    double *table;
+    if (strcmp(metric, "pair") == 0)
+        table = g->pair;
+    else if (strcmp(metric, "component") == 0)
+        table = g->component;
+    else {
+        snprintf(err, err_len, "gate metric '%s' is not pair or component", metric);
+        return -1;
+    }
+    for (int i = 0; i < RC_DTYPE_COUNT; i++)
+        if (all_dtypes || i == (int)t)
+            table[i] = v;
+    return 0;
+}
+
+static int parse_item(char *item, rc_gate *g, char *err, size_t err_len)
+{
+    char *eq = strchr(item, '=');
+    if (!eq) {
+        snprintf(err, err_len, "gate item '%s' is not [DTYPE:]METRIC=VALUE", item);
+        return -1;
+    }
+    *eq = '\0';
+    const char *value = eq + 1;
+    if (strcmp(item, "positions-below") == 0)
+        return parse_positions_below(value, g, err, err_len);
+    char *colon = strchr(item, ':');
+    rc_dtype t = RC_DTYPE_F32;
+    const char *metric = item;
+    if (colon) {
+        *colon = '\0';
+        if (rc_dtype_parse(item, &t) != 0) {
+            snprintf(err, err_len, "gate dtype '%s' is not f32, f64, f16 or bf16", item);
+            return -1;
+        }
+        metric = colon + 1;
+    }
+    double v;
+    if (parse_threshold(value, &v, err, err_len) != 0)
+        return -1;
+    return set_metric(g, colon == NULL, t, metric, v, err, err_len);
+}
+
+static int parse_json(const char *path, rc_gate *g, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_len, "gate file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int too_big = !feof(f);
+    fclose(f);
+    if (too_big) {
+        snprintf(err, err_len, "gate file '%s' is larger than 64 KiB", path);
+        return -1;
+    }
+    buf[n] = '\0';
+    cJSON *root = cJSON_Parse(buf);
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, err_len, "gate file '%s' is not a JSON object", path);
+        cJSON_Delete(root);
+        return -1;
+    }
+    int rc = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root)
+    {
+        rc_dtype t;
+        if (strcmp(item->string, "positions_below") == 0) {
+            if (!cJSON_IsNumber(item) || item->valuedouble < 1) {
+                snprintf(err, err_len, "gate file: positions_below must be a positive number");
+                rc = -1;
+            } else {
+                g->positions_below = (int64_t)item->valuedouble;
+            }
+        } else if (rc_dtype_parse(item->string, &t) == 0 && cJSON_IsObject(item)) {
+            const cJSON *m;
+            cJSON_ArrayForEach(m, item)
+            {
+                if (!cJSON_IsNumber(m) || !(m->valuedouble >= 0)) {
+                    snprintf(err, err_len, "gate file: %s.%s must be a number >= 0",
+                             item->string, m->string);
+                    rc = -1;
+                } else if (set_metric(g, 0, t, m->string, m->valuedouble, err, err_len)) {
+                    rc = -1;
+                }
+                if (rc)
+                    break;
+            }
+        } else {
+            snprintf(err, err_len, "gate file: unknown key '%s' (dtype objects and "
+                     "positions_below)", item->string);
+            rc = -1;
+        }
+        if (rc)
+            break;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int rc_gate_parse(const char *arg, rc_gate *gate, char *err, size_t err_len)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+        return parse_json(arg, gate, err, err_len);
+    char *copy = strdup(arg);
+    if (!copy) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    int items = 0;
+    for (char *it = strtok_r(copy, ",", &save); it && rc == 0; it = strtok_r(NULL, ",", &save)) {
+        rc = parse_item(it, gate, err, err_len);
+        items++;
+    }
+    free(copy);
+    if (rc == 0 && items == 0) {
+        snprintf(err, err_len, "--gate is empty");
+        rc = -1;
+    }
+    return rc;
+}

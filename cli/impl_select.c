@@ -1,0 +1,95 @@
+/*
+ * cli/impl_select.c - resolve implementation names and plug-in paths.
+ */
+#include "cli/impl_select.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/guarded_call.h"
+
+static int push(rc_target_list *l, const rc_impl *impl, const char *path)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].impl == impl)
+            return 0; /* named twice: run once */
+    rc_target *nv = realloc(l->items, sizeof *nv * (l->n + 1));
+    if (!nv)
+        return -1;
+    l->items = nv;
+    rc_target *t = &l->items[l->n++];
+    memset(t, 0, sizeof *t);
+    t->impl = impl;
+    t->plugin_path = path;
+    return 0;
+}
+
+static int add_names(rc_target_list *l, const char *list, char *err, size_t err_len)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
+        if (strcmp(name, "all") == 0) {
+            for (size_t i = 0; i < rc_builtin_count() && !rc; i++)
+                rc = push(l, rc_builtin_get(i), NULL);
+            continue;
+        }
+        const rc_impl *impl = rc_builtin_find(name);
+        if (!impl) {
+            int n = snprintf(err, err_len, "unknown implementation '%s' (built-ins:", name);
+            for (size_t i = 0; i < rc_builtin_count() && n > 0 && (size_t)n < err_len; i++)
+                n += snprintf(err + n, err_len - (size_t)n, " %s", rc_builtin_get(i)->name);
+            if (n > 0 && (size_t)n < err_len)
+                snprintf(err + n, err_len - (size_t)n, "; see `ropecheck list`)");
+            rc = -1;
+        } else {
+            rc = push(l, impl, NULL);
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int rc_targets_select(const char *const *names, size_t n_names, const char *const *plugin_paths,
+                      size_t n_paths, double timeout_s, rc_target_list *out, char *err,
+                      size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(err, err_len, "out of memory");
+    if (n_paths && !(out->plugins = calloc(n_paths, sizeof *out->plugins)))
+        return -1;
+    for (size_t i = 0; i < n_names; i++)
+        if (add_names(out, names[i], err, err_len) != 0)
+            goto fail;
+    if (n_names == 0 && n_paths == 0 && add_names(out, "all", err, err_len) != 0)
+        goto fail;
+    for (size_t i = 0; i < n_paths; i++) {
+        if (rc_plugin_load(plugin_paths[i], &out->plugins[i], err, err_len) != 0)
+            goto fail;
+        out->n_plugins++;
+        if (push(out, out->plugins[i].impl, plugin_paths[i]) != 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        rc_target *t = &out->items[i];
+        rc_call_result res;
+        t->available = rc_guarded_available(t->impl, timeout_s, t->why, sizeof t->why, &res);
+    }
+    return 0;
+fail:
+    rc_targets_free(out);
+    return -1;
+}
+
+void rc_targets_free(rc_target_list *l)
+{
+    for (size_t i = 0; i < l->n_plugins; i++)
+        rc_plugin_unload(&l->plugins[i]);
+    free(l->plugins);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}

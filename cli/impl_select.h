@@ -1,0 +1,35 @@
+/*
+ * cli/impl_select.h - turn --impl/--plugin options into the list of
+ * implementations a command runs over, with their availability here.
+ */
+#ifndef ROPECHECK_CLI_IMPL_SELECT_H
+#define ROPECHECK_CLI_IMPL_SELECT_H
+
+#include <stddef.h>
+
+#include "core/registry.h"
+
+typedef struct rc_target {
+    const rc_impl *impl;
+    const char *plugin_path; /* NULL for built-ins */
+    int available;
+    char why[256];           /* when not available */
+} rc_target;
+
+typedef struct rc_target_list {
+    rc_target *items;
+    size_t n;
+    rc_plugin *plugins; /* loaded plug-ins, unloaded by rc_targets_free */
+    size_t n_plugins;
+} rc_target_list;
+
+/* names: comma-separated built-in names or "all" (NULL: all built-ins
+ * unless plug-ins are given); plugin_paths: n_paths paths. Availability is
+ * probed in guarded children. 0, or -1 with one line in err (unknown name,
+ * bad plug-in). */
+int rc_targets_select(const char *const *names, size_t n_names, const char *const *plugin_paths,
+                      size_t n_paths, double timeout_s, rc_target_list *out, char *err,
+                      size_t err_len);
+void rc_targets_free(rc_target_list *l);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * cli/main.c - the `ropecheck` command: dispatch to a subcommand.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "ropecheck/plugin.h"
+
+static const char usage_text[] =
+    "usage: ropecheck COMMAND [options]\n"
+    "\n"
+    "ropecheck judges implementations of Rotary Position Embedding (RoPE) against\n"
+    "an exact MPFR reference and reports their error in ULP.\n"
+    "\n"
+    "commands:\n"
+    "  verify    run implementations and judge every output (verify --help)\n"
+    "  list      show the implementations and whether they can run here\n"
+    "  version   print the version and plug-in ABI version\n"
+    "\n"
+    "A vendor's port: build a shared library against include/ropecheck/plugin.h,\n"
+    "then `ropecheck verify --plugin ./libport.so`.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return RC_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "verify") == 0)
+        return rc_cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0)
+        return rc_cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("ropecheck %s (plug-in ABI %u)\n", ROPECHECK_VERSION, RC_ABI_VERSION);
+        return RC_EXIT_PASS;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return RC_EXIT_PASS;
+    }
+    fprintf(stderr, "ropecheck: unknown command '%s'\n\n%s", cmd, usage_text);
+    return RC_EXIT_USAGE;
+}

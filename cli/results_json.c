@@ -1,0 +1,212 @@
+/*
+ * cli/results_json.c - the results file of `ropecheck verify`, written with
+ * cJSON. Schema "ropecheck.results" version 1.0; reports (bench/, reports/)
+ * read it. Non-finite numbers, which JSON lacks, are written as the strings
+ * "inf", "-inf" and "nan"; floating-point inputs also as exact hex ("%a")
+ * and raw bits so a worst case can be replayed bit-for-bit.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/run_record.h"
+#include "ropecheck/plugin.h"
+
+#define RC_RESULTS_SCHEMA "ropecheck.results"
+#define RC_RESULTS_SCHEMA_VERSION "1.0"
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddStringToObject(o, key, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+static void add_hex(cJSON *o, const char *key, double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%a", v);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_bits(cJSON *o, const char *key, uint64_t bits)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)bits);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+static cJSON *summary_json(const rc_error_summary *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "count", (double)s->count);
+    add_num(o, "max", s->max);
+    add_num(o, "p50", s->p50);
+    add_num(o, "p99", s->p99);
+    add_num(o, "p999", s->p999);
+    add_num(o, "gate", s->gate);
+    cJSON_AddNumberToObject(o, "over_gate", (double)s->over_gate);
+    return o;
+}
+
+static cJSON *loc_json(const rc_run_record *run, const rc_case_record *k, const rc_elem_loc *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "position", (double)l->position);
+    cJSON_AddNumberToObject(o, "token", (double)l->token);
+    cJSON_AddNumberToObject(o, "head", l->head);
+    cJSON_AddNumberToObject(o, "channel", l->channel);
+    cJSON_AddNumberToObject(o, "partner_channel", l->partner);
+    add_hex(o, "input", l->in_self);
+    add_bits(o, "input_bits", l->in_self_bits);
+    add_hex(o, "partner_input", l->in_partner);
+    add_bits(o, "partner_input_bits", l->in_partner_bits);
+    add_hex(o, "got", l->got);
+    add_bits(o, "got_bits", l->got_bits);
+    add_hex(o, "exact_hi", l->exact.hi);
+    add_hex(o, "exact_lo", l->exact.lo);
+    add_hex(o, "correctly_rounded", l->rounded);
+    add_num(o, "pair_ulp", l->pair_ulp);
+    add_num(o, "component_ulp", l->component_ulp);
+    char cmd[1024];
+    cJSON_AddStringToObject(o, "replay", rc_replay_command(run, k, l->position, cmd, sizeof cmd));
+    return o;
+}
+
+static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
+{
+    const rc_verify_case *c = &k->vcase;
+    const rc_verify_result *r = &k->result;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "impl", k->impl_name);
+    if (k->plugin_path)
+        cJSON_AddStringToObject(o, "plugin", k->plugin_path);
+    else
+        cJSON_AddNullToObject(o, "plugin");
+    cJSON_AddStringToObject(o, "dtype", rc_dtype_name(c->dtype));
+    cJSON_AddStringToObject(o, "layout", rc_layout_name(c->layout));
+    cJSON_AddStringToObject(o, "direction", rc_direction_name(c->direction));
+    cJSON_AddNumberToObject(o, "head_dim", c->head_dim);
+    cJSON_AddNumberToObject(o, "rotary_dim", c->rotary_dim);
+    cJSON_AddNumberToObject(o, "base", c->base);
+    cJSON_AddNumberToObject(o, "heads", (double)c->n_heads);
+    cJSON_AddNumberToObject(o, "tokens", (double)c->n_tokens);
+    cJSON_AddBoolToObject(o, "inplace", c->inplace);
+    cJSON_AddNumberToObject(o, "stride_pad", (double)c->stride_pad);
+    cJSON_AddBoolToObject(o, "specials", c->with_specials);
+    cJSON_AddStringToObject(o, "verdict", rc_verdict_name(r->verdict));
+    cJSON_AddStringToObject(o, "reason", r->reason);
+    if (r->verdict == RC_VERDICT_SKIP) {
+        return o;
+    }
+    cJSON *call = cJSON_AddObjectToObject(o, "call");
+    cJSON_AddStringToObject(call, "outcome", rc_call_outcome_name(r->call.outcome));
+    cJSON_AddStringToObject(call, "detail", r->call.detail);
+    cJSON_AddNumberToObject(call, "signal", r->call.signal);
+    cJSON_AddNumberToObject(call, "seconds", r->impl_seconds);
+    if (r->verdict != RC_VERDICT_PASS && r->verdict != RC_VERDICT_FAIL)
+        return o;
+    cJSON_AddItemToObject(o, "pair_ulp", summary_json(&r->pair));
+    cJSON_AddItemToObject(o, "component_ulp", summary_json(&r->component));
+    if (r->pair_beyond.count > 0)
+        cJSON_AddItemToObject(o, "pair_ulp_beyond_gate_range", summary_json(&r->pair_beyond));
+    cJSON_AddNumberToObject(o, "passthrough_mismatches", (double)r->passthrough_mismatches);
+    cJSON *sp = cJSON_AddObjectToObject(o, "special_values");
+    cJSON_AddNumberToObject(sp, "elements", (double)r->special_elements);
+    cJSON_AddNumberToObject(sp, "mismatches", (double)r->special_mismatches);
+    cJSON_AddNumberToObject(o, "unwritten_elements", (double)r->unwritten);
+    cJSON *ref = cJSON_AddObjectToObject(o, "reference");
+    cJSON_AddNumberToObject(ref, "ziv_retries", (double)r->ziv_retries);
+    cJSON_AddNumberToObject(ref, "uncertified", (double)r->uncertified);
+    cJSON_AddNumberToObject(ref, "seconds", r->reference_seconds);
+    if (r->pair.has_worst)
+        cJSON_AddItemToObject(o, "worst_pair", loc_json(run, k, &r->pair.worst));
+    if (r->component.has_worst)
+        cJSON_AddItemToObject(o, "worst_component", loc_json(run, k, &r->component.worst));
+    if (r->passthrough_mismatches > 0)
+        cJSON_AddItemToObject(o, "first_passthrough_mismatch",
+                              loc_json(run, k, &r->passthrough_first));
+    if (r->special_mismatches > 0)
+        cJSON_AddItemToObject(o, "first_special_mismatch", loc_json(run, k, &r->special_first));
+    return o;
+}
+
+static void add_host(cJSON *root)
+{
+    cJSON *host = cJSON_AddObjectToObject(root, "host");
+    struct utsname u;
+    if (uname(&u) == 0) {
+        cJSON_AddStringToObject(host, "machine", u.machine);
+        cJSON_AddStringToObject(host, "system", u.sysname);
+    }
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            colon[strcspn(colon, "\n")] = '\0';
+            cJSON_AddStringToObject(host, "cpu", colon + 2);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+int rc_results_write_json(const char *path, const rc_run_record *run, char *err, size_t err_len)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", RC_RESULTS_SCHEMA);
+    cJSON_AddStringToObject(root, "schema_version", RC_RESULTS_SCHEMA_VERSION);
+    cJSON_AddStringToObject(root, "kind", "verify");
+    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
+    cJSON_AddStringToObject(tool, "name", "ropecheck");
+    cJSON_AddStringToObject(tool, "version", ROPECHECK_VERSION);
+    cJSON_AddNumberToObject(tool, "abi_version", RC_ABI_VERSION);
+    cJSON *argv = cJSON_AddArrayToObject(root, "argv");
+    for (int i = 0; i < run->argc; i++)
+        cJSON_AddItemToArray(argv, cJSON_CreateString(run->argv[i]));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->seed);
+    cJSON_AddStringToObject(root, "seed", seed);
+    add_host(root);
+    cJSON *pos = cJSON_AddObjectToObject(root, "positions");
+    cJSON_AddStringToObject(pos, "spec", run->positions_spec);
+    cJSON_AddNumberToObject(pos, "count", (double)run->n_tokens);
+    cJSON_AddNumberToObject(root, "gate_positions_below", (double)run->gate.positions_below);
+
+    int counts[RC_VERDICT_ERROR + 1] = {0};
+    cJSON *cases = cJSON_AddArrayToObject(root, "verify");
+    for (size_t i = 0; i < run->n_cases; i++) {
+        cJSON_AddItemToArray(cases, case_json(run, &run->cases[i]));
+        counts[run->cases[i].result.verdict]++;
+    }
+    cJSON *sum = cJSON_AddObjectToObject(root, "summary");
+    cJSON_AddNumberToObject(sum, "cases", (double)run->n_cases);
+    for (int v = 0; v <= RC_VERDICT_ERROR; v++) {
+        static const char *const keys[] = {"pass", "fail", "skip", "broken", "error"};
+        cJSON_AddNumberToObject(sum, keys[v], counts[v]);
+    }
+
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) {
+        snprintf(err, err_len, "out of memory writing JSON");
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    cJSON_free(text);
+    if (!ok) {
+        snprintf(err, err_len, "cannot write '%s'", path);
+        return -1;
+    }
+    return 0;
+}

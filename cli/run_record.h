@@ -1,0 +1,43 @@
+/*
+ * cli/run_record.h - everything one `ropecheck verify` run produced, in the
+ * shape the writers (table, JSON, JUnit) read.
+ */
+#ifndef ROPECHECK_CLI_RUN_RECORD_H
+#define ROPECHECK_CLI_RUN_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/verify.h"
+
+typedef struct rc_case_record {
+    const char *impl_name;
+    const char *plugin_path; /* NULL for built-ins */
+    rc_verify_case vcase;
+    rc_verify_result result;
+} rc_case_record;
+
+typedef struct rc_run_record {
+    int argc;
+    char **argv;
+    uint64_t seed;
+    const char *positions_spec;
+    int64_t n_tokens;
+    const int64_t *positions;
+    rc_gate gate;
+    rc_case_record *cases;
+    size_t n_cases;
+} rc_run_record;
+
+/* The command that replays case k's worst element: the same options with
+ * --positions set to that element's position (inputs depend only on seed,
+ * position and head, so the element sees identical inputs). Writes at most
+ * len bytes; returns buf. */
+char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64_t position,
+                        char *buf, size_t len);
+
+int rc_results_write_json(const char *path, const rc_run_record *run, char *err, size_t err_len);
+int rc_results_write_junit(const char *path, const rc_run_record *run, char *err,
+                           size_t err_len);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * core/registry.c - the static list of built-in implementations and the
+ * well-formedness check every rc_impl passes before ropecheck calls it.
+ *
+ * Scalar is first: it is always available and is the yardstick the
+ * optimized ports are compared with. New ports add one line below.
+ */
+#include "core/registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "impls/scalar/scalar.h"
+
+static const rc_impl *const builtins[] = {
+    &rc_impl_scalar,
+};
+
+size_t rc_builtin_count(void)
+{
+    return sizeof builtins / sizeof builtins[0];
+}
+
+const rc_impl *rc_builtin_get(size_t i)
+{
+    return i < rc_builtin_count() ? builtins[i] : NULL;
+}
+
+const rc_impl *rc_builtin_find(const char *name)
+{
+    for (size_t i = 0; i < rc_builtin_count(); i++)
+        if (strcmp(builtins[i]->name, name) == 0)
+            return builtins[i];
+    return NULL;
+}
+
+static int name_is_valid(const char *name)
+{
+    if (!name || !*name || strlen(name) > 64)
+        return 0;
+    for (const char *p = name; *p; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+                 *p == '-';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+int rc_impl_check(const rc_impl *impl, char *err, size_t err_len)
+{
+    if (!impl) {
+        snprintf(err, err_len, "implementation struct is NULL");
+        return -1;
+    }
+    if (impl->abi_version != RC_ABI_VERSION) {
+        snprintf(err, err_len, "ABI version %u, this ropecheck speaks version %u",
+                 impl->abi_version, RC_ABI_VERSION);
+        return -1;
+    }
+    if (!name_is_valid(impl->name)) {
+        snprintf(err, err_len, "name must be 1-64 characters of [a-z0-9_-]");
+        return -1;
+    }
+    if (!impl->prepare || !impl->apply) {
+        snprintf(err, err_len, "'%s': prepare and apply are required", impl->name);
+        return -1;
+    }
+    if (!(impl->caps & RC_CAP_ALL_DTYPES) || !(impl->caps & RC_CAP_ALL_LAYOUTS)) {
+        snprintf(err, err_len, "'%s': caps name no dtype or no layout", impl->name);
+        return -1;
+    }
+    return 0;
+}

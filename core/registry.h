@@ -1,0 +1,32 @@
+/*
+ * core/registry.h - the built-in implementations (one static list, scalar
+ * first as the always-present fallback), plug-in loading, and the checks
+ * every rc_impl must pass before it is called.
+ */
+#ifndef ROPECHECK_REGISTRY_H
+#define ROPECHECK_REGISTRY_H
+
+#include <stddef.h>
+
+#include "ropecheck/plugin.h"
+
+size_t rc_builtin_count(void);
+const rc_impl *rc_builtin_get(size_t i);
+const rc_impl *rc_builtin_find(const char *name);
+
+/* 0 if impl is well formed (ABI version, name, required functions);
+ * else -1 with a one-line reason. */
+int rc_impl_check(const rc_impl *impl, char *err, size_t err_len);
+
+typedef struct rc_plugin {
+    void *handle;
+    const rc_impl *impl;
+} rc_plugin;
+
+/* dlopen a plug-in, find RC_PLUGIN_SYMBOL, check its ABI. On failure
+ * returns -1 with a one-line reason: no such file, not a shared library,
+ * missing symbol, returned NULL, other ABI version, malformed struct. */
+int rc_plugin_load(const char *path, rc_plugin *out, char *err, size_t err_len);
+void rc_plugin_unload(rc_plugin *p);
+
+#endif /* ROPECHECK_REGISTRY_H */

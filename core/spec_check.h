@@ -1,0 +1,28 @@
+/*
+ * core/spec_check.h - validate what a user asked for, with one clear line
+ * for each way it can be wrong. The CLI turns a failure into exit 2.
+ */
+#ifndef ROPECHECK_SPEC_CHECK_H
+#define ROPECHECK_SPEC_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ropecheck/rope.h"
+
+/* head_dim even in [2, RC_MAX_HEAD_DIM]; rotary_dim even in [2, head_dim];
+ * base > 0 and finite. 0 if valid, else -1 with the reason in err. */
+int rc_spec_check(int64_t head_dim, int64_t rotary_dim, double base, char *err, size_t err_len);
+
+/* n_tokens >= 1, n_heads >= 1, and a [n_tokens][n_heads][head_dim] tensor
+ * of `elem_size`-byte elements with the given strides (>= the packed ones)
+ * fits in size_t bytes without overflow. On success *bytes is the extent of
+ * the view in bytes: from the first element to one past the last. */
+int rc_shape_check(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t token_stride,
+                   int64_t head_stride, size_t elem_size, size_t *bytes, char *err,
+                   size_t err_len);
+
+/* Every position in [0, RC_MAX_POSITION]. */
+int rc_positions_check(const int64_t *positions, int64_t n, char *err, size_t err_len);
+
+#endif /* ROPECHECK_SPEC_CHECK_H */

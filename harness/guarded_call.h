@@ -1,0 +1,74 @@
+/*
+ * harness/guarded_call.h - run an implementation where it cannot hurt us.
+ *
+ * Every call into an implementation (available, prepare, apply, release)
+ * happens in a forked child with a wall-clock limit. Tensors live in shared
+ * mappings between PROT_NONE guard pages, with canary bytes in the slack
+ * next to them, so the parent sees the child's outputs and can tell:
+ * a crash (signal), a hang (killed at the limit), an early exit, a
+ * non-OK status, a write outside the view (guard page, canary, or a stride
+ * gap), and a write to the input of an out-of-place call.
+ */
+#ifndef ROPECHECK_GUARDED_CALL_H
+#define ROPECHECK_GUARDED_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ropecheck/plugin.h"
+
+/* A shared, page-guarded buffer. `data` is 64-byte aligned; the bytes
+ * between the guard pages and [data, data+len) hold canaries. */
+typedef struct rc_guarded_buf {
+    unsigned char *data;
+    size_t len;
+    void *map;       /* private: the whole mapping */
+    size_t map_len;  /* private */
+} rc_guarded_buf;
+
+/* 0 on success, -1 (errno set) on failure. len may be 0. */
+int rc_guarded_buf_alloc(rc_guarded_buf *b, size_t len);
+void rc_guarded_buf_free(rc_guarded_buf *b);
+/* 1 if every canary byte is intact; else 0 with a description. */
+int rc_guarded_buf_canaries_intact(const rc_guarded_buf *b, char *detail, size_t detail_len);
+
+typedef enum rc_call_outcome {
+    RC_CALL_OK = 0,         /* returned RC_OK, nothing out of bounds */
+    RC_CALL_STATUS,         /* returned a status other than RC_OK */
+    RC_CALL_CRASHED,        /* killed by a signal (SIGSEGV, SIGILL, ...) */
+    RC_CALL_TIMEOUT,        /* still running at the limit; killed */
+    RC_CALL_EXITED,         /* the child exited without reporting */
+    RC_CALL_OUT_OF_BOUNDS,  /* wrote a canary or a stride gap */
+    RC_CALL_INPUT_MODIFIED, /* out-of-place call changed its input */
+    RC_CALL_HARNESS_ERROR   /* fork/mmap failed: not the implementation's fault */
+} rc_call_outcome;
+
+const char *rc_call_outcome_name(rc_call_outcome o);
+
+typedef struct rc_call_result {
+    rc_call_outcome outcome;
+    rc_status status;  /* what the implementation returned (STATUS) */
+    int signal;        /* CRASHED: the signal number */
+    double seconds;    /* wall time of the child */
+    char detail[512];  /* one human line: what happened, where */
+} rc_call_result;
+
+/* One guarded prepare + apply + release.
+ *
+ * in_buf/out_buf hold the tensors whose views are `in`/`out` (their data
+ * pointers point into the buffers). For an in-place call pass the same
+ * buffer twice and equal views. pos_buf holds in->n_tokens int64
+ * positions. The spec's theta table may live in ordinary memory.
+ * Returns the outcome (also in res->outcome). */
+rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
+                                 rc_guarded_buf *in_buf, const rc_tensor *in,
+                                 rc_guarded_buf *out_buf, const rc_tensor *out,
+                                 const rc_guarded_buf *pos_buf, rc_direction dir,
+                                 double timeout_s, rc_call_result *res);
+
+/* available() in a guarded child. Returns 1 if available, 0 if not (why
+ * filled with the implementation's reason, or with what went wrong). */
+int rc_guarded_available(const rc_impl *impl, double timeout_s, char *why, size_t why_len,
+                         rc_call_result *res);
+
+#endif /* ROPECHECK_GUARDED_CALL_H */

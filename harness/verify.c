@@ -1,0 +1,353 @@
+/*
+ * harness/verify.c - one verification case from inputs to verdict.
+ *
+ * Order of business: refuse what the implementation does not offer (skip,
+ * with the reason), build inputs in guarded buffers, call the
+ * implementation in a guarded child, then walk every output element with
+ * the reference. Inputs are regenerated from (seed, position, head) in the
+ * reference pass rather than stored, so in-place calls need no copy.
+ */
+#include "harness/verify.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/dtype_convert.h"
+#include "core/spec_check.h"
+#include "harness/input_gen.h"
+#include "reference/reference.h"
+
+void rc_gate_default(rc_gate *g)
+{
+    /* Derivations: reference/README.md, section "Gates". */
+    g->pair[RC_DTYPE_F32] = 2.0;
+    g->pair[RC_DTYPE_F64] = 3.0;
+    g->pair[RC_DTYPE_F16] = 1.0;
+    g->pair[RC_DTYPE_BF16] = 1.0;
+    for (int t = 0; t < RC_DTYPE_COUNT; t++)
+        g->component[t] = INFINITY;
+    g->positions_below = (int64_t)1 << 31;
+}
+
+const char *rc_verdict_name(rc_verdict v)
+{
+    static const char *const names[] = {"pass", "FAIL", "skip", "BROKEN", "ERROR"};
+    return (unsigned)v < sizeof names / sizeof names[0] ? names[v] : "?";
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The reason a case is outside the implementation's capabilities, or NULL. */
+static const char *unsupported_reason(const rc_verify_case *c)
+{
+    uint64_t caps = c->impl->caps;
+    if (!(caps & rc_cap_for_dtype(c->dtype)))
+        return "dtype not offered";
+    if (!(caps & rc_cap_for_layout(c->layout)))
+        return "layout not offered";
+    if (c->direction == RC_INVERSE && !(caps & RC_CAP_INVERSE))
+        return "inverse direction not offered";
+    if (c->rotary_dim < c->head_dim && !(caps & RC_CAP_PARTIAL_ROTARY))
+        return "partial rotary not offered";
+    if (c->inplace && !(caps & RC_CAP_INPLACE))
+        return "in-place not offered";
+    if (c->stride_pad > 0 && !(caps & RC_CAP_STRIDED))
+        return "strided tensors not offered";
+    return NULL;
+}
+
+/* Bits of x stored as dtype t (x exact in t). */
+static uint64_t bits_of(rc_dtype t, double x)
+{
+    unsigned char tmp[8];
+    rc_elem_store(t, tmp, 0, x);
+    return rc_elem_bits(t, tmp, 0);
+}
+
+/* The fill pattern of output elements before the call: all-ones bytes, a
+ * NaN in every dtype, so an element the implementation never writes can
+ * only pass if a NaN is the right answer (and is counted as unwritten). */
+static uint64_t unwritten_bits(rc_dtype t)
+{
+    size_t n = rc_dtype_size(t);
+    return n >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * n)) - 1);
+}
+
+static int same_class(double got, double expect)
+{
+    if (isnan(expect))
+        return isnan(got);
+    if (isinf(expect))
+        return got == expect;
+    return isfinite(got);
+}
+
+typedef struct compare_state {
+    rc_error_acc *pair, *component, *pair_beyond;
+    rc_verify_result *res;
+} compare_state;
+
+static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64_t h, int ch,
+                     const double *in, const rc_ref_elem *e, double got, uint64_t got_bits)
+{
+    memset(loc, 0, sizeof *loc);
+    loc->token = t;
+    loc->position = c->positions[t];
+    loc->head = (int32_t)h;
+    loc->channel = ch;
+    loc->partner = e->partner;
+    loc->in_self = in[ch];
+    loc->in_partner = in[e->partner];
+    loc->in_self_bits = bits_of(c->dtype, in[ch]);
+    loc->in_partner_bits = bits_of(c->dtype, in[e->partner]);
+    loc->got = got;
+    loc->got_bits = got_bits;
+    loc->exact = e->exact;
+    loc->rounded = e->rounded;
+}
+
+/* Walk every element of the output against the reference. Returns 0, or
+ * -1 on allocation failure. */
+static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void *out_data,
+                       int64_t token_stride, int64_t head_stride, compare_state *st)
+{
+    rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim, .base = c->base,
+                    .layout = c->layout, .dtype = c->dtype};
+    rc_ref *ref = rc_ref_create(&spec);
+    double *in = malloc(sizeof(double) * (size_t)c->head_dim);
+    rc_ref_elem *elems = malloc(sizeof(rc_ref_elem) * (size_t)c->head_dim);
+    if (!ref || !in || !elems) {
+        rc_ref_destroy(ref);
+        free(in);
+        free(elems);
+        return -1;
+    }
+    const uint64_t fill = unwritten_bits(c->dtype);
+    rc_verify_result *res = st->res;
+    int rc = 0;
+    for (int64_t t = 0; t < c->n_tokens && rc == 0; t++) {
+        const int64_t m = c->positions[t];
+        const int gated = m < gate->positions_below;
+        for (int64_t h = 0; h < c->n_heads && rc == 0; h++) {
+            rc_input_gen_head(c->seed, m, h, c->dtype, c->head_dim, c->with_specials, in);
+            rc_ref_rotate_head(ref, m, c->direction, in, elems);
+            const int64_t base_idx = t * token_stride + h * head_stride;
+            for (int ch = 0; ch < c->head_dim; ch++) {
+                const rc_ref_elem *e = &elems[ch];
+                double got = rc_elem_load(c->dtype, out_data, base_idx + ch);
+                uint64_t got_bits = rc_elem_bits(c->dtype, out_data, base_idx + ch);
+                if (got_bits == fill)
+                    res->unwritten++;
+                rc_elem_loc loc;
+                if (e->kind == RC_ELEM_PASSTHROUGH) {
+                    if (got_bits != bits_of(c->dtype, in[ch]) &&
+                        res->passthrough_mismatches++ == 0) {
+                        fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
+                        res->passthrough_first = loc;
+                    }
+                    continue;
+                }
+                if (e->kind == RC_ELEM_SPECIAL) {
+                    res->special_elements++;
+                    if (!same_class(got, e->exact.hi) && res->special_mismatches++ == 0) {
+                        fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
+                        res->special_first = loc;
+                    }
+                    continue;
+                }
+                fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
+                loc.pair_ulp = rc_ulp_error(c->dtype, got, e->exact, e->pair_norm);
+                loc.component_ulp = rc_ulp_error(c->dtype, got, e->exact, e->exact);
+                if (gated) {
+                    if (rc_error_acc_add(st->pair, loc.pair_ulp, &loc) != 0 ||
+                        rc_error_acc_add(st->component, loc.component_ulp, &loc) != 0)
+                        rc = -1;
+                } else if (rc_error_acc_add(st->pair_beyond, loc.pair_ulp, &loc) != 0) {
+                    rc = -1;
+                }
+            }
+        }
+        if (c->progress && ((t + 1) % 16 == 0 || t + 1 == c->n_tokens))
+            c->progress(c->progress_ctx, t + 1, c->n_tokens);
+    }
+    rc_ref_stats stats;
+    rc_ref_get_stats(ref, &stats);
+    res->ziv_retries = stats.ziv_retries;
+    res->uncertified = stats.uncertified;
+    rc_ref_destroy(ref);
+    free(in);
+    free(elems);
+    return rc;
+}
+
+/* Fill the input buffer: gaps with a byte pattern, view with the inputs. */
+static void fill_inputs(const rc_verify_case *c, unsigned char *data, size_t bytes,
+                        int64_t token_stride, int64_t head_stride, double *scratch)
+{
+    memset(data, 0x5A, bytes);
+    for (int64_t t = 0; t < c->n_tokens; t++)
+        for (int64_t h = 0; h < c->n_heads; h++) {
+            rc_input_gen_head(c->seed, c->positions[t], h, c->dtype, c->head_dim,
+                              c->with_specials, scratch);
+            for (int ch = 0; ch < c->head_dim; ch++)
+                rc_elem_store(c->dtype, data, t * token_stride + h * head_stride + ch,
+                              scratch[ch]);
+        }
+}
+
+static void judge(const rc_verify_case *c, rc_verify_result *res)
+{
+    char *r = res->reason;
+    size_t n = sizeof res->reason;
+    if (res->passthrough_mismatches > 0) {
+        const rc_elem_loc *l = &res->passthrough_first;
+        snprintf(r, n,
+                 "%lld passthrough channel(s) changed; first: token %lld head %d channel %d "
+                 "(input 0x%llx, got 0x%llx)",
+                 (long long)res->passthrough_mismatches, (long long)l->token, l->head,
+                 l->channel, (unsigned long long)l->in_self_bits,
+                 (unsigned long long)l->got_bits);
+        res->verdict = RC_VERDICT_FAIL;
+    } else if (res->special_mismatches > 0) {
+        const rc_elem_loc *l = &res->special_first;
+        snprintf(r, n,
+                 "%lld special-value output(s) of the wrong class; first: position %lld head "
+                 "%d channel %d inputs (%a, %a) expected %a got %a",
+                 (long long)res->special_mismatches, (long long)l->position, l->head,
+                 l->channel, l->in_self, l->in_partner, l->exact.hi, l->got);
+        res->verdict = RC_VERDICT_FAIL;
+    } else if (res->pair.max > res->gate_pair) {
+        snprintf(r, n, "max pair ULP %.4g > gate %g (%lld of %lld elements over)%s",
+                 res->pair.max, res->gate_pair, (long long)res->pair.over_gate,
+                 (long long)res->pair.count,
+                 res->unwritten ? "; some outputs were never written" : "");
+        res->verdict = RC_VERDICT_FAIL;
+    } else if (res->component.max > res->gate_component) {
+        snprintf(r, n, "max component ULP %.4g > gate %g (%lld of %lld elements over)",
+                 res->component.max, res->gate_component,
+                 (long long)res->component.over_gate, (long long)res->component.count);
+        res->verdict = RC_VERDICT_FAIL;
+    } else {
+        snprintf(r, n, "max pair ULP %.4g <= gate %g", res->pair.max, res->gate_pair);
+        res->verdict = RC_VERDICT_PASS;
+    }
+    (void)c;
+}
+
+rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->gate_pair = gate->pair[c->dtype];
+    res->gate_component = gate->component[c->dtype];
+    res->positions_below = gate->positions_below;
+    res->verdict = RC_VERDICT_ERROR;
+
+    char err[256];
+    const char *why_not = unsupported_reason(c);
+    if (why_not) {
+        snprintf(res->reason, sizeof res->reason, "%s", why_not);
+        return res->verdict = RC_VERDICT_SKIP;
+    }
+    const size_t esz = rc_dtype_size(c->dtype);
+    const int64_t head_stride = c->head_dim + c->stride_pad;
+    const int64_t token_stride = c->n_heads * head_stride + c->stride_pad;
+    size_t bytes;
+    if (rc_spec_check(c->head_dim, c->rotary_dim, c->base, err, sizeof err) != 0 ||
+        rc_shape_check(c->n_tokens, c->n_heads, c->head_dim, token_stride, head_stride, esz,
+                       &bytes, err, sizeof err) != 0 ||
+        rc_positions_check(c->positions, c->n_tokens, err, sizeof err) != 0) {
+        snprintf(res->reason, sizeof res->reason, "invalid case: %s", err);
+        return res->verdict;
+    }
+
+    const int half = c->rotary_dim / 2;
+    double *theta = malloc(sizeof(double) * 2 * (size_t)half);
+    double *scratch = malloc(sizeof(double) * (size_t)c->head_dim);
+    rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
+    compare_state st = {0};
+    int allocated = theta && scratch && rc_guarded_buf_alloc(&in_buf, bytes) == 0 &&
+                    (c->inplace || rc_guarded_buf_alloc(&out_buf, bytes) == 0) &&
+                    rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)c->n_tokens) == 0;
+    if (!allocated) {
+        snprintf(res->reason, sizeof res->reason, "out of memory for %zu-byte tensors", bytes);
+        goto done;
+    }
+    rc_guarded_buf *outp = c->inplace ? &in_buf : &out_buf;
+    rc_ref_theta_table(c->base, c->rotary_dim, theta, theta + half);
+    fill_inputs(c, in_buf.data, bytes, token_stride, head_stride, scratch);
+    if (!c->inplace)
+        memset(out_buf.data, 0xFF, bytes);
+    memcpy(pos_buf.data, c->positions, sizeof(int64_t) * (size_t)c->n_tokens);
+
+    rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim, .base = c->base,
+                    .layout = c->layout, .dtype = c->dtype, .theta_hi = theta,
+                    .theta_lo = theta + half};
+    rc_tensor in = {.data = in_buf.data, .n_tokens = c->n_tokens, .n_heads = c->n_heads,
+                    .token_stride = token_stride, .head_stride = head_stride};
+    rc_tensor out = in;
+    out.data = outp->data;
+
+    double t0 = now_seconds();
+    rc_guarded_apply(c->impl, &spec, &in_buf, &in, outp, &out, &pos_buf, c->direction,
+                     c->timeout_s, &res->call);
+    res->impl_seconds = now_seconds() - t0;
+    switch (res->call.outcome) {
+    case RC_CALL_OK: break;
+    case RC_CALL_STATUS:
+        if (res->call.status == RC_ERR_UNSUPPORTED) {
+            snprintf(res->reason, sizeof res->reason, "implementation: %s", res->call.detail);
+            res->verdict = RC_VERDICT_SKIP;
+        } else {
+            snprintf(res->reason, sizeof res->reason, "%s", res->call.detail);
+            res->verdict = RC_VERDICT_BROKEN;
+        }
+        goto done;
+    case RC_CALL_HARNESS_ERROR:
+        snprintf(res->reason, sizeof res->reason, "harness: %s", res->call.detail);
+        goto done;
+    default:
+        snprintf(res->reason, sizeof res->reason, "%s: %s",
+                 rc_call_outcome_name(res->call.outcome), res->call.detail);
+        res->verdict = RC_VERDICT_BROKEN;
+        goto done;
+    }
+
+    size_t expect = (size_t)(c->n_tokens * c->n_heads) * (size_t)c->rotary_dim;
+    st.res = res;
+    st.pair = rc_error_acc_create(expect);
+    st.component = rc_error_acc_create(expect);
+    st.pair_beyond = rc_error_acc_create(0);
+    if (!st.pair || !st.component || !st.pair_beyond) {
+        snprintf(res->reason, sizeof res->reason, "out of memory for error statistics");
+        goto done;
+    }
+    t0 = now_seconds();
+    if (compare_all(c, gate, outp->data, token_stride, head_stride, &st) != 0) {
+        snprintf(res->reason, sizeof res->reason, "out of memory during comparison");
+        goto done;
+    }
+    res->reference_seconds = now_seconds() - t0;
+    rc_error_acc_summarize(st.pair, res->gate_pair, &res->pair);
+    rc_error_acc_summarize(st.component, res->gate_component, &res->component);
+    rc_error_acc_summarize(st.pair_beyond, res->gate_pair, &res->pair_beyond);
+    judge(c, res);
+
+done:
+    rc_error_acc_destroy(st.pair);
+    rc_error_acc_destroy(st.component);
+    rc_error_acc_destroy(st.pair_beyond);
+    rc_guarded_buf_free(&in_buf);
+    rc_guarded_buf_free(&out_buf);
+    rc_guarded_buf_free(&pos_buf);
+    free(theta);
+    free(scratch);
+    return res->verdict;
+}

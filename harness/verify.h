@@ -1,0 +1,83 @@
+/*
+ * harness/verify.h - one verification case: run an implementation (guarded)
+ * on reproducible inputs, compute every output exactly with the reference,
+ * measure the errors, and give a verdict against a gate.
+ */
+#ifndef ROPECHECK_VERIFY_H
+#define ROPECHECK_VERIFY_H
+
+#include <stdint.h>
+
+#include "harness/guarded_call.h"
+#include "reference/metrics.h"
+#include "ropecheck/plugin.h"
+
+/* Error thresholds. An implementation passes a case when, over elements at
+ * positions below positions_below, max pair ULP <= pair[dtype] and max
+ * component ULP <= component[dtype] (Inf: not gated), passthrough channels
+ * are bit-exact and special values follow the rules in reference.h. */
+typedef struct rc_gate {
+    double pair[RC_DTYPE_COUNT];
+    double component[RC_DTYPE_COUNT];
+    int64_t positions_below;
+} rc_gate;
+
+/* The default gates, derived in reference/README.md ("Gates"):
+ * pair ULP f32 2, f64 3, f16 1, bf16 1; component not gated; positions
+ * below 2^31. */
+void rc_gate_default(rc_gate *g);
+
+typedef struct rc_verify_case {
+    const rc_impl *impl;
+    int32_t head_dim;
+    int32_t rotary_dim;
+    double base;
+    rc_layout layout;
+    rc_dtype dtype;
+    rc_direction direction;
+    int64_t n_tokens;
+    int64_t n_heads;
+    const int64_t *positions; /* n_tokens entries */
+    int inplace;              /* out->data == in->data */
+    int64_t stride_pad;       /* extra elements after each head and token */
+    int with_specials;        /* NaN/Inf in some pairs */
+    uint64_t seed;
+    double timeout_s;
+    /* Called now and then during the reference pass (may be NULL). */
+    void (*progress)(void *ctx, int64_t done, int64_t total);
+    void *progress_ctx;
+} rc_verify_case;
+
+typedef enum rc_verdict {
+    RC_VERDICT_PASS = 0,
+    RC_VERDICT_FAIL,    /* gate failed */
+    RC_VERDICT_SKIP,    /* unavailable, or a combination it does not offer */
+    RC_VERDICT_BROKEN,  /* crashed, hung, wrote out of bounds, modified input */
+    RC_VERDICT_ERROR    /* the harness itself failed (out of memory, fork) */
+} rc_verdict;
+
+const char *rc_verdict_name(rc_verdict v);
+
+typedef struct rc_verify_result {
+    rc_verdict verdict;
+    char reason[640];             /* why: the gate that failed, the crash, the skip */
+    rc_call_result call;
+    double gate_pair, gate_component;
+    int64_t positions_below;
+    rc_error_summary pair;        /* rotated elements at gated positions */
+    rc_error_summary component;
+    rc_error_summary pair_beyond; /* positions >= positions_below (reported only) */
+    int64_t passthrough_mismatches;
+    rc_elem_loc passthrough_first;
+    int64_t special_elements;
+    int64_t special_mismatches;
+    rc_elem_loc special_first;
+    int64_t unwritten;            /* elements still holding the fill pattern */
+    uint64_t ziv_retries, uncertified;
+    double impl_seconds, reference_seconds;
+} rc_verify_result;
+
+/* Runs the case. Returns the verdict (also in out->verdict). */
+rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *out);
+
+#endif /* ROPECHECK_VERIFY_H */

@@ -1,0 +1,127 @@
+/*
+ * ropecheck/plugin.h - the implementation ABI, version 1.
+ *
+ * An implementation (built-in or a vendor's plug-in) is one `rc_impl`
+ * struct. Built-ins are listed in ropecheck's static registry; a plug-in is
+ * a shared library exporting
+ *
+ *     const rc_impl *ropecheck_plugin_v1(void);
+ *
+ * which returns a pointer to a struct with static storage duration whose
+ * abi_version is RC_ABI_VERSION. Build one with nothing but this header and
+ * rope.h:
+ *
+ *     cc -shared -fPIC -I ropecheck/include -o libport.so port.c
+ *     ropecheck verify --plugin ./libport.so
+ *
+ * HOW ROPECHECK CALLS YOU
+ *   Every call runs in a forked child process with a time limit, so a crash,
+ *   a hang or an out-of-bounds write is reported (exit status 3) and the run
+ *   goes on. Buffers sit against guard pages and are fenced with canaries;
+ *   stride gaps are checked too. Sequence per test case:
+ *
+ *     available(why, n)      -> 0: skipped, with `why` printed
+ *     prepare(&spec, &state) -> RC_ERR_UNSUPPORTED: skipped, not failed
+ *     apply(state, &in, &out, positions, direction)   (one or more times)
+ *     release(state)
+ *
+ *   No call is made concurrently on one state. The spec and its theta table
+ *   are valid only during prepare(): copy what you keep.
+ *
+ * WHAT apply() MUST DO
+ *   - out->data == in->data means in place: the strides are then equal.
+ *     Otherwise the buffers do not overlap and `in` must be left unchanged.
+ *   - in and out have the same n_tokens and n_heads; strides may differ.
+ *   - positions[t], t < n_tokens, are in [0, RC_MAX_POSITION].
+ *   - Write only the elements of the view: channels 0..head_dim-1 of each
+ *     (token, head). Channels rotary_dim..head_dim-1 are copied bit-exactly.
+ *   - Return RC_OK, or RC_ERR_UNSUPPORTED for a combination not offered in
+ *     `caps` (checked by ropecheck before the call, but be defensive).
+ *
+ * WHAT IS JUDGED
+ *   Every output element against the exact real result, in ULP of the dtype
+ *   (component ULP, and pair ULP: the error over ulp(||(a,b)||)). Default
+ *   gates: max pair ULP <= 2 (f32), <= 3 (f64), <= 1 (f16, bf16) at
+ *   positions below 2^31; DESIGN.md and reference/README.md derive them.
+ */
+#ifndef ROPECHECK_PLUGIN_H
+#define ROPECHECK_PLUGIN_H
+
+#include "ropecheck/rope.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change to rc_impl, rc_spec or rc_tensor. */
+#define RC_ABI_VERSION 1u
+
+/* Name of the symbol a plug-in exports (a function, see above). */
+#define RC_PLUGIN_SYMBOL "ropecheck_plugin_v1"
+
+/* Capability bits: what an implementation offers. ropecheck skips, and says
+ * so, any case outside them. */
+#define RC_CAP_F32            (1ull << 0)
+#define RC_CAP_F64            (1ull << 1)
+#define RC_CAP_F16            (1ull << 2)
+#define RC_CAP_BF16           (1ull << 3)
+#define RC_CAP_INTERLEAVED    (1ull << 8)
+#define RC_CAP_HALF           (1ull << 9)
+#define RC_CAP_INVERSE        (1ull << 16) /* RC_INVERSE direction */
+#define RC_CAP_PARTIAL_ROTARY (1ull << 17) /* rotary_dim < head_dim */
+#define RC_CAP_INPLACE        (1ull << 18) /* out->data == in->data */
+#define RC_CAP_STRIDED        (1ull << 19) /* strides beyond packed */
+
+#define RC_CAP_ALL_DTYPES (RC_CAP_F32 | RC_CAP_F64 | RC_CAP_F16 | RC_CAP_BF16)
+#define RC_CAP_ALL_LAYOUTS (RC_CAP_INTERLEAVED | RC_CAP_HALF)
+
+typedef struct rc_impl {
+    /* Must be RC_ABI_VERSION; ropecheck refuses any other value. */
+    uint32_t abi_version;
+
+    /* Short identifier used on the command line: [a-z0-9_-]+. */
+    const char *name;
+
+    /* One line for `ropecheck list`: ISA, strategy, origin. */
+    const char *description;
+
+    /* RC_CAP_* bits. */
+    uint64_t caps;
+
+    /* Can this implementation run here (CPU features, a GPU, a driver)?
+     * Return 1 if so. Otherwise return 0 and write a short reason, e.g.
+     * "CPU lacks avx512f", into why (NUL-terminated, at most why_len bytes).
+     * May be NULL, meaning always available. */
+    int (*available)(char *why, size_t why_len);
+
+    /* Precompute whatever the spec allows (frequency tables, kernels).
+     * Store an opaque pointer in *state (NULL is fine). */
+    rc_status (*prepare)(const rc_spec *spec, void **state);
+
+    /* Rotate every (token, head) of `in` into `out`; see the rules above. */
+    rc_status (*apply)(void *state, const rc_tensor *in, const rc_tensor *out,
+                       const int64_t *positions, rc_direction direction);
+
+    /* Free what prepare() allocated. May be NULL. */
+    void (*release)(void *state);
+} rc_impl;
+
+/* The function type a plug-in exports under RC_PLUGIN_SYMBOL. */
+typedef const rc_impl *(*rc_plugin_entry_fn)(void);
+
+/* Maps an rc_dtype to its capability bit. */
+static inline uint64_t rc_cap_for_dtype(rc_dtype t)
+{
+    return 1ull << (unsigned)t;
+}
+
+static inline uint64_t rc_cap_for_layout(rc_layout l)
+{
+    return 1ull << (8u + (unsigned)l);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROPECHECK_PLUGIN_H */
