@@ -52,7 +52,7 @@ static const char usage_text[] =
     "Judging and output:\n"
     "  --gate SPEC|FILE      thresholds, e.g. pair=1 or f32:pair=2,f16:component=4, or a\n"
     "                        JSON file; defaults: pair ULP f32 2, f64 3, f16 1, bf16 1\n"
-    "                        at positions below 2^31 (reference/README.md derives them)\n"
+    "                        at positions below 2^31 (reference/GATES.md derives them)\n"
     "  --timeout S           seconds allowed per implementation call (default 60)\n"
     "  --json FILE           write results (schema ropecheck.results 1.0)\n"
     "  --junit FILE          write JUnit XML\n"
@@ -451,6 +451,19 @@ int rc_cmd_verify(int argc, char **argv)
     size_t bytes;
     if (rc_shape_check(run.n_tokens, o.heads, o.head_dim, o.heads * (o.head_dim + o.stride_pad) +
                        o.stride_pad, o.head_dim + o.stride_pad, 8, &bytes, err, sizeof err) != 0) {
+        free(positions);
+        return usage_error("%s", err);
+    }
+
+    /* Input and output buffers, plus the reference's per-element error
+     * statistics (two doubles): refuse what cannot fit in half the RAM. */
+    double need = 2.0 * (double)bytes + 16.0 * (double)run.n_tokens * (double)o.heads *
+                  (double)o.rotary_dim;
+    double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (have > 0 && need > have / 2) {
+        snprintf(err, sizeof err, "this run needs %.3g GiB of memory, more than half of this "
+                 "machine's %.3g GiB; use fewer tokens or heads", need / 1073741824.0,
+                 have / 1073741824.0);
         free(positions);
         return usage_error("%s", err);
     }

@@ -22,7 +22,7 @@
 
 void rc_gate_default(rc_gate *g)
 {
-    /* Derivations: reference/README.md, section "Gates". */
+    /* Derivations: reference/GATES.md. */
     g->pair[RC_DTYPE_F32] = 2.0;
     g->pair[RC_DTYPE_F64] = 3.0;
     g->pair[RC_DTYPE_F16] = 1.0;

@@ -22,7 +22,7 @@ typedef struct rc_gate {
     int64_t positions_below;
 } rc_gate;
 
-/* The default gates, derived in reference/README.md ("Gates"):
+/* The default gates, derived in reference/GATES.md:
  * pair ULP f32 2, f64 3, f16 1, bf16 1; component not gated; positions
  * below 2^31. */
 void rc_gate_default(rc_gate *g);

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang
   libmpfr-dev libgmp-dev
   libcriterion-dev
   libbenchmark-dev

@@ -42,7 +42,7 @@
  *   Every output element against the exact real result, in ULP of the dtype
  *   (component ULP, and pair ULP: the error over ulp(||(a,b)||)). Default
  *   gates: max pair ULP <= 2 (f32), <= 3 (f64), <= 1 (f16, bf16) at
- *   positions below 2^31; DESIGN.md and reference/README.md derive them.
+ *   positions below 2^31; reference/GATES.md derives them.
  */
 #ifndef ROPECHECK_PLUGIN_H
 #define ROPECHECK_PLUGIN_H

@@ -1,0 +1,98 @@
+/*
+ * tests/test_cli_bad_input.c - every bad input gets exit status 2 and one
+ * clear line on stderr, before anything runs (issue: foundation, item 6).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "cli_runner.h"
+#include "mutant_paths.h"
+
+typedef struct bad_case {
+    const char *args[8];
+    const char *expect; /* a phrase the one line must contain */
+} bad_case;
+
+static void expect_usage_error(const char *const *args, const char *phrase)
+{
+    const char *argv[16] = {"verify", "--impl", "scalar", "--quiet"};
+    size_t n = 4;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 2, "exit %d for %s ... (stderr: %s)", r.status, args[0], r.err);
+    cr_expect_eq(cli_count_lines(r.err), 1, "stderr must be one line, got:\n%s", r.err);
+    cr_expect(strstr(r.err, phrase) != NULL, "stderr '%s' lacks '%s'", r.err, phrase);
+    cr_expect(strstr(r.out, "pass") == NULL, "nothing may run on bad input:\n%s", r.out);
+    cli_result_free(&r);
+}
+
+#define BAD(name, phrase, ...)                                            \
+    Test(cli_bad_input, name)                                             \
+    {                                                                     \
+        const char *a[] = {__VA_ARGS__, NULL};                            \
+        expect_usage_error(a, phrase);                                    \
+    }
+
+BAD(head_dim_zero, "head_dim 0", "--head-dim", "0")
+BAD(head_dim_odd, "head_dim 127", "--head-dim", "127")
+BAD(head_dim_too_big, "head_dim 2048", "--head-dim", "2048")
+BAD(head_dim_not_number, "not an integer", "--head-dim", "12x")
+BAD(rotary_dim_odd, "rotary_dim 63", "--rotary-dim", "63")
+BAD(rotary_dim_above_head_dim, "rotary_dim 256", "--head-dim", "128", "--rotary-dim", "256")
+BAD(base_zero, "base 0", "--base", "0")
+BAD(base_negative, "base -10000", "--base", "-10000")
+BAD(base_infinite, "base inf", "--base", "inf")
+BAD(base_nan, "base nan", "--base", "nan")
+BAD(position_negative, "negative", "--positions", "0,-5")
+BAD(position_too_large, "2^53-1", "--positions", "9007199254740992")
+BAD(position_range_empty, "empty", "--positions", "10:5")
+BAD(position_garbage, "not an integer", "--positions", "1:abc")
+BAD(positions_tokens_disagree, "--tokens", "--positions", "1,2,3", "--tokens", "5")
+BAD(tokens_overflow, "exceeds", "--tokens", "99999999999999", "--positions", "random:10")
+BAD(heads_zero, "--heads", "--heads", "0")
+BAD(heads_too_many, "--heads", "--heads", "100000")
+BAD(memory_too_large, "memory", "--heads", "4096", "--head-dim", "1024", "--tokens", "16777216",
+    "--positions", "random:10")
+BAD(unknown_dtype, "unknown dtype 'f8'", "--dtype", "f8")
+BAD(unknown_layout, "unknown layout", "--layout", "diagonal")
+BAD(unknown_option, "unknown option", "--frobnicate")
+BAD(missing_value, "needs a value", "--seed")
+BAD(bad_gate, "gate metric", "--gate", "f32:norm=3")
+BAD(plugin_missing, "No such file", "--plugin", "/nonexistent/libport.so")
+BAD(plugin_not_shared_library, "not a loadable shared library", "--plugin", ROPECHECK_SOURCE_FILE)
+BAD(plugin_lacks_symbol, "no symbol ropecheck_plugin_v1", "--plugin", MUTANT_NO_SYMBOL_PATH)
+BAD(plugin_other_abi, "ABI version 99", "--plugin", MUTANT_BAD_ABI_PATH)
+BAD(plugin_null_impl, "NULL", "--plugin", MUTANT_NULL_IMPL_PATH)
+
+Test(cli_bad_input, unknown_impl_names_the_builtins)
+{
+    const char *argv[] = {"verify", "--impl", "nosuch", NULL};
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "unknown implementation 'nosuch'") && strstr(r.err, "scalar"),
+              "%s", r.err);
+    cli_result_free(&r);
+}
+
+Test(cli_bad_input, unknown_command)
+{
+    const char *argv[] = {"verfiy", NULL};
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "unknown command 'verfiy'"), "%s", r.err);
+    cli_result_free(&r);
+}
+
+Test(cli_bad_input, help_teaches_and_exits_zero)
+{
+    const char *argv[] = {"verify", "--help", NULL};
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "Examples:") && strstr(r.out, "--positions") &&
+                  strstr(r.out, "Exit status"),
+              "%s", r.out);
+    cli_result_free(&r);
+}
