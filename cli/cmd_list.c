@@ -67,11 +67,12 @@ int rc_cmd_list(int argc, char **argv)
         char caps[256];
         caps_text(x->impl->caps, caps, sizeof caps);
         if (x->available)
-            printf("%-12s available    %s\n", x->impl->name, x->impl->description);
+            printf("%s: available (%s)\n", x->impl->name, x->impl->description);
         else
             printf("%s: unavailable (%s)\n", x->impl->name, x->why);
-        printf("%-12s   offers: %s%s%s\n", "", caps, x->plugin_path ? "; plug-in " : "",
-               x->plugin_path ? x->plugin_path : "");
+        printf("    offers: %s\n", caps);
+        if (x->plugin_path)
+            printf("    plug-in: %s\n", x->plugin_path);
     }
     rc_targets_free(&t);
     return RC_EXIT_PASS;

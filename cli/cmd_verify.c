@@ -317,17 +317,17 @@ static void show_progress(void *ctx, int64_t done, int64_t total)
     fflush(stderr);
 }
 
-static void print_header(void)
+static void print_header(int w)
 {
-    printf("%-12s %-5s %-11s %-8s %-7s %10s %10s %10s %8s  %s\n", "impl", "dtype", "layout",
+    printf("%-*s %-5s %-11s %-8s %-7s %10s %10s %10s %8s  %s\n", w, "impl", "dtype", "layout",
            "dir", "verdict", "max pair", "p99 pair", "max comp", "over", "worst at");
 }
 
-static void print_row(const rc_case_record *k)
+static void print_row(const rc_case_record *k, int w)
 {
     const rc_verify_case *c = &k->vcase;
     const rc_verify_result *r = &k->result;
-    printf("%-12s %-5s %-11s %-8s %-7s", k->impl_name, rc_dtype_name(c->dtype),
+    printf("%-*s %-5s %-11s %-8s %-7s", w, k->impl_name, rc_dtype_name(c->dtype),
            rc_layout_name(c->layout), rc_direction_name(c->direction),
            rc_verdict_name(r->verdict));
     if (r->verdict == RC_VERDICT_PASS || r->verdict == RC_VERDICT_FAIL) {
@@ -388,7 +388,12 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run
     if (!run->cases)
         return -1;
     int tty = !o->quiet && isatty(STDERR_FILENO);
-    print_header();
+    int width = 12;
+    for (size_t i = 0; i < targets->n; i++) {
+        int len = (int)strlen(targets->items[i].impl->name);
+        width = len > width ? len : width;
+    }
+    print_header(width);
     for (size_t i = 0; i < targets->n; i++) {
         const rc_target *t = &targets->items[i];
         for (int di = 0; di < o->n_dtypes; di++)
@@ -423,7 +428,7 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run
                         c->progress = NULL;
                         c->progress_ctx = NULL;
                     }
-                    print_row(k);
+                    print_row(k, width);
                     fflush(stdout);
                 }
     }

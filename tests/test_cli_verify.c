@@ -200,3 +200,17 @@ Test(cli_verify, list_names_every_builtin_and_its_availability)
     cr_expect(strstr(r.out, "scalar") && strstr(r.out, "available"), "%s", r.out);
     cli_result_free(&r);
 }
+
+/* The README's vendor template passes every gate it offers, at the
+ * positions of the default run and near 2^31, in place and strided. */
+Test(cli_verify, readme_example_plugin_passes)
+{
+    const char *argv[] = {"verify", "--plugin", EXAMPLE_PORT_PATH, "--direction",
+                          "forward,inverse", "--head-dim", "80", "--rotary-dim", "32",
+                          "--inplace", "--stride-pad", "2", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    /* f32 x 2 layouts x 2 directions pass; the other 3 dtypes are skipped. */
+    cr_expect(strstr(r.out, "16 cases: 4 pass, 0 fail, 12 skip"), "%s", r.out);
+    cli_result_free(&r);
+}
