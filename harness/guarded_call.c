@@ -1,0 +1,721 @@
+/*
+ * harness/guarded_call.c - call an implementation in a forked child with a
+ * wall-clock limit, then tell the caller what happened.
+ *
+ * The child runs prepare -> apply -> release on tensors in shared guarded
+ * buffers and writes the status into a small shared report page. The
+ * parent waits (polling waitpid with sleeps growing from 100 us to 10 ms,
+ * so fast calls return fast and slow ones cost little CPU), kills at the
+ * limit and always reaps. A child that returned is then audited: canaries,
+ * stride gaps of the output, the input of an out-of-place call, positions.
+ *
+ * Sanitizer builds: the child replaces SIGSEGV/SIGBUS handlers with its
+ * own recording one (then the default action), so a fault is reported as
+ * CRASHED even under AddressSanitizer, which honours a later sigaction
+ * while allow_user_segv_handler is set (its default). What a sanitizer
+ * catches itself (UBSan's NULL store, ASan's heap overflow in an
+ * instrumented port, or any fault with allow_user_segv_handler=0) ends in
+ * a report and exit code 1: that is EXITED, with a hint to read stderr.
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, sigaltstack, SIGSYS on glibc */
+
+#include "harness/guarded_call.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "harness/guarded_view.h"
+
+#if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
+typedef enum step { STEP_NONE, STEP_AVAILABLE, STEP_PREPARE, STEP_APPLY, STEP_RELEASE } step;
+
+static const char *step_name(int s)
+{
+    switch (s) {
+    case STEP_AVAILABLE: return "available()";
+    case STEP_PREPARE: return "prepare()";
+    case STEP_APPLY: return "apply()";
+    case STEP_RELEASE: return "release()";
+    default: return "start-up";
+    }
+}
+
+#define REPORT_MAGIC 0x52435250u /* "RCRP": set last, after the fields */
+#define WHY_CAP 256
+
+/* The page the child writes and the parent reads after reaping. */
+typedef struct shared_report {
+    volatile uint32_t magic;
+    volatile int step;        /* what the child is doing now */
+    volatile int status_step; /* which step returned `status` */
+    volatile int status;
+    volatile int available;
+    volatile int fault_signal; /* set by the child's fault handler */
+    volatile int fault_by_kernel; /* a real fault (si_addr valid), not kill/raise */
+    volatile uintptr_t fault_addr;
+    char why[WHY_CAP];
+} shared_report;
+
+const char *rc_call_outcome_name(rc_call_outcome o)
+{
+    switch (o) {
+    case RC_CALL_OK: return "ok";
+    case RC_CALL_STATUS: return "status";
+    case RC_CALL_CRASHED: return "crashed";
+    case RC_CALL_TIMEOUT: return "timeout";
+    case RC_CALL_EXITED: return "exited";
+    case RC_CALL_OUT_OF_BOUNDS: return "out_of_bounds";
+    case RC_CALL_INPUT_MODIFIED: return "input_modified";
+    case RC_CALL_HARNESS_ERROR: return "harness_error";
+    }
+    return "unknown";
+}
+
+/* "SIGSEGV" etc.; other signals as "signal N" in the caller's buffer. */
+static const char *signal_label(int sig, char buf[24])
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    case SIGABRT: return "SIGABRT";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGALRM: return "SIGALRM";
+    case SIGHUP: return "SIGHUP";
+#ifdef SIGTRAP
+    case SIGTRAP: return "SIGTRAP";
+#endif
+#ifdef SIGSYS
+    case SIGSYS: return "SIGSYS";
+#endif
+#ifdef SIGXCPU
+    case SIGXCPU: return "SIGXCPU";
+#endif
+    default: snprintf(buf, 24, "signal %d", sig); return buf;
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void result_init(rc_call_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->outcome = RC_CALL_OK;
+    res->status = RC_OK;
+}
+
+#if defined(__GNUC__)
+static rc_call_outcome finish(rc_call_result *res, rc_call_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#endif
+
+static rc_call_outcome finish(rc_call_result *res, rc_call_outcome o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
+    va_end(ap);
+    res->outcome = o;
+    return o;
+}
+
+/* ---- the child ---------------------------------------------------------- */
+
+static shared_report *volatile child_report;
+
+/* Records where the fault happened, then dies of the same signal: with
+ * SA_RESETHAND the disposition is back to default and SA_NODEFER leaves
+ * the signal unblocked, so raise() terminates the child right here. Only
+ * async-signal-safe work (plain stores, raise). */
+static void fault_handler(int sig, siginfo_t *info, void *uctx)
+{
+    (void)uctx;
+    shared_report *rep = child_report;
+    if (rep) {
+        /* si_addr means something only for faults the kernel raised. */
+        rep->fault_by_kernel = info && info->si_code > 0;
+        rep->fault_addr = rep->fault_by_kernel ? (uintptr_t)info->si_addr : 0;
+        rep->fault_signal = sig;
+    }
+    raise(sig);
+}
+
+/* A stack for the fault handler, so even a stack overflow gets reported
+ * (without it the kernel kills the child with SIGSEGV anyway). */
+static unsigned char alt_stack[64 * 1024];
+
+static void child_setup(shared_report *rep, pid_t parent)
+{
+#ifdef __linux__
+    /* If the parent dies (Ctrl-C, a crash) the child must not hang on. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(125);
+#else
+    (void)parent;
+#endif
+    child_report = rep;
+
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = alt_stack;
+    ss.ss_size = sizeof alt_stack;
+    sigaltstack(&ss, NULL);
+
+    /* Whatever handlers the host installed (a test framework, a sanitizer)
+     * must not run in the child: record and die for faults, default for
+     * the other fatal signals. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_sigaction = fault_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER | SA_ONSTACK;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+
+    static const int fatal[] = {SIGILL, SIGFPE, SIGABRT,
+#ifdef SIGTRAP
+                                SIGTRAP,
+#endif
+#ifdef SIGSYS
+                                SIGSYS,
+#endif
+    };
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, SIGSEGV);
+    sigaddset(&unblock, SIGBUS);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        signal(fatal[i], SIG_DFL);
+        sigaddset(&unblock, fatal[i]);
+    }
+    /* A host's cleanup handler for Ctrl-C or kill must not run in the
+     * child; an ignored one stays ignored (so does SIGPIPE, untouched). */
+    static const int polite[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof polite / sizeof polite[0]; i++) {
+        struct sigaction old;
+        if (sigaction(polite[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+            old.sa_handler == SIG_IGN)
+            continue;
+        signal(polite[i], SIG_DFL);
+    }
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+}
+
+typedef void (*child_body_fn)(void *ctx, shared_report *rep);
+
+/* ---- the parent --------------------------------------------------------- */
+
+typedef struct child_outcome {
+    int wstatus;
+    int timed_out;
+    double seconds;
+} child_outcome;
+
+/* Forks, runs body in the child and waits at most timeout_s (no limit if
+ * timeout_s is not > 0). 0 when the child was reaped, -1 (with a reason in
+ * res) when the harness itself failed. */
+static int run_child(child_body_fn body, void *ctx, shared_report *rep, double timeout_s,
+                     child_outcome *co, rc_call_result *res)
+{
+    memset(co, 0, sizeof *co);
+    memset((void *)rep, 0, sizeof *rep);
+
+    /* A SIGCHLD set to SIG_IGN makes the kernel reap children itself and
+     * waitpid would lose the status: restore the default while we wait. */
+    struct sigaction old_chld, dfl_chld;
+    memset(&dfl_chld, 0, sizeof dfl_chld);
+    dfl_chld.sa_handler = SIG_DFL;
+    sigemptyset(&dfl_chld.sa_mask);
+    int restore_chld = 0;
+    if (sigaction(SIGCHLD, NULL, &old_chld) == 0 && old_chld.sa_handler == SIG_IGN) {
+        sigaction(SIGCHLD, &dfl_chld, NULL);
+        restore_chld = 1;
+    }
+
+    /* Buffered output would otherwise be flushed twice (or lost). */
+    fflush(stdout);
+    fflush(stderr);
+
+    pid_t parent = getpid();
+    double start = now_s();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        if (restore_chld)
+            sigaction(SIGCHLD, &old_chld, NULL);
+        finish(res, RC_CALL_HARNESS_ERROR, "fork failed: %s", strerror(e));
+        return -1;
+    }
+    if (pid == 0) {
+        child_setup(rep, parent);
+        body(ctx, rep);
+        /* The implementation may have printed something: keep it. */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(0);
+    }
+
+    long sleep_ns = 100000; /* 100 us, doubling up to 10 ms */
+    int st = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            int e = errno;
+            kill(pid, SIGKILL);
+            if (restore_chld)
+                sigaction(SIGCHLD, &old_chld, NULL);
+            finish(res, RC_CALL_HARNESS_ERROR, "waitpid failed: %s", strerror(e));
+            return -1;
+        }
+        double elapsed = now_s() - start;
+        if (timeout_s > 0 && elapsed >= timeout_s) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            co->timed_out = 1;
+            break;
+        }
+        long ns = sleep_ns;
+        if (timeout_s > 0) {
+            double left = timeout_s - elapsed;
+            if (left * 1e9 < (double)ns)
+                ns = (long)(left * 1e9) + 1;
+        }
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+        sleep_ns = sleep_ns < 5000000 ? 2 * sleep_ns : 10000000;
+    }
+    co->seconds = now_s() - start;
+    co->wstatus = st;
+    if (restore_chld)
+        sigaction(SIGCHLD, &old_chld, NULL);
+    return 0;
+}
+
+/* ---- describing what went wrong ----------------------------------------- */
+
+typedef struct named_buf {
+    const rc_guarded_buf *buf;
+    const char *name;
+} named_buf;
+
+/* Addresses this low are a NULL pointer plus an offset. */
+#define NULL_ZONE 65536u
+
+/* Where a faulting address lies: a guard page of one of our buffers, near
+ * NULL, or elsewhere. */
+static void describe_addr(uintptr_t a, const named_buf *bufs, size_t n, char *out, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < n; i++) {
+        const rc_guarded_buf *b = bufs[i].buf;
+        if (!b || !b->map)
+            continue;
+        uintptr_t map = (uintptr_t)b->map, data = (uintptr_t)b->data;
+        uintptr_t end = data + b->len;
+        if (a >= map && a < map + page) {
+            snprintf(out, len, "data-%zu of the %s buffer (its leading guard page)",
+                     (size_t)(data - a), bufs[i].name);
+            return;
+        }
+        if (a >= map + b->map_len - page && a < map + b->map_len) {
+            snprintf(out, len, "end+%zu of the %s buffer (its trailing guard page)",
+                     (size_t)(a - end), bufs[i].name);
+            return;
+        }
+    }
+    if (a < NULL_ZONE)
+        snprintf(out, len, "near NULL");
+    else
+        snprintf(out, len, "outside the harness's buffers");
+}
+
+static rc_call_outcome classify_abnormal(const child_outcome *co, const shared_report *rep,
+                                         double timeout_s, const named_buf *bufs, size_t nbufs,
+                                         rc_call_result *res)
+{
+    const char *where = step_name(rep->step);
+    if (co->timed_out)
+        return finish(res, RC_CALL_TIMEOUT, "no answer in %g s (killed during %s)", timeout_s,
+                      where);
+    if (WIFSIGNALED(co->wstatus)) {
+        int sig = WTERMSIG(co->wstatus);
+        char label[24];
+        res->signal = sig;
+        const char *desc = strsignal(sig);
+        int recorded = (sig == SIGSEGV || sig == SIGBUS) && rep->fault_signal == sig;
+        if (recorded && rep->fault_by_kernel) {
+            char place[160];
+            describe_addr(rep->fault_addr, bufs, nbufs, place, sizeof place);
+            return finish(res, RC_CALL_CRASHED, "%s (%s) in %s at 0x%llx, %s: likely %s",
+                          signal_label(sig, label), desc ? desc : "?", where,
+                          (unsigned long long)rep->fault_addr, place,
+                          rep->fault_addr < NULL_ZONE ? "a NULL pointer dereference"
+                                                      : "an out-of-bounds access");
+        }
+        if (recorded)
+            return finish(res, RC_CALL_CRASHED, "%s (%s) in %s, sent by kill() or raise()",
+                          signal_label(sig, label), desc ? desc : "?", where);
+        /* Not seen by the handler (e.g. a stack overflow past the signal
+         * stack): still most likely a bad access. */
+        if (sig == SIGSEGV || sig == SIGBUS)
+            return finish(res, RC_CALL_CRASHED, "%s (%s) in %s: likely out-of-bounds access",
+                          signal_label(sig, label), desc ? desc : "?", where);
+        return finish(res, RC_CALL_CRASHED, "%s (%s) in %s", signal_label(sig, label),
+                      desc ? desc : "?", where);
+    }
+    int code = WIFEXITED(co->wstatus) ? WEXITSTATUS(co->wstatus) : -1;
+    /* ASan and UBSan (with -fno-sanitize-recover) print a report and exit
+     * with code 1 rather than die of a signal: point at their report. */
+    if (code == 1)
+        return finish(res, RC_CALL_EXITED,
+                      "exited with code 1 during %s without reporting (as a sanitizer does "
+                      "after a report: see stderr)",
+                      where);
+    return finish(res, RC_CALL_EXITED, "exited with code %d during %s without reporting", code,
+                  where);
+}
+
+/* ---- rc_guarded_apply --------------------------------------------------- */
+
+typedef struct apply_ctx {
+    const rc_impl *impl;
+    const rc_spec *spec;
+    const rc_tensor *in, *out;
+    const int64_t *positions;
+    rc_direction dir;
+} apply_ctx;
+
+static void apply_body(void *p, shared_report *rep)
+{
+    const apply_ctx *c = p;
+    void *state = NULL;
+    rep->step = STEP_PREPARE;
+    rc_status st = c->impl->prepare(c->spec, &state);
+    rep->status_step = STEP_PREPARE;
+    if (st == RC_OK) {
+        rep->step = STEP_APPLY;
+        st = c->impl->apply(state, c->in, c->out, c->positions, c->dir);
+        rep->status_step = STEP_APPLY;
+        rep->step = STEP_RELEASE;
+        if (c->impl->release)
+            c->impl->release(state);
+    }
+    rep->status = (int)st;
+    rep->magic = REPORT_MAGIC;
+}
+
+/* Index of the first byte where a and b differ; n if none. memcmp over
+ * chunks first: buffers are megabytes and almost always equal. */
+static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    const size_t chunk = 65536;
+    for (size_t base = 0; base < n; base += chunk) {
+        size_t len = n - base < chunk ? n - base : chunk;
+        if (memcmp(a + base, b + base, len) == 0)
+            continue;
+        for (size_t i = base; i < base + len; i++)
+            if (a[i] != b[i])
+                return i;
+    }
+    return n;
+}
+
+/* What the buffers held before the call, for the audit: the gap bytes of
+ * the output (packed one after another), the whole input of an
+ * out-of-place call, the positions. The output view itself is the
+ * caller's business (it prefilled it) and is neither copied nor touched. */
+typedef struct snapshot {
+    rc_byte_range *gaps;
+    size_t n_gaps;
+    unsigned char *gap_bytes, *in, *pos;
+} snapshot;
+
+static void snapshot_free(snapshot *s)
+{
+    free(s->gaps);
+    free(s->gap_bytes);
+    free(s->in);
+    free(s->pos);
+}
+
+static unsigned char *copy_of(const rc_guarded_buf *b)
+{
+    unsigned char *c = malloc(b->len ? b->len : 1);
+    if (c && b->len)
+        memcpy(c, b->data, b->len);
+    return c;
+}
+
+/* 0 on success, -1 if out of memory. */
+static int snapshot_take(snapshot *s, const rc_guarded_buf *in_buf, const rc_guarded_buf *out_buf,
+                         const rc_view_geom *out_g, const rc_guarded_buf *pos_buf)
+{
+    memset(s, 0, sizeof *s);
+    s->gaps = rc_view_gaps(out_g, out_buf->len, &s->n_gaps);
+    if (!s->gaps)
+        return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < s->n_gaps; i++)
+        total += s->gaps[i].end - s->gaps[i].start;
+    s->gap_bytes = malloc(total ? total : 1);
+    if (!s->gap_bytes)
+        return -1;
+    unsigned char *p = s->gap_bytes;
+    for (size_t i = 0; i < s->n_gaps; i++) {
+        size_t len = s->gaps[i].end - s->gaps[i].start;
+        memcpy(p, out_buf->data + s->gaps[i].start, len);
+        p += len;
+    }
+    if (in_buf != out_buf && !(s->in = copy_of(in_buf)))
+        return -1;
+    return (s->pos = copy_of(pos_buf)) ? 0 : -1;
+}
+
+/* The audit of a child that returned. Returns RC_CALL_OK if nothing
+ * outside the output view changed. */
+static rc_call_outcome audit(const rc_guarded_buf *in_buf, const rc_view_geom *in_g,
+                             const rc_guarded_buf *out_buf, const rc_view_geom *out_g,
+                             const rc_guarded_buf *pos_buf, const snapshot *snap,
+                             const named_buf *bufs, size_t nbufs, rc_call_result *res)
+{
+    char why[256];
+    for (size_t i = 0; i < nbufs; i++)
+        if (!rc_guarded_buf_canaries_intact(bufs[i].buf, why, sizeof why))
+            return finish(res, RC_CALL_OUT_OF_BOUNDS, "%s buffer: %s", bufs[i].name, why);
+
+    const unsigned char *before = snap->gap_bytes;
+    for (size_t i = 0; i < snap->n_gaps; i++) {
+        size_t start = snap->gaps[i].start, len = snap->gaps[i].end - start;
+        size_t k = first_diff(out_buf->data + start, before, len);
+        before += len;
+        if (k == len)
+            continue;
+        char where[160];
+        rc_view_locate(out_g, start + k, where, sizeof where);
+        return finish(res, RC_CALL_OUT_OF_BOUNDS,
+                      "wrote %s (byte offset %zu of the %s buffer), which is not part of the "
+                      "output view",
+                      where, start + k, in_buf == out_buf ? "input/output" : "output");
+    }
+    if (in_buf != out_buf) {
+        size_t k = first_diff(in_buf->data, snap->in, in_buf->len);
+        if (k < in_buf->len) {
+            char where[160];
+            rc_view_locate(in_g, k, where, sizeof where);
+            return finish(res, RC_CALL_INPUT_MODIFIED,
+                          "out-of-place call changed its input at %s (byte offset %zu)", where, k);
+        }
+    }
+    size_t k = first_diff(pos_buf->data, snap->pos, pos_buf->len);
+    if (k < pos_buf->len)
+        return finish(res, RC_CALL_INPUT_MODIFIED, "changed positions[%zu] (byte offset %zu)",
+                      k / sizeof(int64_t), k);
+    return RC_CALL_OK;
+}
+
+static shared_report *report_map(void)
+{
+    void *m = mmap(NULL, sizeof(shared_report), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
+                                 rc_guarded_buf *in_buf, const rc_tensor *in,
+                                 rc_guarded_buf *out_buf, const rc_tensor *out,
+                                 const rc_guarded_buf *pos_buf, rc_direction dir,
+                                 double timeout_s, rc_call_result *res)
+{
+    rc_call_result local;
+    if (!res)
+        res = &local;
+    result_init(res);
+
+    if (!impl || !impl->prepare || !impl->apply)
+        return finish(res, RC_CALL_HARNESS_ERROR, "no implementation, prepare() or apply()");
+    if (!spec || !in_buf || !out_buf || !pos_buf || !in || !out)
+        return finish(res, RC_CALL_HARNESS_ERROR, "missing spec, buffer or view");
+    size_t esize = rc_dtype_size(spec->dtype);
+    if (esize == 0 || spec->head_dim < 1 || spec->head_dim > RC_MAX_HEAD_DIM)
+        return finish(res, RC_CALL_HARNESS_ERROR, "spec has an invalid dtype or head_dim %d",
+                      (int)spec->head_dim);
+    if (pos_buf == in_buf || pos_buf == out_buf)
+        return finish(res, RC_CALL_HARNESS_ERROR, "positions share a buffer with a tensor");
+
+    char err[200];
+    rc_view_geom in_g, out_g;
+    if (rc_view_geom_init(&in_g, in_buf, in, spec->head_dim, esize, err, sizeof err) != 0)
+        return finish(res, RC_CALL_HARNESS_ERROR, "input view: %s", err);
+    if (rc_view_geom_init(&out_g, out_buf, out, spec->head_dim, esize, err, sizeof err) != 0)
+        return finish(res, RC_CALL_HARNESS_ERROR, "output view: %s", err);
+    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads)
+        return finish(res, RC_CALL_HARNESS_ERROR, "input and output views differ in shape");
+    if (in_buf == out_buf &&
+        (in->data != out->data || in->token_stride != out->token_stride ||
+         in->head_stride != out->head_stride))
+        return finish(res, RC_CALL_HARNESS_ERROR,
+                      "one buffer for input and output but the views are not identical");
+    if ((uint64_t)in->n_tokens > pos_buf->len / sizeof(int64_t))
+        return finish(res, RC_CALL_HARNESS_ERROR, "position buffer holds fewer than %lld entries",
+                      (long long)in->n_tokens);
+
+    named_buf bufs[3];
+    size_t nbufs = 0;
+    bufs[nbufs++] = (named_buf){out_buf, in_buf == out_buf ? "input/output" : "output"};
+    if (in_buf != out_buf)
+        bufs[nbufs++] = (named_buf){in_buf, "input"};
+    bufs[nbufs++] = (named_buf){pos_buf, "positions"};
+
+    snapshot snap;
+    int snapped = snapshot_take(&snap, in_buf, out_buf, &out_g, pos_buf);
+    shared_report *rep = report_map();
+    if (snapped != 0 || !rep) {
+        snapshot_free(&snap);
+        if (rep)
+            munmap(rep, sizeof *rep);
+        return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for snapshots");
+    }
+
+    apply_ctx ctx = {impl, spec, in, out, (const int64_t *)pos_buf->data, dir};
+    child_outcome co;
+    if (run_child(apply_body, &ctx, rep, timeout_s, &co, res) != 0) {
+        snapshot_free(&snap);
+        munmap(rep, sizeof *rep);
+        return res->outcome;
+    }
+    res->seconds = co.seconds;
+
+    rc_call_outcome o;
+    if (!co.timed_out && WIFEXITED(co.wstatus) && WEXITSTATUS(co.wstatus) == 0 &&
+        rep->magic == REPORT_MAGIC) {
+        res->status = (rc_status)rep->status;
+        /* A write out of bounds or to the input outranks the status: an
+         * implementation that scribbled and then said "unsupported" must
+         * not be reported as merely skipped. */
+        o = audit(in_buf, &in_g, out_buf, &out_g, pos_buf, &snap, bufs, nbufs, res);
+        if (o == RC_CALL_OK && res->status != RC_OK)
+            o = finish(res, RC_CALL_STATUS, "%s returned %s", step_name(rep->status_step),
+                       rc_status_name(res->status));
+        else if (o == RC_CALL_OK)
+            o = finish(res, RC_CALL_OK, "ok");
+    } else {
+        o = classify_abnormal(&co, rep, timeout_s, bufs, nbufs, res);
+    }
+    snapshot_free(&snap);
+    munmap(rep, sizeof *rep);
+    return o;
+}
+
+/* ---- rc_guarded_available ----------------------------------------------- */
+
+typedef struct avail_ctx {
+    const rc_impl *impl;
+    size_t why_len;
+} avail_ctx;
+
+static void available_body(void *p, shared_report *rep)
+{
+    const avail_ctx *c = p;
+    rep->step = STEP_AVAILABLE;
+    rep->available = c->impl->available(rep->why, c->why_len);
+    rep->magic = REPORT_MAGIC;
+}
+
+int rc_guarded_available(const rc_impl *impl, double timeout_s, char *why, size_t why_len,
+                         rc_call_result *res)
+{
+    rc_call_result local;
+    if (!res)
+        res = &local;
+    result_init(res);
+    char scratch[1];
+    if (!why || why_len == 0) {
+        why = scratch;
+        why_len = sizeof scratch;
+    }
+    why[0] = '\0';
+
+    if (!impl) {
+        finish(res, RC_CALL_HARNESS_ERROR, "no implementation");
+        snprintf(why, why_len, "no implementation");
+        return 0;
+    }
+    if (!impl->available) {
+        finish(res, RC_CALL_OK, "no available() check: always available");
+        return 1;
+    }
+    shared_report *rep = report_map();
+    if (!rep) {
+        finish(res, RC_CALL_HARNESS_ERROR, "mmap failed: %s", strerror(errno));
+        snprintf(why, why_len, "harness error: %s", res->detail);
+        return 0;
+    }
+    /* The implementation writes into the shared page; at most what both the
+     * page and the caller can hold. */
+    avail_ctx ctx = {impl, why_len < WHY_CAP ? why_len : WHY_CAP};
+    child_outcome co;
+    if (run_child(available_body, &ctx, rep, timeout_s, &co, res) != 0) {
+        snprintf(why, why_len, "harness error: %s", res->detail);
+        munmap(rep, sizeof *rep);
+        return 0;
+    }
+    res->seconds = co.seconds;
+
+    int ok = 0;
+    if (!co.timed_out && WIFEXITED(co.wstatus) && WEXITSTATUS(co.wstatus) == 0 &&
+        rep->magic == REPORT_MAGIC) {
+        ok = rep->available != 0;
+        if (!ok) {
+            /* Never trust the implementation to have terminated it. */
+            char reason[WHY_CAP];
+            memcpy(reason, rep->why, WHY_CAP);
+            reason[ctx.why_len - 1] = '\0';
+            if (reason[0] == '\0')
+                snprintf(reason, sizeof reason, "available() returned 0 without a reason");
+            snprintf(why, why_len, "%s", reason);
+        }
+        finish(res, RC_CALL_OK, ok ? "available" : "not available");
+    } else {
+        named_buf none[1] = {{NULL, ""}};
+        char label[24];
+        classify_abnormal(&co, rep, timeout_s, none, 0, res);
+        if (res->outcome == RC_CALL_CRASHED)
+            snprintf(why, why_len, "available() crashed: %s", signal_label(res->signal, label));
+        else if (res->outcome == RC_CALL_TIMEOUT)
+            snprintf(why, why_len, "available() did not answer in %g s", timeout_s);
+        else if (WIFEXITED(co.wstatus))
+            snprintf(why, why_len, "available() exited with code %d", WEXITSTATUS(co.wstatus));
+        else
+            snprintf(why, why_len, "available() %s", res->detail);
+    }
+    munmap(rep, sizeof *rep);
+    return ok;
+}
