@@ -64,7 +64,7 @@ rc_error_acc *rc_error_acc_create(size_t expected_count);
 void rc_error_acc_destroy(rc_error_acc *acc);
 /* Returns 0, or -1 when out of memory. NaN values count as +Inf. */
 int rc_error_acc_add(rc_error_acc *acc, double value, const rc_elem_loc *loc);
-/* Sorts in place; may be called more than once. */
+/* Reorders the stored values (selection); may be called more than once. */
 void rc_error_acc_summarize(rc_error_acc *acc, double gate, rc_error_summary *out);
 
 #endif /* ROPECHECK_METRICS_H */

@@ -85,7 +85,7 @@ typedef enum rc_status {
  * bits, computed by the host in arbitrary precision. This is the frequency
  * table a framework hands its kernel (HF's inv_freq), given exactly. An
  * implementation may use it (recommended: positions near 2^31 need more
- * than a double theta, see impls/common/rope_angle.h) or derive theta from
+ * than a double theta, see impls/common/exact_angle.h) or derive theta from
  * `base` itself; it is judged on what it computes either way.
  */
 typedef struct rc_spec {

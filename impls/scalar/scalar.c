@@ -1,0 +1,325 @@
+/*
+ * impls/scalar/scalar.c - the portable C11 implementation: exact angle,
+ * rotation in double, one rounding to the output type.
+ *
+ * It is the yardstick the optimized ports are compared with, so it spends
+ * arithmetic on accuracy: per token, sin/cos of every pair once from the
+ * double-double angle (impls/common/exact_angle.h), shared by all heads;
+ * then each pair is rotated in double and rounded once when stored.
+ *
+ * ERROR, f32 / f16 / bf16 (u = 2^-53, N = ||(a, b)||, p = the type's
+ * precision: 24, 11, 8). Inputs are exact as doubles. The double result
+ * x~ = fma(a, c, -(b*s)) differs from the exact a*cos(phi) - b*sin(phi) by
+ *   eta <= N*(sqrt(2)*(U + 0.5)*u + 26u^2)    c, s from rc_exact_sincos
+ *        + 2u*N                               the product b*s and the fma
+ *        + N*delta                            angle error, delta <= 2^-50.4
+ *                                             for every m < 2^53 with the
+ *                                             host's theta table
+ *   (U <= 1: libm's sin/cos error in ulps; delta <= 2^-50.4 = 6.1u), so
+ * eta <= 10.2u*N. The output type's ulp(N) is > N*2^-p, so eta/ulp(N) <
+ * 2^-25.6 for f32 and less for f16 and bf16. Storing rounds x~ to nearest:
+ * within ulp(x~)/2 <= ulp(N)/2 of x~ (or, where x~ lies above the power of
+ * two above N, within eta of it). So every component is within
+ * (0.5 + 2^-24) ulp(N) of the exact value: correctly rounded except within
+ * 2^-25 ulp of a tie, and the f32 gate of 1 ulp holds with room.
+ *
+ * ERROR, f64. The sine and cosine are double-doubles (c.hi + c.lo within
+ * U*u + 18u^2 of cos of the computed angle), and a*c - b*s is formed with
+ * error-free products and one final rounding (rotate_f64 below):
+ *   rounding             <= ulp(N)/2 (ulp(x~) <= ulp(N) as |x~| <= N, up to
+ *                           the same power-of-two remark as above)
+ *   low-order terms      <= 17u^2 * N
+ *   (c, s) vector error  <= N * sqrt(2) * (U*u + 18u^2)   (Cauchy-Schwarz:
+ *                           |a*dc - b*ds| <= N * ||(dc, ds)||)
+ *   angle error          <= N * delta, delta <= 2^-72 for m < 2^31
+ * and ulp(N) > N*u, so the pair error is at most
+ *   0.5 + sqrt(2)*U + 43u + delta/u  ulp(N)  ~= 1.92 ulp for U = 1,
+ * within the default f64 gate of 3. Near m = 2^53 delta/u reaches ~3
+ * (exact_angle.h: the product m*theta_lo and the table's own rounding).
+ * Pairs with both |a|, |b| < 2^-900 are scaled by 2^600 first (exact), so
+ * that the error terms of the products never underflow. Scaling back is
+ * exact unless the result is subnormal; then it is one rounding to the
+ * subnormal grid (<= half the floor ulp) of a value already within
+ * ~2^-51 |x~| of exact, far below that floor: the bound above still holds.
+ *
+ * Special values (f64 path): a pair holding a NaN or an infinity, or a
+ * result that overflows, is recomputed with the plain formula
+ * fma(a, c, -(b*s)), the one the other dtypes use, so it follows IEEE
+ * arithmetic (NaN in, NaN out; Inf*c stays infinite). The error-free
+ * transforms alone would turn Inf - Inf in their low words into NaN.
+ *
+ * Thread safety: no static mutable state. The per-token sin/cos scratch
+ * lives in the state, which the ABI never uses from two calls at once.
+ */
+#include "impls/scalar/scalar.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dd.h"
+#include "core/dtype_convert.h"
+#include "core/spec_check.h"
+#include "impls/common/exact_angle.h"
+
+typedef struct scalar_state {
+    int32_t head_dim;
+    int32_t rotary_dim;
+    rc_layout layout;
+    rc_dtype dtype;
+    double *theta_hi; /* r/2 entries each, copied from the spec */
+    double *theta_lo;
+    /* Per-token scratch, r/2 entries each: cos and sin of every pair (the
+     * low words only for f64). */
+    double *cos_hi;
+    double *sin_hi;
+    double *cos_lo;
+    double *sin_lo;
+    double storage[]; /* backs the six arrays above */
+} scalar_state;
+
+/* Where pair i's two channels sit: a at i*step, b at i*step + offset. */
+typedef struct pair_map {
+    int64_t step;
+    int64_t offset;
+    int64_t pairs;
+} pair_map;
+
+static pair_map pairs_of(const scalar_state *st)
+{
+    pair_map p;
+    p.pairs = st->rotary_dim / 2;
+    if (st->layout == RC_LAYOUT_INTERLEAVED) {
+        p.step = 2;
+        p.offset = 1;
+    } else {
+        p.step = 1;
+        p.offset = p.pairs;
+    }
+    return p;
+}
+
+static rc_status scalar_prepare(const rc_spec *spec, void **state)
+{
+    char why[160];
+    if (!spec || !state)
+        return RC_ERR_INVALID;
+    *state = NULL;
+    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
+        return RC_ERR_INVALID;
+    if (!spec->theta_hi || !spec->theta_lo)
+        return RC_ERR_INVALID;
+    const size_t half = (size_t)spec->rotary_dim / 2;
+    for (size_t i = 0; i < half; i++) {
+        /* A frequency must be positive and finite for the angle analysis
+         * (and for the angle to mean anything). */
+        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
+            !isfinite(spec->theta_lo[i]))
+            return RC_ERR_INVALID;
+    }
+    scalar_state *st = malloc(sizeof *st + 6 * half * sizeof(double));
+    if (!st)
+        return RC_ERR_NOMEM;
+    st->head_dim = spec->head_dim;
+    st->rotary_dim = spec->rotary_dim;
+    st->layout = spec->layout;
+    st->dtype = spec->dtype;
+    st->theta_hi = st->storage;
+    st->theta_lo = st->storage + half;
+    st->cos_hi = st->storage + 2 * half;
+    st->sin_hi = st->storage + 3 * half;
+    st->cos_lo = st->storage + 4 * half;
+    st->sin_lo = st->storage + 5 * half;
+    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
+    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    *state = st;
+    return RC_OK;
+}
+
+static void scalar_release(void *state)
+{
+    free(state);
+}
+
+/* cos/sin of every pair at position m, once per token; inverse negates
+ * sin (exact, and sin is odd, so this is the rotation by -phi). */
+static void fill_sincos(scalar_state *st, int64_t m, rc_direction dir)
+{
+    const int32_t half = st->rotary_dim / 2;
+    const double sign = dir == RC_INVERSE ? -1.0 : 1.0;
+    if (st->dtype == RC_DTYPE_F64) {
+        for (int32_t i = 0; i < half; i++) {
+            rc_dd s, c;
+            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c.hi;
+            st->cos_lo[i] = c.lo;
+            st->sin_hi[i] = sign * s.hi;
+            st->sin_lo[i] = sign * s.lo;
+        }
+    } else {
+        for (int32_t i = 0; i < half; i++) {
+            double s, c;
+            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c;
+            st->sin_hi[i] = sign * s;
+        }
+    }
+}
+
+/* f32: a double result is within 2^-25 f32 ulp of exact; one rounding on
+ * the store. Both values are loaded before either is stored (in place). */
+static void rotate_f32(const scalar_state *st, const float *in, float *out)
+{
+    const pair_map pm = pairs_of(st);
+    for (int64_t i = 0; i < pm.pairs; i++) {
+        const int64_t ia = i * pm.step, ib = ia + pm.offset;
+        const double a = in[ia], b = in[ib];
+        const double c = st->cos_hi[i], s = st->sin_hi[i];
+        const double x = fma(a, c, -(b * s));
+        const double y = fma(a, s, b * c);
+        out[ia] = (float)x;
+        out[ib] = (float)y;
+    }
+}
+
+/* f16 and bf16: exact loads and once-rounded stores from core. */
+static void rotate_16(const scalar_state *st, const uint16_t *in, uint16_t *out)
+{
+    const pair_map pm = pairs_of(st);
+    const rc_dtype t = st->dtype;
+    for (int64_t i = 0; i < pm.pairs; i++) {
+        const int64_t ia = i * pm.step, ib = ia + pm.offset;
+        const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
+        const double c = st->cos_hi[i], s = st->sin_hi[i];
+        const double x = fma(a, c, -(b * s));
+        const double y = fma(a, s, b * c);
+        rc_elem_store(t, out, ia, x);
+        rc_elem_store(t, out, ib, y);
+    }
+}
+
+/* a*(ch + cl) - b*(sh + sl) with one final rounding. p and q are exact
+ * products, h an exact two_sum; the five low-order terms p.lo, q.lo, h.lo,
+ * a*cl, b*sl total at most u*(3|a| + 3|b|) <= 3*sqrt(2)*u*N (|cl|, |sl| <=
+ * u: normalized), so their four roundings cost < 4u * 3*sqrt(2)*u*N <
+ * 17u^2*N; then hi + lo rounds once. */
+static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
+{
+    rc_dd p = rc_two_prod(a, ch);
+    rc_dd q = rc_two_prod(b, sh);
+    rc_dd h = rc_two_sum(p.hi, -q.hi);
+    double lo = (p.lo - q.lo) + h.lo;
+    lo = fma(a, cl, lo);
+    lo = fma(-b, sl, lo);
+    return h.hi + lo;
+}
+
+static void rotate_f64(const scalar_state *st, const double *in, double *out)
+{
+    const pair_map pm = pairs_of(st);
+    const double tiny = 0x1p-900, up = 0x1p600, down = 0x1p-600;
+    for (int64_t i = 0; i < pm.pairs; i++) {
+        const int64_t ia = i * pm.step, ib = ia + pm.offset;
+        const double a = in[ia], b = in[ib];
+        const double ch = st->cos_hi[i], cl = st->cos_lo[i];
+        const double sh = st->sin_hi[i], sl = st->sin_lo[i];
+        const int scaled = fabs(a) < tiny && fabs(b) < tiny;
+        const double as = scaled ? a * up : a, bs = scaled ? b * up : b;
+        /* a' = a*c - b*s;  b' = a*s + b*c = b*c - a*(-s) */
+        double x = rotate_dd(as, bs, ch, cl, sh, sl);
+        double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
+        if (scaled) {
+            x *= down;
+            y *= down;
+        }
+        if (!isfinite(x) || !isfinite(y)) {
+            /* NaN/Inf inputs or overflow: the error-free transforms would
+             * turn Inf into NaN, so use IEEE arithmetic of the formula. */
+            const double c = ch + cl, s = sh + sl;
+            x = fma(a, c, -(b * s));
+            y = fma(a, s, b * c);
+        }
+        out[ia] = x;
+        out[ib] = y;
+    }
+}
+
+static int tensor_ok(const scalar_state *st, const rc_tensor *t, size_t esize)
+{
+    char why[160];
+    size_t bytes;
+    if (!t->data)
+        return 0;
+    return rc_shape_check(t->n_tokens, t->n_heads, st->head_dim, t->token_stride,
+                          t->head_stride, esize, &bytes, why, sizeof why) == 0;
+}
+
+static rc_status scalar_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                              const int64_t *positions, rc_direction direction)
+{
+    scalar_state *st = state;
+    char why[160];
+    if (!st || !in || !out)
+        return RC_ERR_INVALID;
+    if (direction != RC_FORWARD && direction != RC_INVERSE)
+        return RC_ERR_INVALID;
+    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
+        in->n_heads < 0)
+        return RC_ERR_INVALID;
+    if (in->n_tokens == 0 || in->n_heads == 0)
+        return RC_OK;
+    const size_t esize = rc_dtype_size(st->dtype);
+    if (!positions || !tensor_ok(st, in, esize) || !tensor_ok(st, out, esize))
+        return RC_ERR_INVALID;
+    if (in->data == out->data &&
+        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
+        return RC_ERR_INVALID;
+    /* Check every position before writing anything. */
+    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        fill_sincos(st, positions[t], direction);
+        for (int64_t h = 0; h < in->n_heads; h++) {
+            const char *src = (const char *)in->data +
+                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+            char *dst = (char *)out->data +
+                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+            switch (st->dtype) {
+            case RC_DTYPE_F32:
+                rotate_f32(st, (const float *)(const void *)src, (float *)(void *)dst);
+                break;
+            case RC_DTYPE_F64:
+                rotate_f64(st, (const double *)(const void *)src, (double *)(void *)dst);
+                break;
+            case RC_DTYPE_F16:
+            case RC_DTYPE_BF16:
+                rotate_16(st, (const uint16_t *)(const void *)src, (uint16_t *)(void *)dst);
+                break;
+            default:
+                return RC_ERR_INTERNAL;
+            }
+            /* Bit-exact passthrough (NaN payloads included); in place it
+             * is already where it belongs. */
+            if (pass_bytes && src != dst)
+                memcpy(dst + (size_t)st->rotary_dim * esize, src + (size_t)st->rotary_dim * esize,
+                       pass_bytes);
+        }
+    }
+    return RC_OK;
+}
+
+const rc_impl rc_impl_scalar = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "scalar",
+    .description = "portable C11: exact angle (double-double), double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED,
+    .available = NULL,
+    .prepare = scalar_prepare,
+    .apply = scalar_apply,
+    .release = scalar_release,
+};
