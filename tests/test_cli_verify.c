@@ -214,3 +214,15 @@ Test(cli_verify, readme_example_plugin_passes)
     cr_expect(strstr(r.out, "16 cases: 4 pass, 0 fail, 12 skip"), "%s", r.out);
     cli_result_free(&r);
 }
+
+/* A gate below what scalar reaches (~0.5 pair ULP) must fail it: the gate
+ * is really applied, and the failure names the count over it. */
+Test(cli_verify, stricter_gate_fails_scalar)
+{
+    const char *argv[] = {"verify", "--impl", "scalar", "--dtype", "f32", "--layout", "half",
+                          "--gate", "pair=0.25", SMALL, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.out, "> gate 0.25"), "%s", r.out);
+    cli_result_free(&r);
+}

@@ -1,0 +1,128 @@
+/*
+ * tests/test_cli_args.c - the --positions and --gate languages, parsed
+ * directly (cli/positions.c, cli/gate_parse.c).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli/gate_parse.h"
+#include "cli/positions.h"
+
+static uint64_t test_seed(void)
+{
+    const char *s = getenv("ROPECHECK_SEED");
+    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 7u;
+    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
+    return seed;
+}
+
+Test(positions, explicit_items_and_ranges_expand_in_order)
+{
+    int64_t *p, n;
+    char err[256];
+    cr_assert_eq(rc_positions_parse("5,0:3,131071", -1, 1, &p, &n, err, sizeof err), 0, "%s", err);
+    int64_t want[] = {5, 0, 1, 2, 3, 131071};
+    cr_assert_eq(n, 6);
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(p[i], want[i]);
+    free(p);
+}
+
+Test(positions, random_fills_the_requested_tokens_within_range_reproducibly)
+{
+    uint64_t seed = test_seed();
+    int64_t *p, *q, n, nq;
+    char err[256];
+    cr_assert_eq(rc_positions_parse("7,random:1000", 300, seed, &p, &n, err, sizeof err), 0);
+    cr_assert_eq(rc_positions_parse("7,random:1000", 300, seed, &q, &nq, err, sizeof err), 0);
+    cr_assert_eq(n, 300);
+    cr_expect_eq(p[0], 7);
+    int distinct_hi = 0;
+    for (int64_t i = 0; i < n; i++) {
+        cr_expect(p[i] >= 0 && p[i] <= 1000, "p[%lld] = %lld", (long long)i, (long long)p[i]);
+        cr_expect_eq(p[i], q[i], "same seed, same draws");
+        distinct_hi |= p[i] > 500;
+    }
+    /* 299 uniform draws all <= 500 has probability 2^-299. */
+    cr_expect(distinct_hi);
+    free(p);
+    free(q);
+}
+
+Test(positions, lograndom_covers_small_and_large_scales)
+{
+    int64_t *p, n;
+    char err[256];
+    cr_assert_eq(rc_positions_parse("lograndom:2147483647", 2000, test_seed(), &p, &n, err,
+                                    sizeof err), 0);
+    int small = 0, large = 0;
+    for (int64_t i = 0; i < n; i++) {
+        cr_expect(p[i] >= 0 && p[i] <= 2147483647);
+        small += p[i] < 1000;
+        large += p[i] > 100000000;
+    }
+    /* Log-uniform over ~21.5 e-folds: P(m < 1000) ~ 6.9/21.5 ~ 0.32 and
+     * P(m > 1e8) ~ 3.07/21.5 ~ 0.14; with 2000 draws both counts are far
+     * (> 10 sigma) above 100. */
+    cr_expect(small > 100 && large > 100, "small %d large %d", small, large);
+    free(p);
+}
+
+Test(positions, default_random_count_and_limits)
+{
+    int64_t *p, n;
+    char err[256];
+    cr_assert_eq(rc_positions_parse("random:10", -1, 1, &p, &n, err, sizeof err), 0);
+    cr_expect_eq(n, RC_DEFAULT_RANDOM_TOKENS);
+    free(p);
+    cr_expect_eq(rc_positions_parse("9007199254740991", -1, 1, &p, &n, err, sizeof err), 0);
+    cr_expect_eq(p[0], 9007199254740991LL);
+    free(p);
+    cr_expect_eq(rc_positions_parse("random:1,random:2", -1, 1, &p, &n, err, sizeof err), -1);
+    cr_expect_eq(rc_positions_parse("", -1, 1, &p, &n, err, sizeof err), -1);
+    cr_expect_eq(rc_positions_parse("1,2,3", 2, 1, &p, &n, err, sizeof err), -1);
+}
+
+Test(gate, string_items_set_one_or_all_dtypes)
+{
+    rc_gate g;
+    rc_gate_default(&g);
+    char err[256];
+    cr_assert_eq(rc_gate_parse("pair=0.75,f16:component=4,positions-below=4096", &g, err,
+                               sizeof err), 0, "%s", err);
+    for (int t = 0; t < RC_DTYPE_COUNT; t++)
+        cr_expect_eq(g.pair[t], 0.75);
+    cr_expect_eq(g.component[RC_DTYPE_F16], 4.0);
+    cr_expect(isinf(g.component[RC_DTYPE_F32]));
+    cr_expect_eq(g.positions_below, 4096);
+    cr_expect_eq(rc_gate_parse("pair=-1", &g, err, sizeof err), -1);
+    cr_expect_eq(rc_gate_parse("f8:pair=1", &g, err, sizeof err), -1);
+    cr_expect_eq(rc_gate_parse("pair", &g, err, sizeof err), -1);
+}
+
+Test(gate, json_file)
+{
+    char path[] = "/tmp/rc_gateXXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"f32\": {\"pair\": 1.5, \"component\": 64}, \"bf16\": {\"pair\": 0.9},"
+          " \"positions_below\": 65536}", f);
+    fclose(f);
+    rc_gate g;
+    rc_gate_default(&g);
+    char err[256];
+    cr_assert_eq(rc_gate_parse(path, &g, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(g.pair[RC_DTYPE_F32], 1.5);
+    cr_expect_eq(g.component[RC_DTYPE_F32], 64.0);
+    cr_expect_eq(g.pair[RC_DTYPE_BF16], 0.9);
+    cr_expect_eq(g.pair[RC_DTYPE_F64], 3.0, "unnamed dtypes keep their defaults");
+    cr_expect_eq(g.positions_below, 65536);
+    f = fopen(path, "w");
+    fputs("{\"f32\": {\"norm\": 1}}", f);
+    fclose(f);
+    cr_expect_eq(rc_gate_parse(path, &g, err, sizeof err), -1);
+    unlink(path);
+}
