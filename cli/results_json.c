@@ -115,6 +115,21 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     cJSON_AddItemToObject(o, "component_ulp", summary_json(&r->component));
     if (r->pair_beyond.count > 0)
         cJSON_AddItemToObject(o, "pair_ulp_beyond_gate_range", summary_json(&r->pair_beyond));
+    cJSON *byp = cJSON_AddArrayToObject(o, "pair_ulp_by_position");
+    for (int b = 0; b < RC_POSITION_BUCKETS; b++) {
+        const rc_position_bucket *pb = &r->pair_by_position[b];
+        if (pb->count == 0)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        /* [lo, hi): bucket 0 is m = 0, bucket b is [2^(b-1), 2^b). */
+        cJSON_AddNumberToObject(e, "position_lo", b == 0 ? 0.0 : ldexp(1.0, b - 1));
+        cJSON_AddNumberToObject(e, "position_hi", ldexp(1.0, b));
+        cJSON_AddNumberToObject(e, "count", (double)pb->count);
+        add_num(e, "max", pb->max);
+        add_num(e, "p50", pb->p50);
+        add_num(e, "p99", pb->p99);
+        cJSON_AddItemToArray(byp, e);
+    }
     cJSON_AddNumberToObject(o, "passthrough_mismatches", (double)r->passthrough_mismatches);
     cJSON *sp = cJSON_AddObjectToObject(o, "special_values");
     cJSON_AddNumberToObject(sp, "elements", (double)r->special_elements);

@@ -92,8 +92,28 @@ static int same_class(double got, double expect)
 
 typedef struct compare_state {
     rc_error_acc *pair, *component, *pair_beyond;
+    rc_error_acc *by_position[RC_POSITION_BUCKETS]; /* created on first use */
     rc_verify_result *res;
 } compare_state;
+
+static int position_bucket(int64_t m)
+{
+    int b = 0;
+    while (m > 0 && b < RC_POSITION_BUCKETS - 1) {
+        m >>= 1;
+        b++;
+    }
+    return b;
+}
+
+/* Record a pair-ULP value in its position's bucket. 0, or -1 (no memory). */
+static int add_by_position(compare_state *st, int64_t m, double v)
+{
+    int b = position_bucket(m);
+    if (!st->by_position[b] && !(st->by_position[b] = rc_error_acc_create(0)))
+        return -1;
+    return rc_error_acc_add(st->by_position[b], v, NULL);
+}
 
 static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64_t h, int ch,
                      const double *in, const rc_ref_elem *e, double got, uint64_t got_bits)
@@ -166,6 +186,8 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                 fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
                 loc.pair_ulp = rc_ulp_error(c->dtype, got, e->exact, e->pair_norm);
                 loc.component_ulp = rc_ulp_error(c->dtype, got, e->exact, e->exact);
+                if (add_by_position(st, m, loc.pair_ulp) != 0)
+                    rc = -1;
                 if (gated) {
                     if (rc_error_acc_add(st->pair, loc.pair_ulp, &loc) != 0 ||
                         rc_error_acc_add(st->component, loc.component_ulp, &loc) != 0)
@@ -338,12 +360,21 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     rc_error_acc_summarize(st.pair, res->gate_pair, &res->pair);
     rc_error_acc_summarize(st.component, res->gate_component, &res->component);
     rc_error_acc_summarize(st.pair_beyond, res->gate_pair, &res->pair_beyond);
+    for (int b = 0; b < RC_POSITION_BUCKETS; b++) {
+        if (!st.by_position[b])
+            continue;
+        rc_error_summary s;
+        rc_error_acc_summarize(st.by_position[b], INFINITY, &s);
+        res->pair_by_position[b] = (rc_position_bucket){s.count, s.max, s.p50, s.p99};
+    }
     judge(c, res);
 
 done:
     rc_error_acc_destroy(st.pair);
     rc_error_acc_destroy(st.component);
     rc_error_acc_destroy(st.pair_beyond);
+    for (int b = 0; b < RC_POSITION_BUCKETS; b++)
+        rc_error_acc_destroy(st.by_position[b]);
     rc_guarded_buf_free(&in_buf);
     rc_guarded_buf_free(&out_buf);
     rc_guarded_buf_free(&pos_buf);

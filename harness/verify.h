@@ -58,6 +58,15 @@ typedef enum rc_verdict {
 
 const char *rc_verdict_name(rc_verdict v);
 
+/* Positions are grouped by binade for error-against-position figures:
+ * bucket 0 holds m = 0, bucket b >= 1 holds 2^(b-1) <= m < 2^b. */
+#define RC_POSITION_BUCKETS 54
+
+typedef struct rc_position_bucket {
+    int64_t count;     /* rotated elements seen in this bucket */
+    double max, p50, p99;
+} rc_position_bucket;
+
 typedef struct rc_verify_result {
     rc_verdict verdict;
     char reason[640];             /* why: the gate that failed, the crash, the skip */
@@ -67,6 +76,7 @@ typedef struct rc_verify_result {
     rc_error_summary pair;        /* rotated elements at gated positions */
     rc_error_summary component;
     rc_error_summary pair_beyond; /* positions >= positions_below (reported only) */
+    rc_position_bucket pair_by_position[RC_POSITION_BUCKETS]; /* all positions */
     int64_t passthrough_mismatches;
     rc_elem_loc passthrough_first;
     int64_t special_elements;
