@@ -11,5 +11,6 @@ enum {
 
 int rc_cmd_verify(int argc, char **argv);
 int rc_cmd_list(int argc, char **argv);
+int rc_cmd_prove(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  verify    run implementations and judge every output (verify --help)\n"
+    "  prove     check them against the RoFormer paper's theory (prove --help)\n"
     "  list      show the implementations and whether they can run here\n"
     "  version   print the version and plug-in ABI version\n"
     "\n"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "verify") == 0)
         return rc_cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "prove") == 0)
+        return rc_cmd_prove(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return rc_cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

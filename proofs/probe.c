@@ -1,0 +1,150 @@
+/*
+ * proofs/probe.c - the one place proofs/ calls an implementation.
+ */
+#include "proofs/probe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dtype_convert.h"
+#include "harness/guarded_call.h"
+#include "harness/verify.h"
+#include "reference/reference.h"
+
+double rc_dtype_unit_roundoff(rc_dtype t)
+{
+    return ldexp(1.0, -rc_dtype_format(t)->precision);
+}
+
+double rc_default_gate_pair(rc_dtype t)
+{
+    rc_gate g;
+    rc_gate_default(&g);
+    return g.pair[t];
+}
+
+double rc_probe_exact(const rc_probe *p, double x)
+{
+    return rc_round_to_dtype(p->dtype, x);
+}
+
+int rc_probe_supported(const rc_probe *p, char *why, size_t why_len)
+{
+    const rc_impl *im = p->impl;
+    if (!im || im->abi_version != RC_ABI_VERSION || !im->prepare || !im->apply) {
+        snprintf(why, why_len, "not a valid rc_impl (ABI version or missing functions)");
+        return 0;
+    }
+    if (!(im->caps & rc_cap_for_dtype(p->dtype))) {
+        snprintf(why, why_len, "%s does not offer dtype %s", im->name, rc_dtype_name(p->dtype));
+        return 0;
+    }
+    if (!(im->caps & rc_cap_for_layout(p->layout))) {
+        snprintf(why, why_len, "%s does not offer layout %s", im->name,
+                 rc_layout_name(p->layout));
+        return 0;
+    }
+    if (p->rotary_dim < p->head_dim && !(im->caps & RC_CAP_PARTIAL_ROTARY)) {
+        snprintf(why, why_len, "%s does not offer partial rotary", im->name);
+        return 0;
+    }
+    rc_call_result res;
+    if (!rc_guarded_available(im, p->timeout_s > 0.0 ? p->timeout_s : 60.0, why, why_len, &res)) {
+        if (res.outcome != RC_CALL_OK && res.outcome != RC_CALL_HARNESS_ERROR && p->broken)
+            *p->broken = 1;
+        return 0;
+    }
+    return 1;
+}
+
+rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos, int64_t n_rows,
+                         rc_direction dir, double *out, char *err, size_t err_len)
+{
+    const int64_t d = p->head_dim;
+    const size_t half = (size_t)p->rotary_dim / 2;
+    const size_t esz = rc_dtype_size(p->dtype);
+    const size_t n_el = (size_t)(n_rows * d);
+    double *th_hi = malloc(half * sizeof *th_hi);
+    double *th_lo = malloc(half * sizeof *th_lo);
+    rc_guarded_buf bin = {0}, bout = {0}, bpos = {0};
+    rc_status st = RC_ERR_NOMEM;
+    if (!th_hi || !th_lo || rc_guarded_buf_alloc(&bin, n_el * esz) != 0 ||
+        rc_guarded_buf_alloc(&bout, n_el * esz) != 0 ||
+        rc_guarded_buf_alloc(&bpos, (size_t)n_rows * sizeof(int64_t)) != 0) {
+        snprintf(err, err_len, "out of memory");
+        goto done;
+    }
+    rc_ref_theta_table(p->base, p->rotary_dim, th_hi, th_lo);
+    for (size_t e = 0; e < n_el; e++)
+        rc_elem_store(p->dtype, bin.data, (int64_t)e, in[e]);
+    memset(bout.data, 0xFF, n_el * esz); /* NaN in every dtype: unwritten shows */
+    memcpy(bpos.data, pos, (size_t)n_rows * sizeof(int64_t));
+
+    rc_spec spec = {.head_dim = p->head_dim,
+                    .rotary_dim = p->rotary_dim,
+                    .base = p->base,
+                    .layout = p->layout,
+                    .dtype = p->dtype,
+                    .theta_hi = th_hi,
+                    .theta_lo = th_lo};
+    rc_tensor tin = {bin.data, n_rows, 1, d, d};
+    rc_tensor tout = {bout.data, n_rows, 1, d, d};
+    rc_call_result res;
+    rc_guarded_apply(p->impl, &spec, &bin, &tin, &bout, &tout, &bpos, dir,
+                     p->timeout_s > 0.0 ? p->timeout_s : 60.0, &res);
+    switch (res.outcome) {
+    case RC_CALL_OK:
+        st = RC_OK;
+        for (size_t e = 0; e < n_el; e++)
+            out[e] = rc_elem_load(p->dtype, bout.data, (int64_t)e);
+        break;
+    case RC_CALL_STATUS:
+        st = res.status;
+        snprintf(err, err_len, "%s: %s", p->impl->name, res.detail);
+        break;
+    case RC_CALL_HARNESS_ERROR:
+        st = RC_ERR_INTERNAL;
+        snprintf(err, err_len, "harness: %s", res.detail);
+        break;
+    default:
+        st = RC_ERR_INTERNAL;
+        if (p->broken)
+            *p->broken = 1;
+        snprintf(err, err_len, "%s %s: %s", p->impl->name, rc_call_outcome_name(res.outcome),
+                 res.detail);
+        break;
+    }
+done:
+    free(th_hi);
+    free(th_lo);
+    rc_guarded_buf_free(&bin);
+    rc_guarded_buf_free(&bout);
+    rc_guarded_buf_free(&bpos);
+    return st;
+}
+
+rc_status rc_probe_unit(const rc_probe *p, const int64_t *pos, int64_t n_pos, rc_direction dir,
+                        double *out, char *err, size_t err_len)
+{
+    const int64_t d = p->head_dim;
+    const int64_t rows = n_pos * d;
+    double *in = calloc((size_t)(rows * d), sizeof *in);
+    int64_t *rpos = malloc((size_t)rows * sizeof *rpos);
+    if (!in || !rpos) {
+        free(in);
+        free(rpos);
+        snprintf(err, err_len, "out of memory");
+        return RC_ERR_NOMEM;
+    }
+    for (int64_t k = 0; k < n_pos; k++)
+        for (int64_t j = 0; j < d; j++) {
+            in[(k * d + j) * d + j] = 1.0;
+            rpos[k * d + j] = pos[k];
+        }
+    rc_status st = rc_probe_apply(p, in, rpos, rows, dir, out, err, err_len);
+    free(in);
+    free(rpos);
+    return st;
+}

@@ -1,0 +1,58 @@
+/*
+ * proofs/probe.h - call an implementation from the oracles.
+ *
+ * Every call into an implementation made by proofs/ goes through
+ * rc_probe_apply (and rc_probe_supported for available()), and both run
+ * the implementation in a guarded child (harness/guarded_call.h): a port
+ * that crashes, hangs or writes out of bounds under an oracle is reported
+ * as broken and the oracles go on.
+ */
+#ifndef ROPECHECK_PROOFS_PROBE_H
+#define ROPECHECK_PROOFS_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ropecheck/plugin.h"
+
+/* The internal state every oracle shares: what to call and with what. */
+typedef struct rc_probe {
+    const rc_impl *impl;
+    int32_t head_dim;
+    int32_t rotary_dim;
+    double base;
+    rc_layout layout;
+    rc_dtype dtype;
+    double timeout_s; /* per guarded call */
+    int *broken;      /* set to 1 when a call crashed, hung or wrote out of bounds */
+} rc_probe;
+
+/* Rotate n_rows heads: row t is in[t*head_dim .. +head_dim) at position
+ * pos[t]. Inputs are stored into the dtype (the caller passes values that
+ * are exact in it, see rc_probe_exact); outputs come back as doubles
+ * (exact: every dtype value is a double). One prepare, one apply over a
+ * packed [n_rows][1][head_dim] tensor, one release. The spec's theta table
+ * is the host's (rc_ref_theta_table). Returns RC_OK or the failing status;
+ * err gets one line. */
+rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos, int64_t n_rows,
+                         rc_direction dir, double *out, char *err, size_t err_len);
+
+/* Unit vectors: out[(k*head_dim + j)*head_dim + c] = f(e_j, pos[k])[c] for
+ * every position k < n_pos and channel j, rotated in direction dir. */
+rc_status rc_probe_unit(const rc_probe *p, const int64_t *pos, int64_t n_pos, rc_direction dir,
+                        double *out, char *err, size_t err_len);
+
+/* Whether the implementation offers what the probe needs (dtype, layout,
+ * partial rotary) and is available here; 0 if not, with why. */
+int rc_probe_supported(const rc_probe *p, char *why, size_t why_len);
+
+/* x rounded to the probe's dtype (so that inputs are exact in it). */
+double rc_probe_exact(const rc_probe *p, double x);
+
+/* Unit roundoff of a dtype: 2^-p (p = 24, 53, 11, 8). */
+double rc_dtype_unit_roundoff(rc_dtype t);
+
+/* The default pair-ULP gate of a dtype (harness/verify.h). */
+double rc_default_gate_pair(rc_dtype t);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * proofs/proof_common.c - result bookkeeping shared by the oracles.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proofs/proof_internal.h"
+
+const char *rc_proof_verdict_name(rc_proof_verdict v)
+{
+    switch (v) {
+    case RC_PROOF_PASS:
+        return "pass";
+    case RC_PROOF_FAIL:
+        return "fail";
+    case RC_PROOF_SKIPPED:
+        return "skipped";
+    case RC_PROOF_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+int rc_proof_has_finding(const rc_proof_result *r, const char *phrase)
+{
+    for (int i = 0; i < r->n_findings; i++)
+        if (strstr(r->findings[i].text, phrase))
+            return 1;
+    return 0;
+}
+
+void rc_proof_add(rc_proof_result *r, const char *fmt, ...)
+{
+    if (r->n_findings >= RC_PROOF_MAX_FINDINGS) {
+        r->findings_dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->findings[r->n_findings].text, RC_PROOF_FINDING_LEN, fmt, ap);
+    va_end(ap);
+    r->n_findings++;
+}
+
+void rc_proof_finish(rc_proof_result *r)
+{
+    r->verdict = (r->n_findings + r->findings_dropped) > 0 ? RC_PROOF_FAIL : RC_PROOF_PASS;
+}
+
+void rc_proof_error(rc_proof_result *r, const char *why)
+{
+    r->verdict = RC_PROOF_ERROR;
+    snprintf(r->error, sizeof r->error, "%s", why);
+}
+
+/* f64 first: its rounding is far below any defect worth naming, so what
+ * the probe sees is what the implementation computes. */
+static int choose_dtype(const rc_impl *impl, const rc_proof_spec *spec)
+{
+    if (spec->dtype >= 0)
+        return spec->dtype;
+    static const rc_dtype order[] = {RC_DTYPE_F64, RC_DTYPE_F32, RC_DTYPE_F16, RC_DTYPE_BF16};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (impl && (impl->caps & rc_cap_for_dtype(order[i])))
+            return (int)order[i];
+    return -1;
+}
+
+int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_result *r,
+                   rc_probe *p)
+{
+    memset(r, 0, sizeof *r);
+    int dt = choose_dtype(impl, spec);
+    if (dt < 0 || dt >= RC_DTYPE_COUNT) {
+        r->verdict = RC_PROOF_SKIPPED;
+        snprintf(r->error, sizeof r->error, "no dtype to probe with");
+        return -1;
+    }
+    if (spec->head_dim < 2 || spec->head_dim > RC_MAX_HEAD_DIM || spec->head_dim % 2 ||
+        spec->rotary_dim < 2 || spec->rotary_dim > spec->head_dim || spec->rotary_dim % 2 ||
+        !(spec->base > 0.0) || (unsigned)spec->layout >= RC_LAYOUT_COUNT) {
+        rc_proof_error(r, "invalid proof spec");
+        return -1;
+    }
+    r->dtype = (rc_dtype)dt;
+    r->gate_pair = spec->gate_pair > 0.0 ? spec->gate_pair : rc_default_gate_pair(r->dtype);
+    p->impl = impl;
+    p->head_dim = spec->head_dim;
+    p->rotary_dim = spec->rotary_dim;
+    p->base = spec->base;
+    p->layout = spec->layout;
+    p->dtype = r->dtype;
+    p->timeout_s = spec->timeout_s > 0.0 ? spec->timeout_s : 60.0;
+    p->broken = &r->broken;
+    if (!rc_probe_supported(p, r->error, sizeof r->error)) {
+        r->verdict = RC_PROOF_SKIPPED;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,163 @@
+/*
+ * proofs/proofs.h - the RoFormer paper's theory (Su et al., "RoFormer:
+ * Enhanced Transformer with Rotary Position Embedding", 2021) as oracles
+ * over any implementation.
+ *
+ * Each oracle treats the implementation as a black box x -> f(x, m), called
+ * through the plug-in ABI (prepare / apply / release, proofs/probe.h), so
+ * built-ins and plug-ins are judged alike. Each returns a verdict, one
+ * headline figure and a list of named findings: sentences that say what is
+ * wrong ("channels pair as half, spec says interleaved"), not just that
+ * something is.
+ *
+ * Tolerances are derived, never guessed: an implementation that meets the
+ * pair-ULP gate G (reference/GATES.md) has every rotated component within
+ * G * ulp_T(||pair||) of the exact value. Each oracle turns that contract
+ * into a bound on what it measures; the comments in its .c file show how.
+ */
+#ifndef ROPECHECK_PROOFS_H
+#define ROPECHECK_PROOFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ropecheck/plugin.h"
+
+#define RC_PROOF_MAX_FINDINGS 48
+#define RC_PROOF_FINDING_LEN 256
+
+typedef enum rc_proof_verdict {
+    RC_PROOF_PASS = 0,
+    RC_PROOF_FAIL = 1,    /* at least one finding */
+    RC_PROOF_SKIPPED = 2, /* the implementation does not offer the case */
+    RC_PROOF_ERROR = 3    /* the call failed (status, allocation) */
+} rc_proof_verdict;
+
+const char *rc_proof_verdict_name(rc_proof_verdict v);
+
+/* What the implementation should compute; the oracles pick the dtype (f64
+ * when offered, else f32, f16, bf16) unless `dtype` is set. */
+typedef struct rc_proof_spec {
+    int32_t head_dim;
+    int32_t rotary_dim;
+    double base;
+    rc_layout layout;
+    int dtype;          /* an rc_dtype, or -1: choose from the caps */
+    double gate_pair;   /* pair-ULP gate G; 0: the default for the dtype */
+    double timeout_s;   /* per implementation call; 0: 60 s */
+} rc_proof_spec;
+
+/* A named finding: one sentence. */
+typedef struct rc_finding {
+    char text[RC_PROOF_FINDING_LEN];
+} rc_finding;
+
+/* What every oracle returns. */
+typedef struct rc_proof_result {
+    rc_proof_verdict verdict;
+    rc_dtype dtype;              /* the dtype probed */
+    double gate_pair;            /* the G the tolerances were derived from */
+    double figure;               /* the headline number, named below */
+    char figure_name[96];
+    int n_findings;              /* stored in findings[] */
+    int findings_dropped;        /* more than RC_PROOF_MAX_FINDINGS */
+    rc_finding findings[RC_PROOF_MAX_FINDINGS];
+    char error[256];             /* ERROR / SKIPPED: why */
+    int broken;                  /* a call crashed, hung or wrote out of bounds */
+} rc_proof_result;
+
+/* 1 if some finding contains `phrase` (a plain substring). */
+int rc_proof_has_finding(const rc_proof_result *r, const char *phrase);
+
+/* ------------------------------------------------------------------ */
+/* 1. Rotation identification (Sec. 3.4.1).
+ *
+ * Probes with unit vectors e_j at a fixed set of positions below 2^31
+ * (0..5, 1000, 1001, 65536, 65537, 2^24 + 3, 2^24 + 4, 2^31 - 2, 2^31 - 1)
+ * and recovers, from outputs alone: which channels pair up (so the layout
+ * and rotary_dim), each pair's 2x2 block at each position, whether it is a
+ * rotation (orthogonal, det +1, no radial scale), phi(0) = 0, constant
+ * angle increments, theta_i per pair, a least-squares base and the
+ * direction. Figure: max |theta_i - expected| / expected. */
+typedef struct rc_rotation_id {
+    rc_proof_result res;
+    int layout_found;        /* an rc_layout, or -1: neither */
+    int rotary_dim_found;    /* 2 * pairs found */
+    int direction_found;     /* +1 counter-clockwise (forward), -1 clockwise,
+                                0 mixed or unknown */
+    double base_fit;         /* exp of the least-squares fit; NaN if < 2 pairs */
+    double fit_intercept;    /* log theta_0 from the fit (0 for the spec) */
+    double max_orth_dev;     /* max |R^T R - I| over blocks */
+    double max_incr_dev;     /* max |(phi(m+1)-phi(m)) - (phi(1)-phi(0))| mod 2 pi */
+    int n_pairs;             /* entries below */
+    double theta[RC_MAX_HEAD_DIM / 2];      /* recovered (signed) */
+    double theta_tol[RC_MAX_HEAD_DIM / 2];  /* its derived uncertainty */
+    double theta_expected[RC_MAX_HEAD_DIM / 2];
+} rc_rotation_id;
+
+int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotation_id *out);
+
+/* ------------------------------------------------------------------ */
+/* 2. Relative position (Eq. 16): <f(q,m), f(k,n)> = <f(q,m+t), f(k,n+t)>.
+ *
+ * n_trials random (q, k, m, n, t) from `seed`; positions and offsets up to
+ * max_position (gate positions: keep it below 2^31). Figure: max over
+ * trials of |difference| / derived bound (<= 1 passes). */
+int rc_prove_relative(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
+                      int n_trials, int64_t max_position, rc_proof_result *out);
+
+/* ------------------------------------------------------------------ */
+/* 3. Abel decay bound (Sec. 3.4.3).
+ *
+ * With h_i = q_i conj(k_i) (pair i as a complex number), h_{r/2} = 0 and
+ * S_j = sum_{i<j} e^{i (m-n) theta_i}:
+ *   identity:  sum_i h_i e^{i(m-n)theta_i} = -sum_i S_{i+1} (h_{i+1} - h_i)
+ *   bound:     |sum_i h_i e^{i(m-n)theta_i}| <= max_i |h_{i+1} - h_i| * sum_{j=1}^{r/2} |S_j|
+ * The bound is computed in MPFR with upward rounding and enclosures of the
+ * sines and cosines (a certified upper bound). The implementation's score
+ * <f(q,m), f(k,n)> is checked against the complex form and the bound.
+ * The curve (2/r) sum_{j=1}^{r/2} |S_j| over relative distance 0..n_curve-1
+ * (the paper's Figure 2) is filled for the spec's base and rotary_dim,
+ * each value a certified upper bound. Positions m, n are drawn up to
+ * max_position, half of the trials with 0 <= m - n <= 256.
+ * Figure: max over trials of |score| / bound. */
+#define RC_ABEL_CURVE_MAX 4096
+typedef struct rc_abel_result {
+    rc_proof_result res;
+    int n_curve;
+    double curve[RC_ABEL_CURVE_MAX];
+    double max_identity_gap;   /* largest |lhs - rhs| of the identity seen */
+    double max_score_ratio;    /* max |score| / bound */
+} rc_abel_result;
+
+int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed, int n_trials,
+                  int64_t max_position, int n_curve, rc_abel_result *out);
+
+/* The curve alone (no implementation): out[delta] = certified upper bound
+ * of (2/r) sum_{j=1}^{r/2} |S_j(delta)|, delta = 0..n-1. 0 or -1. */
+int rc_abel_curve(double base, int rotary_dim, int n, double *out);
+
+/* Both ends of the enclosure: lower[delta] <= exact <= upper[delta]
+ * (lower may be NULL). 0 or -1. */
+int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, double *lower);
+
+/* ------------------------------------------------------------------ */
+/* 4. Linear attention (Eq. 19), causal, feature map elu(x) + 1.
+ *
+ * n_tokens (1..4096) consecutive positions from a random start below
+ * max_position, dv value channels. Checks that the O(N) prefix-sum form
+ * equals the O(N^2) form on the implementation's rotations, and that the
+ * output equals the one from exact rotations, both within derived bounds.
+ * Figure: max |o(implementation) - o(exact)| / bound. */
+typedef struct rc_linattn_result {
+    rc_proof_result res;
+    double max_form_gap;         /* max |O(N) - O(N^2)| / bound */
+    int rotated_den_nonpositive; /* tokens whose denominator, if rotated too,
+                                    would be <= 0 (why it is not rotated) */
+} rc_linattn_result;
+
+int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
+                              int n_tokens, int dv, int64_t max_position,
+                              rc_linattn_result *out);
+
+#endif /* ROPECHECK_PROOFS_H */

@@ -1,0 +1,34 @@
+/*
+ * tests/mutants_proofs - deliberately wrong RoPE implementations, each
+ * with one defect the paper's oracles (proofs/) must name. In-process
+ * rc_impl structs, f32 only, otherwise as exact as the scalar port (exact
+ * angle from the host's double-double theta, rotation in double, one
+ * rounding), so the defect is the only thing the oracles can see.
+ */
+#ifndef ROPECHECK_MUTANTS_PROOFS_H
+#define ROPECHECK_MUTANTS_PROOFS_H
+
+#include "ropecheck/plugin.h"
+
+/* Base 500000 instead of the spec's (Llama 3's base under a 1e4 spec). */
+extern const rc_impl rc_mutant_wrong_base;
+/* Pairs channels with the other layout (half for interleaved and back). */
+extern const rc_impl rc_mutant_layout_swapped;
+/* Rotates by -m*theta when asked for forward. */
+extern const rc_impl rc_mutant_clockwise;
+/* theta_i = base^(-2(i+1)/r). */
+extern const rc_impl rc_mutant_exponent_off_by_one;
+/* The angle m*theta rounded to binary16 before sin/cos. */
+extern const rc_impl rc_mutant_angle_f16;
+/* Pair 3 uses sin where cos belongs and back. */
+extern const rc_impl rc_mutant_sincos_swapped_pair3;
+/* RC_INVERSE ignored: rotates forward. */
+extern const rc_impl rc_mutant_ignores_direction;
+/* Every rotated pair scaled by 1.001. */
+extern const rc_impl rc_mutant_radial_scale;
+
+#define RC_MUTANT_WRONG_BASE 500000.0
+#define RC_MUTANT_SWAPPED_PAIR 3
+#define RC_MUTANT_RADIAL 1.001
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * tests/test_cli_prove.c - `ropecheck prove` end to end: scalar passes
+ * every oracle; a float-angle port fails with a named finding; a crashing
+ * port is reported as broken (exit 3); the JSON carries Figure 2.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_runner.h"
+#include "mutant_paths.h"
+
+static cli_result run(const char *const *argv)
+{
+    cli_result r = cli_run(argv);
+    cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    return r;
+}
+
+Test(cli_prove, scalar_passes_every_oracle_and_json_has_figure2)
+{
+    char json[] = "/tmp/rc_proveXXXXXX";
+    close(mkstemp(json));
+    const char *argv[] = {"prove", "--impl", "scalar", "--head-dim", "64", "--json", json, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "FAIL") == NULL, "%s", r.out);
+    FILE *f = fopen(json, "rb");
+    cr_assert(f);
+    char buf[1 << 16];
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    cr_assert(root, "prove JSON parses");
+    cr_expect_str_eq(cJSON_GetObjectItem(root, "kind")->valuestring, "prove");
+    /* 2 layouts x 4 checks. */
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(root, "prove")), 8);
+    const cJSON *fig = cJSON_GetObjectItem(root, "figure2");
+    const cJSON *v = cJSON_GetObjectItem(fig, "relative_upper_bound");
+    cr_assert_eq(cJSON_GetArraySize(v), 257);
+    /* At distance 0 every S_j = j, so (2/r) sum_{j=1}^{r/2} j = (r/2 + 1)/2:
+     * 16.5 for r = 64, exactly. */
+    cr_expect_eq(cJSON_GetArrayItem(v, 0)->valuedouble, 16.5);
+    cJSON_Delete(root);
+    unlink(json);
+    cli_result_free(&r);
+}
+
+Test(cli_prove, float_angle_is_named)
+{
+    const char *argv[] = {"prove", "--plugin", MUTANT_WRONG_PATH, "--layout", "half",
+                          "--dtype", "f32", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.out, "FAIL") && strstr(r.out, "    - "), "a finding is listed:\n%s",
+              r.out);
+    cli_result_free(&r);
+}
+
+Test(cli_prove, crash_is_broken_not_fatal)
+{
+    const char *argv[] = {"prove", "--plugin", MUTANT_CRASH_PATH, "--impl", "scalar",
+                          "--layout", "half", "--head-dim", "32", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3);
+    cr_expect(strstr(r.out, "BROKEN") && strstr(r.out, "scalar       half        linear"),
+              "scalar still ran after the crash:\n%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(cli_prove, bad_input_exits_2)
+{
+    const char *argv[] = {"prove", "--head-dim", "7", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(cli_count_lines(r.err), 1, "%s", r.err);
+    cli_result_free(&r);
+}

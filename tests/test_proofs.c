@@ -1,0 +1,381 @@
+/*
+ * tests/test_proofs.c - the paper's oracles (proofs/) on the scalar port,
+ * which must pass them all, and on test-only mutants
+ * (tests/mutants_proofs/), each of which must be caught with its defect
+ * named.
+ *
+ * The oracles derive their own tolerances from the dtype and the pair-ULP
+ * gate (proofs/rotation.c, relative.c, abel.c); the tests here compare
+ * only verdicts, recovered discrete facts (layout, rotary_dim, direction)
+ * and finding texts, plus the Figure 2 curve against values computed
+ * independently in long double (bound derived next to that test).
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "impls/scalar/scalar.h"
+#include "proofs/proofs.h"
+#include "tests/mutants_proofs/mutants_proofs.h"
+
+static uint64_t test_seed(void)
+{
+    const char *s = getenv("ROPECHECK_SEED");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 20261123u;
+    fprintf(stderr, "test_proofs: seed %" PRIu64 " (set ROPECHECK_SEED to change)\n", seed);
+    return seed;
+}
+
+static void log_result(const char *what, const rc_impl *impl, const rc_proof_result *r)
+{
+    fprintf(stderr, "%s %s [%s]: %s, %s = %.4g%s%s\n", what, impl->name, rc_dtype_name(r->dtype),
+            rc_proof_verdict_name(r->verdict), r->figure_name, r->figure,
+            r->error[0] ? "; " : "", r->error);
+    for (int i = 0; i < r->n_findings; i++)
+        fprintf(stderr, "    finding: %s\n", r->findings[i].text);
+    if (r->findings_dropped)
+        fprintf(stderr, "    (%d more findings dropped)\n", r->findings_dropped);
+}
+
+static rc_proof_spec make_spec(int d, int r, double base, rc_layout layout, int dtype)
+{
+    rc_proof_spec s = {.head_dim = d,
+                       .rotary_dim = r,
+                       .base = base,
+                       .layout = layout,
+                       .dtype = dtype,
+                       .gate_pair = 0.0};
+    return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rotation identification */
+
+static void expect_rotation_pass(const rc_proof_spec *s)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    int rc = rc_prove_rotation(&rc_impl_scalar, s, id);
+    log_result("rotation", &rc_impl_scalar, &id->res);
+    cr_assert_eq(rc, 0, "%s", id->res.error);
+    cr_expect_eq(id->res.verdict, RC_PROOF_PASS, "scalar fails rotation identification: %s",
+                 id->res.n_findings ? id->res.findings[0].text : "");
+    cr_expect_eq(id->layout_found, (int)s->layout);
+    cr_expect_eq(id->rotary_dim_found, s->rotary_dim);
+    cr_expect_eq(id->direction_found, 1);
+    cr_expect_eq(id->n_pairs, s->rotary_dim / 2);
+    /* The fit is printed, not compared: its accuracy is that of a double
+     * log/exp fit, not part of the contract; the per-pair thetas (checked
+     * inside the oracle against derived tolerances) are. */
+    fprintf(stderr,
+            "    base fit %.12g (spec %.12g), intercept %.3g, max |R^T R - I| %.3g, max "
+            "increment deviation %.3g rad\n",
+            id->base_fit, s->base, id->fit_intercept, id->max_orth_dev, id->max_incr_dev);
+    free(id);
+}
+
+Test(rotation, scalar_f64_interleaved)
+{
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_INTERLEAVED, -1);
+    expect_rotation_pass(&s);
+}
+
+Test(rotation, scalar_f64_half_partial)
+{
+    rc_proof_spec s = make_spec(80, 48, 500000.0, RC_LAYOUT_HALF, -1);
+    expect_rotation_pass(&s);
+}
+
+Test(rotation, scalar_f32_both_layouts_partial)
+{
+    rc_proof_spec s = make_spec(64, 32, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32);
+    expect_rotation_pass(&s);
+    s.layout = RC_LAYOUT_HALF;
+    expect_rotation_pass(&s);
+    s.rotary_dim = 64;
+    expect_rotation_pass(&s);
+    /* Base 1e6 at r = 128: the slowest pair turns 1.2e-6 rad per step,
+     * about 5 f32 eps: its coupling shows only at the large positions. */
+    s = make_spec(128, 128, 1e6, RC_LAYOUT_HALF, RC_DTYPE_F32);
+    expect_rotation_pass(&s);
+}
+
+Test(rotation, scalar_f16_bf16)
+{
+    rc_proof_spec s = make_spec(32, 24, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F16);
+    expect_rotation_pass(&s);
+    s.dtype = RC_DTYPE_BF16;
+    s.layout = RC_LAYOUT_INTERLEAVED;
+    expect_rotation_pass(&s);
+}
+
+/* Each mutant must fail with the finding that names its defect. */
+static void expect_rotation_finding(const rc_impl *m, rc_layout layout, const char *phrase)
+{
+    rc_proof_spec s = make_spec(64, 64, 10000.0, layout, -1);
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    int rc = rc_prove_rotation(m, &s, id);
+    log_result("rotation", m, &id->res);
+    cr_assert_eq(rc, 0, "%s", id->res.error);
+    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL, "%s passes rotation identification", m->name);
+    cr_expect(rc_proof_has_finding(&id->res, phrase), "%s: no finding with '%s'", m->name,
+              phrase);
+    free(id);
+}
+
+Test(rotation_mutants, wrong_base)
+{
+    expect_rotation_finding(&rc_mutant_wrong_base, RC_LAYOUT_INTERLEAVED, "wrong base");
+}
+
+Test(rotation_mutants, layout_swapped)
+{
+    expect_rotation_finding(&rc_mutant_layout_swapped, RC_LAYOUT_INTERLEAVED,
+                            "channels pair as half, spec says interleaved");
+    expect_rotation_finding(&rc_mutant_layout_swapped, RC_LAYOUT_HALF,
+                            "channels pair as interleaved, spec says half");
+}
+
+Test(rotation_mutants, clockwise)
+{
+    expect_rotation_finding(&rc_mutant_clockwise, RC_LAYOUT_HALF, "rotation is clockwise");
+}
+
+Test(rotation_mutants, exponent_off_by_one)
+{
+    expect_rotation_finding(&rc_mutant_exponent_off_by_one, RC_LAYOUT_INTERLEAVED,
+                            "off by one exponent step");
+}
+
+Test(rotation_mutants, angle_f16)
+{
+    expect_rotation_finding(&rc_mutant_angle_f16, RC_LAYOUT_INTERLEAVED,
+                            "angle increments are not constant");
+}
+
+Test(rotation_mutants, sincos_swapped_pair3)
+{
+    expect_rotation_finding(&rc_mutant_sincos_swapped_pair3, RC_LAYOUT_INTERLEAVED,
+                            "pair 3: sin and cos swapped");
+}
+
+Test(rotation_mutants, ignores_direction)
+{
+    expect_rotation_finding(&rc_mutant_ignores_direction, RC_LAYOUT_INTERLEAVED,
+                            "RC_INVERSE is not the inverse rotation");
+}
+
+Test(rotation_mutants, radial_scale)
+{
+    expect_rotation_finding(&rc_mutant_radial_scale, RC_LAYOUT_HALF, "radial scale 1.001");
+}
+
+/* ------------------------------------------------------------------ */
+/* Relative position (Eq. 16) */
+
+static rc_proof_result run_relative(const rc_impl *impl, const rc_proof_spec *s, int trials,
+                                    int64_t maxp)
+{
+    rc_proof_result r;
+    int rc = rc_prove_relative(impl, s, test_seed(), trials, maxp, &r);
+    log_result("relative", impl, &r);
+    cr_assert_eq(rc, 0, "%s", r.error);
+    return r;
+}
+
+/* 2^31 - 1: the gate (hence the oracle's bound) holds below 2^31. */
+#define GATED_MAX ((int64_t)2147483647)
+
+Test(relative, scalar_all_dtypes_and_layouts)
+{
+    const int dts[] = {RC_DTYPE_F64, RC_DTYPE_F32, RC_DTYPE_F16, RC_DTYPE_BF16};
+    for (int i = 0; i < 4; i++)
+        for (int l = 0; l < 2; l++) {
+            rc_proof_spec s = make_spec(128, l ? 96 : 128, 10000.0, (rc_layout)l, dts[i]);
+            rc_proof_result r = run_relative(&rc_impl_scalar, &s, 200, GATED_MAX);
+            cr_expect_eq(r.verdict, RC_PROOF_PASS, "scalar %s %s: %s", rc_dtype_name(r.dtype),
+                         rc_layout_name(s.layout), r.n_findings ? r.findings[0].text : "");
+        }
+}
+
+/* Only the f16 angle breaks Eq. 16: every other mutant is still a
+ * rotation by an angle linear in m, which the paper's property cannot
+ * tell from the right one (the rotation oracle does). Positions stay
+ * below 65504, the binary16 overflow, so the failure is the phase error,
+ * not an Inf. */
+Test(relative_mutants, angle_f16_caught_others_invariant)
+{
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_INTERLEAVED, -1);
+    rc_proof_result r = run_relative(&rc_mutant_angle_f16, &s, 100, 60000);
+    cr_expect_eq(r.verdict, RC_PROOF_FAIL);
+    cr_expect(rc_proof_has_finding(&r, "relative position broken"));
+    const rc_impl *inv[] = {&rc_mutant_wrong_base, &rc_mutant_layout_swapped,
+                            &rc_mutant_clockwise, &rc_mutant_exponent_off_by_one,
+                            &rc_mutant_sincos_swapped_pair3};
+    for (size_t i = 0; i < sizeof inv / sizeof inv[0]; i++) {
+        r = run_relative(inv[i], &s, 100, GATED_MAX);
+        cr_expect_eq(r.verdict, RC_PROOF_PASS, "%s", inv[i]->name);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Abel decay bound (Sec. 3.4.3) */
+
+static void run_abel(const rc_impl *impl, const rc_proof_spec *s, int64_t maxp,
+                     rc_abel_result *a)
+{
+    int rc = rc_prove_abel(impl, s, test_seed(), 64, maxp, 0, a);
+    log_result("abel", impl, &a->res);
+    fprintf(stderr, "    max identity gap %.3g, max |score|/bound %.4g\n", a->max_identity_gap,
+            a->max_score_ratio);
+    cr_assert_eq(rc, 0, "%s", a->res.error);
+}
+
+Test(abel, scalar_passes)
+{
+    rc_abel_result *a = malloc(sizeof *a);
+    cr_assert_not_null(a);
+    const int dts[] = {RC_DTYPE_F64, RC_DTYPE_F32, RC_DTYPE_BF16};
+    for (int i = 0; i < 3; i++) {
+        rc_proof_spec s = make_spec(128, i == 1 ? 64 : 128, 10000.0,
+                                    i == 2 ? RC_LAYOUT_HALF : RC_LAYOUT_INTERLEAVED, dts[i]);
+        run_abel(&rc_impl_scalar, &s, GATED_MAX, a);
+        cr_expect_eq(a->res.verdict, RC_PROOF_PASS, "%s",
+                     a->res.n_findings ? a->res.findings[0].text : "");
+        /* The bound is a bound: |Re z| <= |z| <= max|dh| sum|S_j|. */
+        cr_expect(a->max_score_ratio <= 1.0);
+    }
+    free(a);
+}
+
+/* The complex form (a) pins the score to the spec's rotation, so every
+ * mutant whose map differs from it is caught here too. */
+Test(abel_mutants, score_differs_from_complex_form)
+{
+    rc_abel_result *a = malloc(sizeof *a);
+    cr_assert_not_null(a);
+    const rc_impl *ms[] = {&rc_mutant_wrong_base,          &rc_mutant_layout_swapped,
+                           &rc_mutant_clockwise,           &rc_mutant_exponent_off_by_one,
+                           &rc_mutant_angle_f16,           &rc_mutant_sincos_swapped_pair3,
+                           &rc_mutant_radial_scale};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_INTERLEAVED, -1);
+        run_abel(ms[i], &s, 60000, a);
+        cr_expect_eq(a->res.verdict, RC_PROOF_FAIL, "%s", ms[i]->name);
+        cr_expect(rc_proof_has_finding(&a->res, "but Re sum h_i"), "%s", ms[i]->name);
+    }
+    free(a);
+}
+
+/* The paper's Figure 2: d = 128, base 10000, relative distance 0..256.
+ * Checked against an independent long double evaluation. Its error, with
+ * e = LDBL_EPSILON (2^-63 on x86: a generous unit roundoff): theta_j =
+ * powl(base, -2j/r) is within 16e relative (the rounded exponent times
+ * ln(1e4) < 10, plus powl's ulp); delta*theta_j adds e relative; cosl/sinl
+ * add e; so each term e^{i delta theta_j} is within t = (16 delta + 4) e
+ * per component. |S_j| is then within sqrt(2) j t plus the j additions'
+ * roundings (values <= j: 2 j^2 e), and the mean over r/2 pairs within
+ * (sqrt(2) t sum_j j + 2 e sum_j j^2) / (r/2). The MPFR enclosure is far
+ * tighter: its radii are below 2^-92 per term for delta <= 256, so over 64
+ * partial sums the width is below 2^-80 of a curve value >= 1. Both ends
+ * are then rounded outward to double (< 1 ulp each, ulp(x) <= 2^-52 x),
+ * and the long double result is rounded to double (1/2 ulp): 2^-51 x more
+ * in each comparison. */
+Test(abel, figure2_curve)
+{
+    enum { HALF = 64, N = 257 };
+    double *up = malloc(N * sizeof *up), *dn = malloc(N * sizeof *dn);
+    cr_assert(up && dn);
+    cr_assert_eq(rc_abel_curve_bounds(10000.0, 2 * HALF, N, up, dn), 0);
+    const long double e = LDBL_EPSILON;
+    double worst = 0.0;
+    for (int delta = 0; delta < N; delta++) {
+        long double sr = 0, si = 0, sum = 0, sj = 0, sj2 = 0;
+        for (int j = 0; j < HALF; j++) {
+            const long double th = powl(10000.0L, -(long double)(2 * j) / (2 * HALF));
+            sr += cosl(delta * th);
+            si += sinl(delta * th);
+            sum += sqrtl(sr * sr + si * si);
+            sj += j + 1;
+            sj2 += (long double)(j + 1) * (j + 1);
+        }
+        const long double t = (16.0L * delta + 4.0L) * e;
+        const double tol_ld = (double)((1.41422L * t * sj + 2.0L * e * sj2) / HALF);
+        const double ld = (double)(sum / HALF);
+        const double tol = tol_ld + up[delta] * 0x1p-51;
+        const double width = up[delta] * (0x1p-51 + 0x1p-80);
+        cr_expect(dn[delta] <= up[delta] && up[delta] - dn[delta] <= width,
+                  "enclosure at %d: [%.17g, %.17g]", delta, dn[delta], up[delta]);
+        cr_expect(fabs(up[delta] - ld) <= tol,
+                  "delta %d: MPFR %.17g, long double %.17g (tol %.3g)", delta, up[delta], ld, tol);
+        if (fabs(up[delta] - ld) / tol > worst)
+            worst = fabs(up[delta] - ld) / tol;
+    }
+    /* At delta = 0 every S_j = j: (1/64) * 64*65/2 = 32.5 exactly. */
+    cr_expect(dn[0] <= 32.5 && 32.5 <= up[0]);
+    /* The decay the figure shows. */
+    cr_expect(up[256] < up[64] && up[64] < up[16] && up[16] < up[0]);
+    fprintf(stderr, "figure 2 (d=128, base 1e4): (2/r) sum|S_j| at 0: %.6f, 16: %.6f, 64: %.6f, "
+                    "128: %.6f, 256: %.6f; worst |mpfr - long double| / tol %.3g\n",
+            up[0], up[16], up[64], up[128], up[256], worst);
+    /* The oracle returns the same curve as data. */
+    rc_abel_result *a = malloc(sizeof *a);
+    cr_assert_not_null(a);
+    rc_proof_spec s = make_spec(128, 128, 10000.0, RC_LAYOUT_INTERLEAVED, -1);
+    cr_assert_eq(rc_prove_abel(&rc_impl_scalar, &s, test_seed(), 4, 1000, N, a), 0);
+    cr_expect_eq(a->n_curve, N);
+    for (int i = 0; i < N; i++)
+        cr_expect_eq(a->curve[i], up[i]);
+    free(a);
+    free(up);
+    free(dn);
+}
+
+/* ------------------------------------------------------------------ */
+/* Linear attention (Eq. 19) */
+
+static void run_linear(const rc_impl *impl, const rc_proof_spec *s, int64_t maxp,
+                       rc_linattn_result *a)
+{
+    int rc = rc_prove_linear_attention(impl, s, test_seed(), 48, 4, maxp, a);
+    log_result("linear attention", impl, &a->res);
+    fprintf(stderr, "    max |O(N) - O(N^2)| / bound %.3g, rotated denominators <= 0: %d of 48\n",
+            a->max_form_gap, a->rotated_den_nonpositive);
+    cr_assert_eq(rc, 0, "%s", a->res.error);
+}
+
+Test(linear, scalar_passes)
+{
+    rc_linattn_result a;
+    const int dts[] = {RC_DTYPE_F64, RC_DTYPE_F32, RC_DTYPE_F16};
+    for (int i = 0; i < 3; i++) {
+        rc_proof_spec s = make_spec(64, i == 1 ? 48 : 64, 10000.0,
+                                    i == 1 ? RC_LAYOUT_HALF : RC_LAYOUT_INTERLEAVED, dts[i]);
+        run_linear(&rc_impl_scalar, &s, GATED_MAX, &a);
+        cr_expect_eq(a.res.verdict, RC_PROOF_PASS, "%s",
+                     a.res.n_findings ? a.res.findings[0].text : "");
+        cr_expect(a.max_form_gap <= 1.0);
+    }
+}
+
+Test(linear_mutants, output_differs_from_exact)
+{
+    rc_linattn_result a;
+    const rc_impl *ms[] = {&rc_mutant_wrong_base, &rc_mutant_clockwise,
+                           &rc_mutant_exponent_off_by_one, &rc_mutant_radial_scale};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+        run_linear(ms[i], &s, 60000, &a);
+        cr_expect_eq(a.res.verdict, RC_PROOF_FAIL, "%s", ms[i]->name);
+        cr_expect(rc_proof_has_finding(&a.res, "with exact rotations"), "%s", ms[i]->name);
+        /* The two forms agree whatever the rotation: they reassociate the
+         * same products. */
+        cr_expect(a.max_form_gap <= 1.0, "%s", ms[i]->name);
+    }
+}
