@@ -1,0 +1,612 @@
+/*
+ * impls/avx2/avx2.c - RoPE with AVX2 + FMA + F16C: the scalar port's
+ * arithmetic, four pairs at a time.
+ *
+ * ANGLES. Per token, sin/cos of every pair come from the shared exact-angle
+ * code (impls/common/exact_angle.h), exactly as impls/scalar does it: speed
+ * must not come from cheaper angles. They are computed once per token into
+ * the state's tables and reused by every head.
+ *
+ * ROTATION. Every operation of impls/scalar/scalar.c is done here in the
+ * same order on double lanes, with the same fmas, so the results are the
+ * same bits and scalar.c's error analysis applies unchanged:
+ *   f32, f16, bf16: inputs widened exactly to double, x = fma(a, c, -(b*s)),
+ *     y = fma(a, s, b*c), rounded once to the type: about 0.5 pair ULP
+ *     (within 2^-24 ulp of correctly rounded).
+ *   f64: a*c - b*s with error-free products and one final rounding
+ *     (scalar.c's rotate_dd), <= ~1.92 pair ULP below m = 2^31.
+ * Rounding a double once to f16/bf16 without a double-to-half instruction:
+ * first to f32 with round-to-odd (RO), then to the 16-bit type to nearest.
+ * RO to a format with at least p + 2 bits followed by RN to p bits equals
+ * a single RN (Boldo-Melquiond, "Emulation of FMA and correctly rounded
+ * sums: proved algorithms using rounding to odd", IEEE TC 2008); f32 has 24
+ * bits >= 11 + 2 and 8 + 2, and its exponent range covers f16's and bf16's
+ * (bf16 subnormals sit on a grid 2^16 times coarser than f32's).
+ *
+ * LAYOUTS. half: pair i is (i, i + r/2), so four a's and four b's are two
+ * contiguous loads. interleaved: (2i, 2i+1); a vector [a0 b0 a1 b1] is
+ * rotated against tables arranged the same way (see fill_tables), so no
+ * shuffles across 128-bit lanes are needed. Pairs that do not fill a vector
+ * (the tail) go through the per-pair code, which is scalar.c's.
+ *
+ * Thread safety: no static mutable state; the tables live in the state,
+ * which the ABI never uses from two calls at once.
+ */
+#include "impls/avx2/avx2.h"
+
+#include <stdio.h>
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dd.h"
+#include "core/dtype_convert.h"
+#include "core/spec_check.h"
+#include "impls/common/exact_angle.h"
+
+/* The kernels are written once for the three narrow types and
+ * instantiated per type; forcing inlining turns the dtype switch in the
+ * load/store helpers into straight-line code. */
+#if defined(__GNUC__)
+#define RC_INLINE static inline __attribute__((always_inline))
+#else
+#define RC_INLINE static inline
+#endif
+
+typedef struct avx2_state {
+    int32_t head_dim;
+    int32_t rotary_dim;
+    rc_layout layout;
+    rc_dtype dtype;
+    double *theta_hi; /* r/2 entries each, copied from the spec */
+    double *theta_lo;
+    /* Per token, r/2 entries each: cos and sin of pair i (sin carries the
+     * direction's sign); the low words for f64 only. */
+    double *cos_hi;
+    double *sin_hi;
+    double *cos_lo;
+    double *sin_lo;
+    /* Per token, r entries each, for the interleaved layout: the same
+     * values arranged to match the channels (fill_tables). */
+    double *il[4];
+    double storage[]; /* backs every array above: 14 * r/2 doubles */
+} avx2_state;
+
+/* F16C from CPUID leaf 1 (ECX bit 29): not every compiler's
+ * __builtin_cpu_supports knows the name. Its registers are the AVX ones,
+ * whose OS support the avx2 check already covers. */
+static int cpu_has_f16c(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+        return 0;
+    return (ecx & (1u << 29)) != 0;
+}
+
+static int avx2_available(char *why, size_t why_len)
+{
+    __builtin_cpu_init();
+    const char *missing = !__builtin_cpu_supports("avx2")  ? "avx2"
+                          : !__builtin_cpu_supports("fma")  ? "fma"
+                          : !cpu_has_f16c() ? "f16c"
+                                                            : NULL;
+    if (!missing)
+        return 1;
+    if (why && why_len)
+        snprintf(why, why_len, "CPU lacks %s", missing);
+    return 0;
+}
+
+static rc_status avx2_prepare(const rc_spec *spec, void **state)
+{
+    char why[160];
+    if (!spec || !state)
+        return RC_ERR_INVALID;
+    *state = NULL;
+    /* Never run AVX2 code on a CPU without it, whoever calls us. */
+    if (!avx2_available(why, sizeof why))
+        return RC_ERR_UNSUPPORTED;
+    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
+        return RC_ERR_INVALID;
+    if (!spec->theta_hi || !spec->theta_lo)
+        return RC_ERR_INVALID;
+    const size_t half = (size_t)spec->rotary_dim / 2;
+    for (size_t i = 0; i < half; i++) {
+        /* Positive and finite: exact_angle.h's domain. */
+        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
+            !isfinite(spec->theta_lo[i]))
+            return RC_ERR_INVALID;
+    }
+    avx2_state *st = malloc(sizeof *st + 14 * half * sizeof(double));
+    if (!st)
+        return RC_ERR_NOMEM;
+    st->head_dim = spec->head_dim;
+    st->rotary_dim = spec->rotary_dim;
+    st->layout = spec->layout;
+    st->dtype = spec->dtype;
+    st->theta_hi = st->storage;
+    st->theta_lo = st->storage + half;
+    st->cos_hi = st->storage + 2 * half;
+    st->sin_hi = st->storage + 3 * half;
+    st->cos_lo = st->storage + 4 * half;
+    st->sin_lo = st->storage + 5 * half;
+    for (int k = 0; k < 4; k++)
+        st->il[k] = st->storage + (6 + 2 * (size_t)k) * half;
+    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
+    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    *state = st;
+    return RC_OK;
+}
+
+static void avx2_release(void *state)
+{
+    free(state);
+}
+
+/* cos/sin of every pair at position m (scalar.c's fill_sincos), then the
+ * interleaved arrangement. For a channel vector [a0 b0 a1 b1]:
+ *   narrow types: il[0] = [c0 s0 c1 s1], il[1] = [-s0 c0 -s1 c1], so that
+ *     fma([a0 a0 a1 a1], il[0], [b0 b0 b1 b1] * il[1]) is
+ *     [fma(a0, c0, -(b0*s0)), fma(a0, s0, b0*c0), ...], scalar's x and y.
+ *   f64: il[0..3] = ch, cl duplicated and sh, sl with alternating sign, so
+ *     that rotate_dd on ([a0 b0 ..], [b0 a0 ..]) is scalar's
+ *     rotate_dd(a, b, ch, cl, sh, sl) and rotate_dd(b, a, ch, cl, -sh, -sl). */
+static void fill_tables(avx2_state *st, int64_t m, rc_direction dir)
+{
+    const int32_t half = st->rotary_dim / 2;
+    const double sign = dir == RC_INVERSE ? -1.0 : 1.0;
+    const int il = st->layout == RC_LAYOUT_INTERLEAVED;
+    if (st->dtype == RC_DTYPE_F64) {
+        for (int32_t i = 0; i < half; i++) {
+            rc_dd s, c;
+            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c.hi;
+            st->cos_lo[i] = c.lo;
+            st->sin_hi[i] = sign * s.hi;
+            st->sin_lo[i] = sign * s.lo;
+            if (il) {
+                st->il[0][2 * i] = st->il[0][2 * i + 1] = c.hi;
+                st->il[1][2 * i] = st->il[1][2 * i + 1] = c.lo;
+                st->il[2][2 * i] = st->sin_hi[i];
+                st->il[2][2 * i + 1] = -st->sin_hi[i];
+                st->il[3][2 * i] = st->sin_lo[i];
+                st->il[3][2 * i + 1] = -st->sin_lo[i];
+            }
+        }
+    } else {
+        for (int32_t i = 0; i < half; i++) {
+            double s, c;
+            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c;
+            st->sin_hi[i] = sign * s;
+            if (il) {
+                st->il[0][2 * i] = c;
+                st->il[0][2 * i + 1] = st->sin_hi[i];
+                st->il[1][2 * i] = -st->sin_hi[i];
+                st->il[1][2 * i + 1] = c;
+            }
+        }
+    }
+}
+
+/* ---- per-pair code: scalar.c's arithmetic, for tails and fallbacks ---- */
+
+static void pair_narrow(rc_dtype t, const void *in, void *out, int64_t ia, int64_t ib, double c,
+                        double s)
+{
+    const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
+    const double x = fma(a, c, -(b * s));
+    const double y = fma(a, s, b * c);
+    rc_elem_store(t, out, ia, x);
+    rc_elem_store(t, out, ib, y);
+}
+
+/* scalar.c's rotate_dd: a*(ch + cl) - b*(sh + sl), one final rounding. */
+static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
+{
+    rc_dd p = rc_two_prod(a, ch);
+    rc_dd q = rc_two_prod(b, sh);
+    rc_dd h = rc_two_sum(p.hi, -q.hi);
+    double lo = (p.lo - q.lo) + h.lo;
+    lo = fma(a, cl, lo);
+    lo = fma(-b, sl, lo);
+    return h.hi + lo;
+}
+
+/* Subnormal-safe scaling of scalar.c: pairs with both |a|, |b| below
+ * 2^-900 are rotated at 2^600 times their size (exact) and scaled back. */
+#define RC_F64_TINY 0x1p-900
+#define RC_F64_UP 0x1p600
+#define RC_F64_DOWN 0x1p-600
+
+static void pair_f64(const double *in, double *out, int64_t ia, int64_t ib, double ch, double cl,
+                     double sh, double sl)
+{
+    const double a = in[ia], b = in[ib];
+    const int scaled = fabs(a) < RC_F64_TINY && fabs(b) < RC_F64_TINY;
+    const double as = scaled ? a * RC_F64_UP : a, bs = scaled ? b * RC_F64_UP : b;
+    double x = rotate_dd(as, bs, ch, cl, sh, sl);
+    double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
+    if (scaled) {
+        x *= RC_F64_DOWN;
+        y *= RC_F64_DOWN;
+    }
+    if (!isfinite(x) || !isfinite(y)) {
+        /* NaN/Inf or overflow: IEEE arithmetic of the plain formula. */
+        const double c = ch + cl, s = sh + sl;
+        x = fma(a, c, -(b * s));
+        y = fma(a, s, b * c);
+    }
+    out[ia] = x;
+    out[ib] = y;
+}
+
+/* ---- narrow types: four elements <-> four double lanes ---- */
+
+/* 32-bit lanes 0, 2, 4, 6 of a 256-bit mask: a 4 x 64 mask as 4 x 32. */
+RC_INLINE __m128i narrow_mask(__m256d m)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(m), idx));
+}
+
+/* Double to f32 rounding to odd: of the two f32 values around x, the one
+ * with an odd significand, unless x is exact. From f = RN(x): if x was
+ * exact or f is odd, f is it; otherwise it is f's neighbour on x's side,
+ * one step in the sign-magnitude bit pattern (toward zero if RN went away
+ * from zero, else away). Works across the subnormal range, at zero
+ * (+-0 -> +-smallest subnormal) and at overflow (Inf -> FLT_MAX); NaN and
+ * Inf compare as exact and pass through. */
+RC_INLINE __m128 cvt_pd_ps_odd(__m256d x)
+{
+    const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(INT64_MAX));
+    const __m128i one = _mm_set1_epi32(1);
+    const __m128 f = _mm256_cvtpd_ps(x);
+    const __m256d back = _mm256_cvtps_pd(f);
+    const __m128i inexact = narrow_mask(_mm256_cmp_pd(back, x, _CMP_NEQ_OQ));
+    const __m128i away = narrow_mask(
+        _mm256_cmp_pd(_mm256_and_pd(back, absmask), _mm256_and_pd(x, absmask), _CMP_GT_OQ));
+    const __m128i fb = _mm_castps_si128(f);
+    const __m128i even = _mm_cmpeq_epi32(_mm_and_si128(fb, one), _mm_setzero_si128());
+    /* step = away ? -1 : +1, applied where inexact and even. */
+    const __m128i step = _mm_and_si128(_mm_and_si128(inexact, even), _mm_or_si128(away, one));
+    return _mm_castsi128_ps(_mm_add_epi32(fb, step));
+}
+
+/* f32 bits to bf16 bits, to nearest even; NaN stays NaN (quieted). In the
+ * low 16 bits of each 32-bit lane. */
+RC_INLINE __m128i f32_to_bf16_rne(__m128 f)
+{
+    const __m128i b = _mm_castps_si128(f);
+    const __m128i lsb = _mm_and_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(1));
+    const __m128i rounded =
+        _mm_srli_epi32(_mm_add_epi32(_mm_add_epi32(b, _mm_set1_epi32(0x7FFF)), lsb), 16);
+    const __m128i quiet = _mm_or_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(0x0040));
+    const __m128i abs = _mm_and_si128(b, _mm_set1_epi32(0x7FFFFFFF));
+    const __m128i nan = _mm_cmpgt_epi32(abs, _mm_set1_epi32(0x7F800000));
+    return _mm_blendv_epi8(rounded, quiet, nan);
+}
+
+/* Elements idx .. idx+3 of an array of type t, exactly, as doubles. */
+RC_INLINE __m256d load4(rc_dtype t, const void *base, int64_t idx)
+{
+    switch (t) {
+    case RC_DTYPE_F16: {
+        const __m128i h = _mm_loadl_epi64((const __m128i *)((const uint16_t *)base + idx));
+        return _mm256_cvtps_pd(_mm_cvtph_ps(h));
+    }
+    case RC_DTYPE_BF16: {
+        const __m128i h = _mm_loadl_epi64((const __m128i *)((const uint16_t *)base + idx));
+        return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(h), 16)));
+    }
+    default:
+        return _mm256_cvtps_pd(_mm_loadu_ps((const float *)base + idx));
+    }
+}
+
+/* Round four doubles once to type t and store them at idx .. idx+3. */
+RC_INLINE void store4(rc_dtype t, void *base, int64_t idx, __m256d v)
+{
+    switch (t) {
+    case RC_DTYPE_F16: {
+        const __m128i h = _mm_cvtps_ph(cvt_pd_ps_odd(v), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storel_epi64((__m128i *)((uint16_t *)base + idx), h);
+        break;
+    }
+    case RC_DTYPE_BF16: {
+        const __m128i w = f32_to_bf16_rne(cvt_pd_ps_odd(v));
+        _mm_storel_epi64((__m128i *)((uint16_t *)base + idx), _mm_packus_epi32(w, w));
+        break;
+    }
+    default:
+        _mm_storeu_ps((float *)base + idx, _mm256_cvtpd_ps(v));
+        break;
+    }
+}
+
+/* half layout: a = channels i..i+3, b = i+n..i+n+3. Both loads come
+ * before both stores, and iterations touch disjoint channels, so in place
+ * is safe. */
+RC_INLINE void head_half_narrow(const avx2_state *st, rc_dtype t, const void *in, void *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    const __m256d signbit = _mm256_set1_pd(-0.0);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m256d a = load4(t, in, i), b = load4(t, in, i + n);
+        const __m256d c = _mm256_loadu_pd(st->cos_hi + i), s = _mm256_loadu_pd(st->sin_hi + i);
+        /* x = fma(a, c, -(b*s)); y = fma(a, s, b*c): scalar.c's order. */
+        const __m256d x = _mm256_fmadd_pd(a, c, _mm256_xor_pd(_mm256_mul_pd(b, s), signbit));
+        const __m256d y = _mm256_fmadd_pd(a, s, _mm256_mul_pd(b, c));
+        store4(t, out, i, x);
+        store4(t, out, i + n, y);
+    }
+    for (; i < n; i++)
+        pair_narrow(t, in, out, i, i + n, st->cos_hi[i], st->sin_hi[i]);
+}
+
+/* interleaved layout: channels 2i .. 2i+3 hold pairs i, i+1. */
+RC_INLINE void head_interleaved_narrow(const avx2_state *st, rc_dtype t, const void *in, void *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    int64_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const __m256d v = load4(t, in, 2 * i);           /* a0 b0 a1 b1 */
+        const __m256d a = _mm256_movedup_pd(v);          /* a0 a0 a1 a1 */
+        const __m256d b = _mm256_permute_pd(v, 0xF);     /* b0 b0 b1 b1 */
+        const __m256d cs = _mm256_loadu_pd(st->il[0] + 2 * i); /* c0 s0 .. */
+        const __m256d sc = _mm256_loadu_pd(st->il[1] + 2 * i); /* -s0 c0 .. */
+        store4(t, out, 2 * i, _mm256_fmadd_pd(a, cs, _mm256_mul_pd(b, sc)));
+    }
+    for (; i < n; i++)
+        pair_narrow(t, in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->sin_hi[i]);
+}
+
+static void head_half_f32(const avx2_state *st, const void *in, void *out)
+{
+    head_half_narrow(st, RC_DTYPE_F32, in, out);
+}
+static void head_half_f16(const avx2_state *st, const void *in, void *out)
+{
+    head_half_narrow(st, RC_DTYPE_F16, in, out);
+}
+static void head_half_bf16(const avx2_state *st, const void *in, void *out)
+{
+    head_half_narrow(st, RC_DTYPE_BF16, in, out);
+}
+static void head_il_f32(const avx2_state *st, const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_DTYPE_F32, in, out);
+}
+static void head_il_f16(const avx2_state *st, const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_DTYPE_F16, in, out);
+}
+static void head_il_bf16(const avx2_state *st, const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_DTYPE_BF16, in, out);
+}
+
+/* ---- f64 ---- */
+
+/* rotate_dd on four lanes, operation for operation. */
+RC_INLINE __m256d rotate_dd4(__m256d a, __m256d b, __m256d ch, __m256d cl, __m256d sh,
+                             __m256d sl)
+{
+    const __m256d p = _mm256_mul_pd(a, ch);
+    const __m256d pe = _mm256_fmsub_pd(a, ch, p); /* fma(a, ch, -p) */
+    const __m256d q = _mm256_mul_pd(b, sh);
+    const __m256d qe = _mm256_fmsub_pd(b, sh, q);
+    /* two_sum(p, -q), with -q an exact sign flip (signed zeros too) */
+    const __m256d nq = _mm256_xor_pd(q, _mm256_set1_pd(-0.0));
+    const __m256d s = _mm256_add_pd(p, nq);
+    const __m256d bb = _mm256_sub_pd(s, p);
+    const __m256d e = _mm256_add_pd(_mm256_sub_pd(p, _mm256_sub_pd(s, bb)), _mm256_sub_pd(nq, bb));
+    __m256d lo = _mm256_add_pd(_mm256_sub_pd(pe, qe), e);
+    lo = _mm256_fmadd_pd(a, cl, lo);
+    lo = _mm256_fnmadd_pd(b, sl, lo); /* fma(-b, sl, lo) */
+    return _mm256_add_pd(s, lo);
+}
+
+/* Lanes where both |p| and |q| are below 2^-900: scalar.c scales them. */
+RC_INLINE __m256d tiny_mask(__m256d p, __m256d q)
+{
+    const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(INT64_MAX));
+    const __m256d tiny = _mm256_set1_pd(RC_F64_TINY);
+    return _mm256_and_pd(_mm256_cmp_pd(_mm256_and_pd(p, absmask), tiny, _CMP_LT_OQ),
+                         _mm256_cmp_pd(_mm256_and_pd(q, absmask), tiny, _CMP_LT_OQ));
+}
+
+/* 1 if all four lanes are finite. */
+RC_INLINE int all_finite(__m256d x)
+{
+    const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(INT64_MAX));
+    const __m256d big = _mm256_set1_pd(0x1.fffffffffffffp+1023);
+    return _mm256_movemask_pd(_mm256_cmp_pd(_mm256_and_pd(x, absmask), big, _CMP_LE_OQ)) == 0xF;
+}
+
+/* rotate_dd4 with scalar.c's scaling of tiny pairs. */
+RC_INLINE __m256d rotate_scaled4(__m256d p, __m256d q, __m256d ch, __m256d cl, __m256d sh,
+                                 __m256d sl)
+{
+    const __m256d m = tiny_mask(p, q);
+    const __m256d up = _mm256_set1_pd(RC_F64_UP), down = _mm256_set1_pd(RC_F64_DOWN);
+    const __m256d ps = _mm256_blendv_pd(p, _mm256_mul_pd(p, up), m);
+    const __m256d qs = _mm256_blendv_pd(q, _mm256_mul_pd(q, up), m);
+    const __m256d r = rotate_dd4(ps, qs, ch, cl, sh, sl);
+    return _mm256_blendv_pd(r, _mm256_mul_pd(r, down), m);
+}
+
+static void head_half_f64(const avx2_state *st, const void *vin, void *vout)
+{
+    const double *in = vin;
+    double *out = vout;
+    const int64_t n = st->rotary_dim / 2;
+    const __m256d signbit = _mm256_set1_pd(-0.0);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m256d a = _mm256_loadu_pd(in + i), b = _mm256_loadu_pd(in + i + n);
+        const __m256d ch = _mm256_loadu_pd(st->cos_hi + i), cl = _mm256_loadu_pd(st->cos_lo + i);
+        const __m256d sh = _mm256_loadu_pd(st->sin_hi + i), sl = _mm256_loadu_pd(st->sin_lo + i);
+        const __m256d x = rotate_scaled4(a, b, ch, cl, sh, sl);
+        const __m256d y = rotate_scaled4(b, a, ch, cl, _mm256_xor_pd(sh, signbit),
+                                         _mm256_xor_pd(sl, signbit));
+        if (all_finite(x) && all_finite(y)) {
+            _mm256_storeu_pd(out + i, x);
+            _mm256_storeu_pd(out + i + n, y);
+        } else {
+            /* Rare (NaN/Inf input, overflow): scalar.c's per-pair code,
+             * which nothing stored yet has disturbed. */
+            for (int64_t k = i; k < i + 4; k++)
+                pair_f64(in, out, k, k + n, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
+                         st->sin_lo[k]);
+        }
+    }
+    for (; i < n; i++)
+        pair_f64(in, out, i, i + n, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
+}
+
+static void head_il_f64(const avx2_state *st, const void *vin, void *vout)
+{
+    const double *in = vin;
+    double *out = vout;
+    const int64_t n = st->rotary_dim / 2;
+    int64_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const __m256d v = _mm256_loadu_pd(in + 2 * i); /* a0 b0 a1 b1 */
+        const __m256d w = _mm256_permute_pd(v, 0x5);   /* b0 a0 b1 a1 */
+        const __m256d r = rotate_scaled4(
+            v, w, _mm256_loadu_pd(st->il[0] + 2 * i), _mm256_loadu_pd(st->il[1] + 2 * i),
+            _mm256_loadu_pd(st->il[2] + 2 * i), _mm256_loadu_pd(st->il[3] + 2 * i));
+        if (all_finite(r)) {
+            _mm256_storeu_pd(out + 2 * i, r);
+        } else {
+            for (int64_t k = i; k < i + 2; k++)
+                pair_f64(in, out, 2 * k, 2 * k + 1, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
+                         st->sin_lo[k]);
+        }
+    }
+    for (; i < n; i++)
+        pair_f64(in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
+                 st->sin_lo[i]);
+}
+
+/* ---- apply ---- */
+
+typedef void (*head_fn)(const avx2_state *st, const void *in, void *out);
+
+static head_fn pick_head_fn(rc_layout l, rc_dtype t)
+{
+    static head_fn const half[RC_DTYPE_COUNT] = {head_half_f32, head_half_f64, head_half_f16,
+                                                 head_half_bf16};
+    static head_fn const il[RC_DTYPE_COUNT] = {head_il_f32, head_il_f64, head_il_f16,
+                                               head_il_bf16};
+    return l == RC_LAYOUT_HALF ? half[t] : il[t];
+}
+
+static int tensor_ok(const avx2_state *st, const rc_tensor *t, size_t esize)
+{
+    char why[160];
+    size_t bytes;
+    if (!t->data)
+        return 0;
+    return rc_shape_check(t->n_tokens, t->n_heads, st->head_dim, t->token_stride,
+                          t->head_stride, esize, &bytes, why, sizeof why) == 0;
+}
+
+static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                            const int64_t *positions, rc_direction direction)
+{
+    avx2_state *st = state;
+    char why[160];
+    if (!st || !in || !out)
+        return RC_ERR_INVALID;
+    if (direction != RC_FORWARD && direction != RC_INVERSE)
+        return RC_ERR_INVALID;
+    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
+        in->n_heads < 0)
+        return RC_ERR_INVALID;
+    if (in->n_tokens == 0 || in->n_heads == 0)
+        return RC_OK;
+    const size_t esize = rc_dtype_size(st->dtype);
+    if (!positions || !tensor_ok(st, in, esize) || !tensor_ok(st, out, esize))
+        return RC_ERR_INVALID;
+    if (in->data == out->data &&
+        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
+        return RC_ERR_INVALID;
+    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+
+    const head_fn rotate = pick_head_fn(st->layout, st->dtype);
+    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        fill_tables(st, positions[t], direction);
+        for (int64_t h = 0; h < in->n_heads; h++) {
+            const char *src = (const char *)in->data +
+                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+            char *dst = (char *)out->data +
+                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+            rotate(st, src, dst);
+            /* Bit-exact passthrough; in place it is already there. */
+            if (pass_bytes && src != dst)
+                memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+        }
+    }
+    return RC_OK;
+}
+
+const rc_impl rc_impl_avx2 = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx2",
+    .description = "x86-64 AVX2+FMA+F16C: exact angle (double-double, shared with scalar), "
+                   "4-lane double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED,
+    .available = avx2_available,
+    .prepare = avx2_prepare,
+    .apply = avx2_apply,
+    .release = avx2_release,
+};
+
+#else /* the compiler could not target AVX2: an honest, unavailable entry */
+
+static int avx2_available(char *why, size_t why_len)
+{
+    if (why && why_len)
+        snprintf(why, why_len, "not built: compiler lacks -mavx2 -mfma -mf16c");
+    return 0;
+}
+
+static rc_status avx2_prepare(const rc_spec *spec, void **state)
+{
+    if (state)
+        *state = NULL;
+    return RC_ERR_UNSUPPORTED;
+}
+
+static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                            const int64_t *positions, rc_direction direction)
+{
+    return RC_ERR_UNSUPPORTED;
+}
+
+const rc_impl rc_impl_avx2 = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx2",
+    .description = "x86-64 AVX2+FMA+F16C (not built by this compiler)",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
+    .available = avx2_available,
+    .prepare = avx2_prepare,
+    .apply = avx2_apply,
+    .release = NULL,
+};
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * impls/avx512/avx512.c - RoPE with AVX-512 (F, BW, VL, DQ) + FMA + F16C:
+ * impls/avx2's design on eight double lanes.
+ *
+ * ANGLES: per token, sin/cos of every pair from the shared exact-angle
+ * code (impls/common/exact_angle.h), as impls/scalar does; reused by every
+ * head of the token.
+ *
+ * ROTATION: every operation of impls/scalar/scalar.c in the same order on
+ * double lanes with the same fmas, so results are scalar's bits and its
+ * error analysis holds (f32/f16/bf16 ~0.5 pair ULP, f64 <= ~1.92 below
+ * m = 2^31). Double to f16/bf16 is one rounding: double -> f32 rounding to
+ * odd (truncate with the instruction's embedded rounding mode, then set
+ * the last bit if inexact), then f32 -> f16/bf16 to nearest; see
+ * impls/avx2/avx2.c for why that equals a single rounding.
+ *
+ * LAYOUTS: half = contiguous a's and b's; interleaved = [a0 b0 a1 b1 ..]
+ * against tables laid out the same way (fill_tables). Tails (pairs that do
+ * not fill a vector) use scalar.c's per-pair code.
+ *
+ * Never executed without avx512_available() saying yes: prepare() checks
+ * it too. Thread safety: no static mutable state.
+ */
+#include "impls/avx512/avx512.h"
+
+#include <stdio.h>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
+    defined(__AVX512DQ__) && defined(__FMA__) && defined(__F16C__)
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dd.h"
+#include "core/dtype_convert.h"
+#include "core/spec_check.h"
+#include "impls/common/exact_angle.h"
+
+#if defined(__GNUC__)
+#define RC_INLINE static inline __attribute__((always_inline))
+#else
+#define RC_INLINE static inline
+#endif
+
+typedef struct avx512_state {
+    int32_t head_dim;
+    int32_t rotary_dim;
+    rc_layout layout;
+    rc_dtype dtype;
+    double *theta_hi; /* r/2 entries each, copied from the spec */
+    double *theta_lo;
+    double *cos_hi; /* per token, r/2 entries each; sin signed by direction */
+    double *sin_hi;
+    double *cos_lo; /* f64 only */
+    double *sin_lo;
+    double *il[4];    /* per token, r entries each: interleaved arrangement */
+    double storage[]; /* 14 * r/2 doubles */
+} avx512_state;
+
+/* F16C from CPUID leaf 1 (ECX bit 29): not every compiler's
+ * __builtin_cpu_supports knows the name. Its registers are the AVX ones,
+ * whose OS support the avx2 check already covers. */
+static int cpu_has_f16c(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+        return 0;
+    return (ecx & (1u << 29)) != 0;
+}
+
+static int avx512_available(char *why, size_t why_len)
+{
+    __builtin_cpu_init();
+    const char *missing = !__builtin_cpu_supports("avx512f")    ? "avx512f"
+                          : !__builtin_cpu_supports("avx512bw") ? "avx512bw"
+                          : !__builtin_cpu_supports("avx512vl") ? "avx512vl"
+                          : !__builtin_cpu_supports("avx512dq") ? "avx512dq"
+                          : !__builtin_cpu_supports("avx2")     ? "avx2"
+                          : !__builtin_cpu_supports("fma")      ? "fma"
+                          : !cpu_has_f16c()     ? "f16c"
+                                                                : NULL;
+    if (!missing)
+        return 1;
+    if (why && why_len)
+        snprintf(why, why_len, "CPU lacks %s", missing);
+    return 0;
+}
+
+static rc_status avx512_prepare(const rc_spec *spec, void **state)
+{
+    char why[160];
+    if (!spec || !state)
+        return RC_ERR_INVALID;
+    *state = NULL;
+    if (!avx512_available(why, sizeof why))
+        return RC_ERR_UNSUPPORTED;
+    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
+        return RC_ERR_INVALID;
+    if (!spec->theta_hi || !spec->theta_lo)
+        return RC_ERR_INVALID;
+    const size_t half = (size_t)spec->rotary_dim / 2;
+    for (size_t i = 0; i < half; i++) {
+        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
+            !isfinite(spec->theta_lo[i]))
+            return RC_ERR_INVALID;
+    }
+    avx512_state *st = malloc(sizeof *st + 14 * half * sizeof(double));
+    if (!st)
+        return RC_ERR_NOMEM;
+    st->head_dim = spec->head_dim;
+    st->rotary_dim = spec->rotary_dim;
+    st->layout = spec->layout;
+    st->dtype = spec->dtype;
+    st->theta_hi = st->storage;
+    st->theta_lo = st->storage + half;
+    st->cos_hi = st->storage + 2 * half;
+    st->sin_hi = st->storage + 3 * half;
+    st->cos_lo = st->storage + 4 * half;
+    st->sin_lo = st->storage + 5 * half;
+    for (int k = 0; k < 4; k++)
+        st->il[k] = st->storage + (6 + 2 * (size_t)k) * half;
+    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
+    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    *state = st;
+    return RC_OK;
+}
+
+static void avx512_release(void *state)
+{
+    free(state);
+}
+
+/* As impls/avx2/avx2.c's fill_tables: scalar's sin/cos, plus the
+ * interleaved arrangement ([c s], [-s c] for narrow types; ch, cl
+ * duplicated and sh, sl with alternating sign for f64). */
+static void fill_tables(avx512_state *st, int64_t m, rc_direction dir)
+{
+    const int32_t half = st->rotary_dim / 2;
+    const double sign = dir == RC_INVERSE ? -1.0 : 1.0;
+    const int il = st->layout == RC_LAYOUT_INTERLEAVED;
+    if (st->dtype == RC_DTYPE_F64) {
+        for (int32_t i = 0; i < half; i++) {
+            rc_dd s, c;
+            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c.hi;
+            st->cos_lo[i] = c.lo;
+            st->sin_hi[i] = sign * s.hi;
+            st->sin_lo[i] = sign * s.lo;
+            if (il) {
+                st->il[0][2 * i] = st->il[0][2 * i + 1] = c.hi;
+                st->il[1][2 * i] = st->il[1][2 * i + 1] = c.lo;
+                st->il[2][2 * i] = st->sin_hi[i];
+                st->il[2][2 * i + 1] = -st->sin_hi[i];
+                st->il[3][2 * i] = st->sin_lo[i];
+                st->il[3][2 * i + 1] = -st->sin_lo[i];
+            }
+        }
+    } else {
+        for (int32_t i = 0; i < half; i++) {
+            double s, c;
+            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c;
+            st->sin_hi[i] = sign * s;
+            if (il) {
+                st->il[0][2 * i] = c;
+                st->il[0][2 * i + 1] = st->sin_hi[i];
+                st->il[1][2 * i] = -st->sin_hi[i];
+                st->il[1][2 * i + 1] = c;
+            }
+        }
+    }
+}
+
+/* ---- per-pair code: scalar.c's arithmetic, for tails and fallbacks ---- */
+
+static void pair_narrow(rc_dtype t, const void *in, void *out, int64_t ia, int64_t ib, double c,
+                        double s)
+{
+    const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
+    const double x = fma(a, c, -(b * s));
+    const double y = fma(a, s, b * c);
+    rc_elem_store(t, out, ia, x);
+    rc_elem_store(t, out, ib, y);
+}
+
+static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
+{
+    rc_dd p = rc_two_prod(a, ch);
+    rc_dd q = rc_two_prod(b, sh);
+    rc_dd h = rc_two_sum(p.hi, -q.hi);
+    double lo = (p.lo - q.lo) + h.lo;
+    lo = fma(a, cl, lo);
+    lo = fma(-b, sl, lo);
+    return h.hi + lo;
+}
+
+#define RC_F64_TINY 0x1p-900
+#define RC_F64_UP 0x1p600
+#define RC_F64_DOWN 0x1p-600
+
+static void pair_f64(const double *in, double *out, int64_t ia, int64_t ib, double ch, double cl,
+                     double sh, double sl)
+{
+    const double a = in[ia], b = in[ib];
+    const int scaled = fabs(a) < RC_F64_TINY && fabs(b) < RC_F64_TINY;
+    const double as = scaled ? a * RC_F64_UP : a, bs = scaled ? b * RC_F64_UP : b;
+    double x = rotate_dd(as, bs, ch, cl, sh, sl);
+    double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
+    if (scaled) {
+        x *= RC_F64_DOWN;
+        y *= RC_F64_DOWN;
+    }
+    if (!isfinite(x) || !isfinite(y)) {
+        const double c = ch + cl, s = sh + sl;
+        x = fma(a, c, -(b * s));
+        y = fma(a, s, b * c);
+    }
+    out[ia] = x;
+    out[ib] = y;
+}
+
+/* ---- narrow types: eight elements <-> eight double lanes ---- */
+
+/* Double to f32 rounding to odd: truncate (embedded rounding, no MXCSR
+ * change), then set the last bit where that was inexact. Truncation of a
+ * finite value beyond FLT_MAX gives FLT_MAX (odd); NaN and Inf compare
+ * unequal-ordered false, so they pass unchanged. */
+RC_INLINE __m256 cvt_pd_ps_odd(__m512d x)
+{
+    const __m256 t = _mm512_cvt_roundpd_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), x, _CMP_NEQ_OQ);
+    const __m256i tb = _mm256_castps_si256(t);
+    return _mm256_castsi256_ps(_mm256_mask_or_epi32(tb, inexact, tb, _mm256_set1_epi32(1)));
+}
+
+/* f32 bits to bf16 bits (low 16 of each lane), nearest even, NaN quieted. */
+RC_INLINE __m256i f32_to_bf16_rne(__m256 f)
+{
+    const __m256i b = _mm256_castps_si256(f);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    const __m256i rounded = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7FFF)), lsb), 16);
+    const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x0040));
+    const __m256i abs = _mm256_and_si256(b, _mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7F800000));
+    return _mm256_blendv_epi8(rounded, quiet, nan);
+}
+
+RC_INLINE __m512d load8(rc_dtype t, const void *base, int64_t idx)
+{
+    switch (t) {
+    case RC_DTYPE_F16: {
+        const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + idx));
+        return _mm512_cvtps_pd(_mm256_cvtph_ps(h));
+    }
+    case RC_DTYPE_BF16: {
+        const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + idx));
+        return _mm512_cvtps_pd(
+            _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+    }
+    default:
+        return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)base + idx));
+    }
+}
+
+RC_INLINE void store8(rc_dtype t, void *base, int64_t idx, __m512d v)
+{
+    switch (t) {
+    case RC_DTYPE_F16: {
+        const __m128i h = _mm256_cvtps_ph(cvt_pd_ps_odd(v), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128((__m128i *)((uint16_t *)base + idx), h);
+        break;
+    }
+    case RC_DTYPE_BF16: {
+        const __m128i h = _mm256_cvtepi32_epi16(f32_to_bf16_rne(cvt_pd_ps_odd(v)));
+        _mm_storeu_si128((__m128i *)((uint16_t *)base + idx), h);
+        break;
+    }
+    default:
+        _mm256_storeu_ps((float *)base + idx, _mm512_cvtpd_ps(v));
+        break;
+    }
+}
+
+RC_INLINE void head_half_narrow(const avx512_state *st, rc_dtype t, const void *in, void *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    const __m512d signbit = _mm512_set1_pd(-0.0);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d a = load8(t, in, i), b = load8(t, in, i + n);
+        const __m512d c = _mm512_loadu_pd(st->cos_hi + i), s = _mm512_loadu_pd(st->sin_hi + i);
+        const __m512d x = _mm512_fmadd_pd(a, c, _mm512_xor_pd(_mm512_mul_pd(b, s), signbit));
+        const __m512d y = _mm512_fmadd_pd(a, s, _mm512_mul_pd(b, c));
+        store8(t, out, i, x);
+        store8(t, out, i + n, y);
+    }
+    for (; i < n; i++)
+        pair_narrow(t, in, out, i, i + n, st->cos_hi[i], st->sin_hi[i]);
+}
+
+RC_INLINE void head_interleaved_narrow(const avx512_state *st, rc_dtype t, const void *in,
+                                       void *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m512d v = load8(t, in, 2 * i);          /* a0 b0 .. a3 b3 */
+        const __m512d a = _mm512_movedup_pd(v);         /* a0 a0 .. a3 a3 */
+        const __m512d b = _mm512_permute_pd(v, 0xFF);   /* b0 b0 .. b3 b3 */
+        const __m512d cs = _mm512_loadu_pd(st->il[0] + 2 * i);
+        const __m512d sc = _mm512_loadu_pd(st->il[1] + 2 * i);
+        store8(t, out, 2 * i, _mm512_fmadd_pd(a, cs, _mm512_mul_pd(b, sc)));
+    }
+    for (; i < n; i++)
+        pair_narrow(t, in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->sin_hi[i]);
+}
+
+static void head_half_f32(const avx512_state *st, const void *in, void *out)
+{
+    head_half_narrow(st, RC_DTYPE_F32, in, out);
+}
+static void head_half_f16(const avx512_state *st, const void *in, void *out)
+{
+    head_half_narrow(st, RC_DTYPE_F16, in, out);
+}
+static void head_half_bf16(const avx512_state *st, const void *in, void *out)
+{
+    head_half_narrow(st, RC_DTYPE_BF16, in, out);
+}
+static void head_il_f32(const avx512_state *st, const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_DTYPE_F32, in, out);
+}
+static void head_il_f16(const avx512_state *st, const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_DTYPE_F16, in, out);
+}
+static void head_il_bf16(const avx512_state *st, const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_DTYPE_BF16, in, out);
+}
+
+/* ---- f64 ---- */
+
+RC_INLINE __m512d rotate_dd8(__m512d a, __m512d b, __m512d ch, __m512d cl, __m512d sh,
+                             __m512d sl)
+{
+    const __m512d p = _mm512_mul_pd(a, ch);
+    const __m512d pe = _mm512_fmsub_pd(a, ch, p);
+    const __m512d q = _mm512_mul_pd(b, sh);
+    const __m512d qe = _mm512_fmsub_pd(b, sh, q);
+    const __m512d nq = _mm512_xor_pd(q, _mm512_set1_pd(-0.0));
+    const __m512d s = _mm512_add_pd(p, nq);
+    const __m512d bb = _mm512_sub_pd(s, p);
+    const __m512d e = _mm512_add_pd(_mm512_sub_pd(p, _mm512_sub_pd(s, bb)), _mm512_sub_pd(nq, bb));
+    __m512d lo = _mm512_add_pd(_mm512_sub_pd(pe, qe), e);
+    lo = _mm512_fmadd_pd(a, cl, lo);
+    lo = _mm512_fnmadd_pd(b, sl, lo);
+    return _mm512_add_pd(s, lo);
+}
+
+RC_INLINE __m512d rotate_scaled8(__m512d p, __m512d q, __m512d ch, __m512d cl, __m512d sh,
+                                 __m512d sl)
+{
+    const __m512d tiny = _mm512_set1_pd(RC_F64_TINY);
+    const __mmask8 m = _mm512_cmp_pd_mask(_mm512_abs_pd(p), tiny, _CMP_LT_OQ) &
+                       _mm512_cmp_pd_mask(_mm512_abs_pd(q), tiny, _CMP_LT_OQ);
+    const __m512d up = _mm512_set1_pd(RC_F64_UP), down = _mm512_set1_pd(RC_F64_DOWN);
+    const __m512d ps = _mm512_mask_mul_pd(p, m, p, up);
+    const __m512d qs = _mm512_mask_mul_pd(q, m, q, up);
+    const __m512d r = rotate_dd8(ps, qs, ch, cl, sh, sl);
+    return _mm512_mask_mul_pd(r, m, r, down);
+}
+
+RC_INLINE int all_finite8(__m512d x)
+{
+    const __m512d big = _mm512_set1_pd(0x1.fffffffffffffp+1023);
+    return _mm512_cmp_pd_mask(_mm512_abs_pd(x), big, _CMP_LE_OQ) == 0xFF;
+}
+
+static void head_half_f64(const avx512_state *st, const void *vin, void *vout)
+{
+    const double *in = vin;
+    double *out = vout;
+    const int64_t n = st->rotary_dim / 2;
+    const __m512d signbit = _mm512_set1_pd(-0.0);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d a = _mm512_loadu_pd(in + i), b = _mm512_loadu_pd(in + i + n);
+        const __m512d ch = _mm512_loadu_pd(st->cos_hi + i), cl = _mm512_loadu_pd(st->cos_lo + i);
+        const __m512d sh = _mm512_loadu_pd(st->sin_hi + i), sl = _mm512_loadu_pd(st->sin_lo + i);
+        const __m512d x = rotate_scaled8(a, b, ch, cl, sh, sl);
+        const __m512d y = rotate_scaled8(b, a, ch, cl, _mm512_xor_pd(sh, signbit),
+                                         _mm512_xor_pd(sl, signbit));
+        if (all_finite8(x) && all_finite8(y)) {
+            _mm512_storeu_pd(out + i, x);
+            _mm512_storeu_pd(out + i + n, y);
+        } else {
+            for (int64_t k = i; k < i + 8; k++)
+                pair_f64(in, out, k, k + n, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
+                         st->sin_lo[k]);
+        }
+    }
+    for (; i < n; i++)
+        pair_f64(in, out, i, i + n, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
+}
+
+static void head_il_f64(const avx512_state *st, const void *vin, void *vout)
+{
+    const double *in = vin;
+    double *out = vout;
+    const int64_t n = st->rotary_dim / 2;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m512d v = _mm512_loadu_pd(in + 2 * i); /* a0 b0 .. a3 b3 */
+        const __m512d w = _mm512_permute_pd(v, 0x55);  /* b0 a0 .. b3 a3 */
+        const __m512d r = rotate_scaled8(
+            v, w, _mm512_loadu_pd(st->il[0] + 2 * i), _mm512_loadu_pd(st->il[1] + 2 * i),
+            _mm512_loadu_pd(st->il[2] + 2 * i), _mm512_loadu_pd(st->il[3] + 2 * i));
+        if (all_finite8(r)) {
+            _mm512_storeu_pd(out + 2 * i, r);
+        } else {
+            for (int64_t k = i; k < i + 4; k++)
+                pair_f64(in, out, 2 * k, 2 * k + 1, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
+                         st->sin_lo[k]);
+        }
+    }
+    for (; i < n; i++)
+        pair_f64(in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
+                 st->sin_lo[i]);
+}
+
+/* ---- apply ---- */
+
+typedef void (*head_fn)(const avx512_state *st, const void *in, void *out);
+
+static head_fn pick_head_fn(rc_layout l, rc_dtype t)
+{
+    static head_fn const half[RC_DTYPE_COUNT] = {head_half_f32, head_half_f64, head_half_f16,
+                                                 head_half_bf16};
+    static head_fn const il[RC_DTYPE_COUNT] = {head_il_f32, head_il_f64, head_il_f16,
+                                               head_il_bf16};
+    return l == RC_LAYOUT_HALF ? half[t] : il[t];
+}
+
+static int tensor_ok(const avx512_state *st, const rc_tensor *t, size_t esize)
+{
+    char why[160];
+    size_t bytes;
+    if (!t->data)
+        return 0;
+    return rc_shape_check(t->n_tokens, t->n_heads, st->head_dim, t->token_stride,
+                          t->head_stride, esize, &bytes, why, sizeof why) == 0;
+}
+
+static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                              const int64_t *positions, rc_direction direction)
+{
+    avx512_state *st = state;
+    char why[160];
+    if (!st || !in || !out)
+        return RC_ERR_INVALID;
+    if (direction != RC_FORWARD && direction != RC_INVERSE)
+        return RC_ERR_INVALID;
+    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
+        in->n_heads < 0)
+        return RC_ERR_INVALID;
+    if (in->n_tokens == 0 || in->n_heads == 0)
+        return RC_OK;
+    const size_t esize = rc_dtype_size(st->dtype);
+    if (!positions || !tensor_ok(st, in, esize) || !tensor_ok(st, out, esize))
+        return RC_ERR_INVALID;
+    if (in->data == out->data &&
+        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
+        return RC_ERR_INVALID;
+    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+
+    const head_fn rotate = pick_head_fn(st->layout, st->dtype);
+    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        fill_tables(st, positions[t], direction);
+        for (int64_t h = 0; h < in->n_heads; h++) {
+            const char *src = (const char *)in->data +
+                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+            char *dst = (char *)out->data +
+                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+            rotate(st, src, dst);
+            if (pass_bytes && src != dst)
+                memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+        }
+    }
+    return RC_OK;
+}
+
+const rc_impl rc_impl_avx512 = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx512",
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C: exact angle (double-double, shared "
+                   "with scalar), 8-lane double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED,
+    .available = avx512_available,
+    .prepare = avx512_prepare,
+    .apply = avx512_apply,
+    .release = avx512_release,
+};
+
+#else /* the compiler could not target AVX-512: an honest, unavailable entry */
+
+static int avx512_available(char *why, size_t why_len)
+{
+    if (why && why_len)
+        snprintf(why, why_len, "not built: compiler lacks -mavx512f/bw/vl/dq -mfma -mf16c");
+    return 0;
+}
+
+static rc_status avx512_prepare(const rc_spec *spec, void **state)
+{
+    if (state)
+        *state = NULL;
+    return RC_ERR_UNSUPPORTED;
+}
+
+static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                              const int64_t *positions, rc_direction direction)
+{
+    return RC_ERR_UNSUPPORTED;
+}
+
+const rc_impl rc_impl_avx512 = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx512",
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C (not built by this compiler)",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
+    .available = avx512_available,
+    .prepare = avx512_prepare,
+    .apply = avx512_apply,
+    .release = NULL,
+};
+
+#endif
