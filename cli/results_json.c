@@ -130,6 +130,16 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         add_num(e, "p99", pb->p99);
         cJSON_AddItemToArray(byp, e);
     }
+    cJSON *hist = cJSON_AddObjectToObject(o, "pair_ulp_histogram");
+    cJSON *edges = cJSON_AddArrayToObject(hist, "edges");
+    cJSON *counts = cJSON_AddArrayToObject(hist, "counts");
+    /* Bin k covers [edges[k], edges[k+1]); the last edge is "inf". */
+    cJSON_AddItemToArray(edges, cJSON_CreateNumber(0));
+    for (int bin = 1; bin < RC_HIST_BINS; bin++)
+        cJSON_AddItemToArray(edges, cJSON_CreateNumber(ldexp(1.0, bin - 9)));
+    cJSON_AddItemToArray(edges, cJSON_CreateString("inf"));
+    for (int bin = 0; bin < RC_HIST_BINS; bin++)
+        cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)r->pair_histogram[bin]));
     cJSON_AddNumberToObject(o, "passthrough_mismatches", (double)r->passthrough_mismatches);
     cJSON *sp = cJSON_AddObjectToObject(o, "special_values");
     cJSON_AddNumberToObject(sp, "elements", (double)r->special_elements);

@@ -106,6 +106,17 @@ static int position_bucket(int64_t m)
     return b;
 }
 
+static int histogram_bin(double v)
+{
+    if (!(v >= 0x1p-8))
+        return 0; /* also v < 0, which cannot happen */
+    if (v >= 0x1p24 || isnan(v))
+        return RC_HIST_BINS - 1;
+    int e;
+    frexp(v, &e); /* v in [2^(e-1), 2^e) */
+    return e + 8; /* [2^-8, 2^-7) -> e = -7 -> bin 1 */
+}
+
 /* Record a pair-ULP value in its position's bucket. 0, or -1 (no memory). */
 static int add_by_position(compare_state *st, int64_t m, double v)
 {
@@ -189,6 +200,7 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                 if (add_by_position(st, m, loc.pair_ulp) != 0)
                     rc = -1;
                 if (gated) {
+                    res->pair_histogram[histogram_bin(loc.pair_ulp)]++;
                     if (rc_error_acc_add(st->pair, loc.pair_ulp, &loc) != 0 ||
                         rc_error_acc_add(st->component, loc.component_ulp, &loc) != 0)
                         rc = -1;

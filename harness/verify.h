@@ -67,6 +67,10 @@ typedef struct rc_position_bucket {
     double max, p50, p99;
 } rc_position_bucket;
 
+/* Pair-ULP histogram over gated positions, in binades: bin 0 holds
+ * [0, 2^-8), bin k (1..32) holds [2^(k-9), 2^(k-8)), bin 33 [2^24, Inf]. */
+#define RC_HIST_BINS 34
+
 typedef struct rc_verify_result {
     rc_verdict verdict;
     char reason[640];             /* why: the gate that failed, the crash, the skip */
@@ -77,6 +81,7 @@ typedef struct rc_verify_result {
     rc_error_summary component;
     rc_error_summary pair_beyond; /* positions >= positions_below (reported only) */
     rc_position_bucket pair_by_position[RC_POSITION_BUCKETS]; /* all positions */
+    int64_t pair_histogram[RC_HIST_BINS];
     int64_t passthrough_mismatches;
     rc_elem_loc passthrough_first;
     int64_t special_elements;
