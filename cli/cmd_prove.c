@@ -65,6 +65,7 @@ typedef struct prove_opts {
     double base, timeout_s;
     uint64_t seed;
     const char *json_path;
+    int name_width; /* the table's impl column: the longest name */
 } prove_opts;
 
 static int usage_error(const char *what, const char *arg)
@@ -185,7 +186,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
 }
 
 /* One check's outcome as a table row plus its findings, and as JSON. */
-static void report_check(const char *impl, rc_layout layout, const char *check,
+static void report_check(const char *impl, int width, rc_layout layout, const char *check,
                          const rc_proof_result *r, cJSON *checks, int *worst)
 {
     /* The same words as `verify`: failures shout, passes and skips do not. */
@@ -193,7 +194,7 @@ static void report_check(const char *impl, rc_layout layout, const char *check,
     const char *verdict = r->broken ? "BROKEN"
                           : (unsigned)r->verdict < 4 ? words[r->verdict]
                                                      : rc_proof_verdict_name(r->verdict);
-    printf("%-12s %-11s %-10s %-5s %-7s", impl, rc_layout_name(layout), check,
+    printf("%-*s %-11s %-10s %-5s %-7s", width, impl, rc_layout_name(layout), check,
            r->verdict == RC_PROOF_SKIPPED ? "-" : rc_dtype_name(r->dtype), verdict);
     if (r->verdict == RC_PROOF_PASS || r->verdict == RC_PROOF_FAIL)
         printf(" %10.4g  %s\n", r->figure, r->figure_name);
@@ -240,7 +241,7 @@ static void prove_one(const rc_target *t, const prove_opts *o, rc_layout layout,
     if (!t->available) {
         rc_proof_result r = {.verdict = RC_PROOF_SKIPPED};
         snprintf(r.error, sizeof r.error, "unavailable: %.200s", t->why);
-        report_check(name, layout, "all", &r, checks, worst);
+        report_check(name, o->name_width, layout, "all", &r, checks, worst);
         return;
     }
     const int64_t max_pos = 2147483647; /* the gate's range */
@@ -253,13 +254,13 @@ static void prove_one(const rc_target *t, const prove_opts *o, rc_layout layout,
         *worst = RC_EXIT_USAGE;
     } else {
         rc_prove_rotation(t->impl, &spec, rot);
-        report_check(name, layout, "rotation", &rot->res, checks, worst);
+        report_check(name, o->name_width, layout, "rotation", &rot->res, checks, worst);
         rc_prove_relative(t->impl, &spec, o->seed, 200, max_pos, &rel);
-        report_check(name, layout, "relative", &rel, checks, worst);
+        report_check(name, o->name_width, layout, "relative", &rel, checks, worst);
         rc_prove_abel(t->impl, &spec, o->seed, 64, max_pos, 0, abel); /* curve: add_figure2 */
-        report_check(name, layout, "abel", &abel->res, checks, worst);
+        report_check(name, o->name_width, layout, "abel", &abel->res, checks, worst);
         rc_prove_linear_attention(t->impl, &spec, o->seed, 256, 8, max_pos, lin);
-        report_check(name, layout, "linear", &lin->res, checks, worst);
+        report_check(name, o->name_width, layout, "linear", &lin->res, checks, worst);
     }
     free(rot);
     free(abel);
@@ -322,7 +323,12 @@ int rc_cmd_prove(int argc, char **argv)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.seed);
     cJSON_AddStringToObject(root, "seed", seed);
     cJSON *checks = cJSON_AddArrayToObject(root, "prove");
-    printf("%-12s %-11s %-10s %-5s %-7s %10s  %s\n", "impl", "layout", "check", "dtype",
+    o.name_width = 12;
+    for (size_t i = 0; i < targets.n; i++) {
+        int len = (int)strlen(targets.items[i].impl->name);
+        o.name_width = len > o.name_width ? len : o.name_width;
+    }
+    printf("%-*s %-11s %-10s %-5s %-7s %10s  %s\n", o.name_width, "impl", "layout", "check", "dtype",
            "verdict", "figure", "(what it measures)");
     int worst = RC_EXIT_PASS;
     for (size_t i = 0; i < targets.n; i++)

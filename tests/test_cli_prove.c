@@ -80,3 +80,59 @@ Test(cli_prove, bad_input_exits_2)
     cr_expect_eq(cli_count_lines(r.err), 1, "%s", r.err);
     cli_result_free(&r);
 }
+
+#include "proof_mutant_paths.h"
+
+/* Issue 4's acceptance: every mutant makes `ropecheck prove` exit 1 with
+ * the finding that names its defect. */
+static void expect_named(const char *path, const char *layout, const char *phrase)
+{
+    const char *argv[] = {"prove", "--plugin", path, "--layout", layout, "--head-dim", "64",
+                          NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "%s", path);
+    cr_expect(strstr(r.out, phrase) != NULL, "want '%s' from %s:\n%s", phrase, path, r.out);
+    cli_result_free(&r);
+}
+
+Test(cli_prove, mutant_wrong_base)
+{
+    expect_named(PROOF_MUTANT_WRONG_BASE_PATH, "interleaved", "wrong base");
+}
+
+Test(cli_prove, mutant_layouts_swapped)
+{
+    expect_named(PROOF_MUTANT_LAYOUT_SWAPPED_PATH, "interleaved",
+                 "channels pair as half, spec says interleaved");
+}
+
+Test(cli_prove, mutant_clockwise)
+{
+    expect_named(PROOF_MUTANT_CLOCKWISE_PATH, "half", "rotation is clockwise");
+}
+
+Test(cli_prove, mutant_exponent_off_by_one)
+{
+    expect_named(PROOF_MUTANT_EXPONENT_OFF_BY_ONE_PATH, "half",
+                 "frequency schedule off by one exponent step");
+}
+
+Test(cli_prove, mutant_angle_f16)
+{
+    expect_named(PROOF_MUTANT_ANGLE_F16_PATH, "half", "not the arithmetic progression");
+}
+
+Test(cli_prove, mutant_sincos_swapped)
+{
+    expect_named(PROOF_MUTANT_SINCOS_SWAPPED_PAIR3_PATH, "half", "pair 3: sin and cos swapped");
+}
+
+Test(cli_prove, mutant_radial_scale)
+{
+    expect_named(PROOF_MUTANT_RADIAL_SCALE_PATH, "half", "radial scale 1.001");
+}
+
+Test(cli_prove, mutant_ignores_direction)
+{
+    expect_named(PROOF_MUTANT_IGNORES_DIRECTION_PATH, "half", "RC_INVERSE is not the inverse");
+}
