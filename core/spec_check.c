@@ -88,3 +88,37 @@ int rc_positions_check(const int64_t *positions, int64_t n, char *err, size_t er
     }
     return 0;
 }
+
+static int view_ok(int64_t head_dim, size_t elem_size, const rc_tensor *t)
+{
+    char why[160];
+    size_t bytes;
+    return t->data && rc_shape_check(t->n_tokens, t->n_heads, head_dim, t->token_stride,
+                                     t->head_stride, elem_size, &bytes, why, sizeof why) == 0;
+}
+
+rc_status rc_apply_args_check(int64_t head_dim, size_t elem_size, const rc_tensor *in,
+                              const rc_tensor *out, const int64_t *positions,
+                              rc_direction direction, int *empty)
+{
+    char why[160];
+    *empty = 0;
+    if (!in || !out || (direction != RC_FORWARD && direction != RC_INVERSE))
+        return RC_ERR_INVALID;
+    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
+        in->n_heads < 0)
+        return RC_ERR_INVALID;
+    if (in->n_tokens == 0 || in->n_heads == 0) {
+        *empty = 1;
+        return RC_OK;
+    }
+    if (!positions || !view_ok(head_dim, elem_size, in) || !view_ok(head_dim, elem_size, out))
+        return RC_ERR_INVALID;
+    if (in->data == out->data &&
+        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
+        return RC_ERR_INVALID;
+    /* Every position before anything is written. */
+    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    return RC_OK;
+}

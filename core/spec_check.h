@@ -25,4 +25,14 @@ int rc_shape_check(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t 
 /* Every position in [0, RC_MAX_POSITION]. */
 int rc_positions_check(const int64_t *positions, int64_t n, char *err, size_t err_len);
 
+/* The checks every built-in apply() makes before touching memory, so each
+ * port does not repeat them: in/out non-NULL with equal token and head
+ * counts, valid views of head_dim elements of elem_size bytes, equal
+ * strides when in place, a known direction, every position in range.
+ * Returns RC_OK (with *empty = 1 when there is nothing to do) or
+ * RC_ERR_INVALID. */
+rc_status rc_apply_args_check(int64_t head_dim, size_t elem_size, const rc_tensor *in,
+                              const rc_tensor *out, const int64_t *positions,
+                              rc_direction direction, int *empty);
+
 #endif /* ROPECHECK_SPEC_CHECK_H */

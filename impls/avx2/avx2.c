@@ -511,38 +511,18 @@ static head_fn pick_head_fn(rc_layout l, rc_dtype t)
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
 }
 
-static int tensor_ok(const avx2_state *st, const rc_tensor *t, size_t esize)
-{
-    char why[160];
-    size_t bytes;
-    if (!t->data)
-        return 0;
-    return rc_shape_check(t->n_tokens, t->n_heads, st->head_dim, t->token_stride,
-                          t->head_stride, esize, &bytes, why, sizeof why) == 0;
-}
-
 static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                             const int64_t *positions, rc_direction direction)
 {
     avx2_state *st = state;
-    char why[160];
-    if (!st || !in || !out)
+    if (!st)
         return RC_ERR_INVALID;
-    if (direction != RC_FORWARD && direction != RC_INVERSE)
-        return RC_ERR_INVALID;
-    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
-        in->n_heads < 0)
-        return RC_ERR_INVALID;
-    if (in->n_tokens == 0 || in->n_heads == 0)
-        return RC_OK;
     const size_t esize = rc_dtype_size(st->dtype);
-    if (!positions || !tensor_ok(st, in, esize) || !tensor_ok(st, out, esize))
-        return RC_ERR_INVALID;
-    if (in->data == out->data &&
-        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
-        return RC_ERR_INVALID;
-    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
+    int empty;
+    rc_status args = rc_apply_args_check(st->head_dim, esize, in, out, positions, direction,
+                                         &empty);
+    if (args != RC_OK || empty)
+        return args;
 
     const head_fn rotate = pick_head_fn(st->layout, st->dtype);
     const size_t rot_bytes = (size_t)st->rotary_dim * esize;
