@@ -12,5 +12,6 @@ enum {
 int rc_cmd_verify(int argc, char **argv);
 int rc_cmd_list(int argc, char **argv);
 int rc_cmd_prove(int argc, char **argv);
+int rc_cmd_bench(int argc, char **argv);
 
 #endif

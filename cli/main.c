@@ -16,6 +16,7 @@ static const char usage_text[] =
     "commands:\n"
     "  verify    run implementations and judge every output (verify --help)\n"
     "  prove     check them against the RoFormer paper's theory (prove --help)\n"
+    "  bench     time implementations against the machine's own limits (bench --help)\n"
     "  list      show the implementations and whether they can run here\n"
     "  version   print the version and plug-in ABI version\n"
     "\n"
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "verify") == 0)
         return rc_cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return rc_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "prove") == 0)
         return rc_cmd_prove(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)

@@ -1,0 +1,603 @@
+/*
+ * bench/runner.c - build the benchmark list, run it through the shim, and
+ * turn the raw timings into the figures a user reads: GB/s, fraction of the
+ * probe, ratio to scalar.
+ *
+ * Buffers belong to one "workload" (shape x mode x dtype) at a time: every
+ * benchmark of a workload is registered consecutively and the first one's
+ * setup builds the buffers, so memory holds one workload, not all of them.
+ */
+#include "bench/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/probe.h"
+#include "bench/shim.h"
+#include "core/dtype_convert.h"
+#include "core/registry.h"
+#include "core/rng.h"
+#include "harness/guarded_call.h"
+#include "reference/reference.h"
+
+enum item_kind { ITEM_IMPL, ITEM_PROBE, ITEM_REF };
+
+/* A cursor per thread, each on its own cache line: threads advance them on
+ * every call. */
+typedef struct padded_cursor {
+    size_t v;
+    char pad[64 - sizeof(size_t)];
+} padded_cursor;
+
+typedef struct workload {
+    const rcb_shape *shape;
+    const rcb_mode *mode;
+    rc_dtype dtype;
+    int64_t tokens, heads, hot_tokens;
+    size_t token_bytes;  /* one token's input (= output) bytes */
+    size_t copy_stride;  /* bytes between copies, 64-byte multiple */
+    size_t copies;       /* cold pool */
+    unsigned char *in, *out;
+    int64_t *positions;
+    double *theta;       /* hi[r/2] then lo[r/2] */
+} workload;
+
+typedef struct item {
+    enum item_kind kind;
+    size_t workload;     /* index into the runner's workload list */
+    size_t target;
+    int hot;
+    int n_states;
+    void *states[RCB_MAX_THREADS];
+    padded_cursor cursor[RCB_MAX_THREADS];
+    rcb_variant *dest;
+    int shim_index;
+    /* ITEM_REF */
+    rc_dtype ref_dtype;
+    rc_ref *ref;
+    double *ref_in;
+    rc_ref_elem *ref_out;
+    uint64_t ref_pos;
+} item;
+
+typedef struct runner {
+    const rcb_options *o;
+    const rcb_target *targets;
+    size_t n_targets;
+    size_t hot_bytes, pool_bytes;
+    workload *wl;        /* selected workloads (descriptions only) */
+    size_t n_wl;
+    size_t current;      /* index of the built workload, or SIZE_MAX */
+    workload built;
+} runner;
+
+/* The shim's callbacks get the item; the item needs the runner. One run at
+ * a time per process, so a file-scope pointer is enough. */
+static runner *g_runner;
+
+#define REF_HEAD_DIM 128
+#define REF_HEADS 8
+
+static size_t round_up64(size_t x)
+{
+    return (x + 63) & ~(size_t)63;
+}
+
+static void workload_free(runner *R)
+{
+    workload *w = &R->built;
+    free(w->in);
+    free(w->out);
+    free(w->positions);
+    free(w->theta);
+    memset(w, 0, sizeof *w);
+    R->current = SIZE_MAX;
+}
+
+static void fill_inputs(rc_dtype t, void *base, int64_t n, uint64_t seed, uint64_t salt)
+{
+    rc_rng rng;
+    rc_rng_seed3(&rng, seed, salt, 0x62656e6368ull /* "bench" */);
+    for (int64_t i = 0; i < n; i++)
+        rc_elem_store(t, base, i, 2.0 * rc_rng_uniform(&rng) - 1.0);
+}
+
+static int workload_build(runner *R, size_t wi, char *err, size_t len)
+{
+    if (R->current == wi)
+        return 0;
+    workload_free(R);
+    workload *w = &R->built;
+    *w = R->wl[wi];
+    const rcb_shape *s = w->shape;
+    size_t copy_bytes = (size_t)w->tokens * w->token_bytes;
+    w->copy_stride = round_up64(copy_bytes);
+    size_t total = w->copies * w->copy_stride;
+    int half = s->rotary_dim / 2;
+    w->in = aligned_alloc(64, total);
+    w->out = aligned_alloc(64, total);
+    w->positions = malloc(sizeof(int64_t) * (size_t)w->tokens);
+    w->theta = malloc(sizeof(double) * 2 * (size_t)half);
+    if (!w->in || !w->out || !w->positions || !w->theta) {
+        snprintf(err, len, "out of memory for 2 x %zu bytes of tensors", total);
+        workload_free(R);
+        return -1;
+    }
+    int64_t elems = w->tokens * w->heads * s->head_dim;
+    fill_inputs(w->dtype, w->in, elems, R->o->seed, (uint64_t)wi);
+    for (size_t c = 1; c < w->copies; c++)
+        memcpy(w->in + c * w->copy_stride, w->in, copy_bytes);
+    /* Touch every output page now so no timed call pays a page fault. */
+    memset(w->out, 0, total);
+    for (int64_t t = 0; t < w->tokens; t++)
+        w->positions[t] = rcb_position(w->mode, t);
+    rc_ref_theta_table(s->base, s->rotary_dim, w->theta, w->theta + half);
+    R->current = wi;
+    return 0;
+}
+
+static rc_spec workload_spec(const workload *w)
+{
+    int half = w->shape->rotary_dim / 2;
+    rc_spec spec = {.head_dim = w->shape->head_dim, .rotary_dim = w->shape->rotary_dim,
+                    .base = w->shape->base, .layout = w->shape->layout, .dtype = w->dtype,
+                    .theta_hi = w->theta, .theta_lo = w->theta + half};
+    return spec;
+}
+
+/* ---- callbacks ---- */
+
+static void item_teardown(void *ctx);
+
+static int item_setup(void *ctx, int n_threads, char *err, size_t len)
+{
+    item *it = ctx;
+    runner *R = g_runner;
+    if (it->kind == ITEM_REF) {
+        rc_spec spec = {.head_dim = REF_HEAD_DIM, .rotary_dim = REF_HEAD_DIM, .base = 500000.0,
+                        .layout = RC_LAYOUT_HALF, .dtype = it->ref_dtype};
+        it->ref = rc_ref_create(&spec);
+        it->ref_in = malloc(sizeof(double) * REF_HEADS * REF_HEAD_DIM);
+        it->ref_out = malloc(sizeof(rc_ref_elem) * REF_HEADS * REF_HEAD_DIM);
+        if (!it->ref || !it->ref_in || !it->ref_out) {
+            snprintf(err, len, "cannot create the MPFR reference");
+            item_teardown(it); /* the shim calls teardown only after a setup that worked */
+            return -1;
+        }
+        rc_rng rng;
+        rc_rng_seed3(&rng, R->o->seed, 0x726566ull, (uint64_t)it->ref_dtype);
+        for (int i = 0; i < REF_HEADS * REF_HEAD_DIM; i++)
+            it->ref_in[i] = rc_round_to_dtype(it->ref_dtype, 2.0 * rc_rng_uniform(&rng) - 1.0);
+        it->ref_pos = R->o->seed | 1;
+        return 0;
+    }
+    if (workload_build(R, it->workload, err, len) != 0)
+        return -1;
+    for (int t = 0; t < n_threads; t++)
+        it->cursor[t].v = (size_t)t % R->built.copies;
+    it->n_states = 0;
+    if (it->kind != ITEM_IMPL)
+        return 0;
+    const rc_impl *impl = R->targets[it->target].impl;
+    rc_spec spec = workload_spec(&R->built);
+    /* The ABI forbids concurrent calls on one state: one per thread. */
+    for (int t = 0; t < n_threads; t++) {
+        rc_status st = impl->prepare(&spec, &it->states[t]);
+        if (st != RC_OK) {
+            snprintf(err, len, "prepare returned %s", rc_status_name(st));
+            item_teardown(it);
+            return -1;
+        }
+        it->n_states = t + 1;
+    }
+    return 0;
+}
+
+static void item_teardown(void *ctx)
+{
+    item *it = ctx;
+    if (it->kind == ITEM_REF) {
+        rc_ref_destroy(it->ref);
+        free(it->ref_in);
+        free(it->ref_out);
+        it->ref = NULL;
+        it->ref_in = NULL;
+        it->ref_out = NULL;
+        return;
+    }
+    const rc_impl *impl = it->kind == ITEM_IMPL ? g_runner->targets[it->target].impl : NULL;
+    for (int t = 0; t < it->n_states; t++)
+        if (impl && impl->release)
+            impl->release(it->states[t]);
+    it->n_states = 0;
+}
+
+static int item_iter(void *ctx, int t, int n, char *err, size_t len)
+{
+    item *it = ctx;
+    if (it->kind == ITEM_REF) {
+        /* A fresh position every call, as verify's random positions are
+         * (the reference caches sin/cos of the last position only). */
+        it->ref_pos = it->ref_pos * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t m = (int64_t)(it->ref_pos >> 33); /* [0, 2^31) */
+        for (int h = 0; h < REF_HEADS; h++)
+            if (rc_ref_rotate_head(it->ref, m, RC_FORWARD, it->ref_in + h * REF_HEAD_DIM,
+                                   it->ref_out + h * REF_HEAD_DIM) != 0) {
+                snprintf(err, len, "rc_ref_rotate_head failed");
+                return -1;
+            }
+        return 0;
+    }
+    const workload *w = &g_runner->built;
+    int64_t total = it->hot ? w->hot_tokens : w->tokens;
+    int64_t lo = total * t / n, hi = total * (t + 1) / n;
+    if (hi == lo)
+        return 0;
+    size_t copy = 0;
+    if (!it->hot) {
+        copy = it->cursor[t].v;
+        it->cursor[t].v = copy + 1 == w->copies ? 0 : copy + 1;
+    }
+    size_t off = copy * w->copy_stride + (size_t)lo * w->token_bytes;
+    if (it->kind == ITEM_PROBE) {
+        rcb_stream(w->in + off, w->out + off, (size_t)(hi - lo) * w->token_bytes);
+        return 0;
+    }
+    int64_t d = w->shape->head_dim;
+    rc_tensor in = {.data = w->in + off, .n_tokens = hi - lo, .n_heads = w->heads,
+                    .token_stride = w->heads * d, .head_stride = d};
+    rc_tensor out = in;
+    out.data = w->out + off;
+    rc_status st = g_runner->targets[it->target].impl->apply(it->states[t], &in, &out,
+                                                             w->positions + lo, RC_FORWARD);
+    if (st != RC_OK) {
+        snprintf(err, len, "apply returned %s", rc_status_name(st));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the guarded trial call ---- */
+
+/* One guarded apply of two decode tokens of this shape and dtype, before
+ * the implementation runs unguarded in this process. 0: fine; 1: skip
+ * (why); 2: broken (why). */
+static int trial_call(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, double timeout_s,
+                      uint64_t seed, char *why, size_t len)
+{
+    uint64_t need = rc_cap_for_dtype(dt) | rc_cap_for_layout(s->layout);
+    if (s->rotary_dim < s->head_dim)
+        need |= RC_CAP_PARTIAL_ROTARY;
+    uint64_t missing = need & ~impl->caps;
+    if (missing) {
+        /* Name only what is missing. */
+        snprintf(why, len, "does not offer%s%s%s",
+                 missing & rc_cap_for_dtype(dt) ? " " : "",
+                 missing & rc_cap_for_dtype(dt) ? rc_dtype_name(dt) : "",
+                 missing & rc_cap_for_layout(s->layout)
+                     ? (s->layout == RC_LAYOUT_HALF ? " the half layout"
+                                                    : " the interleaved layout")
+                     : "");
+        if (missing & RC_CAP_PARTIAL_ROTARY) {
+            size_t n = strlen(why);
+            snprintf(why + n, len - n, "%s partial rotary (r %d of d %d)",
+                     missing != RC_CAP_PARTIAL_ROTARY ? "," : "", s->rotary_dim, s->head_dim);
+        }
+        return 1;
+    }
+    const int64_t tokens = 2, heads = s->q_heads + s->kv_heads;
+    size_t bytes = (size_t)(tokens * heads * s->head_dim) * rc_dtype_size(dt);
+    int half = s->rotary_dim / 2;
+    double *theta = malloc(sizeof(double) * 2 * (size_t)half);
+    rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
+    int rc = 2;
+    if (!theta || rc_guarded_buf_alloc(&in_buf, bytes) || rc_guarded_buf_alloc(&out_buf, bytes) ||
+        rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)tokens)) {
+        snprintf(why, len, "out of memory for the trial call");
+        goto done;
+    }
+    rc_ref_theta_table(s->base, s->rotary_dim, theta, theta + half);
+    fill_inputs(dt, in_buf.data, tokens * heads * s->head_dim, seed, 0x747269616cull);
+    int64_t pos[2] = {RCB_DECODE_POSITION, RCB_DECODE_POSITION - 37};
+    memcpy(pos_buf.data, pos, sizeof pos);
+    rc_spec spec = {.head_dim = s->head_dim, .rotary_dim = s->rotary_dim, .base = s->base,
+                    .layout = s->layout, .dtype = dt, .theta_hi = theta, .theta_lo = theta + half};
+    rc_tensor in = {.data = in_buf.data, .n_tokens = tokens, .n_heads = heads,
+                    .token_stride = heads * s->head_dim, .head_stride = s->head_dim};
+    rc_tensor out = in;
+    out.data = out_buf.data;
+    rc_call_result res;
+    rc_guarded_apply(impl, &spec, &in_buf, &in, &out_buf, &out, &pos_buf, RC_FORWARD, timeout_s,
+                     &res);
+    if (res.outcome == RC_CALL_OK) {
+        rc = 0;
+    } else if (res.outcome == RC_CALL_STATUS && res.status == RC_ERR_UNSUPPORTED) {
+        snprintf(why, len, "unsupported: %.400s", res.detail);
+        rc = 1;
+    } else if (res.outcome == RC_CALL_HARNESS_ERROR) {
+        snprintf(why, len, "harness error: %.400s", res.detail);
+        rc = 1;
+    } else {
+        snprintf(why, len, "trial call %s: %.400s", rc_call_outcome_name(res.outcome), res.detail);
+        rc = 2;
+    }
+done:
+    rc_guarded_buf_free(&in_buf);
+    rc_guarded_buf_free(&out_buf);
+    rc_guarded_buf_free(&pos_buf);
+    free(theta);
+    return rc;
+}
+
+/* ---- building the list ---- */
+
+static int add_item(runner *R, item *it, const char *name, double bytes, double tokens,
+                    double elements)
+{
+    rcb_case c = {.name = name, .setup = item_setup, .iter = item_iter,
+                  .teardown = item_teardown, .ctx = it, .bytes_per_iter = bytes,
+                  .elements_per_iter = elements, .tokens_per_iter = tokens};
+    snprintf(it->dest->bench_name, sizeof it->dest->bench_name, "%s", name);
+    it->dest->bytes_per_iter = bytes;
+    it->dest->tokens_per_iter = tokens;
+    it->dest->elements_per_iter = elements;
+    int threads = it->kind == ITEM_REF ? 1 : R->o->threads;
+    it->shim_index = rcb_register(&c, threads, R->o->min_time_s, R->o->repetitions);
+    return it->shim_index < 0 ? -1 : 0;
+}
+
+static void take_result(const item *it)
+{
+    rcb_result r;
+    rcb_variant *v = it->dest;
+    if (it->shim_index < 0 || rcb_get_result((size_t)it->shim_index, &r) != 0 || !r.ran) {
+        snprintf(v->error, sizeof v->error, "did not run");
+        return;
+    }
+    if (r.error) {
+        snprintf(v->error, sizeof v->error, "%s", r.error_message);
+        return;
+    }
+    v->ok = 1;
+    v->gbps = r.bytes_per_second * 1e-9;
+    v->elements_per_second = r.elements_per_second;
+    v->ns_per_token = r.ns_per_token;
+    v->ns_per_iter = r.ns_per_iteration;
+}
+
+static const rc_impl *scalar_impl(void)
+{
+    return rc_builtin_find("scalar");
+}
+
+static void derive_probe_fractions(rcb_report *rep)
+{
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        rcb_case_result *c = &rep->cases[i];
+        const rcb_probe_result *p = NULL;
+        for (size_t j = 0; j < rep->n_probes; j++)
+            if (rep->probes[j].shape == c->shape && rep->probes[j].mode == c->mode &&
+                rep->probes[j].dtype == c->dtype)
+                p = &rep->probes[j];
+        for (int v = 0; v < 2; v++) {
+            rcb_variant *cv = v ? &c->cold : &c->hot;
+            const rcb_variant *pv = p ? (v ? &p->cold : &p->hot) : NULL;
+            if (cv->ok && pv && pv->ok && pv->gbps > 0)
+                cv->fraction_of_probe = cv->gbps / pv->gbps;
+        }
+    }
+}
+
+static void derive_scalar(rcb_report *rep, const rcb_target *targets)
+{
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        rcb_case_result *c = &rep->cases[i];
+        for (size_t j = 0; j < rep->n_cases; j++) {
+            const rcb_case_result *x = &rep->cases[j];
+            if (x->shape != c->shape || x->mode != c->mode || x->dtype != c->dtype ||
+                targets[x->target].impl != scalar_impl() || targets[x->target].plugin_path)
+                continue;
+            if (c->hot.ok && x->hot.ok && x->hot.gbps > 0)
+                c->hot.ratio_to_scalar = c->hot.gbps / x->hot.gbps;
+            if (c->cold.ok && x->cold.ok && x->cold.gbps > 0)
+                c->cold.ratio_to_scalar = c->cold.gbps / x->cold.gbps;
+        }
+    }
+}
+
+int rcb_run(const rcb_options *o, const rcb_target *targets, size_t n_targets, rcb_report *rep,
+            char *err, size_t err_len)
+{
+    memset(rep, 0, sizeof *rep);
+    rcb_machine_detect(&rep->machine);
+    rep->threads = o->threads;
+    rep->min_time_s = o->min_time_s;
+    rep->repetitions = o->repetitions;
+    runner R = {.o = o, .targets = targets, .n_targets = n_targets, .current = SIZE_MAX};
+    /* Hot: half the per-core L2 for input + output, within [64, 512] KiB
+     * (256 KiB when sysfs says nothing). Cold: 4x the last-level cache,
+     * at least 64 MiB (32 MiB LLC assumed when unknown). */
+    size_t l2 = rep->machine.l2_bytes ? rep->machine.l2_bytes : 512 * 1024;
+    R.hot_bytes = l2 / 2 < 65536 ? 65536 : l2 / 2 > 524288 ? 524288 : l2 / 2;
+    size_t llc = rep->machine.llc_bytes ? rep->machine.llc_bytes : 32u << 20;
+    R.pool_bytes = 4 * llc < (64u << 20) ? (64u << 20) : 4 * llc;
+    rep->hot_bytes_per_thread = R.hot_bytes;
+    rep->cold_pool_bytes = R.pool_bytes;
+
+    /* Workloads: shape x mode x dtype. */
+    size_t max_wl = rcb_shape_count() * rcb_mode_count() * RC_DTYPE_COUNT;
+    R.wl = calloc(max_wl, sizeof *R.wl);
+    size_t max_items = max_wl * (2 + 2 * n_targets) + RC_DTYPE_COUNT;
+    item *items = calloc(max_items, sizeof *items);
+    rep->cases = calloc(max_wl * n_targets + 1, sizeof *rep->cases);
+    rep->probes = calloc(max_wl + 1, sizeof *rep->probes);
+    /* trial[target][shape][dtype]: -1 not yet tried, else trial_call's code */
+    size_t n_trial = n_targets * rcb_shape_count() * RC_DTYPE_COUNT;
+    int *trial = malloc(sizeof(int) * (n_trial + 1));
+    char (*trial_why)[512] = calloc(n_trial + 1, sizeof *trial_why);
+    int rc = -1;
+    if (!R.wl || !items || !rep->cases || !rep->probes || !trial || !trial_why) {
+        snprintf(err, err_len, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_trial; i++)
+        trial[i] = -1;
+    size_t n_items = 0;
+    char name[160];
+    for (size_t si = 0; si < rcb_shape_count(); si++) {
+        if (!(o->shape_mask & (1u << si)))
+            continue;
+        const rcb_shape *s = rcb_shape_get(si);
+        for (size_t mi = 0; mi < rcb_mode_count(); mi++) {
+            if (!(o->mode_mask & (1u << mi)))
+                continue;
+            const rcb_mode *m = rcb_mode_get(mi);
+            for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
+                if (!(o->dtype_mask & (1u << dt)))
+                    continue;
+                size_t wi = R.n_wl++;
+                workload *w = &R.wl[wi];
+                w->shape = s;
+                w->mode = m;
+                w->dtype = (rc_dtype)dt;
+                w->tokens = m->tokens;
+                w->heads = s->q_heads + s->kv_heads;
+                w->token_bytes = (size_t)(w->heads * s->head_dim) * rc_dtype_size(w->dtype);
+                int64_t per_thread = (int64_t)(R.hot_bytes / (2 * w->token_bytes));
+                if (per_thread < 1)
+                    per_thread = 1;
+                w->hot_tokens = per_thread * o->threads < w->tokens ? per_thread * o->threads
+                                                                    : w->tokens;
+                size_t both = 2 * (size_t)w->tokens * w->token_bytes;
+                w->copies = both >= R.pool_bytes ? 1 : (R.pool_bytes + both - 1) / both;
+                double elem_per_token = (double)(w->heads * s->head_dim);
+                const char *dn = rc_dtype_name(w->dtype);
+
+                rcb_probe_result *p = &rep->probes[rep->n_probes++];
+                p->shape = s;
+                p->mode = m;
+                p->dtype = w->dtype;
+                for (int v = 0; v < 2; v++) {
+                    item *it = &items[n_items++];
+                    it->kind = ITEM_PROBE;
+                    it->workload = wi;
+                    it->hot = !v;
+                    it->dest = v ? &p->cold : &p->hot;
+                    double tok = (double)(v ? w->tokens : w->hot_tokens);
+                    snprintf(name, sizeof name, "probe/%s/%s/%s/%s", s->name, m->name, dn,
+                             v ? "cold" : "hot");
+                    if (add_item(&R, it, name, 2.0 * tok * (double)w->token_bytes, tok,
+                                 tok * elem_per_token) != 0)
+                        goto oom;
+                }
+                for (size_t ti = 0; ti < n_targets; ti++) {
+                    rcb_case_result *c = &rep->cases[rep->n_cases++];
+                    c->target = ti;
+                    c->shape = s;
+                    c->mode = m;
+                    c->dtype = w->dtype;
+                    c->tokens = w->tokens;
+                    c->heads = w->heads;
+                    size_t k = (ti * rcb_shape_count() + si) * RC_DTYPE_COUNT + (size_t)dt;
+                    if (trial[k] < 0) {
+                        if (o->progress)
+                            fprintf(stderr, "ropecheck bench: trial call %s %s %s\n",
+                                    targets[ti].impl->name, s->name, dn);
+                        trial[k] = trial_call(targets[ti].impl, s, w->dtype, o->timeout_s,
+                                              o->seed, trial_why[k], sizeof trial_why[k]);
+                    }
+                    if (trial[k] != 0) {
+                        c->outcome = trial[k] == 1 ? RCB_SKIPPED : RCB_BROKEN;
+                        snprintf(c->why, sizeof c->why, "%s", trial_why[k]);
+                        if (c->outcome == RCB_BROKEN)
+                            rep->any_broken = 1;
+                        continue;
+                    }
+                    for (int v = 0; v < 2; v++) {
+                        item *it = &items[n_items++];
+                        it->kind = ITEM_IMPL;
+                        it->workload = wi;
+                        it->target = ti;
+                        it->hot = !v;
+                        it->dest = v ? &c->cold : &c->hot;
+                        double tok = (double)(v ? w->tokens : w->hot_tokens);
+                        snprintf(name, sizeof name, "%s/%s/%s/%s/%s", targets[ti].impl->name,
+                                 s->name, m->name, dn, v ? "cold" : "hot");
+                        if (add_item(&R, it, name, 2.0 * tok * (double)w->token_bytes, tok,
+                                     tok * elem_per_token) != 0)
+                            goto oom;
+                    }
+                }
+            }
+        }
+    }
+    if (o->reference) {
+        for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
+            if (!(o->dtype_mask & (1u << dt)))
+                continue;
+            rcb_ref_result *rr = &rep->refs[rep->n_refs++];
+            rr->dtype = (rc_dtype)dt;
+            rr->head_dim = REF_HEAD_DIM;
+            rr->heads = REF_HEADS;
+            item *it = &items[n_items++];
+            it->kind = ITEM_REF;
+            it->ref_dtype = (rc_dtype)dt;
+            it->dest = &rr->v;
+            snprintf(name, sizeof name, "reference/mpfr/d%d/%s", REF_HEAD_DIM,
+                     rc_dtype_name(rr->dtype));
+            if (add_item(&R, it, name, 0.0, 1.0, REF_HEADS * REF_HEAD_DIM) != 0)
+                goto oom;
+        }
+    }
+    if (n_items == 0) {
+        snprintf(err, err_len, "nothing to run: every case was skipped");
+        rc = 0; /* the report says why, case by case */
+        goto done;
+    }
+    g_runner = &R;
+    if (rcb_run_all(o->json_path, o->progress, err, err_len) != 0)
+        goto done;
+    for (size_t i = 0; i < n_items; i++) {
+        take_result(&items[i]);
+        if (items[i].kind == ITEM_IMPL && !items[i].dest->ok) {
+            /* An error mid-run (a status other than OK after the trial call
+             * passed) is the implementation's fault. */
+            rcb_case_result *c = NULL;
+            for (size_t j = 0; j < rep->n_cases; j++)
+                if (&rep->cases[j].hot == items[i].dest || &rep->cases[j].cold == items[i].dest)
+                    c = &rep->cases[j];
+            if (c && c->outcome == RCB_RAN) {
+                c->outcome = RCB_BROKEN;
+                snprintf(c->why, sizeof c->why, "%s", items[i].dest->error);
+                rep->any_broken = 1;
+            }
+        }
+    }
+    derive_probe_fractions(rep);
+    derive_scalar(rep, targets);
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, err_len, "cannot register benchmark '%s'", name);
+done:
+    workload_free(&R);
+    g_runner = NULL;
+    rcb_shutdown();
+    free(R.wl);
+    free(items);
+    free(trial);
+    free(trial_why);
+    if (rc != 0)
+        rcb_report_free(rep);
+    return rc;
+}
+
+void rcb_report_free(rcb_report *rep)
+{
+    free(rep->cases);
+    free(rep->probes);
+    rep->cases = NULL;
+    rep->probes = NULL;
+    rep->n_cases = rep->n_probes = 0;
+}

@@ -1,0 +1,626 @@
+/*
+ * cli/cmd_bench.c - `ropecheck bench`: options, the table on stdout, and
+ * the "ropecheck" block added to Google Benchmark's JSON. The timing itself
+ * is bench/runner.c's.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench/runner.h"
+#include "cli/commands.h"
+#include "cli/impl_select.h"
+
+#define MAX_LIST 16
+
+static const char usage_text[] =
+    "usage: ropecheck bench [options]\n"
+    "\n"
+    "Times implementations on attention shapes of real models, next to a streaming\n"
+    "read+write probe over exactly the same bytes (the machine's own limit), and\n"
+    "reports each case's fraction of that probe and its ratio to scalar. Uses\n"
+    "Google Benchmark; every case rotates the queries and keys of one layer.\n"
+    "\n"
+    "What to time (default: every available built-in; scalar always runs as the\n"
+    "yardstick for the ratio):\n"
+    "  --impl NAME[,NAME]    built-in implementation(s), or 'all' (`ropecheck list`)\n"
+    "  --plugin PATH         a port built against include/ropecheck/plugin.h (repeatable)\n"
+    "\n"
+    "Cases (lists are comma-separated; default: all but the long one):\n"
+    "  --shape LIST          llama3-8b (32+8 heads, d 128, half, base 5e5),\n"
+    "                        qwen2-7b (28+4, d 128, half, base 1e6),\n"
+    "                        gptj-6b (16+16, r 64 of d 256, interleaved, base 1e4),\n"
+    "                        neox-20b (64+64, r 24 of d 96, half, base 1e4),\n"
+    "                        phi-2 (32+32, r 32 of d 80, half, base 1e4)\n"
+    "  --mode LIST           decode-b1, decode-b64 (one token per sequence at\n"
+    "                        positions near 131071), prefill-512, prefill-4096,\n"
+    "                        prefill-32768 (tokens at positions 0..N-1)\n"
+    "  --long                add prefill-32768: up to 2 x 1.6 GB of tensors (neox-20b\n"
+    "                        f32) and minutes of scalar time, hence not by default\n"
+    "  --dtype LIST          f32,bf16,f16 (default), f64\n"
+    "\n"
+    "Measurement:\n"
+    "  --min-time S          Google Benchmark's minimum time per benchmark (default 0.1)\n"
+    "  --repetitions N       time every benchmark N times and report the median run\n"
+    "                        (default 1; 5 or more on a busy machine)\n"
+    "  --threads N           split every case's tokens over N threads (default 1:\n"
+    "                        single-threaded); the probe uses the same threads\n"
+    "  --no-reference        skip timing the MPFR reference\n"
+    "  --seed N              input values (default: $ROPECHECK_SEED or 1)\n"
+    "  --timeout S           limit of the guarded trial call each implementation gets\n"
+    "                        before it is timed in this process (default 60)\n"
+    "  --json FILE           write Google Benchmark's JSON plus a \"ropecheck\" block\n"
+    "                        (schema ropecheck.results 1.0, kind bench: machine, cases,\n"
+    "                        fractions of the probe, ratios to scalar)\n"
+    "  -q, --quiet           no progress on stderr (shown only when it is a terminal)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Every case runs twice: cold (the whole tensor; small ones cycle through copies\n"
+    "spanning 4x the last-level cache, so data comes from memory) and hot (as many\n"
+    "tokens as fit in half the L2 per thread, repeated). GB/s counts the input bytes\n"
+    "read plus the output bytes written. 'of probe' = probe time / case time for\n"
+    "the same bytes; 'x scalar' = scalar's hot time / this hot time.\n"
+    "\n"
+    "Exit status: 0 done, 2 bad usage, 3 an implementation crashed, hung, wrote out\n"
+    "of bounds or failed a call.\n"
+    "\n"
+    "Examples:\n"
+    "  ropecheck bench --impl scalar --shape llama3-8b --mode prefill-4096 --dtype f32\n"
+    "  ropecheck bench --plugin ./libport.so --json bench.json\n"
+    "  ropecheck bench --shape phi-2 --dtype bf16 --threads 2 --min-time 0.5\n"
+    "  ropecheck bench --long --shape llama3-8b --mode prefill-32768\n";
+
+typedef struct bench_opts {
+    const char *impl_names[MAX_LIST];
+    size_t n_impl_names;
+    const char *plugins[MAX_LIST];
+    size_t n_plugins;
+    int long_mode, mode_given, quiet;
+    rcb_options r;
+} bench_opts;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ropecheck bench: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see ropecheck bench --help)\n");
+    return RC_EXIT_USAGE;
+}
+
+/* A comma list of names into a bit mask; -1 with the error printed. */
+static int parse_mask(const char *arg, const char *what, size_t count,
+                      const char *(*name_of)(size_t), unsigned *mask)
+{
+    char *copy = strdup(arg);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    *mask = 0;
+    char *save = NULL;
+    for (char *it = strtok_r(copy, ",", &save); it && !rc; it = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(it, "all") == 0 || strcmp(it, name_of(i)) == 0) {
+                *mask |= 1u << i;
+                found = 1;
+            }
+        if (!found) {
+            fprintf(stderr, "ropecheck bench: unknown %s '%s' (one of:", what, it);
+            for (size_t i = 0; i < count; i++)
+                fprintf(stderr, " %s", name_of(i));
+            fprintf(stderr, ")\n");
+            rc = -1;
+        }
+    }
+    free(copy);
+    if (!rc && !*mask) {
+        fprintf(stderr, "ropecheck bench: empty %s list\n", what);
+        rc = -1;
+    }
+    return rc;
+}
+
+static const char *shape_name(size_t i) { return rcb_shape_get(i)->name; }
+static const char *mode_name(size_t i) { return rcb_mode_get(i)->name; }
+static const char *dtype_name(size_t i) { return rc_dtype_name((rc_dtype)i); }
+
+static int parse_positive(const char *s, const char *what, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || !(v > 0) || v > max) {
+        fprintf(stderr, "ropecheck bench: %s '%s' must be a number in (0, %g]\n", what, s, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
+       OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON };
+
+static const struct option long_opts[] = {
+    {"impl", required_argument, NULL, OPT_IMPL},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
+    {"shape", required_argument, NULL, OPT_SHAPE},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"long", no_argument, NULL, OPT_LONG},
+    {"dtype", required_argument, NULL, OPT_DTYPE},
+    {"min-time", required_argument, NULL, OPT_MIN_TIME},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"repetitions", required_argument, NULL, OPT_REPS},
+    {"no-reference", no_argument, NULL, OPT_NO_REF},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+/* 0 parsed, 1 --help printed, 2 usage error printed. */
+static int parse_args(int argc, char **argv, bench_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->r.threads = 1;
+    o->r.min_time_s = 0.1;
+    o->r.repetitions = 1;
+    o->r.shape_mask = (1u << rcb_shape_count()) - 1;
+    o->r.dtype_mask = (1u << RC_DTYPE_F32) | (1u << RC_DTYPE_BF16) | (1u << RC_DTYPE_F16);
+    o->r.reference = 1;
+    o->r.timeout_s = 60.0;
+    o->r.seed = 1;
+    const char *env = getenv("ROPECHECK_SEED");
+    if (env && *env)
+        o->r.seed = strtoull(env, NULL, 0);
+    int c;
+    double v;
+    char *end;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage_text, stdout); return 1;
+        case 'q': o->quiet = 1; break;
+        case OPT_IMPL:
+            if (o->n_impl_names == MAX_LIST)
+                return usage_error("too many --impl options%s", "");
+            o->impl_names[o->n_impl_names++] = optarg;
+            break;
+        case OPT_PLUGIN:
+            if (o->n_plugins == MAX_LIST)
+                return usage_error("too many --plugin options%s", "");
+            o->plugins[o->n_plugins++] = optarg;
+            break;
+        case OPT_SHAPE:
+            if (parse_mask(optarg, "shape", rcb_shape_count(), shape_name, &o->r.shape_mask))
+                return 2;
+            break;
+        case OPT_MODE:
+            if (parse_mask(optarg, "mode", rcb_mode_count(), mode_name, &o->r.mode_mask))
+                return 2;
+            o->mode_given = 1;
+            break;
+        case OPT_LONG: o->long_mode = 1; break;
+        case OPT_DTYPE:
+            if (parse_mask(optarg, "dtype", RC_DTYPE_COUNT, dtype_name, &o->r.dtype_mask))
+                return 2;
+            break;
+        case OPT_MIN_TIME:
+            if (parse_positive(optarg, "--min-time", 100.0, &o->r.min_time_s))
+                return 2;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_positive(optarg, "--timeout", 86400.0, &o->r.timeout_s))
+                return 2;
+            break;
+        case OPT_THREADS:
+            errno = 0;
+            v = (double)strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || v < 1 || v > RCB_MAX_THREADS) {
+                fprintf(stderr, "ropecheck bench: --threads '%s' must be an integer in 1..%d\n",
+                        optarg, RCB_MAX_THREADS);
+                return 2;
+            }
+            o->r.threads = (int)v;
+            break;
+        case OPT_REPS:
+            errno = 0;
+            v = (double)strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || v < 1 || v > 100) {
+                fprintf(stderr,
+                        "ropecheck bench: --repetitions '%s' must be an integer in 1..100\n",
+                        optarg);
+                return 2;
+            }
+            o->r.repetitions = (int)v;
+            break;
+        case OPT_SEED:
+            errno = 0;
+            o->r.seed = strtoull(optarg, &end, 0);
+            if (end == optarg || *end || errno || optarg[0] == '-')
+                return usage_error("--seed '%s' is not a non-negative integer", optarg);
+            break;
+        case OPT_NO_REF: o->r.reference = 0; break;
+        case OPT_JSON: o->r.json_path = optarg; break;
+        case ':': return usage_error("option %s needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!o->mode_given)
+        for (size_t i = 0; i < rcb_mode_count(); i++)
+            if (!rcb_mode_get(i)->long_only || o->long_mode)
+                o->r.mode_mask |= 1u << i;
+    if (o->mode_given && o->long_mode)
+        for (size_t i = 0; i < rcb_mode_count(); i++)
+            if (rcb_mode_get(i)->long_only)
+                o->r.mode_mask |= 1u << i;
+    if (o->r.json_path) {
+        /* Fail now, not after minutes of timing. */
+        FILE *f = fopen(o->r.json_path, "w");
+        if (!f) {
+            fprintf(stderr, "ropecheck bench: cannot write '%s': %s\n", o->r.json_path,
+                    strerror(errno));
+            return 2;
+        }
+        fclose(f);
+    }
+    /* Progress only where somebody watches: a log file gets the table. */
+    o->r.progress = !o->quiet && isatty(STDERR_FILENO);
+    return 0;
+}
+
+/* ---- the table ---- */
+
+static void fmt_num(char *buf, size_t len, int ok, double v, const char *f)
+{
+    if (ok && isfinite(v) && v > 0)
+        snprintf(buf, len, f, v);
+    else
+        snprintf(buf, len, "-");
+}
+
+static void print_row(const char *impl, const rcb_shape *s, const rcb_mode *m, rc_dtype dt,
+                      const rcb_variant *cold, const rcb_variant *hot, int with_ratio)
+{
+    char cg[32], cf[32], hg[32], hf[32], xs[32], ns[32];
+    fmt_num(cg, sizeof cg, cold->ok, cold->gbps, "%.2f");
+    fmt_num(cf, sizeof cf, cold->ok, cold->fraction_of_probe, "%.2f");
+    fmt_num(hg, sizeof hg, hot->ok, hot->gbps, "%.2f");
+    fmt_num(hf, sizeof hf, hot->ok, hot->fraction_of_probe, "%.2f");
+    fmt_num(xs, sizeof xs, with_ratio && hot->ok, hot->ratio_to_scalar, "%.2f");
+    fmt_num(ns, sizeof ns, cold->ok, cold->ns_per_token, "%.1f");
+    printf("%-12s %-10s %-14s %-5s %9s %7s %9s %7s %8s %10s\n", impl, s->name, m->name,
+           rc_dtype_name(dt), cg, cf, hg, hf, xs, ns);
+}
+
+static void print_table(const rcb_report *rep, const rcb_target *t)
+{
+    const rcb_machine *mc = &rep->machine;
+    printf("ropecheck bench: %d thread%s%s; min time %g s per benchmark", rep->threads,
+           rep->threads == 1 ? "" : "s",
+           rep->threads == 1 ? " (single-threaded; --threads N for more)" : "",
+           rep->min_time_s);
+    if (rep->repetitions > 1)
+        printf("; median of %d repetitions", rep->repetitions);
+    printf("\n");
+    printf("cpu: %s [%s]; %s %s, git %s\n", mc->cpu_model, mc->isa, mc->compiler, mc->build_type,
+           mc->git_revision);
+    if (strstr(mc->c_flags, "sanitize") || strcmp(mc->build_type, "Debug") == 0)
+        printf("warning: this is a %s build%s: its timings say little about a release build\n",
+               mc->build_type, strstr(mc->c_flags, "sanitize") ? " with sanitizers" : "");
+    printf("GB/s = (input bytes read + output bytes written) / s; cold: whole tensor, >= %zu "
+           "MiB cycled; hot: %zu KiB per thread, repeated\n",
+           rep->cold_pool_bytes >> 20, rep->hot_bytes_per_thread >> 10);
+    printf("of probe = streaming probe time / case time, same bytes; x scalar = hot time "
+           "ratio; ns/token: cold\n\n");
+    printf("%-12s %-10s %-14s %-5s %9s %7s %9s %7s %8s %10s\n", "impl", "shape", "mode",
+           "dtype", "cold GB/s", "of probe", "hot GB/s", "of probe", "x scalar", "ns/token");
+    for (size_t p = 0; p < rep->n_probes; p++) {
+        const rcb_probe_result *pr = &rep->probes[p];
+        print_row("(probe)", pr->shape, pr->mode, pr->dtype, &pr->cold, &pr->hot, 0);
+        for (size_t i = 0; i < rep->n_cases; i++) {
+            const rcb_case_result *c = &rep->cases[i];
+            if (c->shape != pr->shape || c->mode != pr->mode || c->dtype != pr->dtype)
+                continue;
+            const char *name = t[c->target].impl->name;
+            if (c->outcome != RCB_RAN)
+                printf("%-12s %-10s %-14s %-5s %s: %s\n", name, c->shape->name, c->mode->name,
+                       rc_dtype_name(c->dtype),
+                       c->outcome == RCB_SKIPPED ? "skipped" : "BROKEN", c->why);
+            else
+                print_row(name, c->shape, c->mode, c->dtype, &c->cold, &c->hot, 1);
+        }
+    }
+    for (size_t i = 0; i < rep->n_refs; i++) {
+        const rcb_ref_result *r = &rep->refs[i];
+        if (!r->v.ok) {
+            printf("\nMPFR reference %s: %s\n", rc_dtype_name(r->dtype), r->v.error);
+            continue;
+        }
+        double eps = r->v.elements_per_second;
+        printf("%sMPFR reference, %s, d %d: %.3g elements/s: verifying 1e6 elements takes "
+               "about %.1f s\n",
+               i == 0 ? "\n" : "", rc_dtype_name(r->dtype), r->head_dim, eps, 1e6 / eps);
+    }
+}
+
+/* ---- the JSON block ---- */
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddStringToObject(o, key, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+static cJSON *variant_json(const rcb_variant *v, int with_ratio)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "benchmark", v->bench_name);
+    cJSON_AddBoolToObject(o, "ok", v->ok);
+    if (!v->ok) {
+        cJSON_AddStringToObject(o, "error", v->error);
+        return o;
+    }
+    add_num(o, "bytes_per_iteration", v->bytes_per_iter);
+    add_num(o, "tokens_per_iteration", v->tokens_per_iter);
+    add_num(o, "elements_per_iteration", v->elements_per_iter);
+    add_num(o, "gb_per_second", v->gbps);
+    add_num(o, "bytes_per_second", v->gbps * 1e9);
+    add_num(o, "elements_per_second", v->elements_per_second);
+    add_num(o, "ns_per_token", v->ns_per_token);
+    add_num(o, "ns_per_call", v->ns_per_iter);
+    if (v->fraction_of_probe > 0)
+        add_num(o, "fraction_of_probe", v->fraction_of_probe);
+    if (with_ratio && v->ratio_to_scalar > 0)
+        add_num(o, "ratio_to_scalar", v->ratio_to_scalar);
+    return o;
+}
+
+static cJSON *case_keys(cJSON *o, const rcb_shape *s, const rcb_mode *m, rc_dtype dt)
+{
+    cJSON_AddStringToObject(o, "shape", s->name);
+    cJSON_AddStringToObject(o, "model", s->model);
+    cJSON_AddStringToObject(o, "mode", m->name);
+    cJSON_AddStringToObject(o, "dtype", rc_dtype_name(dt));
+    cJSON_AddStringToObject(o, "layout", rc_layout_name(s->layout));
+    cJSON_AddNumberToObject(o, "tokens", (double)m->tokens);
+    cJSON_AddNumberToObject(o, "q_heads", s->q_heads);
+    cJSON_AddNumberToObject(o, "kv_heads", s->kv_heads);
+    cJSON_AddNumberToObject(o, "head_dim", s->head_dim);
+    cJSON_AddNumberToObject(o, "rotary_dim", s->rotary_dim);
+    cJSON_AddNumberToObject(o, "base", s->base);
+    cJSON_AddStringToObject(o, "positions",
+                            m->decode ? "131071 - 37*t for sequence t" : "0 .. tokens-1");
+    return o;
+}
+
+static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t n_t,
+                              const rc_target_list *all)
+{
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "schema", "ropecheck.results");
+    cJSON_AddStringToObject(b, "schema_version", "1.0");
+    cJSON_AddStringToObject(b, "kind", "bench");
+    cJSON_AddStringToObject(b, "ropecheck_version", ROPECHECK_VERSION);
+    cJSON *m = cJSON_AddObjectToObject(b, "machine");
+    cJSON_AddStringToObject(m, "cpu_model", rep->machine.cpu_model);
+    cJSON_AddStringToObject(m, "isa", rep->machine.isa);
+    cJSON_AddNumberToObject(m, "online_cpus", (double)rep->machine.online_cpus);
+    cJSON_AddNumberToObject(m, "l2_bytes", (double)rep->machine.l2_bytes);
+    cJSON_AddNumberToObject(m, "llc_bytes", (double)rep->machine.llc_bytes);
+    cJSON_AddStringToObject(m, "compiler", rep->machine.compiler);
+    cJSON_AddStringToObject(m, "c_flags", rep->machine.c_flags);
+    cJSON_AddStringToObject(m, "build_type", rep->machine.build_type);
+    cJSON_AddStringToObject(m, "git_revision", rep->machine.git_revision);
+    cJSON *s = cJSON_AddObjectToObject(b, "settings");
+    cJSON_AddNumberToObject(s, "threads", rep->threads);
+    add_num(s, "min_time_s", rep->min_time_s);
+    cJSON_AddNumberToObject(s, "repetitions", rep->repetitions);
+    cJSON_AddStringToObject(s, "figures", rep->repetitions > 1
+                                              ? "median repetition of every benchmark"
+                                              : "the single run of every benchmark");
+    cJSON_AddNumberToObject(s, "hot_bytes_per_thread", (double)rep->hot_bytes_per_thread);
+    cJSON_AddNumberToObject(s, "cold_pool_bytes", (double)rep->cold_pool_bytes);
+    cJSON_AddStringToObject(s, "bytes_counted",
+                            "input tensor bytes read + output tensor bytes written, every "
+                            "channel of every head; positions and tables not counted");
+    cJSON_AddStringToObject(s, "fraction_of_probe",
+                            "probe time / case time for the same bytes, same threads, same "
+                            "variant (hot or cold)");
+    cJSON_AddStringToObject(s, "ratio_to_scalar", "scalar time / this time, same case");
+    cJSON *impls = cJSON_AddArrayToObject(b, "implementations");
+    for (size_t i = 0; i < all->n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", all->items[i].impl->name);
+        cJSON_AddStringToObject(o, "description", all->items[i].impl->description
+                                                      ? all->items[i].impl->description : "");
+        if (all->items[i].plugin_path)
+            cJSON_AddStringToObject(o, "plugin", all->items[i].plugin_path);
+        cJSON_AddBoolToObject(o, "available", all->items[i].available);
+        if (!all->items[i].available)
+            cJSON_AddStringToObject(o, "why", all->items[i].why);
+        cJSON_AddItemToArray(impls, o);
+    }
+    for (size_t i = 0; i < n_t; i++)
+        if (t[i].baseline) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", t[i].impl->name);
+            cJSON_AddBoolToObject(o, "available", 1);
+            cJSON_AddBoolToObject(o, "baseline_only", 1);
+            cJSON_AddItemToArray(impls, o);
+        }
+    cJSON *cases = cJSON_AddArrayToObject(b, "cases");
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        const rcb_case_result *c = &rep->cases[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "impl", t[c->target].impl->name);
+        if (t[c->target].plugin_path)
+            cJSON_AddStringToObject(o, "plugin", t[c->target].plugin_path);
+        case_keys(o, c->shape, c->mode, c->dtype);
+        cJSON_AddStringToObject(o, "outcome", c->outcome == RCB_RAN       ? "ran"
+                                              : c->outcome == RCB_SKIPPED ? "skipped"
+                                                                          : "broken");
+        if (c->outcome != RCB_RAN) {
+            cJSON_AddStringToObject(o, "why", c->why);
+        } else {
+            cJSON_AddItemToObject(o, "cold", variant_json(&c->cold, 1));
+            cJSON_AddItemToObject(o, "hot", variant_json(&c->hot, 1));
+        }
+        cJSON_AddItemToArray(cases, o);
+    }
+    cJSON *probes = cJSON_AddArrayToObject(b, "probes");
+    for (size_t i = 0; i < rep->n_probes; i++) {
+        const rcb_probe_result *p = &rep->probes[i];
+        cJSON *o = case_keys(cJSON_CreateObject(), p->shape, p->mode, p->dtype);
+        cJSON_AddItemToObject(o, "cold", variant_json(&p->cold, 0));
+        cJSON_AddItemToObject(o, "hot", variant_json(&p->hot, 0));
+        cJSON_AddItemToArray(probes, o);
+    }
+    cJSON *refs = cJSON_AddArrayToObject(b, "reference");
+    for (size_t i = 0; i < rep->n_refs; i++) {
+        const rcb_ref_result *r = &rep->refs[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
+        cJSON_AddNumberToObject(o, "head_dim", r->head_dim);
+        cJSON_AddNumberToObject(o, "heads_per_call", r->heads);
+        cJSON_AddBoolToObject(o, "ok", r->v.ok);
+        if (r->v.ok) {
+            add_num(o, "elements_per_second", r->v.elements_per_second);
+            add_num(o, "seconds_per_million_elements", 1e6 / r->v.elements_per_second);
+        } else {
+            cJSON_AddStringToObject(o, "error", r->v.error);
+        }
+        cJSON_AddItemToArray(refs, o);
+    }
+    return b;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[65536];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Google Benchmark wrote `path`; add the schema keys and the block. */
+static int augment_json(const char *path, cJSON *block)
+{
+    char *text = read_file(path);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!root) {
+        /* Nothing usable from Google Benchmark (e.g. every case skipped):
+         * still a valid results file. */
+        root = cJSON_CreateObject();
+        cJSON_AddArrayToObject(root, "benchmarks");
+    }
+    cJSON_AddStringToObject(root, "schema", "ropecheck.results");
+    cJSON_AddStringToObject(root, "schema_version", "1.0");
+    cJSON_AddStringToObject(root, "kind", "bench");
+    cJSON_AddItemToObject(root, "ropecheck", block);
+    char *out = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f = out ? fopen(path, "w") : NULL;
+    int ok = f && fputs(out, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    free(out);
+    return ok ? 0 : -1;
+}
+
+int rc_cmd_bench(int argc, char **argv)
+{
+    bench_opts o;
+    int p = parse_args(argc, argv, &o);
+    if (p == 1)
+        return RC_EXIT_PASS;
+    if (p != 0)
+        return RC_EXIT_USAGE;
+
+    char err[512];
+    rc_target_list all;
+    if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins, o.r.timeout_s,
+                          &all, err, sizeof err) != 0) {
+        fprintf(stderr, "ropecheck bench: %s\n", err);
+        return RC_EXIT_USAGE;
+    }
+    /* Scalar first, always: it is the yardstick of the ratio column. */
+    rcb_target *t = calloc(all.n + 1, sizeof *t);
+    if (!t) {
+        rc_targets_free(&all);
+        fprintf(stderr, "ropecheck bench: out of memory\n");
+        return RC_EXIT_USAGE;
+    }
+    size_t n_t = 0;
+    const rc_impl *scalar = rc_builtin_find("scalar");
+    int have_scalar = 0;
+    for (size_t i = 0; i < all.n; i++)
+        if (all.items[i].impl == scalar && !all.items[i].plugin_path)
+            have_scalar = 1;
+    if (scalar && !have_scalar)
+        t[n_t++] = (rcb_target){.impl = scalar, .baseline = 1};
+    for (size_t i = 0; i < all.n; i++) {
+        if (!all.items[i].available) {
+            fprintf(stderr, "ropecheck bench: skipping %s: %s\n", all.items[i].impl->name,
+                    all.items[i].why);
+            continue;
+        }
+        t[n_t++] = (rcb_target){.impl = all.items[i].impl,
+                                .plugin_path = all.items[i].plugin_path};
+    }
+
+    rcb_report rep;
+    int rc = rcb_run(&o.r, t, n_t, &rep, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "ropecheck bench: %s\n", err);
+        free(t);
+        rc_targets_free(&all);
+        return RC_EXIT_USAGE;
+    }
+    print_table(&rep, t);
+    int status = rep.any_broken ? RC_EXIT_BROKEN : RC_EXIT_PASS;
+    if (o.r.json_path) {
+        if (augment_json(o.r.json_path, ropecheck_block(&rep, t, n_t, &all)) != 0) {
+            fprintf(stderr, "ropecheck bench: cannot write '%s'\n", o.r.json_path);
+            status = RC_EXIT_USAGE;
+        } else {
+            printf("\nresults: %s\n", o.r.json_path);
+        }
+    }
+    rcb_report_free(&rep);
+    free(t);
+    rc_targets_free(&all);
+    return status;
+}

@@ -1,0 +1,342 @@
+/*
+ * tests/test_bench.c - `ropecheck bench` end to end (issue 7): a smoke run
+ * with a tiny minimum time whose JSON must have the documented structure
+ * and counters (present, positive, finite, and the byte counts exactly
+ * what the case moves); plug-ins that crash or refuse a dtype; bad input.
+ * No test looks at how fast anything was: timings vary, structure does not.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_runner.h"
+#include "mutant_paths.h"
+
+/* A fresh path for the JSON (the file is created by mkstemp, so the bench
+ * command's writability check passes and it is overwritten). */
+static void temp_json(char *path, size_t len)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, len, "%s/rc_bench_XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0, "mkstemp failed for %s", path);
+    close(fd);
+}
+
+static cJSON *load_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert(buf);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    cr_assert(root, "%s is not JSON:\n%.2000s", path, buf);
+    free(buf);
+    return root;
+}
+
+static const cJSON *member(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    cr_assert(v, "missing key '%s'", key);
+    return v;
+}
+
+static double positive(const cJSON *o, const char *key)
+{
+    const cJSON *v = member(o, key);
+    cr_assert(cJSON_IsNumber(v), "'%s' is not a number", key);
+    double x = v->valuedouble;
+    cr_expect(isfinite(x) && x > 0, "'%s' = %g must be positive and finite", key, x);
+    return x;
+}
+
+static const char *string_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = member(o, key);
+    cr_assert(cJSON_IsString(v), "'%s' is not a string", key);
+    return v->valuestring;
+}
+
+static const cJSON *find_case(const cJSON *block, const char *impl, const char *dtype)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, member(block, "cases"))
+    {
+        if (strcmp(string_of(c, "impl"), impl) == 0 && strcmp(string_of(c, "dtype"), dtype) == 0)
+            return c;
+    }
+    cr_assert_fail("no case for %s %s", impl, dtype);
+    return NULL;
+}
+
+/* A measured variant (hot or cold) of one case or probe: every figure present,
+ * positive and finite, and the work per iteration exactly the case's. */
+static void check_variant(const cJSON *v, double tokens, double bytes_per_token,
+                          double elems_per_token, int is_case)
+{
+    cr_assert(cJSON_IsTrue(member(v, "ok")), "variant %s did not run", string_of(v, "benchmark"));
+    double tok = positive(v, "tokens_per_iteration");
+    cr_expect(tok >= 1 && tok <= tokens && tok == floor(tok), "tokens_per_iteration %g", tok);
+    /* Integers far below 2^53: exact in a double, so equality is exact. */
+    cr_expect_eq(positive(v, "bytes_per_iteration"), tok * bytes_per_token);
+    cr_expect_eq(positive(v, "elements_per_iteration"), tok * elems_per_token);
+    positive(v, "gb_per_second");
+    positive(v, "bytes_per_second");
+    positive(v, "elements_per_second");
+    positive(v, "ns_per_token");
+    positive(v, "ns_per_call");
+    /* A probe is not measured against itself. */
+    if (is_case) {
+        positive(v, "fraction_of_probe");
+        positive(v, "ratio_to_scalar");
+    }
+}
+
+static void expect_context(const cJSON *root)
+{
+    cr_expect_str_eq(string_of(root, "schema"), "ropecheck.results");
+    cr_expect_str_eq(string_of(root, "schema_version"), "1.0");
+    cr_expect_str_eq(string_of(root, "kind"), "bench");
+    const cJSON *b = member(root, "ropecheck");
+    cr_expect_str_eq(string_of(b, "schema"), "ropecheck.results");
+    cr_expect_str_eq(string_of(b, "schema_version"), "1.0");
+    cr_expect_str_eq(string_of(b, "kind"), "bench");
+    const cJSON *m = member(b, "machine");
+    static const char *const keys[] = {"cpu_model", "isa", "compiler", "c_flags", "build_type",
+                                       "git_revision"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect(strlen(string_of(m, keys[i])) > 0, "machine.%s is empty", keys[i]);
+    cr_expect(cJSON_IsObject(member(root, "context")), "Google Benchmark's context is missing");
+}
+
+Test(bench, smoke_scalar_json_structure)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--impl", "scalar", "--shape", "phi-2", "--mode", "decode-b1",
+                          "--dtype", "bf16", "--min-time", "0.01", "--json", path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "1 thread (single-threaded") != NULL, "threads not stated:\n%s", r.out);
+    cr_expect(strstr(r.out, "(probe)") && strstr(r.out, "scalar") && strstr(r.out, "phi-2"),
+              "table rows missing:\n%s", r.out);
+    cr_expect(strstr(r.out, "MPFR reference, bf16") != NULL, "reference line missing:\n%s", r.out);
+
+    cJSON *root = load_json(path);
+    expect_context(root);
+    const cJSON *b = member(root, "ropecheck");
+    cr_expect_eq(positive(member(b, "settings"), "threads"), 1.0);
+
+    /* Phi-2 decode, batch 1: 32 + 32 heads x 80 channels of 2-byte bf16,
+     * read once and written once. */
+    const double elems = 64.0 * 80.0, bytes = 2.0 * elems * 2.0;
+    const cJSON *c = find_case(b, "scalar", "bf16");
+    cr_expect_str_eq(string_of(c, "outcome"), "ran");
+    cr_expect_str_eq(string_of(c, "layout"), "half");
+    check_variant(member(c, "cold"), 1, bytes, elems, 1);
+    check_variant(member(c, "hot"), 1, bytes, elems, 1);
+    /* Scalar against itself: the same double divided by itself. */
+    cr_expect_eq(member(member(c, "hot"), "ratio_to_scalar")->valuedouble, 1.0);
+
+    const cJSON *probes = member(b, "probes");
+    cr_assert_eq(cJSON_GetArraySize(probes), 1);
+    check_variant(member(cJSON_GetArrayItem(probes, 0), "cold"), 1, bytes, elems, 0);
+
+    const cJSON *ref = cJSON_GetArrayItem(member(b, "reference"), 0);
+    cr_assert(ref, "no reference timing");
+    cr_expect_str_eq(string_of(ref, "dtype"), "bf16");
+    positive(ref, "elements_per_second");
+    positive(ref, "seconds_per_million_elements");
+
+    /* Google Benchmark's own records: 2 probe + 2 scalar + 1 reference,
+     * each with its counters. For one thread ns_per_token * tokens is the
+     * real time per iteration computed another way: both are
+     * seconds * 1e9 / iterations (/ tokens) in a few roundings, so they
+     * agree to far better than 1e-12 relative. */
+    const cJSON *gb = member(root, "benchmarks");
+    cr_expect_eq(cJSON_GetArraySize(gb), 5);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, gb)
+    {
+        const char *name = string_of(e, "name");
+        cr_expect_eq(positive(e, "threads"), 1.0, "%s", name);
+        positive(e, "iterations");
+        double rt = positive(e, "real_time");
+        cr_expect_str_eq(string_of(e, "time_unit"), "ns");
+        positive(e, "items_per_second");
+        double npt = positive(e, "ns_per_token");
+        double tok = positive(e, "tokens_per_iteration");
+        cr_expect(fabs(npt * tok - rt) <= 1e-12 * rt, "%s: %g ns/token x %g != %g ns", name, npt,
+                  tok, rt);
+        if (strncmp(name, "reference/", 10) != 0) {
+            positive(e, "bytes_per_second");
+            cr_expect_eq(positive(e, "bytes_per_iteration"), bytes * tok, "%s", name);
+        }
+    }
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+/* Two threads and two repetitions: the figures are the median run. */
+Test(bench, threads_split_tokens_and_are_stated)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--impl", "scalar", "--shape", "llama3-8b", "--mode",
+                          "decode-b64", "--dtype", "f32", "--threads", "2", "--repetitions", "2",
+                          "--min-time", "0.01", "--no-reference", "--json", path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstderr:\n%s", r.status, r.err);
+    cr_expect(strstr(r.out, "2 threads") != NULL, "threads not stated:\n%s", r.out);
+    cJSON *root = load_json(path);
+    expect_context(root);
+    const cJSON *b = member(root, "ropecheck");
+    cr_expect_eq(positive(member(b, "settings"), "threads"), 2.0);
+    /* Llama-3-8B: 32 + 8 heads x 128 f32 channels per token, in and out. */
+    const double elems = 40.0 * 128.0, bytes = 2.0 * elems * 4.0;
+    const cJSON *c = find_case(b, "scalar", "f32");
+    check_variant(member(c, "cold"), 64, bytes, elems, 1);
+    cr_expect_eq(member(member(c, "cold"), "tokens_per_iteration")->valuedouble, 64.0);
+    check_variant(member(c, "hot"), 64, bytes, elems, 1);
+    cr_expect_eq(cJSON_GetArraySize(member(b, "reference")), 0);
+    cr_expect_eq(positive(member(b, "settings"), "repetitions"), 2.0);
+    /* Our figure must be Google Benchmark's own median: its ns_per_token
+     * counter and ours are W * 1e9 / (iterations * tokens) from the same
+     * W and iterations, a few roundings apart (far below 1e-12 relative). */
+    const cJSON *cold = member(c, "cold");
+    const char *cold_name = string_of(cold, "benchmark");
+    int medians = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, member(root, "benchmarks"))
+    {
+        const char *name = string_of(e, "name");
+        cr_expect_eq(positive(e, "threads"), 2.0, "%s", name);
+        size_t n = strlen(name);
+        if (strncmp(name, cold_name, strlen(cold_name)) != 0 || n < 7 ||
+            strcmp(name + n - 7, "_median") != 0)
+            continue;
+        medians++;
+        double theirs = positive(e, "ns_per_token");
+        double ours = positive(cold, "ns_per_token");
+        cr_expect(fabs(theirs - ours) <= 1e-12 * theirs, "median %g vs ours %g", theirs, ours);
+    }
+    cr_expect_eq(medians, 1, "no median aggregate for %s", cold_name);
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+Test(bench, plugin_refusing_a_dtype_is_skipped_and_scalar_is_the_yardstick)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--plugin", MUTANT_UNSUPPORTED_PATH, "--shape", "qwen2-7b",
+                          "--mode", "decode-b1", "--dtype", "f32,f16", "--min-time", "0.01",
+                          "--no-reference", "--json", path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstderr:\n%s", r.status, r.err);
+    cJSON *root = load_json(path);
+    const cJSON *b = member(root, "ropecheck");
+    const cJSON *f32 = find_case(b, "mutant_unsupported", "f32");
+    cr_expect_str_eq(string_of(f32, "outcome"), "ran");
+    check_variant(member(f32, "hot"), 1, 2.0 * 32 * 128 * 4, 32 * 128, 1);
+    const cJSON *f16 = find_case(b, "mutant_unsupported", "f16");
+    cr_expect_str_eq(string_of(f16, "outcome"), "skipped");
+    cr_expect(strstr(string_of(f16, "why"), "unsupported") != NULL, "why: %s",
+              string_of(f16, "why"));
+    /* scalar was not asked for: it runs as the baseline and says so. */
+    cr_expect_str_eq(string_of(find_case(b, "scalar", "f16"), "outcome"), "ran");
+    int baseline = 0;
+    const cJSON *i;
+    cJSON_ArrayForEach(i, member(b, "implementations"))
+        baseline |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(i, "baseline_only"));
+    cr_expect(baseline, "scalar not marked as baseline_only");
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+Test(bench, crashing_plugin_is_reported_broken_exit_3)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--plugin", MUTANT_CRASH_PATH, "--shape", "phi-2", "--mode",
+                          "decode-b1", "--dtype", "f32", "--min-time", "0.01", "--no-reference",
+                          "--json", path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 3, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "BROKEN") != NULL, "table lacks BROKEN:\n%s", r.out);
+    cJSON *root = load_json(path);
+    const cJSON *c = find_case(member(root, "ropecheck"), "mutant_crash", "f32");
+    cr_expect_str_eq(string_of(c, "outcome"), "broken");
+    cr_expect(strstr(string_of(c, "why"), "crash") != NULL, "why: %s", string_of(c, "why"));
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+Test(bench, help_has_examples)
+{
+    const char *argv[] = {"bench", "--help", NULL};
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "Examples:") && strstr(r.out, "--long") && strstr(r.out, "--threads"),
+              "help:\n%s", r.out);
+    cli_result_free(&r);
+}
+
+/* ---- bad input: exit 2, one line on stderr, nothing timed ---- */
+
+static void expect_usage_error(const char *const *args, const char *phrase)
+{
+    const char *argv[16] = {"bench", "--impl", "scalar", "--no-reference", "--min-time", "0.01"};
+    size_t n = 6;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 2, "exit %d for %s (stderr: %s)", r.status, args[0], r.err);
+    cr_expect_eq(cli_count_lines(r.err), 1, "stderr must be one line, got:\n%s", r.err);
+    cr_expect(strstr(r.err, phrase) != NULL, "stderr '%s' lacks '%s'", r.err, phrase);
+    cr_expect(strstr(r.out, "GB/s") == NULL, "nothing may run on bad input:\n%s", r.out);
+    cli_result_free(&r);
+}
+
+#define BAD(name, phrase, ...)                \
+    Test(bench_bad_input, name)               \
+    {                                         \
+        const char *a[] = {__VA_ARGS__, NULL}; \
+        expect_usage_error(a, phrase);        \
+    }
+
+BAD(min_time_zero, "--min-time '0'", "--min-time", "0")
+BAD(min_time_negative, "--min-time '-1'", "--min-time", "-1")
+BAD(min_time_garbage, "--min-time 'fast'", "--min-time", "fast")
+BAD(min_time_nan, "--min-time 'nan'", "--min-time", "nan")
+BAD(threads_zero, "--threads '0'", "--threads", "0")
+BAD(threads_too_many, "--threads '65'", "--threads", "65")
+BAD(threads_garbage, "--threads '2x'", "--threads", "2x")
+BAD(repetitions_zero, "--repetitions '0'", "--repetitions", "0")
+BAD(unknown_shape, "unknown shape 'llama-9'", "--shape", "llama-9")
+BAD(unknown_mode, "unknown mode 'train'", "--mode", "train")
+BAD(unknown_dtype, "unknown dtype 'f8'", "--dtype", "f8")
+BAD(empty_dtype, "empty dtype list", "--dtype", ",")
+BAD(unknown_impl, "unknown implementation 'nope'", "--impl", "nope")
+BAD(missing_plugin, "/nonexistent/libport.so", "--plugin", "/nonexistent/libport.so")
+BAD(json_unwritable, "cannot write", "--json", "/nonexistent-dir/out.json")
+BAD(unknown_option, "unknown option '--fast'", "--fast")
+BAD(missing_value, "needs a value", "--shape")
+BAD(stray_argument, "unexpected argument 'extra'", "extra")
