@@ -17,6 +17,7 @@ static const char usage_text[] =
     "  verify    run implementations and judge every output (verify --help)\n"
     "  prove     check them against the RoFormer paper's theory (prove --help)\n"
     "  bench     time implementations against the machine's own limits (bench --help)\n"
+    "  report    write report.html and report.md from result JSON (report --help)\n"
     "  list      show the implementations and whether they can run here\n"
     "  version   print the version and plug-in ABI version\n"
     "\n"
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
         return rc_cmd_prove(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return rc_cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return rc_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("ropecheck %s (plug-in ABI %u)\n", ROPECHECK_VERSION, RC_ABI_VERSION);
         return RC_EXIT_PASS;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ropecheck needs on a Debian 12 machine: compilers, CMake,
-# MPFR, Criterion, Google Benchmark, cJSON, Python 3 with matplotlib.
+# MPFR, Criterion, Google Benchmark, cJSON, Python 3 with matplotlib (the
+# report), python3-jsonschema (result-schema checks) and chromium (the test
+# that renders report.html headless).
 # Idempotent: when every package is already present it does nothing (and
 # needs no root). Otherwise it runs apt-get as root, or through sudo.
 set -euo pipefail
@@ -11,7 +13,7 @@ packages=(
   libcriterion-dev
   libbenchmark-dev
   libcjson-dev libxml2-dev
-  python3 python3-matplotlib
+  python3 python3-matplotlib python3-jsonschema chromium
 )
 
 missing=()
