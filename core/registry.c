@@ -12,12 +12,14 @@
 
 #include "impls/avx2/avx2.h"
 #include "impls/avx512/avx512.h"
+#include "impls/cuda/cuda.h"
 #include "impls/scalar/scalar.h"
 
 static const rc_impl *const builtins[] = {
     &rc_impl_scalar,
     &rc_impl_avx2,
     &rc_impl_avx512,
+    &rc_impl_cuda, &rc_impl_cuda_fused,
 };
 
 size_t rc_builtin_count(void)
