@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 #include "core/spec_check.h"
+#include "harness/runner_client.h"
 #include "proofs/proofs.h"
 
 #define MAX_LIST 16
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "options:\n"
     "  --impl NAME[,NAME]    built-in implementation(s) or 'all' (default: all)\n"
     "  --plugin PATH         a port built against include/ropecheck/plugin.h\n"
+    "  --runner COMMAND      the implementations of a ropecheck-runner (see verify --help)\n"
     "  --dtype T             probe in this dtype (default: f64 if offered, else f32,\n"
     "                        f16, bf16)\n"
     "  --layout LIST         interleaved,half (default: both)\n"
@@ -65,6 +67,7 @@ typedef struct prove_opts {
     double base, timeout_s;
     uint64_t seed;
     const char *json_path;
+    const char *runner;
     int name_width; /* the table's impl column: the longest name */
 } prove_opts;
 
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         {"head-dim", required_argument, NULL, 'D'}, {"rotary-dim", required_argument, NULL, 'R'},
         {"base", required_argument, NULL, 'b'},     {"seed", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},  {"json", required_argument, NULL, 'j'},
+        {"runner", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->dtype = -1;
@@ -166,6 +170,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
             break;
         }
         case 'j': o->json_path = optarg; break;
+        case 'x': o->runner = optarg; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option needs a value:", argv[optind - 1]);
         default: return usage_error("unknown option", argv[optind - 1]);
@@ -310,8 +315,15 @@ int rc_cmd_prove(int argc, char **argv)
         return rc;
     char err[512];
     rc_target_list targets;
-    if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins, o.timeout_s,
-                          &targets, err, sizeof err) != 0) {
+    if (o.runner) {
+        int sel = rc_targets_select_runner(o.runner, o.impl_names, o.n_impl_names, o.timeout_s,
+                                           &targets, err, sizeof err);
+        if (sel != 0) {
+            fprintf(stderr, "ropecheck prove: %s%s\n", sel == -2 ? "BROKEN: " : "", err);
+            return sel == -2 ? RC_EXIT_BROKEN : RC_EXIT_USAGE;
+        }
+    } else if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins,
+                                 o.timeout_s, &targets, err, sizeof err) != 0) {
         fprintf(stderr, "ropecheck prove: %s\n", err);
         return RC_EXIT_USAGE;
     }
@@ -334,6 +346,11 @@ int rc_cmd_prove(int argc, char **argv)
     for (size_t i = 0; i < targets.n; i++)
         for (int l = 0; l < o.n_layouts; l++) {
             prove_one(&targets.items[i], &o, (rc_layout)o.layouts[l], checks, &worst);
+            char note[600]; /* why a remote call failed (harness/runner_client.h) */
+            if (rc_runner_take_note(note, sizeof note)) { /* as verify: BROKEN, exit 3 */
+                printf("    BROKEN, runner: %s\n", note);
+                worst = RC_EXIT_BROKEN;
+            }
             fflush(stdout);
         }
     add_figure2(root, &o);

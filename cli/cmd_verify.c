@@ -18,6 +18,7 @@
 #include "cli/positions.h"
 #include "cli/run_record.h"
 #include "core/spec_check.h"
+#include "harness/runner_client.h"
 
 #define MAX_LIST 16
 
@@ -32,6 +33,9 @@ static const char usage_text[] =
     "What to verify (default: every built-in; unavailable ones are skipped):\n"
     "  --impl NAME[,NAME]    built-in implementation(s), or 'all' (`ropecheck list`)\n"
     "  --plugin PATH         a port built against include/ropecheck/plugin.h (repeatable)\n"
+    "  --runner COMMAND      run the implementations of a ropecheck-runner started with\n"
+    "                        /bin/sh -c COMMAND (another machine, an emulator; see\n"
+    "                        runner/PROTOCOL.md); --impl then names what it offers\n"
     "\n"
     "The computation (lists are comma-separated; default: all of them):\n"
     "  --dtype LIST          f32,f64,f16,bf16\n"
@@ -84,6 +88,7 @@ typedef struct verify_opts {
     int inplace, specials, quiet;
     const char *json_path, *junit_path;
     rc_gate gate;
+    const char *runner;
 } verify_opts;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -189,7 +194,7 @@ static void set_defaults(verify_opts *o)
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
-       OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT };
+       OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -211,6 +216,7 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", required_argument, NULL, OPT_JSON},
     {"junit", required_argument, NULL, OPT_JUNIT},
+    {"runner", required_argument, NULL, OPT_RUNNER},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -280,6 +286,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             break;
         case OPT_JSON: o->json_path = a; break;
         case OPT_JUNIT: o->junit_path = a; break;
+        case OPT_RUNNER: o->runner = a; break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option %s needs a value", argv[optind - 1]);
@@ -290,6 +297,8 @@ static int parse_args(int argc, char **argv, verify_opts *o)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->runner && o->n_plugins)
+        return usage_error("--runner and --plugin do not mix%s", "");
     if (o->rotary_dim < 0)
         o->rotary_dim = o->head_dim;
     if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0)
@@ -380,6 +389,18 @@ static void print_footer(const rc_run_record *run)
     }
 }
 
+/* A remote call that failed left its reason (how the runner died, what
+ * was malformed) in the runner client's shared note: add it. */
+static void add_runner_note(rc_verify_result *r)
+{
+    char note[600];
+    if (!rc_runner_take_note(note, sizeof note) || r->verdict == RC_VERDICT_PASS ||
+        r->verdict == RC_VERDICT_FAIL)
+        return;
+    size_t n = strlen(r->reason);
+    snprintf(r->reason + n, sizeof r->reason - n, "%s%s", n ? ": " : "", note);
+}
+
 /* Build and run every case; fills run->cases. */
 static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run_record *run)
 {
@@ -425,6 +446,7 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run
                         c->progress = show_progress;
                         c->progress_ctx = &p;
                         rc_verify_run(c, &run->gate, &k->result);
+                        add_runner_note(&k->result);
                         c->progress = NULL;
                         c->progress_ctx = NULL;
                     }
@@ -474,8 +496,20 @@ int rc_cmd_verify(int argc, char **argv)
     }
 
     rc_target_list targets;
-    if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins, o.timeout_s,
-                          &targets, err, sizeof err) != 0) {
+    if (o.runner) {
+        int sel = rc_targets_select_runner(o.runner, o.impl_names, o.n_impl_names, o.timeout_s,
+                                           &targets, err, sizeof err);
+        if (sel == -2) { /* the runner itself is broken: nothing to verify */
+            fprintf(stderr, "ropecheck verify: BROKEN: %s\n", err);
+            free(positions);
+            return RC_EXIT_BROKEN;
+        }
+        if (sel != 0) {
+            free(positions);
+            return usage_error("%s", err);
+        }
+    } else if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins,
+                                 o.timeout_s, &targets, err, sizeof err) != 0) {
         free(positions);
         return usage_error("%s", err);
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness/guarded_call.h"
+#include "harness/runner_client.h"
 
 static int push(rc_target_list *l, const rc_impl *impl, const char *path)
 {
@@ -85,8 +86,64 @@ fail:
     return -1;
 }
 
+static int add_runner_names(rc_target_list *l, const char *list, char *err, size_t err_len)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
+        if (strcmp(name, "all") == 0) {
+            for (size_t i = 0; i < rc_runner_count() && !rc; i++)
+                rc = push(l, rc_runner_get(i), NULL);
+            continue;
+        }
+        const rc_impl *impl = rc_runner_find(name);
+        if (!impl) {
+            int n = snprintf(err, err_len, "the runner (%s) does not offer '%s' (it offers:",
+                             rc_runner_arch(), name);
+            for (size_t i = 0; i < rc_runner_count() && n > 0 && (size_t)n < err_len; i++)
+                n += snprintf(err + n, err_len - (size_t)n, " %s", rc_runner_get(i)->name);
+            if (n > 0 && (size_t)n < err_len)
+                snprintf(err + n, err_len - (size_t)n, ")");
+            rc = -1;
+        } else {
+            rc = push(l, impl, NULL);
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int rc_targets_select_runner(const char *command, const char *const *names, size_t n_names,
+                             double timeout_s, rc_target_list *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    if (rc_runner_open(command, timeout_s, err, err_len) != 0)
+        return -2;
+    out->runner_open = 1;
+    snprintf(err, err_len, "out of memory");
+    for (size_t i = 0; i < n_names; i++)
+        if (add_runner_names(out, names[i], err, err_len) != 0)
+            goto fail;
+    if (n_names == 0 && add_runner_names(out, "all", err, err_len) != 0)
+        goto fail;
+    for (size_t i = 0; i < out->n; i++) {
+        rc_target *t = &out->items[i];
+        rc_call_result res;
+        t->available = rc_guarded_available(t->impl, timeout_s, t->why, sizeof t->why, &res);
+    }
+    return 0;
+fail:
+    rc_targets_free(out);
+    return -1;
+}
+
 void rc_targets_free(rc_target_list *l)
 {
+    if (l->runner_open)
+        rc_runner_close();
     for (size_t i = 0; i < l->n_plugins; i++)
         rc_plugin_unload(&l->plugins[i]);
     free(l->plugins);

@@ -21,6 +21,7 @@ typedef struct rc_target_list {
     size_t n;
     rc_plugin *plugins; /* loaded plug-ins, unloaded by rc_targets_free */
     size_t n_plugins;
+    int runner_open;    /* rc_runner_open succeeded: closed by rc_targets_free */
 } rc_target_list;
 
 /* names: comma-separated built-in names or "all" (NULL: all built-ins
@@ -31,5 +32,13 @@ int rc_targets_select(const char *const *names, size_t n_names, const char *cons
                       size_t n_paths, double timeout_s, rc_target_list *out, char *err,
                       size_t err_len);
 void rc_targets_free(rc_target_list *l);
+
+/* --runner COMMAND: the implementations come from the runner's hello
+ * (harness/runner_client.h) instead of the built-ins; names resolve
+ * against it ("all" or none: everything it offers). -1 with one line in
+ * err for an unknown name; -2 when the runner itself is broken (dies,
+ * hangs, speaks something else): the command reports that as exit 3. */
+int rc_targets_select_runner(const char *command, const char *const *names, size_t n_names,
+                             double timeout_s, rc_target_list *out, char *err, size_t err_len);
 
 #endif

@@ -1,0 +1,418 @@
+/*
+ * impls/neon/neon.c - RoPE with AArch64 Advanced SIMD (NEON): the scalar
+ * port's arithmetic on two double lanes.
+ *
+ * ANGLES. Per token, sin/cos of every pair come from the shared exact-angle
+ * code (impls/common/exact_angle.h) exactly as impls/scalar computes them,
+ * once per token, reused by every head: speed must not come from cheaper
+ * angles.
+ *
+ * ROTATION. Every operation of impls/scalar/scalar.c, in the same order,
+ * with the same fmas (vfmaq_f64(acc, a, c) is fma(a, c, acc)), on
+ * float64x2_t; built with -ffp-contract=off so the compiler adds no fusion
+ * of its own. So the results are scalar's bits and scalar.c's error
+ * analysis holds unchanged: about 0.5 pair ULP for f32/f16/bf16 (rounded
+ * once from a double within 2^-25 ulp of exact), <= ~1.92 for f64.
+ * Widening f32/f16/bf16 to double is exact (FCVTL; bf16 is a shift).
+ * Narrowing a double once to f16/bf16: FCVTXN rounds to f32 with
+ * round-to-odd, then FCVTN (f16) or an integer round-to-nearest-even
+ * (bf16) rounds to the 16-bit type. Round-to-odd to >= p + 2 bits followed
+ * by one round-to-nearest equals a single round-to-nearest (Boldo and
+ * Melquiond, IEEE TC 2008); f32's 24 bits exceed 11 + 2 and 8 + 2, and its
+ * range covers f16's and bf16's (bf16 subnormals lie on a grid 2^16 times
+ * coarser than f32's), as impls/avx2 argues for the same trick.
+ *
+ * LAYOUTS. half: pair i is (i, i + r/2): contiguous loads of a's and b's.
+ * interleaved: (2i, 2i + 1): LD2/ST2 split and rejoin them. A pair that
+ * does not fill a vector (the tail) goes through scalar.c's per-pair code.
+ *
+ * Special values (f64): as scalar.c, a pair whose double-double result is
+ * not finite is recomputed with the plain fma formula, lane by lane.
+ *
+ * Thread safety: no static mutable state; scratch lives in the state.
+ */
+#include "impls/neon/neon.h"
+
+#include <arm_neon.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dd.h"
+#include "core/dtype_convert.h"
+#include "core/spec_check.h"
+#include "impls/common/exact_angle.h"
+
+typedef struct neon_state {
+    int32_t head_dim;
+    int32_t rotary_dim;
+    rc_layout layout;
+    rc_dtype dtype;
+    double *theta_hi, *theta_lo;
+    double *cos_hi, *sin_hi, *cos_lo, *sin_lo; /* per token, r/2 each */
+    double storage[];
+} neon_state;
+
+static rc_status neon_prepare(const rc_spec *spec, void **state)
+{
+    char why[160];
+    if (!spec || !state)
+        return RC_ERR_INVALID;
+    *state = NULL;
+    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT ||
+        !spec->theta_hi || !spec->theta_lo)
+        return RC_ERR_INVALID;
+    const size_t half = (size_t)spec->rotary_dim / 2;
+    for (size_t i = 0; i < half; i++)
+        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
+            !isfinite(spec->theta_lo[i]))
+            return RC_ERR_INVALID;
+    neon_state *st = malloc(sizeof *st + 6 * half * sizeof(double));
+    if (!st)
+        return RC_ERR_NOMEM;
+    st->head_dim = spec->head_dim;
+    st->rotary_dim = spec->rotary_dim;
+    st->layout = spec->layout;
+    st->dtype = spec->dtype;
+    st->theta_hi = st->storage;
+    st->theta_lo = st->storage + half;
+    st->cos_hi = st->storage + 2 * half;
+    st->sin_hi = st->storage + 3 * half;
+    st->cos_lo = st->storage + 4 * half;
+    st->sin_lo = st->storage + 5 * half;
+    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
+    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    *state = st;
+    return RC_OK;
+}
+
+static void neon_release(void *state)
+{
+    free(state);
+}
+
+/* scalar.c's fill_sincos, unchanged: the shared exact angle per pair. */
+static void fill_sincos(neon_state *st, int64_t m, rc_direction dir)
+{
+    const int32_t half = st->rotary_dim / 2;
+    const double sign = dir == RC_INVERSE ? -1.0 : 1.0;
+    for (int32_t i = 0; i < half; i++) {
+        if (st->dtype == RC_DTYPE_F64) {
+            rc_dd s, c;
+            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c.hi;
+            st->cos_lo[i] = c.lo;
+            st->sin_hi[i] = sign * s.hi;
+            st->sin_lo[i] = sign * s.lo;
+        } else {
+            double s, c;
+            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            st->cos_hi[i] = c;
+            st->sin_hi[i] = sign * s;
+        }
+    }
+}
+
+/* ---- one pair, scalar.c's code (tails) ----------------------------------- */
+
+static void pair_f32(const neon_state *st, const float *in, float *out, int64_t i, int64_t ia,
+                     int64_t ib)
+{
+    const double a = in[ia], b = in[ib];
+    const double c = st->cos_hi[i], s = st->sin_hi[i];
+    const double x = fma(a, c, -(b * s));
+    const double y = fma(a, s, b * c);
+    out[ia] = (float)x;
+    out[ib] = (float)y;
+}
+
+static void pair_16(const neon_state *st, const uint16_t *in, uint16_t *out, int64_t i,
+                    int64_t ia, int64_t ib)
+{
+    const double a = rc_elem_load(st->dtype, in, ia), b = rc_elem_load(st->dtype, in, ib);
+    const double c = st->cos_hi[i], s = st->sin_hi[i];
+    const double x = fma(a, c, -(b * s));
+    const double y = fma(a, s, b * c);
+    rc_elem_store(st->dtype, out, ia, x);
+    rc_elem_store(st->dtype, out, ib, y);
+}
+
+static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
+{
+    rc_dd p = rc_two_prod(a, ch);
+    rc_dd q = rc_two_prod(b, sh);
+    rc_dd h = rc_two_sum(p.hi, -q.hi);
+    double lo = (p.lo - q.lo) + h.lo;
+    lo = fma(a, cl, lo);
+    lo = fma(-b, sl, lo);
+    return h.hi + lo;
+}
+
+/* scalar.c's rotate_f64 for one pair (a, b) -> (*x, *y). */
+static void pair_f64_values(const neon_state *st, int64_t i, double a, double b, double *xo,
+                            double *yo)
+{
+    const double tiny = 0x1p-900, up = 0x1p600, down = 0x1p-600;
+    const double ch = st->cos_hi[i], cl = st->cos_lo[i];
+    const double sh = st->sin_hi[i], sl = st->sin_lo[i];
+    const int scaled = fabs(a) < tiny && fabs(b) < tiny;
+    const double as = scaled ? a * up : a, bs = scaled ? b * up : b;
+    double x = rotate_dd(as, bs, ch, cl, sh, sl);
+    double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
+    if (scaled) {
+        x *= down;
+        y *= down;
+    }
+    if (!isfinite(x) || !isfinite(y)) {
+        const double c = ch + cl, s = sh + sl;
+        x = fma(a, c, -(b * s));
+        y = fma(a, s, b * c);
+    }
+    *xo = x;
+    *yo = y;
+}
+
+/* ---- vector kernels ------------------------------------------------------ */
+
+/* x = fma(a, c, -(b*s)), y = fma(a, s, b*c), lane by lane. */
+static inline void rot2(float64x2_t a, float64x2_t b, float64x2_t c, float64x2_t s,
+                        float64x2_t *x, float64x2_t *y)
+{
+    *x = vfmaq_f64(vnegq_f64(vmulq_f64(b, s)), a, c);
+    *y = vfmaq_f64(vmulq_f64(b, c), a, s);
+}
+
+static void rotate_f32(const neon_state *st, const float *in, float *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
+    int64_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        float32x2_t av, bv;
+        if (inter) {
+            float32x2x2_t v = vld2_f32(in + 2 * i);
+            av = v.val[0];
+            bv = v.val[1];
+        } else {
+            av = vld1_f32(in + i);
+            bv = vld1_f32(in + i + n);
+        }
+        float64x2_t x, y;
+        rot2(vcvt_f64_f32(av), vcvt_f64_f32(bv), vld1q_f64(st->cos_hi + i),
+             vld1q_f64(st->sin_hi + i), &x, &y);
+        float32x2_t xf = vcvt_f32_f64(x), yf = vcvt_f32_f64(y); /* RN, once */
+        if (inter) {
+            float32x2x2_t w = {{xf, yf}};
+            vst2_f32(out + 2 * i, w);
+        } else {
+            vst1_f32(out + i, xf);
+            vst1_f32(out + i + n, yf);
+        }
+    }
+    for (; i < n; i++)
+        pair_f32(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
+}
+
+/* Four 16-bit values to doubles, exactly: lo gets lanes 0-1, hi 2-3. */
+static inline void widen16(rc_dtype t, uint16x4_t u, float64x2_t *lo, float64x2_t *hi)
+{
+    float32x4_t f = t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(u))
+                                      : vreinterpretq_f32_u32(vshll_n_u16(u, 16));
+    *lo = vcvt_f64_f32(vget_low_f32(f));
+    *hi = vcvt_high_f64_f32(f);
+}
+
+/* Four doubles to the 16-bit type with one rounding (see the header):
+ * round-to-odd to f32, then round-to-nearest-even to 16 bits. */
+static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
+{
+    float32x4_t f = vcvtx_high_f32_f64(vcvtx_f32_f64(lo), hi);
+    if (t == RC_DTYPE_F16)
+        return vreinterpret_u16_f16(vcvt_f16_f32(f));
+    uint32x4_t u = vreinterpretq_u32_f32(f);
+    uint32x4_t lsb = vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1));
+    uint32x4_t rn = vshrq_n_u32(vaddq_u32(u, vaddq_u32(vdupq_n_u32(0x7FFF), lsb)), 16);
+    /* NaN: keep sign and top payload bits, force quiet (never rounds to
+     * Inf). */
+    uint32x4_t nan = vorrq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(0x40));
+    uint32x4_t is_num = vceqq_f32(f, f);
+    return vmovn_u32(vbslq_u32(is_num, rn, nan));
+}
+
+static void rotate_16(const neon_state *st, const uint16_t *in, uint16_t *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
+    const rc_dtype t = st->dtype;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint16x4_t au, bu;
+        if (inter) {
+            uint16x4x2_t v = vld2_u16(in + 2 * i);
+            au = v.val[0];
+            bu = v.val[1];
+        } else {
+            au = vld1_u16(in + i);
+            bu = vld1_u16(in + i + n);
+        }
+        float64x2_t a0, a1, b0, b1, x0, x1, y0, y1;
+        widen16(t, au, &a0, &a1);
+        widen16(t, bu, &b0, &b1);
+        rot2(a0, b0, vld1q_f64(st->cos_hi + i), vld1q_f64(st->sin_hi + i), &x0, &y0);
+        rot2(a1, b1, vld1q_f64(st->cos_hi + i + 2), vld1q_f64(st->sin_hi + i + 2), &x1, &y1);
+        uint16x4_t xu = narrow16(t, x0, x1), yu = narrow16(t, y0, y1);
+        if (inter) {
+            uint16x4x2_t w = {{xu, yu}};
+            vst2_u16(out + 2 * i, w);
+        } else {
+            vst1_u16(out + i, xu);
+            vst1_u16(out + i + n, yu);
+        }
+    }
+    for (; i < n; i++)
+        pair_16(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
+}
+
+/* scalar.c's rotate_dd on two lanes: error-free products, one rounding. */
+static inline float64x2_t rotate_dd2(float64x2_t a, float64x2_t b, float64x2_t ch,
+                                     float64x2_t cl, float64x2_t sh, float64x2_t sl)
+{
+    float64x2_t ph = vmulq_f64(a, ch), pl = vfmaq_f64(vnegq_f64(ph), a, ch);
+    float64x2_t qh = vmulq_f64(b, sh), ql = vfmaq_f64(vnegq_f64(qh), b, sh);
+    float64x2_t nq = vnegq_f64(qh);
+    float64x2_t s = vaddq_f64(ph, nq);
+    float64x2_t bb = vsubq_f64(s, ph);
+    float64x2_t e = vaddq_f64(vsubq_f64(ph, vsubq_f64(s, bb)), vsubq_f64(nq, bb));
+    float64x2_t lo = vaddq_f64(vsubq_f64(pl, ql), e);
+    lo = vfmaq_f64(lo, a, cl);
+    lo = vfmaq_f64(lo, vnegq_f64(b), sl);
+    return vaddq_f64(s, lo);
+}
+
+static void rotate_f64(const neon_state *st, const double *in, double *out)
+{
+    const int64_t n = st->rotary_dim / 2;
+    const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
+    const float64x2_t tiny = vdupq_n_f64(0x1p-900), up = vdupq_n_f64(0x1p600),
+                      down = vdupq_n_f64(0x1p-600);
+    int64_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        float64x2_t a, b;
+        if (inter) {
+            float64x2x2_t v = vld2q_f64(in + 2 * i);
+            a = v.val[0];
+            b = v.val[1];
+        } else {
+            a = vld1q_f64(in + i);
+            b = vld1q_f64(in + i + n);
+        }
+        const float64x2_t ch = vld1q_f64(st->cos_hi + i), cl = vld1q_f64(st->cos_lo + i);
+        const float64x2_t sh = vld1q_f64(st->sin_hi + i), sl = vld1q_f64(st->sin_lo + i);
+        /* |a| < tiny and |b| < tiny (FACLT), as scalar.c's `scaled`. */
+        const uint64x2_t scaled = vandq_u64(vcaltq_f64(a, tiny), vcaltq_f64(b, tiny));
+        const float64x2_t as = vbslq_f64(scaled, vmulq_f64(a, up), a);
+        const float64x2_t bs = vbslq_f64(scaled, vmulq_f64(b, up), b);
+        float64x2_t x = rotate_dd2(as, bs, ch, cl, sh, sl);
+        float64x2_t y = rotate_dd2(bs, as, ch, cl, vnegq_f64(sh), vnegq_f64(sl));
+        x = vbslq_f64(scaled, vmulq_f64(x, down), x);
+        y = vbslq_f64(scaled, vmulq_f64(y, down), y);
+        double xs[2], ys[2];
+        vst1q_f64(xs, x);
+        vst1q_f64(ys, y);
+        if (!isfinite(xs[0]) || !isfinite(ys[0]) || !isfinite(xs[1]) || !isfinite(ys[1])) {
+            double av[2], bv[2];
+            vst1q_f64(av, a);
+            vst1q_f64(bv, b);
+            for (int k = 0; k < 2; k++)
+                if (!isfinite(xs[k]) || !isfinite(ys[k]))
+                    pair_f64_values(st, i + k, av[k], bv[k], &xs[k], &ys[k]);
+        }
+        if (inter) {
+            float64x2x2_t w = {{vld1q_f64(xs), vld1q_f64(ys)}};
+            vst2q_f64(out + 2 * i, w);
+        } else {
+            vst1q_f64(out + i, vld1q_f64(xs));
+            vst1q_f64(out + i + n, vld1q_f64(ys));
+        }
+    }
+    for (; i < n; i++) {
+        const int64_t ia = inter ? 2 * i : i, ib = inter ? 2 * i + 1 : i + n;
+        double x, y;
+        pair_f64_values(st, i, in[ia], in[ib], &x, &y);
+        out[ia] = x;
+        out[ib] = y;
+    }
+}
+
+static rc_status neon_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                            const int64_t *positions, rc_direction direction)
+{
+    neon_state *st = state;
+    char why[160];
+    size_t bytes;
+    if (!st || !in || !out)
+        return RC_ERR_INVALID;
+    if (direction != RC_FORWARD && direction != RC_INVERSE)
+        return RC_ERR_INVALID;
+    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
+        in->n_heads < 0)
+        return RC_ERR_INVALID;
+    if (in->n_tokens == 0 || in->n_heads == 0)
+        return RC_OK;
+    const size_t esize = rc_dtype_size(st->dtype);
+    if (!positions || !in->data || !out->data ||
+        rc_shape_check(in->n_tokens, in->n_heads, st->head_dim, in->token_stride,
+                       in->head_stride, esize, &bytes, why, sizeof why) != 0 ||
+        rc_shape_check(out->n_tokens, out->n_heads, st->head_dim, out->token_stride,
+                       out->head_stride, esize, &bytes, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    if (in->data == out->data &&
+        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
+        return RC_ERR_INVALID;
+    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+
+    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        fill_sincos(st, positions[t], direction);
+        for (int64_t h = 0; h < in->n_heads; h++) {
+            const char *src = (const char *)in->data +
+                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+            char *dst = (char *)out->data +
+                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+            switch (st->dtype) {
+            case RC_DTYPE_F32:
+                rotate_f32(st, (const float *)(const void *)src, (float *)(void *)dst);
+                break;
+            case RC_DTYPE_F64:
+                rotate_f64(st, (const double *)(const void *)src, (double *)(void *)dst);
+                break;
+            case RC_DTYPE_F16:
+            case RC_DTYPE_BF16:
+                rotate_16(st, (const uint16_t *)(const void *)src, (uint16_t *)(void *)dst);
+                break;
+            default:
+                return RC_ERR_INTERNAL;
+            }
+            if (pass_bytes && src != dst)
+                memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+        }
+    }
+    return RC_OK;
+}
+
+const rc_impl rc_impl_neon = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "neon",
+    .description = "AArch64 NEON: exact angle (double-double, shared with scalar), "
+                   "2-lane double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED,
+    .available = NULL,
+    .prepare = neon_prepare,
+    .apply = neon_apply,
+    .release = neon_release,
+};

@@ -1,0 +1,308 @@
+/*
+ * tests/test_runner.c - the target runner (--runner, runner/PROTOCOL.md)
+ * end to end.
+ *
+ * Suite runner (host, x86 or whatever builds the suite): the host's own
+ * ropecheck-runner through --runner gives exactly the figures of the same
+ * implementations in process; a runner that crashes, hangs, writes
+ * garbage or exits is BROKEN (exit 3) with a message that says which, and
+ * leaves no process behind.
+ *
+ * Suite runner_neon (built as test_runner_neon, RC_TEST_NEON): the NEON
+ * port cross-built for AArch64 (tools/build-aarch64.sh) and run under
+ * qemu-user passes every gate, and its figures equal the AArch64 scalar
+ * port's (it does scalar's arithmetic in scalar's order). Without
+ * qemu-aarch64 or the cross compiler these tests are skipped, which ctest
+ * reports as Skipped (SKIP_REGULAR_EXPRESSION), never as passed.
+ *
+ * No tolerances here: the gates are ropecheck's defaults
+ * (reference/GATES.md) and the comparisons are of identical text.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_runner.h"
+
+static cli_result run(const char *const *argv)
+{
+    cli_result r = cli_run(argv);
+    cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    return r;
+}
+
+#ifndef RC_TEST_NEON
+
+#define SMALL "--heads", "2", "--head-dim", "32", "--positions", "0:7,100,4095,2147483647", \
+              "--quiet"
+
+Test(runner, host_runner_gives_the_in_process_figures)
+{
+    /* scalar and avx2 (when this CPU has AVX2: otherwise both sides say
+     * unavailable), every dtype and layout, both directions, partial
+     * rotary, strided: the table must be the same text. */
+    const char *local[] = {"verify", "--impl", "scalar,avx2", "--dtype", "all", "--layout",
+                           "all", "--direction", "forward,inverse", "--rotary-dim", "22",
+                           "--stride-pad", "3", SMALL, NULL};
+    const char *remote[] = {"verify", "--runner", ROPECHECK_RUNNER_BIN, "--impl", "scalar,avx2",
+                            "--dtype", "all", "--layout", "all", "--direction",
+                            "forward,inverse", "--rotary-dim", "22", "--stride-pad", "3", SMALL,
+                            NULL};
+    cli_result a = run(local), b = run(remote);
+    cr_expect_eq(a.status, 0);
+    cr_expect_eq(b.status, a.status);
+    cr_expect_str_eq(b.out, a.out);
+    cli_result_free(&a);
+    cli_result_free(&b);
+}
+
+Test(runner, host_runner_inplace_passes)
+{
+    const char *argv[] = {"verify", "--runner", ROPECHECK_RUNNER_BIN, "--impl", "scalar",
+                          "--dtype", "f32,bf16", "--inplace", SMALL, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "4 cases: 4 pass"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(runner, prove_through_the_runner)
+{
+    const char *argv[] = {"prove", "--runner", ROPECHECK_RUNNER_BIN, "--impl", "scalar",
+                          "--layout", "half", "--head-dim", "32", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "rotation"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(runner, unknown_name_is_a_usage_error)
+{
+    const char *argv[] = {"verify", "--runner", ROPECHECK_RUNNER_BIN, "--impl", "nosuch", SMALL,
+                          NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "does not offer 'nosuch'"), "%s", r.err);
+    cli_result_free(&r);
+}
+
+/* A broken runner before its hello: exit 3, the reason on stderr. */
+static void expect_broken_at_hello(const char *command, const char *timeout, const char *what)
+{
+    const char *argv[] = {"verify", "--runner", command, "--impl", "scalar", "--dtype", "f32",
+                          "--timeout", timeout, SMALL, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "exit %d for `%s`", r.status, command);
+    cr_expect(strstr(r.err, "BROKEN") && strstr(r.err, what), "`%s`: wanted '%s' in:\n%s",
+              command, what, r.err);
+    cli_result_free(&r);
+}
+
+Test(runner, runner_that_crashes_is_broken)
+{
+    expect_broken_at_hello("sh -c 'kill -SEGV $$'", "10", "runner died before its hello");
+    expect_broken_at_hello("sh -c 'kill -SEGV $$'", "10", "SIGSEGV");
+}
+
+Test(runner, runner_that_hangs_is_broken_at_the_limit)
+{
+    time_t t0 = time(NULL);
+    expect_broken_at_hello("sleep 100", "1", "no hello within the time limit");
+    /* 1 s limit plus start-up; far below sleep's 100 s. */
+    cr_expect_lt(time(NULL) - t0, 30);
+}
+
+Test(runner, runner_that_writes_garbage_is_broken)
+{
+    expect_broken_at_hello("echo garbage", "10", "malformed hello");
+}
+
+/* 1 if a process whose command line holds "--inject" then `what` is
+ * alive (a runner the client failed to end). */
+static int injected_runner_alive(const char *what)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        char path[300], buf[4096];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (size_t i = 0; i + 9 + strlen(what) < n; i++)
+            if (memcmp(buf + i, "--inject", 9) == 0 && strcmp(buf + i + 9, what) == 0)
+                found = 1;
+    }
+    closedir(d);
+    return found;
+}
+
+/* A runner that greets correctly, then misbehaves on each request: every
+ * case is BROKEN with the reason, the run reports all of them, exit 3. */
+static void expect_broken_in_apply(const char *inject, const char *what)
+{
+    char command[1024];
+    snprintf(command, sizeof command, "%s --inject %s", ROPECHECK_RUNNER_BIN, inject);
+    const char *argv[] = {"verify", "--runner", command, "--impl", "scalar", "--dtype",
+                          "f32,f64", "--layout", "half", "--timeout", "2", SMALL, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "--inject %s: exit %d", inject, r.status);
+    cr_expect(strstr(r.out, "2 cases: 0 pass, 0 fail, 0 skip, 2 broken"), "%s", r.out);
+    cr_expect(strstr(r.out, what), "--inject %s: wanted '%s' in:\n%s", inject, what, r.out);
+    /* Its end is asynchronous (the supervisor gets SIGTERM when the
+     * guarded child is killed, then kills the group): allow 5 s. */
+    int alive = 1;
+    for (int i = 0; i < 100 && (alive = injected_runner_alive(inject)); i++) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    cr_expect(!alive, "a runner (--inject %s) outlived its call by 5 s", inject);
+    cli_result_free(&r);
+}
+
+Test(runner, crash_during_apply)
+{
+    expect_broken_in_apply("segv", "runner died before its reply");
+#ifdef RC_TEST_SANITIZED
+    /* The sanitized runner's ASan catches the SIGSEGV, reports it on
+     * stderr and exits with status 1 instead of dying of the signal. */
+    expect_broken_in_apply("segv", "exited with status 1");
+#else
+    expect_broken_in_apply("segv", "SIGSEGV");
+#endif
+}
+
+Test(runner, hang_during_apply)
+{
+    expect_broken_in_apply("hang", "timeout: no answer in 2 s");
+}
+
+Test(runner, garbage_reply)
+{
+    expect_broken_in_apply("garbage", "malformed reply (bad magic");
+}
+
+Test(runner, exit_during_apply)
+{
+    expect_broken_in_apply("exit", "exited with status 7");
+}
+
+#else /* RC_TEST_NEON: the NEON port under qemu-user */
+
+/* stdout minus the first `skip` columns of every line: the impl name
+ * column, so two implementations' tables can be compared. */
+static char *strip_columns(const char *s, size_t skip)
+{
+    char *out = malloc(strlen(s) + 1), *w = out;
+    cr_assert(out);
+    while (*s) {
+        const char *eol = strchr(s, '\n');
+        size_t len = eol ? (size_t)(eol - s) : strlen(s);
+        if (len > skip) {
+            memcpy(w, s + skip, len - skip);
+            w += len - skip;
+        }
+        *w++ = '\n';
+        s += len + (eol ? 1 : 0);
+    }
+    *w = '\0';
+    return out;
+}
+
+
+static int have(const char *tool)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+/* Cross-builds the runner (tools/build-aarch64.sh: fast when up to date)
+ * into this build tree and returns the --runner command, or skips. */
+static const char *neon_runner(void)
+{
+    static char command[2048];
+    if (!have("qemu-aarch64"))
+        cr_skip_test("qemu-aarch64 not installed (apt-get install qemu-user)");
+    if (!have("aarch64-linux-gnu-gcc"))
+        cr_skip_test("aarch64-linux-gnu-gcc not installed (apt-get install "
+                     "gcc-aarch64-linux-gnu libc6-dev-arm64-cross)");
+    char build[2048];
+    /* flock: the tests run in parallel and share the build. */
+    snprintf(build, sizeof build,
+             "flock '%s.lock' '%s/tools/build-aarch64.sh' '%s' >/dev/null 2>&1", RC_AARCH64_DIR,
+             RC_SOURCE_DIR, RC_AARCH64_DIR);
+    cr_assert_eq(system(build), 0, "cross build failed: %s", build);
+    snprintf(command, sizeof command,
+             "qemu-aarch64 -L /usr/aarch64-linux-gnu %s/runner/ropecheck-runner", RC_AARCH64_DIR);
+    return command;
+}
+
+/* The cross build is shared by the tests below: one at a time. */
+TestSuite(runner_neon, .timeout = 600);
+
+#define NEON_ALL "--dtype", "all", "--layout", "interleaved,half", "--direction", \
+                 "forward,inverse", "--quiet"
+
+Test(runner_neon, every_dtype_layout_and_direction_passes)
+{
+    const char *cmd = neon_runner();
+    const char *argv[] = {"verify", "--runner", cmd, "--impl", "neon", NEON_ALL, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "16 cases: 16 pass"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(runner_neon, partial_rotary_inplace_strided_passes)
+{
+    const char *cmd = neon_runner();
+    const char *argv[] = {"verify", "--runner", cmd, "--impl", "neon", NEON_ALL, "--head-dim",
+                          "64", "--rotary-dim", "46", "--inplace", "--stride-pad", "5", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "16 cases: 16 pass"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(runner_neon, same_figures_as_aarch64_scalar)
+{
+    /* rotary 14 = 7 pairs: vector chunks plus a scalar tail in every
+     * dtype; NaN/Inf pairs too. Bit-identical outputs give identical
+     * tables; any differing bit would move a figure or the worst place
+     * (not a proof of identity, a strong check of it). */
+    const char *cmd = neon_runner();
+    const char *na[] = {"verify", "--runner", cmd, "--impl", "neon", NEON_ALL, "--head-dim",
+                        "18", "--rotary-dim", "14", "--specials", NULL};
+    const char *sa[] = {"verify", "--runner", cmd, "--impl", "scalar", NEON_ALL, "--head-dim",
+                        "18", "--rotary-dim", "14", "--specials", NULL};
+    cli_result n = run(na), s = run(sa);
+    cr_expect_eq(n.status, 0);
+    cr_expect_eq(s.status, 0);
+    char *ns = strip_columns(n.out, 12), *ss = strip_columns(s.out, 12);
+    cr_expect_str_eq(ns, ss);
+    free(ns);
+    free(ss);
+    cli_result_free(&n);
+    cli_result_free(&s);
+}
+
+Test(runner_neon, prove_passes)
+{
+    const char *cmd = neon_runner();
+    const char *argv[] = {"prove", "--runner", cmd, "--impl", "neon", "--head-dim", "32", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cli_result_free(&r);
+}
+
+#endif
