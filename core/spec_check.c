@@ -122,3 +122,20 @@ rc_status rc_apply_args_check(int64_t head_dim, size_t elem_size, const rc_tenso
         return RC_ERR_INVALID;
     return RC_OK;
 }
+
+rc_status rc_prepare_spec_check(const rc_spec *spec)
+{
+    char why[160];
+    if (!spec ||
+        rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
+        return RC_ERR_INVALID;
+    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
+        return RC_ERR_INVALID;
+    if (!spec->theta_hi || !spec->theta_lo)
+        return RC_ERR_INVALID;
+    for (int32_t i = 0; i < spec->rotary_dim / 2; i++)
+        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
+            !isfinite(spec->theta_lo[i]))
+            return RC_ERR_INVALID;
+    return RC_OK;
+}

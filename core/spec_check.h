@@ -25,6 +25,12 @@ int rc_shape_check(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t 
 /* Every position in [0, RC_MAX_POSITION]. */
 int rc_positions_check(const int64_t *positions, int64_t n, char *err, size_t err_len);
 
+/* The checks every built-in prepare() makes: spec non-NULL, head_dim,
+ * rotary_dim and base valid (rc_spec_check), a known layout and dtype,
+ * and a theta table of r/2 positive, finite entries (the domain of
+ * impls/common/exact_angle.h). RC_OK or RC_ERR_INVALID. */
+rc_status rc_prepare_spec_check(const rc_spec *spec);
+
 /* The checks every built-in apply() makes before touching memory, so each
  * port does not repeat them: in/out non-NULL with equal token and head
  * counts, valid views of head_dim elements of elem_size bytes, equal

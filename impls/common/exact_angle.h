@@ -143,4 +143,32 @@ RC_HOSTDEV void rc_exact_sincos_dd(int64_t m, double theta_hi, double theta_lo, 
     *c = rc_two_sum(ch, -sh * r.lo);
 }
 
+/* cos/sin of every pair i < half at position m: the row a port computes
+ * once per token and shares across heads. RC_INVERSE negates sin (exact;
+ * sin is odd, so this is the rotation by -phi). With cos_lo/sin_lo
+ * non-NULL the double-double values (rc_exact_sincos_dd, for an f64
+ * rotation) are split into hi and lo arrays; else plain doubles. */
+RC_HOSTDEV void rc_exact_sincos_row(int64_t m, int direction_inverse, int half,
+                                    const double *theta_hi, const double *theta_lo,
+                                    double *cos_hi, double *sin_hi, double *cos_lo,
+                                    double *sin_lo)
+{
+    const double sign = direction_inverse ? -1.0 : 1.0;
+    for (int i = 0; i < half; i++) {
+        if (cos_lo && sin_lo) {
+            rc_dd s, c;
+            rc_exact_sincos_dd(m, theta_hi[i], theta_lo[i], &s, &c);
+            cos_hi[i] = c.hi;
+            cos_lo[i] = c.lo;
+            sin_hi[i] = sign * s.hi;
+            sin_lo[i] = sign * s.lo;
+        } else {
+            double s, c;
+            rc_exact_sincos(m, theta_hi[i], theta_lo[i], &s, &c);
+            cos_hi[i] = c;
+            sin_hi[i] = sign * s;
+        }
+    }
+}
+
 #endif /* ROPECHECK_IMPLS_COMMON_EXACT_ANGLE_H */

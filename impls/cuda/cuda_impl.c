@@ -46,23 +46,14 @@ static int cuda_available(char *why, size_t why_len)
 static rc_status prepare_mode(const rc_spec *spec, void **state, int fused)
 {
     char why[160];
-    if (!spec || !state)
+    if (!state)
         return RC_ERR_INVALID;
     *state = NULL;
-    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
-    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
-        return RC_ERR_INVALID;
+    rc_status valid = rc_prepare_spec_check(spec);
+    if (valid != RC_OK)
+        return valid;
     if (spec->dtype == RC_DTYPE_F64)
         return RC_ERR_UNSUPPORTED; /* see cuda_rotate_math.h */
-    if (!spec->theta_hi || !spec->theta_lo)
-        return RC_ERR_INVALID;
-    for (int32_t i = 0; i < spec->rotary_dim / 2; i++) {
-        /* exact_angle.h's analysis needs positive, finite frequencies. */
-        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
-            !isfinite(spec->theta_lo[i]))
-            return RC_ERR_INVALID;
-    }
     if (!rc_cuda_backend_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
     cuda_state *st = malloc(sizeof *st);

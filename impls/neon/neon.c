@@ -55,20 +55,13 @@ typedef struct neon_state {
 
 static rc_status neon_prepare(const rc_spec *spec, void **state)
 {
-    char why[160];
-    if (!spec || !state)
+    if (!state)
         return RC_ERR_INVALID;
     *state = NULL;
-    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
-    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT ||
-        !spec->theta_hi || !spec->theta_lo)
-        return RC_ERR_INVALID;
+    rc_status valid = rc_prepare_spec_check(spec);
+    if (valid != RC_OK)
+        return valid;
     const size_t half = (size_t)spec->rotary_dim / 2;
-    for (size_t i = 0; i < half; i++)
-        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
-            !isfinite(spec->theta_lo[i]))
-            return RC_ERR_INVALID;
     neon_state *st = malloc(sizeof *st + 6 * half * sizeof(double));
     if (!st)
         return RC_ERR_NOMEM;
@@ -96,23 +89,10 @@ static void neon_release(void *state)
 /* scalar.c's fill_sincos, unchanged: the shared exact angle per pair. */
 static void fill_sincos(neon_state *st, int64_t m, rc_direction dir)
 {
-    const int32_t half = st->rotary_dim / 2;
-    const double sign = dir == RC_INVERSE ? -1.0 : 1.0;
-    for (int32_t i = 0; i < half; i++) {
-        if (st->dtype == RC_DTYPE_F64) {
-            rc_dd s, c;
-            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
-            st->cos_hi[i] = c.hi;
-            st->cos_lo[i] = c.lo;
-            st->sin_hi[i] = sign * s.hi;
-            st->sin_lo[i] = sign * s.lo;
-        } else {
-            double s, c;
-            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
-            st->cos_hi[i] = c;
-            st->sin_hi[i] = sign * s;
-        }
-    }
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    rc_exact_sincos_row(m, dir == RC_INVERSE, st->rotary_dim / 2, st->theta_hi, st->theta_lo,
+                        st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
+                        f64 ? st->sin_lo : NULL);
 }
 
 /* ---- one pair, scalar.c's code (tails) ----------------------------------- */
