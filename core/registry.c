@@ -18,7 +18,9 @@
 static const rc_impl *const builtins[] = {
     &rc_impl_scalar,
     &rc_impl_avx2,
+    &rc_impl_avx2_table,
     &rc_impl_avx512,
+    &rc_impl_avx512_table,
     &rc_impl_cuda, &rc_impl_cuda_fused,
 };
 

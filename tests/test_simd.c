@@ -3,7 +3,11 @@
  * called in-process through the ABI, against the MPFR reference and
  * against impls/scalar on the same inputs.
  *
- * What is checked, for each port the CPU can run (otherwise the test is
+ * Every check runs for each registry entry of a port: both angle
+ * strategies ("avx2" fused, "avx2-table" table; the same for avx512),
+ * which share the rotation code and so must give the same bits.
+ *
+ * What is checked, for each entry the CPU can run (otherwise the test is
  * SKIPPED with the port's own reason, never passed):
  *   reference: every rotated element's pair ULP is within the bound derived
  *     below; every passthrough channel equals its input bit for bit; all
@@ -19,6 +23,10 @@
  *     NaN outputs are compared as "both NaN": payloads are not specified.
  *   rejects_bad_calls: bad positions, in place with unequal strides,
  *     mismatched views, a bad direction: RC_ERR_INVALID, nothing written.
+ *   state_reuse: one state, several calls of growing and shrinking token
+ *     counts at different positions (the table strategy grows its table
+ *     and must never read a stale row): scalar's bits every time, and
+ *     nothing written outside the tokens of the call.
  *   availability: where a port is unavailable, prepare() refuses
  *     (RC_ERR_UNSUPPORTED) and available() gives a reason.
  *
@@ -34,6 +42,7 @@
  * the issue's aim of 1 for f32.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,11 +456,99 @@ static void rejects_suite(const rc_impl *impl)
     impl->release(state);
 }
 
-/* Two binaries from this file (tests/CMakeLists.txt): test_simd holds the
- * AVX2 suites and both ports' availability checks; test_simd_avx512
- * (RC_TEST_AVX512) holds the AVX-512 suites alone, so that ctest can
- * report it "Skipped" as a whole on a CPU without AVX-512 instead of
- * "Passed". */
+/* One state, a series of calls: the token counts grow, shrink and grow
+ * again (the table strategy reallocates only on growth and reuses rows
+ * otherwise) and start at different tokens, so every call has positions
+ * the previous one did not. Each call must give scalar's bits for its
+ * tokens and leave every other element of the output untouched. */
+static void reuse_suite(const rc_impl *impl)
+{
+    require(impl);
+    const uint64_t seed = test_seed(impl->name);
+    static const int64_t calls[][2] = {{0, 1}, {2, 7}, {5, 3}, {0, 12}, {3, 9}, {11, 1}};
+    for (int l = 0; l < RC_LAYOUT_COUNT; l++)
+        for (int t = 0; t < RC_DTYPE_COUNT; t++)
+            for (int dir = 0; dir < RC_DIRECTION_COUNT; dir++) {
+                /* (38, 30): partial rotary with vector tails. */
+                simd_case c = packed_case(6, (rc_layout)l, (rc_dtype)t, (rc_direction)dir);
+                c.n_tokens = 12;
+                char name[200];
+                case_name(&c, name, sizeof name);
+                run b;
+                run_case(&rc_impl_scalar, &c, seed, &b);
+                const size_t es = rc_dtype_size(c.dtype);
+                double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
+                rc_spec spec = make_spec(&c, hi, lo);
+                void *state = NULL;
+                cr_assert_eq(impl->prepare(&spec, &state), RC_OK);
+                unsigned char *out = malloc(b.bytes);
+                cr_assert(out);
+                for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
+                    const int64_t first = calls[k][0], n = calls[k][1];
+                    memcpy(out, b.out_init, b.bytes);
+                    const size_t off = (size_t)(first * c.token_stride) * es;
+                    rc_tensor tin = {b.in + off, n, c.n_heads, c.token_stride, c.head_stride};
+                    rc_tensor tout = {out + off, n, c.n_heads, c.token_stride, c.head_stride};
+                    rc_status s = impl->apply(state, &tin, &tout, b.pos + first, c.dir);
+                    cr_assert_eq(s, RC_OK, "%s (%s) call %zu: %s", impl->name, name, k,
+                                 rc_status_name(s));
+                    /* Packed views: element i belongs to token i / token_stride. */
+                    for (size_t i = 0; i < b.bytes / es; i++) {
+                        const int64_t tok = (int64_t)i / c.token_stride;
+                        const unsigned char *want =
+                            tok >= first && tok < first + n ? b.out : b.out_init;
+                        cr_assert(memcmp(out + i * es, want + i * es, es) == 0,
+                                  "%s (%s) call %zu (tokens %lld..%lld): element %zu: got %a, "
+                                  "want %a",
+                                  impl->name, name, k, (long long)first,
+                                  (long long)(first + n - 1), i,
+                                  rc_elem_load(c.dtype, out, (int64_t)i),
+                                  rc_elem_load(c.dtype, want, (int64_t)i));
+                    }
+                }
+                free(out);
+                impl->release(state);
+                run_free(&b);
+            }
+}
+
+/* The registry entries each binary tests: a port's two angle strategies.
+ * Every suite below runs once per entry (Criterion parameters), so a new
+ * strategy is one more line here, not a copy of the tests. The parameter
+ * is an index, not a pointer: Criterion copies parameters into a worker
+ * process where the binary may be loaded at another address. */
+#ifndef RC_TEST_AVX512
+#define PORT_SUITE simd_avx2
+static const rc_impl *const port_entries[] = {&rc_impl_avx2, &rc_impl_avx2_table};
+#else
+#define PORT_SUITE simd_avx512
+static const rc_impl *const port_entries[] = {&rc_impl_avx512, &rc_impl_avx512_table};
+#endif
+#define N_PORT_ENTRIES (sizeof port_entries / sizeof port_entries[0])
+
+static size_t port_index[N_PORT_ENTRIES];
+
+static struct criterion_test_params port_params(void)
+{
+    for (size_t i = 0; i < N_PORT_ENTRIES; i++)
+        port_index[i] = i;
+    return cr_make_param_array(size_t, port_index, N_PORT_ENTRIES);
+}
+
+#define PORT_TEST(test, suite_fn)                                                          \
+    ParameterizedTestParameters(PORT_SUITE, test) { return port_params(); }                \
+    ParameterizedTest(size_t *k, PORT_SUITE, test) { suite_fn(port_entries[*k]); }
+
+PORT_TEST(reference, reference_suite)
+PORT_TEST(strides_inplace, strides_suite)
+PORT_TEST(matches_scalar, scalar_suite)
+PORT_TEST(rejects_bad_calls, rejects_suite)
+PORT_TEST(state_reuse, reuse_suite)
+
+/* Both ports' availability checks live in test_simd (RC_TEST_AVX512 off),
+ * which always runs; test_simd_avx512 holds the AVX-512 suites alone, so
+ * that ctest can report it "Skipped" as a whole on a CPU without AVX-512
+ * instead of "Passed" (tests/CMakeLists.txt). */
 #ifndef RC_TEST_AVX512
 /* prepare() refuses, rather than crashes, where the CPU lacks the ISA;
  * where it has it, available() must agree with prepare(). */
@@ -475,15 +572,16 @@ static void availability_check(const rc_impl *impl)
     }
 }
 
-Test(simd_avx2, availability) { availability_check(&rc_impl_avx2); }
-Test(simd_avx512, availability) { availability_check(&rc_impl_avx512); }
-Test(simd_avx2, reference) { reference_suite(&rc_impl_avx2); }
-Test(simd_avx2, strides_inplace) { strides_suite(&rc_impl_avx2); }
-Test(simd_avx2, matches_scalar) { scalar_suite(&rc_impl_avx2); }
-Test(simd_avx2, rejects_bad_calls) { rejects_suite(&rc_impl_avx2); }
-#else
-Test(simd_avx512, reference) { reference_suite(&rc_impl_avx512); }
-Test(simd_avx512, strides_inplace) { strides_suite(&rc_impl_avx512); }
-Test(simd_avx512, matches_scalar) { scalar_suite(&rc_impl_avx512); }
-Test(simd_avx512, rejects_bad_calls) { rejects_suite(&rc_impl_avx512); }
+static const rc_impl *const all_entries[] = {&rc_impl_avx2, &rc_impl_avx2_table,
+                                             &rc_impl_avx512, &rc_impl_avx512_table};
+static size_t all_index[sizeof all_entries / sizeof all_entries[0]];
+
+ParameterizedTestParameters(simd_ports, availability)
+{
+    const size_t n = sizeof all_entries / sizeof all_entries[0];
+    for (size_t i = 0; i < n; i++)
+        all_index[i] = i;
+    return cr_make_param_array(size_t, all_index, n);
+}
+ParameterizedTest(size_t *k, simd_ports, availability) { availability_check(all_entries[*k]); }
 #endif

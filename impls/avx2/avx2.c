@@ -5,7 +5,11 @@
  * ANGLES. Per token, sin/cos of every pair come from the shared exact-angle
  * code (impls/common/exact_angle.h), exactly as impls/scalar does it: speed
  * must not come from cheaper angles. They are computed once per token into
- * the state's tables and reused by every head.
+ * the state's tables and reused by every head. Two strategies, two
+ * registry entries sharing this code: "avx2" computes each token's angles
+ * just before rotating its heads (fused); "avx2-table" first fills a table
+ * for every position of the call, then rotates all tokens x heads from it,
+ * as frameworks do with a cos/sin cache (angle_mode, apply).
  *
  * ROTATION. Every operation of impls/scalar/scalar.c is done here in the
  * same order on double lanes, with the same fmas, so the results are the
@@ -58,6 +62,15 @@
 #define RC_INLINE static inline
 #endif
 
+/* Two strategies for the angles, same rotation code and so the same bits:
+ *   ANGLES_FUSED: per token, fill one token's rows in the state, then
+ *     rotate every head of that token (angles computed next to their use).
+ *   ANGLES_TABLE: first fill rows for every token of the call into a
+ *     [n_tokens][rows] table, then rotate all tokens x heads reading it:
+ *     what frameworks do with a cos/sin cache, here rebuilt per call from
+ *     the same exact angles. */
+typedef enum { ANGLES_FUSED, ANGLES_TABLE } angle_mode;
+
 typedef struct avx2_state {
     int32_t head_dim;
     int32_t rotary_dim;
@@ -74,7 +87,13 @@ typedef struct avx2_state {
     /* Per token, r entries each, for the interleaved layout: the same
      * values arranged to match the channels (fill_tables). */
     double *il[4];
-    double storage[]; /* backs every array above: 14 * r/2 doubles */
+    /* Which angle strategy this state was prepared for (see apply). */
+    angle_mode mode;
+    /* ANGLES_TABLE: rows for table_tokens tokens, rows_per_token() each;
+     * grown, never shrunk, so repeated calls of one size allocate once. */
+    double *table;
+    int64_t table_tokens;
+    double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
 } avx2_state;
 
 /* F16C from CPUID leaf 1 (ECX bit 29): not every compiler's
@@ -102,7 +121,36 @@ static int avx2_available(char *why, size_t why_len)
     return 0;
 }
 
-static rc_status avx2_prepare(const rc_spec *spec, void **state)
+/* Doubles of angle rows one token needs: cos, sin (+ their low words for
+ * f64) of r/2 pairs, plus the interleaved arrangement (2 rows of r for
+ * narrow types, 4 for f64). At most 12 * r/2, the fused scratch's size. */
+static size_t rows_per_token(const avx2_state *st)
+{
+    const size_t half = (size_t)st->rotary_dim / 2;
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    const size_t il = st->layout == RC_LAYOUT_INTERLEAVED ? (f64 ? 8 : 4) : 0;
+    return (f64 ? 4 : 2) * half + il * half;
+}
+
+/* Points the row pointers the kernels read at one token's rows at `base`
+ * (rows_per_token() doubles). Rows the dtype/layout never reads are NULL. */
+static void point_rows(avx2_state *st, double *base)
+{
+    const size_t half = (size_t)st->rotary_dim / 2;
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    size_t next = 2 * half;
+    st->cos_hi = base;
+    st->sin_hi = base + half;
+    st->cos_lo = f64 ? base + 2 * half : NULL;
+    st->sin_lo = f64 ? base + 3 * half : NULL;
+    if (f64)
+        next = 4 * half;
+    const int n_il = st->layout == RC_LAYOUT_INTERLEAVED ? (f64 ? 4 : 2) : 0;
+    for (int k = 0; k < 4; k++)
+        st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
+}
+
+static rc_status prepare_mode(const rc_spec *spec, void **state, angle_mode mode)
 {
     char why[160];
     if (!spec || !state)
@@ -111,19 +159,10 @@ static rc_status avx2_prepare(const rc_spec *spec, void **state)
     /* Never run AVX2 code on a CPU without it, whoever calls us. */
     if (!avx2_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
-    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
-    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
-        return RC_ERR_INVALID;
-    if (!spec->theta_hi || !spec->theta_lo)
-        return RC_ERR_INVALID;
+    rc_status valid = rc_prepare_spec_check(spec);
+    if (valid != RC_OK)
+        return valid;
     const size_t half = (size_t)spec->rotary_dim / 2;
-    for (size_t i = 0; i < half; i++) {
-        /* Positive and finite: exact_angle.h's domain. */
-        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
-            !isfinite(spec->theta_lo[i]))
-            return RC_ERR_INVALID;
-    }
     avx2_state *st = malloc(sizeof *st + 14 * half * sizeof(double));
     if (!st)
         return RC_ERR_NOMEM;
@@ -133,21 +172,32 @@ static rc_status avx2_prepare(const rc_spec *spec, void **state)
     st->dtype = spec->dtype;
     st->theta_hi = st->storage;
     st->theta_lo = st->storage + half;
-    st->cos_hi = st->storage + 2 * half;
-    st->sin_hi = st->storage + 3 * half;
-    st->cos_lo = st->storage + 4 * half;
-    st->sin_lo = st->storage + 5 * half;
-    for (int k = 0; k < 4; k++)
-        st->il[k] = st->storage + (6 + 2 * (size_t)k) * half;
+    st->mode = mode;
+    st->table = NULL;
+    st->table_tokens = 0;
+    point_rows(st, st->storage + 2 * half);
     memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
     memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
     *state = st;
     return RC_OK;
 }
 
+static rc_status avx2_prepare(const rc_spec *spec, void **state)
+{
+    return prepare_mode(spec, state, ANGLES_FUSED);
+}
+
+static rc_status avx2_prepare_table(const rc_spec *spec, void **state)
+{
+    return prepare_mode(spec, state, ANGLES_TABLE);
+}
+
 static void avx2_release(void *state)
 {
-    free(state);
+    avx2_state *st = state;
+    if (st)
+        free(st->table);
+    free(st);
 }
 
 /* cos/sin of every pair at position m (scalar.c's fill_sincos), then the
@@ -511,6 +561,25 @@ static head_fn pick_head_fn(rc_layout l, rc_dtype t)
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
 }
 
+/* Every head of token t, against the rows st points at. */
+static void rotate_token(const avx2_state *st, head_fn rotate, const rc_tensor *in,
+                         const rc_tensor *out, int64_t t)
+{
+    const size_t esize = rc_dtype_size(st->dtype);
+    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t h = 0; h < in->n_heads; h++) {
+        const char *src = (const char *)in->data +
+                          (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+        char *dst = (char *)out->data +
+                    (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+        rotate(st, src, dst);
+        /* Bit-exact passthrough; in place it is already there. */
+        if (pass_bytes && src != dst)
+            memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+    }
+}
+
 static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                             const int64_t *positions, rc_direction direction)
 {
@@ -525,20 +594,35 @@ static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *o
         return args;
 
     const head_fn rotate = pick_head_fn(st->layout, st->dtype);
-    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
-    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        fill_tables(st, positions[t], direction);
-        for (int64_t h = 0; h < in->n_heads; h++) {
-            const char *src = (const char *)in->data +
-                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
-            char *dst = (char *)out->data +
-                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
-            rotate(st, src, dst);
-            /* Bit-exact passthrough; in place it is already there. */
-            if (pass_bytes && src != dst)
-                memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+    if (st->mode == ANGLES_FUSED) {
+        point_rows(st, st->storage + st->rotary_dim);
+        for (int64_t t = 0; t < in->n_tokens; t++) {
+            fill_tables(st, positions[t], direction);
+            rotate_token(st, rotate, in, out, t);
         }
+        return RC_OK;
+    }
+    /* ANGLES_TABLE: one pass over the positions, then one over the data. */
+    const size_t rows = rows_per_token(st);
+    if (in->n_tokens > st->table_tokens) {
+        /* free + malloc, not realloc: the old rows need not be kept. */
+        free(st->table);
+        st->table = NULL;
+        st->table_tokens = 0;
+        if ((uint64_t)in->n_tokens > SIZE_MAX / sizeof(double) / rows)
+            return RC_ERR_NOMEM;
+        st->table = malloc((size_t)in->n_tokens * rows * sizeof(double));
+        if (!st->table)
+            return RC_ERR_NOMEM;
+        st->table_tokens = in->n_tokens;
+    }
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        fill_tables(st, positions[t], direction);
+    }
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        rotate_token(st, rotate, in, out, t);
     }
     return RC_OK;
 }
@@ -546,12 +630,27 @@ static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *o
 const rc_impl rc_impl_avx2 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx2",
-    .description = "x86-64 AVX2+FMA+F16C: exact angle (double-double, shared with scalar), "
-                   "4-lane double rotation, rounded once",
+    .description = "x86-64 AVX2+FMA+F16C, fused angles: "
+                   "exact angle per token (double-double, shared with scalar) for all its "
+                   "heads; 4-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
             RC_CAP_INPLACE | RC_CAP_STRIDED,
     .available = avx2_available,
     .prepare = avx2_prepare,
+    .apply = avx2_apply,
+    .release = avx2_release,
+};
+
+const rc_impl rc_impl_avx2_table = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx2-table",
+    .description = "x86-64 AVX2+FMA+F16C, table angles: "
+                   "exact cos/sin table of all positions of the call, then all tokens x "
+                   "heads; 4-lane double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED,
+    .available = avx2_available,
+    .prepare = avx2_prepare_table,
     .apply = avx2_apply,
     .release = avx2_release,
 };
@@ -582,6 +681,17 @@ const rc_impl rc_impl_avx2 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx2",
     .description = "x86-64 AVX2+FMA+F16C (not built by this compiler)",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
+    .available = avx2_available,
+    .prepare = avx2_prepare,
+    .apply = avx2_apply,
+    .release = NULL,
+};
+
+const rc_impl rc_impl_avx2_table = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx2-table",
+    .description = "x86-64 AVX2+FMA+F16C table angles (not built by this compiler)",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
     .available = avx2_available,
     .prepare = avx2_prepare,

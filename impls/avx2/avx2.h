@@ -6,6 +6,7 @@
 
 /* Always defined; when the compiler could not build the AVX2 code,
  * available() says so and prepare() returns RC_ERR_UNSUPPORTED. */
-extern const rc_impl rc_impl_avx2;
+extern const rc_impl rc_impl_avx2;       /* fused angles: per token */
+extern const rc_impl rc_impl_avx2_table; /* table angles: all positions first */
 
 #endif

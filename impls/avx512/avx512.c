@@ -4,7 +4,8 @@
  *
  * ANGLES: per token, sin/cos of every pair from the shared exact-angle
  * code (impls/common/exact_angle.h), as impls/scalar does; reused by every
- * head of the token.
+ * head of the token; "avx512-table" instead fills a table for all
+ * positions of the call first (impls/avx2/avx2.c: ANGLES, angle_mode).
  *
  * ROTATION: every operation of impls/scalar/scalar.c in the same order on
  * double lanes with the same fmas, so results are scalar's bits and its
@@ -45,6 +46,15 @@
 #define RC_INLINE static inline
 #endif
 
+/* Two strategies for the angles, same rotation code and so the same bits:
+ *   ANGLES_FUSED: per token, fill one token's rows in the state, then
+ *     rotate every head of that token (angles computed next to their use).
+ *   ANGLES_TABLE: first fill rows for every token of the call into a
+ *     [n_tokens][rows] table, then rotate all tokens x heads reading it:
+ *     what frameworks do with a cos/sin cache, here rebuilt per call from
+ *     the same exact angles. */
+typedef enum { ANGLES_FUSED, ANGLES_TABLE } angle_mode;
+
 typedef struct avx512_state {
     int32_t head_dim;
     int32_t rotary_dim;
@@ -57,7 +67,13 @@ typedef struct avx512_state {
     double *cos_lo; /* f64 only */
     double *sin_lo;
     double *il[4];    /* per token, r entries each: interleaved arrangement */
-    double storage[]; /* 14 * r/2 doubles */
+    /* Which angle strategy this state was prepared for (see apply). */
+    angle_mode mode;
+    /* ANGLES_TABLE: rows for table_tokens tokens, rows_per_token() each;
+     * grown, never shrunk, so repeated calls of one size allocate once. */
+    double *table;
+    int64_t table_tokens;
+    double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
 } avx512_state;
 
 /* F16C from CPUID leaf 1 (ECX bit 29): not every compiler's
@@ -89,7 +105,36 @@ static int avx512_available(char *why, size_t why_len)
     return 0;
 }
 
-static rc_status avx512_prepare(const rc_spec *spec, void **state)
+/* Doubles of angle rows one token needs: cos, sin (+ their low words for
+ * f64) of r/2 pairs, plus the interleaved arrangement (2 rows of r for
+ * narrow types, 4 for f64). At most 12 * r/2, the fused scratch's size. */
+static size_t rows_per_token(const avx512_state *st)
+{
+    const size_t half = (size_t)st->rotary_dim / 2;
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    const size_t il = st->layout == RC_LAYOUT_INTERLEAVED ? (f64 ? 8 : 4) : 0;
+    return (f64 ? 4 : 2) * half + il * half;
+}
+
+/* Points the row pointers the kernels read at one token's rows at `base`
+ * (rows_per_token() doubles). Rows the dtype/layout never reads are NULL. */
+static void point_rows(avx512_state *st, double *base)
+{
+    const size_t half = (size_t)st->rotary_dim / 2;
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    size_t next = 2 * half;
+    st->cos_hi = base;
+    st->sin_hi = base + half;
+    st->cos_lo = f64 ? base + 2 * half : NULL;
+    st->sin_lo = f64 ? base + 3 * half : NULL;
+    if (f64)
+        next = 4 * half;
+    const int n_il = st->layout == RC_LAYOUT_INTERLEAVED ? (f64 ? 4 : 2) : 0;
+    for (int k = 0; k < 4; k++)
+        st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
+}
+
+static rc_status prepare_mode(const rc_spec *spec, void **state, angle_mode mode)
 {
     char why[160];
     if (!spec || !state)
@@ -97,18 +142,10 @@ static rc_status avx512_prepare(const rc_spec *spec, void **state)
     *state = NULL;
     if (!avx512_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
-    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
-    if ((unsigned)spec->layout >= RC_LAYOUT_COUNT || (unsigned)spec->dtype >= RC_DTYPE_COUNT)
-        return RC_ERR_INVALID;
-    if (!spec->theta_hi || !spec->theta_lo)
-        return RC_ERR_INVALID;
+    rc_status valid = rc_prepare_spec_check(spec);
+    if (valid != RC_OK)
+        return valid;
     const size_t half = (size_t)spec->rotary_dim / 2;
-    for (size_t i = 0; i < half; i++) {
-        if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
-            !isfinite(spec->theta_lo[i]))
-            return RC_ERR_INVALID;
-    }
     avx512_state *st = malloc(sizeof *st + 14 * half * sizeof(double));
     if (!st)
         return RC_ERR_NOMEM;
@@ -118,21 +155,32 @@ static rc_status avx512_prepare(const rc_spec *spec, void **state)
     st->dtype = spec->dtype;
     st->theta_hi = st->storage;
     st->theta_lo = st->storage + half;
-    st->cos_hi = st->storage + 2 * half;
-    st->sin_hi = st->storage + 3 * half;
-    st->cos_lo = st->storage + 4 * half;
-    st->sin_lo = st->storage + 5 * half;
-    for (int k = 0; k < 4; k++)
-        st->il[k] = st->storage + (6 + 2 * (size_t)k) * half;
+    st->mode = mode;
+    st->table = NULL;
+    st->table_tokens = 0;
+    point_rows(st, st->storage + 2 * half);
     memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
     memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
     *state = st;
     return RC_OK;
 }
 
+static rc_status avx512_prepare(const rc_spec *spec, void **state)
+{
+    return prepare_mode(spec, state, ANGLES_FUSED);
+}
+
+static rc_status avx512_prepare_table(const rc_spec *spec, void **state)
+{
+    return prepare_mode(spec, state, ANGLES_TABLE);
+}
+
 static void avx512_release(void *state)
 {
-    free(state);
+    avx512_state *st = state;
+    if (st)
+        free(st->table);
+    free(st);
 }
 
 /* As impls/avx2/avx2.c's fill_tables: scalar's sin/cos, plus the
@@ -449,6 +497,24 @@ static head_fn pick_head_fn(rc_layout l, rc_dtype t)
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
 }
 
+/* Every head of token t, against the rows st points at. */
+static void rotate_token(const avx512_state *st, head_fn rotate, const rc_tensor *in,
+                         const rc_tensor *out, int64_t t)
+{
+    const size_t esize = rc_dtype_size(st->dtype);
+    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t h = 0; h < in->n_heads; h++) {
+        const char *src = (const char *)in->data +
+                          (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+        char *dst = (char *)out->data +
+                    (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+        rotate(st, src, dst);
+        if (pass_bytes && src != dst)
+            memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+    }
+}
+
 static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                               const int64_t *positions, rc_direction direction)
 {
@@ -463,19 +529,35 @@ static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor 
         return args;
 
     const head_fn rotate = pick_head_fn(st->layout, st->dtype);
-    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
-    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        fill_tables(st, positions[t], direction);
-        for (int64_t h = 0; h < in->n_heads; h++) {
-            const char *src = (const char *)in->data +
-                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
-            char *dst = (char *)out->data +
-                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
-            rotate(st, src, dst);
-            if (pass_bytes && src != dst)
-                memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+    if (st->mode == ANGLES_FUSED) {
+        point_rows(st, st->storage + st->rotary_dim);
+        for (int64_t t = 0; t < in->n_tokens; t++) {
+            fill_tables(st, positions[t], direction);
+            rotate_token(st, rotate, in, out, t);
         }
+        return RC_OK;
+    }
+    /* ANGLES_TABLE: one pass over the positions, then one over the data. */
+    const size_t rows = rows_per_token(st);
+    if (in->n_tokens > st->table_tokens) {
+        /* free + malloc, not realloc: the old rows need not be kept. */
+        free(st->table);
+        st->table = NULL;
+        st->table_tokens = 0;
+        if ((uint64_t)in->n_tokens > SIZE_MAX / sizeof(double) / rows)
+            return RC_ERR_NOMEM;
+        st->table = malloc((size_t)in->n_tokens * rows * sizeof(double));
+        if (!st->table)
+            return RC_ERR_NOMEM;
+        st->table_tokens = in->n_tokens;
+    }
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        fill_tables(st, positions[t], direction);
+    }
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        rotate_token(st, rotate, in, out, t);
     }
     return RC_OK;
 }
@@ -483,12 +565,27 @@ static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor 
 const rc_impl rc_impl_avx512 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512",
-    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C: exact angle (double-double, shared "
-                   "with scalar), 8-lane double rotation, rounded once",
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C, fused angles: "
+                   "exact angle per token (double-double, shared with scalar) for all its "
+                   "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
             RC_CAP_INPLACE | RC_CAP_STRIDED,
     .available = avx512_available,
     .prepare = avx512_prepare,
+    .apply = avx512_apply,
+    .release = avx512_release,
+};
+
+const rc_impl rc_impl_avx512_table = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx512-table",
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C, table angles: "
+                   "exact cos/sin table of all positions of the call, then all tokens x "
+                   "heads; 8-lane double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED,
+    .available = avx512_available,
+    .prepare = avx512_prepare_table,
     .apply = avx512_apply,
     .release = avx512_release,
 };
@@ -519,6 +616,17 @@ const rc_impl rc_impl_avx512 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512",
     .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C (not built by this compiler)",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
+    .available = avx512_available,
+    .prepare = avx512_prepare,
+    .apply = avx512_apply,
+    .release = NULL,
+};
+
+const rc_impl rc_impl_avx512_table = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx512-table",
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C table angles (not built by this compiler)",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
     .available = avx512_available,
     .prepare = avx512_prepare,

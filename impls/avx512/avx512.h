@@ -6,6 +6,7 @@
 
 /* Always defined; when the compiler could not build the AVX-512 code,
  * available() says so and prepare() returns RC_ERR_UNSUPPORTED. */
-extern const rc_impl rc_impl_avx512;
+extern const rc_impl rc_impl_avx512;       /* fused angles: per token */
+extern const rc_impl rc_impl_avx512_table; /* table angles: all positions first */
 
 #endif
