@@ -10,10 +10,12 @@
 #include "cli/impl_select.h"
 
 static const char usage_text[] =
-    "usage: ropecheck list [--plugin PATH]...\n"
+    "usage: ropecheck list [--plugin PATH]... | ropecheck list --runner COMMAND\n"
     "\n"
     "Lists the built-in implementations (and any plug-ins named), whether each is\n"
-    "available on this machine and, if not, why; then what each offers.\n";
+    "available on this machine and, if not, why; then what each offers. With\n"
+    "--runner, lists what a ropecheck-runner started by /bin/sh -c COMMAND offers\n"
+    "(another machine, an emulator: runner/PROTOCOL.md).\n";
 
 static void caps_text(uint64_t caps, char *buf, size_t len)
 {
@@ -33,10 +35,12 @@ static void caps_text(uint64_t caps, char *buf, size_t len)
 int rc_cmd_list(int argc, char **argv)
 {
     static const struct option opts[] = {{"plugin", required_argument, NULL, 'p'},
+                                         {"runner", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *plugins[16];
     size_t n_plugins = 0;
+    const char *runner = NULL;
     int c;
     opterr = 0;
     optind = 1;
@@ -44,6 +48,10 @@ int rc_cmd_list(int argc, char **argv)
         if (c == 'h') {
             fputs(usage_text, stdout);
             return RC_EXIT_PASS;
+        }
+        if (c == 'r') {
+            runner = optarg;
+            continue;
         }
         if (c != 'p' || n_plugins == 16) {
             fprintf(stderr, "ropecheck list: bad option (see ropecheck list --help)\n");
@@ -58,7 +66,17 @@ int rc_cmd_list(int argc, char **argv)
     char err[512];
     rc_target_list t;
     const char *all = "all";
-    if (rc_targets_select(&all, 1, plugins, n_plugins, 10.0, &t, err, sizeof err) != 0) {
+    if (runner && n_plugins) {
+        fprintf(stderr, "ropecheck list: --runner and --plugin do not mix\n");
+        return RC_EXIT_USAGE;
+    }
+    if (runner) {
+        int sel = rc_targets_select_runner(runner, NULL, 0, 10.0, &t, err, sizeof err);
+        if (sel != 0) {
+            fprintf(stderr, "ropecheck list: %s%s\n", sel == -2 ? "BROKEN: " : "", err);
+            return sel == -2 ? RC_EXIT_BROKEN : RC_EXIT_USAGE;
+        }
+    } else if (rc_targets_select(&all, 1, plugins, n_plugins, 10.0, &t, err, sizeof err) != 0) {
         fprintf(stderr, "ropecheck list: %s\n", err);
         return RC_EXIT_USAGE;
     }

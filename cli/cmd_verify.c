@@ -467,7 +467,8 @@ int rc_cmd_verify(int argc, char **argv)
 
     char err[512];
     rc_run_record run = {.argc = argc, .argv = argv, .seed = o.seed,
-                         .positions_spec = o.positions_spec, .gate = o.gate};
+                         .positions_spec = o.positions_spec, .gate = o.gate,
+                         .runner = o.runner};
     int64_t *positions = NULL;
     if (rc_positions_parse(o.positions_spec, o.tokens, o.seed, &positions, &run.n_tokens, err,
                            sizeof err) != 0)

@@ -20,6 +20,15 @@ char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64
                      (unsigned long long)run->seed, c->inplace ? " --inplace" : "",
                      c->with_specials ? " --specials" : "");
     if (c->stride_pad > 0 && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " --stride-pad %lld", (long long)c->stride_pad);
+        n += snprintf(buf + n, len - (size_t)n, " --stride-pad %lld", (long long)c->stride_pad);
+    if (run->runner && n > 0 && (size_t)n < len) {
+        /* The command as one shell word: single quotes, each ' as '\''. */
+        n += snprintf(buf + n, len - (size_t)n, " --runner '");
+        for (const char *p = run->runner; *p && n > 0 && (size_t)n + 5 < len; p++)
+            n += *p == '\'' ? snprintf(buf + n, len - (size_t)n, "'\\''")
+                            : snprintf(buf + n, len - (size_t)n, "%c", *p);
+        if (n > 0 && (size_t)n < len)
+            snprintf(buf + n, len - (size_t)n, "'");
+    }
     return buf;
 }

@@ -200,6 +200,10 @@ int rc_results_write_json(const char *path, const rc_run_record *run, char *err,
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->seed);
     cJSON_AddStringToObject(root, "seed", seed);
     add_host(root);
+    if (run->runner)
+        cJSON_AddStringToObject(root, "runner", run->runner);
+    else
+        cJSON_AddNullToObject(root, "runner");
     cJSON *pos = cJSON_AddObjectToObject(root, "positions");
     cJSON_AddStringToObject(pos, "spec", run->positions_spec);
     cJSON_AddNumberToObject(pos, "count", (double)run->n_tokens);

@@ -27,6 +27,7 @@ typedef struct rc_run_record {
     rc_gate gate;
     rc_case_record *cases;
     size_t n_cases;
+    const char *runner; /* --runner COMMAND, or NULL: implementations ran here */
 } rc_run_record;
 
 /* The command that replays case k's worst element: the same options with

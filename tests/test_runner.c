@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli_runner.h"
 
 static cli_result run(const char *const *argv)
@@ -91,6 +93,43 @@ Test(runner, unknown_name_is_a_usage_error)
 }
 
 /* A broken runner before its hello: exit 3, the reason on stderr. */
+Test(runner, list_shows_what_the_runner_carries)
+{
+    const char *argv[] = {"list", "--runner", ROPECHECK_RUNNER_BIN, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "scalar: available ([runner,") != NULL, "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(runner, results_record_the_runner_and_replays_use_it)
+{
+    char json[] = "/tmp/rc_runner_jsonXXXXXX";
+    close(mkstemp(json));
+    /* A gate below scalar's 0.5 ULP makes the case fail, so a replay line
+     * is printed; it must carry --runner to reproduce the case. */
+    const char *argv[] = {"verify", "--runner", ROPECHECK_RUNNER_BIN, "--impl", "scalar",
+                          "--dtype", "f32", "--layout", "half", "--gate", "pair=0.25",
+                          "--json", json, SMALL, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1);
+    char want[1024];
+    snprintf(want, sizeof want, "--runner '%s'", ROPECHECK_RUNNER_BIN);
+    cr_expect(strstr(r.out, "replay worst") && strstr(r.out, want), "%s", r.out);
+    FILE *f = fopen(json, "rb");
+    cr_assert(f);
+    char buf[1 << 16];
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    const cJSON *runner = cJSON_GetObjectItem(root, "runner");
+    cr_expect(cJSON_IsString(runner) && strcmp(runner->valuestring, ROPECHECK_RUNNER_BIN) == 0,
+              "the results JSON names the runner command");
+    cJSON_Delete(root);
+    unlink(json);
+    cli_result_free(&r);
+}
+
 static void expect_broken_at_hello(const char *command, const char *timeout, const char *what)
 {
     const char *argv[] = {"verify", "--runner", command, "--impl", "scalar", "--dtype", "f32",
