@@ -26,7 +26,34 @@ static int push(rc_target_list *l, const rc_impl *impl, const char *path)
     return 0;
 }
 
-static int add_names(rc_target_list *l, const char *list, char *err, size_t err_len)
+/* Where names are looked up: the built-in registry, or the implementations
+ * a ropecheck-runner announced in its hello. */
+typedef struct impl_catalog {
+    size_t (*count)(void);
+    const rc_impl *(*get)(size_t i);
+    const rc_impl *(*find)(const char *name);
+    int is_runner;
+} impl_catalog;
+
+static const impl_catalog builtin_catalog = {rc_builtin_count, rc_builtin_get, rc_builtin_find, 0};
+static const impl_catalog runner_catalog = {rc_runner_count, rc_runner_get, rc_runner_find, 1};
+
+/* "unknown implementation 'x' (built-ins: a b; ...)", naming what there is. */
+static void unknown_name(const impl_catalog *cat, const char *name, char *err, size_t err_len)
+{
+    int n = cat->is_runner
+                ? snprintf(err, err_len, "the runner (%s) does not offer '%s' (it offers:",
+                           rc_runner_arch(), name)
+                : snprintf(err, err_len, "unknown implementation '%s' (built-ins:", name);
+    for (size_t i = 0; i < cat->count() && n > 0 && (size_t)n < err_len; i++)
+        n += snprintf(err + n, err_len - (size_t)n, " %s", cat->get(i)->name);
+    if (n > 0 && (size_t)n < err_len)
+        snprintf(err + n, err_len - (size_t)n, cat->is_runner ? ")" : "; see `ropecheck list`)");
+}
+
+/* Add a comma-separated list of names (or "all") from a catalog. */
+static int add_names(rc_target_list *l, const impl_catalog *cat, const char *list, char *err,
+                     size_t err_len)
 {
     char *copy = strdup(list);
     if (!copy)
@@ -35,17 +62,13 @@ static int add_names(rc_target_list *l, const char *list, char *err, size_t err_
     char *save = NULL;
     for (char *name = strtok_r(copy, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
         if (strcmp(name, "all") == 0) {
-            for (size_t i = 0; i < rc_builtin_count() && !rc; i++)
-                rc = push(l, rc_builtin_get(i), NULL);
+            for (size_t i = 0; i < cat->count() && !rc; i++)
+                rc = push(l, cat->get(i), NULL);
             continue;
         }
-        const rc_impl *impl = rc_builtin_find(name);
+        const rc_impl *impl = cat->find(name);
         if (!impl) {
-            int n = snprintf(err, err_len, "unknown implementation '%s' (built-ins:", name);
-            for (size_t i = 0; i < rc_builtin_count() && n > 0 && (size_t)n < err_len; i++)
-                n += snprintf(err + n, err_len - (size_t)n, " %s", rc_builtin_get(i)->name);
-            if (n > 0 && (size_t)n < err_len)
-                snprintf(err + n, err_len - (size_t)n, "; see `ropecheck list`)");
+            unknown_name(cat, name, err, err_len);
             rc = -1;
         } else {
             rc = push(l, impl, NULL);
@@ -53,6 +76,16 @@ static int add_names(rc_target_list *l, const char *list, char *err, size_t err_
     }
     free(copy);
     return rc;
+}
+
+/* available() of every target, each in a guarded child. */
+static void probe_availability(rc_target_list *l, double timeout_s)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        rc_target *t = &l->items[i];
+        rc_call_result res;
+        t->available = rc_guarded_available(t->impl, timeout_s, t->why, sizeof t->why, &res);
+    }
 }
 
 int rc_targets_select(const char *const *names, size_t n_names, const char *const *plugin_paths,
@@ -64,9 +97,9 @@ int rc_targets_select(const char *const *names, size_t n_names, const char *cons
     if (n_paths && !(out->plugins = calloc(n_paths, sizeof *out->plugins)))
         return -1;
     for (size_t i = 0; i < n_names; i++)
-        if (add_names(out, names[i], err, err_len) != 0)
+        if (add_names(out, &builtin_catalog, names[i], err, err_len) != 0)
             goto fail;
-    if (n_names == 0 && n_paths == 0 && add_names(out, "all", err, err_len) != 0)
+    if (n_names == 0 && n_paths == 0 && add_names(out, &builtin_catalog, "all", err, err_len) != 0)
         goto fail;
     for (size_t i = 0; i < n_paths; i++) {
         if (rc_plugin_load(plugin_paths[i], &out->plugins[i], err, err_len) != 0)
@@ -75,45 +108,11 @@ int rc_targets_select(const char *const *names, size_t n_names, const char *cons
         if (push(out, out->plugins[i].impl, plugin_paths[i]) != 0)
             goto fail;
     }
-    for (size_t i = 0; i < out->n; i++) {
-        rc_target *t = &out->items[i];
-        rc_call_result res;
-        t->available = rc_guarded_available(t->impl, timeout_s, t->why, sizeof t->why, &res);
-    }
+    probe_availability(out, timeout_s);
     return 0;
 fail:
     rc_targets_free(out);
     return -1;
-}
-
-static int add_runner_names(rc_target_list *l, const char *list, char *err, size_t err_len)
-{
-    char *copy = strdup(list);
-    if (!copy)
-        return -1;
-    int rc = 0;
-    char *save = NULL;
-    for (char *name = strtok_r(copy, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
-        if (strcmp(name, "all") == 0) {
-            for (size_t i = 0; i < rc_runner_count() && !rc; i++)
-                rc = push(l, rc_runner_get(i), NULL);
-            continue;
-        }
-        const rc_impl *impl = rc_runner_find(name);
-        if (!impl) {
-            int n = snprintf(err, err_len, "the runner (%s) does not offer '%s' (it offers:",
-                             rc_runner_arch(), name);
-            for (size_t i = 0; i < rc_runner_count() && n > 0 && (size_t)n < err_len; i++)
-                n += snprintf(err + n, err_len - (size_t)n, " %s", rc_runner_get(i)->name);
-            if (n > 0 && (size_t)n < err_len)
-                snprintf(err + n, err_len - (size_t)n, ")");
-            rc = -1;
-        } else {
-            rc = push(l, impl, NULL);
-        }
-    }
-    free(copy);
-    return rc;
 }
 
 int rc_targets_select_runner(const char *command, const char *const *names, size_t n_names,
@@ -125,15 +124,11 @@ int rc_targets_select_runner(const char *command, const char *const *names, size
     out->runner_open = 1;
     snprintf(err, err_len, "out of memory");
     for (size_t i = 0; i < n_names; i++)
-        if (add_runner_names(out, names[i], err, err_len) != 0)
+        if (add_names(out, &runner_catalog, names[i], err, err_len) != 0)
             goto fail;
-    if (n_names == 0 && add_runner_names(out, "all", err, err_len) != 0)
+    if (n_names == 0 && add_names(out, &runner_catalog, "all", err, err_len) != 0)
         goto fail;
-    for (size_t i = 0; i < out->n; i++) {
-        rc_target *t = &out->items[i];
-        rc_call_result res;
-        t->available = rc_guarded_available(t->impl, timeout_s, t->why, sizeof t->why, &res);
-    }
+    probe_availability(out, timeout_s);
     return 0;
 fail:
     rc_targets_free(out);
