@@ -18,7 +18,7 @@
  *     y = fma(a, s, b*c), rounded once to the type: about 0.5 pair ULP
  *     (within 2^-24 ulp of correctly rounded).
  *   f64: a*c - b*s with error-free products and one final rounding
- *     (scalar.c's rotate_dd), <= ~1.92 pair ULP below m = 2^31.
+ *     (rc_rotate_dd of impls/common/rotate_pair.h), <= ~1.92 pair ULP below m = 2^31.
  * Rounding a double once to f16/bf16 without a double-to-half instruction:
  * first to f32 with round-to-odd (RO), then to the 16-bit type to nearest.
  * RO to a format with at least p + 2 bits followed by RN to p bits equals
@@ -52,6 +52,7 @@
 #include "core/dtype_convert.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
+#include "impls/common/rotate_pair.h"
 
 /* The kernels are written once for the three narrow types and
  * instantiated per type; forcing inlining turns the dtype switch in the
@@ -206,8 +207,8 @@ static void avx2_release(void *state)
  *     fma([a0 a0 a1 a1], il[0], [b0 b0 b1 b1] * il[1]) is
  *     [fma(a0, c0, -(b0*s0)), fma(a0, s0, b0*c0), ...], scalar's x and y.
  *   f64: il[0..3] = ch, cl duplicated and sh, sl with alternating sign, so
- *     that rotate_dd on ([a0 b0 ..], [b0 a0 ..]) is scalar's
- *     rotate_dd(a, b, ch, cl, sh, sl) and rotate_dd(b, a, ch, cl, -sh, -sl). */
+ *     that rotate_dd4 on ([a0 b0 ..], [b0 a0 ..]) is scalar's
+ *     rc_rotate_dd(a, b, ch, cl, sh, sl) and rc_rotate_dd(b, a, ch, cl, -sh, -sl). */
 static void fill_tables(avx2_state *st, int64_t m, rc_direction dir)
 {
     const int32_t half = st->rotary_dim / 2;
@@ -252,50 +253,16 @@ static void pair_narrow(rc_dtype t, const void *in, void *out, int64_t ia, int64
                         double s)
 {
     const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
-    const double x = fma(a, c, -(b * s));
-    const double y = fma(a, s, b * c);
+    double x, y;
+    rc_rotate_pair_d(a, b, c, s, &x, &y);
     rc_elem_store(t, out, ia, x);
     rc_elem_store(t, out, ib, y);
 }
 
-/* scalar.c's rotate_dd: a*(ch + cl) - b*(sh + sl), one final rounding. */
-static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
-{
-    rc_dd p = rc_two_prod(a, ch);
-    rc_dd q = rc_two_prod(b, sh);
-    rc_dd h = rc_two_sum(p.hi, -q.hi);
-    double lo = (p.lo - q.lo) + h.lo;
-    lo = fma(a, cl, lo);
-    lo = fma(-b, sl, lo);
-    return h.hi + lo;
-}
-
-/* Subnormal-safe scaling of scalar.c: pairs with both |a|, |b| below
- * 2^-900 are rotated at 2^600 times their size (exact) and scaled back. */
-#define RC_F64_TINY 0x1p-900
-#define RC_F64_UP 0x1p600
-#define RC_F64_DOWN 0x1p-600
-
 static void pair_f64(const double *in, double *out, int64_t ia, int64_t ib, double ch, double cl,
                      double sh, double sl)
 {
-    const double a = in[ia], b = in[ib];
-    const int scaled = fabs(a) < RC_F64_TINY && fabs(b) < RC_F64_TINY;
-    const double as = scaled ? a * RC_F64_UP : a, bs = scaled ? b * RC_F64_UP : b;
-    double x = rotate_dd(as, bs, ch, cl, sh, sl);
-    double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
-    if (scaled) {
-        x *= RC_F64_DOWN;
-        y *= RC_F64_DOWN;
-    }
-    if (!isfinite(x) || !isfinite(y)) {
-        /* NaN/Inf or overflow: IEEE arithmetic of the plain formula. */
-        const double c = ch + cl, s = sh + sl;
-        x = fma(a, c, -(b * s));
-        y = fma(a, s, b * c);
-    }
-    out[ia] = x;
-    out[ib] = y;
+    rc_rotate_pair_f64(in[ia], in[ib], ch, cl, sh, sl, &out[ia], &out[ib]);
 }
 
 /* ---- narrow types: four elements <-> four double lanes ---- */
@@ -446,7 +413,7 @@ static void head_il_bf16(const avx2_state *st, const void *in, void *out)
 
 /* ---- f64 ---- */
 
-/* rotate_dd on four lanes, operation for operation. */
+/* rc_rotate_dd (impls/common/rotate_pair.h) on four lanes, operation for operation. */
 RC_INLINE __m256d rotate_dd4(__m256d a, __m256d b, __m256d ch, __m256d cl, __m256d sh,
                              __m256d sl)
 {

@@ -39,6 +39,7 @@
 #include "core/dtype_convert.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
+#include "impls/common/rotate_pair.h"
 
 #if defined(__GNUC__)
 #define RC_INLINE static inline __attribute__((always_inline))
@@ -230,46 +231,16 @@ static void pair_narrow(rc_dtype t, const void *in, void *out, int64_t ia, int64
                         double s)
 {
     const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
-    const double x = fma(a, c, -(b * s));
-    const double y = fma(a, s, b * c);
+    double x, y;
+    rc_rotate_pair_d(a, b, c, s, &x, &y);
     rc_elem_store(t, out, ia, x);
     rc_elem_store(t, out, ib, y);
 }
 
-static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
-{
-    rc_dd p = rc_two_prod(a, ch);
-    rc_dd q = rc_two_prod(b, sh);
-    rc_dd h = rc_two_sum(p.hi, -q.hi);
-    double lo = (p.lo - q.lo) + h.lo;
-    lo = fma(a, cl, lo);
-    lo = fma(-b, sl, lo);
-    return h.hi + lo;
-}
-
-#define RC_F64_TINY 0x1p-900
-#define RC_F64_UP 0x1p600
-#define RC_F64_DOWN 0x1p-600
-
 static void pair_f64(const double *in, double *out, int64_t ia, int64_t ib, double ch, double cl,
                      double sh, double sl)
 {
-    const double a = in[ia], b = in[ib];
-    const int scaled = fabs(a) < RC_F64_TINY && fabs(b) < RC_F64_TINY;
-    const double as = scaled ? a * RC_F64_UP : a, bs = scaled ? b * RC_F64_UP : b;
-    double x = rotate_dd(as, bs, ch, cl, sh, sl);
-    double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
-    if (scaled) {
-        x *= RC_F64_DOWN;
-        y *= RC_F64_DOWN;
-    }
-    if (!isfinite(x) || !isfinite(y)) {
-        const double c = ch + cl, s = sh + sl;
-        x = fma(a, c, -(b * s));
-        y = fma(a, s, b * c);
-    }
-    out[ia] = x;
-    out[ib] = y;
+    rc_rotate_pair_f64(in[ia], in[ib], ch, cl, sh, sl, &out[ia], &out[ib]);
 }
 
 /* ---- narrow types: eight elements <-> eight double lanes ---- */

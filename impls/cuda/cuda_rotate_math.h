@@ -48,6 +48,7 @@
 
 #include "core/dd.h"
 #include "impls/common/exact_angle.h"
+#include "impls/common/rotate_pair.h"
 #include "ropecheck/rope.h"
 
 /* Channels of pair i (0 <= i < half = r/2): interleaved (2i, 2i+1),
@@ -197,8 +198,8 @@ RC_HOSTDEV void rc_cuda_rotate_pair(rc_dtype t, rc_layout layout, int32_t half, 
     rc_cuda_pair_channels(layout, half, i, &ia, &ib);
     const double a = rc_cuda_load(t, src, ia);
     const double b = rc_cuda_load(t, src, ib);
-    const double x = fma(a, c, -(b * s));
-    const double y = fma(a, s, b * c);
+    double x, y;
+    rc_rotate_pair_d(a, b, c, s, &x, &y);
     rc_cuda_store(t, dst, ia, x);
     rc_cuda_store(t, dst, ib, y);
 }

@@ -42,6 +42,7 @@
 #include "core/dtype_convert.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
+#include "impls/common/rotate_pair.h"
 
 typedef struct neon_state {
     int32_t head_dim;
@@ -101,9 +102,8 @@ static void pair_f32(const neon_state *st, const float *in, float *out, int64_t 
                      int64_t ib)
 {
     const double a = in[ia], b = in[ib];
-    const double c = st->cos_hi[i], s = st->sin_hi[i];
-    const double x = fma(a, c, -(b * s));
-    const double y = fma(a, s, b * c);
+    double x, y;
+    rc_rotate_pair_d(a, b, st->cos_hi[i], st->sin_hi[i], &x, &y);
     out[ia] = (float)x;
     out[ib] = (float)y;
 }
@@ -112,46 +112,17 @@ static void pair_16(const neon_state *st, const uint16_t *in, uint16_t *out, int
                     int64_t ia, int64_t ib)
 {
     const double a = rc_elem_load(st->dtype, in, ia), b = rc_elem_load(st->dtype, in, ib);
-    const double c = st->cos_hi[i], s = st->sin_hi[i];
-    const double x = fma(a, c, -(b * s));
-    const double y = fma(a, s, b * c);
+    double x, y;
+    rc_rotate_pair_d(a, b, st->cos_hi[i], st->sin_hi[i], &x, &y);
     rc_elem_store(st->dtype, out, ia, x);
     rc_elem_store(st->dtype, out, ib, y);
-}
-
-static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
-{
-    rc_dd p = rc_two_prod(a, ch);
-    rc_dd q = rc_two_prod(b, sh);
-    rc_dd h = rc_two_sum(p.hi, -q.hi);
-    double lo = (p.lo - q.lo) + h.lo;
-    lo = fma(a, cl, lo);
-    lo = fma(-b, sl, lo);
-    return h.hi + lo;
 }
 
 /* scalar.c's rotate_f64 for one pair (a, b) -> (*x, *y). */
 static void pair_f64_values(const neon_state *st, int64_t i, double a, double b, double *xo,
                             double *yo)
 {
-    const double tiny = 0x1p-900, up = 0x1p600, down = 0x1p-600;
-    const double ch = st->cos_hi[i], cl = st->cos_lo[i];
-    const double sh = st->sin_hi[i], sl = st->sin_lo[i];
-    const int scaled = fabs(a) < tiny && fabs(b) < tiny;
-    const double as = scaled ? a * up : a, bs = scaled ? b * up : b;
-    double x = rotate_dd(as, bs, ch, cl, sh, sl);
-    double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
-    if (scaled) {
-        x *= down;
-        y *= down;
-    }
-    if (!isfinite(x) || !isfinite(y)) {
-        const double c = ch + cl, s = sh + sl;
-        x = fma(a, c, -(b * s));
-        y = fma(a, s, b * c);
-    }
-    *xo = x;
-    *yo = y;
+    rc_rotate_pair_f64(a, b, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i], xo, yo);
 }
 
 /* ---- vector kernels ------------------------------------------------------ */
@@ -255,7 +226,7 @@ static void rotate_16(const neon_state *st, const uint16_t *in, uint16_t *out)
         pair_16(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
 }
 
-/* scalar.c's rotate_dd on two lanes: error-free products, one rounding. */
+/* rc_rotate_dd (impls/common/rotate_pair.h) on two lanes: error-free products, one rounding. */
 static inline float64x2_t rotate_dd2(float64x2_t a, float64x2_t b, float64x2_t ch,
                                      float64x2_t cl, float64x2_t sh, float64x2_t sl)
 {
@@ -275,8 +246,8 @@ static void rotate_f64(const neon_state *st, const double *in, double *out)
 {
     const int64_t n = st->rotary_dim / 2;
     const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
-    const float64x2_t tiny = vdupq_n_f64(0x1p-900), up = vdupq_n_f64(0x1p600),
-                      down = vdupq_n_f64(0x1p-600);
+    const float64x2_t tiny = vdupq_n_f64(RC_F64_TINY), up = vdupq_n_f64(RC_F64_UP),
+                      down = vdupq_n_f64(RC_F64_DOWN);
     int64_t i = 0;
     for (; i + 2 <= n; i += 2) {
         float64x2_t a, b;

@@ -61,6 +61,7 @@
 #include "core/dtype_convert.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
+#include "impls/common/rotate_pair.h"
 
 typedef struct scalar_state {
     int32_t head_dim;
@@ -150,9 +151,8 @@ static void rotate_f32(const scalar_state *st, const float *in, float *out)
     for (int64_t i = 0; i < pm.pairs; i++) {
         const int64_t ia = i * pm.step, ib = ia + pm.offset;
         const double a = in[ia], b = in[ib];
-        const double c = st->cos_hi[i], s = st->sin_hi[i];
-        const double x = fma(a, c, -(b * s));
-        const double y = fma(a, s, b * c);
+        double x, y;
+        rc_rotate_pair_d(a, b, st->cos_hi[i], st->sin_hi[i], &x, &y);
         out[ia] = (float)x;
         out[ib] = (float)y;
     }
@@ -166,57 +166,20 @@ static void rotate_16(const scalar_state *st, const uint16_t *in, uint16_t *out)
     for (int64_t i = 0; i < pm.pairs; i++) {
         const int64_t ia = i * pm.step, ib = ia + pm.offset;
         const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
-        const double c = st->cos_hi[i], s = st->sin_hi[i];
-        const double x = fma(a, c, -(b * s));
-        const double y = fma(a, s, b * c);
+        double x, y;
+        rc_rotate_pair_d(a, b, st->cos_hi[i], st->sin_hi[i], &x, &y);
         rc_elem_store(t, out, ia, x);
         rc_elem_store(t, out, ib, y);
     }
 }
 
-/* a*(ch + cl) - b*(sh + sl) with one final rounding. p and q are exact
- * products, h an exact two_sum; the five low-order terms p.lo, q.lo, h.lo,
- * a*cl, b*sl total at most u*(3|a| + 3|b|) <= 3*sqrt(2)*u*N (|cl|, |sl| <=
- * u: normalized), so their four roundings cost < 4u * 3*sqrt(2)*u*N <
- * 17u^2*N; then hi + lo rounds once. */
-static double rotate_dd(double a, double b, double ch, double cl, double sh, double sl)
-{
-    rc_dd p = rc_two_prod(a, ch);
-    rc_dd q = rc_two_prod(b, sh);
-    rc_dd h = rc_two_sum(p.hi, -q.hi);
-    double lo = (p.lo - q.lo) + h.lo;
-    lo = fma(a, cl, lo);
-    lo = fma(-b, sl, lo);
-    return h.hi + lo;
-}
-
 static void rotate_f64(const scalar_state *st, const double *in, double *out)
 {
     const pair_map pm = pairs_of(st);
-    const double tiny = 0x1p-900, up = 0x1p600, down = 0x1p-600;
     for (int64_t i = 0; i < pm.pairs; i++) {
         const int64_t ia = i * pm.step, ib = ia + pm.offset;
-        const double a = in[ia], b = in[ib];
-        const double ch = st->cos_hi[i], cl = st->cos_lo[i];
-        const double sh = st->sin_hi[i], sl = st->sin_lo[i];
-        const int scaled = fabs(a) < tiny && fabs(b) < tiny;
-        const double as = scaled ? a * up : a, bs = scaled ? b * up : b;
-        /* a' = a*c - b*s;  b' = a*s + b*c = b*c - a*(-s) */
-        double x = rotate_dd(as, bs, ch, cl, sh, sl);
-        double y = rotate_dd(bs, as, ch, cl, -sh, -sl);
-        if (scaled) {
-            x *= down;
-            y *= down;
-        }
-        if (!isfinite(x) || !isfinite(y)) {
-            /* NaN/Inf inputs or overflow: the error-free transforms would
-             * turn Inf into NaN, so use IEEE arithmetic of the formula. */
-            const double c = ch + cl, s = sh + sl;
-            x = fma(a, c, -(b * s));
-            y = fma(a, s, b * c);
-        }
-        out[ia] = x;
-        out[ib] = y;
+        rc_rotate_pair_f64(in[ia], in[ib], st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
+                           st->sin_lo[i], &out[ia], &out[ib]);
     }
 }
 
