@@ -10,6 +10,8 @@ static const char *const dtype_names[RC_DTYPE_COUNT] = {"f32", "f64", "f16", "bf
 static const size_t dtype_sizes[RC_DTYPE_COUNT] = {4, 8, 2, 2};
 static const char *const layout_names[RC_LAYOUT_COUNT] = {"interleaved", "half"};
 static const char *const direction_names[RC_DIRECTION_COUNT] = {"forward", "inverse"};
+static const char *const scaling_names[RC_SCALING_TYPE_COUNT] = {
+    "none", "linear", "ntk", "dynamic", "yarn", "llama3", "longrope", "table"};
 static const char *const status_names[] = {"ok", "unsupported", "invalid", "out of memory",
                                            "device error", "internal error"};
 
@@ -39,6 +41,11 @@ const char *rc_status_name(rc_status s)
     return (unsigned)s < n ? status_names[s] : "unknown status";
 }
 
+const char *rc_scaling_type_name(rc_scaling_type t)
+{
+    return (unsigned)t < RC_SCALING_TYPE_COUNT ? scaling_names[t] : "?";
+}
+
 static int lookup(const char *s, const char *const *names, int count)
 {
     for (int i = 0; i < count; i++)
@@ -62,5 +69,14 @@ int rc_layout_parse(const char *s, rc_layout *out)
     if (i < 0)
         return -1;
     *out = (rc_layout)i;
+    return 0;
+}
+
+int rc_scaling_type_parse(const char *s, rc_scaling_type *out)
+{
+    int i = lookup(s, scaling_names, RC_SCALING_TYPE_COUNT);
+    if (i < 0)
+        return -1;
+    *out = (rc_scaling_type)i;
     return 0;
 }

@@ -61,9 +61,9 @@ int rc_impl_check(const rc_impl *impl, char *err, size_t err_len)
         snprintf(err, err_len, "implementation struct is NULL");
         return -1;
     }
-    if (impl->abi_version != RC_ABI_VERSION) {
-        snprintf(err, err_len, "ABI version %u, this ropecheck speaks version %u",
-                 impl->abi_version, RC_ABI_VERSION);
+    if (impl->abi_version < RC_ABI_VERSION_MIN || impl->abi_version > RC_ABI_VERSION) {
+        snprintf(err, err_len, "ABI version %u, this ropecheck speaks versions %u to %u",
+                 impl->abi_version, RC_ABI_VERSION_MIN, RC_ABI_VERSION);
         return -1;
     }
     if (!name_is_valid(impl->name)) {
@@ -79,4 +79,11 @@ int rc_impl_check(const rc_impl *impl, char *err, size_t err_len)
         return -1;
     }
     return 0;
+}
+
+uint64_t rc_impl_caps(const rc_impl *impl)
+{
+    /* A version-1 struct cannot know bit 20; whatever it holds there is
+     * not a promise to read rc_spec's ABI-2 fields. */
+    return impl->abi_version >= 2u ? impl->caps : impl->caps & ~RC_CAP_SCALING;
 }

@@ -18,6 +18,10 @@ const rc_impl *rc_builtin_find(const char *name);
  * else -1 with a one-line reason. */
 int rc_impl_check(const rc_impl *impl, char *err, size_t err_len);
 
+/* The capability bits ropecheck honours: caps, less what the struct's ABI
+ * version cannot offer (RC_CAP_SCALING before version 2). */
+uint64_t rc_impl_caps(const rc_impl *impl);
+
 typedef struct rc_plugin {
     void *handle;
     const rc_impl *impl;

@@ -53,8 +53,13 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change to rc_impl, rc_spec or rc_tensor. */
-#define RC_ABI_VERSION 1u
+/* Bumped on any change to rc_impl, rc_spec or rc_tensor.
+ *   1: the first ABI.
+ *   2: rc_spec gains scaling and out_scale_hi/lo at its end, and caps gains
+ *      RC_CAP_SCALING. The fields before them did not move, so a version-1
+ *      plug-in still loads: it is treated as not offering scaling. */
+#define RC_ABI_VERSION 2u
+#define RC_ABI_VERSION_MIN 1u /* the oldest version ropecheck still loads */
 
 /* Name of the symbol a plug-in exports (a function, see above). */
 #define RC_PLUGIN_SYMBOL "ropecheck_plugin_v1"
@@ -71,12 +76,16 @@ extern "C" {
 #define RC_CAP_PARTIAL_ROTARY (1ull << 17) /* rotary_dim < head_dim */
 #define RC_CAP_INPLACE        (1ull << 18) /* out->data == in->data */
 #define RC_CAP_STRIDED        (1ull << 19) /* strides beyond packed */
+/* Any frequency table in theta_hi/lo (not only base^(-2i/r)) and the output
+ * scale out_scale_hi/lo: every rc_scaling family. ABI >= 2. */
+#define RC_CAP_SCALING        (1ull << 20)
 
 #define RC_CAP_ALL_DTYPES (RC_CAP_F32 | RC_CAP_F64 | RC_CAP_F16 | RC_CAP_BF16)
 #define RC_CAP_ALL_LAYOUTS (RC_CAP_INTERLEAVED | RC_CAP_HALF)
 
 typedef struct rc_impl {
-    /* Must be RC_ABI_VERSION; ropecheck refuses any other value. */
+    /* RC_ABI_VERSION (or RC_ABI_VERSION_MIN.. for an older plug-in);
+     * ropecheck refuses any other value. */
     uint32_t abi_version;
 
     /* Short identifier used on the command line: [a-z0-9_-]+. */

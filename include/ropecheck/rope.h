@@ -26,6 +26,15 @@
  *
  *   The result is judged against the exact real value (exact inputs, exact
  *   theta_i, exact angle), in ULP of the output type; see DESIGN.md.
+ *
+ *   Long-context frequency scaling (rc_scaling below) changes only the
+ *   frequencies theta_i and multiplies the rotated channels by an output
+ *   scale alpha (YaRN's and LongRoPE's attention factor):
+ *
+ *       a' = alpha * (a*cos(phi) - b*sin(phi)),  phi = m * theta_i(scaled)
+ *
+ *   The host computes both exactly and hands them over in rc_spec, so a
+ *   port needs no knowledge of the family: it rotates with the table.
  */
 #ifndef ROPECHECK_ROPE_H
 #define ROPECHECK_ROPE_H
@@ -77,6 +86,50 @@ typedef enum rc_status {
 } rc_status;
 
 /*
+ * Frequency scaling families. Each is defined in reference/scaling.c from
+ * its source (the formulas and their citations are written there and in
+ * reference/SCALING.md); r is rotary_dim, theta_i = base^(-2i/r) the plain
+ * frequencies, s = factor, L0 = original_context, L = context.
+ */
+typedef enum rc_scaling_type {
+    RC_SCALING_NONE = 0,        /* theta_i */
+    RC_SCALING_LINEAR = 1,      /* position interpolation: theta_i / s */
+    RC_SCALING_NTK = 2,         /* NTK-aware, static: base * s^(r/(r-2)) */
+    RC_SCALING_DYNAMIC_NTK = 3, /* base * (s*L/L0 - (s-1))^(r/(r-2)) when L > L0 */
+    RC_SCALING_YARN = 4,        /* ramp between theta_i/s and theta_i, alpha */
+    RC_SCALING_LLAMA3 = 5,      /* Llama 3.1 wavelength bands, smooth blend */
+    RC_SCALING_LONGROPE = 6,    /* per-pair short/long factors by L, alpha */
+    RC_SCALING_TABLE = 7,       /* explicit per-pair frequencies */
+    RC_SCALING_TYPE_COUNT
+} rc_scaling_type;
+
+/*
+ * A family and its parameters, named as in Hugging Face's rope_scaling.
+ * Fields a family does not use are ignored (keep them 0 / NULL). Arrays
+ * have r/2 entries and, like the spec, are valid only during prepare().
+ */
+typedef struct rc_scaling {
+    rc_scaling_type type;
+    double factor;            /* s > 0: LINEAR, NTK, DYNAMIC_NTK, YARN, LLAMA3,
+                                 LONGROPE (sets the default alpha) */
+    int64_t original_context; /* L0 >= 1: DYNAMIC_NTK, YARN, LLAMA3, LONGROPE */
+    int64_t context;          /* L >= 1, the sequence length the table is for:
+                                 DYNAMIC_NTK (base grows with it) and LONGROPE
+                                 (long factors when L > L0) */
+    double beta_fast;         /* YARN: default 32 */
+    double beta_slow;         /* YARN: default 1 */
+    int32_t truncate;         /* YARN: 1 (default) floors/ceils the correction range */
+    double mscale;            /* YARN: 0 = absent */
+    double mscale_all_dim;    /* YARN: 0 = absent */
+    double attention_factor;  /* YARN, LONGROPE: explicit alpha; 0 = from the formula */
+    double low_freq_factor;   /* LLAMA3 */
+    double high_freq_factor;  /* LLAMA3 */
+    const double *short_factor; /* LONGROPE: r/2 entries, used when L <= L0 */
+    const double *long_factor;  /* LONGROPE: r/2 entries, used when L > L0 */
+    const double *table;        /* TABLE: theta_i itself, r/2 positive entries */
+} rc_scaling;
+
+/*
  * What to compute. Filled by the host (ropecheck) and handed to prepare();
  * valid only during that call, so an implementation copies what it keeps.
  *
@@ -86,7 +139,9 @@ typedef enum rc_status {
  * table a framework hands its kernel (HF's inv_freq), given exactly. An
  * implementation may use it (recommended: positions near 2^31 need more
  * than a double theta, see impls/common/exact_angle.h) or derive theta from
- * `base` itself; it is judged on what it computes either way.
+ * `base` itself; it is judged on what it computes either way. With a
+ * scaling family the table is the scaled one (and `base` alone no longer
+ * determines it), which is why scaling needs RC_CAP_SCALING.
  */
 typedef struct rc_spec {
     int32_t head_dim;        /* d: even, 2 .. RC_MAX_HEAD_DIM */
@@ -96,6 +151,12 @@ typedef struct rc_spec {
     rc_dtype dtype;
     const double *theta_hi;  /* r/2 entries */
     const double *theta_lo;  /* r/2 entries */
+    /* ABI 2 (plugin.h): read these only with RC_CAP_SCALING. */
+    const rc_scaling *scaling; /* NULL: none. Already folded into theta_hi/lo;
+                                  given so a port (or a test) can see it */
+    double out_scale_hi;       /* alpha = out_scale_hi + out_scale_lo multiplies */
+    double out_scale_lo;       /* channels < rotary_dim; out_scale_hi == 0 means 1,
+                                  so a zero-initialized spec means no scale */
 } rc_spec;
 
 /*
@@ -121,9 +182,13 @@ const char *rc_layout_name(rc_layout l); /* "interleaved", "half" */
 const char *rc_direction_name(rc_direction d); /* "forward", "inverse" */
 const char *rc_status_name(rc_status s); /* "ok", "unsupported", ... */
 
+const char *rc_scaling_type_name(rc_scaling_type t); /* "none", "linear", "ntk",
+                           "dynamic", "yarn", "llama3", "longrope", "table" */
+
 /* Parse the names above; return 0 on success, -1 if unknown. */
 int rc_dtype_parse(const char *s, rc_dtype *out);
 int rc_layout_parse(const char *s, rc_layout *out);
+int rc_scaling_type_parse(const char *s, rc_scaling_type *out);
 
 #ifdef __cplusplus
 }
