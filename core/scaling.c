@@ -111,6 +111,14 @@ int rc_scaling_check(const rc_scaling *sc, int32_t rotary_dim, char *err, size_t
                  sc->high_freq_factor, sc->low_freq_factor);
         return -1;
     }
+    if (t == RC_SCALING_LONGROPE && sc->attention_factor == 0.0 && sc->factor > 1.0 &&
+        sc->original_context < 2) {
+        snprintf(err, err_len,
+                 "longrope scaling: original context %" PRId64
+                 " must be at least 2 (the attention factor divides by ln L0)",
+                 sc->original_context);
+        return -1;
+    }
     const int32_t half = rotary_dim / 2;
     if (t == RC_SCALING_LONGROPE &&
         (array_ok(sc->short_factor, half, "short_factor", fam, err, err_len) != 0 ||

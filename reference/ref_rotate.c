@@ -20,8 +20,10 @@
 #include <math.h>
 
 #include "core/dtype_convert.h"
+#include "core/scaling.h"
 #include "reference/ref_internal.h"
 #include "reference/reference.h"
+#include "reference/scaling.h"
 
 /* Starting precision: angles reach |phi| < 2^53 (theta_0 = 1 for base > 1,
  * m < 2^53), whose bits above the binary point the bound charges against
@@ -38,10 +40,23 @@ typedef struct angle_set {
     mpfr_t theta, phi, c, s;
 } angle_set;
 
+/* How the output scale alpha is known (README.md, "Output scale"). */
+typedef enum alpha_kind {
+    ALPHA_ONE = 0,   /* exactly 1: no multiplication at all */
+    ALPHA_DOUBLE,    /* exactly a double (an explicit attention_factor) */
+    ALPHA_COMPUTED   /* a formula's value, within 3 * 2^-w at precision w */
+} alpha_kind;
+
 struct rc_ref {
     int32_t head_dim;
     int32_t rotary_dim;
     double base;
+    rc_scaling *scaling; /* deep copy, NULL: none */
+    alpha_kind alpha_kind;
+    double alpha_double; /* ALPHA_DOUBLE */
+    mpfr_t alpha;        /* at RC_REF_PREC_START (ALPHA_COMPUTED) or exact */
+    mpfr_t alpha_work;   /* at a retry's precision */
+    mpfr_t scaled;       /* alpha * R at the working precision */
     rc_layout layout;
     rc_dtype dtype;
     int32_t n_pairs;
@@ -87,7 +102,29 @@ static int spec_ok(const rc_spec *spec)
            spec->head_dim % 2 == 0 && spec->rotary_dim >= 2 &&
            spec->rotary_dim <= spec->head_dim && spec->rotary_dim % 2 == 0 &&
            isfinite(spec->base) && spec->base > 0.0 &&
-           (unsigned)spec->layout < RC_LAYOUT_COUNT && (unsigned)spec->dtype < RC_DTYPE_COUNT;
+           (unsigned)spec->layout < RC_LAYOUT_COUNT && (unsigned)spec->dtype < RC_DTYPE_COUNT &&
+           rc_scaling_check(spec->scaling, spec->rotary_dim, NULL, 0) == 0;
+}
+
+/* Exactly 1, exactly a double, or a formula's value (README.md): the
+ * families without an attention factor, s <= 1, and equal YaRN mscales
+ * give 1; an explicit attention_factor is that double. */
+static alpha_kind classify_alpha(const rc_scaling *sc, double *value)
+{
+    *value = 1.0;
+    if (rc_scaling_is_none(sc) ||
+        (sc->type != RC_SCALING_YARN && sc->type != RC_SCALING_LONGROPE))
+        return ALPHA_ONE;
+    if (sc->attention_factor > 0.0) {
+        *value = sc->attention_factor;
+        return sc->attention_factor == 1.0 ? ALPHA_ONE : ALPHA_DOUBLE;
+    }
+    if (sc->factor <= 1.0)
+        return ALPHA_ONE;
+    if (sc->type == RC_SCALING_YARN && sc->mscale > 0.0 && sc->mscale_all_dim > 0.0 &&
+        sc->mscale == sc->mscale_all_dim)
+        return ALPHA_ONE;
+    return ALPHA_COMPUTED;
 }
 
 rc_ref *rc_ref_create(const rc_spec *spec)
@@ -103,15 +140,27 @@ rc_ref *rc_ref_create(const rc_spec *spec)
     ref->layout = spec->layout;
     ref->dtype = spec->dtype;
     ref->n_pairs = spec->rotary_dim / 2;
+    int oom = 0;
+    ref->scaling = rc_scaling_clone(spec->scaling, spec->rotary_dim, &oom);
     ref->cache = calloc((size_t)ref->n_pairs, sizeof *ref->cache);
-    if (ref->cache == NULL) {
+    if (ref->cache == NULL || oom) {
+        rc_scaling_free(ref->scaling);
+        free(ref->cache);
         free(ref);
         return NULL;
     }
     for (int i = 0; i < ref->n_pairs; i++) {
         angle_set_init(&ref->cache[i], RC_REF_PREC_START);
-        rc_ref_theta_mpfr(ref->cache[i].theta, ref->base, ref->rotary_dim, i);
+        rc_ref_freq_mpfr(ref->cache[i].theta, ref->base, ref->rotary_dim, ref->scaling, i);
     }
+    ref->alpha_kind = classify_alpha(ref->scaling, &ref->alpha_double);
+    mpfr_init2(ref->alpha, RC_REF_PREC_START);
+    mpfr_init2(ref->alpha_work, RC_REF_PREC_START);
+    mpfr_init2(ref->scaled, RC_REF_PREC_START);
+    if (ref->alpha_kind == ALPHA_COMPUTED)
+        rc_ref_out_scale_mpfr(ref->alpha, ref->scaling);
+    else
+        mpfr_set_d(ref->alpha, ref->alpha_double, MPFR_RNDN); /* exact */
     ref->cached_m = -1;
     angle_set_init(&ref->work, RC_REF_PREC_START);
     mpfr_init2(ref->m_mp, 64);
@@ -129,6 +178,8 @@ void rc_ref_destroy(rc_ref *ref)
     for (int i = 0; i < ref->n_pairs; i++)
         angle_set_clear(&ref->cache[i]);
     free(ref->cache);
+    rc_scaling_free(ref->scaling);
+    mpfr_clears(ref->alpha, ref->alpha_work, ref->scaled, (mpfr_ptr)0);
     angle_set_clear(&ref->work);
     mpfr_clears(ref->m_mp, ref->va, ref->vb, ref->ra, ref->rb, ref->diff, ref->sumsq,
                 ref->norm, (mpfr_ptr)0);
@@ -171,7 +222,7 @@ static const angle_set *angles_at(rc_ref *ref, int i, mpfr_prec_t w)
     if (w == RC_REF_PREC_START)
         return &ref->cache[i];
     angle_set_prec(&ref->work, w);
-    rc_ref_theta_mpfr(ref->work.theta, ref->base, ref->rotary_dim, i);
+    rc_ref_freq_mpfr(ref->work.theta, ref->base, ref->rotary_dim, ref->scaling, i);
     angle_set_eval(&ref->work, ref->m_mp);
     note_precision(ref, w);
     return &ref->work;
@@ -232,6 +283,12 @@ static void formula_pair(rc_ref *ref, int i, rc_direction dir, double a, double 
 {
     double c, s, xa, xb;
     int ok = cos_sin_double(ref, i, dir, &c, &s);
+    if (ref->alpha_kind != ALPHA_ONE) {
+        /* The scaled row a port uses (exact_angle.h): RN(alpha)*c, *s. */
+        const double al = mpfr_get_d(ref->alpha, MPFR_RNDN);
+        c *= al;
+        s *= al;
+    }
     ieee_formula(a, b, c, s, &xa, &xb);
     ea->exact.hi = xa;
     ea->exact.lo = 0.0;
@@ -276,19 +333,59 @@ static void set_exact_dd(rc_ref *ref, mpfr_srcptr r, double hi, rc_ref_elem *e)
     e->exact.lo = mpfr_get_d(ref->diff, MPFR_RNDN);
 }
 
-/* Decide one output at precision w. ea: |a| + |b| <= 2^ea. Returns 1 and
+static long max_l(long a, long b)
+{
+    return a > b ? a : b;
+}
+
+/* The Ziv bound of R = RN_w(a C - b S) (README.md): |R - a'| <= 2^eb with
+ * eb = max(EXP(R) - w - 1, ea + kp - w) + 1. R must be regular. */
+static long rotation_bound(mpfr_srcptr r, mpfr_prec_t w, long ea, long kp)
+{
+    return max_l((long)mpfr_get_exp(r) - (long)w - 1, ea + kp - (long)w) + 1;
+}
+
+/* alpha at precision w, or NULL when alpha is exactly 1. */
+static mpfr_srcptr alpha_at(rc_ref *ref, mpfr_prec_t w)
+{
+    if (ref->alpha_kind == ALPHA_ONE)
+        return NULL;
+    if (ref->alpha_kind == ALPHA_DOUBLE || w == RC_REF_PREC_START)
+        return ref->alpha; /* exact, or computed at the start precision */
+    mpfr_set_prec(ref->alpha_work, w);
+    rc_ref_out_scale_mpfr(ref->alpha_work, ref->scaling);
+    return ref->alpha_work;
+}
+
+/* R2 = RN_w(R * A) into ref->scaled and its bound (README.md, "Output
+ * scale"): with |R - a'| <= 2^ebR, |A - alpha| <= 3u alpha (0 when A is
+ * exact) and |A| < 2^EA,
+ *   |R2 - alpha a'| <= 2^(EXP(R2)-w-1)               rounding of the product
+ *                    + |A| 2^ebR                      R's error, scaled
+ *                    + |a'| |A - alpha|               A's error
+ * with |a'| <= |R| + 2^ebR < 2^(max(EXP(R), ebR) + 1) and
+ * |A - alpha| <= 3u (1 + 3u)|A| < 2^(EA + 2 - w); three terms, each at most
+ * 2^max, sum to at most 2^(max + 2). Returns that exponent. */
+static long scale_output(rc_ref *ref, mpfr_srcptr r, mpfr_srcptr a, mpfr_prec_t w, long ebr)
+{
+    mpfr_set_prec(ref->scaled, w);
+    mpfr_mul(ref->scaled, r, a, MPFR_RNDN);
+    const long ea = (long)mpfr_get_exp(a);
+    long t = max_l((long)mpfr_get_exp(ref->scaled) - (long)w - 1, ea + ebr);
+    if (ref->alpha_kind == ALPHA_COMPUTED)
+        t = max_l(t, max_l((long)mpfr_get_exp(r), ebr) + 1 + ea + 2 - (long)w);
+    return t + 2;
+}
+
+/* Decide one output R at precision w with |R - x| <= 2^eb. Returns 1 and
  * fills e when the bound certifies the dtype rounding, RN to double, and
  * 106 bits of the dd (or an error far below the dtype's subnormal step). */
-static int try_finish(rc_ref *ref, mpfr_srcptr r, mpfr_prec_t w, long ea, long kp,
-                      rc_ref_elem *e)
+static int try_finish(rc_ref *ref, mpfr_srcptr r, long eb, rc_ref_elem *e)
 {
     if (!mpfr_regular_p(r))
         return 0; /* R == 0 exactly (aC = bS at this w): no sign, no EXP; retry */
     const rc_format *f = rc_dtype_format(ref->dtype);
     long er = (long)mpfr_get_exp(r);
-    /* B <= 2^(er-w-1) + 2^(ea+kp-w) <= 2^(max(...) + 1) */
-    long t1 = er - (long)w - 1, t2 = ea + kp - (long)w;
-    long eb = (t1 > t2 ? t1 : t2) + 1;
     long qmin = (long)f->emin - f->precision + 1;
     if (!(er - eb >= 107 || eb <= qmin - 64))
         return 0;
@@ -311,6 +408,23 @@ static long exp_of(double x)
     return e;
 }
 
+/* Outputs alpha*a, alpha*b for alpha an exact double (m = 0). */
+static void exact_product_pair(rc_ref *ref, double a, double b, rc_ref_elem *ea,
+                               rc_ref_elem *eb)
+{
+    const double in[2] = {a, b};
+    rc_ref_elem *out[2] = {ea, eb};
+    mpfr_set_prec(ref->scaled, 128); /* 53 + 53 bits: exact */
+    for (int k = 0; k < 2; k++) {
+        mpfr_set_d(ref->scaled, in[k], MPFR_RNDN);
+        mpfr_mul_d(ref->scaled, ref->scaled, ref->alpha_double, MPFR_RNDN);
+        out[k]->rounded = rc_ref_round_to_dtype(ref->scaled, ref->dtype);
+        set_exact_dd(ref, ref->scaled, mpfr_get_d(ref->scaled, MPFR_RNDN), out[k]);
+        out[k]->kind = RC_ELEM_ROTATED;
+        out[k]->certified = 1;
+    }
+}
+
 static void rotate_pair(rc_ref *ref, int i, rc_direction dir, double a, double b,
                         rc_ref_elem *elem_a, rc_ref_elem *elem_b)
 {
@@ -328,13 +442,22 @@ static void rotate_pair(rc_ref *ref, int i, rc_direction dir, double a, double b
      * 2^-106 (and cheaper than mpfr_hypot). */
     mpfr_fmma(ref->sumsq, ref->va, ref->va, ref->vb, ref->vb, MPFR_RNDN);
     mpfr_sqrt(ref->norm, ref->sumsq, MPFR_RNDN);
+    if (ref->alpha_kind != ALPHA_ONE) /* the output pair's norm: alpha ||(a, b)|| */
+        mpfr_mul(ref->norm, ref->norm, ref->alpha, MPFR_RNDN);
     rc_dd n;
     n.hi = mpfr_get_d(ref->norm, MPFR_RNDN);
     mpfr_sub_d(ref->norm, ref->norm, n.hi, MPFR_RNDN); /* exact, as in set_exact_dd */
     n.lo = isinf(n.hi) ? 0.0 : mpfr_get_d(ref->norm, MPFR_RNDN);
     elem_a->pair_norm = elem_b->pair_norm = n;
 
-    if (ref->cached_m == 0) {
+    if (ref->cached_m == 0 && ref->alpha_kind == ALPHA_DOUBLE) {
+        /* Rotation by zero times an exact double: alpha*a is exact in
+         * 106 bits, so exact and rounded come without a loop (the loop
+         * could not certify a product that lies on a tie). */
+        exact_product_pair(ref, a, b, elem_a, elem_b);
+        return;
+    }
+    if (ref->cached_m == 0 && ref->alpha_kind == ALPHA_ONE) {
         /* Rotation by zero: the outputs are the inputs, exactly. */
         elem_a->exact.hi = a;
         elem_b->exact.hi = b;
@@ -365,7 +488,15 @@ static void rotate_pair(rc_ref *ref, int i, rc_direction dir, double a, double b
                 continue;
             mpfr_set_prec(rs[k], w);
             rotate_component(rs[k], k, dir, ref->va, ref->vb, t);
-            done[k] = try_finish(ref, rs[k], w, ea, kp, elems[k]);
+            if (!mpfr_regular_p(rs[k]))
+                continue; /* R == 0 at this w: no sign, no EXP; retry at 2w */
+            long eb = rotation_bound(rs[k], w, ea, kp);
+            mpfr_srcptr alpha = alpha_at(ref, w);
+            if (alpha) {
+                eb = scale_output(ref, rs[k], alpha, w, eb);
+                mpfr_swap(rs[k], ref->scaled); /* rs[k] = alpha * R, same precision */
+            }
+            done[k] = try_finish(ref, rs[k], eb, elems[k]);
             if (done[k] && w > RC_REF_PREC_START)
                 ref->stats.ziv_retries++;
         }
