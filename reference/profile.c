@@ -1,0 +1,194 @@
+/*
+ * reference/profile.c - framework profiles (profile.h): the predictor
+ * object and the rotation of one head in the framework's arithmetic. The
+ * frequency tables and angles are in profile_hf.c and profile_ggml.c; the
+ * rounding points of each profile are listed in PROFILES.md.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/scaling.h"
+#include "core/spec_check.h"
+#include "reference/metrics.h"
+#include "reference/profile.h"
+#include "reference/profile_band.h"
+#include "reference/profile_internal.h"
+
+struct rc_profile_ref {
+    rc_profile profile;
+    int32_t head_dim, rotary_dim;
+    rc_layout layout;
+    rc_dtype dtype;
+    rc_prof_table tab;
+    rc_pv *c, *s;     /* cos/sin (f32, before any cast) of cached_m */
+    int64_t cached_m; /* -1: none */
+};
+
+static const char *const profile_names[RC_PROFILE_COUNT] = {"exact", "hf", "ggml"};
+
+const char *rc_profile_name(rc_profile p)
+{
+    return (p >= 0 && p < RC_PROFILE_COUNT) ? profile_names[p] : "?";
+}
+
+int rc_profile_parse(const char *s, rc_profile *out)
+{
+    for (int i = 0; s != NULL && i < RC_PROFILE_COUNT; i++)
+        if (strcmp(s, profile_names[i]) == 0) {
+            *out = (rc_profile)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* The dtypes each framework's RoPE takes: ggml's CPU rope has f32 and f16
+ * kernels only; PyTorch all four. */
+static int dtype_supported(rc_profile p, rc_dtype t)
+{
+    if (p == RC_PROFILE_GGML)
+        return t == RC_DTYPE_F32 || t == RC_DTYPE_F16;
+    return 1;
+}
+
+rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsigned flags)
+{
+    char err[160];
+    if (spec == NULL || (p != RC_PROFILE_HF && p != RC_PROFILE_GGML))
+        return NULL;
+    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, err, sizeof err) != 0 ||
+        spec->layout < 0 || spec->layout >= RC_LAYOUT_COUNT || spec->dtype < 0 ||
+        spec->dtype >= RC_DTYPE_COUNT || !dtype_supported(p, spec->dtype) ||
+        rc_scaling_check(spec->scaling, spec->rotary_dim, err, sizeof err) != 0)
+        return NULL;
+    rc_profile_ref *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    const int n = spec->rotary_dim / 2;
+    r->profile = p;
+    r->head_dim = spec->head_dim;
+    r->rotary_dim = spec->rotary_dim;
+    r->layout = spec->layout;
+    r->dtype = spec->dtype;
+    r->cached_m = -1;
+    r->tab.inv_freq = calloc((size_t)n, sizeof *r->tab.inv_freq);
+    r->c = calloc((size_t)n, sizeof *r->c);
+    r->s = calloc((size_t)n, sizeof *r->s);
+    const int ft = (flags & RC_PROFILE_FAITHFUL_TABLE) != 0;
+    if (r->tab.inv_freq == NULL || r->c == NULL || r->s == NULL ||
+        (p == RC_PROFILE_HF ? rc_prof_hf_table(spec, ft, &r->tab)
+                            : rc_prof_ggml_table(spec, ft, &r->tab)) != 0) {
+        rc_profile_ref_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+rc_profile_ref *rc_profile_ref_create(rc_profile p, const rc_spec *spec)
+{
+    return rc_profile_ref_create_ex(p, spec, 0);
+}
+
+void rc_profile_ref_destroy(rc_profile_ref *r)
+{
+    if (r == NULL)
+        return;
+    free(r->tab.inv_freq);
+    free(r->c);
+    free(r->s);
+    free(r);
+}
+
+/* One elementwise PyTorch operation in dtype t: f16/bf16 tensors are
+ * computed in f32 and the result rounded to t; f32/f64 natively. */
+static rc_pv hf_mul(rc_dtype t, rc_pv x, rc_pv y)
+{
+    if (t == RC_DTYPE_F16 || t == RC_DTYPE_BF16)
+        return rc_pv_to(t, rc_pv_mul(RC_DTYPE_F32, x, y));
+    return rc_pv_mul(t, x, y);
+}
+
+static rc_pv hf_add(rc_dtype t, rc_pv x, rc_pv y)
+{
+    if (t == RC_DTYPE_F16 || t == RC_DTYPE_BF16)
+        return rc_pv_to(t, rc_pv_add(RC_DTYPE_F32, x, y));
+    return rc_pv_add(t, x, y);
+}
+
+/* hf: cos/sin cast to the input dtype (.to(dtype=x.dtype)), then
+ * q*cos + rotate_half(q)*sin with rotate_half giving (-b, a):
+ * a' = a*c + (-b)*s, b' = b*c + a*s, each product and the sum rounded. */
+static void hf_pair(rc_dtype t, double a, double b, rc_pv c32, rc_pv s32, rc_pv out[2])
+{
+    const rc_pv c = rc_pv_to(t, c32), s = rc_pv_to(t, s32);
+    const rc_pv pa = rc_pv_point(a), pb = rc_pv_point(b);
+    out[0] = hf_add(t, hf_mul(t, pa, c), hf_mul(t, rc_pv_neg(pb), s));
+    out[1] = hf_add(t, hf_mul(t, pb, c), hf_mul(t, pa, s));
+}
+
+/* ggml rotate: x0*cos - x1*sin, x0*sin + x1*cos in f32, the f16 kernel
+ * storing the f32 result rounded to f16 (inputs load exactly). */
+static void ggml_pair(rc_dtype t, double a, double b, rc_pv c, rc_pv s, rc_pv out[2])
+{
+    const rc_dtype w = RC_DTYPE_F32;
+    const rc_pv pa = rc_pv_point(a), pb = rc_pv_point(b);
+    out[0] = rc_pv_to(t, rc_pv_sub(w, rc_pv_mul(w, pa, c), rc_pv_mul(w, pb, s)));
+    out[1] = rc_pv_to(t, rc_pv_add(w, rc_pv_mul(w, pa, s), rc_pv_mul(w, pb, c)));
+}
+
+int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const double *in,
+                        double *pred, double *lo, double *hi)
+{
+    if (r == NULL || in == NULL || pred == NULL || lo == NULL || hi == NULL || m < 0 ||
+        m > RC_MAX_POSITION || (dir != RC_FORWARD && dir != RC_INVERSE))
+        return -1;
+    if (m != r->cached_m) {
+        if (r->profile == RC_PROFILE_HF)
+            rc_prof_hf_angles(&r->tab, m, r->c, r->s);
+        else
+            rc_prof_ggml_angles(&r->tab, m, r->c, r->s);
+        r->cached_m = m;
+    }
+    const int n = r->rotary_dim / 2;
+    for (int i = 0; i < n; i++) {
+        const int ca = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
+        const int cb = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + n;
+        const double a = in[ca], b = in[cb];
+        if (!isfinite(a) || !isfinite(b)) {
+            pred[ca] = lo[ca] = hi[ca] = pred[cb] = lo[cb] = hi[cb] = NAN;
+            continue;
+        }
+        /* Inverse: hf has none; defined as the rotation with sin negated.
+         * ggml's backward pass multiplies the cached sin by sin_sign = -1.
+         * Negation is exact, so both are this. */
+        const rc_pv s = dir == RC_INVERSE ? rc_pv_neg(r->s[i]) : r->s[i];
+        rc_pv out[2];
+        if (r->profile == RC_PROFILE_HF)
+            hf_pair(r->dtype, a, b, r->c[i], s, out);
+        else
+            ggml_pair(r->dtype, a, b, r->c[i], s, out);
+        pred[ca] = out[0].p;
+        lo[ca] = out[0].lo;
+        hi[ca] = out[0].hi;
+        pred[cb] = out[1].p;
+        lo[cb] = out[1].lo;
+        hi[cb] = out[1].hi;
+    }
+    for (int c = r->rotary_dim; c < r->head_dim; c++)
+        pred[c] = lo[c] = hi[c] = in[c];
+    return 0;
+}
+
+double rc_profile_band_distance(rc_dtype t, double got, double lo, double hi, rc_dd pair_norm)
+{
+    if (isnan(lo) || isnan(hi))
+        return NAN;
+    if (!isfinite(got))
+        return (got == lo || got == hi) ? 0.0 : INFINITY;
+    double d = 0.0;
+    if (got < lo)
+        d = lo - got;
+    else if (got > hi)
+        d = got - hi;
+    return d / rc_ulp_of(t, pair_norm);
+}

@@ -1,0 +1,308 @@
+/*
+ * tests/test_profile.c - the framework profiles (reference/profile.h)
+ * against transcriptions of the frameworks' own code (tests/ports/): the
+ * transcriptions, run with the C library's powf/cosf/sinf, must land
+ * inside the profile's band (distance 0) for every dtype the framework
+ * takes, both layouts, both directions, positions up to 2^31 - 1 and
+ * random inputs. Also: the band is narrow, a contracted (fma) port stays
+ * within the gate derived in PROFILES.md, and the ggml band excludes the
+ * exact result at long positions (the profile tells ggml from exact).
+ * The figures of PROFILES.md (pred against exact) are printed here.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "core/dtype_convert.h"
+#include "core/rng.h"
+#include "reference/metrics.h"
+#include "reference/profile.h"
+#include "reference/profile_band.h"
+#include "reference/reference.h"
+#include "tests/ports/ports.h"
+
+/* The gate of PROFILES.md for a port that contracts one product of each
+ * output into an fma: 2 pair ULP (derived there). */
+#define RC_PROFILE_GATE 2.0
+/* The band width bounds of PROFILES.md ("Band width"), in pair ULP of the
+ * format cos/sin are rounded to (f32 for hf's f64 outputs), when only the
+ * per-element cos/sin are widened: 6 without an output scale, 16 with
+ * one in (1, 2) (YaRN's attention factor). */
+#define RC_BAND_WIDTH_BOUND 6.0
+#define RC_BAND_WIDTH_BOUND_SCALED 16.0
+
+static uint64_t test_seed(void)
+{
+    const char *s = getenv("ROPECHECK_SEED");
+    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261124u;
+    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
+    fprintf(stderr, "test_profile seed %llu\n", (unsigned long long)seed);
+    return seed;
+}
+
+/* Inputs: mostly O(1), some small, some zeros, rounded to the dtype. */
+static double random_input(rc_rng *g, rc_dtype t)
+{
+    const uint64_t k = rc_rng_below(g, 8);
+    const double u = 2.0 * rc_rng_uniform(g) - 1.0;
+    if (k == 0)
+        return 0.0;
+    if (k == 1)
+        return rc_round_to_dtype(t, u * 0x1p-6);
+    return rc_round_to_dtype(t, u * 4.0);
+}
+
+/* 100, 4095, 131071, 2^24 + 1 (the first position f32 cannot hold), then
+ * random positions below 2^31. */
+#define N_FIXED 4
+static int64_t position_at(rc_rng *g, int k)
+{
+    static const int64_t fixed[N_FIXED] = {100, 4095, 131071, (1 << 24) + 1};
+    return k < N_FIXED ? fixed[k] : (int64_t)rc_rng_below(g, (uint64_t)1 << 31);
+}
+
+/* ||(a, b)|| as a double-double: the scale of the pair-ULP distance. */
+static rc_dd pair_norm(double a, double b)
+{
+    const double n = hypot(a, b);
+    rc_dd r = {n, 0.0};
+    return r;
+}
+
+static void pair_channels(rc_layout l, int r, int i, int *ca, int *cb)
+{
+    *ca = l == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
+    *cb = l == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + r / 2;
+}
+
+typedef struct band_stats {
+    double max_width;  /* pair ULP */
+    double max_fused;  /* pair ULP outside the band, fused port */
+    long elements;
+} band_stats;
+
+/* Check every rotated channel of one head: pred and the port inside the
+ * band, the band width, and (if fused != NULL) the fused port's distance. */
+static void check_head(const rc_spec *s, rc_profile_ref *p, int64_t m, rc_direction dir,
+                       const double *in, const double *port, const double *fused,
+                       band_stats *st, const char *what)
+{
+    double pred[RC_MAX_HEAD_DIM], lo[RC_MAX_HEAD_DIM], hi[RC_MAX_HEAD_DIM];
+    cr_assert_eq(rc_profile_ref_head(p, m, dir, in, pred, lo, hi), 0);
+    for (int i = 0; i < s->rotary_dim / 2; i++) {
+        int ca, cb;
+        pair_channels(s->layout, s->rotary_dim, i, &ca, &cb);
+        const rc_dd nrm = pair_norm(in[ca], in[cb]);
+        const int ch[2] = {ca, cb};
+        for (int k = 0; k < 2; k++) {
+            const int c = ch[k];
+            cr_assert(lo[c] <= pred[c] && pred[c] <= hi[c], "%s m=%lld c=%d: pred %a not in [%a, %a]",
+                      what, (long long)m, c, pred[c], lo[c], hi[c]);
+            const double d = rc_profile_band_distance(s->dtype, port[c], lo[c], hi[c], nrm);
+            cr_assert(d == 0.0,
+                      "%s %s %s %s m=%lld c=%d in=(%a, %a): port %a outside [%a, %a] (pred %a) by "
+                      "%g pair ULP",
+                      what, rc_dtype_name(s->dtype), rc_layout_name(s->layout),
+                      rc_direction_name(dir), (long long)m, c, in[ca], in[cb], port[c], lo[c],
+                      hi[c], pred[c], d);
+            if (nrm.hi > 0) {
+                /* hf's f64 outputs carry f32 cos/sin: width in f32 ULP */
+                const rc_dtype wt = s->dtype == RC_DTYPE_F64 ? RC_DTYPE_F32 : s->dtype;
+                const double w = (hi[c] - lo[c]) / rc_ulp_of(wt, nrm);
+                st->max_width = fmax(st->max_width, w);
+            }
+            if (fused != NULL) {
+                const double f = rc_profile_band_distance(s->dtype, fused[c], lo[c], hi[c], nrm);
+                st->max_fused = fmax(st->max_fused, f);
+            }
+            st->elements++;
+        }
+    }
+    for (int c = s->rotary_dim; c < s->head_dim; c++)
+        cr_assert(pred[c] == in[c] && lo[c] == in[c] && hi[c] == in[c] && port[c] == in[c]);
+}
+
+Test(profile, names_and_unsupported)
+{
+    rc_profile p;
+    for (int k = 0; k < RC_PROFILE_COUNT; k++) {
+        cr_expect_eq(rc_profile_parse(rc_profile_name((rc_profile)k), &p), 0);
+        cr_expect_eq((int)p, k);
+    }
+    cr_expect_eq(rc_profile_parse("tf", &p), -1);
+    rc_spec s = {128, 128, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0};
+    cr_expect(rc_profile_ref_create(RC_PROFILE_EXACT, &s) == NULL);
+    s.dtype = RC_DTYPE_BF16; /* ggml's CPU rope has f32 and f16 kernels only */
+    cr_expect(rc_profile_ref_create(RC_PROFILE_GGML, &s) == NULL);
+    rc_profile_ref *h = rc_profile_ref_create(RC_PROFILE_HF, &s);
+    cr_expect(h != NULL);
+    rc_profile_ref_destroy(h);
+    s.rotary_dim = 129;
+    cr_expect(rc_profile_ref_create(RC_PROFILE_HF, &s) == NULL);
+}
+
+/* The ggml transcription, plain and with linear scaling (freq_scale), is
+ * inside the ggml band everywhere; fused, within the gate. */
+Test(profile, ggml_port_inside_band)
+{
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 1, 0);
+    const rc_dtype dts[2] = {RC_DTYPE_F32, RC_DTYPE_F16};
+    const int shapes[2][2] = {{128, 128}, {96, 64}};
+    const double bases[2] = {10000.0, 500000.0};
+    band_stats st = {0, 0, 0};
+    for (int t = 0; t < 2; t++)
+        for (int l = 0; l < RC_LAYOUT_COUNT; l++)
+            for (int sh = 0; sh < 2; sh++)
+                for (int lin = 0; lin < 2; lin++) {
+                    rc_scaling sc = {0};
+                    sc.type = RC_SCALING_LINEAR;
+                    sc.factor = 4.0;
+                    rc_spec s = {shapes[sh][0], shapes[sh][1], bases[sh], (rc_layout)l, dts[t],
+                                 NULL, NULL, lin ? &sc : NULL, 0.0, 0.0};
+                    rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_GGML, &s);
+                    cr_assert(p != NULL);
+                    const float freq_scale = lin ? 1.0f / (float)sc.factor : 1.0f;
+                    for (int k = 0; k < 64; k++) {
+                        const int64_t m = position_at(&g, k);
+                        double in[RC_MAX_HEAD_DIM], out[RC_MAX_HEAD_DIM], fu[RC_MAX_HEAD_DIM];
+                        for (int c = 0; c < s.head_dim; c++)
+                            in[c] = random_input(&g, s.dtype);
+                        for (int dir = 0; dir < 2; dir++) {
+                            rc_ggml_port_head(s.dtype, s.head_dim, s.rotary_dim,
+                                              l == RC_LAYOUT_HALF, (float)s.base, freq_scale,
+                                              (int32_t)m, dir == RC_FORWARD, 0, in, out);
+                            rc_ggml_port_head(s.dtype, s.head_dim, s.rotary_dim,
+                                              l == RC_LAYOUT_HALF, (float)s.base, freq_scale,
+                                              (int32_t)m, dir == RC_FORWARD, 1, in, fu);
+                            check_head(&s, p, m, (rc_direction)dir, in, out, fu, &st, "ggml");
+                        }
+                    }
+                    rc_profile_ref_destroy(p);
+                }
+    fprintf(stderr, "ggml: %ld elements inside the band; max band width %.3g pair ULP; "
+                    "fused port max %.3g pair ULP outside\n",
+            st.elements, st.max_width, st.max_fused);
+    cr_expect(st.max_width <= RC_BAND_WIDTH_BOUND, "band width %g", st.max_width);
+    cr_expect(st.max_fused <= RC_PROFILE_GATE, "fused port %g pair ULP outside", st.max_fused);
+}
+
+/* The HF transcription with every family it transcribes, all four dtypes. */
+Test(profile, hf_port_inside_band)
+{
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 2, 0);
+    rc_scaling fam[4] = {{0}, {0}, {0}, {0}};
+    fam[1].type = RC_SCALING_LINEAR;
+    fam[1].factor = 8.0;
+    fam[2].type = RC_SCALING_LLAMA3; /* Llama 3.1's rope_scaling */
+    fam[2].factor = 8.0;
+    fam[2].low_freq_factor = 1.0;
+    fam[2].high_freq_factor = 4.0;
+    fam[2].original_context = 8192;
+    fam[3].type = RC_SCALING_YARN; /* Qwen2-style YaRN */
+    fam[3].factor = 4.0;
+    fam[3].original_context = 32768;
+    fam[3].beta_fast = 32.0;
+    fam[3].beta_slow = 1.0;
+    fam[3].truncate = 1;
+    const double bases[4] = {10000.0, 10000.0, 500000.0, 1000000.0};
+    band_stats fst[4] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
+    for (int f = 0; f < 4; f++)
+        for (int t = 0; t < RC_DTYPE_COUNT; t++)
+            for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
+                rc_spec s = {128, 128, bases[f], (rc_layout)l, (rc_dtype)t, NULL, NULL,
+                             f ? &fam[f] : NULL, 0.0, 0.0};
+                if (t == RC_DTYPE_F16 && l == RC_LAYOUT_HALF)
+                    s.rotary_dim = 64; /* partial rotary: channels 64.. pass through */
+                rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_HF, &s);
+                cr_assert(p != NULL, "family %d dtype %d", f, t);
+                for (int k = 0; k < 40; k++) {
+                    const int64_t m = position_at(&g, k);
+                    double in[RC_MAX_HEAD_DIM], out[RC_MAX_HEAD_DIM];
+                    for (int c = 0; c < s.head_dim; c++)
+                        in[c] = random_input(&g, s.dtype);
+                    for (int dir = 0; dir < 2; dir++) {
+                        cr_assert_eq(rc_hf_port_head(&s, m, dir == RC_FORWARD, in, out), 0);
+                        char what[32];
+                        snprintf(what, sizeof what, "hf/%s", rc_scaling_type_name(fam[f].type));
+                        check_head(&s, p, m, (rc_direction)dir, in, out, NULL, &fst[f], what);
+                    }
+                }
+                rc_profile_ref_destroy(p);
+            }
+    for (int f = 0; f < 4; f++) {
+        fprintf(stderr, "hf/%s: %ld elements inside the band; max band width %.3g pair ULP\n",
+                rc_scaling_type_name(fam[f].type), fst[f].elements, fst[f].max_width);
+        const double bound = fam[f].type == RC_SCALING_YARN ? RC_BAND_WIDTH_BOUND_SCALED
+                                                            : RC_BAND_WIDTH_BOUND;
+        cr_expect(fst[f].max_width <= bound, "hf/%s band width %g",
+                  rc_scaling_type_name(fam[f].type), fst[f].max_width);
+    }
+}
+
+/* Max pair ULP of a profile's pred against the exact reference at
+ * position m, d = r = 128, base 10000, half layout, f32, random inputs;
+ * also the share of elements whose correctly rounded exact result lies
+ * outside the band, and the largest band width. */
+static void against_exact(rc_profile prof, unsigned flags, int64_t m, rc_rng *g, double *max_ulp,
+                          double *outside, double *width)
+{
+    rc_spec s = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0};
+    rc_ref *ref = rc_ref_create(&s);
+    rc_profile_ref *p = rc_profile_ref_create_ex(prof, &s, flags);
+    cr_assert(ref != NULL && p != NULL);
+    long n = 0, out_n = 0;
+    *max_ulp = *width = 0.0;
+    for (int h = 0; h < 16; h++) {
+        double in[128], pred[128], lo[128], hi[128];
+        rc_ref_elem ex[128];
+        for (int c = 0; c < 128; c++)
+            in[c] = rc_round_to_dtype(RC_DTYPE_F32, 2.0 * rc_rng_uniform(g) - 1.0);
+        cr_assert_eq(rc_ref_rotate_head(ref, m, RC_FORWARD, in, ex), 0);
+        cr_assert_eq(rc_profile_ref_head(p, m, RC_FORWARD, in, pred, lo, hi), 0);
+        for (int c = 0; c < 128; c++) {
+            *max_ulp = fmax(*max_ulp, rc_ulp_error(s.dtype, pred[c], ex[c].exact, ex[c].pair_norm));
+            *width = fmax(*width, (hi[c] - lo[c]) / rc_ulp_of(s.dtype, ex[c].pair_norm));
+            out_n += rc_profile_band_distance(s.dtype, ex[c].rounded, lo[c], hi[c],
+                                              ex[c].pair_norm) > 0;
+            n++;
+        }
+    }
+    *outside = (double)out_n / (double)n;
+    rc_profile_ref_destroy(p);
+    rc_ref_destroy(ref);
+}
+
+/* The figures of PROFILES.md, and what they must show: both profiles are
+ * far from exact once the f32 angle's rounding shows (above the exact f32
+ * gate of 2 at 4095 and 131071, GATES.md), and at 131071 the ggml band
+ * excludes the exact result for most elements. */
+Test(profile, against_exact)
+{
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 3, 0);
+    const int64_t ms[3] = {100, 4095, 131071};
+    for (int pr = RC_PROFILE_HF; pr <= RC_PROFILE_GGML; pr++)
+        for (int k = 0; k < 3; k++) {
+            double mx, outside, width, mx_f, outside_f, width_f;
+            against_exact((rc_profile)pr, 0, ms[k], &g, &mx, &outside, &width);
+            against_exact((rc_profile)pr, RC_PROFILE_FAITHFUL_TABLE, ms[k], &g, &mx_f,
+                          &outside_f, &width_f);
+            fprintf(stderr,
+                    "%-4s m=%-6lld pred vs exact max %.3g pair ULP; exact outside band %.1f%%; "
+                    "band width %.3g (faithful table: width %.3g, exact outside %.1f%%)\n",
+                    rc_profile_name((rc_profile)pr), (long long)ms[k], mx, 100 * outside, width,
+                    width_f, 100 * outside_f);
+            if (ms[k] >= 4095)
+                cr_expect(mx > 2.0, "%s m=%lld: %g", rc_profile_name((rc_profile)pr),
+                          (long long)ms[k], mx);
+            if (pr == RC_PROFILE_GGML && ms[k] == 131071)
+                cr_expect(outside > 0.5, "exact outside the ggml band for only %.1f%%",
+                          100 * outside);
+            cr_expect(width <= RC_BAND_WIDTH_BOUND);
+        }
+}
