@@ -137,5 +137,10 @@ rc_status rc_prepare_spec_check(const rc_spec *spec)
         if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
             !isfinite(spec->theta_lo[i]))
             return RC_ERR_INVALID;
+    /* ABI 2's output scale: 0 means 1 (rope.h); otherwise positive. */
+    if (spec->out_scale_hi != 0.0 &&
+        (!(spec->out_scale_hi > 0.0) || !isfinite(spec->out_scale_hi) ||
+         !isfinite(spec->out_scale_lo)))
+        return RC_ERR_INVALID;
     return RC_OK;
 }

@@ -27,8 +27,9 @@ int rc_positions_check(const int64_t *positions, int64_t n, char *err, size_t er
 
 /* The checks every built-in prepare() makes: spec non-NULL, head_dim,
  * rotary_dim and base valid (rc_spec_check), a known layout and dtype,
- * and a theta table of r/2 positive, finite entries (the domain of
- * impls/common/exact_angle.h). RC_OK or RC_ERR_INVALID. */
+ * a theta table of r/2 positive, finite entries (the domain of
+ * impls/common/exact_angle.h), and an output scale that is 0 (none) or
+ * positive and finite. RC_OK or RC_ERR_INVALID. */
 rc_status rc_prepare_spec_check(const rc_spec *spec);
 
 /* The checks every built-in apply() makes before touching memory, so each

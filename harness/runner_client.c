@@ -462,6 +462,7 @@ static rc_status proxy_prepare(size_t i, const rc_spec *spec, void **state)
     memcpy(theta + half, spec->theta_lo, half * sizeof *theta);
     s->slot = i;
     s->spec = *spec;
+    s->spec.scaling = NULL; /* valid only during prepare; the runner needs only table + scale */
     s->theta = theta;
 
     /* A fresh runner for this call; its hello must still offer us. The
@@ -543,6 +544,9 @@ static rc_status proxy_apply(void *state, const rc_tensor *in, const rc_tensor *
     put_i64(&o, out->head_stride);
     for (size_t k = 0; k < 2 * half; k++)
         rcrp_write_u64(&o, rcrp_bits_of(s->theta[k]));
+    /* Protocol 2: the output scale (rope.h; 0 means 1). */
+    rcrp_write_u64(&o, rcrp_bits_of(s->spec.out_scale_hi));
+    rcrp_write_u64(&o, rcrp_bits_of(s->spec.out_scale_lo));
     for (int64_t t = 0; t < in->n_tokens; t++)
         put_i64(&o, positions[t]);
     rcrp_write_u64(&o, in_ext);

@@ -10,6 +10,7 @@
 
 #include "harness/guarded_call.h"
 #include "reference/metrics.h"
+#include "reference/profile.h"
 #include "ropecheck/plugin.h"
 
 /* Error thresholds. An implementation passes a case when, over elements at
@@ -27,6 +28,10 @@ typedef struct rc_gate {
  * below 2^31. */
 void rc_gate_default(rc_gate *g);
 
+/* The gates against a framework profile's band (reference/PROFILES.md):
+ * pair ULP 2 for every dtype, positions below 2^31. */
+void rc_gate_profile(rc_gate *g);
+
 typedef struct rc_verify_case {
     const rc_impl *impl;
     int32_t head_dim;
@@ -43,6 +48,15 @@ typedef struct rc_verify_case {
     int with_specials;        /* NaN/Inf in some pairs */
     uint64_t seed;
     double timeout_s;
+    /* Frequency scaling (NULL: none). The host builds the scaled theta
+     * table and the output scale from it (reference/scaling.h); cases
+     * with scaling are skipped for implementations without
+     * RC_CAP_SCALING. */
+    const rc_scaling *scaling;
+    /* What the outputs are judged against: RC_PROFILE_EXACT (the exact
+     * real result, the default) or a framework profile's band
+     * (reference/profile.h); the gate is then the profile's. */
+    rc_profile profile;
     /* Called now and then during the reference pass (may be NULL). */
     void (*progress)(void *ctx, int64_t done, int64_t total);
     void *progress_ctx;

@@ -21,7 +21,7 @@
 /* Every frame starts with this magic ("RCRP" in memory), the frame type
  * and the payload length in bytes. */
 #define RCRP_MAGIC 0x50524352u
-#define RCRP_VERSION 1u
+#define RCRP_VERSION 2u /* 2: APPLY carries the output scale */
 #define RCRP_HEADER_BYTES 16u
 
 /* Frame types. */

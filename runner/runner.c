@@ -175,6 +175,7 @@ static void handle_apply(const unsigned char *payload, size_t len, const rc_impl
     char name[128], why[256];
     rcrp_read_str(&in, name, sizeof name);
     rc_spec spec;
+    spec.scaling = NULL; /* the family stays on the host (PROTOCOL.md) */
     spec.head_dim = (int32_t)rcrp_read_u32(&in);
     spec.rotary_dim = (int32_t)rcrp_read_u32(&in);
     spec.base = rcrp_double_of(rcrp_read_u64(&in));
@@ -227,6 +228,8 @@ static void handle_apply(const unsigned char *payload, size_t len, const rc_impl
         die("out of memory%s", "");
     for (size_t i = 0; i < 2 * half; i++)
         theta[i] = rcrp_double_of(rcrp_read_u64(&in));
+    spec.out_scale_hi = rcrp_double_of(rcrp_read_u64(&in));
+    spec.out_scale_lo = rcrp_double_of(rcrp_read_u64(&in));
     for (int64_t t = 0; t < n_tokens; t++)
         positions[t] = i64_of(rcrp_read_u64(&in));
     spec.theta_hi = theta;

@@ -237,7 +237,7 @@ static void emulate(const mcase *c, const double *theta_hi, const double *theta_
         int64_t t;
         int32_t i;
         rc_cuda_table_index(g, half, &t, &i);
-        rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], c->dir == RC_INVERSE, &cs[g],
+        rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], 1.0, c->dir == RC_INVERSE, &cs[g],
                              &sn[g]);
     }
     /* the kernel's 32-bit path: these launches are far below 2^31 items */
@@ -265,7 +265,7 @@ static void emulate_fused(const mcase *c, const double *theta_hi, const double *
     double cs[RC_MAX_HEAD_DIM / 2], sn[RC_MAX_HEAD_DIM / 2];
     for (int64_t t = 0; t < c->n_tokens; t++) {
         for (int32_t i = 0; i < half; i++)
-            rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], c->dir == RC_INVERSE, &cs[i],
+            rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], 1.0, c->dir == RC_INVERSE, &cs[i],
                                  &sn[i]);
         for (int64_t g = 0; g < c->n_heads * items; g++) {
             int64_t t0, h;
@@ -540,7 +540,7 @@ Test(cuda_math, q_and_k_one_launch)
                 int64_t t;
                 int32_t i;
                 rc_cuda_table_index(g, half, &t, &i);
-                rc_cuda_token_sincos(bq.pos[t], hi[i], lo[i], 1, &cs[g], &sn[g]);
+                rc_cuda_token_sincos(bq.pos[t], hi[i], lo[i], 1.0, 1, &cs[g], &sn[g]);
             }
             const int64_t heads = q.n_heads + k.n_heads;
             for (int64_t g = 0; g < q.n_tokens * heads * items; g++) {

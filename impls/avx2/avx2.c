@@ -50,6 +50,7 @@
 
 #include "core/dd.h"
 #include "core/dtype_convert.h"
+#include "core/scaling.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
 #include "impls/common/rotate_pair.h"
@@ -79,6 +80,7 @@ typedef struct avx2_state {
     rc_dtype dtype;
     double *theta_hi; /* r/2 entries each, copied from the spec */
     double *theta_lo;
+    rc_dd alpha; /* output scale, folded into cos/sin (exact_angle.h) */
     /* Per token, r/2 entries each: cos and sin of pair i (sin carries the
      * direction's sign); the low words for f64 only. */
     double *cos_hi;
@@ -179,6 +181,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, angle_mode mode
     point_rows(st, st->storage + 2 * half);
     memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
     memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    st->alpha = rc_spec_out_scale(spec);
     *state = st;
     return RC_OK;
 }
@@ -217,7 +220,8 @@ static void fill_tables(avx2_state *st, int64_t m, rc_direction dir)
     if (st->dtype == RC_DTYPE_F64) {
         for (int32_t i = 0; i < half; i++) {
             rc_dd s, c;
-            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            rc_exact_sincos_dd_scaled(m, st->theta_hi[i], st->theta_lo[i], st->alpha,
+                                      &s, &c);
             st->cos_hi[i] = c.hi;
             st->cos_lo[i] = c.lo;
             st->sin_hi[i] = sign * s.hi;
@@ -234,7 +238,7 @@ static void fill_tables(avx2_state *st, int64_t m, rc_direction dir)
     } else {
         for (int32_t i = 0; i < half; i++) {
             double s, c;
-            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            rc_exact_sincos_scaled(m, st->theta_hi[i], st->theta_lo[i], st->alpha, &s, &c);
             st->cos_hi[i] = c;
             st->sin_hi[i] = sign * s;
             if (il) {
@@ -601,7 +605,7 @@ const rc_impl rc_impl_avx2 = {
                    "exact angle per token (double-double, shared with scalar) for all its "
                    "heads; 4-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = avx2_available,
     .prepare = avx2_prepare,
     .apply = avx2_apply,
@@ -615,7 +619,7 @@ const rc_impl rc_impl_avx2_table = {
                    "exact cos/sin table of all positions of the call, then all tokens x "
                    "heads; 4-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = avx2_available,
     .prepare = avx2_prepare_table,
     .apply = avx2_apply,

@@ -37,6 +37,7 @@
 
 #include "core/dd.h"
 #include "core/dtype_convert.h"
+#include "core/scaling.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
 #include "impls/common/rotate_pair.h"
@@ -63,6 +64,7 @@ typedef struct avx512_state {
     rc_dtype dtype;
     double *theta_hi; /* r/2 entries each, copied from the spec */
     double *theta_lo;
+    rc_dd alpha; /* output scale, folded into cos/sin (exact_angle.h) */
     double *cos_hi; /* per token, r/2 entries each; sin signed by direction */
     double *sin_hi;
     double *cos_lo; /* f64 only */
@@ -162,6 +164,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, angle_mode mode
     point_rows(st, st->storage + 2 * half);
     memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
     memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    st->alpha = rc_spec_out_scale(spec);
     *state = st;
     return RC_OK;
 }
@@ -195,7 +198,8 @@ static void fill_tables(avx512_state *st, int64_t m, rc_direction dir)
     if (st->dtype == RC_DTYPE_F64) {
         for (int32_t i = 0; i < half; i++) {
             rc_dd s, c;
-            rc_exact_sincos_dd(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            rc_exact_sincos_dd_scaled(m, st->theta_hi[i], st->theta_lo[i], st->alpha,
+                                      &s, &c);
             st->cos_hi[i] = c.hi;
             st->cos_lo[i] = c.lo;
             st->sin_hi[i] = sign * s.hi;
@@ -212,7 +216,7 @@ static void fill_tables(avx512_state *st, int64_t m, rc_direction dir)
     } else {
         for (int32_t i = 0; i < half; i++) {
             double s, c;
-            rc_exact_sincos(m, st->theta_hi[i], st->theta_lo[i], &s, &c);
+            rc_exact_sincos_scaled(m, st->theta_hi[i], st->theta_lo[i], st->alpha, &s, &c);
             st->cos_hi[i] = c;
             st->sin_hi[i] = sign * s;
             if (il) {
@@ -540,7 +544,7 @@ const rc_impl rc_impl_avx512 = {
                    "exact angle per token (double-double, shared with scalar) for all its "
                    "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = avx512_available,
     .prepare = avx512_prepare,
     .apply = avx512_apply,
@@ -554,7 +558,7 @@ const rc_impl rc_impl_avx512_table = {
                    "exact cos/sin table of all positions of the call, then all tokens x "
                    "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = avx512_available,
     .prepare = avx512_prepare_table,
     .apply = avx512_apply,

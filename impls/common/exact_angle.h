@@ -143,13 +143,55 @@ RC_HOSTDEV void rc_exact_sincos_dd(int64_t m, double theta_hi, double theta_lo, 
     *c = rc_two_sum(ch, -sh * r.lo);
 }
 
-/* cos/sin of every pair i < half at position m: the row a port computes
- * once per token and shares across heads. RC_INVERSE negates sin (exact;
- * sin is odd, so this is the rotation by -phi). With cos_lo/sin_lo
+/*
+ * OUTPUT SCALE. A scaled spec (rope.h: YaRN's and LongRoPE's attention
+ * factor alpha, rc_spec out_scale_hi/lo) multiplies every rotated channel
+ * by alpha. Folding alpha into cos and sin, alpha*cos and alpha*sin, makes
+ * it free per element: the rotation is unchanged and runs on the scaled
+ * row. Cost in accuracy, relative to the output's norm alpha*N:
+ *   double row (f32/f16/bf16): c' = RN(c * alpha_hi) adds one rounding (u)
+ *     and alpha_hi's own u/2, so the (c, s) vector error above grows from
+ *     sqrt(2)*(U + 0.5)*u to sqrt(2)*(U + 2)*u < 5u: still ~2^-26 of an f32
+ *     ulp of alpha*N;
+ *   dd row (f64): rc_dd_mul adds <= 5*2^-106 relative, far below U*u.
+ * alpha == 1 (every unscaled spec) skips the multiplication, so unscaled
+ * results are bit-identical to what they were before scaling existed.
+ */
+RC_HOSTDEV int rc_scale_is_one(rc_dd alpha)
+{
+    return alpha.hi == 1.0 && alpha.lo == 0.0;
+}
+
+/* alpha*sin and alpha*cos of m*theta as doubles (see OUTPUT SCALE). */
+RC_HOSTDEV void rc_exact_sincos_scaled(int64_t m, double theta_hi, double theta_lo, rc_dd alpha,
+                                       double *s, double *c)
+{
+    rc_exact_sincos(m, theta_hi, theta_lo, s, c);
+    if (!rc_scale_is_one(alpha)) {
+        *s *= alpha.hi;
+        *c *= alpha.hi;
+    }
+}
+
+/* alpha*sin and alpha*cos of m*theta as double-doubles (OUTPUT SCALE). */
+RC_HOSTDEV void rc_exact_sincos_dd_scaled(int64_t m, double theta_hi, double theta_lo,
+                                          rc_dd alpha, rc_dd *s, rc_dd *c)
+{
+    rc_exact_sincos_dd(m, theta_hi, theta_lo, s, c);
+    if (!rc_scale_is_one(alpha)) {
+        *s = rc_dd_mul(*s, alpha);
+        *c = rc_dd_mul(*c, alpha);
+    }
+}
+
+/* alpha*cos/alpha*sin of every pair i < half at position m: the row a port
+ * computes once per token and shares across heads. RC_INVERSE negates sin
+ * (exact; sin is odd, so this is the rotation by -phi). With cos_lo/sin_lo
  * non-NULL the double-double values (rc_exact_sincos_dd, for an f64
- * rotation) are split into hi and lo arrays; else plain doubles. */
+ * rotation) are split into hi and lo arrays; else plain doubles. alpha is
+ * the spec's output scale ({1, 0} when unscaled). */
 RC_HOSTDEV void rc_exact_sincos_row(int64_t m, int direction_inverse, int half,
-                                    const double *theta_hi, const double *theta_lo,
+                                    const double *theta_hi, const double *theta_lo, rc_dd alpha,
                                     double *cos_hi, double *sin_hi, double *cos_lo,
                                     double *sin_lo)
 {
@@ -157,14 +199,14 @@ RC_HOSTDEV void rc_exact_sincos_row(int64_t m, int direction_inverse, int half,
     for (int i = 0; i < half; i++) {
         if (cos_lo && sin_lo) {
             rc_dd s, c;
-            rc_exact_sincos_dd(m, theta_hi[i], theta_lo[i], &s, &c);
+            rc_exact_sincos_dd_scaled(m, theta_hi[i], theta_lo[i], alpha, &s, &c);
             cos_hi[i] = c.hi;
             cos_lo[i] = c.lo;
             sin_hi[i] = sign * s.hi;
             sin_lo[i] = sign * s.lo;
         } else {
             double s, c;
-            rc_exact_sincos(m, theta_hi[i], theta_lo[i], &s, &c);
+            rc_exact_sincos_scaled(m, theta_hi[i], theta_lo[i], alpha, &s, &c);
             cos_hi[i] = c;
             sin_hi[i] = sign * s;
         }

@@ -25,7 +25,7 @@
 
 #define CUDA_CAPS                                                                           \
     (RC_CAP_F32 | RC_CAP_F16 | RC_CAP_BF16 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE |           \
-     RC_CAP_PARTIAL_ROTARY | RC_CAP_INPLACE | RC_CAP_STRIDED)
+     RC_CAP_PARTIAL_ROTARY | RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING)
 
 #ifdef ROPECHECK_HAVE_CUDA
 

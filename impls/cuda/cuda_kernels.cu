@@ -53,6 +53,7 @@ struct rc_cuda_ctx {
     rc_dtype dtype;
     double *d_theta_hi; /* r/2 each */
     double *d_theta_lo;
+    double alpha; /* output scale (hi word: CUDA offers no f64) */
     /* Grown on demand, freed in destroy. */
     void *d_in;
     size_t d_in_cap;
@@ -81,7 +82,8 @@ struct dev_job {
 };
 
 __global__ void table_kernel(const int64_t *pos, int64_t n_tokens, const double *theta_hi,
-                             const double *theta_lo, int32_t half, int inverse, double *cos_tab,
+                             const double *theta_lo, double alpha, int32_t half, int inverse,
+                             double *cos_tab,
                              double *sin_tab)
 {
     const int64_t n = n_tokens * half;
@@ -90,7 +92,8 @@ __global__ void table_kernel(const int64_t *pos, int64_t n_tokens, const double 
         int64_t t;
         int32_t i;
         rc_cuda_table_index(g, half, &t, &i);
-        rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], inverse, &cos_tab[g], &sin_tab[g]);
+        rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], alpha, inverse, &cos_tab[g],
+                             &sin_tab[g]);
     }
 }
 
@@ -149,7 +152,7 @@ __global__ void rotate_kernel(rc_dtype dtype, rc_layout layout, int32_t head_dim
 __global__ void fused_kernel(rc_dtype dtype, rc_layout layout, int32_t head_dim,
                              int32_t rotary_dim, int64_t n_tokens, size_t esize, dev_job jb,
                              const int64_t *pos, const double *theta_hi, const double *theta_lo,
-                             int inverse)
+                             double alpha, int inverse)
 {
     extern __shared__ double smem[]; /* cos[r/2], then sin[r/2] */
     const int32_t half = rotary_dim / 2;
@@ -159,7 +162,8 @@ __global__ void fused_kernel(rc_dtype dtype, rc_layout layout, int32_t head_dim,
     const int64_t n = jb.n_heads * items;
     for (int64_t t = blockIdx.x; t < n_tokens; t += gridDim.x) {
         for (int32_t i = threadIdx.x; i < half; i += blockDim.x)
-            rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], inverse, &cs[i], &sn[i]);
+            rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], alpha, inverse, &cs[i],
+                                 &sn[i]);
         __syncthreads();
         if (n < ((int64_t)1 << 31)) {
             for (uint32_t g = threadIdx.x; g < (uint32_t)n; g += blockDim.x) {
@@ -260,6 +264,7 @@ extern "C" rc_status rc_cuda_backend_create(const rc_spec *spec, int fused, rc_c
     ctx->rotary_dim = spec->rotary_dim;
     ctx->layout = spec->layout;
     ctx->dtype = spec->dtype;
+    ctx->alpha = spec->out_scale_hi != 0.0 ? spec->out_scale_hi : 1.0; /* rope.h: 0 means 1 */
     const size_t tbytes = (size_t)(spec->rotary_dim / 2) * sizeof(double);
     if (cudaMalloc((void **)&ctx->d_theta_hi, tbytes) != cudaSuccess ||
         cudaMalloc((void **)&ctx->d_theta_lo, tbytes) != cudaSuccess ||
@@ -306,7 +311,7 @@ extern "C" rc_status rc_cuda_backend_run_device(rc_cuda_ctx *ctx, const rc_cuda_
         const size_t smem = 2 * (size_t)half * sizeof(double); /* <= 8 KiB: r <= 1024 */
         fused_kernel<<<(unsigned)nb, RC_CUDA_BLOCK, smem>>>(
             ctx->dtype, ctx->layout, ctx->head_dim, ctx->rotary_dim, n_tokens, esize, jb,
-            d_positions, ctx->d_theta_hi, ctx->d_theta_lo, inverse);
+            d_positions, ctx->d_theta_hi, ctx->d_theta_lo, ctx->alpha, inverse);
     } else {
         const size_t entries = (size_t)n_tokens * (size_t)half;
         rc_status st;
@@ -315,7 +320,7 @@ extern "C" rc_status rc_cuda_backend_run_device(rc_cuda_ctx *ctx, const rc_cuda_
             return st;
         double *cos_tab = ctx->d_table, *sin_tab = ctx->d_table + entries;
         table_kernel<<<grid_for((int64_t)entries), RC_CUDA_BLOCK>>>(
-            d_positions, n_tokens, ctx->d_theta_hi, ctx->d_theta_lo, half, inverse, cos_tab,
+            d_positions, n_tokens, ctx->d_theta_hi, ctx->d_theta_lo, ctx->alpha, half, inverse, cos_tab,
             sin_tab);
         if (cudaGetLastError() != cudaSuccess)
             return device_error();

@@ -65,12 +65,15 @@ RC_HOSTDEV void rc_cuda_pair_channels(rc_layout layout, int32_t half, int32_t i,
     }
 }
 
-/* cos and sin of pair i's angle at position m; inverse rotates by -phi. */
-RC_HOSTDEV void rc_cuda_token_sincos(int64_t m, double theta_hi, double theta_lo, int inverse,
-                                     double *c, double *s)
+/* alpha*cos and alpha*sin of pair i's angle at position m (alpha: the
+ * spec's output scale, 1 when unscaled; exact_angle.h, OUTPUT SCALE);
+ * inverse rotates by -phi. */
+RC_HOSTDEV void rc_cuda_token_sincos(int64_t m, double theta_hi, double theta_lo, double alpha,
+                                     int inverse, double *c, double *s)
 {
     double sn, cs;
-    rc_exact_sincos(m, theta_hi, theta_lo, &sn, &cs);
+    rc_dd a = {alpha, 0.0};
+    rc_exact_sincos_scaled(m, theta_hi, theta_lo, a, &sn, &cs);
     *c = cs;
     *s = inverse ? -sn : sn;
 }

@@ -40,6 +40,7 @@
 
 #include "core/dd.h"
 #include "core/dtype_convert.h"
+#include "core/scaling.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
 #include "impls/common/rotate_pair.h"
@@ -50,6 +51,7 @@ typedef struct neon_state {
     rc_layout layout;
     rc_dtype dtype;
     double *theta_hi, *theta_lo;
+    rc_dd alpha; /* output scale, folded into cos/sin (exact_angle.h) */
     double *cos_hi, *sin_hi, *cos_lo, *sin_lo; /* per token, r/2 each */
     double storage[];
 } neon_state;
@@ -78,6 +80,7 @@ static rc_status neon_prepare(const rc_spec *spec, void **state)
     st->sin_lo = st->storage + 5 * half;
     memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
     memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    st->alpha = rc_spec_out_scale(spec);
     *state = st;
     return RC_OK;
 }
@@ -92,7 +95,7 @@ static void fill_sincos(neon_state *st, int64_t m, rc_direction dir)
 {
     const int f64 = st->dtype == RC_DTYPE_F64;
     rc_exact_sincos_row(m, dir == RC_INVERSE, st->rotary_dim / 2, st->theta_hi, st->theta_lo,
-                        st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
+                        st->alpha, st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
                         f64 ? st->sin_lo : NULL);
 }
 
@@ -361,7 +364,7 @@ const rc_impl rc_impl_neon = {
     .description = "AArch64 NEON: exact angle (double-double, shared with scalar), "
                    "2-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = NULL,
     .prepare = neon_prepare,
     .apply = neon_apply,

@@ -48,6 +48,10 @@
  * arithmetic (NaN in, NaN out; Inf*c stays infinite). The error-free
  * transforms alone would turn Inf - Inf in their low words into NaN.
  *
+ * Output scale (scaled specs, rope.h): alpha is folded into the cos/sin
+ * row (impls/common/exact_angle.h, OUTPUT SCALE); the bounds above hold
+ * with N replaced by alpha*N and the (c, s) term by sqrt(2)*(U + 2)*u.
+ *
  * Thread safety: no static mutable state. The per-token sin/cos scratch
  * lives in the state, which the ABI never uses from two calls at once.
  */
@@ -59,6 +63,7 @@
 
 #include "core/dd.h"
 #include "core/dtype_convert.h"
+#include "core/scaling.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
 #include "impls/common/rotate_pair.h"
@@ -70,6 +75,7 @@ typedef struct scalar_state {
     rc_dtype dtype;
     double *theta_hi; /* r/2 entries each, copied from the spec */
     double *theta_lo;
+    rc_dd alpha;      /* output scale, folded into the cos/sin row */
     /* Per-token scratch, r/2 entries each: cos and sin of every pair (the
      * low words only for f64). */
     double *cos_hi;
@@ -124,6 +130,7 @@ static rc_status scalar_prepare(const rc_spec *spec, void **state)
     st->sin_lo = st->storage + 5 * half;
     memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
     memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    st->alpha = rc_spec_out_scale(spec);
     *state = st;
     return RC_OK;
 }
@@ -139,7 +146,7 @@ static void fill_sincos(scalar_state *st, int64_t m, rc_direction dir)
 {
     const int f64 = st->dtype == RC_DTYPE_F64;
     rc_exact_sincos_row(m, dir == RC_INVERSE, st->rotary_dim / 2, st->theta_hi, st->theta_lo,
-                        st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
+                        st->alpha, st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
                         f64 ? st->sin_lo : NULL);
 }
 
@@ -233,7 +240,7 @@ const rc_impl rc_impl_scalar = {
     .name = "scalar",
     .description = "portable C11: exact angle (double-double), double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = NULL,
     .prepare = scalar_prepare,
     .apply = scalar_apply,
