@@ -28,6 +28,15 @@
  * sum over j. |h_{i+1} - h_i| is bounded above from the exact products of
  * the (double) inputs summed by mpfr_sum rounded up and down. The bound
  * (c) is then a certified upper bound of the exact right-hand side.
+ *
+ * SCALING. With a frequency-scaling family theta_j is the scaled table
+ * (rc_ref_freq_table, also within 2^-104 relative, so the radii stand) and
+ * both rotated heads carry the output scale alpha, so the score is
+ * alpha^2 Re sum_i h_i e^{i Delta theta_i} and the bound (c) is multiplied
+ * by alpha^2. alpha^2 is formed at AB_PREC bits from the double-double
+ * alpha (within 2^-104 relative), so within 2^-102 of the exact square:
+ * the form picks up 2^-100 |form| on top of its own error, and the bound
+ * is rounded up by (1 + 2^-100).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -37,8 +46,10 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "core/scaling.h"
 #include "proofs/proof_internal.h"
 #include "reference/reference.h"
+#include "reference/scaling.h"
 
 #define AB_PREC 192
 
@@ -93,15 +104,25 @@ static void terms_fill(terms *t, const mpfr_t *theta, const double *theta_d, int
     mpfr_clear(phi);
 }
 
-/* theta_j to AB_PREC bits from the host's double-double table. */
-static void theta_load(double base, int r, mpfr_t *theta, double *theta_d)
+/* theta_j to AB_PREC bits from the host's double-double table (scaled by
+ * sc when set). -1 if out of memory. */
+static int theta_load(double base, int r, const rc_scaling *sc, mpfr_t *theta, double *theta_d)
 {
-    for (int j = 0; j < r / 2; j++) {
-        rc_dd tj = rc_ref_theta_dd(base, r, j);
-        mpfr_set_d(theta[j], tj.hi, MPFR_RNDN);
-        mpfr_add_d(theta[j], theta[j], tj.lo, MPFR_RNDN); /* exact at 192 bits */
-        theta_d[j] = tj.hi * (1 + 0x1p-50);               /* an upper bound of |theta| */
+    double *hi = malloc((size_t)r / 2 * sizeof *hi), *lo = malloc((size_t)r / 2 * sizeof *lo);
+    if (!hi || !lo) {
+        free(hi);
+        free(lo);
+        return -1;
     }
+    rc_ref_freq_table(base, r, sc, hi, lo);
+    for (int j = 0; j < r / 2; j++) {
+        mpfr_set_d(theta[j], hi[j], MPFR_RNDN);
+        mpfr_add_d(theta[j], theta[j], lo[j], MPFR_RNDN); /* exact at 192 bits */
+        theta_d[j] = hi[j] * (1 + 0x1p-50);               /* an upper bound of |theta| */
+    }
+    free(hi);
+    free(lo);
+    return 0;
 }
 
 /* max(|lo|, |hi|) of an enclosure [lo, hi], and the smallest |x| in it. */
@@ -159,8 +180,15 @@ static void sum_abs_s(const terms *t, mpfr_ptr sum_up, mpfr_ptr sum_dn)
 
 int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, double *lower)
 {
+    return rc_abel_curve_scaled(base, rotary_dim, NULL, n, upper, lower);
+}
+
+int rc_abel_curve_scaled(double base, int rotary_dim, const rc_scaling *sc, int n, double *upper,
+                         double *lower)
+{
+    char why[160];
     if (!(base > 0.0) || rotary_dim < 2 || rotary_dim % 2 || n < 0 ||
-        rotary_dim > RC_MAX_HEAD_DIM)
+        rotary_dim > RC_MAX_HEAD_DIM || rc_scaling_check(sc, rotary_dim, why, sizeof why) != 0)
         return -1;
     const int half = rotary_dim / 2;
     terms t;
@@ -173,10 +201,10 @@ int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, doub
     }
     for (int j = 0; j < half; j++)
         mpfr_init2(theta[j], AB_PREC);
-    theta_load(base, rotary_dim, theta, theta_d);
+    int loaded = theta_load(base, rotary_dim, sc, theta, theta_d);
     mpfr_t up, dn;
     mpfr_inits2(AB_PREC, up, dn, (mpfr_ptr)0);
-    for (int delta = 0; delta < n; delta++) {
+    for (int delta = 0; delta < n && loaded == 0; delta++) {
         terms_fill(&t, theta, theta_d, delta);
         sum_abs_s(&t, up, dn);
         /* (2/r) sum: a division by a power of two or a rounding upward */
@@ -192,7 +220,7 @@ int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, doub
     free(theta);
     free(theta_d);
     terms_clear(&t);
-    return 0;
+    return loaded;
 }
 
 int rc_abel_curve(double base, int rotary_dim, int n, double *out)
@@ -354,7 +382,7 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
         return -1;
     }
     const int d = spec->head_dim, rr = spec->rotary_dim, half = rr / 2;
-    if (rc_abel_curve(spec->base, rr, n_curve, out->curve) != 0) {
+    if (rc_abel_curve_scaled(spec->base, rr, pr.scaling, n_curve, out->curve, NULL) != 0) {
         rc_proof_error(r, "curve: out of memory");
         return -1;
     }
@@ -381,7 +409,28 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
     }
     for (int j = 0; j < half; j++)
         mpfr_init2(theta[j], AB_PREC);
-    theta_load(spec->base, rr, theta, theta_d);
+    if (theta_load(spec->base, rr, pr.scaling, theta, theta_d) != 0) {
+        rc_proof_error(r, "out of memory");
+        for (int j = 0; j < half; j++)
+            mpfr_clear(theta[j]);
+        terms_clear(&t);
+        free(theta);
+        free(theta_d);
+        free(in);
+        free(o);
+        free(pos);
+        return -1;
+    }
+    /* alpha^2 (header: SCALING); 1 exactly without scaling. */
+    mpfr_t alpha2;
+    mpfr_init2(alpha2, AB_PREC);
+    {
+        const rc_dd al = rc_ref_out_scale_dd(pr.scaling);
+        mpfr_set_d(alpha2, al.hi, MPFR_RNDN);
+        mpfr_add_d(alpha2, alpha2, al.lo, MPFR_RNDN); /* exact */
+        mpfr_sqr(alpha2, alpha2, MPFR_RNDU);
+    }
+    const double a2_err = pr.scaling ? 0x1p-100 : 0.0; /* relative, on the form */
 
     rc_rng g;
     rc_rng_seed3(&g, seed, 0x4142454cull /* "ABEL" */, (uint64_t)d);
@@ -421,6 +470,9 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
                 mpfr_max(maxdh, maxdh, dh, MPFR_RNDU);
             }
             mpfr_mul(bound, maxdh, sum_up, MPFR_RNDU);
+            mpfr_mul(bound, bound, alpha2, MPFR_RNDU);
+            if (pr.scaling)
+                mpfr_mul_d(bound, bound, 1.0 + 0x1p-100, MPFR_RNDU);
             const double bound_up = mpfr_get_d(bound, MPFR_RNDU);
 
             /* (b): crude but safe count of the AB_PREC roundings of both
@@ -444,11 +496,16 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
             double mid_err = id_tol;
             for (int i = 0; i < half; i++)
                 mid_err += 2.0 * hmax * t.rad[i]; /* |h_i| sqrt(2) rad_i < 2 hmax rad_i */
+            /* Scaled by alpha^2 (rounded up: the error bound grows with it). */
+            mid_err *= mpfr_get_d(alpha2, MPFR_RNDU) * (1 + 0x1p-50);
             const double slack = rc_proof_dot_slack(&pr, r->gate_pair, q, k, 1);
             const double score = rc_proof_dot(fq, fk, rr);
+            mpfr_mul(relhs, relhs, alpha2, MPFR_RNDN);
             const double form = mpfr_get_d(relhs, MPFR_RNDN);
-            /* form is Re lhs rounded to double: + ulp(form)/2 <= 2^-53 |form|. */
-            const double tol_a = (slack + mid_err + fabs(form) * 0x1p-53) * (1 + 0x1p-40);
+            /* form is alpha^2 Re lhs rounded to double: + ulp(form)/2 <=
+             * 2^-53 |form|, and alpha^2's own error a2_err |form|. */
+            const double tol_a =
+                (slack + mid_err + fabs(form) * (0x1p-53 + a2_err)) * (1 + 0x1p-40);
             if (!(fabs(score - form) <= tol_a) && n_bad_score++ < 3)
                 rc_proof_add(r,
                              "score <f(q,%" PRId64 "),f(k,%" PRId64 ")> = %.17g but Re sum "
@@ -471,6 +528,7 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
         r->figure = out->max_score_ratio;
         rc_proof_finish(r);
     }
+    mpfr_clear(alpha2);
     for (int j = 0; j < half; j++)
         mpfr_clear(theta[j]);
     terms_clear(&t);

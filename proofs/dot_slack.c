@@ -21,6 +21,14 @@
  * (Nq_i + Eq_i)(Nk_i + Ek_i). The slack itself is computed in double with
  * fewer than 8n roundings, each at most u relative on positive terms: the
  * factor (1 + 2^-40) covers them for n <= RC_MAX_HEAD_DIM (8n u < 2^-40).
+ *
+ * OUTPUT SCALE. With a scaling family the exact pair is alpha R q_i, of
+ * norm alpha Nq_i, and the gate counts in ulp_T(N_i) or ulp_T(alpha N_i);
+ * both are at most ulp_T(A N_i) with A = max(1, alpha) (rc_proof_ulp_scale),
+ * so E_i = sqrt(2) G (2^(1-p) A N_i + tau), and the per-pair term becomes
+ * Eq_i alpha Nk_i + alpha Nq_i Ek_i + Eq_i Ek_i, the magnitudes
+ * (alpha Nq_i + Eq_i)(alpha Nk_i + Ek_i). alpha is taken rounded up by
+ * 2^-50 relative (it is a double within 2^-52 of the exact value).
  */
 #include <math.h>
 
@@ -37,15 +45,16 @@ double rc_proof_dot_slack(const rc_probe *p, double gate, const double *q, const
     const int half = p->rotary_dim / 2;
     const int step = p->layout == RC_LAYOUT_INTERLEAVED ? 2 : 1;
     const int off = p->layout == RC_LAYOUT_INTERLEAVED ? 1 : half;
+    const double amax = rc_proof_ulp_scale(p), al = p->alpha * (1.0 + 0x1p-50);
     double bound = 0.0, absdot = 0.0;
     for (int i = 0; i < half; i++) {
         const int a = i * step, b = a + off;
         const double nq = hypot(q[a], q[b]) * (1 + 0x1p-52);
         const double nk = hypot(k[a], k[b]) * (1 + 0x1p-52);
-        const double eq = RC_SQRT2 * gate * (rel * nq + tau);
-        const double ek = RC_SQRT2 * gate * (rel * nk + tau);
-        bound += eq * nk + nq * ek + eq * ek;
-        absdot += (nq + eq) * (nk + ek);
+        const double eq = RC_SQRT2 * gate * (rel * amax * nq + tau);
+        const double ek = RC_SQRT2 * gate * (rel * amax * nk + tau);
+        bound += eq * al * nk + al * nq * ek + eq * ek;
+        absdot += (al * nq + eq) * (al * nk + ek);
     }
     int n = p->rotary_dim;
     if (!rotated_only) {

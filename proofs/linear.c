@@ -32,6 +32,13 @@
  *     room) and its double dot (gamma_d ||q|| ||k||, Cauchy-Schwarz). The
  *     sums over n add gamma_{N+1} of their magnitude on each side, and the
  *     denominators are the same bits (same data, same code).
+ *
+ * With a frequency-scaling family the rotations are by the scaled thetas
+ * and carry the output scale alpha (both heads: alpha^2 on every score,
+ * the denominator stays unrotated and unscaled). The reference's exact
+ * values are then alpha times the rotation (reference/README.md), still
+ * rounded to double once, so the exact side's dot error becomes
+ * (2^-51 + gamma_d) alpha^2 ||q|| ||k||.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -62,7 +69,8 @@ static double norm2(const double *x, int n)
     return sqrt(s) * (1 + 0x1p-40); /* an upper bound: n <= 1024 roundings */
 }
 
-/* Exact rotations of the rows, rounded to double (reference/). */
+/* Exact rotations of the rows (scaled thetas and alpha with a scaling
+ * family), rounded to double (reference/). */
 static int exact_rotate(const rc_probe *p, const double *in, const int64_t *pos, int rows,
                         double *out)
 {
@@ -72,7 +80,8 @@ static int exact_rotate(const rc_probe *p, const double *in, const int64_t *pos,
                  .layout = p->layout,
                  .dtype = p->dtype,
                  .theta_hi = NULL,
-                 .theta_lo = NULL};
+                 .theta_lo = NULL,
+                 .scaling = p->scaling};
     rc_ref *ref = rc_ref_create(&s);
     rc_ref_elem *el = malloc((size_t)p->head_dim * sizeof *el);
     if (!ref || !el) {
@@ -143,6 +152,7 @@ int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, ui
     }
     const double u = 0x1p-53;
     const double gK = gamma_n(d + N + 2), gN = gamma_n(N + 1), gd = gamma_n(d);
+    const double al2 = pr.alpha * pr.alpha * (1 + 0x1p-49); /* alpha^2, rounded up */
     int n_form = 0, n_exact = 0;
     for (int m = 0; m < N; m++) {
         const double *fq = in + (size_t)m * (size_t)d, *x = rot + (size_t)m * (size_t)d;
@@ -162,7 +172,8 @@ int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, ui
             den_q += rc_proof_dot(fq, fk, d);
             den_rot += rc_proof_dot(x, rot + (size_t)(N + n) * (size_t)d, d);
             const double nq = norm2(fq, d), nk = norm2(fk, d);
-            sl[n] = (rc_proof_dot_slack(&pr, r->gate_pair, fq, fk, 0) + (0x1p-51 + gd) * nq * nk) *
+            sl[n] = (rc_proof_dot_slack(&pr, r->gate_pair, fq, fk, 0) +
+                     (0x1p-51 + gd) * al2 * nq * nk) *
                     (1 + 0x1p-40);
         }
         if (!(den_rot > 0.0))

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "core/dtype_convert.h"
+#include "core/registry.h"
 #include "harness/guarded_call.h"
 #include "harness/verify.h"
 #include "reference/reference.h"
+#include "reference/scaling.h"
 
 double rc_dtype_unit_roundoff(rc_dtype t)
 {
@@ -33,8 +35,9 @@ double rc_probe_exact(const rc_probe *p, double x)
 int rc_probe_supported(const rc_probe *p, char *why, size_t why_len)
 {
     const rc_impl *im = p->impl;
-    if (!im || im->abi_version != RC_ABI_VERSION || !im->prepare || !im->apply) {
-        snprintf(why, why_len, "not a valid rc_impl (ABI version or missing functions)");
+    char bad[160];
+    if (rc_impl_check(im, bad, sizeof bad) != 0) {
+        snprintf(why, why_len, "not a valid rc_impl: %s", bad);
         return 0;
     }
     if (!(im->caps & rc_cap_for_dtype(p->dtype))) {
@@ -48,6 +51,14 @@ int rc_probe_supported(const rc_probe *p, char *why, size_t why_len)
     }
     if (p->rotary_dim < p->head_dim && !(im->caps & RC_CAP_PARTIAL_ROTARY)) {
         snprintf(why, why_len, "%s does not offer partial rotary", im->name);
+        return 0;
+    }
+    /* rc_impl_caps: a version-1 struct never offers scaling, whatever bit
+     * 20 of its caps holds. */
+    if (p->scaling && !(rc_impl_caps(im) & RC_CAP_SCALING)) {
+        snprintf(why, why_len,
+                 "%s does not offer frequency scaling (RC_CAP_SCALING), needed for %s", im->name,
+                 rc_scaling_type_name(p->scaling->type));
         return 0;
     }
     rc_call_result res;
@@ -76,7 +87,7 @@ rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos
         snprintf(err, err_len, "out of memory");
         goto done;
     }
-    rc_ref_theta_table(p->base, p->rotary_dim, th_hi, th_lo);
+    rc_ref_freq_table(p->base, p->rotary_dim, p->scaling, th_hi, th_lo);
     for (size_t e = 0; e < n_el; e++)
         rc_elem_store(p->dtype, bin.data, (int64_t)e, in[e]);
     memset(bout.data, 0xFF, n_el * esz); /* NaN in every dtype: unwritten shows */
@@ -89,6 +100,13 @@ rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos
                     .dtype = p->dtype,
                     .theta_hi = th_hi,
                     .theta_lo = th_lo};
+    if (p->scaling) {
+        /* Only for a scaled spec: an ABI-1 plug-in never sees these. */
+        const rc_dd alpha = rc_ref_out_scale_dd(p->scaling);
+        spec.scaling = p->scaling;
+        spec.out_scale_hi = alpha.hi;
+        spec.out_scale_lo = alpha.lo;
+    }
     rc_tensor tin = {bin.data, n_rows, 1, d, d};
     rc_tensor tout = {bout.data, n_rows, 1, d, d};
     rc_call_result res;

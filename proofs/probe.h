@@ -23,6 +23,9 @@ typedef struct rc_probe {
     double base;
     rc_layout layout;
     rc_dtype dtype;
+    const rc_scaling *scaling; /* NULL: none (RC_SCALING_NONE is stored as NULL) */
+    double alpha;     /* the output scale to double precision (2^-104 relative
+                         in the spec handed over; 1 without scaling) */
     double timeout_s; /* per guarded call */
     int *broken;      /* set to 1 when a call crashed, hung or wrote out of bounds */
 } rc_probe;
@@ -32,8 +35,10 @@ typedef struct rc_probe {
  * are exact in it, see rc_probe_exact); outputs come back as doubles
  * (exact: every dtype value is a double). One prepare, one apply over a
  * packed [n_rows][1][head_dim] tensor, one release. The spec's theta table
- * is the host's (rc_ref_theta_table). Returns RC_OK or the failing status;
- * err gets one line. */
+ * is the host's rc_ref_freq_table: the scaled one when p->scaling is set,
+ * which also hands over spec.scaling and the output scale alpha
+ * (rc_ref_out_scale_dd). Returns RC_OK or the failing status; err gets one
+ * line. */
 rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos, int64_t n_rows,
                          rc_direction dir, double *out, char *err, size_t err_len);
 
@@ -43,7 +48,8 @@ rc_status rc_probe_unit(const rc_probe *p, const int64_t *pos, int64_t n_pos, rc
                         double *out, char *err, size_t err_len);
 
 /* Whether the implementation offers what the probe needs (dtype, layout,
- * partial rotary) and is available here; 0 if not, with why. */
+ * partial rotary, RC_CAP_SCALING for a scaled spec) and is available
+ * here; 0 if not, with why. */
 int rc_probe_supported(const rc_probe *p, char *why, size_t why_len);
 
 /* x rounded to the probe's dtype (so that inputs are exact in it). */

@@ -1,11 +1,14 @@
 /*
  * proofs/proof_common.c - result bookkeeping shared by the oracles.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/scaling.h"
 #include "proofs/proof_internal.h"
+#include "reference/scaling.h"
 
 const char *rc_proof_verdict_name(rc_proof_verdict v)
 {
@@ -83,6 +86,13 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
         rc_proof_error(r, "invalid proof spec");
         return -1;
     }
+    char why[200];
+    if (rc_scaling_check(spec->scaling, spec->rotary_dim, why, sizeof why) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "invalid scaling: %s", why);
+        rc_proof_error(r, msg);
+        return -1;
+    }
     r->dtype = (rc_dtype)dt;
     r->gate_pair = spec->gate_pair > 0.0 ? spec->gate_pair : rc_default_gate_pair(r->dtype);
     p->impl = impl;
@@ -91,6 +101,8 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
     p->base = spec->base;
     p->layout = spec->layout;
     p->dtype = r->dtype;
+    p->scaling = rc_scaling_is_none(spec->scaling) ? NULL : spec->scaling;
+    p->alpha = p->scaling ? rc_ref_out_scale_dd(p->scaling).hi : 1.0;
     p->timeout_s = spec->timeout_s > 0.0 ? spec->timeout_s : 60.0;
     p->broken = &r->broken;
     if (!rc_probe_supported(p, r->error, sizeof r->error)) {
@@ -98,4 +110,9 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
         return -1;
     }
     return 0;
+}
+
+double rc_proof_ulp_scale(const rc_probe *p)
+{
+    return fmax(1.0, p->alpha) * (1.0 + 0x1p-50);
 }

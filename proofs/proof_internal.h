@@ -16,19 +16,6 @@
 #define RC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define RC_PRINTF(a, b)
-/* Bound on |<f~(q,m), f~(k,n)> - <f(q,m), f(k,n)>| for the double dot
- * product of the implementation's outputs, derived in dot_slack.c from
- * the pair-ULP gate. rotated_only: the dot over channels < rotary_dim. */
-double rc_proof_dot_slack(const rc_probe *p, double gate, const double *q, const double *k,
-                          int rotated_only);
-
-/* Dot product of n doubles (plain, in order: the slack above covers it). */
-double rc_proof_dot(const double *x, const double *y, int n);
-
-/* Random head: n values uniform in [-1, 1], rounded to the probe's dtype. */
-struct rc_rng;
-void rc_proof_random_head(const rc_probe *p, struct rc_rng *g, double *x, int n);
-
 #endif
 
 /* Zero the result, choose the dtype and gate, check the implementation
@@ -45,6 +32,27 @@ void rc_proof_finish(rc_proof_result *r);
 
 /* ERROR with a reason (a failed call or allocation). */
 void rc_proof_error(rc_proof_result *r, const char *why);
+
+/* The scale, relative to the input pair norm N, of the ULP the gate is
+ * counted in, bounded above: with an output scale alpha the exact result
+ * has norm alpha*N, and whether the metric takes ulp(N) or ulp(alpha*N),
+ * ulp is monotone, so ulp(max(1, alpha)*N) bounds both. alpha is a double
+ * within 2^-52 relative of the exact value (2^-104 for hi + lo, then hi
+ * alone): the factor (1 + 2^-50) covers that and this product. */
+double rc_proof_ulp_scale(const rc_probe *p);
+
+/* Spacing of dtype t's values around x (its ulp there, subnormals
+ * included). */
+double rc_proof_grid_spacing(rc_dtype t, double x);
+
+/* rotation_family.c, for rotation.c once the thetas are recovered.
+ * miss[i] (i < n_cmp) is 1 for a recovered pair that misses the expected
+ * scaled table (and is not simply reversed): names the table those pairs
+ * match, p->scaling set. */
+void rc_rotation_family_findings(const rc_probe *p, rc_rotation_id *id, const signed char *miss,
+                                 int n_cmp);
+/* Names a recovered table whose every theta is a bf16 (or f16) number. */
+void rc_rotation_grid_findings(const rc_probe *p, rc_rotation_id *id, int n_cmp);
 
 /* Bound on |<f~(q,m), f~(k,n)> - <f(q,m), f(k,n)>| for the double dot
  * product of the implementation's outputs, derived in dot_slack.c from

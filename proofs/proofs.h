@@ -45,6 +45,11 @@ typedef struct rc_proof_spec {
     int dtype;          /* an rc_dtype, or -1: choose from the caps */
     double gate_pair;   /* pair-ULP gate G; 0: the default for the dtype */
     double timeout_s;   /* per implementation call; 0: 60 s */
+    /* Frequency scaling (rope.h; NULL or RC_SCALING_NONE: none). The
+     * implementation gets the scaled table and the output scale alpha, as
+     * from ropecheck verify, and every oracle expects both; one without
+     * RC_CAP_SCALING is skipped. Must stay valid during the call. */
+    const rc_scaling *scaling;
 } rc_proof_spec;
 
 /* A named finding: one sentence. */
@@ -78,7 +83,16 @@ int rc_proof_has_finding(const rc_proof_result *r, const char *phrase);
  * and rotary_dim), each pair's 2x2 block at each position, whether it is a
  * rotation (orthogonal, det +1, no radial scale), phi(0) = 0, constant
  * angle increments, theta_i per pair, a least-squares base and the
- * direction. Figure: max |theta_i - expected| / expected. */
+ * direction. Figure: max |theta_i - expected| / expected.
+ *
+ * With a scaling family the expected thetas are the scaled table and the
+ * expected radial scale is alpha: a missing or doubled attention factor is
+ * named, and a recovered table that misses the expected one is compared,
+ * pair by pair, with the tables of related families computed from the
+ * spec's own parameters (plain, linear and NTK by the factor, the family
+ * with another original context, ...), so the finding says which table
+ * the implementation computes ("pairs 29-45 match plain base^(-2i/r)
+ * frequencies, not the llama3 ramp"). */
 typedef struct rc_rotation_id {
     rc_proof_result res;
     int layout_found;        /* an rc_layout, or -1: neither */
@@ -118,7 +132,8 @@ int rc_prove_relative(const rc_impl *impl, const rc_proof_spec *spec, uint64_t s
  * <f(q,m), f(k,n)> is checked against the complex form and the bound.
  * The curve (2/r) sum_{j=1}^{r/2} |S_j| over relative distance 0..n_curve-1
  * (the paper's Figure 2) is filled for the spec's base and rotary_dim,
- * each value a certified upper bound. Positions m, n are drawn up to
+ * each value a certified upper bound (with a scaling family: for its
+ * thetas; the score and the bound then carry alpha^2). Positions m, n are drawn up to
  * max_position, half of the trials with 0 <= m - n <= 256.
  * Figure: max over trials of |score| / bound. */
 #define RC_ABEL_CURVE_MAX 4096
@@ -140,6 +155,12 @@ int rc_abel_curve(double base, int rotary_dim, int n, double *out);
 /* Both ends of the enclosure: lower[delta] <= exact <= upper[delta]
  * (lower may be NULL). 0 or -1. */
 int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, double *lower);
+
+/* The same for the scaled frequencies of `scaling` (NULL: plain; must be
+ * valid for rotary_dim, core/scaling.h). The output scale does not enter:
+ * the curve is the factor of max|h_{i+1} - h_i| in the bound. */
+int rc_abel_curve_scaled(double base, int rotary_dim, const rc_scaling *scaling, int n,
+                         double *upper, double *lower);
 
 /* ------------------------------------------------------------------ */
 /* 4. Linear attention (Eq. 19), causal, feature map elu(x) + 1.

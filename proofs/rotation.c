@@ -37,6 +37,23 @@
  *                  trusted while the prediction's uncertainty is below pi/2.
  * These hold for any implementation that meets the gate at positions below
  * 2^31, which is why every probe position is below 2^31.
+ *
+ * OUTPUT SCALE. With a scaling family the exact block is alpha times the
+ * rotation (YaRN's or LongRoPE's attention factor), and the gate counts in
+ * ulp_T(N) or ulp_T(alpha N); both are at most ulp_T(A) for N = 1, with
+ * A = max(1, alpha) (rc_proof_ulp_scale), so eps = G * 2^(1-p) * A. The
+ * expansions above then read, for the block alpha*[[c, -s], [s, c]] + E:
+ *   Gram and det:  |R^T R - alpha^2 I|, |det R - alpha^2| <=
+ *                  2*sqrt(2)*alpha*eps + 2*eps^2, plus the roundings of
+ *                  forming them and of alpha^2 in double (alpha within
+ *                  2^-52 relative): 2^-49 * A^2.
+ *   angle:         the averaged estimate is alpha*(cos, sin) within
+ *                  sqrt(2)*eps, so the angle is off by at most
+ *                  asin(sqrt(2)*eps/alpha): eps/alpha replaces eps.
+ * A block that is a rotation times some other scale sigma (Gram sigma^2 I
+ * within the same expansion with sigma for alpha) is named: sigma = 1 on
+ * every block when alpha != 1 is the attention factor missing, sigma =
+ * alpha^2 the factor applied twice.
  */
 #include <math.h>
 #include <mpfr.h>
@@ -44,8 +61,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dtype_convert.h"
 #include "proofs/proof_internal.h"
 #include "reference/reference.h"
+#include "reference/scaling.h"
 
 static const int64_t probe_pos[] = {0,        1,        2,        3,
                                     4,        5,        1000,     1001,
@@ -210,15 +229,58 @@ static void check_unpaired(const double *out, int d, const int *partner, int spe
 }
 
 typedef struct tols {
+    double alpha; /* expected radial scale */
     double eps, orth, phi, incr;
 } tols;
 
+/* Gram/det tolerance of a block that is a rotation times sigma (header:
+ * OUTPUT SCALE); orth is this at sigma = alpha. */
+static double orth_at(const tols *t, double sigma)
+{
+    return 2.0 * RC_SQRT2 * sigma * t->eps + 2.0 * t->eps * t->eps +
+           0x1p-49 * fmax(1.0, sigma * sigma);
+}
+
+/* Rotation entries |v|/alpha in [0.25, 0.75] (away from +-1 and 0, where a
+ * rounded result sits on every grid) that lie on a narrow format's grid:
+ * a cos/sin table kept in that format. A correct entry is within
+ * eps/alpha of a value that is not on the grid except by chance; counted
+ * only where that is below 1/16 of the grid's spacing (probability of a
+ * chance hit below 1/8 per entry, and 16 or more entries are required). */
+typedef struct grid_count {
+    int disc, on;
+} grid_count;
+
+static const rc_dtype narrow[] = {RC_DTYPE_BF16, RC_DTYPE_F16};
+#define NNARROW 2
+
+static void grid_entry(const tols *t, rc_dtype dt, double v, grid_count *gc)
+{
+    const double x = fabs(v) / t->alpha;
+    if (!(x >= 0.25 && x <= 0.75))
+        return;
+    const double tol = t->eps / t->alpha * (1 + 0x1p-50) + 0x1p-52;
+    for (int g = 0; g < NNARROW; g++) {
+        if (rc_dtype_format(narrow[g])->precision >= rc_dtype_format(dt)->precision ||
+            !(tol <= rc_proof_grid_spacing(narrow[g], x) / 16.0))
+            continue;
+        gc[g].disc++;
+        gc[g].on += fabs(x - rc_round_to_dtype(narrow[g], x)) <= tol;
+    }
+}
+
 /* The block checks at every probe position; fills phi[] of valid blocks. */
 static void check_blocks(const double *out, int d, pairinfo *pairs, int np, const tols *t,
-                         rc_proof_result *r, double *max_orth)
+                         const rc_probe *pr, rc_proof_result *r, double *max_orth)
 {
     tally nonfinite = {0, ""}, scaled = {0, ""}, reflect = {0, ""}, nonorth = {0, ""};
     char buf[RC_PROOF_FINDING_LEN];
+    const double a2 = t->alpha * t->alpha;
+    /* Blocks that are rotations at all; of the scaled ones, how many have
+     * scale 1 and alpha^2, and the range of their scale. */
+    int n_rot = 0, n_one = 0, n_sq = 0;
+    double smin = INFINITY, smax = 0.0;
+    grid_count gc[NNARROW] = {{0, 0}, {0, 0}};
     for (int i = 0; i < np; i++) {
         const int a = pairs[i].a, b = pairs[i].b;
         for (int k = 0; k < NPOS; k++) {
@@ -232,21 +294,33 @@ static void check_blocks(const double *out, int d, pairinfo *pairs, int np, cons
             }
             const double g00 = r00 * r00 + r10 * r10, g11 = r01 * r01 + r11 * r11;
             const double g01 = r00 * r01 + r10 * r11, det = r00 * r11 - r01 * r10;
-            double e = fmax(fmax(fabs(g00 - 1.0), fabs(g11 - 1.0)), fabs(g01));
+            if (k > 0) {
+                grid_entry(t, pr->dtype, r00, gc);
+                grid_entry(t, pr->dtype, r10, gc);
+                grid_entry(t, pr->dtype, r01, gc);
+                grid_entry(t, pr->dtype, r11, gc);
+            }
+            double e = fmax(fmax(fabs(g00 - a2), fabs(g11 - a2)), fabs(g01));
             if (e > *max_orth)
                 *max_orth = e;
             if (e <= t->orth && det > 0.0) {
                 pairs[i].valid[k] = 1;
+                n_rot++;
             } else {
                 /* A rotation times a scale s has Gram s^2 I and det s^2. */
-                const double s2 = 0.5 * (g00 + g11);
+                const double s2 = 0.5 * (g00 + g11), sg = sqrt(s2);
                 const double es = fmax(fmax(fabs(g00 - s2), fabs(g11 - s2)), fabs(g01));
-                if (det > 0.0 && es <= t->orth * s2 && fabs(det - s2) <= t->orth * s2) {
+                if (det > 0.0 && es <= orth_at(t, sg) && fabs(det - s2) <= orth_at(t, sg)) {
                     snprintf(buf, sizeof buf,
-                             "pair %d: radial scale %.6g at m=%lld (expected 1; the radial "
+                             "pair %d: radial scale %.6g at m=%lld (expected %.6g; the radial "
                              "part must not depend on position)",
-                             i, sqrt(s2), m);
+                             i, sg, m, t->alpha);
                     tally_add(&scaled, buf);
+                    n_rot++;
+                    n_one += fabs(s2 - 1.0) <= orth_at(t, 1.0);
+                    n_sq += fabs(s2 - a2 * a2) <= orth_at(t, a2);
+                    smin = fmin(smin, sg);
+                    smax = fmax(smax, sg);
                     pairs[i].valid[k] = 1; /* the angle is still meaningful */
                 } else if (det < 0.0) {
                     snprintf(buf, sizeof buf,
@@ -268,7 +342,31 @@ static void check_blocks(const double *out, int d, pairinfo *pairs, int np, cons
     }
     const int total = np * NPOS;
     tally_emit(r, &nonfinite, total);
-    tally_emit(r, &scaled, total);
+    /* The attention factor: every rotation block scaled by 1 or alpha^2
+     * instead of alpha, where those differ from alpha beyond tolerance. */
+    const char *fam = pr->scaling ? rc_scaling_type_name(pr->scaling->type) : "";
+    if (scaled.count > 0 && scaled.count == n_rot && n_one == n_rot &&
+        fabs(a2 - 1.0) > orth_at(t, 1.0))
+        rc_proof_add(r,
+                     "radial scale 1 on every pair; expected the %s attention factor %.6g "
+                     "(alpha): it is missing",
+                     fam, t->alpha);
+    else if (scaled.count > 0 && scaled.count == n_rot && n_sq == n_rot &&
+             fabs(a2 * a2 - a2) > orth_at(t, a2))
+        rc_proof_add(r,
+                     "radial scale %.6g = alpha^2 on every pair: the %s attention factor %.6g "
+                     "is applied twice",
+                     0.5 * (smin + smax), fam, t->alpha);
+    else
+        tally_emit(r, &scaled, total);
+    for (int g = 0; g < NNARROW; g++)
+        if (gc[g].disc >= 16 && gc[g].on == gc[g].disc) {
+            rc_proof_add(r,
+                         "every rotation entry is a %s number (%d entries with |cos| or |sin| "
+                         "in [0.25, 0.75] at m > 0): the cos/sin table is kept in %s",
+                         rc_dtype_name(narrow[g]), gc[g].disc, rc_dtype_name(narrow[g]));
+            break;
+        }
     tally_emit(r, &reflect, total);
     tally_emit(r, &nonorth, total);
 }
@@ -351,19 +449,20 @@ static void check_increments(const pairinfo *p, int i, const tols *t, tally *bad
     }
 }
 
-/* theta_i expected by the spec and by the off-by-one schedule
- * base^(-2(i+1)/r) = theta_i * theta_1, both to ~2^-100 relative. */
-static void expected_theta(double base, int r, int i, mpfr_ptr exp_t, mpfr_ptr alt_t)
+/* theta_i expected by the spec (the host's table, scaled or not: hi + lo
+ * within 2^-104 relative) and by the off-by-one schedule
+ * base^(-2(i+1)/r) = theta_i * theta_1 of the plain table, both to ~2^-100
+ * relative. The off-by-one schedule is only meaningful unscaled. */
+static void expected_theta(const double *hi, const double *lo, double base, int r, int i,
+                           mpfr_ptr exp_t, mpfr_ptr alt_t)
 {
-    rc_dd ti = rc_ref_theta_dd(base, r, i);
-    mpfr_set_d(exp_t, ti.hi, MPFR_RNDN);
-    mpfr_add_d(exp_t, exp_t, ti.lo, MPFR_RNDN);
+    mpfr_set_d(exp_t, hi[i], MPFR_RNDN);
+    mpfr_add_d(exp_t, exp_t, lo[i], MPFR_RNDN);
     if (r >= 4) {
-        rc_dd t1 = rc_ref_theta_dd(base, r, 1);
         mpfr_t x;
         mpfr_init2(x, MP_PREC);
-        mpfr_set_d(x, t1.hi, MPFR_RNDN);
-        mpfr_add_d(x, x, t1.lo, MPFR_RNDN);
+        mpfr_set_d(x, hi[1], MPFR_RNDN);
+        mpfr_add_d(x, x, lo[1], MPFR_RNDN);
         mpfr_mul(alt_t, exp_t, x, MPFR_RNDN);
         mpfr_clear(x);
     } else {
@@ -466,9 +565,12 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     const int d = spec->head_dim, spec_r = spec->rotary_dim;
     const double u2 = 2.0 * rc_dtype_unit_roundoff(r->dtype); /* ulp_T(1) */
     tols t;
-    t.eps = r->gate_pair * u2;
-    t.orth = 2.0 * RC_SQRT2 * t.eps + 2.0 * t.eps * t.eps + 0x1p-50;
-    t.phi = RC_SQRT2 * t.eps * (1.0 + 2.0 * t.eps * t.eps) + 0x1p-49;
+    t.alpha = pr.alpha;
+    t.eps = r->gate_pair * u2 * rc_proof_ulp_scale(&pr);
+    t.orth = orth_at(&t, t.alpha);
+    /* eps/alpha with alpha rounded down by its 2^-52 (header) */
+    const double ea = t.eps / (t.alpha * (1.0 - 0x1p-50));
+    t.phi = RC_SQRT2 * ea * (1.0 + 2.0 * ea * ea) + 0x1p-49;
     t.incr = 4.0 * t.phi + 0x1p-46;
     snprintf(r->figure_name, sizeof r->figure_name,
              "max |theta_i - expected| / tolerance (<= 1 passes)");
@@ -476,13 +578,18 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     double *out = malloc((size_t)NPOS * (size_t)d * (size_t)d * sizeof *out);
     int *partner = malloc((size_t)d * sizeof *partner);
     pairinfo *pairs = malloc((size_t)d * sizeof *pairs);
-    if (!out || !partner || !pairs) {
+    double *ex_hi = malloc((size_t)spec_r / 2 * sizeof *ex_hi);
+    double *ex_lo = malloc((size_t)spec_r / 2 * sizeof *ex_lo);
+    if (!out || !partner || !pairs || !ex_hi || !ex_lo) {
         free(out);
         free(partner);
         free(pairs);
+        free(ex_hi);
+        free(ex_lo);
         rc_proof_error(r, "out of memory");
         return -1;
     }
+    rc_ref_freq_table(spec->base, spec_r, pr.scaling, ex_hi, ex_lo);
     char err[256];
     /* One position per call: the unit-vector input is d x d, not
      * NPOS x d x d (at d = 1024 the outputs alone are 117 MB). */
@@ -494,6 +601,8 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
         free(out);
         free(partner);
         free(pairs);
+        free(ex_hi);
+        free(ex_lo);
         rc_proof_error(r, err);
         return -1;
     }
@@ -511,7 +620,7 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     check_unpaired(out, d, partner, spec_r, r);
 
     double max_orth = 0.0;
-    check_blocks(out, d, pairs, np, &t, r, &max_orth);
+    check_blocks(out, d, pairs, np, &t, &pr, r, &max_orth);
     if (impl->caps & RC_CAP_INVERSE)
         check_inverse(&pr, out, d, t.eps, r);
 
@@ -524,13 +633,16 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     const int n_cmp_max = id->n_pairs < spec_r / 2 ? id->n_pairs : spec_r / 2;
     /* Per compared pair: 1 if theta matches the spec, the reversed spec
      * (-theta), or the off-by-one schedule; 0 if not; -1 if not recovered. */
-    signed char *match = calloc((size_t)n_cmp_max + 1, 3);
+    signed char *match = calloc((size_t)n_cmp_max + 1, 4);
     signed char *rev = match + n_cmp_max + 1, *altm = rev + n_cmp_max + 1;
+    signed char *miss = altm + n_cmp_max + 1; /* recovered, neither match nor rev */
     if (!match) {
         mpfr_clears(th, ex, alt, diff, (mpfr_ptr)0);
         free(out);
         free(partner);
         free(pairs);
+        free(ex_hi);
+        free(ex_lo);
         rc_proof_error(r, "out of memory");
         return -1;
     }
@@ -565,8 +677,10 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
         id->theta[i] = mpfr_get_d(th, MPFR_RNDN);
         /* The double id->theta carries 2^-53 relative on top. */
         id->theta_tol[i] = sigma + fabs(id->theta[i]) * 0x1p-52;
-        expected_theta(spec->base, spec_r, i, ex, alt);
-        id->theta_expected[i] = mpfr_get_d(ex, MPFR_RNDN);
+        /* Pairs beyond the spec's r/2 have no expected theta. */
+        if (i < spec_r / 2)
+            expected_theta(ex_hi, ex_lo, spec->base, spec_r, i, ex, alt);
+        id->theta_expected[i] = i < spec_r / 2 ? mpfr_get_d(ex, MPFR_RNDN) : NAN;
         if (id->theta[i] > sigma)
             n_pos++;
         else if (id->theta[i] < -sigma)
@@ -587,7 +701,8 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
          * theta in a short-precision dtype) is evidence of neither. */
         rev[i] = !match[i] && fabs(mpfr_get_d(diff, MPFR_RNDN)) <= tol;
         mpfr_sub(diff, th, alt, MPFR_RNDN);
-        altm[i] = fabs(mpfr_get_d(diff, MPFR_RNDN)) <= tol;
+        altm[i] = !pr.scaling && fabs(mpfr_get_d(diff, MPFR_RNDN)) <= tol;
+        miss[i] = !match[i] && !rev[i];
         n_match += match[i];
         n_rev += rev[i];
         n_alt += altm[i];
@@ -625,7 +740,9 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     else if (n_rev > n_swapped)
         rc_proof_add(r, "%d of %d pairs turn clockwise (the rest counter-clockwise)",
                      n_rev - n_swapped, n_cmp);
-    if (n_cmp > 0 && n_alt == n_cmp && n_match < n_cmp)
+    if (pr.scaling)
+        rc_rotation_family_findings(&pr, id, miss, n_cmp_max);
+    else if (n_cmp > 0 && n_alt == n_cmp && n_match < n_cmp)
         rc_proof_add(r, "frequency schedule off by one exponent step: theta_i = "
                         "base^(-2(i+1)/r) instead of base^(-2i/r)");
     else if (n_cmp >= 2 && match[0] == 1 && n_match + n_rev < n_cmp &&
@@ -633,6 +750,8 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
         rc_proof_add(r, "wrong base: frequencies follow theta_i = B^(-2i/r) with B = %.9g "
                         "(least-squares fit %.9g), spec base is %.9g",
                      pow(id->theta[1], -spec_r / 2.0), id->base_fit, spec->base);
+    if (n_match < n_cmp)
+        rc_rotation_grid_findings(&pr, id, n_cmp_max);
     free(match);
     r->figure = worst_ratio;
     id->max_orth_dev = max_orth;
@@ -641,6 +760,8 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     free(out);
     free(partner);
     free(pairs);
+    free(ex_hi);
+    free(ex_lo);
     rc_proof_finish(r);
     return 0;
 }
