@@ -3,6 +3,8 @@
  * run here, why not, and what it offers.
  */
 #include <getopt.h>
+
+#include "cli/model_config.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -11,11 +13,13 @@
 
 static const char usage_text[] =
     "usage: ropecheck list [--plugin PATH]... | ropecheck list --runner COMMAND\n"
+    "       ropecheck list --models\n"
     "\n"
     "Lists the built-in implementations (and any plug-ins named), whether each is\n"
     "available on this machine and, if not, why; then what each offers. With\n"
     "--runner, lists what a ropecheck-runner started by /bin/sh -c COMMAND offers\n"
-    "(another machine, an emulator: runner/PROTOCOL.md).\n";
+    "(another machine, an emulator: runner/PROTOCOL.md). With --models, lists the\n"
+    "built-in model configs that --model NAME accepts.\n";
 
 static void caps_text(uint64_t caps, char *buf, size_t len)
 {
@@ -23,7 +27,7 @@ static void caps_text(uint64_t caps, char *buf, size_t len)
         {RC_CAP_F32, "f32"}, {RC_CAP_F64, "f64"}, {RC_CAP_F16, "f16"}, {RC_CAP_BF16, "bf16"},
         {RC_CAP_INTERLEAVED, "interleaved"}, {RC_CAP_HALF, "half"},
         {RC_CAP_INVERSE, "inverse"}, {RC_CAP_PARTIAL_ROTARY, "partial"},
-        {RC_CAP_INPLACE, "inplace"}, {RC_CAP_STRIDED, "strided"},
+        {RC_CAP_INPLACE, "inplace"}, {RC_CAP_STRIDED, "strided"}, {RC_CAP_SCALING, "scaling"},
     };
     size_t n = 0;
     buf[0] = '\0';
@@ -32,10 +36,26 @@ static void caps_text(uint64_t caps, char *buf, size_t len)
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i].name);
 }
 
+static void list_models(void)
+{
+    for (size_t i = 0; i < rc_model_preset_count(); i++) {
+        rc_model_config cfg;
+        char err[256], line[512];
+        if (rc_model_preset(rc_model_preset_name(i), &cfg, err, sizeof err) != 0) {
+            printf("%s: %s\n", rc_model_preset_name(i), err);
+            continue;
+        }
+        rc_model_config_describe(&cfg, line, sizeof line);
+        printf("%s\n    %s\n", line, rc_model_preset_description(i));
+        rc_model_config_free(&cfg);
+    }
+}
+
 int rc_cmd_list(int argc, char **argv)
 {
     static const struct option opts[] = {{"plugin", required_argument, NULL, 'p'},
                                          {"runner", required_argument, NULL, 'r'},
+                                         {"models", no_argument, NULL, 'm'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *plugins[16];
@@ -52,6 +72,10 @@ int rc_cmd_list(int argc, char **argv)
         if (c == 'r') {
             runner = optarg;
             continue;
+        }
+        if (c == 'm') {
+            list_models();
+            return RC_EXIT_PASS;
         }
         if (c != 'p' || n_plugins == 16) {
             fprintf(stderr, "ropecheck list: bad option (see ropecheck list --help)\n");

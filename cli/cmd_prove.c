@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/impl_select.h"
+#include "cli/model_opts.h"
 #include "core/spec_check.h"
 #include "harness/runner_client.h"
 #include "proofs/proofs.h"
@@ -44,6 +45,11 @@ static const char usage_text[] =
     "                        f16, bf16)\n"
     "  --layout LIST         interleaved,half (default: both)\n"
     "  --head-dim N, --rotary-dim N, --base X   the spec (default 128, 128, 10000)\n"
+    "  --hf-config FILE, --model NAME, --scaling SPEC, --context L\n"
+    "                        a model's RoPE, as for verify (see verify --help); the\n"
+    "                        oracles then expect the scaled frequencies and the\n"
+    "                        attention factor, and name the table a port matches\n"
+    "                        instead (e.g. plain frequencies: scaling missing)\n"
     "  --seed N              random trials (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           seconds per implementation call (default 60)\n"
     "  --json FILE           write results (schema ropecheck.results 1.0, kind prove)\n"
@@ -54,7 +60,8 @@ static const char usage_text[] =
     "\n"
     "Examples:\n"
     "  ropecheck prove --impl scalar\n"
-    "  ropecheck prove --plugin ./libport.so --layout half --json prove.json\n";
+    "  ropecheck prove --plugin ./libport.so --layout half --json prove.json\n"
+    "  ropecheck prove --impl scalar --model llama-3.1-8b\n";
 
 typedef struct prove_opts {
     const char *impl_names[MAX_LIST];
@@ -69,6 +76,8 @@ typedef struct prove_opts {
     const char *json_path;
     const char *runner;
     int name_width; /* the table's impl column: the longest name */
+    rc_model_opts model;
+    int head_dim_set, rotary_dim_set, base_set, layout_set;
 } prove_opts;
 
 static int usage_error(const char *what, const char *arg)
@@ -104,6 +113,8 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         {"base", required_argument, NULL, 'b'},     {"seed", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},  {"json", required_argument, NULL, 'j'},
         {"runner", required_argument, NULL, 'x'},
+        {"hf-config", required_argument, NULL, 'H'}, {"model", required_argument, NULL, 'M'},
+        {"scaling", required_argument, NULL, 'S'},  {"context", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->dtype = -1;
@@ -145,13 +156,25 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         case 'l':
             if (parse_layouts(optarg, o) != 0)
                 return usage_error("bad --layout list", optarg);
+            o->layout_set = 1;
             break;
+        case 'H': o->model.hf_config = optarg; break;
+        case 'M': o->model.model = optarg; break;
+        case 'S': o->model.scaling_text = optarg; break;
+        case 'C': {
+            long long v = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || errno || v < 1)
+                return usage_error("--context must be a positive integer, not", optarg);
+            o->model.context = v;
+            break;
+        }
         case 'D':
         case 'R': {
             long long v = strtoll(optarg, &end, 10);
             if (end == optarg || *end || errno)
                 return usage_error("not an integer", optarg);
             *(c == 'D' ? &o->head_dim : &o->rotary_dim) = v;
+            *(c == 'D' ? &o->head_dim_set : &o->rotary_dim_set) = 1;
             break;
         }
         case 'b':
@@ -160,6 +183,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
             if (end == optarg || *end)
                 return usage_error("not a number", optarg);
             *(c == 'b' ? &o->base : &o->timeout_s) = v;
+            o->base_set |= c == 'b';
             break;
         }
         case 's': {
@@ -178,9 +202,22 @@ static int parse_args(int argc, char **argv, prove_opts *o)
     }
     if (optind < argc)
         return usage_error("unexpected argument", argv[optind]);
-    if (o->rotary_dim < 0)
-        o->rotary_dim = o->head_dim;
-    char err[256];
+    char err[512];
+    rc_spec_args sa = {.head_dim = o->head_dim, .rotary_dim = o->rotary_dim, .base = o->base,
+                       .layout = o->layout_set && o->n_layouts == 1 ? o->layouts[0] : -1,
+                       .head_dim_set = o->head_dim_set, .rotary_dim_set = o->rotary_dim_set,
+                       .base_set = o->base_set};
+    if (rc_model_opts_resolve(&o->model, &sa, -1, err, sizeof err) != 0) {
+        fprintf(stderr, "ropecheck prove: %s\n", err);
+        return RC_EXIT_USAGE;
+    }
+    o->head_dim = sa.head_dim;
+    o->rotary_dim = sa.rotary_dim;
+    o->base = sa.base;
+    if (sa.layout >= 0) {
+        o->layouts[0] = sa.layout;
+        o->n_layouts = 1;
+    }
     if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0) {
         fprintf(stderr, "ropecheck prove: %s\n", err);
         return RC_EXIT_USAGE;
@@ -242,6 +279,7 @@ static void prove_one(const rc_target *t, const prove_opts *o, rc_layout layout,
     const char *name = t->impl->name;
     rc_proof_spec spec = {.head_dim = (int32_t)o->head_dim, .rotary_dim = (int32_t)o->rotary_dim,
                           .base = o->base, .layout = layout, .dtype = o->dtype,
+                          .scaling = rc_model_opts_scaling(&o->model),
                           .timeout_s = o->timeout_s};
     if (!t->available) {
         rc_proof_result r = {.verdict = RC_PROOF_SKIPPED};
@@ -277,7 +315,8 @@ static void prove_one(const rc_target *t, const prove_opts *o, rc_layout layout,
 static void add_figure2(cJSON *root, const prove_opts *o)
 {
     double curve[FIG2_DISTANCES];
-    if (rc_abel_curve(o->base, (int)o->rotary_dim, FIG2_DISTANCES, curve) != 0)
+    if (rc_abel_curve_scaled(o->base, (int)o->rotary_dim, rc_model_opts_scaling(&o->model),
+                             FIG2_DISTANCES, curve, NULL) != 0)
         return;
     cJSON *fig = cJSON_AddObjectToObject(root, "figure2");
     cJSON_AddStringToObject(fig, "description",
@@ -364,5 +403,6 @@ int rc_cmd_prove(int argc, char **argv)
     }
     cJSON_Delete(root);
     rc_targets_free(&targets);
+    rc_model_opts_free(&o.model);
     return worst;
 }

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/gate_parse.h"
 #include "cli/impl_select.h"
+#include "cli/model_opts.h"
 #include "cli/positions.h"
 #include "cli/run_record.h"
 #include "core/spec_check.h"
@@ -53,7 +54,26 @@ static const char usage_text[] =
     "  --specials            put NaN and Inf into some pairs (checked by class)\n"
     "  --seed N              input and position seed (default: $ROPECHECK_SEED or 1)\n"
     "\n"
+    "A model's RoPE (sets head-dim, rotary-dim, base, layout and frequency scaling;\n"
+    "options given as well must agree with it):\n"
+    "  --hf-config FILE      a Hugging Face config.json (rope_theta, rope_scaling,\n"
+    "                        partial_rotary_factor, head_dim, ...)\n"
+    "  --model NAME          a built-in config (`ropecheck list --models`), e.g.\n"
+    "                        llama-3.1-8b, qwen2-7b-instruct-yarn, phi-3-mini-128k\n"
+    "  --scaling SPEC        a scaling family by hand: linear:factor=8,\n"
+    "                        ntk:factor=4, dynamic:factor=2,original=4096,\n"
+    "                        yarn:factor=4,original=32768[,beta_fast=32,beta_slow=1],\n"
+    "                        llama3:factor=8,low=1,high=4,original=8192,\n"
+    "                        longrope:short=@F,long=@F,factor=32,original=4096, table:@F\n"
+    "  --context L           sequence length for dynamic NTK and LongRoPE (default:\n"
+    "                        the largest position + 1, as Hugging Face does)\n"
+    "\n"
     "Judging and output:\n"
+    "  --profile NAME        exact (default): against the exact real result;\n"
+    "                        hf, ggml: against that framework's own roundings, so a\n"
+    "                        port can be gated on matching the framework it replaces\n"
+    "                        (reference/PROFILES.md; default gate 2 pair ULP from\n"
+    "                        the profile's band)\n"
     "  --gate SPEC|FILE      thresholds, e.g. pair=1 or f32:pair=2,f16:component=4, or a\n"
     "                        JSON file; defaults: pair ULP f32 2, f64 3, f16 1, bf16 1\n"
     "                        at positions below 2^31 (reference/GATES.md derives them)\n"
@@ -71,7 +91,10 @@ static const char usage_text[] =
     "      --heads 4 --tokens 256 --positions random:2147483647 --seed 7\n"
     "  ropecheck verify --plugin ./libport.so --json out.json --junit out.xml\n"
     "  ropecheck verify --impl scalar --head-dim 96 --rotary-dim 24 --dtype bf16 \\\n"
-    "      --direction forward,inverse --inplace --gate pair=0.75\n";
+    "      --direction forward,inverse --inplace --gate pair=0.75\n"
+    "  ropecheck verify --impl scalar --hf-config tests/data/configs/llama-3.1-8b.json \\\n"
+    "      --positions random:131071\n"
+    "  ropecheck verify --plugin ./libport.so --model qwen2-7b --dtype bf16 --profile hf\n";
 
 typedef struct verify_opts {
     const char *impl_names[MAX_LIST];
@@ -88,7 +111,11 @@ typedef struct verify_opts {
     int inplace, specials, quiet;
     const char *json_path, *junit_path;
     rc_gate gate;
+    int gate_given;
     const char *runner;
+    rc_model_opts model;
+    int head_dim_set, rotary_dim_set, base_set, layout_set;
+    rc_profile profile;
 } verify_opts;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -194,7 +221,8 @@ static void set_defaults(verify_opts *o)
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
-       OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER };
+       OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
+       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -217,6 +245,11 @@ static const struct option long_opts[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"junit", required_argument, NULL, OPT_JUNIT},
     {"runner", required_argument, NULL, OPT_RUNNER},
+    {"hf-config", required_argument, NULL, OPT_HF_CONFIG},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"scaling", required_argument, NULL, OPT_SCALING},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"profile", required_argument, NULL, OPT_PROFILE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -249,14 +282,36 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_LAYOUT:
             bad = parse_name_list(a, "layout", RC_LAYOUT_COUNT, layout_name_i, o->layouts,
                                   &o->n_layouts);
+            o->layout_set = 1;
             break;
         case OPT_DIRECTION:
             bad = parse_name_list(a, "direction", RC_DIRECTION_COUNT, direction_name_i,
                                   o->directions, &o->n_directions);
             break;
-        case OPT_HEAD_DIM: bad = parse_i64(a, "--head-dim", &o->head_dim); break;
-        case OPT_ROTARY_DIM: bad = parse_i64(a, "--rotary-dim", &o->rotary_dim); break;
-        case OPT_BASE: bad = parse_double(a, "--base", &o->base); break;
+        case OPT_HEAD_DIM:
+            bad = parse_i64(a, "--head-dim", &o->head_dim);
+            o->head_dim_set = 1;
+            break;
+        case OPT_ROTARY_DIM:
+            bad = parse_i64(a, "--rotary-dim", &o->rotary_dim);
+            o->rotary_dim_set = 1;
+            break;
+        case OPT_BASE:
+            bad = parse_double(a, "--base", &o->base);
+            o->base_set = 1;
+            break;
+        case OPT_HF_CONFIG: o->model.hf_config = a; break;
+        case OPT_MODEL: o->model.model = a; break;
+        case OPT_SCALING: o->model.scaling_text = a; break;
+        case OPT_CONTEXT:
+            bad = parse_i64(a, "--context", &o->model.context);
+            if (!bad && o->model.context < 1)
+                return usage_error("--context %s must be at least 1", a);
+            break;
+        case OPT_PROFILE:
+            if (rc_profile_parse(a, &o->profile) != 0)
+                return usage_error("unknown profile '%s' (one of: exact hf ggml)", a);
+            break;
         case OPT_HEADS: bad = parse_i64(a, "--heads", &o->heads); break;
         case OPT_TOKENS: bad = parse_i64(a, "--tokens", &o->tokens); break;
         case OPT_POSITIONS: o->positions_spec = a; break;
@@ -278,6 +333,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_GATE:
             if (rc_gate_parse(a, &o->gate, err, sizeof err) != 0)
                 return usage_error("%s", err);
+            o->gate_given = 1;
             break;
         case OPT_TIMEOUT:
             bad = parse_double(a, "--timeout", &o->timeout_s);
@@ -299,10 +355,10 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (o->runner && o->n_plugins)
         return usage_error("--runner and --plugin do not mix%s", "");
-    if (o->rotary_dim < 0)
-        o->rotary_dim = o->head_dim;
-    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0)
-        return usage_error("%s", err);
+    if (!o->gate_given && o->profile != RC_PROFILE_EXACT)
+        rc_gate_profile(&o->gate);
+    /* rotary_dim and the model options are settled in rc_cmd_verify, once
+     * the positions (hence the default context) are known. */
     if (o->heads < 1 || o->heads > 4096)
         return usage_error("--heads must be in [1, 4096]%s", "");
     if (o->tokens == 0 || o->tokens < -1)
@@ -432,7 +488,8 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run
                         .n_tokens = run->n_tokens, .n_heads = o->heads,
                         .positions = run->positions, .inplace = o->inplace,
                         .stride_pad = o->stride_pad, .with_specials = o->specials,
-                        .seed = o->seed, .timeout_s = o->timeout_s};
+                        .seed = o->seed, .timeout_s = o->timeout_s,
+                        .scaling = rc_model_opts_scaling(&o->model), .profile = o->profile};
                     if (!t->available) {
                         k->result.verdict = RC_VERDICT_SKIP;
                         snprintf(k->result.reason, sizeof k->result.reason, "unavailable: %s",
@@ -475,11 +532,44 @@ int rc_cmd_verify(int argc, char **argv)
         return usage_error("--positions: %s", err);
     run.positions = positions;
 
+    int64_t max_pos = 0;
+    for (int64_t t = 0; t < run.n_tokens; t++)
+        max_pos = positions[t] > max_pos ? positions[t] : max_pos;
+    rc_spec_args sa = {.head_dim = o.head_dim, .rotary_dim = o.rotary_dim, .base = o.base,
+                       .layout = o.layout_set && o.n_layouts == 1 ? o.layouts[0] : -1,
+                       .head_dim_set = o.head_dim_set, .rotary_dim_set = o.rotary_dim_set,
+                       .base_set = o.base_set};
+    if (o.layout_set && o.n_layouts > 1 && (o.model.hf_config || o.model.model)) {
+        free(positions);
+        return usage_error("--layout lists two layouts; a model rotates one%s", "");
+    }
+    if (rc_model_opts_resolve(&o.model, &sa, max_pos, err, sizeof err) != 0) {
+        rc_model_opts_free(&o.model);
+        free(positions);
+        return usage_error("%s", err);
+    }
+    o.head_dim = sa.head_dim;
+    o.rotary_dim = sa.rotary_dim;
+    o.base = sa.base;
+    if (sa.layout >= 0) {
+        o.layouts[0] = sa.layout;
+        o.n_layouts = 1;
+    }
+    if (rc_spec_check(o.head_dim, o.rotary_dim, o.base, err, sizeof err) != 0) {
+        rc_model_opts_free(&o.model);
+        free(positions);
+        return usage_error("%s", err);
+    }
+    char model_replay[1024];
+    rc_model_opts_replay(&o.model, model_replay, sizeof model_replay);
+    run.model_replay = model_replay;
+
     /* Refuse shapes whose buffers cannot exist before anything runs. */
     size_t bytes;
     if (rc_shape_check(run.n_tokens, o.heads, o.head_dim, o.heads * (o.head_dim + o.stride_pad) +
                        o.stride_pad, o.head_dim + o.stride_pad, 8, &bytes, err, sizeof err) != 0) {
         free(positions);
+        rc_model_opts_free(&o.model);
         return usage_error("%s", err);
     }
 
@@ -493,6 +583,7 @@ int rc_cmd_verify(int argc, char **argv)
                  "machine's %.3g GiB; use fewer tokens or heads", need / 1073741824.0,
                  have / 1073741824.0);
         free(positions);
+        rc_model_opts_free(&o.model);
         return usage_error("%s", err);
     }
 
@@ -503,15 +594,18 @@ int rc_cmd_verify(int argc, char **argv)
         if (sel == -2) { /* the runner itself is broken: nothing to verify */
             fprintf(stderr, "ropecheck verify: BROKEN: %s\n", err);
             free(positions);
+            rc_model_opts_free(&o.model);
             return RC_EXIT_BROKEN;
         }
         if (sel != 0) {
             free(positions);
+            rc_model_opts_free(&o.model);
             return usage_error("%s", err);
         }
     } else if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins,
                                  o.timeout_s, &targets, err, sizeof err) != 0) {
         free(positions);
+        rc_model_opts_free(&o.model);
         return usage_error("%s", err);
     }
 
@@ -536,6 +630,7 @@ int rc_cmd_verify(int argc, char **argv)
     }
     free(run.cases);
     rc_targets_free(&targets);
+    rc_model_opts_free(&o.model);
     free(positions);
     return rc;
 }

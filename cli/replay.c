@@ -21,6 +21,10 @@ char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64
                      c->with_specials ? " --specials" : "");
     if (c->stride_pad > 0 && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " --stride-pad %lld", (long long)c->stride_pad);
+    if (run->model_replay && *run->model_replay && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, "%s", run->model_replay);
+    if (c->profile != RC_PROFILE_EXACT && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --profile %s", rc_profile_name(c->profile));
     if (run->runner && n > 0 && (size_t)n < len) {
         /* The command as one shell word: single quotes, each ' as '\''. */
         n += snprintf(buf + n, len - (size_t)n, " --runner '");

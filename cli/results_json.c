@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/run_record.h"
+#include "core/scaling.h"
 #include "ropecheck/plugin.h"
 
 #define RC_RESULTS_SCHEMA "ropecheck.results"
@@ -99,6 +100,10 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     cJSON_AddBoolToObject(o, "inplace", c->inplace);
     cJSON_AddNumberToObject(o, "stride_pad", (double)c->stride_pad);
     cJSON_AddBoolToObject(o, "specials", c->with_specials);
+    char scaling[512];
+    rc_scaling_describe(c->scaling, scaling, sizeof scaling);
+    cJSON_AddStringToObject(o, "scaling", scaling);
+    cJSON_AddStringToObject(o, "profile", rc_profile_name(c->profile));
     cJSON_AddStringToObject(o, "verdict", rc_verdict_name(r->verdict));
     cJSON_AddStringToObject(o, "reason", r->reason);
     if (r->verdict == RC_VERDICT_SKIP) {

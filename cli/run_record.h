@@ -28,6 +28,7 @@ typedef struct rc_run_record {
     rc_case_record *cases;
     size_t n_cases;
     const char *runner; /* --runner COMMAND, or NULL: implementations ran here */
+    const char *model_replay; /* " --hf-config F --context L" etc., or "" / NULL */
 } rc_run_record;
 
 /* The command that replays case k's worst element: the same options with

@@ -1,0 +1,166 @@
+/*
+ * tests/test_cli_models.c - `ropecheck verify` with a model's RoPE, end to
+ * end: the issue's acceptance commands (a Hugging Face config with llama3
+ * scaling, the YaRN and LongRoPE presets) pass for the exact ports; broken
+ * configs and contradictions stop with exit 2 and the field named; a
+ * framework profile tells the exact port from the framework it models.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_runner.h"
+#include "scaling_mutant_paths.h"
+
+#define CONFIG(name) RC_CONFIGS_DIR "/" name
+
+static cli_result run(const char *const *argv)
+{
+    cli_result r = cli_run(argv);
+    cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    return r;
+}
+
+static void expect_all_pass(const char *const *argv, const char *summary)
+{
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "exit %d:\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, summary), "expected '%s' in:\n%s", summary, r.out);
+    cli_result_free(&r);
+}
+
+Test(cli_models, llama31_config_passes_to_the_scaled_context)
+{
+    /* The acceptance command; positions up to the scaled 131072. */
+    const char *argv[] = {"verify", "--impl", "scalar", "--hf-config",
+                          CONFIG("llama-3.1-8b.json"), "--positions", "random:131071",
+                          "--quiet", NULL};
+    expect_all_pass(argv, "4 cases: 4 pass");
+}
+
+Test(cli_models, yarn_and_longrope_presets_pass_both_directions)
+{
+    const char *models[] = {"qwen2-7b-instruct-yarn", "phi-3-mini-128k"};
+    for (int i = 0; i < 2; i++) {
+        const char *argv[] = {"verify", "--impl", "scalar", "--model", models[i],
+                              "--positions", "random:131071", "--tokens", "64",
+                              "--direction", "forward,inverse", "--quiet", NULL};
+        expect_all_pass(argv, "8 cases: 8 pass");
+    }
+}
+
+Test(cli_models, hand_written_scaling_passes_and_replays_with_its_context)
+{
+    /* dynamic NTK depends on the sequence length: the replay line must pin
+     * it, or replaying one position would verify another table. */
+    const char *argv[] = {"verify", "--impl", "scalar", "--scaling",
+                          "dynamic:factor=2,original=4096", "--positions", "random:16383",
+                          "--dtype", "f32", "--gate", "pair=0.3", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "a 0.3 gate must fail a correctly rounded port (max ~0.5)");
+    cr_expect(strstr(r.out, "--scaling 'dynamic:factor=2,original=4096'") &&
+                  strstr(r.out, "--context "),
+              "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(cli_models, broken_configs_exit_2_naming_the_field)
+{
+    static const struct { const char *file, *phrase; } cases[] = {
+        {"bad/unknown-rope-type.json", "rope"},
+        {"bad/yarn-missing-factor.json", "factor"},
+        {"bad/llama3-missing-low-freq-factor.json", "low_freq_factor"},
+        {"bad/longrope-short-factor-length.json", "short_factor"},
+        {"bad/invalid-json.json", "JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = {"verify", "--impl", "scalar", "--hf-config",
+                              NULL, NULL};
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", RC_CONFIGS_DIR, cases[i].file);
+        argv[4] = path;
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 2, "%s: exit %d", cases[i].file, r.status);
+        cr_expect(strstr(r.err, cases[i].phrase), "%s: '%s' not in: %s", cases[i].file,
+                  cases[i].phrase, r.err);
+        cli_result_free(&r);
+    }
+}
+
+Test(cli_models, contradictions_and_unknown_models_exit_2)
+{
+    const char *a[] = {"verify", "--impl", "scalar", "--model", "llama-3.1-8b", "--base",
+                       "10000", NULL};
+    cli_result r = run(a);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--base") && strstr(r.err, "contradicts"), "%s", r.err);
+    cli_result_free(&r);
+
+    const char *b[] = {"verify", "--model", "llama-9", NULL};
+    r = run(b);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "llama-3.1-8b"), "the known names are listed: %s", r.err);
+    cli_result_free(&r);
+
+    const char *c[] = {"verify", "--model", "llama-3.1-8b", "--scaling", "linear:factor=2",
+                       NULL};
+    r = run(c);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--scaling contradicts"), "%s", r.err);
+    cli_result_free(&r);
+
+    const char *d[] = {"verify", "--impl", "scalar", "--context", "4096", NULL};
+    r = run(d);
+    cr_expect_eq(r.status, 2, "--context without a family that uses it");
+    cli_result_free(&r);
+}
+
+Test(cli_models, ggml_profile_tells_the_exact_port_from_ggml)
+{
+    /* At position 131071 ggml's f32 angle is off by ~2e5 pair ULP
+     * (reference/PROFILES.md), so the exact port lies far outside ggml's
+     * band; at position 0..3 every angle is exact in f32 too... except
+     * cos/sin rounding, which the band covers, so the port passes there. */
+    const char *far[] = {"verify", "--impl", "scalar", "--profile", "ggml", "--dtype", "f32",
+                         "--layout", "half", "--positions", "131071", "--quiet", NULL};
+    cli_result r = run(far);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "from the profile's band") && strstr(r.out, "--profile ggml"),
+              "%s", r.out);
+    cli_result_free(&r);
+
+    const char *bf16[] = {"verify", "--impl", "scalar", "--profile", "ggml", "--dtype", "bf16",
+                          "--layout", "half", "--quiet", NULL};
+    r = run(bf16);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "does not model"), "ggml has no bf16 RoPE: a skip: %s", r.out);
+    cli_result_free(&r);
+}
+
+/* The published scaling bugs through the command line: each mutant fails
+ * verify (exit 1) and prove names what it did. */
+Test(cli_models, scaling_mutants_fail_verify_and_prove_names_them)
+{
+    static const struct { const char *path, *model, *finding; } cases[] = {
+        {SCALING_MUTANT_LLAMA3_DROPPED_PATH, "llama-3.1-8b",
+         "the llama3 scaling is missing"},
+        {SCALING_MUTANT_LLAMA3_HARD_CUT_PATH, "llama-3.1-8b", "not the llama3 ramp"},
+        {SCALING_MUTANT_ALPHA_MISSING_PATH, "qwen2-7b-instruct-yarn", "it is missing"},
+        {SCALING_MUTANT_ALPHA_TWICE_PATH, "qwen2-7b-instruct-yarn", "applied twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *v[] = {"verify", "--plugin", cases[i].path, "--model", cases[i].model,
+                           "--dtype", "f32", "--positions", "random:131071", "--tokens", "32",
+                           "--quiet", NULL};
+        cli_result r = run(v);
+        cr_expect_eq(r.status, 1, "%s: verify exit %d", cases[i].path, r.status);
+        cli_result_free(&r);
+        const char *p[] = {"prove", "--plugin", cases[i].path, "--model", cases[i].model,
+                           "--dtype", "f32", NULL};
+        r = run(p);
+        cr_expect_eq(r.status, 1, "%s: prove exit %d", cases[i].path, r.status);
+        cr_expect(strstr(r.out, cases[i].finding), "%s: '%s' not in:\n%s", cases[i].path,
+                  cases[i].finding, r.out);
+        cli_result_free(&r);
+    }
+}
