@@ -335,6 +335,23 @@ Test(runner_neon, same_figures_as_aarch64_scalar)
     cli_result_free(&s);
 }
 
+Test(runner_neon, scaled_models_pass_both_directions)
+{
+    /* The scaled table and the attention factor travel in protocol 2:
+     * llama3 (table only) and YaRN (table and alpha) at the scaled context. */
+    const char *cmd = neon_runner();
+    const char *models[] = {"llama-3.1-8b", "qwen2-7b-instruct-yarn"};
+    for (int i = 0; i < 2; i++) {
+        const char *argv[] = {"verify", "--runner", cmd, "--impl", "neon", "--model", models[i],
+                              "--direction", "forward,inverse", "--positions", "random:131071",
+                              "--tokens", "64", "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 0, "%s", models[i]);
+        cr_expect(strstr(r.out, "8 cases: 8 pass"), "%s: %s", models[i], r.out);
+        cli_result_free(&r);
+    }
+}
+
 Test(runner_neon, prove_passes)
 {
     const char *cmd = neon_runner();
