@@ -20,6 +20,7 @@
 #include "core/scaling.h"
 #include "core/spec_check.h"
 #include "harness/input_gen.h"
+#include "reference/profile_band.h"
 #include "reference/reference.h"
 #include "reference/scaling.h"
 
@@ -109,6 +110,7 @@ typedef struct compare_state {
     rc_error_acc *pair, *component, *pair_beyond;
     rc_error_acc *by_position[RC_POSITION_BUCKETS]; /* created on first use */
     rc_verify_result *res;
+    rc_profile_ref *profile; /* the case's framework profile, NULL: exact */
 } compare_state;
 
 static int position_bucket(int64_t m)
@@ -171,15 +173,14 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     /* A profile judges rotated elements by the distance from its band;
      * the exact reference still decides passthrough, special values and
      * the ULP scale (the output pair's norm). */
-    const int banded = c->profile != RC_PROFILE_EXACT;
-    rc_profile_ref *prof = banded ? rc_profile_ref_create(c->profile, &spec) : NULL;
+    rc_profile_ref *prof = st->profile;
+    const int banded = prof != NULL;
     const size_t d = (size_t)c->head_dim;
     double *in = malloc(sizeof(double) * d);
     double *band = malloc(sizeof(double) * 3 * d); /* pred, lo, hi */
     rc_ref_elem *elems = malloc(sizeof(rc_ref_elem) * d);
-    if (!ref || !in || !elems || !band || (banded && !prof)) {
+    if (!ref || !in || !elems || !band) {
         rc_ref_destroy(ref);
-        rc_profile_ref_destroy(prof);
         free(in);
         free(band);
         free(elems);
@@ -232,7 +233,7 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     loc.exact.hi = band[ch]; /* the profile's prediction */
                     loc.exact.lo = 0.0;
                     loc.rounded = band[ch];
-                    loc.pair_ulp = rc_ulp_error(c->dtype, got, near, e->pair_norm);
+                    loc.pair_ulp = rc_profile_band_distance(c->dtype, got, lo, hi, e->pair_norm);
                     loc.component_ulp = rc_ulp_error(c->dtype, got, near, near);
                 } else {
                     loc.pair_ulp = rc_ulp_error(c->dtype, got, e->exact, e->pair_norm);
@@ -258,7 +259,6 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     res->ziv_retries = stats.ziv_retries;
     res->uncertified = stats.uncertified;
     rc_ref_destroy(ref);
-    rc_profile_ref_destroy(prof);
     free(in);
     free(band);
     free(elems);
@@ -332,22 +332,6 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         snprintf(res->reason, sizeof res->reason, "%s", why_not);
         return res->verdict = RC_VERDICT_SKIP;
     }
-    if (c->profile != RC_PROFILE_EXACT) {
-        /* A framework without this case (ggml has no bf16 RoPE, no
-         * llama3 table): nothing to match, so nothing to judge. */
-        rc_spec probe = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
-                         .base = c->base, .layout = c->layout, .dtype = c->dtype,
-                         .scaling = c->scaling};
-        rc_profile_ref *p = rc_profile_ref_create(c->profile, &probe);
-        if (!p) {
-            snprintf(res->reason, sizeof res->reason,
-                     "the %s profile does not model this case (%s, %s scaling)",
-                     rc_profile_name(c->profile), rc_dtype_name(c->dtype),
-                     rc_scaling_type_name(c->scaling ? c->scaling->type : RC_SCALING_NONE));
-            return res->verdict = RC_VERDICT_SKIP;
-        }
-        rc_profile_ref_destroy(p);
-    }
     const size_t esz = rc_dtype_size(c->dtype);
     const int64_t head_stride = c->head_dim + c->stride_pad;
     const int64_t token_stride = c->n_heads * head_stride + c->stride_pad;
@@ -361,11 +345,29 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         return res->verdict;
     }
 
+    rc_profile_ref *profile = NULL;
+    if (c->profile != RC_PROFILE_EXACT) {
+        /* A framework without this case (ggml has no bf16 RoPE, no
+         * llama3 table): nothing to match, so nothing to judge. The
+         * predictor made here is the one the comparison uses. */
+        rc_spec pspec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
+                         .base = c->base, .layout = c->layout, .dtype = c->dtype,
+                         .scaling = c->scaling};
+        profile = rc_profile_ref_create(c->profile, &pspec);
+        if (!profile) {
+            snprintf(res->reason, sizeof res->reason,
+                     "the %s profile does not model this case (%s, %s scaling)",
+                     rc_profile_name(c->profile), rc_dtype_name(c->dtype),
+                     rc_scaling_type_name(c->scaling ? c->scaling->type : RC_SCALING_NONE));
+            return res->verdict = RC_VERDICT_SKIP;
+        }
+    }
+
     const int half = c->rotary_dim / 2;
     double *theta = malloc(sizeof(double) * 2 * (size_t)half);
     double *scratch = malloc(sizeof(double) * (size_t)c->head_dim);
     rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
-    compare_state st = {0};
+    compare_state st = {.profile = profile};
     int allocated = theta && scratch && rc_guarded_buf_alloc(&in_buf, bytes) == 0 &&
                     (c->inplace || rc_guarded_buf_alloc(&out_buf, bytes) == 0) &&
                     rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)c->n_tokens) == 0;
@@ -451,6 +453,7 @@ done:
     rc_guarded_buf_free(&in_buf);
     rc_guarded_buf_free(&out_buf);
     rc_guarded_buf_free(&pos_buf);
+    rc_profile_ref_destroy(profile);
     free(theta);
     free(scratch);
     return res->verdict;
