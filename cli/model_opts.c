@@ -11,12 +11,6 @@
 #include "cli/scaling_parse.h"
 #include "core/scaling.h"
 
-/* The families whose table depends on the sequence length L. */
-static int needs_context(const rc_scaling *sc)
-{
-    return sc->type == RC_SCALING_DYNAMIC_NTK || sc->type == RC_SCALING_LONGROPE;
-}
-
 /* A value given on the command line must agree with the config's. */
 static int agree_i64(const char *flag, int set, int64_t *given, int64_t from_config,
                      const char *origin, char *err, size_t err_len)
@@ -127,7 +121,7 @@ void rc_model_opts_replay(const rc_model_opts *mo, char *buf, size_t len)
         n += snprintf(buf + n, len - (size_t)n, " --scaling '%s'", mo->scaling_text);
     /* Replaying one position changes the run's sequence length, so a
      * table that depends on it must be pinned. */
-    if (mo->have_scaling && needs_context(&mo->scaling) && n >= 0 && (size_t)n < len)
+    if (mo->have_scaling && rc_scaling_uses_context(mo->scaling.type) && n >= 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " --context %" PRId64, mo->scaling.context);
 }
 

@@ -27,7 +27,7 @@ static int uses_original(rc_scaling_type t)
            t == RC_SCALING_LONGROPE;
 }
 
-static int uses_context(rc_scaling_type t)
+int rc_scaling_uses_context(rc_scaling_type t)
 {
     return t == RC_SCALING_DYNAMIC_NTK || t == RC_SCALING_LONGROPE;
 }
@@ -71,7 +71,7 @@ int rc_scaling_check(const rc_scaling *sc, int32_t rotary_dim, char *err, size_t
                  fam, sc->original_context);
         return -1;
     }
-    if (uses_context(t) && sc->context < 1) {
+    if (rc_scaling_uses_context(t) && sc->context < 1) {
         snprintf(err, err_len, "%s scaling: context (sequence length) %" PRId64
                  " must be at least 1", fam, sc->context);
         return -1;

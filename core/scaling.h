@@ -20,6 +20,10 @@
  * present with r/2 positive finite entries. 0, or -1 with one line in err. */
 int rc_scaling_check(const rc_scaling *sc, int32_t rotary_dim, char *err, size_t err_len);
 
+/* 1 for the families whose table depends on the sequence length L
+ * (context): dynamic NTK and LongRoPE. */
+int rc_scaling_uses_context(rc_scaling_type t);
+
 /* 1 if sc is NULL or RC_SCALING_NONE. */
 int rc_scaling_is_none(const rc_scaling *sc);
 
