@@ -108,7 +108,7 @@ static int get_positive(ctx *c, const cJSON *obj, const char *prefix, const char
 static int get_int(ctx *c, const cJSON *obj, const char *prefix, const char *key, int64_t min,
                    int64_t *out)
 {
-    double v;
+    double v = 0.0; /* set by get_number when it returns 1; gcc -O3 cannot see that */
     int rc = get_number(c, obj, prefix, key, &v);
     if (rc != 1)
         return rc;
