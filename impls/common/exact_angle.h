@@ -12,7 +12,7 @@
  * double-double theta_hi + theta_lo from rc_spec (about 106 bits), the
  * product with m is error-free, and the reduction subtracts k*2*pi with
  * 2*pi held to about 161 bits, so the angle's error stays near 2^-106 of
- * |m*theta| and sin/cos of it are as good as libm's.
+ * |m*theta| and its sine and cosine are within about half a double ulp.
  *
  * ALGORITHM (u = 2^-53, x = m*(theta_hi + theta_lo), X = m*theta_hi)
  *   p = two_prod(m, theta_hi)            exact: p.hi + p.lo = m*theta_hi
@@ -56,18 +56,16 @@
  * theta_hi + theta_lo differs from the true theta_i by about 2^-106
  * relative (the host's table), which moves the angle by that times m.
  *
- * SINE AND COSINE (rc_exact_sincos). sh = sin(r.hi), ch = cos(r.hi) from
- * libm, then the first-order correction for r.lo:
- *   s = fma(ch, r.lo, sh),   c = fma(-sh, r.lo, ch).
- * sin(r.hi + r.lo) = sh*cos(r.lo) + ch*sin(r.lo) differs from
- * sh + ch*r.lo by at most r.lo^2/2 + |r.lo|^3/6 < 13*u^2; the errors of sh
- * and ch times r.lo are below 5u^2; the fma rounds once, <= u/2 (results
- * have magnitude <= 1, where an ulp is at most u = 2^-53 below 1). With a
- * libm error of U ulps (glibc documents U <= 1 for binary64 sin and cos;
- * glibc 2.36 measured 0.515 over 2e6 random arguments in [-5, 5]):
- *   |s - sin(r)|, |c - cos(r)| <= (U + 0.5)*u + 18*u^2.
- * rc_exact_sincos_dd keeps the correction as a low word instead of
- * rounding it in, which removes the u/2: <= U*u + 18*u^2 each.
+ * SINE AND COSINE (rc_exact_sincos_dd). rc_sincos_dd
+ * (impls/common/sincos_dd.h) of the reduced double-double r: a quarter-turn
+ * reduction and two polynomials, no libm call, so a port that transcribes
+ * it lane for lane (the SIMD ports' row fillers) gets these exact bits.
+ * Its results are double-doubles within 0.494*u + 2^-102 of sin(r) and
+ * cos(r); rc_exact_sincos returns their high words, within 0.994*u +
+ * 2^-102. In the terms this analysis used when the values came from libm
+ * (U = libm's error in ulps, <= 1 for glibc, giving (U + 0.5)*u + 18u^2
+ * and U*u + 18u^2): the polynomial is as good as U = 0.5, so every bound
+ * below and in the ports, stated for U <= 1, holds with room.
  *
  * WHAT IT GIVES
  *   f32/f16/bf16 (ulp of the pair norm N is > N*2^-24, 2^-11, 2^-8): the
@@ -91,6 +89,7 @@
 #include <stdint.h>
 
 #include "core/dd.h"
+#include "impls/common/sincos_dd.h"
 
 /* 2*pi = C0 + C1 + C2 + (2.2e-49): each constant is the double nearest to
  * what the ones before leave (MPFR, 400 bits; checked by the test). */
@@ -118,29 +117,22 @@ RC_HOSTDEV rc_dd rc_exact_angle(int64_t m, double theta_hi, double theta_lo)
     return rc_dd_add(r, t);
 }
 
-/* sin and cos of m*theta, each within (U + 0.5) * 2^-53 + 2^-101 of the
- * exact value for the angle rc_exact_angle returns (U: libm's error in
- * ulps). */
-RC_HOSTDEV void rc_exact_sincos(int64_t m, double theta_hi, double theta_lo, double *s, double *c)
-{
-    rc_dd r = rc_exact_angle(m, theta_hi, theta_lo);
-    double sh = sin(r.hi);
-    double ch = cos(r.hi);
-    *s = fma(ch, r.lo, sh);
-    *c = fma(-sh, r.lo, ch);
-}
-
-/* The same, keeping the r.lo correction as a low word: s->hi + s->lo and
- * c->hi + c->lo are within U * 2^-53 + 2^-101 of the exact values. The
- * pairs are normalized (two_sum), for callers that need more than a
- * double (the f64 rotation). */
+/* sin and cos of m*theta as double-doubles, normalized, each within
+ * 0.494 * 2^-53 + 2^-102 of the exact value for the angle rc_exact_angle
+ * returns (impls/common/sincos_dd.h). */
 RC_HOSTDEV void rc_exact_sincos_dd(int64_t m, double theta_hi, double theta_lo, rc_dd *s, rc_dd *c)
 {
-    rc_dd r = rc_exact_angle(m, theta_hi, theta_lo);
-    double sh = sin(r.hi);
-    double ch = cos(r.hi);
-    *s = rc_two_sum(sh, ch * r.lo);
-    *c = rc_two_sum(ch, -sh * r.lo);
+    rc_sincos_dd(rc_exact_angle(m, theta_hi, theta_lo), s, c);
+}
+
+/* The same rounded to doubles (the high words), each within
+ * 0.994 * 2^-53 + 2^-102. */
+RC_HOSTDEV void rc_exact_sincos(int64_t m, double theta_hi, double theta_lo, double *s, double *c)
+{
+    rc_dd sd, cd;
+    rc_exact_sincos_dd(m, theta_hi, theta_lo, &sd, &cd);
+    *s = sd.hi;
+    *c = cd.hi;
 }
 
 /*
