@@ -53,6 +53,7 @@ static const rc_impl *const carried[] = {
 #endif
 #ifdef RUNNER_HAS_NEON
     &rc_impl_neon,
+    &rc_impl_neon_table,
 #endif
 };
 #define N_CARRIED (sizeof carried / sizeof carried[0])

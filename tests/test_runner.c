@@ -10,8 +10,9 @@
  *
  * Suite runner_neon (built as test_runner_neon, RC_TEST_NEON): the NEON
  * port cross-built for AArch64 (tools/build-aarch64.sh) and run under
- * qemu-user passes every gate, and its figures equal the AArch64 scalar
- * port's (it does scalar's arithmetic in scalar's order). Without
+ * qemu-user passes every gate, as "neon" (fused angles) and "neon-table"
+ * (a table of the call's positions first), and its figures equal the
+ * AArch64 scalar port's (it does scalar's arithmetic in scalar's order). Without
  * qemu-aarch64 or the cross compiler these tests are skipped, which ctest
  * reports as Skipped (SKIP_REGULAR_EXPRESSION), never as passed.
  *
@@ -292,25 +293,46 @@ TestSuite(runner_neon, .timeout = 600);
 #define NEON_ALL "--dtype", "all", "--layout", "interleaved,half", "--direction", \
                  "forward,inverse", "--quiet"
 
-Test(runner_neon, every_dtype_layout_and_direction_passes)
+/* verify --impl `impl` over NEON_ALL and the `extra` arguments (NULL or
+ * NULL-terminated): all 16 cases pass. */
+static void expect_all_pass(const char *impl, const char *const *extra)
 {
     const char *cmd = neon_runner();
-    const char *argv[] = {"verify", "--runner", cmd, "--impl", "neon", NEON_ALL, NULL};
+    const char *argv[32] = {"verify", "--runner", cmd, "--impl", impl, NEON_ALL};
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    for (size_t i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
     cli_result r = run(argv);
-    cr_expect_eq(r.status, 0);
-    cr_expect(strstr(r.out, "16 cases: 16 pass"), "%s", r.out);
+    cr_expect_eq(r.status, 0, "%s", impl);
+    cr_expect(strstr(r.out, "16 cases: 16 pass"), "%s: %s", impl, r.out);
     cli_result_free(&r);
+}
+
+static const char *const partial_inplace_strided[] = {
+    "--head-dim", "64", "--rotary-dim", "46", "--inplace", "--stride-pad", "5", NULL};
+
+Test(runner_neon, every_dtype_layout_and_direction_passes)
+{
+    expect_all_pass("neon", NULL);
 }
 
 Test(runner_neon, partial_rotary_inplace_strided_passes)
 {
-    const char *cmd = neon_runner();
-    const char *argv[] = {"verify", "--runner", cmd, "--impl", "neon", NEON_ALL, "--head-dim",
-                          "64", "--rotary-dim", "46", "--inplace", "--stride-pad", "5", NULL};
-    cli_result r = run(argv);
-    cr_expect_eq(r.status, 0);
-    cr_expect(strstr(r.out, "16 cases: 16 pass"), "%s", r.out);
-    cli_result_free(&r);
+    expect_all_pass("neon", partial_inplace_strided);
+}
+
+/* neon-table: the same kernels fed from a table of every position of the
+ * call (impls/common/port_state.h, RC_ANGLES_TABLE). */
+Test(runner_neon, table_every_dtype_layout_and_direction_passes)
+{
+    expect_all_pass("neon-table", NULL);
+}
+
+Test(runner_neon, table_partial_rotary_inplace_strided_passes)
+{
+    expect_all_pass("neon-table", partial_inplace_strided);
 }
 
 Test(runner_neon, same_figures_as_aarch64_scalar)
@@ -318,20 +340,26 @@ Test(runner_neon, same_figures_as_aarch64_scalar)
     /* rotary 14 = 7 pairs: vector chunks plus a scalar tail in every
      * dtype; NaN/Inf pairs too. Bit-identical outputs give identical
      * tables; any differing bit would move a figure or the worst place
-     * (not a proof of identity, a strong check of it). */
+     * (not a proof of identity, a strong check of it). Both angle
+     * strategies: the rows are the same, so the bits must be too. */
     const char *cmd = neon_runner();
-    const char *na[] = {"verify", "--runner", cmd, "--impl", "neon", NEON_ALL, "--head-dim",
-                        "18", "--rotary-dim", "14", "--specials", NULL};
     const char *sa[] = {"verify", "--runner", cmd, "--impl", "scalar", NEON_ALL, "--head-dim",
                         "18", "--rotary-dim", "14", "--specials", NULL};
-    cli_result n = run(na), s = run(sa);
-    cr_expect_eq(n.status, 0);
+    cli_result s = run(sa);
     cr_expect_eq(s.status, 0);
-    char *ns = strip_columns(n.out, 12), *ss = strip_columns(s.out, 12);
-    cr_expect_str_eq(ns, ss);
-    free(ns);
+    char *ss = strip_columns(s.out, 12);
+    const char *impls[] = {"neon", "neon-table"};
+    for (int i = 0; i < 2; i++) {
+        const char *na[] = {"verify", "--runner", cmd, "--impl", impls[i], NEON_ALL,
+                            "--head-dim", "18", "--rotary-dim", "14", "--specials", NULL};
+        cli_result n = run(na);
+        cr_expect_eq(n.status, 0, "%s", impls[i]);
+        char *ns = strip_columns(n.out, 12);
+        cr_expect_str_eq(ns, ss, "%s", impls[i]);
+        free(ns);
+        cli_result_free(&n);
+    }
     free(ss);
-    cli_result_free(&n);
     cli_result_free(&s);
 }
 

@@ -5,7 +5,9 @@
  * ANGLES: per token, sin/cos of every pair from the shared exact-angle
  * code (impls/common/exact_angle.h), as impls/scalar does; reused by every
  * head of the token; "avx512-table" instead fills a table for all
- * positions of the call first (impls/avx2/avx2.c: ANGLES, angle_mode).
+ * positions of the call first. State, rows, both strategies and the loop
+ * over tokens and heads: impls/common/port_state.h (rc_angle_mode,
+ * rc_port_apply); this file holds the head kernels.
  *
  * ROTATION: every operation of impls/scalar/scalar.c in the same order on
  * double lanes with the same fmas, so results are scalar's bits and its
@@ -16,8 +18,9 @@
  * impls/avx2/avx2.c for why that equals a single rounding.
  *
  * LAYOUTS: half = contiguous a's and b's; interleaved = [a0 b0 a1 b1 ..]
- * against tables laid out the same way (fill_tables). Tails (pairs that do
- * not fill a vector) use scalar.c's per-pair code.
+ * against rows laid out the same way (il[], port_state.h: INTERLEAVED
+ * ROWS). Tails (pairs that do not fill a vector) use scalar.c's per-pair
+ * code (rc_rotate_elems, impls/common/rotate_pair.h).
  *
  * Never executed without avx512_available() saying yes: prepare() checks
  * it too. Thread safety: no static mutable state.
@@ -31,15 +34,9 @@
 
 #include <cpuid.h>
 #include <immintrin.h>
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
-#include "core/dd.h"
-#include "core/dtype_convert.h"
-#include "core/scaling.h"
-#include "core/spec_check.h"
-#include "impls/common/exact_angle.h"
+#include "impls/common/port_state.h"
 #include "impls/common/rotate_pair.h"
 
 #if defined(__GNUC__)
@@ -47,37 +44,6 @@
 #else
 #define RC_INLINE static inline
 #endif
-
-/* Two strategies for the angles, same rotation code and so the same bits:
- *   ANGLES_FUSED: per token, fill one token's rows in the state, then
- *     rotate every head of that token (angles computed next to their use).
- *   ANGLES_TABLE: first fill rows for every token of the call into a
- *     [n_tokens][rows] table, then rotate all tokens x heads reading it:
- *     what frameworks do with a cos/sin cache, here rebuilt per call from
- *     the same exact angles. */
-typedef enum { ANGLES_FUSED, ANGLES_TABLE } angle_mode;
-
-typedef struct avx512_state {
-    int32_t head_dim;
-    int32_t rotary_dim;
-    rc_layout layout;
-    rc_dtype dtype;
-    double *theta_hi; /* r/2 entries each, copied from the spec */
-    double *theta_lo;
-    rc_dd alpha; /* output scale, folded into cos/sin (exact_angle.h) */
-    double *cos_hi; /* per token, r/2 entries each; sin signed by direction */
-    double *sin_hi;
-    double *cos_lo; /* f64 only */
-    double *sin_lo;
-    double *il[4];    /* per token, r entries each: interleaved arrangement */
-    /* Which angle strategy this state was prepared for (see apply). */
-    angle_mode mode;
-    /* ANGLES_TABLE: rows for table_tokens tokens, rows_per_token() each;
-     * grown, never shrunk, so repeated calls of one size allocate once. */
-    double *table;
-    int64_t table_tokens;
-    double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
-} avx512_state;
 
 /* F16C from CPUID leaf 1 (ECX bit 29): not every compiler's
  * __builtin_cpu_supports knows the name. Its registers are the AVX ones,
@@ -108,36 +74,7 @@ static int avx512_available(char *why, size_t why_len)
     return 0;
 }
 
-/* Doubles of angle rows one token needs: cos, sin (+ their low words for
- * f64) of r/2 pairs, plus the interleaved arrangement (2 rows of r for
- * narrow types, 4 for f64). At most 12 * r/2, the fused scratch's size. */
-static size_t rows_per_token(const avx512_state *st)
-{
-    const size_t half = (size_t)st->rotary_dim / 2;
-    const int f64 = st->dtype == RC_DTYPE_F64;
-    const size_t il = st->layout == RC_LAYOUT_INTERLEAVED ? (f64 ? 8 : 4) : 0;
-    return (f64 ? 4 : 2) * half + il * half;
-}
-
-/* Points the row pointers the kernels read at one token's rows at `base`
- * (rows_per_token() doubles). Rows the dtype/layout never reads are NULL. */
-static void point_rows(avx512_state *st, double *base)
-{
-    const size_t half = (size_t)st->rotary_dim / 2;
-    const int f64 = st->dtype == RC_DTYPE_F64;
-    size_t next = 2 * half;
-    st->cos_hi = base;
-    st->sin_hi = base + half;
-    st->cos_lo = f64 ? base + 2 * half : NULL;
-    st->sin_lo = f64 ? base + 3 * half : NULL;
-    if (f64)
-        next = 4 * half;
-    const int n_il = st->layout == RC_LAYOUT_INTERLEAVED ? (f64 ? 4 : 2) : 0;
-    for (int k = 0; k < 4; k++)
-        st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
-}
-
-static rc_status prepare_mode(const rc_spec *spec, void **state, angle_mode mode)
+static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode mode)
 {
     char why[160];
     if (!spec || !state)
@@ -145,106 +82,25 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, angle_mode mode
     *state = NULL;
     if (!avx512_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
-    rc_status valid = rc_prepare_spec_check(spec);
-    if (valid != RC_OK)
-        return valid;
-    const size_t half = (size_t)spec->rotary_dim / 2;
-    avx512_state *st = malloc(sizeof *st + 14 * half * sizeof(double));
-    if (!st)
-        return RC_ERR_NOMEM;
-    st->head_dim = spec->head_dim;
-    st->rotary_dim = spec->rotary_dim;
-    st->layout = spec->layout;
-    st->dtype = spec->dtype;
-    st->theta_hi = st->storage;
-    st->theta_lo = st->storage + half;
-    st->mode = mode;
-    st->table = NULL;
-    st->table_tokens = 0;
-    point_rows(st, st->storage + 2 * half);
-    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
-    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
-    st->alpha = rc_spec_out_scale(spec);
+    rc_port_state *st;
+    rc_status s = rc_port_state_create(spec, mode, 1, NULL, &st);
     *state = st;
-    return RC_OK;
+    return s;
 }
 
 static rc_status avx512_prepare(const rc_spec *spec, void **state)
 {
-    return prepare_mode(spec, state, ANGLES_FUSED);
+    return prepare_mode(spec, state, RC_ANGLES_FUSED);
 }
 
 static rc_status avx512_prepare_table(const rc_spec *spec, void **state)
 {
-    return prepare_mode(spec, state, ANGLES_TABLE);
+    return prepare_mode(spec, state, RC_ANGLES_TABLE);
 }
 
 static void avx512_release(void *state)
 {
-    avx512_state *st = state;
-    if (st)
-        free(st->table);
-    free(st);
-}
-
-/* As impls/avx2/avx2.c's fill_tables: scalar's sin/cos, plus the
- * interleaved arrangement ([c s], [-s c] for narrow types; ch, cl
- * duplicated and sh, sl with alternating sign for f64). */
-static void fill_tables(avx512_state *st, int64_t m, rc_direction dir)
-{
-    const int32_t half = st->rotary_dim / 2;
-    const double sign = dir == RC_INVERSE ? -1.0 : 1.0;
-    const int il = st->layout == RC_LAYOUT_INTERLEAVED;
-    if (st->dtype == RC_DTYPE_F64) {
-        for (int32_t i = 0; i < half; i++) {
-            rc_dd s, c;
-            rc_exact_sincos_dd_scaled(m, st->theta_hi[i], st->theta_lo[i], st->alpha,
-                                      &s, &c);
-            st->cos_hi[i] = c.hi;
-            st->cos_lo[i] = c.lo;
-            st->sin_hi[i] = sign * s.hi;
-            st->sin_lo[i] = sign * s.lo;
-            if (il) {
-                st->il[0][2 * i] = st->il[0][2 * i + 1] = c.hi;
-                st->il[1][2 * i] = st->il[1][2 * i + 1] = c.lo;
-                st->il[2][2 * i] = st->sin_hi[i];
-                st->il[2][2 * i + 1] = -st->sin_hi[i];
-                st->il[3][2 * i] = st->sin_lo[i];
-                st->il[3][2 * i + 1] = -st->sin_lo[i];
-            }
-        }
-    } else {
-        for (int32_t i = 0; i < half; i++) {
-            double s, c;
-            rc_exact_sincos_scaled(m, st->theta_hi[i], st->theta_lo[i], st->alpha, &s, &c);
-            st->cos_hi[i] = c;
-            st->sin_hi[i] = sign * s;
-            if (il) {
-                st->il[0][2 * i] = c;
-                st->il[0][2 * i + 1] = st->sin_hi[i];
-                st->il[1][2 * i] = -st->sin_hi[i];
-                st->il[1][2 * i + 1] = c;
-            }
-        }
-    }
-}
-
-/* ---- per-pair code: scalar.c's arithmetic, for tails and fallbacks ---- */
-
-static void pair_narrow(rc_dtype t, const void *in, void *out, int64_t ia, int64_t ib, double c,
-                        double s)
-{
-    const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
-    double x, y;
-    rc_rotate_pair_d(a, b, c, s, &x, &y);
-    rc_elem_store(t, out, ia, x);
-    rc_elem_store(t, out, ib, y);
-}
-
-static void pair_f64(const double *in, double *out, int64_t ia, int64_t ib, double ch, double cl,
-                     double sh, double sl)
-{
-    rc_rotate_pair_f64(in[ia], in[ib], ch, cl, sh, sl, &out[ia], &out[ib]);
+    rc_port_state_destroy(state);
 }
 
 /* ---- narrow types: eight elements <-> eight double lanes ---- */
@@ -310,7 +166,7 @@ RC_INLINE void store8(rc_dtype t, void *base, int64_t idx, __m512d v)
     }
 }
 
-RC_INLINE void head_half_narrow(const avx512_state *st, rc_dtype t, const void *in, void *out)
+RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
 {
     const int64_t n = st->rotary_dim / 2;
     const __m512d signbit = _mm512_set1_pd(-0.0);
@@ -324,10 +180,10 @@ RC_INLINE void head_half_narrow(const avx512_state *st, rc_dtype t, const void *
         store8(t, out, i + n, y);
     }
     for (; i < n; i++)
-        pair_narrow(t, in, out, i, i + n, st->cos_hi[i], st->sin_hi[i]);
+        rc_rotate_elems(t, in, out, i, i + n, st->cos_hi[i], st->sin_hi[i]);
 }
 
-RC_INLINE void head_interleaved_narrow(const avx512_state *st, rc_dtype t, const void *in,
+RC_INLINE void head_interleaved_narrow(const rc_port_state *st, rc_dtype t, const void *in,
                                        void *out)
 {
     const int64_t n = st->rotary_dim / 2;
@@ -341,30 +197,30 @@ RC_INLINE void head_interleaved_narrow(const avx512_state *st, rc_dtype t, const
         store8(t, out, 2 * i, _mm512_fmadd_pd(a, cs, _mm512_mul_pd(b, sc)));
     }
     for (; i < n; i++)
-        pair_narrow(t, in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->sin_hi[i]);
+        rc_rotate_elems(t, in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->sin_hi[i]);
 }
 
-static void head_half_f32(const avx512_state *st, const void *in, void *out)
+static void head_half_f32(const rc_port_state *st, const void *in, void *out)
 {
     head_half_narrow(st, RC_DTYPE_F32, in, out);
 }
-static void head_half_f16(const avx512_state *st, const void *in, void *out)
+static void head_half_f16(const rc_port_state *st, const void *in, void *out)
 {
     head_half_narrow(st, RC_DTYPE_F16, in, out);
 }
-static void head_half_bf16(const avx512_state *st, const void *in, void *out)
+static void head_half_bf16(const rc_port_state *st, const void *in, void *out)
 {
     head_half_narrow(st, RC_DTYPE_BF16, in, out);
 }
-static void head_il_f32(const avx512_state *st, const void *in, void *out)
+static void head_il_f32(const rc_port_state *st, const void *in, void *out)
 {
     head_interleaved_narrow(st, RC_DTYPE_F32, in, out);
 }
-static void head_il_f16(const avx512_state *st, const void *in, void *out)
+static void head_il_f16(const rc_port_state *st, const void *in, void *out)
 {
     head_interleaved_narrow(st, RC_DTYPE_F16, in, out);
 }
-static void head_il_bf16(const avx512_state *st, const void *in, void *out)
+static void head_il_bf16(const rc_port_state *st, const void *in, void *out)
 {
     head_interleaved_narrow(st, RC_DTYPE_BF16, in, out);
 }
@@ -407,7 +263,7 @@ RC_INLINE int all_finite8(__m512d x)
     return _mm512_cmp_pd_mask(_mm512_abs_pd(x), big, _CMP_LE_OQ) == 0xFF;
 }
 
-static void head_half_f64(const avx512_state *st, const void *vin, void *vout)
+static void head_half_f64(const rc_port_state *st, const void *vin, void *vout)
 {
     const double *in = vin;
     double *out = vout;
@@ -426,15 +282,15 @@ static void head_half_f64(const avx512_state *st, const void *vin, void *vout)
             _mm512_storeu_pd(out + i + n, y);
         } else {
             for (int64_t k = i; k < i + 8; k++)
-                pair_f64(in, out, k, k + n, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
+                rc_rotate_elems_f64(in, out, k, k + n, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
                          st->sin_lo[k]);
         }
     }
     for (; i < n; i++)
-        pair_f64(in, out, i, i + n, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
+        rc_rotate_elems_f64(in, out, i, i + n, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
 }
 
-static void head_il_f64(const avx512_state *st, const void *vin, void *vout)
+static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
 {
     const double *in = vin;
     double *out = vout;
@@ -450,91 +306,32 @@ static void head_il_f64(const avx512_state *st, const void *vin, void *vout)
             _mm512_storeu_pd(out + 2 * i, r);
         } else {
             for (int64_t k = i; k < i + 4; k++)
-                pair_f64(in, out, 2 * k, 2 * k + 1, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
+                rc_rotate_elems_f64(in, out, 2 * k, 2 * k + 1, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
                          st->sin_lo[k]);
         }
     }
     for (; i < n; i++)
-        pair_f64(in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
+        rc_rotate_elems_f64(in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
                  st->sin_lo[i]);
 }
 
 /* ---- apply ---- */
 
-typedef void (*head_fn)(const avx512_state *st, const void *in, void *out);
-
-static head_fn pick_head_fn(rc_layout l, rc_dtype t)
+static rc_port_head_fn pick_head_fn(rc_layout l, rc_dtype t)
 {
-    static head_fn const half[RC_DTYPE_COUNT] = {head_half_f32, head_half_f64, head_half_f16,
-                                                 head_half_bf16};
-    static head_fn const il[RC_DTYPE_COUNT] = {head_il_f32, head_il_f64, head_il_f16,
-                                               head_il_bf16};
+    static rc_port_head_fn const half[RC_DTYPE_COUNT] = {head_half_f32, head_half_f64,
+                                                         head_half_f16, head_half_bf16};
+    static rc_port_head_fn const il[RC_DTYPE_COUNT] = {head_il_f32, head_il_f64, head_il_f16,
+                                                       head_il_bf16};
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
-}
-
-/* Every head of token t, against the rows st points at. */
-static void rotate_token(const avx512_state *st, head_fn rotate, const rc_tensor *in,
-                         const rc_tensor *out, int64_t t)
-{
-    const size_t esize = rc_dtype_size(st->dtype);
-    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
-    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
-    for (int64_t h = 0; h < in->n_heads; h++) {
-        const char *src = (const char *)in->data +
-                          (size_t)(t * in->token_stride + h * in->head_stride) * esize;
-        char *dst = (char *)out->data +
-                    (size_t)(t * out->token_stride + h * out->head_stride) * esize;
-        rotate(st, src, dst);
-        if (pass_bytes && src != dst)
-            memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
-    }
 }
 
 static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                               const int64_t *positions, rc_direction direction)
 {
-    avx512_state *st = state;
-    if (!st)
-        return RC_ERR_INVALID;
-    const size_t esize = rc_dtype_size(st->dtype);
-    int empty;
-    rc_status args = rc_apply_args_check(st->head_dim, esize, in, out, positions, direction,
-                                         &empty);
-    if (args != RC_OK || empty)
-        return args;
-
-    const head_fn rotate = pick_head_fn(st->layout, st->dtype);
-    if (st->mode == ANGLES_FUSED) {
-        point_rows(st, st->storage + st->rotary_dim);
-        for (int64_t t = 0; t < in->n_tokens; t++) {
-            fill_tables(st, positions[t], direction);
-            rotate_token(st, rotate, in, out, t);
-        }
-        return RC_OK;
-    }
-    /* ANGLES_TABLE: one pass over the positions, then one over the data. */
-    const size_t rows = rows_per_token(st);
-    if (in->n_tokens > st->table_tokens) {
-        /* free + malloc, not realloc: the old rows need not be kept. */
-        free(st->table);
-        st->table = NULL;
-        st->table_tokens = 0;
-        if ((uint64_t)in->n_tokens > SIZE_MAX / sizeof(double) / rows)
-            return RC_ERR_NOMEM;
-        st->table = malloc((size_t)in->n_tokens * rows * sizeof(double));
-        if (!st->table)
-            return RC_ERR_NOMEM;
-        st->table_tokens = in->n_tokens;
-    }
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        point_rows(st, st->table + (size_t)t * rows);
-        fill_tables(st, positions[t], direction);
-    }
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        point_rows(st, st->table + (size_t)t * rows);
-        rotate_token(st, rotate, in, out, t);
-    }
-    return RC_OK;
+    rc_port_state *st = state;
+    return rc_port_apply(st, st ? pick_head_fn(st->layout, st->dtype) : NULL, in, out, positions,
+                         direction);
 }
 
 const rc_impl rc_impl_avx512 = {

@@ -9,6 +9,9 @@
  * Header-only and RC_HOSTDEV (core/dd.h). The arithmetic relies on
  * explicit fma() and on the compiler not contracting anything else
  * (ISO C mode, or -ffp-contract=off where a folder sets ISA flags).
+ * The last two functions, one pair read from and written to a head's
+ * channels, are host only: the CPU ports' per-pair code (tails, special
+ * values), on core/dtype_convert.c's loads and stores.
  */
 #ifndef ROPECHECK_ROTATE_PAIR_H
 #define ROPECHECK_ROTATE_PAIR_H
@@ -69,5 +72,31 @@ RC_HOSTDEV void rc_rotate_pair_f64(double a, double b, double ch, double cl, dou
     *xo = x;
     *yo = y;
 }
+
+#ifndef __CUDACC__
+#include <stdint.h>
+
+#include "core/dtype_convert.h"
+
+/* Channels ia, ib of a head of type t (f32, f16, bf16): exact loads,
+ * rc_rotate_pair_d, one rounding on each store. Both loads come before
+ * either store, so in place is safe. */
+static inline void rc_rotate_elems(rc_dtype t, const void *in, void *out, int64_t ia, int64_t ib,
+                                   double c, double s)
+{
+    const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
+    double x, y;
+    rc_rotate_pair_d(a, b, c, s, &x, &y);
+    rc_elem_store(t, out, ia, x);
+    rc_elem_store(t, out, ib, y);
+}
+
+/* Channels ia, ib of an f64 head through rc_rotate_pair_f64. */
+static inline void rc_rotate_elems_f64(const double *in, double *out, int64_t ia, int64_t ib,
+                                       double ch, double cl, double sh, double sl)
+{
+    rc_rotate_pair_f64(in[ia], in[ib], ch, cl, sh, sl, &out[ia], &out[ib]);
+}
+#endif /* !__CUDACC__ */
 
 #endif /* ROPECHECK_ROTATE_PAIR_H */

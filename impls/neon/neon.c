@@ -5,7 +5,14 @@
  * ANGLES. Per token, sin/cos of every pair come from the shared exact-angle
  * code (impls/common/exact_angle.h) exactly as impls/scalar computes them,
  * once per token, reused by every head: speed must not come from cheaper
- * angles.
+ * angles. Two registry entries share this code, as avx2 and avx512 do:
+ * "neon" computes each token's angles just before rotating its heads
+ * (fused); "neon-table" first fills a table for every position of the
+ * call, then rotates all tokens x heads from it. The state, the rows, both
+ * strategies and the loop over tokens and heads are
+ * impls/common/port_state.h's (rc_angle_mode, rc_port_apply); this file
+ * holds the head kernels, which read the plain cos/sin rows only (LD2/ST2
+ * do the interleaving, so no il[] rows are asked for).
  *
  * ROTATION. Every operation of impls/scalar/scalar.c, in the same order,
  * with the same fmas (vfmaq_f64(acc, a, c) is fma(a, c, acc)), on
@@ -24,85 +31,52 @@
  *
  * LAYOUTS. half: pair i is (i, i + r/2): contiguous loads of a's and b's.
  * interleaved: (2i, 2i + 1): LD2/ST2 split and rejoin them. A pair that
- * does not fill a vector (the tail) goes through scalar.c's per-pair code.
+ * does not fill a vector (the tail) goes through scalar.c's per-pair code
+ * (impls/common/rotate_pair.h).
  *
  * Special values (f64): as scalar.c, a pair whose double-double result is
  * not finite is recomputed with the plain fma formula, lane by lane.
  *
- * Thread safety: no static mutable state; scratch lives in the state.
+ * Thread safety: no static mutable state; the rows live in the state.
  */
 #include "impls/neon/neon.h"
 
 #include <arm_neon.h>
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
-#include "core/dd.h"
-#include "core/dtype_convert.h"
-#include "core/scaling.h"
-#include "core/spec_check.h"
-#include "impls/common/exact_angle.h"
+#include "impls/common/port_state.h"
 #include "impls/common/rotate_pair.h"
 
-typedef struct neon_state {
-    int32_t head_dim;
-    int32_t rotary_dim;
-    rc_layout layout;
-    rc_dtype dtype;
-    double *theta_hi, *theta_lo;
-    rc_dd alpha; /* output scale, folded into cos/sin (exact_angle.h) */
-    double *cos_hi, *sin_hi, *cos_lo, *sin_lo; /* per token, r/2 each */
-    double storage[];
-} neon_state;
-
-static rc_status neon_prepare(const rc_spec *spec, void **state)
+static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode mode)
 {
     if (!state)
         return RC_ERR_INVALID;
-    *state = NULL;
-    rc_status valid = rc_prepare_spec_check(spec);
-    if (valid != RC_OK)
-        return valid;
-    const size_t half = (size_t)spec->rotary_dim / 2;
-    neon_state *st = malloc(sizeof *st + 6 * half * sizeof(double));
-    if (!st)
-        return RC_ERR_NOMEM;
-    st->head_dim = spec->head_dim;
-    st->rotary_dim = spec->rotary_dim;
-    st->layout = spec->layout;
-    st->dtype = spec->dtype;
-    st->theta_hi = st->storage;
-    st->theta_lo = st->storage + half;
-    st->cos_hi = st->storage + 2 * half;
-    st->sin_hi = st->storage + 3 * half;
-    st->cos_lo = st->storage + 4 * half;
-    st->sin_lo = st->storage + 5 * half;
-    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
-    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
-    st->alpha = rc_spec_out_scale(spec);
+    rc_port_state *st;
+    rc_status s = rc_port_state_create(spec, mode, 0, NULL, &st);
     *state = st;
-    return RC_OK;
+    return s;
+}
+
+static rc_status neon_prepare(const rc_spec *spec, void **state)
+{
+    return prepare_mode(spec, state, RC_ANGLES_FUSED);
+}
+
+static rc_status neon_prepare_table(const rc_spec *spec, void **state)
+{
+    return prepare_mode(spec, state, RC_ANGLES_TABLE);
 }
 
 static void neon_release(void *state)
 {
-    free(state);
-}
-
-/* scalar.c's fill_sincos, unchanged: the shared exact angle per pair. */
-static void fill_sincos(neon_state *st, int64_t m, rc_direction dir)
-{
-    const int f64 = st->dtype == RC_DTYPE_F64;
-    rc_exact_sincos_row(m, dir == RC_INVERSE, st->rotary_dim / 2, st->theta_hi, st->theta_lo,
-                        st->alpha, st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
-                        f64 ? st->sin_lo : NULL);
+    rc_port_state_destroy(state);
 }
 
 /* ---- one pair, scalar.c's code (tails) ----------------------------------- */
 
-static void pair_f32(const neon_state *st, const float *in, float *out, int64_t i, int64_t ia,
-                     int64_t ib)
+static void pair_f32(const rc_port_state *st, const float *in, float *out, int64_t i,
+                     int64_t ia, int64_t ib)
 {
     const double a = in[ia], b = in[ib];
     double x, y;
@@ -111,18 +85,8 @@ static void pair_f32(const neon_state *st, const float *in, float *out, int64_t 
     out[ib] = (float)y;
 }
 
-static void pair_16(const neon_state *st, const uint16_t *in, uint16_t *out, int64_t i,
-                    int64_t ia, int64_t ib)
-{
-    const double a = rc_elem_load(st->dtype, in, ia), b = rc_elem_load(st->dtype, in, ib);
-    double x, y;
-    rc_rotate_pair_d(a, b, st->cos_hi[i], st->sin_hi[i], &x, &y);
-    rc_elem_store(st->dtype, out, ia, x);
-    rc_elem_store(st->dtype, out, ib, y);
-}
-
 /* scalar.c's rotate_f64 for one pair (a, b) -> (*x, *y). */
-static void pair_f64_values(const neon_state *st, int64_t i, double a, double b, double *xo,
+static void pair_f64_values(const rc_port_state *st, int64_t i, double a, double b, double *xo,
                             double *yo)
 {
     rc_rotate_pair_f64(a, b, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i], xo, yo);
@@ -138,8 +102,10 @@ static inline void rot2(float64x2_t a, float64x2_t b, float64x2_t c, float64x2_t
     *y = vfmaq_f64(vmulq_f64(b, c), a, s);
 }
 
-static void rotate_f32(const neon_state *st, const float *in, float *out)
+static void rotate_f32(const rc_port_state *st, const void *vin, void *vout)
 {
+    const float *in = vin;
+    float *out = vout;
     const int64_t n = st->rotary_dim / 2;
     const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
     int64_t i = 0;
@@ -195,8 +161,10 @@ static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
     return vmovn_u32(vbslq_u32(is_num, rn, nan));
 }
 
-static void rotate_16(const neon_state *st, const uint16_t *in, uint16_t *out)
+static void rotate_16(const rc_port_state *st, const void *vin, void *vout)
 {
+    const uint16_t *in = vin;
+    uint16_t *out = vout;
     const int64_t n = st->rotary_dim / 2;
     const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
     const rc_dtype t = st->dtype;
@@ -226,7 +194,8 @@ static void rotate_16(const neon_state *st, const uint16_t *in, uint16_t *out)
         }
     }
     for (; i < n; i++)
-        pair_16(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
+        rc_rotate_elems(t, in, out, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n, st->cos_hi[i],
+                        st->sin_hi[i]);
 }
 
 /* rc_rotate_dd (impls/common/rotate_pair.h) on two lanes: error-free products, one rounding. */
@@ -245,8 +214,10 @@ static inline float64x2_t rotate_dd2(float64x2_t a, float64x2_t b, float64x2_t c
     return vaddq_f64(s, lo);
 }
 
-static void rotate_f64(const neon_state *st, const double *in, double *out)
+static void rotate_f64(const rc_port_state *st, const void *vin, void *vout)
 {
+    const double *in = vin;
+    double *out = vout;
     const int64_t n = st->rotary_dim / 2;
     const int inter = st->layout == RC_LAYOUT_INTERLEAVED;
     const float64x2_t tiny = vdupq_n_f64(RC_F64_TINY), up = vdupq_n_f64(RC_F64_UP),
@@ -291,82 +262,46 @@ static void rotate_f64(const neon_state *st, const double *in, double *out)
             vst1q_f64(out + i + n, vld1q_f64(ys));
         }
     }
-    for (; i < n; i++) {
-        const int64_t ia = inter ? 2 * i : i, ib = inter ? 2 * i + 1 : i + n;
-        double x, y;
-        pair_f64_values(st, i, in[ia], in[ib], &x, &y);
-        out[ia] = x;
-        out[ib] = y;
-    }
+    for (; i < n; i++)
+        rc_rotate_elems_f64(in, out, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n, st->cos_hi[i],
+                            st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
 }
 
 static rc_status neon_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                             const int64_t *positions, rc_direction direction)
 {
-    neon_state *st = state;
-    char why[160];
-    size_t bytes;
-    if (!st || !in || !out)
-        return RC_ERR_INVALID;
-    if (direction != RC_FORWARD && direction != RC_INVERSE)
-        return RC_ERR_INVALID;
-    if (in->n_tokens != out->n_tokens || in->n_heads != out->n_heads || in->n_tokens < 0 ||
-        in->n_heads < 0)
-        return RC_ERR_INVALID;
-    if (in->n_tokens == 0 || in->n_heads == 0)
-        return RC_OK;
-    const size_t esize = rc_dtype_size(st->dtype);
-    if (!positions || !in->data || !out->data ||
-        rc_shape_check(in->n_tokens, in->n_heads, st->head_dim, in->token_stride,
-                       in->head_stride, esize, &bytes, why, sizeof why) != 0 ||
-        rc_shape_check(out->n_tokens, out->n_heads, st->head_dim, out->token_stride,
-                       out->head_stride, esize, &bytes, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
-    if (in->data == out->data &&
-        (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
-        return RC_ERR_INVALID;
-    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
-        return RC_ERR_INVALID;
-
-    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
-    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        fill_sincos(st, positions[t], direction);
-        for (int64_t h = 0; h < in->n_heads; h++) {
-            const char *src = (const char *)in->data +
-                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
-            char *dst = (char *)out->data +
-                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
-            switch (st->dtype) {
-            case RC_DTYPE_F32:
-                rotate_f32(st, (const float *)(const void *)src, (float *)(void *)dst);
-                break;
-            case RC_DTYPE_F64:
-                rotate_f64(st, (const double *)(const void *)src, (double *)(void *)dst);
-                break;
-            case RC_DTYPE_F16:
-            case RC_DTYPE_BF16:
-                rotate_16(st, (const uint16_t *)(const void *)src, (uint16_t *)(void *)dst);
-                break;
-            default:
-                return RC_ERR_INTERNAL;
-            }
-            if (pass_bytes && src != dst)
-                memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
-        }
-    }
-    return RC_OK;
+    static const rc_port_head_fn heads[RC_DTYPE_COUNT] = {
+        [RC_DTYPE_F32] = rotate_f32,
+        [RC_DTYPE_F64] = rotate_f64,
+        [RC_DTYPE_F16] = rotate_16,
+        [RC_DTYPE_BF16] = rotate_16,
+    };
+    rc_port_state *st = state;
+    return rc_port_apply(st, st ? heads[st->dtype] : NULL, in, out, positions, direction);
 }
 
 const rc_impl rc_impl_neon = {
     .abi_version = RC_ABI_VERSION,
     .name = "neon",
-    .description = "AArch64 NEON: exact angle (double-double, shared with scalar), "
-                   "2-lane double rotation, rounded once",
+    .description = "AArch64 NEON, fused angles: exact angle per token (double-double, shared "
+                   "with scalar) for all its heads; 2-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
             RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
     .available = NULL,
     .prepare = neon_prepare,
+    .apply = neon_apply,
+    .release = neon_release,
+};
+
+const rc_impl rc_impl_neon_table = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "neon-table",
+    .description = "AArch64 NEON, table angles: exact cos/sin table of all positions of the "
+                   "call, then all tokens x heads; 2-lane double rotation, rounded once",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+    .available = NULL,
+    .prepare = neon_prepare_table,
     .apply = neon_apply,
     .release = neon_release,
 };

@@ -6,6 +6,7 @@
 
 #include "ropecheck/plugin.h"
 
-extern const rc_impl rc_impl_neon;
+extern const rc_impl rc_impl_neon;       /* fused angles: per token */
+extern const rc_impl rc_impl_neon_table; /* table angles: all positions first */
 
 #endif

@@ -52,38 +52,18 @@
  * row (impls/common/exact_angle.h, OUTPUT SCALE); the bounds above hold
  * with N replaced by alpha*N and the (c, s) term by sqrt(2)*(U + 2)*u.
  *
- * Thread safety: no static mutable state. The per-token sin/cos scratch
- * lives in the state, which the ABI never uses from two calls at once.
+ * State, rows and the loop over tokens and heads: impls/common/port_state.h
+ * (fused angles); this file holds the per-head rotation.
+ *
+ * Thread safety: no static mutable state. The per-token sin/cos rows live
+ * in the state, which the ABI never uses from two calls at once.
  */
 #include "impls/scalar/scalar.h"
 
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
-#include "core/dd.h"
-#include "core/dtype_convert.h"
-#include "core/scaling.h"
-#include "core/spec_check.h"
-#include "impls/common/exact_angle.h"
+#include "impls/common/port_state.h"
 #include "impls/common/rotate_pair.h"
-
-typedef struct scalar_state {
-    int32_t head_dim;
-    int32_t rotary_dim;
-    rc_layout layout;
-    rc_dtype dtype;
-    double *theta_hi; /* r/2 entries each, copied from the spec */
-    double *theta_lo;
-    rc_dd alpha;      /* output scale, folded into the cos/sin row */
-    /* Per-token scratch, r/2 entries each: cos and sin of every pair (the
-     * low words only for f64). */
-    double *cos_hi;
-    double *sin_hi;
-    double *cos_lo;
-    double *sin_lo;
-    double storage[]; /* backs the six arrays above */
-} scalar_state;
 
 /* Where pair i's two channels sit: a at i*step, b at i*step + offset. */
 typedef struct pair_map {
@@ -92,7 +72,7 @@ typedef struct pair_map {
     int64_t pairs;
 } pair_map;
 
-static pair_map pairs_of(const scalar_state *st)
+static pair_map pairs_of(const rc_port_state *st)
 {
     pair_map p;
     p.pairs = st->rotary_dim / 2;
@@ -110,50 +90,23 @@ static rc_status scalar_prepare(const rc_spec *spec, void **state)
 {
     if (!state)
         return RC_ERR_INVALID;
-    *state = NULL;
-    rc_status valid = rc_prepare_spec_check(spec);
-    if (valid != RC_OK)
-        return valid;
-    const size_t half = (size_t)spec->rotary_dim / 2;
-    scalar_state *st = malloc(sizeof *st + 6 * half * sizeof(double));
-    if (!st)
-        return RC_ERR_NOMEM;
-    st->head_dim = spec->head_dim;
-    st->rotary_dim = spec->rotary_dim;
-    st->layout = spec->layout;
-    st->dtype = spec->dtype;
-    st->theta_hi = st->storage;
-    st->theta_lo = st->storage + half;
-    st->cos_hi = st->storage + 2 * half;
-    st->sin_hi = st->storage + 3 * half;
-    st->cos_lo = st->storage + 4 * half;
-    st->sin_lo = st->storage + 5 * half;
-    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
-    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
-    st->alpha = rc_spec_out_scale(spec);
+    rc_port_state *st;
+    rc_status s = rc_port_state_create(spec, RC_ANGLES_FUSED, 0, NULL, &st);
     *state = st;
-    return RC_OK;
+    return s;
 }
 
 static void scalar_release(void *state)
 {
-    free(state);
-}
-
-/* cos/sin of every pair at position m, once per token (double-double
- * for the f64 rotation). */
-static void fill_sincos(scalar_state *st, int64_t m, rc_direction dir)
-{
-    const int f64 = st->dtype == RC_DTYPE_F64;
-    rc_exact_sincos_row(m, dir == RC_INVERSE, st->rotary_dim / 2, st->theta_hi, st->theta_lo,
-                        st->alpha, st->cos_hi, st->sin_hi, f64 ? st->cos_lo : NULL,
-                        f64 ? st->sin_lo : NULL);
+    rc_port_state_destroy(state);
 }
 
 /* f32: a double result is within 2^-25 f32 ulp of exact; one rounding on
  * the store. Both values are loaded before either is stored (in place). */
-static void rotate_f32(const scalar_state *st, const float *in, float *out)
+static void rotate_f32(const rc_port_state *st, const void *vin, void *vout)
 {
+    const float *in = vin;
+    float *out = vout;
     const pair_map pm = pairs_of(st);
     for (int64_t i = 0; i < pm.pairs; i++) {
         const int64_t ia = i * pm.step, ib = ia + pm.offset;
@@ -166,73 +119,36 @@ static void rotate_f32(const scalar_state *st, const float *in, float *out)
 }
 
 /* f16 and bf16: exact loads and once-rounded stores from core. */
-static void rotate_16(const scalar_state *st, const uint16_t *in, uint16_t *out)
+static void rotate_16(const rc_port_state *st, const void *in, void *out)
 {
     const pair_map pm = pairs_of(st);
-    const rc_dtype t = st->dtype;
     for (int64_t i = 0; i < pm.pairs; i++) {
-        const int64_t ia = i * pm.step, ib = ia + pm.offset;
-        const double a = rc_elem_load(t, in, ia), b = rc_elem_load(t, in, ib);
-        double x, y;
-        rc_rotate_pair_d(a, b, st->cos_hi[i], st->sin_hi[i], &x, &y);
-        rc_elem_store(t, out, ia, x);
-        rc_elem_store(t, out, ib, y);
+        const int64_t ia = i * pm.step;
+        rc_rotate_elems(st->dtype, in, out, ia, ia + pm.offset, st->cos_hi[i], st->sin_hi[i]);
     }
 }
 
-static void rotate_f64(const scalar_state *st, const double *in, double *out)
+static void rotate_f64(const rc_port_state *st, const void *in, void *out)
 {
     const pair_map pm = pairs_of(st);
     for (int64_t i = 0; i < pm.pairs; i++) {
-        const int64_t ia = i * pm.step, ib = ia + pm.offset;
-        rc_rotate_pair_f64(in[ia], in[ib], st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
-                           st->sin_lo[i], &out[ia], &out[ib]);
+        const int64_t ia = i * pm.step;
+        rc_rotate_elems_f64(in, out, ia, ia + pm.offset, st->cos_hi[i], st->cos_lo[i],
+                            st->sin_hi[i], st->sin_lo[i]);
     }
 }
 
 static rc_status scalar_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                               const int64_t *positions, rc_direction direction)
 {
-    scalar_state *st = state;
-    if (!st)
-        return RC_ERR_INVALID;
-    const size_t esize = rc_dtype_size(st->dtype);
-    int empty;
-    rc_status args = rc_apply_args_check(st->head_dim, esize, in, out, positions, direction,
-                                         &empty);
-    if (args != RC_OK || empty)
-        return args;
-
-    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        fill_sincos(st, positions[t], direction);
-        for (int64_t h = 0; h < in->n_heads; h++) {
-            const char *src = (const char *)in->data +
-                              (size_t)(t * in->token_stride + h * in->head_stride) * esize;
-            char *dst = (char *)out->data +
-                        (size_t)(t * out->token_stride + h * out->head_stride) * esize;
-            switch (st->dtype) {
-            case RC_DTYPE_F32:
-                rotate_f32(st, (const float *)(const void *)src, (float *)(void *)dst);
-                break;
-            case RC_DTYPE_F64:
-                rotate_f64(st, (const double *)(const void *)src, (double *)(void *)dst);
-                break;
-            case RC_DTYPE_F16:
-            case RC_DTYPE_BF16:
-                rotate_16(st, (const uint16_t *)(const void *)src, (uint16_t *)(void *)dst);
-                break;
-            default:
-                return RC_ERR_INTERNAL;
-            }
-            /* Bit-exact passthrough (NaN payloads included); in place it
-             * is already where it belongs. */
-            if (pass_bytes && src != dst)
-                memcpy(dst + (size_t)st->rotary_dim * esize, src + (size_t)st->rotary_dim * esize,
-                       pass_bytes);
-        }
-    }
-    return RC_OK;
+    static const rc_port_head_fn heads[RC_DTYPE_COUNT] = {
+        [RC_DTYPE_F32] = rotate_f32,
+        [RC_DTYPE_F64] = rotate_f64,
+        [RC_DTYPE_F16] = rotate_16,
+        [RC_DTYPE_BF16] = rotate_16,
+    };
+    rc_port_state *st = state;
+    return rc_port_apply(st, st ? heads[st->dtype] : NULL, in, out, positions, direction);
 }
 
 const rc_impl rc_impl_scalar = {

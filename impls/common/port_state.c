@@ -1,0 +1,184 @@
+/*
+ * impls/common/port_state.c - the state and apply loop the CPU ports
+ * share (see port_state.h). Compiled without ISA flags: it only moves
+ * rows and calls the row function and the port's kernels.
+ */
+#include "impls/common/port_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/scaling.h"
+#include "core/spec_check.h"
+#include "impls/common/exact_angle.h"
+
+/* Doubles of rows one token needs: cos, sin (+ their low words for f64)
+ * of r/2 pairs, plus the interleaved rows (2 of r entries for narrow
+ * types, 4 for f64) when kept. At most 12 * r/2. */
+static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, int il_rows)
+{
+    const size_t half = (size_t)rotary_dim / 2;
+    const int f64 = dtype == RC_DTYPE_F64;
+    const size_t il = il_rows ? (f64 ? 8 : 4) : 0;
+    return ((f64 ? 4 : 2) + il) * half;
+}
+
+/* Points the row pointers the kernels read at one token's rows at `base`
+ * (rows_per_token() doubles). Rows the dtype/layout never reads are NULL. */
+static void point_rows(rc_port_state *st, double *base)
+{
+    const size_t half = (size_t)st->rotary_dim / 2;
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    st->cos_hi = base;
+    st->sin_hi = base + half;
+    st->cos_lo = f64 ? base + 2 * half : NULL;
+    st->sin_lo = f64 ? base + 3 * half : NULL;
+    const size_t next = (f64 ? 4 : 2) * half;
+    const int n_il = st->il_rows ? (f64 ? 4 : 2) : 0;
+    for (int k = 0; k < 4; k++)
+        st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
+}
+
+/* The rows of position m at the rows st points at: the row function,
+ * then the interleaved arrangement (port_state.h, INTERLEAVED ROWS). */
+static void fill_rows(rc_port_state *st, int64_t m, rc_direction dir)
+{
+    const int32_t half = st->rotary_dim / 2;
+    st->row(m, dir == RC_INVERSE, half, st->theta_hi, st->theta_lo, st->alpha, st->cos_hi,
+            st->sin_hi, st->cos_lo, st->sin_lo);
+    if (!st->il_rows)
+        return;
+    if (st->dtype == RC_DTYPE_F64) {
+        for (int32_t i = 0; i < half; i++) {
+            st->il[0][2 * i] = st->il[0][2 * i + 1] = st->cos_hi[i];
+            st->il[1][2 * i] = st->il[1][2 * i + 1] = st->cos_lo[i];
+            st->il[2][2 * i] = st->sin_hi[i];
+            st->il[2][2 * i + 1] = -st->sin_hi[i];
+            st->il[3][2 * i] = st->sin_lo[i];
+            st->il[3][2 * i + 1] = -st->sin_lo[i];
+        }
+    } else {
+        for (int32_t i = 0; i < half; i++) {
+            st->il[0][2 * i] = st->cos_hi[i];
+            st->il[0][2 * i + 1] = st->sin_hi[i];
+            st->il[1][2 * i] = -st->sin_hi[i];
+            st->il[1][2 * i + 1] = st->cos_hi[i];
+        }
+    }
+}
+
+rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
+                               rc_sincos_row_fn row, rc_port_state **out)
+{
+    if (!out)
+        return RC_ERR_INVALID;
+    *out = NULL;
+    if (mode != RC_ANGLES_FUSED && mode != RC_ANGLES_TABLE)
+        return RC_ERR_INVALID;
+    rc_status valid = rc_prepare_spec_check(spec);
+    if (valid != RC_OK)
+        return valid;
+    const size_t half = (size_t)spec->rotary_dim / 2;
+    const int il_rows = interleaved_rows && spec->layout == RC_LAYOUT_INTERLEAVED;
+    /* theta_hi, theta_lo, then one token's rows. */
+    const size_t doubles = 2 * half + rows_per_token(spec->rotary_dim, spec->dtype, il_rows);
+    rc_port_state *st = malloc(sizeof *st + doubles * sizeof(double));
+    if (!st)
+        return RC_ERR_NOMEM;
+    st->head_dim = spec->head_dim;
+    st->rotary_dim = spec->rotary_dim;
+    st->layout = spec->layout;
+    st->dtype = spec->dtype;
+    st->theta_hi = st->storage;
+    st->theta_lo = st->storage + half;
+    memcpy(st->theta_hi, spec->theta_hi, half * sizeof(double));
+    memcpy(st->theta_lo, spec->theta_lo, half * sizeof(double));
+    st->alpha = rc_spec_out_scale(spec);
+    st->mode = mode;
+    st->il_rows = il_rows;
+    st->row = row ? row : rc_exact_sincos_row;
+    st->table = NULL;
+    st->table_tokens = 0;
+    point_rows(st, st->storage + 2 * half);
+    *out = st;
+    return RC_OK;
+}
+
+void rc_port_state_destroy(rc_port_state *st)
+{
+    if (st)
+        free(st->table);
+    free(st);
+}
+
+/* Every head of token t, against the rows st points at. */
+static void rotate_token(const rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+                         const rc_tensor *out, int64_t t)
+{
+    const size_t esize = rc_dtype_size(st->dtype);
+    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
+    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
+    for (int64_t h = 0; h < in->n_heads; h++) {
+        const char *src = (const char *)in->data +
+                          (size_t)(t * in->token_stride + h * in->head_stride) * esize;
+        char *dst = (char *)out->data +
+                    (size_t)(t * out->token_stride + h * out->head_stride) * esize;
+        head(st, src, dst);
+        /* Bit-exact passthrough (NaN payloads included); in place it is
+         * already where it belongs. */
+        if (pass_bytes && src != dst)
+            memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
+    }
+}
+
+/* Room for n tokens' rows in st->table. */
+static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
+{
+    if (n <= st->table_tokens)
+        return RC_OK;
+    /* free + malloc, not realloc: the old rows need not be kept. */
+    free(st->table);
+    st->table = NULL;
+    st->table_tokens = 0;
+    if ((uint64_t)n > SIZE_MAX / sizeof(double) / rows)
+        return RC_ERR_NOMEM;
+    st->table = malloc((size_t)n * rows * sizeof(double));
+    if (!st->table)
+        return RC_ERR_NOMEM;
+    st->table_tokens = n;
+    return RC_OK;
+}
+
+rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+                        const rc_tensor *out, const int64_t *positions, rc_direction direction)
+{
+    if (!st || !head)
+        return RC_ERR_INVALID;
+    int empty;
+    rc_status args = rc_apply_args_check(st->head_dim, rc_dtype_size(st->dtype), in, out,
+                                         positions, direction, &empty);
+    if (args != RC_OK || empty)
+        return args;
+
+    if (st->mode == RC_ANGLES_FUSED) {
+        for (int64_t t = 0; t < in->n_tokens; t++) {
+            fill_rows(st, positions[t], direction);
+            rotate_token(st, head, in, out, t);
+        }
+        return RC_OK;
+    }
+    /* RC_ANGLES_TABLE: one pass over the positions, then one over the data. */
+    const size_t rows = rows_per_token(st->rotary_dim, st->dtype, st->il_rows);
+    rc_status grown = grow_table(st, in->n_tokens, rows);
+    if (grown != RC_OK)
+        return grown;
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        fill_rows(st, positions[t], direction);
+    }
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        rotate_token(st, head, in, out, t);
+    }
+    return RC_OK;
+}

@@ -1,0 +1,108 @@
+/*
+ * impls/common/port_state.h - what every CPU port (scalar, avx2, avx512,
+ * neon) keeps between prepare and apply, and the apply loop around its
+ * per-head kernel.
+ *
+ * A port is then an availability check, a choice of head kernel, and the
+ * kernels themselves: the spec check, the copy of theta, the cos/sin rows,
+ * the table of angles, the loop over tokens and heads and the passthrough
+ * channels are written once, here, so the ports cannot drift apart in
+ * what they accept or in the angles they rotate by.
+ *
+ * ANGLES. Per token, alpha*cos and alpha*sin of every pair come from the
+ * row function (rc_exact_sincos_row of impls/common/exact_angle.h unless
+ * the port passes a faster one with the same bits) into rows shared by
+ * every head of the token. Two strategies, the same rows and so the same
+ * bits:
+ *   RC_ANGLES_FUSED: per token, fill that token's rows in the state, then
+ *     rotate every head of it (angles computed next to their use).
+ *   RC_ANGLES_TABLE: first fill rows for every token of the call into a
+ *     [n_tokens][rows] table, then rotate all tokens x heads reading it:
+ *     what frameworks do with a cos/sin cache, here rebuilt per call from
+ *     the same exact angles. The table grows, never shrinks, so repeated
+ *     calls of one size allocate once.
+ *
+ * INTERLEAVED ROWS. A port whose interleaved-layout kernels multiply a
+ * channel vector [a0 b0 a1 b1 ..] by rows arranged like the channels asks
+ * for them (interleaved_rows); they are built from the cos/sin rows after
+ * each fill, in the interleaved layout only:
+ *   f32/f16/bf16: il[0] = [c0 s0 c1 s1 ..], il[1] = [-s0 c0 -s1 c1 ..], so
+ *     that fma([a0 a0 ..], il[0], [b0 b0 ..] * il[1]) is
+ *     [fma(a0, c0, -(b0*s0)), fma(a0, s0, b0*c0), ..], rc_rotate_pair_d's
+ *     x and y (impls/common/rotate_pair.h).
+ *   f64: il[0], il[1] = cos hi, lo duplicated; il[2], il[3] = sin hi, lo
+ *     with alternating sign, so that rc_rotate_dd lane by lane on
+ *     ([a0 b0 ..], [b0 a0 ..]) is rc_rotate_dd(a, b, ch, cl, sh, sl) and
+ *     rc_rotate_dd(b, a, ch, cl, -sh, -sl).
+ * The sines already carry the direction's sign (RC_INVERSE negates them).
+ *
+ * Thread safety: no static mutable state; the rows live in the state,
+ * which the ABI never uses from two calls at once.
+ */
+#ifndef ROPECHECK_IMPLS_COMMON_PORT_STATE_H
+#define ROPECHECK_IMPLS_COMMON_PORT_STATE_H
+
+#include <stdint.h>
+
+#include "core/dd.h"
+#include "ropecheck/rope.h"
+
+typedef enum { RC_ANGLES_FUSED, RC_ANGLES_TABLE } rc_angle_mode;
+
+/* Same signature as rc_exact_sincos_row in impls/common/exact_angle.h: a
+ * port may pass a vectorized row filler that returns the same bits; NULL
+ * means rc_exact_sincos_row. */
+typedef void (*rc_sincos_row_fn)(int64_t m, int direction_inverse, int half,
+                                 const double *theta_hi, const double *theta_lo, rc_dd alpha,
+                                 double *cos_hi, double *sin_hi, double *cos_lo, double *sin_lo);
+
+typedef struct rc_port_state {
+    /* What the kernels read. */
+    int32_t head_dim;
+    int32_t rotary_dim;
+    rc_layout layout;
+    rc_dtype dtype;
+    double *theta_hi; /* r/2 entries each, copied from the spec */
+    double *theta_lo;
+    rc_dd alpha; /* output scale, folded into the cos/sin rows */
+    /* One token's rows, r/2 entries each: cos and sin of pair i (sin
+     * signed by the direction); the low words for f64 only (else NULL). */
+    double *cos_hi;
+    double *sin_hi;
+    double *cos_lo;
+    double *sin_lo;
+    /* One token's interleaved rows, r entries each (see the header); NULL
+     * unless asked for and the layout is interleaved. il[2], il[3]: f64. */
+    double *il[4];
+    /* How the rows are made (rc_port_apply's business). */
+    rc_angle_mode mode;
+    int il_rows;          /* 1 when il[] is filled */
+    rc_sincos_row_fn row; /* never NULL */
+    double *table;        /* RC_ANGLES_TABLE: table_tokens tokens' rows */
+    int64_t table_tokens;
+    double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
+} rc_port_state;
+
+/* One head: rotate the r rotary channels of `in` into `out` (the same
+ * pointer in place) against the rows st points at. Passthrough channels
+ * are rc_port_apply's. */
+typedef void (*rc_port_head_fn)(const rc_port_state *st, const void *in, void *out);
+
+/* Checks the spec (rc_prepare_spec_check), copies theta and alpha
+ * (rc_spec_out_scale). interleaved_rows: the port's interleaved-layout
+ * kernels read il[] (kept only when spec->layout is interleaved). row:
+ * NULL for rc_exact_sincos_row. RC_OK with *out set, or RC_ERR_INVALID /
+ * RC_ERR_NOMEM with *out NULL. */
+rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
+                               rc_sincos_row_fn row, rc_port_state **out);
+
+/* NULL is fine. */
+void rc_port_state_destroy(rc_port_state *st);
+
+/* rc_apply_args_check, then the rows (fused or table, see the header) and
+ * `head` on every token x head; passthrough channels copied bit-exactly
+ * when not in place. RC_ERR_INVALID for a NULL st or head. */
+rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+                        const rc_tensor *out, const int64_t *positions, rc_direction direction);
+
+#endif /* ROPECHECK_IMPLS_COMMON_PORT_STATE_H */
