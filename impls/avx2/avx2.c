@@ -3,8 +3,11 @@
  * arithmetic, four pairs at a time.
  *
  * ANGLES. Per token, sin/cos of every pair come from the shared exact-angle
- * code (impls/common/exact_angle.h), exactly as impls/scalar does it: speed
- * must not come from cheaper angles. They are computed once per token into
+ * code (impls/common/exact_angle.h) with the same bits as impls/scalar:
+ * speed must not come from cheaper angles. The row is filled four pairs
+ * at a time by impls/avx2/sincos_row_avx2.c, a lane-by-lane transcription
+ * of the scalar row (tests/test_sincos_row.c compares them bit for bit).
+ * They are computed once per token into
  * the state's rows and reused by every head. Two strategies, two registry
  * entries sharing this code: "avx2" computes each token's angles just
  * before rotating its heads (fused); "avx2-table" first fills a table for
@@ -49,6 +52,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "impls/avx2/sincos_row_avx2.h"
 #include "impls/common/port_state.h"
 #include "impls/common/rotate_pair.h"
 
@@ -96,7 +100,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode m
     if (!avx2_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
     rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, mode, 1, NULL, &st);
+    rc_status s = rc_port_state_create(spec, mode, 1, rc_sincos_row_avx2, &st);
     *state = st;
     return s;
 }

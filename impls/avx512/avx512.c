@@ -3,8 +3,11 @@
  * impls/avx2's design on eight double lanes.
  *
  * ANGLES: per token, sin/cos of every pair from the shared exact-angle
- * code (impls/common/exact_angle.h), as impls/scalar does; reused by every
- * head of the token; "avx512-table" instead fills a table for all
+ * code (impls/common/exact_angle.h), scalar's bits, filled four pairs at a
+ * time by impls/avx2/sincos_row_avx2.c (AVX-512 CPUs have AVX2 and FMA;
+ * the row is shared by every head, so wider lanes would gain little and
+ * add code this project cannot run without an AVX-512 machine); reused
+ * by every head of the token; "avx512-table" instead fills a table for all
  * positions of the call first. State, rows, both strategies and the loop
  * over tokens and heads: impls/common/port_state.h (rc_angle_mode,
  * rc_port_apply); this file holds the head kernels.
@@ -36,6 +39,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "impls/avx2/sincos_row_avx2.h"
 #include "impls/common/port_state.h"
 #include "impls/common/rotate_pair.h"
 
@@ -83,7 +87,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode m
     if (!avx512_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
     rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, mode, 1, NULL, &st);
+    rc_status s = rc_port_state_create(spec, mode, 1, rc_sincos_row_avx2, &st);
     *state = st;
     return s;
 }

@@ -3,9 +3,10 @@
  * port's arithmetic on two double lanes.
  *
  * ANGLES. Per token, sin/cos of every pair come from the shared exact-angle
- * code (impls/common/exact_angle.h) exactly as impls/scalar computes them,
- * once per token, reused by every head: speed must not come from cheaper
- * angles. Two registry entries share this code, as avx2 and avx512 do:
+ * code (impls/common/exact_angle.h) with impls/scalar's bits, filled two
+ * pairs at a time by impls/neon/sincos_row_neon.c (a lane-by-lane
+ * transcription of the scalar row), once per token, reused by every head:
+ * speed must not come from cheaper angles. Two registry entries share this code, as avx2 and avx512 do:
  * "neon" computes each token's angles just before rotating its heads
  * (fused); "neon-table" first fills a table for every position of the
  * call, then rotates all tokens x heads from it. The state, the rows, both
@@ -46,6 +47,7 @@
 #include <stdint.h>
 
 #include "impls/common/port_state.h"
+#include "impls/neon/sincos_row_neon.h"
 #include "impls/common/rotate_pair.h"
 
 static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode mode)
@@ -53,7 +55,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode m
     if (!state)
         return RC_ERR_INVALID;
     rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, mode, 0, NULL, &st);
+    rc_status s = rc_port_state_create(spec, mode, 0, rc_sincos_row_neon, &st);
     *state = st;
     return s;
 }
