@@ -92,7 +92,8 @@ int rc_model_opts_resolve(rc_model_opts *mo, rc_spec_args *a, int64_t max_positi
                               : max_position >= 0 ? max_position + 1
                               : mo->have_config   ? mo->config.max_position
                                                   : 0;
-        if (rc_scaling_check(&mo->scaling, (int32_t)a->rotary_dim, why, sizeof why) != 0) {
+        if (rc_scaling_check(&mo->scaling, (int32_t)a->rotary_dim, why, sizeof why) != 0 ||
+            rc_scaling_check_base(&mo->scaling, a->base, why, sizeof why) != 0) {
             snprintf(err, err_len, "%s: %s", origin ? origin : "--scaling", why);
             return -1;
         }

@@ -32,6 +32,19 @@ int rc_scaling_uses_context(rc_scaling_type t)
     return t == RC_SCALING_DYNAMIC_NTK || t == RC_SCALING_LONGROPE;
 }
 
+int rc_scaling_check_base(const rc_scaling *sc, double base, char *err, size_t err_len)
+{
+    /* YaRN's correction range is r*ln(L0/(2*pi*beta)) / (2*ln(base)):
+     * undefined at base 1 (HF divides by zero there). */
+    if (sc != NULL && sc->type == RC_SCALING_YARN && base == 1.0) {
+        if (err && err_len)
+            snprintf(err, err_len,
+                     "yarn scaling needs base != 1 (its correction range divides by ln(base))");
+        return -1;
+    }
+    return 0;
+}
+
 static int array_ok(const double *a, int32_t n, const char *what, const char *family, char *err,
                     size_t err_len)
 {

@@ -20,6 +20,10 @@
  * present with r/2 positive finite entries. 0, or -1 with one line in err. */
 int rc_scaling_check(const rc_scaling *sc, int32_t rotary_dim, char *err, size_t err_len);
 
+/* The checks that need the spec's base as well: 0 if sc (may be NULL)
+ * is defined with this base, else -1 with the reason in err. */
+int rc_scaling_check_base(const rc_scaling *sc, double base, char *err, size_t err_len);
+
 /* 1 for the families whose table depends on the sequence length L
  * (context): dynamic NTK and LongRoPE. */
 int rc_scaling_uses_context(rc_scaling_type t);

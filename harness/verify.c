@@ -340,7 +340,8 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         rc_shape_check(c->n_tokens, c->n_heads, c->head_dim, token_stride, head_stride, esz,
                        &bytes, err, sizeof err) != 0 ||
         rc_positions_check(c->positions, c->n_tokens, err, sizeof err) != 0 ||
-        rc_scaling_check(c->scaling, c->rotary_dim, err, sizeof err) != 0) {
+        rc_scaling_check(c->scaling, c->rotary_dim, err, sizeof err) != 0 ||
+        rc_scaling_check_base(c->scaling, c->base, err, sizeof err) != 0) {
         snprintf(res->reason, sizeof res->reason, "invalid case: %s", err);
         return res->verdict;
     }

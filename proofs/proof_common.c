@@ -87,7 +87,8 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
         return -1;
     }
     char why[200];
-    if (rc_scaling_check(spec->scaling, spec->rotary_dim, why, sizeof why) != 0) {
+    if (rc_scaling_check(spec->scaling, spec->rotary_dim, why, sizeof why) != 0 ||
+        rc_scaling_check_base(spec->scaling, spec->base, why, sizeof why) != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "invalid scaling: %s", why);
         rc_proof_error(r, msg);

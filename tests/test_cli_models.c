@@ -113,6 +113,14 @@ Test(cli_models, contradictions_and_unknown_models_exit_2)
     r = run(d);
     cr_expect_eq(r.status, 2, "--context without a family that uses it");
     cli_result_free(&r);
+
+    /* YaRN's correction range divides by ln(base). */
+    const char *e[] = {"verify", "--impl", "scalar", "--base", "1", "--scaling",
+                       "yarn:factor=4,original=4096", NULL};
+    r = run(e);
+    cr_expect_eq(r.status, 2, "yarn with base 1");
+    cr_expect(strstr(r.err, "base != 1"), "%s", r.err);
+    cli_result_free(&r);
 }
 
 Test(cli_models, ggml_profile_tells_the_exact_port_from_ggml)
