@@ -382,19 +382,52 @@ def fmt(v, digits=4):
     return f"{x:.{digits}g}"
 
 
+# Several cases folded into one cell: the cell shows the worst verdict.
+VERDICT_ORDER = {"pass": 0, "skip": 1, "FAIL": 2, "ERROR": 3, "BROKEN": 4}
+
+
+def worse(a, b):
+    """The worse of two verdicts (an unknown one is the worst)."""
+    return a if VERDICT_ORDER.get(a, 5) > VERDICT_ORDER.get(b, 5) else b
+
+
+def impl_order(cases):
+    """Implementations in the order the inputs first name them."""
+    return list(dict.fromkeys(c["impl"] for c in cases))
+
+
+def spec_key(c):
+    """What a case computed beyond impl x dtype x layout x direction. Files
+    written before scaling and profiles existed lack the keys: they ran the
+    plain spec against the exact result."""
+    return (num(c.get("head_dim")), num(c.get("rotary_dim")), num(c.get("base")),
+            c.get("scaling") or "none", c.get("profile") or "exact")
+
+
+def spec_numbers(cases):
+    """Spec key -> 1, 2, ... in the order the inputs first run each."""
+    keys = dict.fromkeys(spec_key(c) for c in cases)
+    return {k: i + 1 for i, k in enumerate(keys)}
+
+
+def case_label(c, specs):
+    """impl dtype layout direction, and which spec: its number in the
+    "Accuracy by specification" table, scaling family and profile."""
+    k = spec_key(c)
+    family = k[3].split(" ", 1)[0]
+    return (f"{c['impl']} {c['dtype']} {c['layout']} {c['direction']}, "
+            f"spec {specs[k]} ({family}, {k[4]})")
+
+
 def verdict_matrix(cases):
     """Rows: implementation; columns: dtype x layout x direction."""
     cols = sorted({(c["dtype"], c["layout"], c["direction"]) for c in cases})
-    impls = []
-    for c in cases:
-        if c["impl"] not in impls:
-            impls.append(c["impl"])
+    impls = impl_order(cases)
     cell = {}
     for c in cases:
         k = (c["impl"], c["dtype"], c["layout"], c["direction"])
         # Several runs of one cell (several files or specs): the worst verdict.
-        order = {"pass": 0, "skip": 1, "FAIL": 2, "ERROR": 3, "BROKEN": 4}
-        if k not in cell or order.get(c["verdict"], 5) > order.get(cell[k]["verdict"], 5):
+        if k not in cell or worse(c["verdict"], cell[k]["verdict"]) != cell[k]["verdict"]:
             cell[k] = c
     header = ["implementation"] + [f"{d} {l} {r}" for d, l, r in cols]
     rows = []
@@ -405,13 +438,37 @@ def verdict_matrix(cases):
     return header, rows, reasons
 
 
-def worst_rows(cases, limit=25):
+def spec_matrix(cases, specs):
+    """Rows: specification (d, r, base, scaling, profile); columns:
+    implementation; cells: the worst verdict over the spec's cases (every
+    dtype, layout and direction) and their largest max pair ULP."""
+    impls = impl_order(cases)
+    cell = {}
+    for c in cases:
+        k = (spec_key(c), c["impl"])
+        v, ulp = cell.get(k, (c["verdict"], float("nan")))
+        u = num((c.get("pair_ulp") or {}).get("max"))
+        if not math.isnan(u):  # crashed and skipped cases measured nothing
+            ulp = u if math.isnan(ulp) else max(ulp, u)
+        cell[k] = (worse(c["verdict"], v), ulp)
+    header = ["spec", "d", "r", "base", "scaling", "profile"] + impls
+    rows = []
+    for k, n in specs.items():
+        row = [str(n), fmt(k[0]), fmt(k[1]), fmt(k[2], 7), k[3], k[4]]
+        for impl in impls:
+            v, ulp = cell.get((k, impl), ("", float("nan")))
+            row.append(v if math.isnan(ulp) else f"{v} {fmt(ulp)}")
+        rows.append(row)
+    return header, rows
+
+
+def worst_rows(cases, specs, limit=25):
     ws = [c for c in cases if isinstance(c.get("worst_pair"), dict)]
     ws.sort(key=lambda c: -num(c["worst_pair"].get("pair_ulp")))
     rows = []
     for c in ws[:limit]:
         w = c["worst_pair"]
-        rows.append({"case": f"{c['impl']} {c['dtype']} {c['layout']} {c['direction']}",
+        rows.append({"case": case_label(c, specs),
                      "verdict": c["verdict"], "pair_ulp": fmt(w.get("pair_ulp")),
                      "gate": fmt((c.get("pair_ulp") or {}).get("gate")),
                      "where": f"m={w.get('position')} head {w.get('head')} "
@@ -494,7 +551,9 @@ class Report:
                     s = "<br>".join("&bull; " + html.escape(str(y)) for y in x)
                 if i in code_cols and x:
                     s = f"<code>{s}</code>"
-                cls = f' class="{html.escape(str(x))}"' if i in verdict_cols and x else ""
+                # A verdict cell may go on after its verdict ("FAIL 3.3e+07").
+                cls = (f' class="{html.escape(str(x).split()[0])}"'
+                       if i in verdict_cols and x else "")
                 tds.append(f"<td{cls}>{s}</td>")
             h.append("<tr>" + "".join(tds) + "</tr>")
         h.append("</table>")
@@ -506,7 +565,7 @@ class Report:
             s = str(x).replace("|", "\\|").replace("\n", " ")
             if i in code_cols and x:
                 return f"`{s}`"
-            if i in verdict_cols and x in ("FAIL", "BROKEN", "ERROR"):
+            if i in verdict_cols and str(x).split()[:1] in (["FAIL"], ["BROKEN"], ["ERROR"]):
                 return f"**{s}**"
             return s
         self.md.append("| " + " | ".join(str(x) for x in header) + " |")
@@ -590,11 +649,19 @@ def build(docs, paths, outdir):
         rep.para("Cases: " + ", ".join(f"{v} {k}" for k, v in sorted(s.items())) + ".")
         header, rows, reasons = verdict_matrix(verify)
         rep.table(header, rows, verdict_cols=range(1, len(header)))
+        specs = spec_numbers(verify)
+        rep.h2("Accuracy by specification")
+        rep.para("One row per specification the cases ran under (head dim d, rotary dim r, "
+                 "base, frequency scaling, the profile judged against); each cell: the worst "
+                 "verdict over that spec's dtypes, layouts and directions, and the largest "
+                 "max pair ULP among them.")
+        header, rows = spec_matrix(verify, specs)
+        rep.table(header, rows, verdict_cols=range(6, len(header)))
         if reasons:
-            rep.para("Why the cases that did not pass did not:")
+            rep.para("Why the cases that did not pass did not (spec: its row above):")
             rep.table(["case", "verdict", "reason"],
-                      [[f"{c['impl']} {c['dtype']} {c['layout']} {c['direction']}",
-                        c["verdict"], c["reason"]] for c in reasons], verdict_cols=(1,))
+                      [[case_label(c, specs), c["verdict"], c["reason"]] for c in reasons],
+                      verdict_cols=(1,))
     else:
         rep.para("No verify results among the inputs: accuracy figures and tables skipped.",
                  note=True)
@@ -609,7 +676,7 @@ def build(docs, paths, outdir):
         if not add_fig(fig_histogram(plt, verify), "histogram of pair ULP", "ulp_histogram"):
             rep.para("No histograms in the verify results.", note=True)
         rep.h2("Worst cases, with the command that replays each")
-        rows = worst_rows(verify)
+        rows = worst_rows(verify, specs)
         if rows:
             keys = ["case", "verdict", "pair_ulp", "gate", "where", "got", "replay"]
             rep.table(["case", "verdict", "pair ULP", "gate", "where", "got (exact)",

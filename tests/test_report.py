@@ -180,6 +180,44 @@ class ReportTests(TempDirCase):
         self.assertIn("no fraction_of_probe: that figure skipped", page)
         self.assertEqual(page.count("data:image/png;base64,"), 1)  # throughput only
 
+    def test_specs_are_told_apart(self):
+        """Two real verify files, the plain spec passing and YaRN failing a
+        tightened gate: one row each in "Accuracy by specification", and the
+        failing case names its spec wherever it is listed."""
+        plain, yarn = self.path("plain.json"), self.path("yarn.json")
+        small = ["--impl", "scalar", "--dtype", "f32", "--heads", "1", "--quiet"]
+        r = run("verify", *small, "--layout", "half", "--positions", "0:3,4095", "--json", plain)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run("verify", *small, "--model", "qwen2-7b-instruct-yarn", "--positions",
+                "0:3,100000", "--gate", "pair=0.1", "--json", yarn)
+        self.assertEqual(r.returncode, 1, r.stderr)  # 0.5 ULP > gate 0.1
+        r, out = self.make_report([plain, yarn])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        section = md.split("## Accuracy by specification", 1)[1].split("\n## ", 1)[0]
+        rows = [[x.strip() for x in line.strip("|").split(" | ")]
+                for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
+        self.assertEqual(len(rows), 2, section)
+        header = next(line for line in section.splitlines() if line.startswith("| spec |"))
+        self.assertEqual([x.strip() for x in header.strip("|").split(" | ")],
+                         ["spec", "d", "r", "base", "scaling", "profile", "scalar"])
+        self.assertEqual(rows[0][:6], ["1", "128", "128", "10000", "none", "exact"])
+        self.assertRegex(rows[0][6], r"^pass 0\.\d+$")
+        self.assertEqual(rows[1][:4], ["2", "128", "128", "1000000"])
+        self.assertTrue(rows[1][4].startswith("yarn factor=4 original=32768"), rows[1])
+        self.assertEqual(rows[1][5], "exact")
+        self.assertRegex(rows[1][6], r"^\*\*FAIL 0\.\d+\*\*$")
+        # The failure's reason and its worst-case row say which spec it ran under.
+        self.assertIn("| scalar f32 half forward, spec 2 (yarn, exact) | **FAIL** | "
+                      "max pair ULP", md)
+        worst = md.split("## Worst cases", 1)[1]
+        self.assertIn("| scalar f32 half forward, spec 2 (yarn, exact) | **FAIL** |", worst)
+        self.assertIn("| scalar f32 half forward, spec 1 (none, exact) | pass |", worst)
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()
+        self.assertRegex(page, r'<td class="FAIL">FAIL 0\.\d+</td>')
+
     def refused(self, inputs, needle):
         r, out = self.make_report(inputs)
         self.assertEqual(r.returncode, 2, r.stderr)
