@@ -389,4 +389,24 @@ Test(runner_neon, prove_passes)
     cli_result_free(&r);
 }
 
+/* The NEON angle-row filler gives the scalar row's bits
+ * (tests/sincos_row_check.h), run on the target under qemu. */
+Test(runner_neon, angle_rows_are_the_scalar_rows_bits)
+{
+    (void)neon_runner(); /* skips without qemu or the cross compiler; builds */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "qemu-aarch64 -L /usr/aarch64-linux-gnu %s/runner/ropecheck-row-check 2>&1",
+             RC_AARCH64_DIR);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL, "cannot run %s", cmd);
+    char out[4096] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    const int status = pclose(p);
+    cr_log_info("%s", out);
+    cr_assert_eq(status, 0, "%s failed:\n%s", cmd, out);
+    cr_assert(strstr(out, "rows equal to the scalar row") != NULL, "%s", out);
+}
+
 #endif
