@@ -99,10 +99,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode m
     /* Never run AVX2 code on a CPU without it, whoever calls us. */
     if (!avx2_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
-    rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, mode, 1, rc_sincos_row_avx2, &st);
-    *state = st;
-    return s;
+    return rc_port_state_create(spec, mode, 1, rc_sincos_row_avx2, state);
 }
 
 static rc_status avx2_prepare(const rc_spec *spec, void **state)
@@ -113,11 +110,6 @@ static rc_status avx2_prepare(const rc_spec *spec, void **state)
 static rc_status avx2_prepare_table(const rc_spec *spec, void **state)
 {
     return prepare_mode(spec, state, RC_ANGLES_TABLE);
-}
-
-static void avx2_release(void *state)
-{
-    rc_port_state_destroy(state);
 }
 
 /* ---- narrow types: four elements <-> four double lanes ---- */
@@ -400,7 +392,7 @@ const rc_impl rc_impl_avx2 = {
     .available = avx2_available,
     .prepare = avx2_prepare,
     .apply = avx2_apply,
-    .release = avx2_release,
+    .release = rc_port_state_destroy,
 };
 
 const rc_impl rc_impl_avx2_table = {
@@ -414,7 +406,7 @@ const rc_impl rc_impl_avx2_table = {
     .available = avx2_available,
     .prepare = avx2_prepare_table,
     .apply = avx2_apply,
-    .release = avx2_release,
+    .release = rc_port_state_destroy,
 };
 
 #else /* the compiler could not target AVX2: an honest, unavailable entry */

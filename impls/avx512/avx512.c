@@ -86,10 +86,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode m
     *state = NULL;
     if (!avx512_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
-    rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, mode, 1, rc_sincos_row_avx2, &st);
-    *state = st;
-    return s;
+    return rc_port_state_create(spec, mode, 1, rc_sincos_row_avx2, state);
 }
 
 static rc_status avx512_prepare(const rc_spec *spec, void **state)
@@ -100,11 +97,6 @@ static rc_status avx512_prepare(const rc_spec *spec, void **state)
 static rc_status avx512_prepare_table(const rc_spec *spec, void **state)
 {
     return prepare_mode(spec, state, RC_ANGLES_TABLE);
-}
-
-static void avx512_release(void *state)
-{
-    rc_port_state_destroy(state);
 }
 
 /* ---- narrow types: eight elements <-> eight double lanes ---- */
@@ -349,7 +341,7 @@ const rc_impl rc_impl_avx512 = {
     .available = avx512_available,
     .prepare = avx512_prepare,
     .apply = avx512_apply,
-    .release = avx512_release,
+    .release = rc_port_state_destroy,
 };
 
 const rc_impl rc_impl_avx512_table = {
@@ -363,7 +355,7 @@ const rc_impl rc_impl_avx512_table = {
     .available = avx512_available,
     .prepare = avx512_prepare_table,
     .apply = avx512_apply,
-    .release = avx512_release,
+    .release = rc_port_state_destroy,
 };
 
 #else /* the compiler could not target AVX-512: an honest, unavailable entry */

@@ -68,7 +68,7 @@ static void fill_rows(rc_port_state *st, int64_t m, rc_direction dir)
 }
 
 rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
-                               rc_sincos_row_fn row, rc_port_state **out)
+                               rc_sincos_row_fn row, void **out)
 {
     if (!out)
         return RC_ERR_INVALID;
@@ -104,8 +104,9 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     return RC_OK;
 }
 
-void rc_port_state_destroy(rc_port_state *st)
+void rc_port_state_destroy(void *state)
 {
+    rc_port_state *st = state;
     if (st)
         free(st->table);
     free(st);

@@ -88,16 +88,18 @@ typedef struct rc_port_state {
  * are rc_port_apply's. */
 typedef void (*rc_port_head_fn)(const rc_port_state *st, const void *in, void *out);
 
-/* Checks the spec (rc_prepare_spec_check), copies theta and alpha
- * (rc_spec_out_scale). interleaved_rows: the port's interleaved-layout
- * kernels read il[] (kept only when spec->layout is interleaved). row:
- * NULL for rc_exact_sincos_row. RC_OK with *out set, or RC_ERR_INVALID /
- * RC_ERR_NOMEM with *out NULL. */
+/* A port's prepare (the ABI's, with its void ** state): checks the spec
+ * (rc_prepare_spec_check), copies theta and alpha (rc_spec_out_scale).
+ * interleaved_rows: the port's interleaved-layout kernels read il[] (kept
+ * only when spec->layout is interleaved). row: NULL for
+ * rc_exact_sincos_row. RC_OK with *state an rc_port_state, or
+ * RC_ERR_INVALID / RC_ERR_NOMEM with *state NULL. */
 rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
-                               rc_sincos_row_fn row, rc_port_state **out);
+                               rc_sincos_row_fn row, void **state);
 
-/* NULL is fine. */
-void rc_port_state_destroy(rc_port_state *st);
+/* Every such port's release (the ABI's): frees an rc_port_state; NULL is
+ * fine. */
+void rc_port_state_destroy(void *state);
 
 /* rc_apply_args_check, then the rows (fused or table, see the header) and
  * `head` on every token x head; passthrough channels copied bit-exactly

@@ -50,29 +50,14 @@
 #include "impls/neon/sincos_row_neon.h"
 #include "impls/common/rotate_pair.h"
 
-static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode mode)
-{
-    if (!state)
-        return RC_ERR_INVALID;
-    rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, mode, 0, rc_sincos_row_neon, &st);
-    *state = st;
-    return s;
-}
-
 static rc_status neon_prepare(const rc_spec *spec, void **state)
 {
-    return prepare_mode(spec, state, RC_ANGLES_FUSED);
+    return rc_port_state_create(spec, RC_ANGLES_FUSED, 0, rc_sincos_row_neon, state);
 }
 
 static rc_status neon_prepare_table(const rc_spec *spec, void **state)
 {
-    return prepare_mode(spec, state, RC_ANGLES_TABLE);
-}
-
-static void neon_release(void *state)
-{
-    rc_port_state_destroy(state);
+    return rc_port_state_create(spec, RC_ANGLES_TABLE, 0, rc_sincos_row_neon, state);
 }
 
 /* ---- one pair, scalar.c's code (tails) ----------------------------------- */
@@ -292,7 +277,7 @@ const rc_impl rc_impl_neon = {
     .available = NULL,
     .prepare = neon_prepare,
     .apply = neon_apply,
-    .release = neon_release,
+    .release = rc_port_state_destroy,
 };
 
 const rc_impl rc_impl_neon_table = {
@@ -305,5 +290,5 @@ const rc_impl rc_impl_neon_table = {
     .available = NULL,
     .prepare = neon_prepare_table,
     .apply = neon_apply,
-    .release = neon_release,
+    .release = rc_port_state_destroy,
 };

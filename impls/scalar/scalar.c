@@ -88,17 +88,7 @@ static pair_map pairs_of(const rc_port_state *st)
 
 static rc_status scalar_prepare(const rc_spec *spec, void **state)
 {
-    if (!state)
-        return RC_ERR_INVALID;
-    rc_port_state *st;
-    rc_status s = rc_port_state_create(spec, RC_ANGLES_FUSED, 0, NULL, &st);
-    *state = st;
-    return s;
-}
-
-static void scalar_release(void *state)
-{
-    rc_port_state_destroy(state);
+    return rc_port_state_create(spec, RC_ANGLES_FUSED, 0, NULL, state);
 }
 
 /* f32: a double result is within 2^-25 f32 ulp of exact; one rounding on
@@ -160,5 +150,5 @@ const rc_impl rc_impl_scalar = {
     .available = NULL,
     .prepare = scalar_prepare,
     .apply = scalar_apply,
-    .release = scalar_release,
+    .release = rc_port_state_destroy,
 };
