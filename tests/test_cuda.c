@@ -7,7 +7,8 @@
  * CUDA ..."), and ctest reports the binary as Skipped, never as passed
  * (tests/CMakeLists.txt: SKIP_REGULAR_EXPRESSION). The kernels' arithmetic
  * is tested on every run by tests/test_cuda_math.c; this file tests what
- * only a GPU can: launch geometry, copies, the device's libm.
+ * only a GPU can: launch geometry, copies, and that the device computes
+ * the shared angle code (impls/common/sincos_dd.h) with the host's bits.
  *
  * What is checked, for each impl:
  *   reference: f32/f16/bf16, both layouts, both directions, full and

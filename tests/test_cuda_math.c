@@ -27,12 +27,13 @@
  *   item_index32: the kernels' 32-bit thread-to-item map agrees with the
  *     64-bit one (used above 2^31 items).
  *   matches_scalar: the same emulation gives impls/scalar's bits on the
- *     same inputs (the same operations and, on the host, the same libm),
+ *     same inputs (the same operations, the angles included),
  *     special values included (NaN, Inf, overflow, subnormal results).
  *
  * BOUND (pair ULP, derived in cuda_rotate_math.h and scalar.c): the double
- * result is within 10.2 * 2^-53 * N of exact for U = 1 (host libm; 11.7
- * for the device's U = 2), N the pair norm; ulp_T(N) > N * 2^-24 for f32
+ * result is within 10.2 * 2^-53 * N of exact for U = 1 (the angles' sine
+ * and cosine, impls/common/sincos_dd.h, have U < 0.5 on host and device),
+ * N the pair norm; ulp_T(N) > N * 2^-24 for f32
  * (coarser for f16, bf16), so that is < 2^-25.4 ulp; one rounding adds at
  * most 1/2. Gate: 0.5 + 2^-20, valid for every m < 2^53 (exact_angle.h).
  */

@@ -6,8 +6,8 @@
  * included), special values and bit-exact passthrough.
  *
  * BOUNDS (derived in impls/scalar/scalar.c and exact_angle.h; u = 2^-53,
- * U = 1 the libm sin/cos error in ulps, X = the largest m*theta, theta_0 = 1
- * so X = the largest position):
+ * U = 1 bounds the sine and cosine's error in ulps (sincos_dd.h: 0.494),
+ * X = the largest m*theta, theta_0 = 1 so X = the largest position):
  *   f32, f16, bf16: pair ULP <= 0.5 + 2^-24 for every m < 2^53. (The
  *     double result is within 2^-25.6 ulp_T(N) of exact; one rounding.)
  *     This is stricter than the gate asked of scalar (1 ulp, faithful).

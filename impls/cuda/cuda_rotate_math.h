@@ -7,7 +7,9 @@
  * cuda_kernels.cu are thin index loops around these functions, and
  * tests/test_cuda_math.c compiles this same header as C and checks every
  * function against the MPFR reference on every CI run. What only a GPU can
- * test is the launch geometry, the copies, and the device's libm (below).
+ * test is the launch geometry and the copies: the angles' sine and cosine
+ * come from impls/common/sincos_dd.h, not the device's libm, so they are
+ * the host's bits too.
  *
  * THE ARITHMETIC is impls/scalar/scalar.c's for f32, f16 and bf16:
  *   per token: cos/sin of every pair from the shared exact angle
@@ -20,18 +22,21 @@
  * written, which is what the host tests check.
  *
  * ERROR (u = 2^-53, N = ||(a, b)||): scalar.c derives eta <= 10.2u*N for
- * the double result with U <= 1, U being libm's sin/cos error in ulps. On
- * the device sin/cos are CUDA's double functions, documented at most 2 ulp
- * (CUDA C Programming Guide, "Mathematical Functions", double precision),
- * so U = 2 adds sqrt(2)*u*N: eta <= 11.7u*N = 2^-49.4 N. f32's ulp(N) is
+ * the double result with U <= 1, U being the sine and cosine's error in
+ * ulps; impls/common/sincos_dd.h's, used on host and device alike, has
+ * U < 0.5. (Before it, the device used CUDA's sin/cos, documented at most
+ * 2 ulp; the bound below, eta <= 11.7u*N = 2^-49.4 N for U = 2, was
+ * derived for that and still holds.) f32's ulp(N) is
  * > N*2^-24, so the double result is within 2^-25.4 ulp(N) of exact and the
  * single rounding gives a pair error <= 0.5 + 2^-25.4 < 0.5 + 2^-20 ulp,
  * at every position m < 2^53 (exact_angle.h's angle bound holds there).
  * f16 and bf16 have coarser ulps, so the same bound holds with more room.
  *
- * f64 is not offered: with U = 2 the derivable f64 bound of scalar.c's
- * rotation becomes 0.5 + sqrt(2)*2 + ... ~= 3.3 ulp, above the default f64
- * gate of 3, and a port must not claim what it cannot show.
+ * f64 is not offered. It was left out when the device's U was 2 (the
+ * derivable f64 bound of scalar.c's rotation was then ~3.3 ulp, above the
+ * default f64 gate of 3); with sincos_dd.h that obstacle is gone, but an
+ * f64 kernel (scalar.c's double-double rotation) has not been written and
+ * could not be run on a GPU yet.
  *
  * ROUNDING TO f16/bf16 is done here from the double in ONE step (never via
  * float, which would round twice), with integer-valued double arithmetic
