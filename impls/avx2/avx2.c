@@ -217,7 +217,8 @@ RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void 
 }
 
 /* interleaved layout: channels 2i .. 2i+3 hold pairs i, i+1. */
-RC_INLINE void head_interleaved_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
+RC_INLINE void head_interleaved_narrow(const rc_port_state *st, rc_dtype t, const void *in,
+                                        void *out)
 {
     const int64_t n = st->rotary_dim / 2;
     int64_t i = 0;
@@ -329,12 +330,11 @@ static void head_half_f64(const rc_port_state *st, const void *vin, void *vout)
             /* Rare (NaN/Inf input, overflow): scalar.c's per-pair code,
              * which nothing stored yet has disturbed. */
             for (int64_t k = i; k < i + 4; k++)
-                rc_rotate_elems_f64(in, out, k, k + n, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
-                         st->sin_lo[k]);
+                rc_port_pair_f64(st, in, out, k, k, k + n);
         }
     }
     for (; i < n; i++)
-        rc_rotate_elems_f64(in, out, i, i + n, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
+        rc_port_pair_f64(st, in, out, i, i, i + n);
 }
 
 static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
@@ -353,13 +353,11 @@ static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
             _mm256_storeu_pd(out + 2 * i, r);
         } else {
             for (int64_t k = i; k < i + 2; k++)
-                rc_rotate_elems_f64(in, out, 2 * k, 2 * k + 1, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
-                         st->sin_lo[k]);
+                rc_port_pair_f64(st, in, out, k, 2 * k, 2 * k + 1);
         }
     }
     for (; i < n; i++)
-        rc_rotate_elems_f64(in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
-                 st->sin_lo[i]);
+        rc_port_pair_f64(st, in, out, i, 2 * i, 2 * i + 1);
 }
 
 /* ---- apply ---- */

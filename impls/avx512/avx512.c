@@ -278,12 +278,11 @@ static void head_half_f64(const rc_port_state *st, const void *vin, void *vout)
             _mm512_storeu_pd(out + i + n, y);
         } else {
             for (int64_t k = i; k < i + 8; k++)
-                rc_rotate_elems_f64(in, out, k, k + n, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
-                         st->sin_lo[k]);
+                rc_port_pair_f64(st, in, out, k, k, k + n);
         }
     }
     for (; i < n; i++)
-        rc_rotate_elems_f64(in, out, i, i + n, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
+        rc_port_pair_f64(st, in, out, i, i, i + n);
 }
 
 static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
@@ -302,13 +301,11 @@ static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
             _mm512_storeu_pd(out + 2 * i, r);
         } else {
             for (int64_t k = i; k < i + 4; k++)
-                rc_rotate_elems_f64(in, out, 2 * k, 2 * k + 1, st->cos_hi[k], st->cos_lo[k], st->sin_hi[k],
-                         st->sin_lo[k]);
+                rc_port_pair_f64(st, in, out, k, 2 * k, 2 * k + 1);
         }
     }
     for (; i < n; i++)
-        rc_rotate_elems_f64(in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
-                 st->sin_lo[i]);
+        rc_port_pair_f64(st, in, out, i, 2 * i, 2 * i + 1);
 }
 
 /* ---- apply ---- */

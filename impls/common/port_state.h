@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "core/dd.h"
+#include "impls/common/rotate_pair.h"
 #include "ropecheck/rope.h"
 
 typedef enum { RC_ANGLES_FUSED, RC_ANGLES_TABLE } rc_angle_mode;
@@ -106,5 +107,15 @@ void rc_port_state_destroy(void *state);
  * when not in place. RC_ERR_INVALID for a NULL st or head. */
 rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
                         const rc_tensor *out, const int64_t *positions, rc_direction direction);
+
+/* f64 pair i, channels ia and ib, against st's rows: scalar.c's per-pair
+ * arithmetic (rc_rotate_elems_f64), for the kernels' tails and their
+ * fallback on special values. */
+static inline void rc_port_pair_f64(const rc_port_state *st, const double *in, double *out,
+                                    int64_t i, int64_t ia, int64_t ib)
+{
+    rc_rotate_elems_f64(in, out, ia, ib, st->cos_hi[i], st->cos_lo[i], st->sin_hi[i],
+                        st->sin_lo[i]);
+}
 
 #endif /* ROPECHECK_IMPLS_COMMON_PORT_STATE_H */

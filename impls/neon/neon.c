@@ -6,7 +6,8 @@
  * code (impls/common/exact_angle.h) with impls/scalar's bits, filled two
  * pairs at a time by impls/neon/sincos_row_neon.c (a lane-by-lane
  * transcription of the scalar row), once per token, reused by every head:
- * speed must not come from cheaper angles. Two registry entries share this code, as avx2 and avx512 do:
+ * speed must not come from cheaper angles. Two registry entries share
+ * this code, as avx2 and avx512 do:
  * "neon" computes each token's angles just before rotating its heads
  * (fused); "neon-table" first fills a table for every position of the
  * call, then rotates all tokens x heads from it. The state, the rows, both
@@ -250,8 +251,7 @@ static void rotate_f64(const rc_port_state *st, const void *vin, void *vout)
         }
     }
     for (; i < n; i++)
-        rc_rotate_elems_f64(in, out, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n, st->cos_hi[i],
-                            st->cos_lo[i], st->sin_hi[i], st->sin_lo[i]);
+        rc_port_pair_f64(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
 }
 
 static rc_status neon_apply(void *state, const rc_tensor *in, const rc_tensor *out,

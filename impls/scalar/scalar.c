@@ -124,8 +124,7 @@ static void rotate_f64(const rc_port_state *st, const void *in, void *out)
     const pair_map pm = pairs_of(st);
     for (int64_t i = 0; i < pm.pairs; i++) {
         const int64_t ia = i * pm.step;
-        rc_rotate_elems_f64(in, out, ia, ia + pm.offset, st->cos_hi[i], st->cos_lo[i],
-                            st->sin_hi[i], st->sin_lo[i]);
+        rc_port_pair_f64(st, in, out, i, ia, ia + pm.offset);
     }
 }
 
