@@ -6,7 +6,11 @@ enum {
     RC_EXIT_PASS = 0,   /* every case that ran passed its gate */
     RC_EXIT_FAIL = 1,   /* a gate failed */
     RC_EXIT_USAGE = 2,  /* bad usage or input (one line on stderr) */
-    RC_EXIT_BROKEN = 3  /* an implementation crashed, hung or wrote out of bounds */
+    RC_EXIT_BROKEN = 3, /* an implementation crashed, hung or wrote out of bounds */
+    /* Nothing was judged: an implementation ran no case at all (everything
+     * skipped or refused), or lacks a capability --require asked for. A
+     * CI gate must never read that as a pass. */
+    RC_EXIT_NOTHING_JUDGED = 4
 };
 
 int rc_cmd_verify(int argc, char **argv);

@@ -1,0 +1,217 @@
+/*
+ * tests/mutants_gate/gate_mutants.c - broken ports for the CI gate (issue
+ * 13): each is the built-in scalar port (correct in every dtype, layout,
+ * direction, partial rotary, stride, in place and scaling) with exactly
+ * one realistic defect of the kind found in public framework bug reports.
+ * The default `ropecheck verify --plugin` and `ropecheck prove --plugin`
+ * must fail every one of them and name the defect as the cause.
+ *
+ * One module per defect: GATE_DEFECT (a compile definition) selects it.
+ * The defects act where a real port makes them: in the frequency table it
+ * builds at prepare, in the per-token angle row (the row function of
+ * impls/common/port_state.h), in how it reads the tensor views, or in
+ * what it does after rotating.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/dd.h"
+#include "impls/common/exact_angle.h"
+#include "impls/common/port_state.h"
+#include "impls/scalar/scalar.h"
+#include "reference/reference.h"
+#include "ropecheck/plugin.h"
+
+/* Macros, not an enum: GATE_DEFECT is compared in #if. */
+#define GATE_WRONG_BASE             1 /* ignores spec->base and its table: base 10000 */
+#define GATE_PARTIAL_EXPONENT       2 /* theta_i = base^(-2i/head_dim), not /rotary_dim */
+#define GATE_PASSTHROUGH_ZEROED     3 /* channels >= rotary_dim set to 0 */
+#define GATE_IGNORES_HEAD_STRIDE    4 /* heads assumed packed: head_stride = head_dim */
+#define GATE_SPARSE_POSITIONS       5 /* every 384th position gets position m-1's angles */
+#define GATE_IGNORES_DIRECTION      6 /* RC_INVERSE rotates forward */
+#define GATE_UNSUPPORTED_ALL        7 /* prepare() refuses everything */
+#define GATE_TOKEN_INDEX            8 /* rotates token t by t, not by positions[t] */
+#define GATE_LAST_TOKEN_UNWRITTEN   9 /* the last token is never written */
+#define GATE_APPROX_SINE           10 /* sin/cos from short Taylor series of the reduced angle */
+#define GATE_POSITION_PLUS_ONE     11 /* rotates by positions[t] + 1 */
+#define GATE_POSITION_F32          12 /* the position rounded to float first */
+#define GATE_ANGLE_F32             13 /* the angle m*theta_i computed in float */
+#define GATE_RADIAL_SCALE          14 /* every rotated pair scaled by 1 + 2^-9 */
+#define GATE_APPLY_REFUSES         15 /* prepare() accepts, apply() refuses */
+#define GATE_LAYOUT_SWAPPED        16 /* pairs channels with the other layout */
+
+#ifndef GATE_DEFECT
+#error "GATE_DEFECT must name one defect"
+#endif
+
+#define SPARSE_PERIOD 384
+
+__attribute__((unused)) static void exact_row(int64_t m, int inverse, int half, const double *th, const double *tl,
+                      rc_dd alpha, double *ch, double *sh, double *cl, double *sl)
+{
+    rc_exact_sincos_row(m, inverse, half, th, tl, alpha, ch, sh, cl, sl);
+}
+
+#if GATE_DEFECT == GATE_APPROX_SINE
+/* sin and cos of x in [-pi, pi] by Taylor series to x^9 and x^8: accurate
+ * near 0, off by up to ~7e-3 near +-pi. The error depends on the reduced
+ * angle only, never on the position. */
+static void approx_sincos(double x, double *s, double *c)
+{
+    double x2 = x * x;
+    *s = x * (1 - x2 / 6 * (1 - x2 / 20 * (1 - x2 / 42 * (1 - x2 / 72))));
+    *c = 1 - x2 / 2 * (1 - x2 / 12 * (1 - x2 / 30 * (1 - x2 / 56)));
+}
+#endif
+
+/* The defective row: the exact one for a wrong position, or a wrong
+ * function of the right angle. */
+__attribute__((unused)) static void defect_row(int64_t m, int inverse, int half, const double *th, const double *tl,
+                       rc_dd alpha, double *ch, double *sh, double *cl, double *sl)
+{
+#if GATE_DEFECT == GATE_SPARSE_POSITIONS
+    exact_row(m > 0 && m % SPARSE_PERIOD == 0 ? m - 1 : m, inverse, half, th, tl, alpha, ch, sh,
+              cl, sl);
+#elif GATE_DEFECT == GATE_IGNORES_DIRECTION
+    (void)inverse;
+    exact_row(m, 0, half, th, tl, alpha, ch, sh, cl, sl);
+#elif GATE_DEFECT == GATE_POSITION_PLUS_ONE
+    exact_row(m + 1, inverse, half, th, tl, alpha, ch, sh, cl, sl);
+#elif GATE_DEFECT == GATE_POSITION_F32
+    exact_row((int64_t)(float)m, inverse, half, th, tl, alpha, ch, sh, cl, sl);
+#elif GATE_DEFECT == GATE_APPROX_SINE || GATE_DEFECT == GATE_ANGLE_F32
+    const double sign = inverse ? -1.0 : 1.0;
+    for (int i = 0; i < half; i++) {
+        double s, c;
+#if GATE_DEFECT == GATE_APPROX_SINE
+        /* The exact angle reduced to [-pi, pi] (from the exact sine and
+         * cosine), then the short series. */
+        double es, ec;
+        rc_exact_sincos_scaled(m, th[i], tl[i], (rc_dd){1.0, 0.0}, &es, &ec);
+        approx_sincos(atan2(es, ec), &s, &c);
+#else
+        float phi = (float)m * (float)th[i];
+        s = sin((double)phi);
+        c = cos((double)phi);
+#endif
+        double a = alpha.hi + alpha.lo;
+        ch[i] = a * c;
+        sh[i] = sign * a * s;
+        if (cl && sl) {
+            cl[i] = 0.0;
+            sl[i] = 0.0;
+        }
+    }
+#else
+    exact_row(m, inverse, half, th, tl, alpha, ch, sh, cl, sl);
+#endif
+}
+
+static rc_status gate_prepare(const rc_spec *spec, void **state)
+{
+    *state = NULL;
+#if GATE_DEFECT == GATE_UNSUPPORTED_ALL
+    (void)spec;
+    return RC_ERR_UNSUPPORTED;
+#else
+    rc_spec s = *spec;
+    double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
+#if GATE_DEFECT == GATE_WRONG_BASE || GATE_DEFECT == GATE_PARTIAL_EXPONENT
+    /* The port builds its own table, as most do, from the wrong formula. */
+    for (int i = 0; i < spec->rotary_dim / 2; i++) {
+        rc_dd t = GATE_DEFECT == GATE_WRONG_BASE
+                      ? rc_ref_theta_dd(10000.0, spec->rotary_dim, i)
+                      : rc_ref_theta_dd(spec->base, spec->head_dim, i);
+        hi[i] = t.hi;
+        lo[i] = t.lo;
+    }
+    s.theta_hi = hi;
+    s.theta_lo = lo;
+#elif GATE_DEFECT == GATE_LAYOUT_SWAPPED
+    s.layout = spec->layout == RC_LAYOUT_HALF ? RC_LAYOUT_INTERLEAVED : RC_LAYOUT_HALF;
+#endif
+    (void)hi;
+    (void)lo;
+    rc_status st = rc_impl_scalar.prepare(&s, state);
+    if (st == RC_OK && *state)
+        ((rc_port_state *)*state)->row = defect_row;
+    return st;
+#endif
+}
+
+static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                            const int64_t *positions, rc_direction direction)
+{
+    rc_tensor i2 = *in, o2 = *out;
+    const rc_port_state *st = state;
+    (void)st;
+#if GATE_DEFECT == GATE_APPLY_REFUSES
+    (void)positions;
+    (void)direction;
+    return RC_ERR_UNSUPPORTED;
+#endif
+#if GATE_DEFECT == GATE_IGNORES_HEAD_STRIDE
+    i2.head_stride = st->head_dim;
+    o2.head_stride = st->head_dim;
+#elif GATE_DEFECT == GATE_LAST_TOKEN_UNWRITTEN
+    if (i2.n_tokens > 1) {
+        i2.n_tokens--;
+        o2.n_tokens--;
+    }
+#endif
+    int64_t token_pos[4096];
+#if GATE_DEFECT == GATE_TOKEN_INDEX
+    if (in->n_tokens > 4096)
+        return RC_ERR_UNSUPPORTED;
+    for (int64_t t = 0; t < in->n_tokens; t++)
+        token_pos[t] = t;
+    positions = token_pos;
+#endif
+    (void)token_pos;
+    rc_status s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
+#if GATE_DEFECT == GATE_PASSTHROUGH_ZEROED || GATE_DEFECT == GATE_RADIAL_SCALE
+    if (s == RC_OK && st->dtype == RC_DTYPE_F32) {
+        for (int64_t t = 0; t < out->n_tokens; t++)
+            for (int64_t h = 0; h < out->n_heads; h++) {
+                float *row = (float *)out->data + t * out->token_stride + h * out->head_stride;
+#if GATE_DEFECT == GATE_PASSTHROUGH_ZEROED
+                for (int c = st->rotary_dim; c < st->head_dim; c++)
+                    row[c] = 0.0f;
+#else
+                for (int c = 0; c < st->rotary_dim; c++)
+                    row[c] *= 1.0f + 0x1p-9f;
+#endif
+            }
+    }
+#endif
+    return s;
+}
+
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
+const rc_impl *ropecheck_plugin_v1(void);
+
+static const rc_impl gate_mutant = {
+    .abi_version = RC_ABI_VERSION,
+    .name = GATE_NAME,
+    .description = "test mutant: one realistic defect (tests/mutants_gate)",
+#if GATE_DEFECT == GATE_PASSTHROUGH_ZEROED || GATE_DEFECT == GATE_RADIAL_SCALE
+    /* The defect is written for f32 storage; such a port offers f32. */
+    .caps = RC_CAP_F32 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+#else
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+#endif
+    .available = NULL,
+    .prepare = gate_prepare,
+    .apply = gate_apply,
+    .release = rc_port_state_destroy,
+};
+
+const rc_impl *ropecheck_plugin_v1(void)
+{
+    return &gate_mutant;
+}
