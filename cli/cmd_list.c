@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/caps.h"
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 
@@ -20,21 +21,6 @@ static const char usage_text[] =
     "--runner, lists what a ropecheck-runner started by /bin/sh -c COMMAND offers\n"
     "(another machine, an emulator: runner/PROTOCOL.md). With --models, lists the\n"
     "built-in model configs that --model NAME accepts.\n";
-
-static void caps_text(uint64_t caps, char *buf, size_t len)
-{
-    static const struct { uint64_t bit; const char *name; } names[] = {
-        {RC_CAP_F32, "f32"}, {RC_CAP_F64, "f64"}, {RC_CAP_F16, "f16"}, {RC_CAP_BF16, "bf16"},
-        {RC_CAP_INTERLEAVED, "interleaved"}, {RC_CAP_HALF, "half"},
-        {RC_CAP_INVERSE, "inverse"}, {RC_CAP_PARTIAL_ROTARY, "partial"},
-        {RC_CAP_INPLACE, "inplace"}, {RC_CAP_STRIDED, "strided"}, {RC_CAP_SCALING, "scaling"},
-    };
-    size_t n = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if ((caps & names[i].bit) && n < len)
-            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i].name);
-}
 
 static void list_models(void)
 {
@@ -107,7 +93,7 @@ int rc_cmd_list(int argc, char **argv)
     for (size_t i = 0; i < t.n; i++) {
         const rc_target *x = &t.items[i];
         char caps[256];
-        caps_text(x->impl->caps, caps, sizeof caps);
+        rc_caps_text(x->impl->caps, caps, sizeof caps);
         if (x->available)
             printf("%s: available (%s)\n", x->impl->name, x->impl->description);
         else

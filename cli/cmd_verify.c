@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/caps.h"
 #include "cli/commands.h"
+#include "cli/coverage.h"
 #include "cli/gate_parse.h"
 #include "cli/impl_select.h"
 #include "cli/model_opts.h"
@@ -31,6 +33,13 @@ static const char usage_text[] =
     "in a separate process with a time limit: a crash, hang or out-of-bounds write\n"
     "is reported and the run goes on.\n"
     "\n"
+    "With no option that shapes the spec or the tensors, verify runs the coverage\n"
+    "matrix (reference/COVERAGE.md): 8 cells that move every field a port receives\n"
+    "away from its common value (bases 1e4, 5e5, 1e6 and 31415.93..., partial rotary\n"
+    "24/96 and 32/80, head_dim 64-128, 1-5 heads, 1 to 1031 tokens, strides, in place,\n"
+    "NaN/Inf, both directions, positions 0..1030 densely and up to 2^31 - 1), over\n"
+    "every dtype and layout. --quick, or any spec option below, runs one spec.\n"
+    "\n"
     "What to verify (default: every built-in; unavailable ones are skipped):\n"
     "  --impl NAME[,NAME]    built-in implementation(s), or 'all' (`ropecheck list`)\n"
     "  --plugin PATH         a port built against include/ropecheck/plugin.h (repeatable)\n"
@@ -41,7 +50,7 @@ static const char usage_text[] =
     "The computation (lists are comma-separated; default: all of them):\n"
     "  --dtype LIST          f32,f64,f16,bf16\n"
     "  --layout LIST         interleaved,half\n"
-    "  --direction LIST      forward,inverse (default: forward)\n"
+    "  --direction LIST      forward,inverse (default: the matrix's, or forward)\n"
     "  --head-dim N          channels per head, even, <= 1024 (default 128)\n"
     "  --rotary-dim N        rotated channels, even, <= head-dim (default head-dim)\n"
     "  --base X              frequency base: theta_i = X^(-2i/r) (default 10000)\n"
@@ -53,6 +62,8 @@ static const char usage_text[] =
     "  --stride-pad N        N unused elements after every head and token (strided views)\n"
     "  --specials            put NaN and Inf into some pairs (checked by class)\n"
     "  --seed N              input and position seed (default: $ROPECHECK_SEED or 1)\n"
+    "  --quick               one spec (head-dim 128, base 10000, forward) instead of\n"
+    "                        the coverage matrix: for local iteration, not for CI\n"
     "\n"
     "A model's RoPE (sets head-dim, rotary-dim, base, layout and frequency scaling;\n"
     "options given as well must agree with it):\n"
@@ -77,14 +88,24 @@ static const char usage_text[] =
     "  --gate SPEC|FILE      thresholds, e.g. pair=1 or f32:pair=2,f16:component=4, or a\n"
     "                        JSON file; defaults: pair ULP f32 2, f64 3, f16 1, bf16 1\n"
     "                        at positions below 2^31 (reference/GATES.md derives them)\n"
+    "  --require CAPS        fail (exit 4) unless every implementation was judged on at\n"
+    "                        least one case using each capability: f32,f64,f16,bf16,\n"
+    "                        interleaved,half,inverse,partial,inplace,strided,scaling\n"
     "  --timeout S           seconds allowed per implementation call (default 60)\n"
     "  --json FILE           write results (schema ropecheck.results 1.0)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
     "  -h, --help            this text\n"
     "\n"
-    "Exit status: 0 pass, 1 a gate failed, 2 bad usage or input, 3 an implementation\n"
-    "crashed, hung, or wrote where it must not.\n"
+    "A failing case names its most likely cause, checked against the outputs (e.g.\n"
+    "wrong-base, exponent-over-head-dim, position-off-by-one, token-index-as-position,\n"
+    "sparse-positions, direction, layout, unwritten-outputs, angle-precision,\n"
+    "sincos-approximation, radial-scale), with the evidence.\n"
+    "\n"
+    "Exit status: 0 pass, 1 a gate failed (or apply() refused a case it offered),\n"
+    "2 bad usage or input, 3 an implementation crashed, hung, or wrote where it must\n"
+    "not, 4 nothing judged: an implementation ran no case (all skipped or declined),\n"
+    "or --require was not met. Severity when several apply: 3, 1, 4, 2.\n"
     "\n"
     "Examples:\n"
     "  ropecheck verify --impl scalar --dtype f32 --layout half --head-dim 128 \\\n"
@@ -116,6 +137,10 @@ typedef struct verify_opts {
     rc_model_opts model;
     int head_dim_set, rotary_dim_set, base_set, layout_set;
     rc_profile profile;
+    int quick;        /* --quick: the single spec, not the matrix */
+    int shaped;       /* an option that shapes the spec or tensors was given */
+    int direction_set;
+    uint64_t require; /* --require: capability bits every target must be judged on */
 } verify_opts;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -222,7 +247,7 @@ static void set_defaults(verify_opts *o)
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
-       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE };
+       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -250,6 +275,8 @@ static const struct option long_opts[] = {
     {"scaling", required_argument, NULL, OPT_SCALING},
     {"context", required_argument, NULL, OPT_CONTEXT},
     {"profile", required_argument, NULL, OPT_PROFILE},
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"require", required_argument, NULL, OPT_REQUIRE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -287,6 +314,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_DIRECTION:
             bad = parse_name_list(a, "direction", RC_DIRECTION_COUNT, direction_name_i,
                                   o->directions, &o->n_directions);
+            o->direction_set = 1;
             break;
         case OPT_HEAD_DIM:
             bad = parse_i64(a, "--head-dim", &o->head_dim);
@@ -343,6 +371,11 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_JSON: o->json_path = a; break;
         case OPT_JUNIT: o->junit_path = a; break;
         case OPT_RUNNER: o->runner = a; break;
+        case OPT_QUICK: o->quick = 1; break;
+        case OPT_REQUIRE:
+            if (rc_caps_parse(a, &o->require, err, sizeof err) != 0)
+                return usage_error("--require: %s", err);
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option %s needs a value", argv[optind - 1]);
@@ -350,6 +383,14 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         }
         if (bad)
             return RC_EXIT_USAGE;
+        switch (c) {
+        case OPT_HEAD_DIM: case OPT_ROTARY_DIM: case OPT_BASE: case OPT_HEADS: case OPT_TOKENS:
+        case OPT_POSITIONS: case OPT_INPLACE: case OPT_STRIDE_PAD: case OPT_SPECIALS:
+        case OPT_HF_CONFIG: case OPT_MODEL: case OPT_SCALING: case OPT_CONTEXT: case OPT_PROFILE:
+            o->shaped = 1;
+            break;
+        default: break;
+        }
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
@@ -382,20 +423,32 @@ static void show_progress(void *ctx, int64_t done, int64_t total)
     fflush(stderr);
 }
 
-static void print_header(int w)
+/* The table's columns; `cell` only when the coverage matrix runs. */
+typedef struct table_fmt {
+    int impl_w;
+    int cells; /* 1: a cell column after impl */
+} table_fmt;
+
+static void print_header(const table_fmt *f)
 {
-    printf("%-*s %-5s %-11s %-8s %-7s %10s %10s %10s %8s  %s\n", w, "impl", "dtype", "layout",
-           "dir", "verdict", "max pair", "p99 pair", "max comp", "over", "worst at");
+    printf("%-*s ", f->impl_w, "impl");
+    if (f->cells)
+        printf("%-9s ", "cell");
+    printf("%-5s %-11s %-8s %-7s %10s %10s %10s %8s  %s\n", "dtype", "layout", "dir", "verdict",
+           "max pair", "p99 pair", "max comp", "over", "worst at");
 }
 
-static void print_row(const rc_case_record *k, int w)
+static void print_row(const rc_case_record *k, const table_fmt *f)
 {
     const rc_verify_case *c = &k->vcase;
     const rc_verify_result *r = &k->result;
-    printf("%-*s %-5s %-11s %-8s %-7s", w, k->impl_name, rc_dtype_name(c->dtype),
-           rc_layout_name(c->layout), rc_direction_name(c->direction),
-           rc_verdict_name(r->verdict));
-    if (r->verdict == RC_VERDICT_PASS || r->verdict == RC_VERDICT_FAIL) {
+    printf("%-*s ", f->impl_w, k->impl_name);
+    if (f->cells)
+        printf("%-9s ", k->cell ? k->cell : "-");
+    printf("%-5s %-11s %-8s %-7s", rc_dtype_name(c->dtype), rc_layout_name(c->layout),
+           rc_direction_name(c->direction), rc_verdict_name(r->verdict));
+    if ((r->verdict == RC_VERDICT_PASS || r->verdict == RC_VERDICT_FAIL) &&
+        r->call.outcome == RC_CALL_OK) {
         printf(" %10.4g %10.4g %10.4g %8lld", r->pair.max, r->pair.p99, r->component.max,
                (long long)r->pair.over_gate);
         if (r->pair.has_worst)
@@ -407,9 +460,70 @@ static void print_row(const rc_case_record *k, int w)
     } else {
         printf("  %s\n", r->reason);
     }
+    if ((r->verdict == RC_VERDICT_FAIL || r->verdict == RC_VERDICT_BROKEN) && r->cause[0])
+        printf("    cause %s: %s\n", r->cause, r->finding[0] ? r->finding : r->reason);
 }
 
-static int exit_code_of(const rc_run_record *run)
+/* Was the case judged: the implementation ran and got a verdict on its
+ * outputs, its refusal, or its crash (not skipped, not a harness error). */
+static int judged(const rc_case_record *k)
+{
+    rc_verdict v = k->result.verdict;
+    return v == RC_VERDICT_PASS || v == RC_VERDICT_FAIL || v == RC_VERDICT_BROKEN;
+}
+
+/* Nothing judged (exit 4): an implementation the user selected that ran
+ * no case, the whole run judging nothing, or --require not met. Prints one
+ * line per reason; returns 1 if any. */
+static int report_nothing_judged(const rc_run_record *run, const rc_target_list *targets,
+                                 int explicit_selection, uint64_t require)
+{
+    int any = 0, run_judged = 0;
+    for (size_t i = 0; i < targets->n; i++) {
+        const rc_target *t = &targets->items[i];
+        int n_judged = 0;
+        uint64_t judged_caps = 0;
+        const char *first_reason = NULL;
+        for (size_t j = 0; j < run->n_cases; j++) {
+            const rc_case_record *k = &run->cases[j];
+            if (k->vcase.impl != t->impl)
+                continue;
+            if (judged(k)) {
+                n_judged++;
+                judged_caps |= rc_verify_case_caps(&k->vcase);
+            } else if (!first_reason) {
+                first_reason = k->result.reason;
+            }
+        }
+        run_judged += n_judged;
+        /* Built-ins the user did not name may be unavailable here: those
+         * skips are honest. What the user named must be judged. */
+        if (n_judged == 0 && (explicit_selection || t->available)) {
+            printf("nothing judged: %s ran no case (%s)\n", t->impl->name,
+                   first_reason ? first_reason : "no case in this run");
+            any = 1;
+        }
+        uint64_t missing = require & ~judged_caps;
+        if (missing && (explicit_selection || t->available)) {
+            char names[200];
+            rc_caps_text(missing, names, sizeof names);
+            printf("requirement not met: %s was judged on no case with %s (offers: ", t->impl->name,
+                   names);
+            char offers[200];
+            rc_caps_text(rc_impl_caps(t->impl), offers, sizeof offers);
+            printf("%s)\n", offers);
+            any = 1;
+        }
+    }
+    if (run_judged == 0 && !any) {
+        printf("nothing judged: no case of this run was judged\n");
+        any = 1;
+    }
+    return any;
+}
+
+/* broken (3) > failed (1) > nothing judged (4) > harness error (2) > pass. */
+static int exit_code_of(const rc_run_record *run, int nothing_judged)
 {
     int fail = 0, broken = 0, error = 0;
     for (size_t i = 0; i < run->n_cases; i++) {
@@ -418,7 +532,11 @@ static int exit_code_of(const rc_run_record *run)
         broken |= v == RC_VERDICT_BROKEN;
         error |= v == RC_VERDICT_ERROR;
     }
-    return broken ? RC_EXIT_BROKEN : fail ? RC_EXIT_FAIL : error ? RC_EXIT_USAGE : RC_EXIT_PASS;
+    return broken           ? RC_EXIT_BROKEN
+           : fail           ? RC_EXIT_FAIL
+           : nothing_judged ? RC_EXIT_NOTHING_JUDGED
+           : error          ? RC_EXIT_USAGE
+                            : RC_EXIT_PASS;
 }
 
 static void print_footer(const rc_run_record *run)
@@ -426,20 +544,22 @@ static void print_footer(const rc_run_record *run)
     int counts[RC_VERDICT_ERROR + 1] = {0};
     for (size_t i = 0; i < run->n_cases; i++)
         counts[run->cases[i].result.verdict]++;
-    printf("\n%zu cases: %d pass, %d fail, %d skip, %d broken, %d error "
-           "(seed %llu, %lld tokens, gate at positions < %lld)\n",
+    printf("\n%zu cases: %d pass, %d fail, %d skip, %d broken, %d error (seed %llu, ",
            run->n_cases, counts[RC_VERDICT_PASS], counts[RC_VERDICT_FAIL],
            counts[RC_VERDICT_SKIP], counts[RC_VERDICT_BROKEN], counts[RC_VERDICT_ERROR],
-           (unsigned long long)run->seed, (long long)run->n_tokens,
-           (long long)run->gate.positions_below);
-    if (counts[RC_VERDICT_PASS] + counts[RC_VERDICT_FAIL] == 0)
-        printf("note: no case was verified (all skipped or broken)\n");
+           (unsigned long long)run->seed);
+    if (run->n_cells)
+        printf("coverage matrix of %zu cells, ", run->n_cells);
+    else
+        printf("%lld tokens, ", (long long)run->n_tokens);
+    printf("gate at positions < %lld)\n", (long long)run->gate.positions_below);
     for (size_t i = 0; i < run->n_cases; i++) {
         const rc_case_record *k = &run->cases[i];
         if (k->result.verdict == RC_VERDICT_FAIL && k->result.pair.has_worst) {
             char cmd[1024];
-            printf("replay worst %s %s %s: %s\n", k->impl_name, rc_dtype_name(k->vcase.dtype),
-                   rc_layout_name(k->vcase.layout),
+            printf("replay worst %s%s%s %s %s %s: %s\n", k->impl_name, k->cell ? " " : "",
+                   k->cell ? k->cell : "", rc_dtype_name(k->vcase.dtype),
+                   rc_layout_name(k->vcase.layout), rc_direction_name(k->vcase.direction),
                    rc_replay_command(run, k, k->result.pair.worst.position, cmd, sizeof cmd));
         }
     }
@@ -457,180 +577,296 @@ static void add_runner_note(rc_verify_result *r)
     snprintf(r->reason + n, sizeof r->reason - n, "%s%s", n ? ": " : "", note);
 }
 
-/* Build and run every case; fills run->cases. */
-static int run_cases(const verify_opts *o, const rc_target_list *targets, rc_run_record *run)
+/* One spec the run covers: a coverage-matrix cell, or the options' own. */
+typedef struct run_spec {
+    const char *cell; /* NULL: the options' spec */
+    const char *positions_spec;
+    int32_t head_dim, rotary_dim;
+    double base;
+    int64_t heads, stride_pad;
+    int64_t *positions, n_tokens;
+    int directions[RC_DIRECTION_COUNT], n_directions;
+    int inplace, specials;
+} run_spec;
+
+/* The cells of the coverage matrix as run specs (positions drawn from the
+ * seed); directions from --direction when given. 0, or -1 with err. */
+static int matrix_specs(const verify_opts *o, run_spec *out, size_t *n, char *err, size_t len)
 {
-    size_t max_cases = targets->n * (size_t)(o->n_dtypes * o->n_layouts * o->n_directions);
-    run->cases = calloc(max_cases ? max_cases : 1, sizeof *run->cases);
-    if (!run->cases)
-        return -1;
-    int tty = !o->quiet && isatty(STDERR_FILENO);
-    int width = 12;
-    for (size_t i = 0; i < targets->n; i++) {
-        int len = (int)strlen(targets->items[i].impl->name);
-        width = len > width ? len : width;
-    }
-    print_header(width);
-    for (size_t i = 0; i < targets->n; i++) {
-        const rc_target *t = &targets->items[i];
-        for (int di = 0; di < o->n_dtypes; di++)
-            for (int li = 0; li < o->n_layouts; li++)
-                for (int ri = 0; ri < o->n_directions; ri++) {
-                    rc_case_record *k = &run->cases[run->n_cases++];
-                    k->impl_name = t->impl->name;
-                    k->plugin_path = t->plugin_path;
-                    rc_verify_case *c = &k->vcase;
-                    *c = (rc_verify_case){
-                        .impl = t->impl, .head_dim = (int32_t)o->head_dim,
-                        .rotary_dim = (int32_t)o->rotary_dim, .base = o->base,
-                        .layout = (rc_layout)o->layouts[li], .dtype = (rc_dtype)o->dtypes[di],
-                        .direction = (rc_direction)o->directions[ri],
-                        .n_tokens = run->n_tokens, .n_heads = o->heads,
-                        .positions = run->positions, .inplace = o->inplace,
-                        .stride_pad = o->stride_pad, .with_specials = o->specials,
-                        .seed = o->seed, .timeout_s = o->timeout_s,
-                        .scaling = rc_model_opts_scaling(&o->model), .profile = o->profile};
-                    if (!t->available) {
-                        k->result.verdict = RC_VERDICT_SKIP;
-                        snprintf(k->result.reason, sizeof k->result.reason, "unavailable: %s",
-                                 t->why);
-                    } else {
-                        char label[96];
-                        snprintf(label, sizeof label, "%s %s %s %s", t->impl->name,
-                                 rc_dtype_name(c->dtype), rc_layout_name(c->layout),
-                                 rc_direction_name(c->direction));
-                        progress_ctx p = {label, tty};
-                        c->progress = show_progress;
-                        c->progress_ctx = &p;
-                        rc_verify_run(c, &run->gate, &k->result);
-                        add_runner_note(&k->result);
-                        c->progress = NULL;
-                        c->progress_ctx = NULL;
-                    }
-                    print_row(k, width);
-                    fflush(stdout);
-                }
+    *n = 0;
+    for (size_t i = 0; i < rc_coverage_count(); i++) {
+        const rc_coverage_cell *cc = rc_coverage_get(i);
+        run_spec *r = &out[(*n)++];
+        *r = (run_spec){.cell = cc->name, .positions_spec = cc->positions,
+                        .head_dim = cc->head_dim, .rotary_dim = cc->rotary_dim,
+                        .base = cc->base, .heads = cc->heads, .stride_pad = cc->stride_pad,
+                        .inplace = cc->inplace, .specials = cc->specials};
+        char perr[256];
+        if (rc_positions_parse(cc->positions, cc->tokens, o->seed, &r->positions, &r->n_tokens,
+                               perr, sizeof perr) != 0) {
+            snprintf(err, len, "coverage cell %s: %s", cc->name, perr);
+            return -1;
+        }
+        if (o->direction_set) {
+            memcpy(r->directions, o->directions, sizeof r->directions);
+            r->n_directions = o->n_directions;
+        } else {
+            if (cc->forward)
+                r->directions[r->n_directions++] = RC_FORWARD;
+            if (cc->inverse)
+                r->directions[r->n_directions++] = RC_INVERSE;
+        }
     }
     return 0;
 }
 
-int rc_cmd_verify(int argc, char **argv)
+/* Build and run every case; fills run->cases. */
+static int run_cases(const verify_opts *o, const rc_target_list *targets, const run_spec *specs,
+                     size_t n_specs, rc_run_record *run)
 {
-    verify_opts o;
-    set_defaults(&o);
-    int rc = parse_args(argc, argv, &o);
-    if (rc >= 0)
-        return rc;
+    size_t max_cases = 0;
+    for (size_t s = 0; s < n_specs; s++)
+        max_cases += targets->n * (size_t)(o->n_dtypes * o->n_layouts * specs[s].n_directions);
+    run->cases = calloc(max_cases ? max_cases : 1, sizeof *run->cases);
+    if (!run->cases)
+        return -1;
+    int tty = !o->quiet && isatty(STDERR_FILENO);
+    table_fmt fmt = {.impl_w = 12, .cells = run->n_cells > 0};
+    for (size_t i = 0; i < targets->n; i++) {
+        int len = (int)strlen(targets->items[i].impl->name);
+        fmt.impl_w = len > fmt.impl_w ? len : fmt.impl_w;
+    }
+    print_header(&fmt);
+    for (size_t i = 0; i < targets->n; i++) {
+        const rc_target *t = &targets->items[i];
+        for (size_t si = 0; si < n_specs; si++) {
+            const run_spec *sp = &specs[si];
+            for (int di = 0; di < o->n_dtypes; di++)
+                for (int li = 0; li < o->n_layouts; li++)
+                    for (int ri = 0; ri < sp->n_directions; ri++) {
+                        rc_case_record *k = &run->cases[run->n_cases++];
+                        k->impl_name = t->impl->name;
+                        k->plugin_path = t->plugin_path;
+                        k->cell = sp->cell;
+                        k->positions_spec = sp->positions_spec;
+                        rc_verify_case *c = &k->vcase;
+                        *c = (rc_verify_case){
+                            .impl = t->impl, .head_dim = sp->head_dim,
+                            .rotary_dim = sp->rotary_dim, .base = sp->base,
+                            .layout = (rc_layout)o->layouts[li],
+                            .dtype = (rc_dtype)o->dtypes[di],
+                            .direction = (rc_direction)sp->directions[ri],
+                            .n_tokens = sp->n_tokens, .n_heads = sp->heads,
+                            .positions = sp->positions, .inplace = sp->inplace,
+                            .stride_pad = sp->stride_pad, .with_specials = sp->specials,
+                            .seed = o->seed, .timeout_s = o->timeout_s,
+                            .scaling = rc_model_opts_scaling(&o->model),
+                            .profile = o->profile};
+                        if (!t->available) {
+                            k->result.verdict = RC_VERDICT_SKIP;
+                            snprintf(k->result.reason, sizeof k->result.reason,
+                                     "unavailable: %s", t->why);
+                        } else {
+                            char label[96];
+                            snprintf(label, sizeof label, "%s %s %s %s %s", t->impl->name,
+                                     sp->cell ? sp->cell : "", rc_dtype_name(c->dtype),
+                                     rc_layout_name(c->layout), rc_direction_name(c->direction));
+                            progress_ctx p = {label, tty};
+                            c->progress = show_progress;
+                            c->progress_ctx = &p;
+                            rc_verify_run(c, &run->gate, &k->result);
+                            add_runner_note(&k->result);
+                            c->progress = NULL;
+                            c->progress_ctx = NULL;
+                        }
+                        print_row(k, &fmt);
+                        fflush(stdout);
+                    }
+        }
+    }
+    return 0;
+}
 
-    char err[512];
-    rc_run_record run = {.argc = argc, .argv = argv, .seed = o.seed,
-                         .positions_spec = o.positions_spec, .gate = o.gate,
-                         .runner = o.runner};
-    int64_t *positions = NULL;
-    if (rc_positions_parse(o.positions_spec, o.tokens, o.seed, &positions, &run.n_tokens, err,
-                           sizeof err) != 0)
-        return usage_error("--positions: %s", err);
-    run.positions = positions;
-
-    int64_t max_pos = 0;
-    for (int64_t t = 0; t < run.n_tokens; t++)
-        max_pos = positions[t] > max_pos ? positions[t] : max_pos;
-    rc_spec_args sa = {.head_dim = o.head_dim, .rotary_dim = o.rotary_dim, .base = o.base,
-                       .layout = o.layout_set && o.n_layouts == 1 ? o.layouts[0] : -1,
-                       .head_dim_set = o.head_dim_set, .rotary_dim_set = o.rotary_dim_set,
-                       .base_set = o.base_set};
-    if (o.layout_set && o.n_layouts > 1 && (o.model.hf_config || o.model.model)) {
-        free(positions);
-        return usage_error("--layout lists two layouts; a model rotates one%s", "");
-    }
-    if (rc_model_opts_resolve(&o.model, &sa, max_pos, err, sizeof err) != 0) {
-        rc_model_opts_free(&o.model);
-        free(positions);
-        return usage_error("%s", err);
-    }
-    o.head_dim = sa.head_dim;
-    o.rotary_dim = sa.rotary_dim;
-    o.base = sa.base;
-    if (sa.layout >= 0) {
-        o.layouts[0] = sa.layout;
-        o.n_layouts = 1;
-    }
-    if (rc_spec_check(o.head_dim, o.rotary_dim, o.base, err, sizeof err) != 0) {
-        rc_model_opts_free(&o.model);
-        free(positions);
-        return usage_error("%s", err);
-    }
-    char model_replay[1024];
-    rc_model_opts_replay(&o.model, model_replay, sizeof model_replay);
-    run.model_replay = model_replay;
-
-    /* Refuse shapes whose buffers cannot exist before anything runs. */
+/* Refuse what cannot fit: buffers and the per-element statistics of the
+ * largest spec must fit in half the machine's memory. 0, or -1 with err. */
+static int check_memory(const run_spec *sp, char *err, size_t len)
+{
     size_t bytes;
-    if (rc_shape_check(run.n_tokens, o.heads, o.head_dim, o.heads * (o.head_dim + o.stride_pad) +
-                       o.stride_pad, o.head_dim + o.stride_pad, 8, &bytes, err, sizeof err) != 0) {
-        free(positions);
-        rc_model_opts_free(&o.model);
-        return usage_error("%s", err);
-    }
-
+    if (rc_shape_check(sp->n_tokens, sp->heads, sp->head_dim,
+                       sp->heads * (sp->head_dim + sp->stride_pad) + sp->stride_pad,
+                       sp->head_dim + sp->stride_pad, 8, &bytes, err, len) != 0)
+        return -1;
     /* Input and output buffers, plus the reference's per-element error
-     * statistics (two doubles): refuse what cannot fit in half the RAM. */
-    double need = 2.0 * (double)bytes + 16.0 * (double)run.n_tokens * (double)o.heads *
-                  (double)o.rotary_dim;
+     * statistics (two doubles). */
+    double need = 2.0 * (double)bytes +
+                  16.0 * (double)sp->n_tokens * (double)sp->heads * (double)sp->rotary_dim;
     double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (have > 0 && need > have / 2) {
-        snprintf(err, sizeof err, "this run needs %.3g GiB of memory, more than half of this "
+        snprintf(err, len, "this run needs %.3g GiB of memory, more than half of this "
                  "machine's %.3g GiB; use fewer tokens or heads", need / 1073741824.0,
                  have / 1073741824.0);
-        free(positions);
-        rc_model_opts_free(&o.model);
-        return usage_error("%s", err);
+        return -1;
     }
+    return 0;
+}
 
+/* Everything rc_cmd_verify allocates, released in one place. */
+typedef struct verify_run {
+    verify_opts o;
+    rc_run_record run;
+    run_spec specs[16];
+    size_t n_specs;
     rc_target_list targets;
-    if (o.runner) {
-        int sel = rc_targets_select_runner(o.runner, o.impl_names, o.n_impl_names, o.timeout_s,
-                                           &targets, err, sizeof err);
+    int have_targets;
+} verify_run;
+
+static void verify_run_free(verify_run *v)
+{
+    free(v->run.cases);
+    if (v->have_targets)
+        rc_targets_free(&v->targets);
+    rc_model_opts_free(&v->o.model);
+    for (size_t i = 0; i < v->n_specs; i++)
+        free(v->specs[i].positions);
+}
+
+/* The options' own spec (--quick, or any spec option given). Returns -1
+ * to continue, else an exit code. */
+static int single_spec(verify_run *v, char *err, size_t len)
+{
+    verify_opts *o = &v->o;
+    run_spec *sp = &v->specs[0];
+    v->n_specs = 1;
+    *sp = (run_spec){.positions_spec = o->positions_spec, .heads = o->heads,
+                     .stride_pad = o->stride_pad, .inplace = o->inplace,
+                     .specials = o->specials};
+    if (rc_positions_parse(o->positions_spec, o->tokens, o->seed, &sp->positions, &sp->n_tokens,
+                           err, len) != 0)
+        return usage_error("--positions: %s", err);
+    int64_t max_pos = 0;
+    for (int64_t t = 0; t < sp->n_tokens; t++)
+        max_pos = sp->positions[t] > max_pos ? sp->positions[t] : max_pos;
+    rc_spec_args sa = {.head_dim = o->head_dim, .rotary_dim = o->rotary_dim, .base = o->base,
+                       .layout = o->layout_set && o->n_layouts == 1 ? o->layouts[0] : -1,
+                       .head_dim_set = o->head_dim_set, .rotary_dim_set = o->rotary_dim_set,
+                       .base_set = o->base_set};
+    if (o->layout_set && o->n_layouts > 1 && (o->model.hf_config || o->model.model))
+        return usage_error("--layout lists two layouts; a model rotates one%s", "");
+    if (rc_model_opts_resolve(&o->model, &sa, max_pos, err, len) != 0)
+        return usage_error("%s", err);
+    o->head_dim = sa.head_dim;
+    o->rotary_dim = sa.rotary_dim;
+    o->base = sa.base;
+    if (sa.layout >= 0) {
+        o->layouts[0] = sa.layout;
+        o->n_layouts = 1;
+    }
+    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, len) != 0)
+        return usage_error("%s", err);
+    sp->head_dim = (int32_t)o->head_dim;
+    sp->rotary_dim = (int32_t)o->rotary_dim;
+    sp->base = o->base;
+    memcpy(sp->directions, o->directions, sizeof sp->directions);
+    sp->n_directions = o->n_directions;
+    v->run.positions = sp->positions;
+    v->run.n_tokens = sp->n_tokens;
+    return -1;
+}
+
+/* The implementations: a runner's, or built-ins and plug-ins. Returns -1
+ * to continue, else an exit code. */
+static int select_targets(verify_run *v, char *err, size_t len)
+{
+    verify_opts *o = &v->o;
+    if (o->runner) {
+        int sel = rc_targets_select_runner(o->runner, o->impl_names, o->n_impl_names,
+                                           o->timeout_s, &v->targets, err, len);
         if (sel == -2) { /* the runner itself is broken: nothing to verify */
             fprintf(stderr, "ropecheck verify: BROKEN: %s\n", err);
-            free(positions);
-            rc_model_opts_free(&o.model);
             return RC_EXIT_BROKEN;
         }
-        if (sel != 0) {
-            free(positions);
-            rc_model_opts_free(&o.model);
+        if (sel != 0)
             return usage_error("%s", err);
-        }
-    } else if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins,
-                                 o.timeout_s, &targets, err, sizeof err) != 0) {
-        free(positions);
-        rc_model_opts_free(&o.model);
+    } else if (rc_targets_select(o->impl_names, o->n_impl_names, o->plugins, o->n_plugins,
+                                 o->timeout_s, &v->targets, err, len) != 0) {
         return usage_error("%s", err);
     }
+    v->have_targets = 1;
+    return -1;
+}
 
-    if (run_cases(&o, &targets, &run) != 0) {
-        fprintf(stderr, "ropecheck verify: out of memory\n");
-        rc = RC_EXIT_USAGE;
-    } else {
-        print_footer(&run);
-        rc = exit_code_of(&run);
-        if (o.json_path && rc_results_write_json(o.json_path, &run, err, sizeof err) != 0) {
-            fprintf(stderr, "ropecheck verify: %s\n", err);
-            rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
-        } else if (o.json_path) {
-            printf("results: %s\n", o.json_path);
-        }
-        if (o.junit_path && rc_results_write_junit(o.junit_path, &run, err, sizeof err) != 0) {
-            fprintf(stderr, "ropecheck verify: %s\n", err);
-            rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
-        } else if (o.junit_path) {
-            printf("junit: %s\n", o.junit_path);
-        }
+static int write_results(const verify_run *v, int rc)
+{
+    char err[512];
+    const verify_opts *o = &v->o;
+    if (o->json_path && rc_results_write_json(o->json_path, &v->run, err, sizeof err) != 0) {
+        fprintf(stderr, "ropecheck verify: %s\n", err);
+        rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
+    } else if (o->json_path) {
+        printf("results: %s\n", o->json_path);
     }
-    free(run.cases);
-    rc_targets_free(&targets);
-    rc_model_opts_free(&o.model);
-    free(positions);
+    if (o->junit_path && rc_results_write_junit(o->junit_path, &v->run, err, sizeof err) != 0) {
+        fprintf(stderr, "ropecheck verify: %s\n", err);
+        rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
+    } else if (o->junit_path) {
+        printf("junit: %s\n", o->junit_path);
+    }
+    return rc;
+}
+
+static int verify_main(verify_run *v, int argc, char **argv)
+{
+    verify_opts *o = &v->o;
+    set_defaults(o);
+    int rc = parse_args(argc, argv, o);
+    if (rc >= 0)
+        return rc;
+    char err[512];
+    v->run = (rc_run_record){.argc = argc, .argv = argv, .seed = o->seed,
+                             .positions_spec = o->positions_spec, .gate = o->gate,
+                             .runner = o->runner};
+    if (o->shaped || o->quick) {
+        if ((rc = single_spec(v, err, sizeof err)) >= 0)
+            return rc;
+    } else {
+        if (matrix_specs(o, v->specs, &v->n_specs, err, sizeof err) != 0) {
+            fprintf(stderr, "ropecheck verify: %s\n", err);
+            return RC_EXIT_USAGE;
+        }
+        v->run.n_cells = v->n_specs;
+        v->run.positions_spec = "coverage matrix (reference/COVERAGE.md)";
+        for (size_t i = 0; i < v->n_specs; i++)
+            v->run.n_tokens += v->specs[i].n_tokens;
+    }
+    char model_replay[1024];
+    rc_model_opts_replay(&o->model, model_replay, sizeof model_replay);
+    v->run.model_replay = model_replay;
+    for (size_t i = 0; i < v->n_specs; i++)
+        if (check_memory(&v->specs[i], err, sizeof err) != 0)
+            return usage_error("%s", err);
+    if ((rc = select_targets(v, err, sizeof err)) >= 0)
+        return rc;
+    if (run_cases(o, &v->targets, v->specs, v->n_specs, &v->run) != 0) {
+        fprintf(stderr, "ropecheck verify: out of memory\n");
+        return RC_EXIT_USAGE;
+    }
+    print_footer(&v->run);
+    int explicit_selection = o->n_impl_names > 0 || o->n_plugins > 0;
+    int nothing = report_nothing_judged(&v->run, &v->targets, explicit_selection, o->require);
+    rc = write_results(v, exit_code_of(&v->run, nothing));
+    v->run.model_replay = NULL; /* model_replay dies with this frame */
+    return rc;
+}
+
+int rc_cmd_verify(int argc, char **argv)
+{
+    verify_run *v = calloc(1, sizeof *v);
+    if (!v) {
+        fprintf(stderr, "ropecheck verify: out of memory\n");
+        return RC_EXIT_USAGE;
+    }
+    int rc = verify_main(v, argc, argv);
+    verify_run_free(v);
+    free(v);
     return rc;
 }

@@ -55,6 +55,14 @@ static void unknown_name(const impl_catalog *cat, const char *name, char *err, s
 static int add_names(rc_target_list *l, const impl_catalog *cat, const char *list, char *err,
                      size_t err_len)
 {
+    /* An empty name ("", "a,,b", a trailing comma) is a typo or an unset
+     * shell variable: selecting nothing must never look like a pass. */
+    size_t len = strlen(list);
+    if (len == 0 || list[0] == ',' || list[len - 1] == ',' || strstr(list, ",,")) {
+        snprintf(err, err_len, "empty implementation name in --impl '%s' (see `ropecheck list`)",
+                 list);
+        return -1;
+    }
     char *copy = strdup(list);
     if (!copy)
         return -1;

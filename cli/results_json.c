@@ -18,7 +18,7 @@
 #include "ropecheck/plugin.h"
 
 #define RC_RESULTS_SCHEMA "ropecheck.results"
-#define RC_RESULTS_SCHEMA_VERSION "1.0"
+#define RC_RESULTS_SCHEMA_VERSION "1.1" /* 1.1: cell, positions, cause, finding */
 
 static void add_num(cJSON *o, const char *key, double v)
 {
@@ -89,6 +89,10 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         cJSON_AddStringToObject(o, "plugin", k->plugin_path);
     else
         cJSON_AddNullToObject(o, "plugin");
+    if (k->cell)
+        cJSON_AddStringToObject(o, "cell", k->cell);
+    if (k->positions_spec)
+        cJSON_AddStringToObject(o, "positions", k->positions_spec);
     cJSON_AddStringToObject(o, "dtype", rc_dtype_name(c->dtype));
     cJSON_AddStringToObject(o, "layout", rc_layout_name(c->layout));
     cJSON_AddStringToObject(o, "direction", rc_direction_name(c->direction));
@@ -106,6 +110,10 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     cJSON_AddStringToObject(o, "profile", rc_profile_name(c->profile));
     cJSON_AddStringToObject(o, "verdict", rc_verdict_name(r->verdict));
     cJSON_AddStringToObject(o, "reason", r->reason);
+    if (r->cause[0]) {
+        cJSON_AddStringToObject(o, "cause", r->cause);
+        cJSON_AddStringToObject(o, "finding", r->finding);
+    }
     if (r->verdict == RC_VERDICT_SKIP) {
         return o;
     }
@@ -114,7 +122,10 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     cJSON_AddStringToObject(call, "detail", r->call.detail);
     cJSON_AddNumberToObject(call, "signal", r->call.signal);
     cJSON_AddNumberToObject(call, "seconds", r->impl_seconds);
-    if (r->verdict != RC_VERDICT_PASS && r->verdict != RC_VERDICT_FAIL)
+    /* Statistics only for outputs that were compared: not for a crash, nor
+     * for a FAIL by apply() refusing (nothing was written). */
+    if ((r->verdict != RC_VERDICT_PASS && r->verdict != RC_VERDICT_FAIL) ||
+        r->call.outcome != RC_CALL_OK)
         return o;
     cJSON_AddItemToObject(o, "pair_ulp", summary_json(&r->pair));
     cJSON_AddItemToObject(o, "component_ulp", summary_json(&r->component));

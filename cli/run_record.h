@@ -13,6 +13,9 @@
 typedef struct rc_case_record {
     const char *impl_name;
     const char *plugin_path; /* NULL for built-ins */
+    const char *cell;        /* the coverage-matrix cell (cli/coverage.h); NULL: the
+                                single spec of the options */
+    const char *positions_spec; /* the --positions text this case ran */
     rc_verify_case vcase;
     rc_verify_result result;
 } rc_case_record;
@@ -29,6 +32,7 @@ typedef struct rc_run_record {
     size_t n_cases;
     const char *runner; /* --runner COMMAND, or NULL: implementations ran here */
     const char *model_replay; /* " --hf-config F --context L" etc., or "" / NULL */
+    size_t n_cells;           /* > 0: the default coverage matrix ran */
 } rc_run_record;
 
 /* The command that replays case k's worst element: the same options with

@@ -41,7 +41,14 @@
 #define MAP_ANONYMOUS MAP_ANON
 #endif
 
-typedef enum step { STEP_NONE, STEP_AVAILABLE, STEP_PREPARE, STEP_APPLY, STEP_RELEASE } step;
+typedef enum step {
+    STEP_NONE,
+    STEP_AVAILABLE,
+    STEP_PREPARE,
+    STEP_APPLY,
+    STEP_EXPLAIN,
+    STEP_RELEASE
+} step;
 
 static const char *step_name(int s)
 {
@@ -49,6 +56,7 @@ static const char *step_name(int s)
     case STEP_AVAILABLE: return "available()";
     case STEP_PREPARE: return "prepare()";
     case STEP_APPLY: return "apply()";
+    case STEP_EXPLAIN: return "explain()";
     case STEP_RELEASE: return "release()";
     default: return "start-up";
     }
@@ -424,6 +432,16 @@ static void apply_body(void *p, shared_report *rep)
         rep->step = STEP_APPLY;
         st = c->impl->apply(state, c->in, c->out, c->positions, c->dir);
         rep->status_step = STEP_APPLY;
+    }
+    if (st != RC_OK && c->impl->abi_version >= 3u && c->impl->explain) {
+        /* The port's own words, into the shared page, always terminated. */
+        rep->step = STEP_EXPLAIN;
+        char why[WHY_CAP] = {0};
+        c->impl->explain(state, why, sizeof why);
+        why[WHY_CAP - 1] = '\0';
+        memcpy(rep->why, why, sizeof why);
+    }
+    if (rep->status_step == STEP_APPLY) {
         rep->step = STEP_RELEASE;
         if (c->impl->release)
             c->impl->release(state);
@@ -621,9 +639,14 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
          * implementation that scribbled and then said "unsupported" must
          * not be reported as merely skipped. */
         o = audit(in_buf, &in_g, out_buf, &out_g, pos_buf, &snap, bufs, nbufs, res);
-        if (o == RC_CALL_OK && res->status != RC_OK)
-            o = finish(res, RC_CALL_STATUS, "%s returned %s", step_name(rep->status_step),
-                       rc_status_name(res->status));
+        if (o == RC_CALL_OK && res->status != RC_OK) {
+            res->status_in_apply = rep->status_step == STEP_APPLY;
+            char why[WHY_CAP];
+            memcpy(why, rep->why, sizeof why);
+            why[WHY_CAP - 1] = '\0';
+            o = finish(res, RC_CALL_STATUS, "%s returned %s%s%s", step_name(rep->status_step),
+                       rc_status_name(res->status), why[0] ? ": " : "", why);
+        }
         else if (o == RC_CALL_OK)
             o = finish(res, RC_CALL_OK, "ok");
     } else {

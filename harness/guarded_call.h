@@ -48,6 +48,7 @@ const char *rc_call_outcome_name(rc_call_outcome o);
 typedef struct rc_call_result {
     rc_call_outcome outcome;
     rc_status status;  /* what the implementation returned (STATUS) */
+    int status_in_apply; /* STATUS: 1 when apply() returned it, 0 prepare() */
     int signal;        /* CRASHED: the signal number */
     double seconds;    /* wall time of the child */
     char detail[512];  /* one human line: what happened, where */

@@ -19,6 +19,7 @@
 #include "core/registry.h"
 #include "core/scaling.h"
 #include "core/spec_check.h"
+#include "harness/diagnose.h"
 #include "harness/input_gen.h"
 #include "reference/profile_band.h"
 #include "reference/reference.h"
@@ -59,24 +60,36 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+uint64_t rc_verify_case_caps(const rc_verify_case *c)
+{
+    uint64_t caps = rc_cap_for_dtype(c->dtype) | rc_cap_for_layout(c->layout);
+    caps |= c->direction == RC_INVERSE ? RC_CAP_INVERSE : 0;
+    caps |= c->rotary_dim < c->head_dim ? RC_CAP_PARTIAL_ROTARY : 0;
+    caps |= c->inplace ? RC_CAP_INPLACE : 0;
+    caps |= c->stride_pad > 0 ? RC_CAP_STRIDED : 0;
+    caps |= !rc_scaling_is_none(c->scaling) ? RC_CAP_SCALING : 0;
+    return caps;
+}
+
 /* The reason a case is outside the implementation's capabilities, or NULL. */
 static const char *unsupported_reason(const rc_verify_case *c)
 {
-    uint64_t caps = rc_impl_caps(c->impl);
-    if (!(caps & rc_cap_for_dtype(c->dtype)))
-        return "dtype not offered";
-    if (!(caps & rc_cap_for_layout(c->layout)))
-        return "layout not offered";
-    if (c->direction == RC_INVERSE && !(caps & RC_CAP_INVERSE))
-        return "inverse direction not offered";
-    if (c->rotary_dim < c->head_dim && !(caps & RC_CAP_PARTIAL_ROTARY))
-        return "partial rotary not offered";
-    if (c->inplace && !(caps & RC_CAP_INPLACE))
-        return "in-place not offered";
-    if (c->stride_pad > 0 && !(caps & RC_CAP_STRIDED))
-        return "strided tensors not offered";
-    if (!rc_scaling_is_none(c->scaling) && !(caps & RC_CAP_SCALING))
-        return "frequency scaling not offered (RC_CAP_SCALING)";
+    static const struct {
+        uint64_t bit;
+        const char *why;
+    } reasons[] = {
+        {RC_CAP_ALL_DTYPES, "dtype not offered"},
+        {RC_CAP_ALL_LAYOUTS, "layout not offered"},
+        {RC_CAP_INVERSE, "inverse direction not offered"},
+        {RC_CAP_PARTIAL_ROTARY, "partial rotary not offered"},
+        {RC_CAP_INPLACE, "in-place not offered"},
+        {RC_CAP_STRIDED, "strided tensors not offered"},
+        {RC_CAP_SCALING, "frequency scaling not offered (RC_CAP_SCALING)"},
+    };
+    const uint64_t missing = rc_verify_case_caps(c) & ~rc_impl_caps(c->impl);
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (missing & reasons[i].bit)
+            return reasons[i].why;
     return NULL;
 }
 
@@ -111,6 +124,7 @@ typedef struct compare_state {
     rc_error_acc *by_position[RC_POSITION_BUCKETS]; /* created on first use */
     rc_verify_result *res;
     rc_profile_ref *profile; /* the case's framework profile, NULL: exact */
+    rc_diag *diag;           /* what a failure is diagnosed from (NULL: none) */
 } compare_state;
 
 static int position_bucket(int64_t m)
@@ -179,11 +193,15 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     double *in = malloc(sizeof(double) * d);
     double *band = malloc(sizeof(double) * 3 * d); /* pred, lo, hi */
     rc_ref_elem *elems = malloc(sizeof(rc_ref_elem) * d);
-    if (!ref || !in || !elems || !band) {
+    double *gotv = malloc(sizeof(double) * d);
+    unsigned char *unwritten = malloc(d);
+    if (!ref || !in || !elems || !band || !gotv || !unwritten) {
         rc_ref_destroy(ref);
         free(in);
         free(band);
         free(elems);
+        free(gotv);
+        free(unwritten);
         return -1;
     }
     const uint64_t fill = unwritten_bits(c->dtype);
@@ -203,6 +221,8 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                 const rc_ref_elem *e = &elems[ch];
                 double got = rc_elem_load(c->dtype, out_data, base_idx + ch);
                 uint64_t got_bits = rc_elem_bits(c->dtype, out_data, base_idx + ch);
+                gotv[ch] = got;
+                unwritten[ch] = got_bits == fill;
                 if (got_bits == fill)
                     res->unwritten++;
                 rc_elem_loc loc;
@@ -250,6 +270,10 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     rc = -1;
                 }
             }
+            /* The diagnosis sees gated positions against the exact result
+             * (not a profile's band: its models are exact rotations). */
+            if (st->diag && gated && !banded)
+                rc_diag_add_head(st->diag, t, h, in, elems, gotv, unwritten);
         }
         if (c->progress && ((t + 1) % 16 == 0 || t + 1 == c->n_tokens))
             c->progress(c->progress_ctx, t + 1, c->n_tokens);
@@ -262,6 +286,8 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     free(in);
     free(band);
     free(elems);
+    free(gotv);
+    free(unwritten);
     return rc;
 }
 
@@ -400,8 +426,18 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     switch (res->call.outcome) {
     case RC_CALL_OK: break;
     case RC_CALL_STATUS:
-        if (res->call.status == RC_ERR_UNSUPPORTED) {
-            snprintf(res->reason, sizeof res->reason, "implementation: %s", res->call.detail);
+        if (res->call.status == RC_ERR_UNSUPPORTED && res->call.status_in_apply) {
+            /* caps offered the case and prepare() accepted it: a refusal
+             * now is a broken promise, and a gate that skipped it could
+             * be passed by refusing everything. */
+            snprintf(res->reason, sizeof res->reason,
+                     "apply() refused a case its caps offer and prepare() accepted (%s)",
+                     res->call.detail);
+            snprintf(res->cause, sizeof res->cause, "apply-refused");
+            res->verdict = RC_VERDICT_FAIL;
+        } else if (res->call.status == RC_ERR_UNSUPPORTED) {
+            snprintf(res->reason, sizeof res->reason, "implementation declined: %s",
+                     res->call.detail);
             res->verdict = RC_VERDICT_SKIP;
         } else {
             snprintf(res->reason, sizeof res->reason, "%s", res->call.detail);
@@ -415,6 +451,16 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         snprintf(res->reason, sizeof res->reason, "%s: %s",
                  rc_call_outcome_name(res->call.outcome), res->call.detail);
         res->verdict = RC_VERDICT_BROKEN;
+        if (res->call.outcome == RC_CALL_OUT_OF_BOUNDS && c->stride_pad > 0 &&
+            strstr(res->call.detail, "stride gap")) {
+            /* Only a strided view has gaps: a port that takes the views
+             * as packed writes exactly there. */
+            snprintf(res->cause, sizeof res->cause, "ignores-strides");
+            snprintf(res->finding, sizeof res->finding,
+                     "wrote into the gap between %s: head_stride/token_stride are not "
+                     "honoured (the port assumes packed tensors)",
+                     strstr(res->call.detail, " head ") ? "heads" : "tokens");
+        }
         goto done;
     }
 
@@ -427,6 +473,7 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         snprintf(res->reason, sizeof res->reason, "out of memory for error statistics");
         goto done;
     }
+    st.diag = rc_diag_create(c, res->gate_pair); /* NULL: judged, not diagnosed */
     t0 = now_seconds();
     if (compare_all(c, gate, outp->data, token_stride, head_stride, &st) != 0) {
         snprintf(res->reason, sizeof res->reason, "out of memory during comparison");
@@ -444,8 +491,10 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         res->pair_by_position[b] = (rc_position_bucket){s.count, s.max, s.p50, s.p99};
     }
     judge(c, res);
+    rc_diagnose(st.diag, outp->data, token_stride, head_stride, res);
 
 done:
+    rc_diag_destroy(st.diag);
     rc_error_acc_destroy(st.pair);
     rc_error_acc_destroy(st.component);
     rc_error_acc_destroy(st.pair_beyond);

@@ -72,6 +72,11 @@ typedef enum rc_verdict {
 
 const char *rc_verdict_name(rc_verdict v);
 
+/* The capability bits (plugin.h) a case exercises: its dtype and layout,
+ * and inverse, partial rotary, in place, strided and scaling when it uses
+ * them. An implementation must offer all of them to be called. */
+uint64_t rc_verify_case_caps(const rc_verify_case *c);
+
 /* Positions are grouped by binade for error-against-position figures:
  * bucket 0 holds m = 0, bucket b >= 1 holds 2^(b-1) <= m < 2^b. */
 #define RC_POSITION_BUCKETS 54
@@ -88,6 +93,11 @@ typedef struct rc_position_bucket {
 typedef struct rc_verify_result {
     rc_verdict verdict;
     char reason[640];             /* why: the gate that failed, the crash, the skip */
+    /* FAIL: the most likely cause, checked against the outputs
+     * (harness/diagnose.h): a stable identifier ("wrong-base",
+     * "sparse-positions", ...) and the sentence with its evidence. */
+    char cause[40];
+    char finding[640];
     rc_call_result call;
     double gate_pair, gate_component;
     int64_t positions_below;

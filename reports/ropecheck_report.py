@@ -419,6 +419,14 @@ def case_label(c, specs):
             f"spec {specs[k]} ({family}, {k[4]})")
 
 
+def cause_text(c):
+    """The diagnosis of a failed case (schema 1.1: cause and finding), or
+    "" for files and cases without one."""
+    if not c.get("cause"):
+        return ""
+    return f"{c['cause']}: {c.get('finding', '')}"
+
+
 def verdict_matrix(cases):
     """Rows: implementation; columns: dtype x layout x direction."""
     cols = sorted({(c["dtype"], c["layout"], c["direction"]) for c in cases})
@@ -659,8 +667,9 @@ def build(docs, paths, outdir):
         rep.table(header, rows, verdict_cols=range(6, len(header)))
         if reasons:
             rep.para("Why the cases that did not pass did not (spec: its row above):")
-            rep.table(["case", "verdict", "reason"],
-                      [[case_label(c, specs), c["verdict"], c["reason"]] for c in reasons],
+            rep.table(["case", "verdict", "reason", "likely cause"],
+                      [[case_label(c, specs), c["verdict"], c["reason"], cause_text(c)]
+                       for c in reasons],
                       verdict_cols=(1,))
     else:
         rep.para("No verify results among the inputs: accuracy figures and tables skipped.",

@@ -100,7 +100,7 @@ static rc_status good_apply(void *state, const rc_tensor *in, const rc_tensor *o
 }
 
 #define IMPL(name, avail, prep, app, rel) \
-    {RC_ABI_VERSION, name, "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS, avail, prep, app, rel}
+    {RC_ABI_VERSION, name, "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS, avail, prep, app, rel, NULL}
 
 static const rc_impl good_impl = IMPL("good", NULL, good_prepare, good_apply, good_release);
 

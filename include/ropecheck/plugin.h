@@ -1,5 +1,8 @@
 /*
- * ropecheck/plugin.h - the implementation ABI, version 1.
+ * ropecheck/plugin.h - the implementation ABI, version 3 (RC_ABI_VERSION
+ * below; versions 1 and 2 still load). The entry symbol kept its first
+ * name, ropecheck_plugin_v1, in every version: the struct's abi_version
+ * says which fields follow.
  *
  * An implementation (built-in or a vendor's plug-in) is one `rc_impl`
  * struct. Built-ins are listed in ropecheck's static registry; a plug-in is
@@ -23,7 +26,15 @@
  *     available(why, n)      -> 0: skipped, with `why` printed
  *     prepare(&spec, &state) -> RC_ERR_UNSUPPORTED: skipped, not failed
  *     apply(state, &in, &out, positions, direction)   (one or more times)
+ *     explain(state, why, n) after a status other than RC_OK (ABI 3)
  *     release(state)
+ *
+ *   A case is outside your capabilities, and skipped, only when caps says
+ *   so or prepare() declines it. apply() returning RC_ERR_UNSUPPORTED for a
+ *   case that caps offers and prepare() accepted FAILS the case: a port
+ *   cannot opt out of what it announced at the last moment. An
+ *   implementation that is judged on no case at all makes verify and
+ *   prove exit 4 ("nothing judged"), never 0.
  *
  *   No call is made concurrently on one state. The spec and its theta table
  *   are valid only during prepare(): copy what you keep.
@@ -57,8 +68,11 @@ extern "C" {
  *   1: the first ABI.
  *   2: rc_spec gains scaling and out_scale_hi/lo at its end, and caps gains
  *      RC_CAP_SCALING. The fields before them did not move, so a version-1
- *      plug-in still loads: it is treated as not offering scaling. */
-#define RC_ABI_VERSION 2u
+ *      plug-in still loads: it is treated as not offering scaling.
+ *   3: rc_impl gains explain() at its end: the port's own one-line reason
+ *      for a status other than RC_OK. ropecheck reads the field only from
+ *      structs that say version 3, so older plug-ins load unchanged. */
+#define RC_ABI_VERSION 3u
 #define RC_ABI_VERSION_MIN 1u /* the oldest version ropecheck still loads */
 
 /* Name of the symbol a plug-in exports (a function, see above). */
@@ -113,6 +127,15 @@ typedef struct rc_impl {
 
     /* Free what prepare() allocated. May be NULL. */
     void (*release)(void *state);
+
+    /* ABI 3. Why the last prepare() or apply() on this state returned a
+     * status other than RC_OK: write one short line, e.g. "head_dim 80:
+     * kernels exist for 64 and 128 only", into why (NUL-terminated, at
+     * most why_len bytes). state is what prepare() stored (NULL when
+     * prepare() failed before storing one). Called before release(). The
+     * line is printed with the skip or the failure and written to the
+     * JSON. May be NULL. */
+    void (*explain)(const void *state, char *why, size_t why_len);
 } rc_impl;
 
 /* The function type a plug-in exports under RC_PLUGIN_SYMBOL. */

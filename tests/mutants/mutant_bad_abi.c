@@ -5,7 +5,7 @@
 const mutant_hooks mutant_defect = {0};
 
 static const rc_impl impl = {99u, "mutant_bad_abi", "test mutant: abi_version 99", MUTANT_CAPS,
-                             NULL, mutant_prepare, mutant_apply, mutant_release};
+                             NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

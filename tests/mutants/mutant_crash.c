@@ -23,7 +23,7 @@ static void store_through_null(const rc_spec *spec, const rc_tensor *in, const r
 const mutant_hooks mutant_defect = {.after_apply = store_through_null};
 
 static const rc_impl impl = {RC_ABI_VERSION, "mutant_crash", "test mutant: SIGSEGV in apply()",
-                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release};
+                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -13,7 +13,7 @@ static void exit_seven(const rc_spec *spec, const rc_tensor *in, const rc_tensor
 const mutant_hooks mutant_defect = {.after_apply = exit_seven};
 
 static const rc_impl impl = {RC_ABI_VERSION, "mutant_exit", "test mutant: exit(7) in apply()",
-                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release};
+                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -14,7 +14,7 @@ static void wait_forever(const rc_spec *spec, const rc_tensor *in, const rc_tens
 const mutant_hooks mutant_defect = {.after_apply = wait_forever};
 
 static const rc_impl impl = {RC_ABI_VERSION, "mutant_hang", "test mutant: apply() never returns",
-                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release};
+                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -50,7 +50,7 @@ const mutant_hooks mutant_defect = {.after_apply = store_outside};
 #endif
 
 static const rc_impl impl = {RC_ABI_VERSION, NAME, "test mutant: stores one element outside the view",
-                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release};
+                             MUTANT_CAPS, NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -12,7 +12,7 @@ const mutant_hooks mutant_defect = {.check_spec = f32_only};
 
 static const rc_impl impl = {RC_ABI_VERSION, "mutant_unsupported",
                              "test mutant: prepare() supports only f32", MUTANT_CAPS, NULL,
-                             mutant_prepare, mutant_apply, mutant_release};
+                             mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -20,7 +20,7 @@ const mutant_hooks mutant_defect = {.after_apply = scribble_on_input};
 
 static const rc_impl impl = {RC_ABI_VERSION, "mutant_writes_input",
                              "test mutant: out-of-place apply() changes its input", MUTANT_CAPS,
-                             NULL, mutant_prepare, mutant_apply, mutant_release};
+                             NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -13,7 +13,7 @@ const mutant_hooks mutant_defect = {.angle = float_angle};
 
 static const rc_impl impl = {RC_ABI_VERSION, "mutant_wrong",
                              "test mutant: angle computed in float (ggml-style)", MUTANT_CAPS,
-                             NULL, mutant_prepare, mutant_apply, mutant_release};
+                             NULL, mutant_prepare, mutant_apply, mutant_release, NULL};
 
 const rc_impl *ropecheck_plugin_v1(void)
 {

@@ -146,7 +146,7 @@ static rc_status mutant_apply(void *state, const rc_tensor *in, const rc_tensor 
                                        NULL,                                                 \
                                        ident##_prepare,                                      \
                                        mutant_apply,                                         \
-                                       mutant_release};
+                                       mutant_release, NULL};
 
 MUTANT(wrong_base, "mutant-wrong-base", "base 500000 whatever the spec says",
        .base = RC_MUTANT_WRONG_BASE)

@@ -212,7 +212,7 @@ static rc_status sm_apply(void *state, const rc_tensor *in, const rc_tensor *out
                                         NULL,                                              \
                                         ident##_prepare,                                   \
                                         sm_apply,                                          \
-                                        sm_release};
+                                        sm_release, NULL};
 
 SMUTANT(theta_bf16, BUG_THETA_BF16, "smutant-theta-bf16", "inverse frequencies rounded to bf16")
 SMUTANT(sincos_f16, BUG_SINCOS_F16, "smutant-sincos-f16", "cos/sin table kept in f16")
