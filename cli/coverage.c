@@ -4,7 +4,7 @@
  * Sizes: the reference computes every output element in MPFR at a few
  * 1e5 elements per second on one core here, so the matrix holds about
  * 1.3e5 elements per (dtype, layout, direction) in its largest cell and
- * about 2.3e6 over all cells, dtypes, layouts and directions: one
+ * about 2.6e6 over all cells, dtypes, layouts and directions: one
  * implementation verifies in seconds.
  *
  * Every cell but the single token holds position 1, so a failing case can
