@@ -16,6 +16,7 @@
 #include "bench/runner.h"
 #include "cli/commands.h"
 #include "cli/impl_select.h"
+#include "cli/seed_env.h"
 
 #define MAX_LIST 16
 
@@ -176,9 +177,11 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->r.reference = 1;
     o->r.timeout_s = 60.0;
     o->r.seed = 1;
-    const char *env = getenv("ROPECHECK_SEED");
-    if (env && *env)
-        o->r.seed = strtoull(env, NULL, 0);
+    char seed_err[256];
+    if (rc_seed_from_env(&o->r.seed, seed_err, sizeof seed_err) != 0) {
+        fprintf(stderr, "ropecheck bench: %s\n", seed_err);
+        return RC_EXIT_USAGE;
+    }
     int c;
     double v;
     char *end;

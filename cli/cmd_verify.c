@@ -20,6 +20,7 @@
 #include "cli/model_opts.h"
 #include "cli/positions.h"
 #include "cli/run_record.h"
+#include "cli/seed_env.h"
 #include "core/spec_check.h"
 #include "harness/runner_client.h"
 
@@ -237,10 +238,7 @@ static void set_defaults(verify_opts *o)
     o->base = 10000.0;
     o->timeout_s = 60.0;
     o->positions_spec = "0:15,100,4095,131071,2147483647,lograndom:2147483647";
-    o->seed = 1;
-    const char *env = getenv("ROPECHECK_SEED");
-    if (env && *env)
-        o->seed = strtoull(env, NULL, 0);
+    o->seed = 1; /* $ROPECHECK_SEED: parse_args */
     rc_gate_default(&o->gate);
 }
 
@@ -287,6 +285,8 @@ static int parse_args(int argc, char **argv, verify_opts *o)
 {
     char err[512];
     int c;
+    if (rc_seed_from_env(&o->seed, err, sizeof err) != 0)
+        return usage_error("%s", err);
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
