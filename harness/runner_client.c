@@ -731,14 +731,6 @@ const char *rc_runner_arch(void)
     return g_arch;
 }
 
-int rc_runner_owns(const rc_impl *impl)
-{
-    for (size_t i = 0; i < g_n; i++)
-        if (impl == &g_slots[i].impl)
-            return 1;
-    return 0;
-}
-
 int rc_runner_take_note(char *buf, size_t len)
 {
     if (!g_note || !g_note->text[0])

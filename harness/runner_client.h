@@ -49,8 +49,6 @@ const rc_impl *rc_runner_get(size_t i);
 const rc_impl *rc_runner_find(const char *name);
 /* The runner's architecture as it announced it, e.g. "aarch64". */
 const char *rc_runner_arch(void);
-/* 1 if impl is one of the runner's proxies. */
-int rc_runner_owns(const rc_impl *impl);
 
 /* Copies the reason the last failed remote call recorded (in whatever
  * child made it) into buf and clears it. Returns 1 if there was one. */

@@ -163,25 +163,6 @@ static rc_pv trig(rc_mpfr_fn1 f, double shift, rc_pv x, int faithful)
 rc_pv rc_pf_cos(rc_pv x, int faithful) { return trig(mpfr_cos, 0.0, x, faithful); }
 rc_pv rc_pf_sin(rc_pv x, int faithful) { return trig(mpfr_sin, 0.5, x, faithful); }
 
-/* A monotone function of one f32 argument over its band. */
-static rc_pv monotone1(rc_mpfr_fn1 f, rc_pv x, int faithful)
-{
-    rc_pv r;
-    double d, u, n;
-    f32_fn(f, x.p, &r.p, &d, &u);
-    r.lo = faithful ? d : r.p;
-    r.hi = faithful ? u : r.p;
-    const double ends[2] = {x.lo, x.hi};
-    for (int k = 0; k < 2; k++) {
-        f32_fn(f, ends[k], &n, &d, &u);
-        r.lo = fmin(r.lo, faithful ? d : n);
-        r.hi = fmax(r.hi, faithful ? u : n);
-    }
-    return r;
-}
-
-rc_pv rc_pf_log(rc_pv x, int faithful) { return monotone1(mpfr_log, x, faithful); }
-
 /* pow with both arguments f32; monotone in each argument for base > 0
  * (in e: increasing for base > 1, decreasing below), so the extremes are
  * at the four endpoint combinations. */

@@ -67,7 +67,6 @@ static inline rc_pv rc_pv_neg(rc_pv x)
 rc_pv rc_pf_cos(rc_pv x, int faithful);
 rc_pv rc_pf_sin(rc_pv x, int faithful);
 rc_pv rc_pf_pow(rc_pv base, rc_pv e, int faithful);
-rc_pv rc_pf_log(rc_pv x, int faithful);
 
 /* Double-precision (Python float) scalars, correctly rounded to double:
  * log, pow, sqrt. Python's math.log and ** call the C library's double
