@@ -564,8 +564,9 @@ static const char *angle_shape(const rc_diag *d, char *buf, size_t len)
     if (fabs(ps.slope) <= 0.25) {
         snprintf(buf, len, "the phase error does not grow with the angle m*theta_i (%.3g rad "
                  "at the smallest failing angles, %.3g at the largest) and is largest at a "
-                 "reduced angle of %.3f rad: a sine/cosine approximation, periodic in the "
-                 "angle", ps.small, ps.large, ps.worst_phi);
+                 "reduced angle of %.3f rad: the sine or cosine itself is wrong (an "
+                 "approximation, or the two mixed up), periodic in the angle", ps.small,
+                 ps.large, ps.worst_phi);
         return "sincos-approximation";
     }
     return NULL;
@@ -580,12 +581,15 @@ static const char *confinement_words(const rc_diag *d, const confinement *k, cha
     const rc_verify_case *c = &d->c;
     char tw[128];
     buf[0] = '\0';
-    /* One failing token that also holds the case's largest position is as
-     * well explained by the position's size (angle precision): no claim. */
-    int64_t max_m = 0;
+    /* One failing token whose position is more than twice every passing
+     * one is as well explained by the position's size (angle precision):
+     * no claim then. Within twice, size cannot make the difference. */
+    int64_t max_pass = 0;
     for (int64_t t = 0; t < c->n_tokens; t++)
-        max_m = c->positions[t] > max_m ? c->positions[t] : max_m;
-    if (k->bad_tokens == 1 && c->n_tokens > 1 && c->positions[k->first_bad] != max_m) {
+        if (!is_bad(d, d->token_max[t]) && c->positions[t] > max_pass)
+            max_pass = c->positions[t];
+    if (k->bad_tokens == 1 && c->n_tokens > 1 &&
+        c->positions[k->first_bad] / 2 <= max_pass) {
         token_words(c, k->first_bad, tw, sizeof tw);
         snprintf(buf, len, "only on %s", tw);
         return "one-token";

@@ -111,6 +111,26 @@ GATE_TEST(ANGLE_F32, 1, "angle-precision", NULL)
 GATE_TEST(RADIAL_SCALE, 1, "radial-scale", NULL)
 GATE_TEST(APPLY_REFUSES, 1, "apply-refused", NULL)
 GATE_TEST(LAYOUT_SWAPPED, 1, "layout", NULL)
+GATE_TEST(SPECIALS_ZEROED, 1, "special-values", NULL)
+/* The one-token cell has no "other" token: there the swapped pair reads
+ * as what it is, a sine/cosine defect. */
+GATE_TEST(TAIL_SWAPPED, 1, "one-token", "sincos-approximation")
+
+/* A defect on one token in 1031 is 0.1% of the elements: the gate must
+ * judge the maximum, not a percentile (a p99 gate passes it). */
+Test(gate_verify, one_bad_token_in_a_thousand_fails)
+{
+    const char *argv[] = {"verify", "--plugin", GATE_MUTANT_TAIL_SWAPPED_PATH, "--dtype", "f32",
+                          "--layout", "half", "--direction", "forward", "--seed", seed(),
+                          "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "tail_swapped dense     f32   half        forward  FAIL"), "%s",
+              r.out);
+    cr_expect(strstr(r.out, "wrong only on the last token (t=1030 of 1031, position 1030)"),
+              "%s", r.out);
+    cli_result_free(&r);
+}
 
 Test(gate_verify, plugin_that_declines_everything_is_nothing_judged)
 {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/dd.h"
+#include "core/dtype_convert.h"
 #include "impls/common/exact_angle.h"
 #include "impls/common/port_state.h"
 #include "impls/scalar/scalar.h"
@@ -40,6 +41,8 @@
 #define GATE_RADIAL_SCALE          14 /* every rotated pair scaled by 1 + 2^-9 */
 #define GATE_APPLY_REFUSES         15 /* prepare() accepts, apply() refuses */
 #define GATE_LAYOUT_SWAPPED        16 /* pairs channels with the other layout */
+#define GATE_SPECIALS_ZEROED       17 /* NaN and Inf outputs replaced by 0 */
+#define GATE_TAIL_SWAPPED          18 /* the last token: cos and sin swapped (a tail typo) */
 
 #ifndef GATE_DEFECT
 #error "GATE_DEFECT must name one defect"
@@ -108,6 +111,16 @@ __attribute__((unused)) static void defect_row(int64_t m, int inverse, int half,
 #endif
 }
 
+#if GATE_DEFECT == GATE_TAIL_SWAPPED
+/* The row with cos and sin exchanged: what a hand-written tail loop gets
+ * when it passes its two arguments in the wrong order. */
+static void swapped_row(int64_t m, int inverse, int half, const double *th, const double *tl,
+                        rc_dd alpha, double *ch, double *sh, double *cl, double *sl)
+{
+    exact_row(m, inverse, half, th, tl, alpha, sh, ch, sl, cl);
+}
+#endif
+
 static rc_status gate_prepare(const rc_spec *spec, void **state)
 {
     *state = NULL;
@@ -169,7 +182,39 @@ static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *o
     positions = token_pos;
 #endif
     (void)token_pos;
+#if GATE_DEFECT == GATE_TAIL_SWAPPED
+    /* The body rotates all tokens but the last; the "tail" the last. */
+    rc_port_state *ps = state;
+    rc_status s = RC_OK;
+    if (in->n_tokens > 1) {
+        i2.n_tokens = o2.n_tokens = in->n_tokens - 1;
+        s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
+    }
+    if (s == RC_OK) {
+        rc_tensor it = *in, ot = *out;
+        int64_t last = in->n_tokens - 1;
+        it.n_tokens = ot.n_tokens = 1;
+        it.data = (char *)in->data + (size_t)(last * in->token_stride) *
+                                         rc_dtype_size(ps->dtype);
+        ot.data = (char *)out->data + (size_t)(last * out->token_stride) *
+                                          rc_dtype_size(ps->dtype);
+        ps->row = swapped_row;
+        s = rc_impl_scalar.apply(state, &it, &ot, positions + last, direction);
+        ps->row = defect_row;
+    }
+#else
     rc_status s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
+#endif
+#if GATE_DEFECT == GATE_SPECIALS_ZEROED
+    /* "Sanitizing" the output: every NaN or Inf becomes 0. */
+    for (int64_t t = 0; s == RC_OK && t < out->n_tokens; t++)
+        for (int64_t h = 0; h < out->n_heads; h++)
+            for (int c = 0; c < st->head_dim; c++) {
+                int64_t idx = t * out->token_stride + h * out->head_stride + c;
+                if (!isfinite(rc_elem_load(st->dtype, out->data, idx)))
+                    rc_elem_store(st->dtype, out->data, idx, 0.0);
+            }
+#endif
 #if GATE_DEFECT == GATE_PASSTHROUGH_ZEROED || GATE_DEFECT == GATE_RADIAL_SCALE
     if (s == RC_OK && st->dtype == RC_DTYPE_F32) {
         for (int64_t t = 0; t < out->n_tokens; t++)
