@@ -99,6 +99,18 @@ Test(gate, string_items_set_one_or_all_dtypes)
     cr_expect(isinf(g.component[RC_DTYPE_F32]));
     cr_expect_eq(g.positions_below, 4096);
     cr_expect_eq(rc_gate_parse("pair=-1", &g, err, sizeof err), -1);
+    /* A gate over no position gates nothing: never accepted. */
+    static const char *const no_range[] = {"positions-below=0", "positions-below=-5",
+                                           "positions-below=", "positions-below=1e3",
+                                           "positions-below=99999999999999999999"};
+    for (size_t i = 0; i < sizeof no_range / sizeof no_range[0]; i++) {
+        rc_gate_default(&g);
+        cr_expect_eq(rc_gate_parse(no_range[i], &g, err, sizeof err), -1, "%s accepted",
+                     no_range[i]);
+        cr_expect_eq(g.positions_below, (int64_t)1 << 31, "%s changed the gate", no_range[i]);
+    }
+    cr_expect_eq(rc_gate_parse("positions-below=1", &g, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(g.positions_below, 1);
     cr_expect_eq(rc_gate_parse("f8:pair=1", &g, err, sizeof err), -1);
     cr_expect_eq(rc_gate_parse("pair", &g, err, sizeof err), -1);
 }
@@ -124,5 +136,15 @@ Test(gate, json_file)
     fputs("{\"f32\": {\"norm\": 1}}", f);
     fclose(f);
     cr_expect_eq(rc_gate_parse(path, &g, err, sizeof err), -1);
+    static const char *const no_range[] = {"{\"positions_below\": 0}",
+                                           "{\"positions_below\": 0.5}",
+                                           "{\"positions_below\": -1}",
+                                           "{\"positions_below\": \"4096\"}"};
+    for (size_t i = 0; i < sizeof no_range / sizeof no_range[0]; i++) {
+        f = fopen(path, "w");
+        fputs(no_range[i], f);
+        fclose(f);
+        cr_expect_eq(rc_gate_parse(path, &g, err, sizeof err), -1, "%s accepted", no_range[i]);
+    }
     unlink(path);
 }

@@ -222,3 +222,39 @@ Test(gate_verify, builtins_pass_the_default_matrix, .timeout = 1800)
         cli_result_free(&r);
     }
 }
+
+/* Gate options act end to end: the same failing port passes when its only
+ * bad position lies beyond --gate positions-below, and fails a pair gate
+ * it exceeds. */
+Test(gate_verify, gate_options_apply_end_to_end)
+{
+    const char *base[] = {"verify", "--plugin", GATE_MUTANT_ANGLE_F32_PATH, "--dtype", "f32",
+                          "--layout", "half", "--positions", "0:3,2147483647", "--quiet",
+                          NULL, NULL, NULL};
+    cli_result r = run(base);
+    cr_expect_eq(r.status, 1, "ungated: exit %d\n%s", r.status, r.out);
+    cli_result_free(&r);
+
+    base[10] = "--gate";
+    base[11] = "positions-below=4";
+    r = run(base);
+    cr_expect_eq(r.status, 0, "bad position beyond the gate: exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "gate at positions < 4)"), "%s", r.out);
+    cli_result_free(&r);
+
+    base[11] = "positions-below=0";
+    r = run(base);
+    cr_expect_eq(r.status, 2, "an empty gate range is bad usage: exit %d", r.status);
+    cli_result_free(&r);
+
+    /* A correctly rounded port under a gate below 0.5: fails, and the
+     * finding says the gate is the problem, not a defect. */
+    const char *tight[] = {"verify", "--impl", "scalar", "--dtype", "f32", "--layout", "half",
+                           "--positions", "0:63", "--gate", "pair=0.3", "--quiet", NULL};
+    r = run(tight);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "cause rounding-level:") &&
+                  strstr(r.out, "a gate below 0.5 fails even correctly rounded outputs"),
+              "%s", r.out);
+    cli_result_free(&r);
+}

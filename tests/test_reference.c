@@ -906,3 +906,43 @@ Test(reference, overflow_and_signed_zero)
     cr_expect(o[0].certified == 1 && o[0].kind == RC_ELEM_ROTATED);
     rc_ref_destroy(ref);
 }
+
+/* The pair-ULP scale of a scaled spec is the OUTPUT pair's norm,
+ * alpha * ||(a, b)|| (reference/README.md, "Output scale"): with the
+ * input norm instead, a correctly rounded port would measure up to 1.0
+ * pair ULP for alpha > 1 and as little as 0.25 for alpha < 1, and gates
+ * would be off by those factors. Checked for alpha above and below 1
+ * (explicit YaRN attention factors, exact doubles). */
+Test(reference, output_scale_sets_the_pair_norm)
+{
+    const double alphas[] = {1.3, 0.7, 0.5};
+    for (size_t k = 0; k < sizeof alphas / sizeof alphas[0]; k++) {
+        rc_scaling sc = {.type = RC_SCALING_YARN, .factor = 4.0, .original_context = 4096,
+                         .beta_fast = 32.0, .beta_slow = 1.0, .truncate = 1,
+                         .attention_factor = alphas[k]};
+        rc_spec spec = {.head_dim = 8, .rotary_dim = 8, .base = 10000.0,
+                        .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32, .scaling = &sc};
+        rc_ref *ref = rc_ref_create(&spec);
+        cr_assert(ref != NULL);
+        const double in[8] = {0.75, -1.5, 3.0, 0.125, 1.0, 2.5, -0.5, 6.0};
+        rc_ref_elem e[8];
+        for (int64_t m = 0; m <= 1000; m += 333) {
+            cr_assert_eq(rc_ref_rotate_head(ref, m, RC_FORWARD, in, e), 0);
+            for (int i = 0; i < 4; i++) {
+                double a = in[i], b = in[i + 4];
+                /* hypot is within 1 ulp, alpha*hypot within 2: the check
+                 * tells alpha*N from N (30% apart) with room to spare. */
+                double want = alphas[k] * hypot(a, b);
+                cr_expect(fabs(e[i].pair_norm.hi - want) <= 0x1p-50 * want,
+                          "alpha %g m %lld pair %d: norm %a, alpha*||(a,b)|| %a", alphas[k],
+                          (long long)m, i, e[i].pair_norm.hi, want);
+                /* And the outputs are alpha times a rotation of the pair. */
+                double out_norm = hypot(e[i].exact.hi, e[i + 4].exact.hi);
+                cr_expect(fabs(out_norm - want) <= 0x1p-48 * want,
+                          "alpha %g m %lld pair %d: output norm %a", alphas[k], (long long)m,
+                          i, out_norm);
+            }
+        }
+        rc_ref_destroy(ref);
+    }
+}

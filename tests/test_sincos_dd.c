@@ -166,3 +166,49 @@ Test(sincos_dd, tiny_and_zero_arguments)
               "sin/cos(+0) must be exactly (+0, 1), got (%a, %a)", s.hi, c.hi);
     report("tiny |r| and zeros", &w);
 }
+
+/* The constants are pinned to their definitions, computed here in MPFR:
+ * the error analysis of the header assumes RN(1/n!) coefficients, RN(2/pi)
+ * and a pi/2 split whose two words carry 107 bits. A one-ulp change of any
+ * of them would leave most random inputs within the bounds above (the
+ * high-order terms are tiny near 0), so it is checked directly. */
+static double rn_inverse_factorial(unsigned n, int negative)
+{
+    mpfr_t f;
+    mpfr_init2(f, 256);
+    mpfr_fac_ui(f, n, MPFR_RNDN); /* exact: n! < 2^256 for n <= 57 */
+    mpfr_ui_div(f, 1, f, MPFR_RNDN);
+    if (negative)
+        mpfr_neg(f, f, MPFR_RNDN);
+    double d = mpfr_get_d(f, MPFR_RNDN);
+    mpfr_clear(f);
+    return d;
+}
+
+Test(sincos_dd, coefficients_are_the_correctly_rounded_series)
+{
+    const double sin_k[] = {RC_SIN_K1, RC_SIN_K2, RC_SIN_K3, RC_SIN_K4,
+                            RC_SIN_K5, RC_SIN_K6, RC_SIN_K7, RC_SIN_K8};
+    for (unsigned k = 1; k <= 8; k++)
+        cr_expect_eq(sin_k[k - 1], rn_inverse_factorial(2 * k + 1, k & 1),
+                     "RC_SIN_K%u = %a, RN(%s1/%u!) = %a", k, sin_k[k - 1], k & 1 ? "-" : "",
+                     2 * k + 1, rn_inverse_factorial(2 * k + 1, k & 1));
+    const double cos_k[] = {RC_COS_K2, RC_COS_K3, RC_COS_K4, RC_COS_K5,
+                            RC_COS_K6, RC_COS_K7, RC_COS_K8, RC_COS_K9};
+    for (unsigned k = 2; k <= 9; k++)
+        cr_expect_eq(cos_k[k - 2], rn_inverse_factorial(2 * k, k & 1),
+                     "RC_COS_K%u = %a, RN(%s1/%u!) = %a", k, cos_k[k - 2], k & 1 ? "-" : "",
+                     2 * k, rn_inverse_factorial(2 * k, k & 1));
+
+    mpfr_t pi, t;
+    mpfr_inits2(320, pi, t, (mpfr_ptr)0);
+    mpfr_const_pi(pi, MPFR_RNDN);
+    mpfr_ui_div(t, 2, pi, MPFR_RNDN);
+    cr_expect_eq(RC_2_OVER_PI, mpfr_get_d(t, MPFR_RNDN), "RC_2_OVER_PI is RN(2/pi)");
+    mpfr_div_2ui(t, pi, 1, MPFR_RNDN); /* pi/2 */
+    double p0 = mpfr_get_d(t, MPFR_RNDN);
+    cr_expect_eq(RC_PIO2_P0, p0, "RC_PIO2_P0 is RN(pi/2)");
+    mpfr_sub_d(t, t, p0, MPFR_RNDN);
+    cr_expect_eq(RC_PIO2_P1, mpfr_get_d(t, MPFR_RNDN), "RC_PIO2_P1 is RN(pi/2 - P0)");
+    mpfr_clears(pi, t, (mpfr_ptr)0);
+}
