@@ -37,9 +37,11 @@
  *     ulp(N) > N * 2^-24 (f32; coarser for f16, bf16), so the pair error
  *     is < 0.5 + 10.2 * 2^-29 < 0.5 + 2^-20. Gate used: 0.5 + 2^-20.
  *   f64: 0.5 + sqrt(2) * U + 43 * 2^-53 + (angle error, <= 2^-21 below
- *     m = 2^31) with U <= 1: < 1.92. Gate: 1.92. (U is the sine and
- *     cosine's error in u; impls/common/sincos_dd.h gives U = 0.494, so
- *     the gate has room to spare.)
+ *     m = 2^31), with U the sine and cosine's error in u as double-doubles:
+ *     impls/common/sincos_dd.h derives U <= 0.494 + 2^-49 (and
+ *     tests/test_sincos_dd.c checks it), so the bound is
+ *     0.5 + 1.41422 * 0.49401 + 2^-46 + 2^-21 < 1.1987. Gate: 1.1987
+ *     (measured: about 0.7). The earlier 1.92 took glibc's U = 1.
  * Both are inside the suite's default gates (f32 2, f64 3, f16/bf16 1) and
  * the issue's aim of 1 for f32.
  */
@@ -59,7 +61,7 @@
 #include "reference/reference.h"
 
 #define GATE_NARROW (0.5 + 0x1p-20)
-#define GATE_F64 1.92
+#define GATE_F64 1.1987 /* derived above for U = 0.494 */
 
 static uint64_t test_seed(const char *what)
 {
