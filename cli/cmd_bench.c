@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "bench/runner.h"
+#include "cli/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
@@ -267,14 +268,13 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             if (rcb_mode_get(i)->long_only)
                 o->r.mode_mask |= 1u << i;
     if (o->r.json_path) {
-        /* Fail now, not after minutes of timing. */
-        FILE *f = fopen(o->r.json_path, "w");
-        if (!f) {
-            fprintf(stderr, "ropecheck bench: cannot write '%s': %s\n", o->r.json_path,
-                    strerror(errno));
+        /* Fail now, not after minutes of timing, and without touching an
+         * earlier file: it is replaced only when the new one is whole. */
+        char err[512];
+        if (rc_output_check(o->r.json_path, err, sizeof err) != 0) {
+            fprintf(stderr, "ropecheck bench: %s\n", err);
             return 2;
         }
-        fclose(f);
     }
     /* Progress only where somebody watches: a log file gets the table. */
     o->r.progress = !o->quiet && isatty(STDERR_FILENO);
@@ -509,38 +509,18 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
     return b;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        memcpy(buf + len, chunk, n);
-        len += n;
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
+/* Google Benchmark's own output is at most this large: a few KiB per
+ * case. A larger file is not Google Benchmark's and is not read. */
+#define GB_JSON_MAX ((size_t)64 << 20)
 
-/* Google Benchmark wrote `path`; add the schema keys and the block. */
-static int augment_json(const char *path, cJSON *block)
+/* Google Benchmark wrote gb_path (a temporary file); add the schema keys
+ * and the block, and write the whole to `path` atomically. 0 or -1 with
+ * one line in err. */
+static int augment_json(const char *gb_path, const char *path, cJSON *block, char *err,
+                        size_t err_len)
 {
-    char *text = read_file(path);
+    char rerr[256];
+    char *text = rc_read_regular_file(gb_path, GB_JSON_MAX, NULL, rerr, sizeof rerr);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     free(text);
     if (!root) {
@@ -555,12 +535,29 @@ static int augment_json(const char *path, cJSON *block)
     cJSON_AddItemToObject(root, "ropecheck", block);
     char *out = cJSON_Print(root);
     cJSON_Delete(root);
-    FILE *f = out ? fopen(path, "w") : NULL;
-    int ok = f && fputs(out, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = 0;
+    if (!out) {
+        snprintf(err, err_len, "out of memory writing '%s'", path);
+        return -1;
+    }
+    int rc = rc_atomic_write(path, out, strlen(out), err, err_len);
     free(out);
-    return ok ? 0 : -1;
+    return rc;
+}
+
+/* A private file next to `path` for Google Benchmark to write (the
+ * results file itself is replaced only at the end). 0 or -1. */
+static int make_gb_temp(const char *path, char *tmp, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash)
+        snprintf(tmp, len, "%.*s/.gbench.XXXXXX", (int)(slash - path), path);
+    else
+        snprintf(tmp, len, ".gbench.XXXXXX");
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
 }
 
 int rc_cmd_bench(int argc, char **argv)
@@ -605,22 +602,36 @@ int rc_cmd_bench(int argc, char **argv)
     }
 
     rcb_report rep;
+    const char *json_path = o.r.json_path;
+    char gb_tmp[4200];
+    if (json_path && make_gb_temp(json_path, gb_tmp, sizeof gb_tmp) != 0) {
+        fprintf(stderr, "ropecheck bench: cannot write next to '%s': %s\n", json_path,
+                strerror(errno));
+        free(t);
+        rc_targets_free(&all);
+        return RC_EXIT_USAGE;
+    }
+    o.r.json_path = json_path ? gb_tmp : NULL;
     int rc = rcb_run(&o.r, t, n_t, &rep, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "ropecheck bench: %s\n", err);
+        if (json_path)
+            unlink(gb_tmp);
         free(t);
         rc_targets_free(&all);
         return RC_EXIT_USAGE;
     }
     print_table(&rep, t);
     int status = rep.any_broken ? RC_EXIT_BROKEN : RC_EXIT_PASS;
-    if (o.r.json_path) {
-        if (augment_json(o.r.json_path, ropecheck_block(&rep, t, n_t, &all)) != 0) {
-            fprintf(stderr, "ropecheck bench: cannot write '%s'\n", o.r.json_path);
+    if (json_path) {
+        if (augment_json(gb_tmp, json_path, ropecheck_block(&rep, t, n_t, &all), err,
+                         sizeof err) != 0) {
+            fprintf(stderr, "ropecheck bench: %s\n", err);
             status = RC_EXIT_USAGE;
         } else {
-            printf("\nresults: %s\n", o.r.json_path);
+            printf("\nresults: %s\n", json_path);
         }
+        unlink(gb_tmp);
     }
     rcb_report_free(&rep);
     free(t);

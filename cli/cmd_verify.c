@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/atomic_file.h"
 #include "cli/caps.h"
 #include "cli/commands.h"
 #include "cli/coverage.h"
@@ -838,6 +839,11 @@ static int verify_main(verify_run *v, int argc, char **argv)
         for (size_t i = 0; i < v->n_specs; i++)
             v->run.n_tokens += v->specs[i].n_tokens;
     }
+    /* A results path that cannot be written fails now, not after the run;
+     * an earlier file there is replaced only by a whole new one. */
+    if ((o->json_path && rc_output_check(o->json_path, err, sizeof err) != 0) ||
+        (o->junit_path && rc_output_check(o->junit_path, err, sizeof err) != 0))
+        return usage_error("%s", err);
     char model_replay[1024];
     rc_model_opts_replay(&o->model, model_replay, sizeof model_replay);
     v->run.model_replay = model_replay;

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/atomic_file.h"
 #include "cli/run_record.h"
 #include "core/scaling.h"
 #include "ropecheck/plugin.h"
@@ -244,14 +245,17 @@ int rc_results_write_json(const char *path, const rc_run_record *run, char *err,
         snprintf(err, err_len, "out of memory writing JSON");
         return -1;
     }
-    FILE *f = fopen(path, "w");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    cJSON_free(text);
-    if (!ok) {
-        snprintf(err, err_len, "cannot write '%s'", path);
+    /* The trailing newline: replace cJSON's terminator, then write whole. */
+    size_t n = strlen(text);
+    char *with_nl = realloc(text, n + 2);
+    if (!with_nl) {
+        cJSON_free(text);
+        snprintf(err, err_len, "out of memory writing JSON");
         return -1;
     }
-    return 0;
+    with_nl[n] = '\n';
+    with_nl[n + 1] = '\0';
+    int rc = rc_atomic_write(path, with_nl, n + 1, err, err_len);
+    free(with_nl);
+    return rc;
 }

@@ -9,12 +9,15 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "cli/atomic_file.h"
 #include "cli/run_record.h"
 
 static void case_name(const rc_case_record *k, char *buf, size_t len)
 {
     const rc_verify_case *c = &k->vcase;
-    snprintf(buf, len, "%s/%s/%s d%d r%d%s", rc_dtype_name(c->dtype), rc_layout_name(c->layout),
+    /* The cell first: the coverage matrix runs one shape several times. */
+    snprintf(buf, len, "%s%s%s/%s/%s d%d r%d%s", k->cell ? k->cell : "", k->cell ? " " : "",
+             rc_dtype_name(c->dtype), rc_layout_name(c->layout),
              rc_direction_name(c->direction), c->head_dim, c->rotary_dim,
              c->inplace ? " inplace" : "");
 }
@@ -50,9 +53,12 @@ static int write_case(xmlTextWriterPtr w, const rc_run_record *run, const rc_cas
 int rc_results_write_junit(const char *path, const rc_run_record *run, char *err,
                            size_t err_len)
 {
-    xmlTextWriterPtr w = xmlNewTextWriterFilename(path, 0);
+    /* Into memory first; the file is replaced whole (cli/atomic_file.h). */
+    xmlBufferPtr mem = xmlBufferCreate();
+    xmlTextWriterPtr w = mem ? xmlNewTextWriterMemory(mem, 0) : NULL;
     if (!w) {
-        snprintf(err, err_len, "cannot write '%s'", path);
+        xmlBufferFree(mem);
+        snprintf(err, err_len, "out of memory writing JUnit XML");
         return -1;
     }
     int rc = 0;
@@ -83,10 +89,14 @@ int rc_results_write_junit(const char *path, const rc_run_record *run, char *err
         i = j;
     }
     rc |= xmlTextWriterEndDocument(w) < 0;
-    xmlFreeTextWriter(w);
+    xmlFreeTextWriter(w); /* flushes into mem */
     if (rc) {
-        snprintf(err, err_len, "error writing JUnit XML to '%s'", path);
+        xmlBufferFree(mem);
+        snprintf(err, err_len, "error writing JUnit XML for '%s'", path);
         return -1;
     }
-    return 0;
+    rc = rc_atomic_write(path, xmlBufferContent(mem), (size_t)xmlBufferLength(mem), err,
+                         err_len);
+    xmlBufferFree(mem);
+    return rc;
 }
