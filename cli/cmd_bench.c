@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "bench/runner.h"
-#include "cli/atomic_file.h"
+#include "cli/safe_file.h"
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/atomic_file.h"
+#include "cli/safe_file.h"
 #include "cli/caps.h"
 #include "cli/commands.h"
 #include "cli/coverage.h"

@@ -3,6 +3,8 @@
  */
 #include "cli/gate_parse.h"
 
+#include "cli/safe_file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -87,21 +89,15 @@ static int parse_item(char *item, rc_gate *g, char *err, size_t err_len)
 
 static int parse_json(const char *path, rc_gate *g, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_len, "gate file '%s': %s", path, strerror(errno));
+    /* Bounded and regular: a FIFO must not block, /dev/zero not fill. */
+    char rerr[400];
+    char *buf = rc_read_regular_file(path, (size_t)1 << 16, NULL, rerr, sizeof rerr);
+    if (!buf) {
+        snprintf(err, err_len, "gate file: %s", rerr);
         return -1;
     }
-    char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int too_big = !feof(f);
-    fclose(f);
-    if (too_big) {
-        snprintf(err, err_len, "gate file '%s' is larger than 64 KiB", path);
-        return -1;
-    }
-    buf[n] = '\0';
     cJSON *root = cJSON_Parse(buf);
+    free(buf);
     if (!cJSON_IsObject(root)) {
         snprintf(err, err_len, "gate file '%s' is not a JSON object", path);
         cJSON_Delete(root);

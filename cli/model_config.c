@@ -11,6 +11,8 @@
  */
 #include "cli/model_config.h"
 
+#include "cli/safe_file.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -706,50 +708,22 @@ int rc_model_config_parse(const char *json_text, const char *origin, rc_model_co
 int rc_model_config_load(const char *path, rc_model_config *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+    /* Bounded, and only a regular file: a FIFO or /dev/zero is refused
+     * instead of blocking or reading forever. */
+    size_t len = 0;
+    char rerr[400];
+    char *buf = rc_read_regular_file(path, (size_t)MAX_CONFIG_BYTES, &len, rerr, sizeof rerr);
+    if (!buf) {
+        snprintf(err, err_len, "%s: %s", path, rerr);
         return -1;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
     int rc = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                snprintf(err, err_len, "%s: out of memory", path);
-                rc = -1;
-                break;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (len > (size_t)MAX_CONFIG_BYTES) {
-            snprintf(err, err_len, "%s: larger than %ld bytes: not a config.json", path,
-                     MAX_CONFIG_BYTES);
-            rc = -1;
-            break;
-        }
-        if (n == 0) {
-            if (ferror(f)) {
-                snprintf(err, err_len, "%s: read error", path);
-                rc = -1;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    if (rc == 0 && memchr(buf, '\0', len) != NULL) {
+    if (memchr(buf, '\0', len) != NULL) {
         snprintf(err, err_len, "%s: contains a NUL byte: not a JSON text", path);
         rc = -1;
     }
-    if (rc == 0) {
-        buf[len] = '\0';
+    if (rc == 0)
         rc = rc_model_config_parse(buf, path, out, err, err_len);
-    }
     free(buf);
     return rc;
 }

@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/atomic_file.h"
+#include "cli/safe_file.h"
 #include "cli/run_record.h"
 #include "core/scaling.h"
 #include "ropecheck/plugin.h"

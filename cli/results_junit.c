@@ -9,7 +9,7 @@
 
 #include <libxml/xmlwriter.h>
 
-#include "cli/atomic_file.h"
+#include "cli/safe_file.h"
 #include "cli/run_record.h"
 
 static void case_name(const rc_case_record *k, char *buf, size_t len)
@@ -53,7 +53,7 @@ static int write_case(xmlTextWriterPtr w, const rc_run_record *run, const rc_cas
 int rc_results_write_junit(const char *path, const rc_run_record *run, char *err,
                            size_t err_len)
 {
-    /* Into memory first; the file is replaced whole (cli/atomic_file.h). */
+    /* Into memory first; the file is replaced whole (cli/safe_file.h). */
     xmlBufferPtr mem = xmlBufferCreate();
     xmlTextWriterPtr w = mem ? xmlNewTextWriterMemory(mem, 0) : NULL;
     if (!w) {

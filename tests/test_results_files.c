@@ -1,9 +1,10 @@
 /*
  * tests/test_results_files.c - results files are replaced whole or not at
- * all (cli/atomic_file.h): a write that fails (a file-size limit, a target
+ * all (cli/safe_file.h): a write that fails (a file-size limit, a target
  * that is no regular file, a missing directory) exits 2 with one line and
  * leaves an earlier file byte-for-byte as it was; nothing blocks on a
- * FIFO. Every file this test writes lies in its own temporary directory.
+ * FIFO; inputs are read with a cap and from regular files only. Every
+ * file this test writes lies in its own temporary directory.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -136,4 +137,33 @@ Test(results_files, a_failed_write_keeps_the_old_file_whole)
     char cmd[160];
     snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v '^v\\.')\"", dir);
     cr_expect_eq(system(cmd), 0, "stray files in %s", dir);
+}
+
+/* Inputs are read with a size cap and only from regular files: a FIFO
+ * would block forever, /dev/zero-like input would fill memory. */
+Test(results_files, inputs_are_bounded_and_regular)
+{
+    const char *fifo = path_in("in.fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *big = path_in("big.json");
+    FILE *f = fopen(big, "w");
+    cr_assert(f != NULL);
+    cr_assert_eq(ftruncate(fileno(f), (off_t)64 << 20), 0); /* sparse: 64 MiB of zeros */
+    fclose(f);
+    char table_fifo[160], table_big[160];
+    snprintf(table_fifo, sizeof table_fifo, "table:@%s", fifo);
+    snprintf(table_big, sizeof table_big, "table:@%s", big);
+    const char *const cases[][2] = {
+        {"--hf-config", fifo}, {"--hf-config", big}, {"--scaling", table_fifo},
+        {"--scaling", table_big},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = {QUICK, cases[i][0], cases[i][1], NULL};
+        cli_result r = cli_run(argv);
+        cr_expect_eq(r.status, 2, "%s %s: exit %d", cases[i][0], cases[i][1], r.status);
+        cr_expect(strstr(r.err, "not a regular file") || strstr(r.err, "bytes, more than"),
+                  "%s %s: %s", cases[i][0], cases[i][1], r.err);
+        cr_expect_eq(cli_count_lines(r.err), 1, "one line: %s", r.err);
+        cli_result_free(&r);
+    }
 }

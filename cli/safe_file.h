@@ -1,6 +1,7 @@
 /*
- * cli/atomic_file.h - results files that are either the old file or the
- * new one, never a truncated mix.
+ * cli/safe_file.h - the files ropecheck writes and reads, safely: results
+ * files that are either the old file or the new one, never a truncated
+ * mix; inputs read with a size cap, from regular files only.
  *
  * A results file is written to a temporary file in the same directory,
  * flushed to disk and checked, then renamed over the target (rename is
@@ -9,8 +10,8 @@
  * (or not exist): a device (/dev/full), a FIFO or a directory is refused
  * up front, so a run never blocks on a FIFO or "succeeds" into a device.
  */
-#ifndef ROPECHECK_CLI_ATOMIC_FILE_H
-#define ROPECHECK_CLI_ATOMIC_FILE_H
+#ifndef ROPECHECK_CLI_SAFE_FILE_H
+#define ROPECHECK_CLI_SAFE_FILE_H
 
 #include <stddef.h>
 

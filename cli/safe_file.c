@@ -1,8 +1,8 @@
 /*
- * cli/atomic_file.c - atomic results files and bounded reads
- * (cli/atomic_file.h).
+ * cli/safe_file.c - atomic results files and bounded reads
+ * (cli/safe_file.h).
  */
-#include "cli/atomic_file.h"
+#include "cli/safe_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,7 +122,7 @@ char *rc_read_regular_file(const char *path, size_t max_bytes, size_t *len_out, 
      * refused by the fstat below. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, err_len, "cannot read '%s': %s", path, strerror(errno));
+        snprintf(err, err_len, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
