@@ -22,8 +22,10 @@
 #include "cli/positions.h"
 #include "cli/run_record.h"
 #include "cli/seed_env.h"
+#include "cli/strict_num.h"
 #include "core/spec_check.h"
 #include "harness/runner_client.h"
+#include "reference/scaling.h"
 
 #define MAX_LIST 16
 
@@ -155,27 +157,19 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int parse_i64(const char *s, const char *what, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno == ERANGE) {
-        fprintf(stderr, "ropecheck verify: %s '%s' is not an integer\n", what, s);
+    if (rc_parse_int64(s, out) != 0) {
+        fprintf(stderr, "ropecheck verify: %s '%s' is not a decimal integer\n", what, s);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
 static int parse_double(const char *s, const char *what, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end) {
-        fprintf(stderr, "ropecheck verify: %s '%s' is not a number\n", what, s);
+    if (rc_parse_finite(s, out) != 0) {
+        fprintf(stderr, "ropecheck verify: %s '%s' is not a finite decimal number\n", what, s);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
@@ -183,6 +177,10 @@ static int parse_double(const char *s, const char *what, double *out)
 static int parse_name_list(const char *arg, const char *what, int count,
                            const char *(*name_of)(int), int *out, int *n_out)
 {
+    if (rc_list_has_empty_item(arg)) {
+        fprintf(stderr, "ropecheck verify: %s list '%s' has an empty item\n", what, arg);
+        return -1;
+    }
     char *copy = strdup(arg);
     if (!copy)
         return -1;
@@ -365,9 +363,11 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             o->gate_given = 1;
             break;
         case OPT_TIMEOUT:
+            /* Below 0.1 s a fork and a page-fault storm alone can time out:
+             * verdicts would be random, not the port's. */
             bad = parse_double(a, "--timeout", &o->timeout_s);
-            if (!bad && !(o->timeout_s > 0 && o->timeout_s <= 86400))
-                return usage_error("--timeout %s must be in (0, 86400] seconds", a);
+            if (!bad && !(o->timeout_s >= 0.1 && o->timeout_s <= 86400))
+                return usage_error("--timeout %s must be in [0.1, 86400] seconds", a);
             break;
         case OPT_JSON: o->json_path = a; break;
         case OPT_JUNIT: o->junit_path = a; break;
@@ -762,7 +762,9 @@ static int single_spec(verify_run *v, char *err, size_t len)
         o->layouts[0] = sa.layout;
         o->n_layouts = 1;
     }
-    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, len) != 0)
+    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, len) != 0 ||
+        rc_ref_freq_check(o->base, (int)o->rotary_dim, rc_model_opts_scaling(&o->model), err,
+                          len) != 0)
         return usage_error("%s", err);
     sp->head_dim = (int32_t)o->head_dim;
     sp->rotary_dim = (int32_t)o->rotary_dim;

@@ -3,6 +3,8 @@
  */
 #include "cli/impl_select.h"
 
+#include "cli/strict_num.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +59,7 @@ static int add_names(rc_target_list *l, const impl_catalog *cat, const char *lis
 {
     /* An empty name ("", "a,,b", a trailing comma) is a typo or an unset
      * shell variable: selecting nothing must never look like a pass. */
-    size_t len = strlen(list);
-    if (len == 0 || list[0] == ',' || list[len - 1] == ',' || strstr(list, ",,")) {
+    if (rc_list_has_empty_item(list)) {
         snprintf(err, err_len, "empty implementation name in --impl '%s' (see `ropecheck list`)",
                  list);
         return -1;

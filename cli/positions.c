@@ -3,6 +3,8 @@
  */
 #include "cli/positions.h"
 
+#include "cli/strict_num.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -18,18 +20,18 @@
 
 static int parse_position(const char *s, int64_t *out, char *err, size_t err_len)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0') {
-        snprintf(err, err_len, "position '%s' is not an integer", s);
+    int64_t v;
+    /* Digits only (after an optional '-'), but too many: out of range. */
+    const int digits = *s && strspn(s + (*s == '-'), "0123456789") == strlen(s + (*s == '-'));
+    if (rc_parse_int64(s, &v) != 0 && !digits) {
+        snprintf(err, err_len, "position '%s' is not a decimal integer", s);
         return -1;
     }
-    if (v < 0) {
+    if (s[0] == '-') {
         snprintf(err, err_len, "position %s is negative (positions are >= 0)", s);
         return -1;
     }
-    if (errno == ERANGE || v > RC_MAX_POSITION) {
+    if (rc_parse_int64(s, &v) != 0 || v > RC_MAX_POSITION) {
         snprintf(err, err_len, "position %s exceeds 2^53-1 = %" PRId64, s, RC_MAX_POSITION);
         return -1;
     }
@@ -121,6 +123,9 @@ int rc_positions_parse(const char *spec, int64_t tokens_requested, uint64_t seed
     char *save = NULL;
     if (!*spec) {
         snprintf(err, err_len, "--positions is empty");
+        rc = -1;
+    } else if (rc_list_has_empty_item(spec)) {
+        snprintf(err, err_len, "'%s' has an empty item", spec);
         rc = -1;
     }
     for (char *item = strtok_r(copy, ",", &save); item && rc == 0;

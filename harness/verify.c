@@ -367,7 +367,8 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
                        &bytes, err, sizeof err) != 0 ||
         rc_positions_check(c->positions, c->n_tokens, err, sizeof err) != 0 ||
         rc_scaling_check(c->scaling, c->rotary_dim, err, sizeof err) != 0 ||
-        rc_scaling_check_base(c->scaling, c->base, err, sizeof err) != 0) {
+        rc_scaling_check_base(c->scaling, c->base, err, sizeof err) != 0 ||
+        rc_ref_freq_check(c->base, c->rotary_dim, c->scaling, err, sizeof err) != 0) {
         snprintf(res->reason, sizeof res->reason, "invalid case: %s", err);
         return res->verdict;
     }

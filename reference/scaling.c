@@ -762,6 +762,28 @@ void rc_ref_freq_table(double base, int rotary_dim, const rc_scaling *sc, double
     mpfr_clear(t);
 }
 
+int rc_ref_freq_check(double base, int rotary_dim, const rc_scaling *sc, char *err,
+                      size_t err_len)
+{
+    mpfr_t t;
+    mpfr_init2(t, 64);
+    int rc = 0;
+    for (int i = 0; i < rotary_dim / 2 && rc == 0; i++) {
+        rc_ref_freq_mpfr(t, base, rotary_dim, sc, i);
+        double th = mpfr_get_d(t, MPFR_RNDN);
+        if (!(th >= RC_FREQ_MIN && th <= RC_FREQ_MAX)) {
+            snprintf(err, err_len,
+                     "frequency theta_%d = %g (base %g%s%s) is outside [2^-1000, 1], the "
+                     "domain ports and the exact angle are built for", i, th, base,
+                     sc && sc->type != RC_SCALING_NONE ? ", " : "",
+                     sc && sc->type != RC_SCALING_NONE ? rc_scaling_type_name(sc->type) : "");
+            rc = -1;
+        }
+    }
+    mpfr_clear(t);
+    return rc;
+}
+
 rc_dd rc_ref_out_scale_dd(const rc_scaling *sc)
 {
     mpfr_t t;

@@ -31,6 +31,17 @@ void rc_ref_out_scale_mpfr(mpfr_ptr rop, const rc_scaling *sc);
 void rc_ref_freq_table(double base, int rotary_dim, const rc_scaling *sc, double *hi,
                        double *lo);
 
+/* The frequencies every port and the exact-angle analysis are built for
+ * (impls/common/exact_angle.h, DOMAIN): each theta_i of the (scaled)
+ * table in [2^-1000, 1], so that m*theta_i < 2^53 for every position and
+ * the double-double table stays normal. A base below 1, a linear factor
+ * below 1 or a base like 1e-300 leaves it. 0, or -1 with one line in err
+ * naming the first frequency outside. */
+#define RC_FREQ_MIN 0x1p-1000
+#define RC_FREQ_MAX 1.0
+int rc_ref_freq_check(double base, int rotary_dim, const rc_scaling *sc, char *err,
+                      size_t err_len);
+
 /* alpha as a double-double within 2^-104 relative. */
 rc_dd rc_ref_out_scale_dd(const rc_scaling *sc);
 
