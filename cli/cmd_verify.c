@@ -24,6 +24,7 @@
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
 #include "core/spec_check.h"
+#include "harness/guarded_call.h"
 #include "harness/runner_client.h"
 #include "reference/scaling.h"
 
@@ -95,7 +96,12 @@ static const char usage_text[] =
     "  --require CAPS        fail (exit 4) unless every implementation was judged on at\n"
     "                        least one case using each capability: f32,f64,f16,bf16,\n"
     "                        interleaved,half,inverse,partial,inplace,strided,scaling\n"
-    "  --timeout S           seconds allowed per implementation call (default 60)\n"
+    "  --timeout S           seconds allowed per implementation call (default 60); its\n"
+    "                        CPU time is capped at S + 2\n"
+    "  --memory-limit MIB    address space an implementation call may add (default\n"
+    "                        8192; 0: no limit). Every call runs in a child process in\n"
+    "                        its own process group, killed whole at the end; what it\n"
+    "                        prints is captured and shown escaped on stderr\n"
     "  --json FILE           write results (schema ropecheck.results 1.0)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
@@ -244,7 +250,7 @@ static void set_defaults(verify_opts *o)
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
-       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE };
+       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -274,6 +280,7 @@ static const struct option long_opts[] = {
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"quick", no_argument, NULL, OPT_QUICK},
     {"require", required_argument, NULL, OPT_REQUIRE},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -373,6 +380,15 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_JUNIT: o->junit_path = a; break;
         case OPT_RUNNER: o->runner = a; break;
         case OPT_QUICK: o->quick = 1; break;
+        case OPT_MEMORY_LIMIT: {
+            int64_t mib;
+            bad = parse_i64(a, "--memory-limit", &mib);
+            if (!bad && (mib < 0 || mib > ((int64_t)1 << 30)))
+                return usage_error("--memory-limit %s must be in [0, 2^30] MiB", a);
+            if (!bad)
+                rc_guarded_set_limits((size_t)mib << 20);
+            break;
+        }
         case OPT_REQUIRE:
             if (rc_caps_parse(a, &o->require, err, sizeof err) != 0)
                 return usage_error("--require: %s", err);
@@ -463,6 +479,12 @@ static void print_row(const rc_case_record *k, const table_fmt *f)
     }
     if ((r->verdict == RC_VERDICT_FAIL || r->verdict == RC_VERDICT_BROKEN) && r->cause[0])
         printf("    cause %s: %s\n", r->cause, r->finding[0] ? r->finding : r->reason);
+    /* What the port printed was captured in its child (escaped): shown as
+     * its own, on stderr, never as a line of this table. */
+    if (r->call.output[0])
+        fprintf(stderr, "ropecheck verify: output of %s (%s %s %s): %s\n", k->impl_name,
+                rc_dtype_name(c->dtype), rc_layout_name(c->layout),
+                rc_direction_name(c->direction), r->call.output);
 }
 
 /* Was the case judged: the implementation ran and got a verdict on its

@@ -121,6 +121,8 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     cJSON *call = cJSON_AddObjectToObject(o, "call");
     cJSON_AddStringToObject(call, "outcome", rc_call_outcome_name(r->call.outcome));
     cJSON_AddStringToObject(call, "detail", r->call.detail);
+    if (r->call.output[0])
+        cJSON_AddStringToObject(call, "output", r->call.output);
     cJSON_AddNumberToObject(call, "signal", r->call.signal);
     cJSON_AddNumberToObject(call, "seconds", r->impl_seconds);
     /* Statistics only for outputs that were compared: not for a crash, nor

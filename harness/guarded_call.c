@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -234,6 +235,83 @@ static void child_setup(shared_report *rep, pid_t parent)
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
+/* ---- containment: process group, limits, captured output ---------------- */
+
+/* Address space a call may add to what the host has mapped at fork time,
+ * and CPU seconds beyond its wall-clock limit (rc_guarded_set_limits). */
+static size_t limit_extra_bytes = (size_t)8 << 30;
+
+void rc_guarded_set_limits(size_t extra_address_space_bytes)
+{
+    limit_extra_bytes = extra_address_space_bytes;
+}
+
+size_t rc_guarded_limit_bytes(void)
+{
+    return limit_extra_bytes;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_ASAN 1
+#endif
+#endif
+
+/* In the child: its own process group (a kill(0, ...) or a forked
+ * grandchild stays inside it and dies with it), its address space capped
+ * at what it has now plus the allowance (a runaway allocation fails there,
+ * not in the host's machine), CPU time capped near the wall-clock limit,
+ * and stdout/stderr into the capture file. */
+static void child_contain(int capture_fd, double timeout_s)
+{
+    setpgid(0, 0);
+    struct rlimit rl;
+#ifndef RC_ASAN /* ASan reserves terabytes of shadow: no address-space cap */
+    FILE *statm = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (statm && fscanf(statm, "%lu", &pages) == 1 && limit_extra_bytes > 0) {
+        rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (rlim_t)limit_extra_bytes;
+        rl.rlim_cur = rl.rlim_max = cap;
+        setrlimit(RLIMIT_AS, &rl);
+    }
+    if (statm)
+        fclose(statm);
+#endif
+    if (timeout_s > 0) {
+        rl.rlim_cur = rl.rlim_max = (rlim_t)timeout_s + 2;
+        setrlimit(RLIMIT_CPU, &rl);
+    }
+    if (capture_fd >= 0) {
+        dup2(capture_fd, STDOUT_FILENO);
+        dup2(capture_fd, STDERR_FILENO);
+        close(capture_fd);
+    }
+}
+
+/* Up to len - 1 bytes the child wrote, control characters escaped (a port
+ * must not be able to move the cursor or forge a table row). */
+static void read_capture(int fd, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (fd < 0 || len < 8)
+        return;
+    char raw[1024];
+    ssize_t n = pread(fd, raw, sizeof raw, 0);
+    size_t k = 0;
+    for (ssize_t i = 0; i < n && k + 5 < len; i++) {
+        unsigned char ch = (unsigned char)raw[i];
+        if (ch == '\n' && i == n - 1)
+            break;
+        if (ch >= 0x20 && ch < 0x7f)
+            out[k++] = (char)ch;
+        else
+            k += (size_t)snprintf(out + k, len - k, ch == '\n' ? "\\n" : "\\x%02x", ch);
+    }
+    out[k] = '\0';
+}
+
 typedef void (*child_body_fn)(void *ctx, shared_report *rep);
 
 /* ---- the parent --------------------------------------------------------- */
@@ -269,6 +347,10 @@ static int run_child(child_body_fn body, void *ctx, shared_report *rep, double t
     fflush(stdout);
     fflush(stderr);
 
+    /* What the implementation prints goes to this anonymous file, read
+     * back after the call: never into ropecheck's own table. */
+    FILE *capture = tmpfile();
+    int capture_fd = capture ? fileno(capture) : -1;
     pid_t parent = getpid();
     double start = now_s();
     pid_t pid = fork();
@@ -276,17 +358,20 @@ static int run_child(child_body_fn body, void *ctx, shared_report *rep, double t
         int e = errno;
         if (restore_chld)
             sigaction(SIGCHLD, &old_chld, NULL);
+        if (capture)
+            fclose(capture);
         finish(res, RC_CALL_HARNESS_ERROR, "fork failed: %s", strerror(e));
         return -1;
     }
     if (pid == 0) {
         child_setup(rep, parent);
+        child_contain(capture_fd, timeout_s);
         body(ctx, rep);
-        /* The implementation may have printed something: keep it. */
         fflush(stdout);
         fflush(stderr);
         _exit(0);
     }
+    setpgid(pid, pid); /* also here: no window in which a kill misses it */
 
     long sleep_ns = 100000; /* 100 us, doubling up to 10 ms */
     int st = 0;
@@ -304,6 +389,7 @@ static int run_child(child_body_fn body, void *ctx, shared_report *rep, double t
         }
         double elapsed = now_s() - start;
         if (timeout_s > 0 && elapsed >= timeout_s) {
+            kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
             }
@@ -322,6 +408,12 @@ static int run_child(child_body_fn body, void *ctx, shared_report *rep, double t
     }
     co->seconds = now_s() - start;
     co->wstatus = st;
+    /* Whatever the call left running in its group (a forked grandchild
+     * holding our stdout, a thread's process) ends with it. */
+    kill(-pid, SIGKILL);
+    read_capture(capture_fd, res->output, sizeof res->output);
+    if (capture)
+        fclose(capture);
     if (restore_chld)
         sigaction(SIGCHLD, &old_chld, NULL);
     return 0;

@@ -52,6 +52,10 @@ typedef struct rc_call_result {
     int signal;        /* CRASHED: the signal number */
     double seconds;    /* wall time of the child */
     char detail[512];  /* one human line: what happened, where */
+    /* What the implementation printed on stdout/stderr during the call
+     * (captured, never mixed into ropecheck's output), control
+     * characters escaped, the first few hundred bytes. */
+    char output[256];
 } rc_call_result;
 
 /* One guarded prepare + apply + release.
@@ -66,6 +70,15 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
                                  rc_guarded_buf *out_buf, const rc_tensor *out,
                                  const rc_guarded_buf *pos_buf, rc_direction dir,
                                  double timeout_s, rc_call_result *res);
+
+/* Containment of every guarded child (process-wide): its own process
+ * group, killed whole at the end of the call; stdout/stderr captured into
+ * rc_call_result.output; CPU time limited to the call's timeout + 2 s; and
+ * its address space limited to what the host had mapped at the fork plus
+ * extra_address_space_bytes (default 8 GiB; 0: no limit; not applied in
+ * AddressSanitizer builds, whose shadow memory is terabytes). */
+void rc_guarded_set_limits(size_t extra_address_space_bytes);
+size_t rc_guarded_limit_bytes(void);
 
 /* available() in a guarded child. Returns 1 if available, 0 if not (why
  * filled with the implementation's reason, or with what went wrong). */

@@ -1,0 +1,89 @@
+/*
+ * tests/test_hostile.c - plug-ins that attack the host (tests/mutants/
+ * mutant_hostile.c) are contained by the guarded child (issue 14, item 2):
+ * the host survives, finishes, keeps its table its own, and still judges
+ * the other implementation of the run (scalar). Positions stay below 2^12,
+ * where the mutants' double-angle baseline is within every gate.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cli_runner.h"
+#include "mutant_paths.h"
+
+#define RUN_WITH(path)                                                                      \
+    {"verify", "--impl", "scalar", "--plugin", path, "--quick", "--dtype", "f32", "--layout", \
+     "half", "--positions", "0:63,4095", "--quiet", NULL}
+
+static cli_result run(const char *const *argv)
+{
+    cli_result r = cli_run(argv);
+    cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    return r;
+}
+
+static void expect_scalar_judged(const cli_result *r)
+{
+    cr_expect(strstr(r->out, "scalar       f32   half        forward  pass"),
+              "scalar is still judged:\n%s", r->out);
+}
+
+/* A grandchild that hangs holding stdout must not keep a caller that reads
+ * ropecheck's output through a pipe waiting: the call's process group is
+ * killed with it. */
+Test(hostile, forked_grandchild_does_not_hold_the_pipe)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "timeout 120 sh -c '\"%s\" verify --impl scalar --plugin \"%s\" --quick --dtype "
+             "f32 --layout half --positions 0:63 --quiet | cat >/dev/null'",
+             ROPECHECK_BIN, MUTANT_FORK_HANG_PATH);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pipe closed: status %d", st);
+}
+
+Test(hostile, kill_of_the_process_group_stays_in_the_child)
+{
+    const char *argv[] = RUN_WITH(MUTANT_KILL_GROUP_PATH);
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "the port is BROKEN, the host survives: exit %d", r.status);
+    expect_scalar_judged(&r);
+    cr_expect(strstr(r.out, "kill_group   f32   half        forward  BROKEN"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(hostile, printed_output_is_captured_and_escaped)
+{
+    const char *argv[] = RUN_WITH(MUTANT_PRINTS_PATH);
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "exit %d", r.status);
+    expect_scalar_judged(&r);
+    /* Exactly one scalar row: the forged one never reaches stdout. */
+    int rows = 0;
+    for (const char *p = r.out; (p = strstr(p, "\nscalar ")); p++)
+        rows++;
+    cr_expect_eq(rows, 1, "forged rows in stdout:\n%s", r.out);
+    cr_expect(strchr(r.out, '\033') == NULL, "an escape sequence reached stdout");
+    cr_expect(strchr(r.err, '\033') == NULL, "an escape sequence reached stderr unescaped");
+    cr_expect(strstr(r.err, "output of prints (f32 half forward): \\x1b[31mhostile stderr"),
+              "%s", r.err);
+    cli_result_free(&r);
+}
+
+Test(hostile, huge_allocation_stays_within_the_limit, .timeout = 300)
+{
+#ifdef RC_TEST_SANITIZED
+    /* No address-space cap under ASan (its shadow is terabytes), and its
+     * allocator grants 64 GiB: touching it would exhaust this machine. */
+    cr_skip_test("sanitizer build: the address-space limit is not applied");
+#endif
+    const char *argv[] = RUN_WITH(MUTANT_HUGE_ALLOC_PATH);
+    cli_result r = run(argv);
+    /* Under the address-space cap malloc fails and the port goes on. */
+    cr_expect_eq(r.status, 0, "exit %d", r.status);
+    expect_scalar_judged(&r);
+    cli_result_free(&r);
+}
