@@ -4,9 +4,11 @@
  */
 #include "cli_runner.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +26,11 @@ static char *slurp(FILE *f)
 
 cli_result cli_run(const char *const *argv)
 {
+    return cli_run_limited(argv, 0);
+}
+
+cli_result cli_run_limited(const char *const *argv, long fsize_limit)
+{
     cli_result r = {.status = -1};
     FILE *out = tmpfile(), *err = tmpfile();
     if (!out || !err)
@@ -37,6 +44,10 @@ cli_result cli_run(const char *const *argv)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
+        if (fsize_limit > 0) {
+            struct rlimit rl = {(rlim_t)fsize_limit, (rlim_t)fsize_limit};
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
         dup2(fileno(out), STDOUT_FILENO);
         dup2(fileno(err), STDERR_FILENO);
         execv(ROPECHECK_BIN, (char *const *)full);
@@ -58,6 +69,27 @@ void cli_result_free(cli_result *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+const char *cli_test_seed(const char *who)
+{
+    static char text[32];
+    if (text[0])
+        return text;
+    const char *env = getenv("ROPECHECK_SEED");
+    unsigned long long s = 1;
+    if (env) {
+        char *end;
+        errno = 0;
+        s = strtoull(env, &end, 0);
+        if (!*env || *end || errno || env[0] == '-') {
+            fprintf(stderr, "%s: ROPECHECK_SEED='%s' is not a non-negative integer\n", who, env);
+            exit(2);
+        }
+    }
+    snprintf(text, sizeof text, "%llu", s);
+    fprintf(stderr, "%s: seed %s (set ROPECHECK_SEED to change)\n", who, text);
+    return text;
 }
 
 int cli_count_lines(const char *s)

@@ -16,7 +16,14 @@ typedef struct cli_result {
 
 /* argv is NULL-terminated and excludes the program name. */
 cli_result cli_run(const char *const *argv);
+/* The same with a file-size limit (RLIMIT_FSIZE, bytes; 0: none) on the
+ * command: a results file larger than that cannot be written. */
+cli_result cli_run_limited(const char *const *argv, long fsize_limit);
 void cli_result_free(cli_result *r);
+/* The seed of a randomized test: $ROPECHECK_SEED (a non-negative integer;
+ * an empty or malformed value ends the test binary with status 2) or 1,
+ * printed once on stderr (where a failing ctest run shows it). */
+const char *cli_test_seed(const char *who);
 /* Number of '\n'-terminated lines in s. */
 int cli_count_lines(const char *s);
 

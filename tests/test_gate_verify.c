@@ -10,35 +10,19 @@
  * (printed on stderr; an empty value is refused).
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli_runner.h"
 #include "gate_mutant_paths.h"
 
-static char seed_text[32];
-
-/* The run's seed: ROPECHECK_SEED (a non-negative integer) or 1. An empty
- * or malformed value aborts the test rather than silently becoming 0. */
 static const char *seed(void)
 {
-    if (seed_text[0])
-        return seed_text;
-    const char *env = getenv("ROPECHECK_SEED");
-    uint64_t s = 1;
-    if (env) {
-        char *end;
-        errno = 0;
-        s = strtoull(env, &end, 0);
-        cr_assert(*env && !*end && !errno && env[0] != '-',
-                  "ROPECHECK_SEED='%s' is not a non-negative integer", env);
-    }
-    snprintf(seed_text, sizeof seed_text, "%" PRIu64, s);
-    fprintf(stderr, "test_gate_verify: seed %s (set ROPECHECK_SEED to change)\n", seed_text);
-    return seed_text;
+    return cli_test_seed("test_gate_verify");
 }
 
 static cli_result run(const char *const *argv)
@@ -256,5 +240,47 @@ Test(gate_verify, gate_options_apply_end_to_end)
     cr_expect(strstr(r.out, "cause rounding-level:") &&
                   strstr(r.out, "a gate below 0.5 fails even correctly rounded outputs"),
               "%s", r.out);
+    /* The replay line carries the gate that failed the case. */
+    cr_expect(strstr(r.out, "--gate 'f32:pair=0.3'"), "%s", r.out);
     cli_result_free(&r);
+}
+
+/* The replay line is pasted into a shell: a plug-in path with blanks,
+ * quotes and $(...) must come back as one word and run nothing. The copy
+ * lives in this test's own temporary directory. */
+Test(gate_verify, replay_line_quotes_paths_and_replays)
+{
+    char dir[] = "/tmp/rc_replay_XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/port $(touch pwned) 'x'.so", dir);
+    /* Copied with the path as data (an argv), not through a shell. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/cp", "cp", GATE_MUTANT_WRONG_BASE_PATH, path, (char *)NULL);
+        _exit(127);
+    }
+    int cst = 0;
+    waitpid(pid, &cst, 0);
+    cr_assert(WIFEXITED(cst) && WEXITSTATUS(cst) == 0, "cp into %s: status %d", dir, cst);
+    const char *argv[] = {"verify", "--plugin", path, "--quick", "--dtype", "f32", "--layout",
+                          "half", "--base", "500000", "--positions", "0:3,4095", "--quiet",
+                          NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+    const char *line = strstr(r.out, "ropecheck verify --plugin '");
+    cr_assert(line != NULL, "%s", r.out);
+    char replay[2048];
+    /* Run from the directory, where a $(touch pwned) that ran would show. */
+    snprintf(replay, sizeof replay, "cd '%s' && %s%.*s >/dev/null 2>&1", dir, ROPECHECK_BIN,
+             (int)strcspn(line + 9, "\n"), line + 9); /* after "ropecheck" */
+    int st = system(replay);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "the replay fails the same way: %d\n%s",
+              st, replay);
+    char pwned[300];
+    snprintf(pwned, sizeof pwned, "%s/pwned", dir);
+    cr_expect(access(pwned, F_OK) != 0, "the path's $(...) ran");
+    cli_result_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir); /* our mkdtemp directory */
+    cr_expect_eq(system(cmd), 0);
 }

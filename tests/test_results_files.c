@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli_runner.h"
@@ -81,31 +79,6 @@ Test(results_files, targets_that_are_not_regular_files_are_refused_up_front)
     cli_result_free(&r);
 }
 
-/* Run ropecheck with a 1 KiB file-size limit (so a results file cannot be
- * written whole). Returns the exit status. */
-static int run_with_fsize_limit(const char *const *argv)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct rlimit rl = {1024, 1024};
-        setrlimit(RLIMIT_FSIZE, &rl);
-        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-            _exit(126);
-        size_t n = 0;
-        while (argv[n])
-            n++;
-        const char **full = calloc(n + 2, sizeof *full);
-        full[0] = ROPECHECK_BIN;
-        memcpy(full + 1, argv, n * sizeof *full);
-        execv(ROPECHECK_BIN, (char *const *)full);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 Test(results_files, a_failed_write_keeps_the_old_file_whole)
 {
     const char *json = path_in("v.json"), *xml = path_in("v.xml");
@@ -119,7 +92,10 @@ Test(results_files, a_failed_write_keeps_the_old_file_whole)
 
     /* A larger run whose files cannot be written under the limit. */
     const char *second[] = {QUICK, "--positions", "0:31", "--json", json, "--junit", xml, NULL};
-    int status = run_with_fsize_limit(second);
+    /* A 1 KiB file-size limit: the new JSON cannot be written whole. */
+    cli_result lim = cli_run_limited(second, 1024);
+    int status = lim.status;
+    cli_result_free(&lim);
     cr_expect_eq(status, 2, "exit %d (a write error is exit 2, never a signal)", status);
     size_t jn2, xn2;
     char *jnew = read_all(json, &jn2), *xnew = read_all(xml, &xn2);
