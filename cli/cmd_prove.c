@@ -13,8 +13,10 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
+#include "cli/safe_file.h"
 #include "cli/impl_select.h"
 #include "cli/model_opts.h"
+#include "cli/seed_env.h"
 #include "core/spec_check.h"
 #include "harness/runner_client.h"
 #include "proofs/proofs.h"
@@ -27,15 +29,27 @@ static const char usage_text[] =
     "\n"
     "Checks implementations against the theory of the RoFormer paper, treating each\n"
     "as a black box called through the plug-in ABI (in a guarded child process):\n"
-    "  rotation    unit-vector probes recover every pair's 2x2 block: orthogonal,\n"
-    "              det +1, phi(0) = 0, constant angle steps (Eq. 30); theta_i, the\n"
-    "              base, the pairing (layout, rotary_dim) and the direction are\n"
-    "              recovered from outputs alone and mismatches are named\n"
+    "  rotation    the call first (token t rotated by positions[t], whatever its\n"
+    "              place; every output written; NaN/Inf propagated; head_stride\n"
+    "              honoured), then unit-vector probes recover every pair's 2x2\n"
+    "              block: orthogonal, det +1, phi(0) = 0, constant angle steps (Eq.\n"
+    "              30, at every position 0..1030 and near 2^24 and 2^31, both\n"
+    "              directions); theta_i, the base, the pairing (layout, rotary_dim)\n"
+    "              and the direction are recovered from outputs alone, and the\n"
+    "              cause of a mismatch is named\n"
     "  relative    <f(q,m), f(k,n)> = <f(q,m+t), f(k,n+t)> (Eq. 16) within a bound\n"
     "              derived from the pair-ULP gate\n"
     "  abel        the summation-by-parts identity and the decay bound of Sec. 3.4.3\n"
     "              (certified with directed rounding); Figure 2's curve in the JSON\n"
     "  linear      linear attention (Eq. 19): O(N) prefix sums = O(N^2) form\n"
+    "\n"
+    "With no spec option, prove runs the coverage matrix: head_dim/rotary_dim/base\n"
+    "128/128/10000, 96/24/500000 and 80/32/31415.9265 (partial rotary, a large and\n"
+    "a non-integer base: a port that ignores the base, divides the exponent by\n"
+    "head_dim or touches passthrough channels passes the first alone), each in both\n"
+    "layouts, both directions, every position 0..1030 and up to 2^31 - 1, strided\n"
+    "heads. --quick, or any of --head-dim, --rotary-dim, --base, --hf-config,\n"
+    "--model, --scaling, --context, runs one spec.\n"
     "\n"
     "options:\n"
     "  --impl NAME[,NAME]    built-in implementation(s) or 'all' (default: all)\n"
@@ -44,7 +58,8 @@ static const char usage_text[] =
     "  --dtype T             probe in this dtype (default: f64 if offered, else f32,\n"
     "                        f16, bf16)\n"
     "  --layout LIST         interleaved,half (default: both)\n"
-    "  --head-dim N, --rotary-dim N, --base X   the spec (default 128, 128, 10000)\n"
+    "  --head-dim N, --rotary-dim N, --base X   one spec (default 128, 128, 10000)\n"
+    "  --quick               one spec, 128/128/10000: for local iteration, not for CI\n"
     "  --hf-config FILE, --model NAME, --scaling SPEC, --context L\n"
     "                        a model's RoPE, as for verify (see verify --help); the\n"
     "                        oracles then expect the scaled frequencies and the\n"
@@ -55,8 +70,12 @@ static const char usage_text[] =
     "  --json FILE           write results (schema ropecheck.results 1.0, kind prove)\n"
     "  -h, --help            this text\n"
     "\n"
-    "Exit status: 0 every check passed, 1 a check failed, 2 bad usage, 3 an\n"
-    "implementation crashed, hung or wrote out of bounds.\n"
+    "Exit status: 0 every check passed, 1 a check failed (apply() refusing a case\n"
+    "prepare() accepted, or leaving an output unwritten, fails), 2 bad usage, 3 an\n"
+    "implementation crashed, hung or wrote out of bounds, 4 nothing judged: an\n"
+    "implementation had every check skipped (prepare() declined everything; an\n"
+    "unavailable built-in counts only when named). Severity when several apply:\n"
+    "3, 1, 4, 2.\n"
     "\n"
     "Examples:\n"
     "  ropecheck prove --impl scalar\n"
@@ -78,7 +97,30 @@ typedef struct prove_opts {
     int name_width; /* the table's impl column: the longest name */
     rc_model_opts model;
     int head_dim_set, rotary_dim_set, base_set, layout_set;
+    int quick;      /* --quick */
+    int matrix;     /* no spec option: run the coverage matrix */
+    int spec_width; /* the table's spec column */
 } prove_opts;
+
+/* One spec of a run: the matrix's, or the one the options give. */
+typedef struct prove_spec {
+    int64_t head_dim, rotary_dim;
+    double base;
+} prove_spec;
+
+/* The coverage matrix (no spec option). Each spec exists to move a field
+ * away from the common value so that a port that ignores it fails:
+ *   128/128/10000       the common spec (full rotary);
+ *   96/24/500000        partial rotary, r/d = 1/4 (GPT-NeoX's fraction), a
+ *                       large base (Llama 3's): the base, an exponent over
+ *                       head_dim (apparent base 26.6) and passthrough
+ *                       channels all show;
+ *   80/32/31415.9265    head_dim not a power of two, r/d = 2/5, a base
+ *                       that is not an integer (one parsed or stored as an
+ *                       integer is wrong). */
+static const prove_spec coverage_matrix[] = {
+    {128, 128, 10000.0}, {96, 24, 500000.0}, {80, 32, 31415.9265}};
+#define N_MATRIX ((int)(sizeof coverage_matrix / sizeof coverage_matrix[0]))
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -115,6 +157,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         {"runner", required_argument, NULL, 'x'},
         {"hf-config", required_argument, NULL, 'H'}, {"model", required_argument, NULL, 'M'},
         {"scaling", required_argument, NULL, 'S'},  {"context", required_argument, NULL, 'C'},
+        {"quick", no_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->dtype = -1;
@@ -126,9 +169,11 @@ static int parse_args(int argc, char **argv, prove_opts *o)
     o->base = 10000.0;
     o->timeout_s = 60.0;
     o->seed = 1;
-    const char *env = getenv("ROPECHECK_SEED");
-    if (env && *env)
-        o->seed = strtoull(env, NULL, 0);
+    char seed_err[256]; /* strictly, as verify and bench: "" is not seed 0 */
+    if (rc_seed_from_env(&o->seed, seed_err, sizeof seed_err) != 0) {
+        fprintf(stderr, "ropecheck prove: %s\n", seed_err);
+        return RC_EXIT_USAGE;
+    }
     opterr = 0;
     optind = 1;
     int c;
@@ -195,6 +240,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         }
         case 'j': o->json_path = optarg; break;
         case 'x': o->runner = optarg; break;
+        case 'Q': o->quick = 1; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option needs a value:", argv[optind - 1]);
         default: return usage_error("unknown option", argv[optind - 1]);
@@ -224,20 +270,74 @@ static int parse_args(int argc, char **argv, prove_opts *o)
     }
     if (!(o->timeout_s > 0 && o->timeout_s <= 86400))
         return usage_error("--timeout must be in (0, 86400] seconds, not", "");
+    /* A spec option says which RoPE to judge: then exactly that one. */
+    o->matrix = !(o->quick || o->head_dim_set || o->rotary_dim_set || o->base_set ||
+                  o->model.hf_config || o->model.model || o->model.scaling_text ||
+                  o->model.context);
     return -1;
 }
 
-/* One check's outcome as a table row plus its findings, and as JSON. */
-static void report_check(const char *impl, int width, rc_layout layout, const char *check,
-                         const rc_proof_result *r, cJSON *checks, int *worst)
+/* The specs of the run. */
+static int run_specs(const prove_opts *o, prove_spec *out)
 {
+    if (o->matrix) {
+        memcpy(out, coverage_matrix, sizeof coverage_matrix);
+        return N_MATRIX;
+    }
+    out[0] = (prove_spec){o->head_dim, o->rotary_dim, o->base};
+    return 1;
+}
+
+/* "d128/r128/b10000", and the scaling family when there is one. */
+static void spec_label(const prove_spec *ps, const prove_opts *o, char *buf, size_t len)
+{
+    const rc_scaling *sc = rc_model_opts_scaling(&o->model);
+    snprintf(buf, len, "d%lld/r%lld/b%.10g%s%s", (long long)ps->head_dim,
+             (long long)ps->rotary_dim, ps->base, sc ? "+" : "",
+             sc ? rc_scaling_type_name(sc->type) : "");
+}
+
+/* Where one check's row goes: the implementation, the spec, the layout,
+ * and what the run keeps (the worst exit, whether anything was judged). */
+typedef struct row_ctx {
+    const char *impl;
+    int width, spec_width;
+    const prove_spec *spec;
+    const char *spec_label;
+    rc_layout layout;
+    cJSON *checks;
+    int *worst;
+    int *judged; /* set when a check got a verdict other than skipped */
+    char *skip_why; /* the first skip's reason, for "nothing judged" */
+    size_t skip_why_len;
+} row_ctx;
+
+/* An implementation counts as judged once one check of it got a verdict
+ * other than skipped; the first skip's reason explains "nothing judged". */
+static void note_judged(const row_ctx *x, const rc_proof_result *r)
+{
+    if (r->verdict != RC_PROOF_SKIPPED || r->broken)
+        *x->judged = 1;
+    else if (!x->skip_why[0])
+        snprintf(x->skip_why, x->skip_why_len, "%s", r->error);
+}
+
+/* One check's outcome as a table row plus its findings, and as JSON. */
+static void report_check(const row_ctx *x, const char *check, const rc_proof_result *r)
+{
+    const char *impl = x->impl;
+    const rc_layout layout = x->layout;
+    cJSON *checks = x->checks;
+    int *worst = x->worst;
     /* The same words as `verify`: failures shout, passes and skips do not. */
     static const char *const words[] = {"pass", "FAIL", "skip", "ERROR"};
     const char *verdict = r->broken ? "BROKEN"
                           : (unsigned)r->verdict < 4 ? words[r->verdict]
                                                      : rc_proof_verdict_name(r->verdict);
-    printf("%-*s %-11s %-10s %-5s %-7s", width, impl, rc_layout_name(layout), check,
+    printf("%-*s %-*s %-11s %-10s %-5s %-7s", x->width, impl, x->spec_width, x->spec_label,
+           rc_layout_name(layout), check,
            r->verdict == RC_PROOF_SKIPPED ? "-" : rc_dtype_name(r->dtype), verdict);
+    note_judged(x, r);
     if (r->verdict == RC_PROOF_PASS || r->verdict == RC_PROOF_FAIL)
         printf(" %10.4g  %s\n", r->figure, r->figure_name);
     else
@@ -257,6 +357,10 @@ static void report_check(const char *impl, int width, rc_layout layout, const ch
 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "impl", impl);
+    cJSON_AddStringToObject(o, "spec", x->spec_label);
+    cJSON_AddNumberToObject(o, "head_dim", (double)x->spec->head_dim);
+    cJSON_AddNumberToObject(o, "rotary_dim", (double)x->spec->rotary_dim);
+    cJSON_AddNumberToObject(o, "base", x->spec->base);
     cJSON_AddStringToObject(o, "layout", rc_layout_name(layout));
     cJSON_AddStringToObject(o, "check", check);
     cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
@@ -273,18 +377,17 @@ static void report_check(const char *impl, int width, rc_layout layout, const ch
     cJSON_AddItemToArray(checks, o);
 }
 
-static void prove_one(const rc_target *t, const prove_opts *o, rc_layout layout, cJSON *checks,
-                      int *worst)
+static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
 {
-    const char *name = t->impl->name;
-    rc_proof_spec spec = {.head_dim = (int32_t)o->head_dim, .rotary_dim = (int32_t)o->rotary_dim,
-                          .base = o->base, .layout = layout, .dtype = o->dtype,
+    rc_proof_spec spec = {.head_dim = (int32_t)x->spec->head_dim,
+                          .rotary_dim = (int32_t)x->spec->rotary_dim,
+                          .base = x->spec->base, .layout = x->layout, .dtype = o->dtype,
                           .scaling = rc_model_opts_scaling(&o->model),
                           .timeout_s = o->timeout_s};
     if (!t->available) {
         rc_proof_result r = {.verdict = RC_PROOF_SKIPPED};
         snprintf(r.error, sizeof r.error, "unavailable: %.200s", t->why);
-        report_check(name, o->name_width, layout, "all", &r, checks, worst);
+        report_check(x, "all", &r);
         return;
     }
     const int64_t max_pos = 2147483647; /* the gate's range */
@@ -294,20 +397,74 @@ static void prove_one(const rc_target *t, const prove_opts *o, rc_layout layout,
     rc_proof_result rel;
     if (!rot || !abel || !lin) {
         fprintf(stderr, "ropecheck prove: out of memory\n");
-        *worst = RC_EXIT_USAGE;
+        *x->worst = RC_EXIT_USAGE;
     } else {
         rc_prove_rotation(t->impl, &spec, rot);
-        report_check(name, o->name_width, layout, "rotation", &rot->res, checks, worst);
+        report_check(x, "rotation", &rot->res);
         rc_prove_relative(t->impl, &spec, o->seed, 200, max_pos, &rel);
-        report_check(name, o->name_width, layout, "relative", &rel, checks, worst);
+        report_check(x, "relative", &rel);
         rc_prove_abel(t->impl, &spec, o->seed, 64, max_pos, 0, abel); /* curve: add_figure2 */
-        report_check(name, o->name_width, layout, "abel", &abel->res, checks, worst);
+        report_check(x, "abel", &abel->res);
         rc_prove_linear_attention(t->impl, &spec, o->seed, 256, 8, max_pos, lin);
-        report_check(name, o->name_width, layout, "linear", &lin->res, checks, worst);
+        report_check(x, "linear", &lin->res);
     }
     free(rot);
     free(abel);
     free(lin);
+}
+
+/* Whether NAME was asked for by name (--impl NAME, not 'all'), or is a
+ * plug-in: then it counts for "nothing judged" even when unavailable. */
+static int named_explicitly(const prove_opts *o, const rc_target *t)
+{
+    if (t->plugin_path)
+        return 1;
+    const size_t n = strlen(t->impl->name);
+    for (size_t i = 0; i < o->n_impl_names; i++)
+        for (const char *p = o->impl_names[i]; p && *p;) {
+            const char *e = strchr(p, ',');
+            const size_t len = e ? (size_t)(e - p) : strlen(p);
+            if (len == n && strncmp(p, t->impl->name, n) == 0)
+                return 1;
+            p = e ? e + 1 : NULL;
+        }
+    return 0;
+}
+
+/* Every spec and layout of one implementation. Returns 1 when nothing was
+ * judged and that counts (named_explicitly, or available). */
+static int prove_target(const rc_target *t, const prove_opts *o, cJSON *checks, int *worst)
+{
+    prove_spec specs[N_MATRIX];
+    const int n_specs = run_specs(o, specs);
+    int judged = 0;
+    char why[256] = "";
+    for (int s = 0; s < n_specs; s++) {
+        char label[64];
+        spec_label(&specs[s], o, label, sizeof label);
+        for (int l = 0; l < o->n_layouts; l++) {
+            const row_ctx x = {t->impl->name, o->name_width, o->spec_width, &specs[s], label,
+                               (rc_layout)o->layouts[l], checks, worst, &judged, why,
+                               sizeof why};
+            prove_one(t, o, &x);
+            char note[600]; /* why a remote call failed (harness/runner_client.h) */
+            if (rc_runner_take_note(note, sizeof note)) { /* as verify: BROKEN, exit 3 */
+                printf("    BROKEN, runner: %s\n", note);
+                *worst = RC_EXIT_BROKEN;
+            }
+            fflush(stdout);
+            if (!t->available)
+                break; /* one "unavailable" row says it all */
+        }
+        if (!t->available)
+            break;
+    }
+    if (judged || !(t->available || named_explicitly(o, t)))
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "ropecheck prove: nothing judged for %s: every check was skipped (%s)\n",
+            t->impl->name, why);
+    return 1;
 }
 
 /* The paper's Figure 2 for the run's spec: certified upper bounds of
@@ -335,15 +492,17 @@ static void add_figure2(cJSON *root, const prove_opts *o)
            curve[16], curve[64], curve[128], curve[256]);
 }
 
-static int write_json(const char *path, cJSON *root)
+/* Replaced whole or not at all (cli/safe_file.h). */
+static int write_json(const char *path, cJSON *root, char *err, size_t err_len)
 {
     char *text = cJSON_Print(root);
-    FILE *f = text ? fopen(path, "w") : NULL;
-    int ok = f && fputs(text, f) >= 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
+    if (!text) {
+        snprintf(err, err_len, "out of memory writing '%s'", path);
+        return -1;
+    }
+    int rc = rc_atomic_write(path, text, strlen(text), err, err_len);
     cJSON_free(text);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 int rc_cmd_prove(int argc, char **argv)
@@ -353,6 +512,11 @@ int rc_cmd_prove(int argc, char **argv)
     if (rc >= 0)
         return rc;
     char err[512];
+    /* An unwritable results path fails now, before any work. */
+    if (o.json_path && rc_output_check(o.json_path, err, sizeof err) != 0) {
+        fprintf(stderr, "ropecheck prove: %s\n", err);
+        return RC_EXIT_USAGE;
+    }
     rc_target_list targets;
     if (o.runner) {
         int sel = rc_targets_select_runner(o.runner, o.impl_names, o.n_impl_names, o.timeout_s,
@@ -379,23 +543,26 @@ int rc_cmd_prove(int argc, char **argv)
         int len = (int)strlen(targets.items[i].impl->name);
         o.name_width = len > o.name_width ? len : o.name_width;
     }
-    printf("%-*s %-11s %-10s %-5s %-7s %10s  %s\n", o.name_width, "impl", "layout", "check", "dtype",
-           "verdict", "figure", "(what it measures)");
-    int worst = RC_EXIT_PASS;
+    prove_spec specs[N_MATRIX];
+    const int n_specs = run_specs(&o, specs);
+    o.spec_width = 4;
+    for (int s = 0; s < n_specs; s++) {
+        char label[64];
+        spec_label(&specs[s], &o, label, sizeof label);
+        o.spec_width = (int)strlen(label) > o.spec_width ? (int)strlen(label) : o.spec_width;
+    }
+    printf("%-*s %-*s %-11s %-10s %-5s %-7s %10s  %s\n", o.name_width, "impl", o.spec_width,
+           "spec", "layout", "check", "dtype", "verdict", "figure", "(what it measures)");
+    int worst = RC_EXIT_PASS, nothing_judged = 0;
     for (size_t i = 0; i < targets.n; i++)
-        for (int l = 0; l < o.n_layouts; l++) {
-            prove_one(&targets.items[i], &o, (rc_layout)o.layouts[l], checks, &worst);
-            char note[600]; /* why a remote call failed (harness/runner_client.h) */
-            if (rc_runner_take_note(note, sizeof note)) { /* as verify: BROKEN, exit 3 */
-                printf("    BROKEN, runner: %s\n", note);
-                worst = RC_EXIT_BROKEN;
-            }
-            fflush(stdout);
-        }
+        nothing_judged |= prove_target(&targets.items[i], &o, checks, &worst);
+    /* Severity: broken (3) > failed (1) > nothing judged (4) > pass. */
+    if (nothing_judged && worst == RC_EXIT_PASS)
+        worst = RC_EXIT_NOTHING_JUDGED;
     add_figure2(root, &o);
     if (o.json_path) {
-        if (write_json(o.json_path, root) != 0) {
-            fprintf(stderr, "ropecheck prove: cannot write '%s'\n", o.json_path);
+        if (write_json(o.json_path, root, err, sizeof err) != 0) {
+            fprintf(stderr, "ropecheck prove: %s\n", err);
             worst = worst == RC_EXIT_PASS ? RC_EXIT_USAGE : worst;
         } else {
             printf("results: %s\n", o.json_path);

@@ -453,8 +453,9 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
     char err[256];
     rc_status st = rc_probe_apply(&pr, in, pos, rows, RC_FORWARD, o, err, sizeof err);
     int n_bad_id = 0, n_bad_score = 0, n_bad_bound = 0;
+    int rc = 0;
     if (st != RC_OK) {
-        rc_proof_error(r, err);
+        rc = rc_proof_call_failed(r, err);
     } else {
         mpfr_t sum_up, sum_dn, dh, maxdh, bound, relhs;
         mpfr_inits2(AB_PREC, sum_up, sum_dn, dh, maxdh, bound, relhs, (mpfr_ptr)0);
@@ -537,5 +538,5 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
     free(in);
     free(o);
     free(pos);
-    return st == RC_OK ? 0 : -1;
+    return rc;
 }

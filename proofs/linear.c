@@ -143,7 +143,7 @@ int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, ui
         pos[t] = pos[N + t] = start + t;
     char err[256];
     if (rc_probe_apply(&pr, in, pos, (int64_t)rows, RC_FORWARD, rot, err, sizeof err) != RC_OK) {
-        rc_proof_error(r, err);
+        rc = rc_proof_call_failed(r, err);
         goto done;
     }
     if (exact_rotate(&pr, in, pos, (int)rows, ex) != 0) {

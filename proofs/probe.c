@@ -70,28 +70,90 @@ int rc_probe_supported(const rc_probe *p, char *why, size_t why_len)
     return 1;
 }
 
-rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos, int64_t n_rows,
-                         rc_direction dir, double *out, char *err, size_t err_len)
+int64_t rc_probe_view_extent(const rc_probe *p, const rc_probe_view *v, int output)
 {
-    const int64_t d = p->head_dim;
+    const int64_t ts = output ? v->out_token_stride : v->in_token_stride;
+    const int64_t hs = output ? v->out_head_stride : v->in_head_stride;
+    return (v->n_tokens - 1) * ts + (v->n_heads - 1) * hs + p->head_dim;
+}
+
+/* The output buffer is filled with 0xFF bytes before the call: NaN in
+ * every dtype, which no finite input may produce. A head whose every byte
+ * still holds it was never written. */
+#define FILL_BYTE 0xFF
+
+static int head_unwritten(const unsigned char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (b[i] != FILL_BYTE)
+            return 0;
+    return 1;
+}
+
+/* Which output heads were left unwritten; 0 if none, else the count with
+ * one line in err saying which. The last token alone, every head of it, is
+ * named as such: it is the common defect (a loop bound off by one). */
+static int64_t find_unwritten(const rc_probe *p, const rc_probe_view *v, const unsigned char *out,
+                              char *err, size_t err_len)
+{
+    const size_t esz = rc_dtype_size(p->dtype), row = (size_t)p->head_dim * esz;
+    int64_t n = 0, first_t = -1, first_h = -1, last_t_count = 0;
+    for (int64_t t = 0; t < v->n_tokens; t++)
+        for (int64_t h = 0; h < v->n_heads; h++) {
+            const size_t off = (size_t)(t * v->out_token_stride + h * v->out_head_stride) * esz;
+            if (!head_unwritten(out + off, row))
+                continue;
+            if (n++ == 0) {
+                first_t = t;
+                first_h = h;
+            }
+            last_t_count += t == v->n_tokens - 1;
+        }
+    if (n == 0)
+        return 0;
+    if (v->n_tokens > 1 && n == v->n_heads && last_t_count == n)
+        snprintf(err, err_len,
+                 "the last token was not written: apply() returned ok but token %lld (the last "
+                 "of %lld in the call) still holds the output buffer's fill pattern",
+                 (long long)(v->n_tokens - 1), (long long)v->n_tokens);
+    else
+        snprintf(err, err_len,
+                 "outputs not written: apply() returned ok but %lld of %lld heads (first: token "
+                 "%lld head %lld) still hold the output buffer's fill pattern",
+                 (long long)n, (long long)(v->n_tokens * v->n_heads), (long long)first_t,
+                 (long long)first_h);
+    return n;
+}
+
+static void set_fault(const rc_probe *p, rc_probe_fault f)
+{
+    if (p->fault)
+        *p->fault = (int)f;
+}
+
+rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const double *in,
+                              const int64_t *pos, rc_direction dir, double *out, char *err,
+                              size_t err_len)
+{
     const size_t half = (size_t)p->rotary_dim / 2;
     const size_t esz = rc_dtype_size(p->dtype);
-    const size_t n_el = (size_t)(n_rows * d);
+    const size_t n_in = (size_t)rc_probe_view_extent(p, v, 0);
+    const size_t n_out = (size_t)rc_probe_view_extent(p, v, 1);
     double *th_hi = malloc(half * sizeof *th_hi);
     double *th_lo = malloc(half * sizeof *th_lo);
     rc_guarded_buf bin = {0}, bout = {0}, bpos = {0};
     rc_status st = RC_ERR_NOMEM;
-    if (!th_hi || !th_lo || rc_guarded_buf_alloc(&bin, n_el * esz) != 0 ||
-        rc_guarded_buf_alloc(&bout, n_el * esz) != 0 ||
-        rc_guarded_buf_alloc(&bpos, (size_t)n_rows * sizeof(int64_t)) != 0) {
+    if (!th_hi || !th_lo || rc_guarded_buf_alloc(&bin, n_in * esz) != 0 ||
+        rc_guarded_buf_alloc(&bout, n_out * esz) != 0 ||
+        rc_guarded_buf_alloc(&bpos, (size_t)v->n_tokens * sizeof(int64_t)) != 0) {
         snprintf(err, err_len, "out of memory");
         goto done;
     }
     rc_ref_freq_table(p->base, p->rotary_dim, p->scaling, th_hi, th_lo);
-    for (size_t e = 0; e < n_el; e++)
+    for (size_t e = 0; e < n_in; e++)
         rc_elem_store(p->dtype, bin.data, (int64_t)e, in[e]);
-    memset(bout.data, 0xFF, n_el * esz); /* NaN in every dtype: unwritten shows */
-    memcpy(bpos.data, pos, (size_t)n_rows * sizeof(int64_t));
+    memset(bout.data, FILL_BYTE, n_out * esz); /* NaN in every dtype: unwritten shows */
+    memcpy(bpos.data, pos, (size_t)v->n_tokens * sizeof(int64_t));
 
     rc_spec spec = {.head_dim = p->head_dim,
                     .rotary_dim = p->rotary_dim,
@@ -107,19 +169,29 @@ rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos
         spec.out_scale_hi = alpha.hi;
         spec.out_scale_lo = alpha.lo;
     }
-    rc_tensor tin = {bin.data, n_rows, 1, d, d};
-    rc_tensor tout = {bout.data, n_rows, 1, d, d};
+    rc_tensor tin = {bin.data, v->n_tokens, v->n_heads, v->in_token_stride, v->in_head_stride};
+    rc_tensor tout = {bout.data, v->n_tokens, v->n_heads, v->out_token_stride,
+                      v->out_head_stride};
     rc_call_result res;
     rc_guarded_apply(p->impl, &spec, &bin, &tin, &bout, &tout, &bpos, dir,
                      p->timeout_s > 0.0 ? p->timeout_s : 60.0, &res);
     switch (res.outcome) {
     case RC_CALL_OK:
         st = RC_OK;
-        for (size_t e = 0; e < n_el; e++)
+        if (find_unwritten(p, v, bout.data, err, err_len) > 0) {
+            set_fault(p, RC_PROBE_FAULT_UNWRITTEN);
+            st = RC_ERR_INTERNAL;
+            break;
+        }
+        for (size_t e = 0; e < n_out; e++)
             out[e] = rc_elem_load(p->dtype, bout.data, (int64_t)e);
         break;
     case RC_CALL_STATUS:
         st = res.status;
+        /* RC_ERR_UNSUPPORTED from prepare() declines the case (a skip);
+         * from apply(), after prepare() accepted, it is a broken promise. */
+        if (st == RC_ERR_UNSUPPORTED)
+            set_fault(p, res.status_in_apply ? RC_PROBE_FAULT_REFUSED : RC_PROBE_FAULT_DECLINED);
         snprintf(err, err_len, "%s: %s", p->impl->name, res.detail);
         break;
     case RC_CALL_HARNESS_ERROR:
@@ -141,6 +213,30 @@ done:
     rc_guarded_buf_free(&bout);
     rc_guarded_buf_free(&bpos);
     return st;
+}
+
+rc_status rc_probe_apply(const rc_probe *p, const double *in, const int64_t *pos, int64_t n_rows,
+                         rc_direction dir, double *out, char *err, size_t err_len)
+{
+    const int64_t d = p->head_dim;
+    const rc_probe_view v = {n_rows, 1, d, d, d, d};
+    return rc_probe_apply_view(p, &v, in, pos, dir, out, err, err_len);
+}
+
+int rc_probe_declined(const rc_probe *p, char *why, size_t why_len)
+{
+    int broken = 0, fault = RC_PROBE_FAULT_NONE;
+    rc_probe q = *p;
+    q.broken = &broken;
+    q.fault = &fault;
+    double *zero = calloc((size_t)p->head_dim, sizeof *zero);
+    double *out = malloc((size_t)p->head_dim * sizeof *out);
+    const int64_t pos = 0;
+    if (zero && out)
+        rc_probe_apply(&q, zero, &pos, 1, RC_FORWARD, out, why, why_len);
+    free(zero);
+    free(out);
+    return fault == RC_PROBE_FAULT_DECLINED;
 }
 
 rc_status rc_probe_unit(const rc_probe *p, const int64_t *pos, int64_t n_pos, rc_direction dir,

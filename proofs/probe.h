@@ -15,6 +15,17 @@
 
 #include "ropecheck/plugin.h"
 
+/* How the call that stopped an oracle failed, when that says something
+ * about the implementation rather than about the harness: the oracle turns
+ * it into a skip (DECLINED) or a finding (REFUSED, UNWRITTEN) instead of
+ * an error (proof_internal.h: rc_proof_call_failed). */
+typedef enum rc_probe_fault {
+    RC_PROBE_FAULT_NONE = 0,
+    RC_PROBE_FAULT_DECLINED,  /* prepare() returned RC_ERR_UNSUPPORTED: not offered */
+    RC_PROBE_FAULT_REFUSED,   /* apply() returned it after prepare() accepted */
+    RC_PROBE_FAULT_UNWRITTEN  /* apply() returned RC_OK but left outputs unwritten */
+} rc_probe_fault;
+
 /* The internal state every oracle shares: what to call and with what. */
 typedef struct rc_probe {
     const rc_impl *impl;
@@ -28,10 +39,36 @@ typedef struct rc_probe {
                          in the spec handed over; 1 without scaling) */
     double timeout_s; /* per guarded call */
     int *broken;      /* set to 1 when a call crashed, hung or wrote out of bounds */
+    int *fault;       /* an rc_probe_fault: set when a call fails that way (may be NULL) */
 } rc_probe;
 
+/* The tensors of one call, in elements: n_tokens x n_heads heads of
+ * head_dim channels; input and output strides may differ (the ABI allows
+ * it). The caller's buffers span rc_probe_view_extent elements each. */
+typedef struct rc_probe_view {
+    int64_t n_tokens, n_heads;
+    int64_t in_token_stride, in_head_stride;
+    int64_t out_token_stride, out_head_stride;
+} rc_probe_view;
+
+/* Elements from the first to one past the last element of a view with
+ * these strides: (n_tokens-1)*token_stride + (n_heads-1)*head_stride +
+ * head_dim. */
+int64_t rc_probe_view_extent(const rc_probe *p, const rc_probe_view *v, int output);
+
+/* One guarded call over a view. in holds the whole input extent (gaps
+ * included: their values are stored too, so a port that reads a gap reads
+ * what the caller put there); out gets the whole output extent back (gap
+ * elements as the output buffer's fill, NaN). Positions: one per token.
+ * An output head still holding the fill pattern after RC_OK fails the call
+ * (RC_PROBE_FAULT_UNWRITTEN, err names which heads). Otherwise as
+ * rc_probe_apply. */
+rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const double *in,
+                              const int64_t *pos, rc_direction dir, double *out, char *err,
+                              size_t err_len);
+
 /* Rotate n_rows heads: row t is in[t*head_dim .. +head_dim) at position
- * pos[t]. Inputs are stored into the dtype (the caller passes values that
+ * pos[t] (a packed rc_probe_apply_view with one head per token). Inputs are stored into the dtype (the caller passes values that
  * are exact in it, see rc_probe_exact); outputs come back as doubles
  * (exact: every dtype value is a double). One prepare, one apply over a
  * packed [n_rows][1][head_dim] tensor, one release. The spec's theta table
@@ -51,6 +88,12 @@ rc_status rc_probe_unit(const rc_probe *p, const int64_t *pos, int64_t n_pos, rc
  * partial rotary, RC_CAP_SCALING for a scaled spec) and is available
  * here; 0 if not, with why. */
 int rc_probe_supported(const rc_probe *p, char *why, size_t why_len);
+
+/* Whether prepare() declines the probe's spec (RC_ERR_UNSUPPORTED from
+ * prepare): one call of one zero head at position 0. Any other outcome
+ * (even a crash) is not a decline: the oracle's own calls report it, so
+ * this call leaves *p->broken and *p->fault alone. 1 with why, or 0. */
+int rc_probe_declined(const rc_probe *p, char *why, size_t why_len);
 
 /* x rounded to the probe's dtype (so that inputs are exact in it). */
 double rc_probe_exact(const rc_probe *p, double x);

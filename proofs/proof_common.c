@@ -57,16 +57,67 @@ void rc_proof_error(rc_proof_result *r, const char *why)
     snprintf(r->error, sizeof r->error, "%s", why);
 }
 
+int rc_proof_call_failed(rc_proof_result *r, const char *err)
+{
+    switch ((rc_probe_fault)r->fault) {
+    case RC_PROBE_FAULT_DECLINED:
+        r->verdict = RC_PROOF_SKIPPED;
+        snprintf(r->error, sizeof r->error, "not offered: %s", err);
+        return -1;
+    case RC_PROBE_FAULT_REFUSED:
+        rc_proof_add(r, "apply() refused a case its caps offer and prepare() accepted (%s)", err);
+        rc_proof_finish(r);
+        return 0;
+    case RC_PROBE_FAULT_UNWRITTEN:
+        rc_proof_add(r, "%s", err);
+        rc_proof_finish(r);
+        return 0;
+    case RC_PROBE_FAULT_NONE:
+        break;
+    }
+    rc_proof_error(r, err);
+    return -1;
+}
+
 /* f64 first: its rounding is far below any defect worth naming, so what
  * the probe sees is what the implementation computes. */
-static int choose_dtype(const rc_impl *impl, const rc_proof_spec *spec)
+static const rc_dtype dtype_order[] = {RC_DTYPE_F64, RC_DTYPE_F32, RC_DTYPE_F16, RC_DTYPE_BF16};
+#define N_ORDER (sizeof dtype_order / sizeof dtype_order[0])
+
+static int first_offered(const rc_impl *impl, const rc_proof_spec *spec)
 {
     if (spec->dtype >= 0)
         return spec->dtype;
-    static const rc_dtype order[] = {RC_DTYPE_F64, RC_DTYPE_F32, RC_DTYPE_F16, RC_DTYPE_BF16};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (impl && (impl->caps & rc_cap_for_dtype(order[i])))
-            return (int)order[i];
+    for (size_t i = 0; i < N_ORDER; i++)
+        if (impl && (impl->caps & rc_cap_for_dtype(dtype_order[i])))
+            return (int)dtype_order[i];
+    return -1;
+}
+
+/* Without a dtype in the spec: the first offered dtype whose prepare()
+ * accepts the spec (rc_probe_declined), since a port may decline a dtype
+ * its caps list (the ABI makes that a skip of those cases, not of the
+ * port). Sets p->dtype; 0, or -1 with SKIPPED and the first decline's
+ * reason when every offered dtype is declined. */
+static int choose_accepted_dtype(const rc_proof_spec *spec, rc_probe *p, rc_proof_result *r)
+{
+    if (spec->dtype >= 0)
+        return 0;
+    char first[200] = "";
+    for (size_t i = 0; i < N_ORDER; i++) {
+        if (!(p->impl->caps & rc_cap_for_dtype(dtype_order[i])))
+            continue;
+        p->dtype = dtype_order[i];
+        char why[200];
+        if (!rc_probe_declined(p, why, sizeof why))
+            return 0;
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", why);
+    }
+    r->verdict = RC_PROOF_SKIPPED;
+    snprintf(r->error, sizeof r->error, "not offered: prepare() declines every dtype its caps "
+                                        "offer (%.180s)",
+             first);
     return -1;
 }
 
@@ -74,7 +125,7 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
                    rc_probe *p)
 {
     memset(r, 0, sizeof *r);
-    int dt = choose_dtype(impl, spec);
+    int dt = first_offered(impl, spec);
     if (dt < 0 || dt >= RC_DTYPE_COUNT) {
         r->verdict = RC_PROOF_SKIPPED;
         snprintf(r->error, sizeof r->error, "no dtype to probe with");
@@ -94,22 +145,26 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
         rc_proof_error(r, msg);
         return -1;
     }
-    r->dtype = (rc_dtype)dt;
-    r->gate_pair = spec->gate_pair > 0.0 ? spec->gate_pair : rc_default_gate_pair(r->dtype);
     p->impl = impl;
     p->head_dim = spec->head_dim;
     p->rotary_dim = spec->rotary_dim;
     p->base = spec->base;
     p->layout = spec->layout;
-    p->dtype = r->dtype;
+    p->dtype = (rc_dtype)dt;
     p->scaling = rc_scaling_is_none(spec->scaling) ? NULL : spec->scaling;
     p->alpha = p->scaling ? rc_ref_out_scale_dd(p->scaling).hi : 1.0;
     p->timeout_s = spec->timeout_s > 0.0 ? spec->timeout_s : 60.0;
     p->broken = &r->broken;
+    p->fault = &r->fault;
+    r->dtype = p->dtype;
     if (!rc_probe_supported(p, r->error, sizeof r->error)) {
         r->verdict = RC_PROOF_SKIPPED;
         return -1;
     }
+    if (choose_accepted_dtype(spec, p, r) != 0)
+        return -1;
+    r->dtype = p->dtype;
+    r->gate_pair = spec->gate_pair > 0.0 ? spec->gate_pair : rc_default_gate_pair(r->dtype);
     return 0;
 }
 

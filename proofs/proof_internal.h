@@ -33,6 +33,14 @@ void rc_proof_finish(rc_proof_result *r);
 /* ERROR with a reason (a failed call or allocation). */
 void rc_proof_error(rc_proof_result *r, const char *why);
 
+/* The verdict after a failed call (err: its line), from how it failed
+ * (r->fault): prepare() declining the case is a skip; apply() refusing a
+ * case prepare() accepted, or leaving outputs unwritten, is a finding (the
+ * implementation broke the ABI's promise, and a gate that skipped it could
+ * be passed by refusing everything); anything else is an error. Returns 0
+ * when the verdict is FAIL (the oracle judged), else -1. */
+int rc_proof_call_failed(rc_proof_result *r, const char *err);
+
 /* The scale, relative to the input pair norm N, of the ULP the gate is
  * counted in, bounded above: with an output scale alpha the exact result
  * has norm alpha*N, and whether the metric takes ulp(N) or ulp(alpha*N),
@@ -44,6 +52,15 @@ double rc_proof_ulp_scale(const rc_probe *p);
 /* Spacing of dtype t's values around x (its ulp there, subnormals
  * included). */
 double rc_proof_grid_spacing(rc_dtype t, double x);
+
+/* call_shape.c, for rotation.c before it reads any map: token t rotated
+ * by positions[t] (not by t, not all alike), every output written, and
+ * with RC_CAP_STRIDED head_stride honoured on input and output. Returns 0
+ * (findings may have been added), 1 when the positions are not read (a
+ * finding added; later probes would misread every output), or -1 on a
+ * failed call (err: its line, for rc_proof_call_failed). */
+int rc_call_shape_check(const rc_probe *p, double gate, rc_proof_result *r, char *err,
+                        size_t err_len);
 
 /* rotation_family.c, for rotation.c once the thetas are recovered.
  * miss[i] (i < n_cmp) is 1 for a recovered pair that misses the expected

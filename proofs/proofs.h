@@ -69,6 +69,8 @@ typedef struct rc_proof_result {
     rc_finding findings[RC_PROOF_MAX_FINDINGS];
     char error[256];             /* ERROR / SKIPPED: why */
     int broken;                  /* a call crashed, hung or wrote out of bounds */
+    int fault;                   /* internal (proofs/probe.h rc_probe_fault): how the
+                                    call that stopped the oracle failed */
 } rc_proof_result;
 
 /* 1 if some finding contains `phrase` (a plain substring). */
@@ -77,13 +79,22 @@ int rc_proof_has_finding(const rc_proof_result *r, const char *phrase);
 /* ------------------------------------------------------------------ */
 /* 1. Rotation identification (Sec. 3.4.1).
  *
- * Probes with unit vectors e_j at a fixed set of positions below 2^31
- * (0..5, 1000, 1001, 65536, 65537, 2^24 + 3, 2^24 + 4, 2^31 - 2, 2^31 - 1)
- * and recovers, from outputs alone: which channels pair up (so the layout
- * and rotary_dim), each pair's 2x2 block at each position, whether it is a
- * rotation (orthogonal, det +1, no radial scale), phi(0) = 0, constant
- * angle increments, theta_i per pair, a least-squares base and the
- * direction. Figure: max |theta_i - expected| / expected.
+ * First checks the call itself (proofs/call_shape.c): token t is rotated
+ * by positions[t] (not by t), every output is written, head_stride is
+ * honoured (RC_CAP_STRIDED). Then probes with unit vectors e_j at a fixed
+ * set of positions below 2^31 (0..5, 1000, 1001, 65536, 65537, 2^24 + 3,
+ * 2^24 + 4, 2^31 - 2, 2^31 - 1) and recovers, from outputs alone: which
+ * channels pair up (so the layout and rotary_dim), each pair's 2x2 block
+ * at each position, whether it is a rotation (orthogonal, det +1, no
+ * radial scale), phi(0) = 0, constant angle increments, theta_i per pair,
+ * a least-squares base and the direction. Then checks Eq. 30 at every
+ * position 0..1030 and at 2^24 - 3 .. 2^24 + 3, 2^31 - 2, 2^31 - 1 in one
+ * call, in both directions (proofs/rotation_dense.c), and names what the
+ * positions that break it have in common: off by one, the multiples of a
+ * divisor, the position rounded to float, a sine/cosine approximation
+ * (error periodic in the angle, not growing with m); RC_INVERSE that turns
+ * the same way as RC_FORWARD is "direction ignored". Figure:
+ * max |theta_i - expected| / tolerance.
  *
  * With a scaling family the expected thetas are the scaled table and the
  * expected radial scale is alpha: a missing or doubled attention factor is
@@ -99,6 +110,8 @@ typedef struct rc_rotation_id {
     int rotary_dim_found;    /* 2 * pairs found */
     int direction_found;     /* +1 counter-clockwise (forward), -1 clockwise,
                                 0 mixed or unknown */
+    int inverse_direction_found; /* the same for RC_INVERSE (expected -1); 0 when
+                                    not offered or not recovered */
     double base_fit;         /* exp of the least-squares fit; NaN if < 2 pairs */
     double fit_intercept;    /* log theta_0 from the fit (0 for the spec) */
     double max_orth_dev;     /* max |R^T R - I| over blocks */

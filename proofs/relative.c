@@ -84,8 +84,7 @@ int rc_prove_relative(const rc_impl *impl, const rc_proof_spec *spec, uint64_t s
         free(in);
         free(out);
         free(pos);
-        rc_proof_error(r, err);
-        return -1;
+        return rc_proof_call_failed(r, err);
     }
     int n_bad = 0;
     double worst = 0.0;

@@ -54,6 +54,28 @@
  * within the same expansion with sigma for alpha) is named: sigma = 1 on
  * every block when alpha != 1 is the attention factor missing, sigma =
  * alpha^2 the factor applied twice.
+ *
+ * ORDER. (1) call_shape.c first checks the call itself (token t rotated by
+ * positions[t] whatever its place in the call, every output written, NaN
+ * and Inf propagated, head_stride honoured): a port that reads the token
+ * index, or computes the last token of a call differently, would make
+ * every later reading (many tokens per call) a misreading, so the oracle
+ * stops there with that finding. (2) The unit-vector probes
+ * here. (3) rotation_dense.c: Eq. 30 at every position 0..1030 and around
+ * 2^24 and 2^31, both directions, with the diagnoses it derives (positions
+ * off by s, wrong at the multiples of a divisor, the position rounded to
+ * float, a sine/cosine approximation). (4) The findings, each cause named
+ * once: a diagnosis that explains the angle errors silences the drift
+ * finding ("too low a precision"), which would name another cause.
+ *
+ * NAMING THE SCHEDULE. Each hypothesis is checked pair by pair with the
+ * same tolerance as the spec's thetas: the spec reversed (clockwise), the
+ * off-by-one exponent base^(-2(i+1)/r), and, for partial rotary, the
+ * exponent over head_dim, base^(-2i/d) = (base^(r/d))^(-2i/r). A "wrong
+ * base" needs a geometric schedule whose base B = theta_1^(-r/2) differs
+ * from the spec's beyond theta_1's uncertainty (base_differs): thetas
+ * that miss the spec by a rounding (an angle formed in plain double) have
+ * B = base within it, and are named by the phase drift instead.
  */
 #include <math.h>
 #include <mpfr.h>
@@ -63,6 +85,7 @@
 
 #include "core/dtype_convert.h"
 #include "proofs/proof_internal.h"
+#include "proofs/rotation_internal.h"
 #include "reference/reference.h"
 #include "reference/scaling.h"
 
@@ -76,14 +99,6 @@ static const int incr_at[] = {0, 1, 2, 3, 4, 6, 8, 10, 12};
 #define NINCR ((int)(sizeof incr_at / sizeof incr_at[0]))
 
 #define MP_PREC 160 /* angles to ~2^-160: far below any tolerance here */
-
-/* x reduced to (-pi, pi]. remainder() is exact for the rounded 2*pi; the
- * rounding of 2*pi itself (2.4e-16) times |k| <= 2 is covered by the
- * 2^-46 slack in the increment bound. */
-static double wrap(double x)
-{
-    return remainder(x, 2.0 * RC_PI);
-}
 
 typedef struct pairinfo {
     int a, b;            /* channels, a < b */
@@ -102,6 +117,18 @@ static void tally_add(tally *t, const char *text)
 {
     if (t->count++ == 0)
         snprintf(t->first, sizeof t->first, "%s", text);
+}
+
+/* As tally_add, but the described instance is the one with the smallest
+ * key: for a drift, the smallest position off the line is the evidence
+ * that the error grows with m (a large one alone could be a position
+ * defect). */
+static void tally_add_min(tally *t, const char *text, long long key, long long *best)
+{
+    if (t->count++ == 0 || key < *best) {
+        snprintf(t->first, sizeof t->first, "%s", text);
+        *best = key;
+    }
 }
 
 static void tally_emit(rc_proof_result *r, const tally *t, int total)
@@ -206,6 +233,22 @@ static int collect_pairs(const int *partner, int d, pairinfo *pairs, rc_rotation
     return np;
 }
 
+/* Every spec passthrough channel (>= rotary_dim) comes back as exactly 0
+ * at every probe position: the port clears them instead of copying
+ * (named once, besides the per-channel findings). */
+static void passthrough_zeroed(const double *out, int d, int spec_r, rc_proof_result *r)
+{
+    if (spec_r >= d)
+        return;
+    for (int j = spec_r; j < d; j++)
+        for (int k = 0; k < NPOS; k++)
+            if (X(k, j, j) != 0.0)
+                return;
+    rc_proof_add(r, "passthrough channels zeroed: channels %d..%d (>= rotary_dim) come back 0, "
+                    "not copied",
+                 spec_r, d - 1);
+}
+
 /* Every channel that is not paired must come back bit-exact. */
 static void check_unpaired(const double *out, int d, const int *partner, int spec_r,
                            rc_proof_result *r)
@@ -226,12 +269,10 @@ static void check_unpaired(const double *out, int d, const int *partner, int spe
             }
         }
     }
+    passthrough_zeroed(out, d, spec_r, r);
 }
 
-typedef struct tols {
-    double alpha; /* expected radial scale */
-    double eps, orth, phi, incr;
-} tols;
+typedef rc_rot_tols tols;
 
 /* Gram/det tolerance of a block that is a rotation times sigma (header:
  * OUTPUT SCALE); orth is this at sigma = alpha. */
@@ -269,106 +310,132 @@ static void grid_entry(const tols *t, rc_dtype dt, double v, grid_count *gc)
     }
 }
 
-/* The block checks at every probe position; fills phi[] of valid blocks. */
-static void check_blocks(const double *out, int d, pairinfo *pairs, int np, const tols *t,
-                         const rc_probe *pr, rc_proof_result *r, double *max_orth)
+/* What the block checks saw, emitted once the dense probe has said
+ * whether a sine/cosine approximation explains the radial errors. */
+typedef struct block_report {
+    tally nonfinite, scaled, reflect, nonorth;
+    int n_rot, n_one, n_sq; /* rotations at all; of the scaled: scale 1, alpha^2 */
+    double smin, smax;      /* the scaled blocks' scale range */
+    grid_count gc[NNARROW];
+    int total;              /* blocks checked */
+} block_report;
+
+/* One block: a rotation (times alpha), a rotation times another scale, a
+ * reflection or none. Returns 1 when its angle is meaningful. */
+static int check_block(const tols *t, int i, long long m, double r00, double r10, double r01,
+                       double r11, block_report *br, double *max_orth)
 {
-    tally nonfinite = {0, ""}, scaled = {0, ""}, reflect = {0, ""}, nonorth = {0, ""};
     char buf[RC_PROOF_FINDING_LEN];
     const double a2 = t->alpha * t->alpha;
-    /* Blocks that are rotations at all; of the scaled ones, how many have
-     * scale 1 and alpha^2, and the range of their scale. */
-    int n_rot = 0, n_one = 0, n_sq = 0;
-    double smin = INFINITY, smax = 0.0;
-    grid_count gc[NNARROW] = {{0, 0}, {0, 0}};
+    if (!isfinite(r00) || !isfinite(r10) || !isfinite(r01) || !isfinite(r11)) {
+        snprintf(buf, sizeof buf, "pair %d: output is not finite at m=%lld", i, m);
+        tally_add(&br->nonfinite, buf);
+        return 0;
+    }
+    const double g00 = r00 * r00 + r10 * r10, g11 = r01 * r01 + r11 * r11;
+    const double g01 = r00 * r01 + r10 * r11, det = r00 * r11 - r01 * r10;
+    const double e = fmax(fmax(fabs(g00 - a2), fabs(g11 - a2)), fabs(g01));
+    if (e > *max_orth)
+        *max_orth = e;
+    if (e <= t->orth && det > 0.0) {
+        br->n_rot++;
+        return 1;
+    }
+    /* A rotation times a scale s has Gram s^2 I and det s^2. */
+    const double s2 = 0.5 * (g00 + g11), sg = sqrt(s2);
+    const double es = fmax(fmax(fabs(g00 - s2), fabs(g11 - s2)), fabs(g01));
+    if (det > 0.0 && es <= orth_at(t, sg) && fabs(det - s2) <= orth_at(t, sg)) {
+        snprintf(buf, sizeof buf,
+                 "pair %d: radial scale %.6g at m=%lld (expected %.6g; the radial part must not "
+                 "depend on position)",
+                 i, sg, m, t->alpha);
+        tally_add(&br->scaled, buf);
+        br->n_rot++;
+        br->n_one += fabs(s2 - 1.0) <= orth_at(t, 1.0);
+        br->n_sq += fabs(s2 - a2 * a2) <= orth_at(t, a2);
+        br->smin = fmin(br->smin, sg);
+        br->smax = fmax(br->smax, sg);
+        return 1; /* the angle is still meaningful */
+    }
+    if (det < 0.0) {
+        snprintf(buf, sizeof buf,
+                 "pair %d: block at m=%lld is a reflection (det = %.6g), not a rotation", i, m,
+                 det);
+        tally_add(&br->reflect, buf);
+    } else {
+        snprintf(buf, sizeof buf,
+                 "pair %d: block at m=%lld is not orthogonal (|R^T R - I| = %.3g, allowed %.3g)",
+                 i, m, e, t->orth);
+        tally_add(&br->nonorth, buf);
+    }
+    return 0;
+}
+
+/* The block checks at every probe position; fills phi[] of valid blocks. */
+static void check_blocks(const double *out, int d, pairinfo *pairs, int np, const tols *t,
+                         const rc_probe *pr, block_report *br, double *max_orth)
+{
+    memset(br, 0, sizeof *br);
+    br->smin = INFINITY;
+    br->total = np * NPOS;
     for (int i = 0; i < np; i++) {
         const int a = pairs[i].a, b = pairs[i].b;
         for (int k = 0; k < NPOS; k++) {
-            const long long m = (long long)probe_pos[k];
             const double r00 = X(k, a, a), r10 = X(k, a, b), r01 = X(k, b, a), r11 = X(k, b, b);
-            pairs[i].valid[k] = 0;
-            if (!isfinite(r00) || !isfinite(r10) || !isfinite(r01) || !isfinite(r11)) {
-                snprintf(buf, sizeof buf, "pair %d: output is not finite at m=%lld", i, m);
-                tally_add(&nonfinite, buf);
-                continue;
+            if (k > 0 && isfinite(r00 + r10 + r01 + r11)) {
+                grid_entry(t, pr->dtype, r00, br->gc);
+                grid_entry(t, pr->dtype, r10, br->gc);
+                grid_entry(t, pr->dtype, r01, br->gc);
+                grid_entry(t, pr->dtype, r11, br->gc);
             }
-            const double g00 = r00 * r00 + r10 * r10, g11 = r01 * r01 + r11 * r11;
-            const double g01 = r00 * r01 + r10 * r11, det = r00 * r11 - r01 * r10;
-            if (k > 0) {
-                grid_entry(t, pr->dtype, r00, gc);
-                grid_entry(t, pr->dtype, r10, gc);
-                grid_entry(t, pr->dtype, r01, gc);
-                grid_entry(t, pr->dtype, r11, gc);
-            }
-            double e = fmax(fmax(fabs(g00 - a2), fabs(g11 - a2)), fabs(g01));
-            if (e > *max_orth)
-                *max_orth = e;
-            if (e <= t->orth && det > 0.0) {
-                pairs[i].valid[k] = 1;
-                n_rot++;
-            } else {
-                /* A rotation times a scale s has Gram s^2 I and det s^2. */
-                const double s2 = 0.5 * (g00 + g11), sg = sqrt(s2);
-                const double es = fmax(fmax(fabs(g00 - s2), fabs(g11 - s2)), fabs(g01));
-                if (det > 0.0 && es <= orth_at(t, sg) && fabs(det - s2) <= orth_at(t, sg)) {
-                    snprintf(buf, sizeof buf,
-                             "pair %d: radial scale %.6g at m=%lld (expected %.6g; the radial "
-                             "part must not depend on position)",
-                             i, sg, m, t->alpha);
-                    tally_add(&scaled, buf);
-                    n_rot++;
-                    n_one += fabs(s2 - 1.0) <= orth_at(t, 1.0);
-                    n_sq += fabs(s2 - a2 * a2) <= orth_at(t, a2);
-                    smin = fmin(smin, sg);
-                    smax = fmax(smax, sg);
-                    pairs[i].valid[k] = 1; /* the angle is still meaningful */
-                } else if (det < 0.0) {
-                    snprintf(buf, sizeof buf,
-                             "pair %d: block at m=%lld is a reflection (det = %.6g), not a "
-                             "rotation",
-                             i, m, det);
-                    tally_add(&reflect, buf);
-                } else {
-                    snprintf(buf, sizeof buf,
-                             "pair %d: block at m=%lld is not orthogonal (|R^T R - I| = %.3g, "
-                             "allowed %.3g)",
-                             i, m, e, t->orth);
-                    tally_add(&nonorth, buf);
-                }
-            }
+            pairs[i].valid[k] =
+                check_block(t, i, (long long)probe_pos[k], r00, r10, r01, r11, br, max_orth);
             if (pairs[i].valid[k])
                 pairs[i].phi[k] = atan2(r10 - r01, r00 + r11);
         }
     }
-    const int total = np * NPOS;
-    tally_emit(r, &nonfinite, total);
+}
+
+/* The narrow format every rotation entry lies on, or -1. */
+static int grid_format(const block_report *br)
+{
+    for (int g = 0; g < NNARROW; g++)
+        if (br->gc[g].disc >= 16 && br->gc[g].on == br->gc[g].disc)
+            return g;
+    return -1;
+}
+
+/* The block findings. sine: a sine/cosine approximation was diagnosed,
+ * which is what the radial scales are (rotation_dense.c). */
+static void emit_block_findings(const block_report *br, const tols *t, const rc_probe *pr,
+                                int sine, rc_proof_result *r)
+{
+    const double a2 = t->alpha * t->alpha;
+    tally_emit(r, &br->nonfinite, br->total);
     /* The attention factor: every rotation block scaled by 1 or alpha^2
      * instead of alpha, where those differ from alpha beyond tolerance. */
     const char *fam = pr->scaling ? rc_scaling_type_name(pr->scaling->type) : "";
-    if (scaled.count > 0 && scaled.count == n_rot && n_one == n_rot &&
-        fabs(a2 - 1.0) > orth_at(t, 1.0))
+    const int all_scaled = br->scaled.count > 0 && br->scaled.count == br->n_rot;
+    if (all_scaled && br->n_one == br->n_rot && fabs(a2 - 1.0) > orth_at(t, 1.0))
         rc_proof_add(r,
                      "radial scale 1 on every pair; expected the %s attention factor %.6g "
                      "(alpha): it is missing",
                      fam, t->alpha);
-    else if (scaled.count > 0 && scaled.count == n_rot && n_sq == n_rot &&
-             fabs(a2 * a2 - a2) > orth_at(t, a2))
+    else if (all_scaled && br->n_sq == br->n_rot && fabs(a2 * a2 - a2) > orth_at(t, a2))
         rc_proof_add(r,
                      "radial scale %.6g = alpha^2 on every pair: the %s attention factor %.6g "
                      "is applied twice",
-                     0.5 * (smin + smax), fam, t->alpha);
-    else
-        tally_emit(r, &scaled, total);
-    for (int g = 0; g < NNARROW; g++)
-        if (gc[g].disc >= 16 && gc[g].on == gc[g].disc) {
-            rc_proof_add(r,
-                         "every rotation entry is a %s number (%d entries with |cos| or |sin| "
-                         "in [0.25, 0.75] at m > 0): the cos/sin table is kept in %s",
-                         rc_dtype_name(narrow[g]), gc[g].disc, rc_dtype_name(narrow[g]));
-            break;
-        }
-    tally_emit(r, &reflect, total);
-    tally_emit(r, &nonorth, total);
+                     0.5 * (br->smin + br->smax), fam, t->alpha);
+    else if (!sine)
+        tally_emit(r, &br->scaled, br->total);
+    const int g = grid_format(br);
+    if (g >= 0)
+        rc_proof_add(r,
+                     "every rotation entry is a %s number (%d entries with |cos| or |sin| in "
+                     "[0.25, 0.75] at m > 0): the cos/sin table is kept in %s",
+                     rc_dtype_name(narrow[g]), br->gc[g].disc, rc_dtype_name(narrow[g]));
+    tally_emit(r, &br->reflect, br->total);
+    tally_emit(r, &br->nonorth, br->total);
 }
 
 /* Recover theta of one pair by unwrapping phi(M) - phi(0) over growing M.
@@ -386,7 +453,7 @@ static int recover_theta(const pairinfo *p, const tols *t, mpfr_ptr theta, doubl
     mpfr_const_pi(twopi, MPFR_RNDN);
     mpfr_mul_2ui(twopi, twopi, 1, MPFR_RNDN);
     const double phi0 = p->phi[0];
-    mpfr_set_d(theta, wrap(p->phi[1] - phi0), MPFR_RNDN);
+    mpfr_set_d(theta, rc_rot_wrap(p->phi[1] - phi0), MPFR_RNDN);
     double sig = 2.0 * t->phi + 0x1p-49; /* two angles + the subtraction */
     for (int k = 2; k < NPOS; k++) {
         if (!p->valid[k])
@@ -427,13 +494,13 @@ static void check_increments(const pairinfo *p, int i, const tols *t, tally *bad
 {
     if (!p->valid[0] || !p->valid[1])
         return;
-    const double d0 = wrap(p->phi[1] - p->phi[0]);
+    const double d0 = rc_rot_wrap(p->phi[1] - p->phi[0]);
     for (int q = 1; q < NINCR; q++) {
         const int k = incr_at[q];
         if (!p->valid[k] || !p->valid[k + 1])
             continue;
-        const double dk = wrap(p->phi[k + 1] - p->phi[k]);
-        const double dev = fabs(wrap(dk - d0));
+        const double dk = rc_rot_wrap(p->phi[k + 1] - p->phi[k]);
+        const double dev = fabs(rc_rot_wrap(dk - d0));
         if (dev > *worst)
             *worst = dev;
         if (dev > t->incr) {
@@ -555,60 +622,266 @@ static int geometric(const rc_rotation_id *id, int n)
     return 1;
 }
 
-int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotation_id *id)
+/* B = theta_1^(-r/2) differs from the spec's base beyond theta_1's
+ * uncertainty: theta_1 within s1 puts B within a factor
+ * (t1 / (t1 - s1))^(r/2) of its value, plus pow's rounding (2^-50). A
+ * port whose thetas miss the spec for another reason (an angle computed
+ * in double, say) has B = base within that and is not a wrong base. */
+static int base_differs(const rc_rotation_id *id, int r, double base)
 {
-    memset(id, 0, sizeof *id);
+    const double t1 = fabs(id->theta[1]), s1 = id->theta_tol[1];
+    if (!(s1 < t1))
+        return 0;
+    const double rel = pow(t1 / (t1 - s1), r / 2.0) - 1.0 + 0x1p-50;
+    return fabs(pow(t1, -r / 2.0) / base - 1.0) > rel;
+}
+
+/* Everything rc_prove_rotation allocates. */
+typedef struct rot_work {
+    double *out;       /* NPOS unit-vector probes, d x d each */
+    int *partner;
+    pairinfo *pairs;
+    double *ex_hi, *ex_lo; /* the spec's (scaled) table */
+    rc_rot_pair *rp;   /* the pairs with recovered thetas, for the dense probe */
+    signed char *flags; /* match, rev, altm, headm, miss: n_cmp_max + 1 each */
+} rot_work;
+
+static void work_free(rot_work *w)
+{
+    free(w->out);
+    free(w->partner);
+    free(w->pairs);
+    free(w->ex_hi);
+    free(w->ex_lo);
+    free(w->rp);
+    free(w->flags);
+}
+
+static int work_alloc(rot_work *w, int d, int spec_r)
+{
+    memset(w, 0, sizeof *w);
+    w->out = malloc((size_t)NPOS * (size_t)d * (size_t)d * sizeof *w->out);
+    w->partner = malloc((size_t)d * sizeof *w->partner);
+    w->pairs = malloc((size_t)d * sizeof *w->pairs);
+    w->ex_hi = malloc((size_t)spec_r / 2 * sizeof *w->ex_hi);
+    w->ex_lo = malloc((size_t)spec_r / 2 * sizeof *w->ex_lo);
+    w->rp = calloc((size_t)d, sizeof *w->rp);
+    w->flags = calloc((size_t)d + 1, 5);
+    return w->out && w->partner && w->pairs && w->ex_hi && w->ex_lo && w->rp && w->flags ? 0
+                                                                                          : -1;
+}
+
+/* What the per-pair angles and thetas showed, emitted once the dense probe
+ * has said whether a diagnosis explains them. */
+typedef struct theta_report {
+    tally phi0_bad, incr_bad, drift_bad;
+    long long drift_min_m; /* the position drift_bad describes */
+    int n_cmp_max, n_cmp; /* pairs the spec has a theta for; of them compared */
+    int n_match, n_alt, n_head, n_rev, n_pos, n_neg;
+    int n_mism; /* pairs off the spec and its reversal */
+    char mism[4][RC_PROOF_FINDING_LEN];
+    int n_swapped, swapped[8];
+    signed char *match, *rev, *altm, *headm, *miss; /* per compared pair */
+    double worst_incr, worst_ratio;
+} theta_report;
+
+/* The MPFR numbers the theta comparison needs. */
+typedef struct theta_mp {
+    mpfr_t th, ex, alt, head, diff;
+} theta_mp;
+
+/* theta_i = base^(-2i/head_dim): the exponent over head_dim, not
+ * rotary_dim (a partial-rotary port that reuses a full-rotary formula). */
+static void head_dim_theta(double base, int d, int i, mpfr_ptr out)
+{
+    const rc_dd t = rc_ref_theta_dd(base, d, i);
+    mpfr_set_d(out, t.hi, MPFR_RNDN);
+    mpfr_add_d(out, out, t.lo, MPFR_RNDN);
+}
+
+/* |x - y| as a double. */
+static double mp_dist(mpfr_ptr diff, mpfr_srcptr x, mpfr_srcptr y)
+{
+    mpfr_sub(diff, x, y, MPFR_RNDN);
+    return fabs(mpfr_get_d(diff, MPFR_RNDN));
+}
+
+/* One pair: phi(0), increments, theta recovered and compared with the
+ * spec, its reversal, the off-by-one schedule and the head_dim exponent. */
+static void judge_pair(const rc_probe *pr, const rc_proof_spec *spec, const tols *t, int i,
+                       rot_work *w, rc_rotation_id *id, theta_mp *mp, theta_report *tr)
+{
+    const int spec_r = spec->rotary_dim, n_cmp_max = tr->n_cmp_max;
+    pairinfo *p = &w->pairs[i];
+    char buf[RC_PROOF_FINDING_LEN];
+    const double phi0 = p->valid[0] ? p->phi[0] : NAN;
+    if (p->valid[0] && !(fabs(phi0) <= t->phi)) {
+        snprintf(buf, sizeof buf, "pair %d: angle at m=0 is %.9g rad, expected 0", i, phi0);
+        tally_add(&tr->phi0_bad, buf);
+    }
+    check_increments(p, i, t, &tr->incr_bad, &tr->worst_incr);
+    double sigma, drift = 0, drift_tol = 0;
+    long long drift_m;
+    id->theta[i] = NAN;
+    w->rp[i] = (rc_rot_pair){.a = p->a, .b = p->b};
+    if (i < n_cmp_max)
+        tr->match[i] = tr->rev[i] = tr->altm[i] = tr->headm[i] = -1;
+    if (!recover_theta(p, t, mp->th, &sigma, &drift_m, &drift, &drift_tol))
+        return;
+    if (drift_m >= 0) {
+        snprintf(buf, sizeof buf,
+                 "pair %d: phase error grows with m: phi(%lld) is %.3g rad off the line phi(0) + "
+                 "m*theta (allowed %.3g): the angle is computed in too low a precision",
+                 i, drift_m, drift, drift_tol);
+        tally_add_min(&tr->drift_bad, buf, drift_m, &tr->drift_min_m);
+    }
+    id->theta[i] = mpfr_get_d(mp->th, MPFR_RNDN);
+    /* The double id->theta carries 2^-53 relative on top. */
+    id->theta_tol[i] = sigma + fabs(id->theta[i]) * 0x1p-52;
+    mpfr_sub_d(mp->diff, mp->th, id->theta[i], MPFR_RNDN);
+    w->rp[i] = (rc_rot_pair){p->a, p->b, 1, id->theta[i], mpfr_get_d(mp->diff, MPFR_RNDN), sigma};
+    /* Pairs beyond the spec's r/2 have no expected theta. */
+    if (i < spec_r / 2)
+        expected_theta(w->ex_hi, w->ex_lo, spec->base, spec_r, i, mp->ex, mp->alt);
+    id->theta_expected[i] = i < spec_r / 2 ? mpfr_get_d(mp->ex, MPFR_RNDN) : NAN;
+    if (id->theta[i] > sigma)
+        tr->n_pos++;
+    else if (id->theta[i] < -sigma)
+        tr->n_neg++;
+    if (i >= n_cmp_max)
+        return; /* more pairs than the spec has: reported above */
+    /* sigma from the unwrapping; the expected values are good to ~2^-104
+     * relative (dd tables, and one MP_PREC product for alt). */
+    const double tol = sigma + id->theta_expected[i] * 0x1p-100;
+    const double dev = mp_dist(mp->diff, mp->th, mp->ex);
+    if (dev / tol > tr->worst_ratio)
+        tr->worst_ratio = dev / tol;
+    mpfr_add(mp->diff, mp->th, mp->ex, MPFR_RNDN);
+    tr->match[i] = dev <= tol;
+    /* A theta within its tolerance of both +theta and -theta (tiny theta
+     * in a short-precision dtype) is evidence of neither. */
+    tr->rev[i] = !tr->match[i] && fabs(mpfr_get_d(mp->diff, MPFR_RNDN)) <= tol;
+    tr->altm[i] = !pr->scaling && mp_dist(mp->diff, mp->th, mp->alt) <= tol;
+    tr->headm[i] = 0;
+    if (!pr->scaling && spec_r < spec->head_dim) {
+        head_dim_theta(spec->base, spec->head_dim, i, mp->head);
+        tr->headm[i] = mp_dist(mp->diff, mp->th, mp->head) <= tol;
+    }
+    tr->miss[i] = !tr->match[i] && !tr->rev[i];
+    tr->n_match += tr->match[i];
+    tr->n_rev += tr->rev[i];
+    tr->n_alt += tr->altm[i];
+    tr->n_head += tr->headm[i];
+    tr->n_cmp++;
+    if (tr->match[i])
+        return;
+    if (tr->rev[i]) {
+        /* [[s,-c],[c,s]] is the rotation by pi/2 - m*theta: a phase of pi/2
+         * at m = 0 and a clockwise turn. */
+        if (fabs(rc_rot_wrap(phi0 - RC_PI / 2)) <= t->phi && tr->n_swapped < 8)
+            tr->swapped[tr->n_swapped++] = i;
+        return;
+    }
+    if (tr->n_mism < 4)
+        snprintf(tr->mism[tr->n_mism], RC_PROOF_FINDING_LEN,
+                 "pair %d: theta %.12g expected %.12g +- %.2g (off by %.3g)", i, id->theta[i],
+                 id->theta_expected[i], tol, dev);
+    tr->n_mism++;
+}
+
+/* The findings of the angle checks. A diagnosis of the dense probe that
+ * explains the angle errors (rotation_dense.c) silences the findings that
+ * would name another cause: the drift ("too low a precision") for any of
+ * them; increments and theta mismatches too for a sine/cosine
+ * approximation, whose angles are off at every step. */
+static void emit_angle_findings(const theta_report *tr, const rc_dense_report *dense, int np,
+                                rc_proof_result *r)
+{
+    const int sine = dense->sine_approx;
+    tally_emit(r, &tr->phi0_bad, np);
+    if (!sine)
+        tally_emit(r, &tr->incr_bad, np);
+    if (!rc_dense_explains_angles(dense))
+        tally_emit(r, &tr->drift_bad, np);
+    if (sine)
+        return;
+    for (int q = 0; q < tr->n_mism && q < 4; q++)
+        rc_proof_add(r, "%s", tr->mism[q]);
+    if (tr->n_mism > 4)
+        rc_proof_add(r, "... %d pairs in all have theta off the spec", tr->n_mism);
+}
+
+/* Name the defect behind the thetas: direction, swapped sin/cos, and the
+ * schedule (scaled family, off-by-one exponent, head_dim exponent, base). */
+static void name_schedule(const rc_probe *pr, const rc_proof_spec *spec, rc_rotation_id *id,
+                          const theta_report *tr, int n_cmp_max)
+{
     rc_proof_result *r = &id->res;
-    rc_probe pr;
-    if (rc_proof_begin(impl, spec, r, &pr) != 0)
-        return -1;
-    const int d = spec->head_dim, spec_r = spec->rotary_dim;
-    const double u2 = 2.0 * rc_dtype_unit_roundoff(r->dtype); /* ulp_T(1) */
+    const int n_cmp = tr->n_cmp, spec_r = spec->rotary_dim;
+    for (int s = 0; s < tr->n_swapped; s++)
+        rc_proof_add(r,
+                     "pair %d: sin and cos swapped (block is [[sin,-cos],[cos,sin]], the "
+                     "rotation by pi/2 - m*theta: angle pi/2 at m=0, turning clockwise)",
+                     tr->swapped[s]);
+    if (n_cmp > 0 && tr->n_rev == n_cmp && tr->n_swapped == 0)
+        rc_proof_add(r, "rotation is clockwise: every pair turns by -m*theta_i (rope.h's "
+                        "forward direction is counter-clockwise, a' = a cos - b sin)");
+    else if (tr->n_rev > tr->n_swapped)
+        rc_proof_add(r, "%d of %d pairs turn clockwise (the rest counter-clockwise)",
+                     tr->n_rev - tr->n_swapped, n_cmp);
+    if (pr->scaling)
+        rc_rotation_family_findings(pr, id, tr->miss, n_cmp_max);
+    else if (n_cmp > 0 && tr->n_alt == n_cmp && tr->n_match < n_cmp)
+        rc_proof_add(r, "frequency schedule off by one exponent step: theta_i = "
+                        "base^(-2(i+1)/r) instead of base^(-2i/r)");
+    else if (n_cmp > 0 && tr->n_head == n_cmp && tr->n_match < n_cmp)
+        rc_proof_add(r,
+                     "frequency exponent over head_dim: theta_i = base^(-2i/%d) (head_dim), not "
+                     "base^(-2i/%d) (rotary_dim): an apparent base of %.9g = base^(r/d)",
+                     spec->head_dim, spec_r, pow(spec->base, (double)spec_r / spec->head_dim));
+    else if (n_cmp >= 2 && tr->match[0] == 1 && tr->n_match + tr->n_rev < n_cmp &&
+             geometric(id, n_cmp) && base_differs(id, spec_r, spec->base))
+        rc_proof_add(r, "wrong base: frequencies follow theta_i = B^(-2i/r) with B = %.9g "
+                        "(least-squares fit %.9g), spec base is %.9g",
+                     pow(fabs(id->theta[1]), -spec_r / 2.0), id->base_fit, spec->base);
+    if (tr->n_match < n_cmp)
+        rc_rotation_grid_findings(pr, id, n_cmp_max);
+}
+
+/* The tolerances of the header from the dtype and the gate. */
+static tols make_tols(const rc_proof_result *r, const rc_probe *pr)
+{
     tols t;
-    t.alpha = pr.alpha;
-    t.eps = r->gate_pair * u2 * rc_proof_ulp_scale(&pr);
+    const double u2 = 2.0 * rc_dtype_unit_roundoff(r->dtype); /* ulp_T(1) */
+    t.alpha = pr->alpha;
+    t.eps = r->gate_pair * u2 * rc_proof_ulp_scale(pr);
     t.orth = orth_at(&t, t.alpha);
     /* eps/alpha with alpha rounded down by its 2^-52 (header) */
     const double ea = t.eps / (t.alpha * (1.0 - 0x1p-50));
     t.phi = RC_SQRT2 * ea * (1.0 + 2.0 * ea * ea) + 0x1p-49;
     t.incr = 4.0 * t.phi + 0x1p-46;
-    snprintf(r->figure_name, sizeof r->figure_name,
-             "max |theta_i - expected| / tolerance (<= 1 passes)");
+    return t;
+}
 
-    double *out = malloc((size_t)NPOS * (size_t)d * (size_t)d * sizeof *out);
-    int *partner = malloc((size_t)d * sizeof *partner);
-    pairinfo *pairs = malloc((size_t)d * sizeof *pairs);
-    double *ex_hi = malloc((size_t)spec_r / 2 * sizeof *ex_hi);
-    double *ex_lo = malloc((size_t)spec_r / 2 * sizeof *ex_lo);
-    if (!out || !partner || !pairs || !ex_hi || !ex_lo) {
-        free(out);
-        free(partner);
-        free(pairs);
-        free(ex_hi);
-        free(ex_lo);
-        rc_proof_error(r, "out of memory");
-        return -1;
-    }
-    rc_ref_freq_table(spec->base, spec_r, pr.scaling, ex_hi, ex_lo);
-    char err[256];
-    /* One position per call: the unit-vector input is d x d, not
-     * NPOS x d x d (at d = 1024 the outputs alone are 117 MB). */
+/* The unit-vector probes, one position per call: the input is d x d, not
+ * NPOS x d x d (at d = 1024 the outputs alone are 117 MB). */
+static rc_status unit_probes(const rc_probe *pr, double *out, char *err, size_t err_len)
+{
+    const size_t dd = (size_t)pr->head_dim * (size_t)pr->head_dim;
     rc_status st = RC_OK;
     for (int k = 0; k < NPOS && st == RC_OK; k++)
-        st = rc_probe_unit(&pr, &probe_pos[k], 1, RC_FORWARD,
-                           out + (size_t)k * (size_t)d * (size_t)d, err, sizeof err);
-    if (st != RC_OK) {
-        free(out);
-        free(partner);
-        free(pairs);
-        free(ex_hi);
-        free(ex_lo);
-        rc_proof_error(r, err);
-        return -1;
-    }
+        st = rc_probe_unit(pr, &probe_pos[k], 1, RC_FORWARD, out + (size_t)k * dd, err, err_len);
+    return st;
+}
 
-    find_partners(out, d, t.eps, partner, r);
-    const int np = collect_pairs(partner, d, pairs, id);
+/* Layout, rotary_dim and passthrough from the coupling of the channels. */
+static int identify_pairs(const rc_proof_spec *spec, const tols *t, rot_work *w,
+                          rc_rotation_id *id)
+{
+    rc_proof_result *r = &id->res;
+    const int d = spec->head_dim, spec_r = spec->rotary_dim;
+    find_partners(w->out, d, t->eps, w->partner, r);
+    const int np = collect_pairs(w->partner, d, w->pairs, id);
     if (id->layout_found == -2)
         id->layout_found = (int)spec->layout;
     if (id->layout_found >= 0 && id->layout_found != (int)spec->layout)
@@ -617,151 +890,88 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     if (id->layout_found >= 0 && id->rotary_dim_found != spec_r)
         rc_proof_add(r, "rotary_dim is %d (channels %d.. pass through), spec says %d",
                      id->rotary_dim_found, id->rotary_dim_found, spec_r);
-    check_unpaired(out, d, partner, spec_r, r);
+    check_unpaired(w->out, d, w->partner, spec_r, r);
+    return np;
+}
 
-    double max_orth = 0.0;
-    check_blocks(out, d, pairs, np, &t, &pr, r, &max_orth);
-    if (impl->caps & RC_CAP_INVERSE)
-        check_inverse(&pr, out, d, t.eps, r);
-
-    /* Angles: phi(0), increments, theta. */
-    tally phi0_bad = {0, ""}, incr_bad = {0, ""}, drift_bad = {0, ""};
-    double worst_incr = 0.0, worst_ratio = 0.0;
-    mpfr_t th, ex, alt, diff;
-    mpfr_inits2(MP_PREC, th, ex, alt, diff, (mpfr_ptr)0);
-    id->n_pairs = np < RC_MAX_HEAD_DIM / 2 ? np : RC_MAX_HEAD_DIM / 2;
-    const int n_cmp_max = id->n_pairs < spec_r / 2 ? id->n_pairs : spec_r / 2;
-    /* Per compared pair: 1 if theta matches the spec, the reversed spec
-     * (-theta), or the off-by-one schedule; 0 if not; -1 if not recovered. */
-    signed char *match = calloc((size_t)n_cmp_max + 1, 4);
-    signed char *rev = match + n_cmp_max + 1, *altm = rev + n_cmp_max + 1;
-    signed char *miss = altm + n_cmp_max + 1; /* recovered, neither match nor rev */
-    if (!match) {
-        mpfr_clears(th, ex, alt, diff, (mpfr_ptr)0);
-        free(out);
-        free(partner);
-        free(pairs);
-        free(ex_hi);
-        free(ex_lo);
+int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotation_id *id)
+{
+    memset(id, 0, sizeof *id);
+    rc_proof_result *r = &id->res;
+    rc_probe pr;
+    if (rc_proof_begin(impl, spec, r, &pr) != 0)
+        return -1;
+    const int d = spec->head_dim, spec_r = spec->rotary_dim;
+    const tols t = make_tols(r, &pr);
+    snprintf(r->figure_name, sizeof r->figure_name,
+             "max |theta_i - expected| / tolerance (<= 1 passes)");
+    char err[256];
+    /* 1. The call itself (call_shape.c): a port that reads the token index
+     * or leaves outputs unwritten would make every later reading a
+     * misreading, so those stop here. */
+    const int shape = rc_call_shape_check(&pr, r->gate_pair, r, err, sizeof err);
+    if (shape < 0)
+        return rc_proof_call_failed(r, err);
+    if (shape > 0) {
+        rc_proof_finish(r);
+        return 0;
+    }
+    rot_work w;
+    if (work_alloc(&w, d, spec_r) != 0) {
+        work_free(&w);
         rc_proof_error(r, "out of memory");
         return -1;
     }
-    int n_cmp = 0, n_match = 0, n_alt = 0, n_rev = 0, n_pos = 0, n_neg = 0;
-    int mism_reported = 0, n_swapped = 0;
-    int swapped_pairs[8];
-    char buf[RC_PROOF_FINDING_LEN];
-    for (int i = 0; i < id->n_pairs; i++) {
-        pairinfo *p = &pairs[i];
-        const double phi0 = p->valid[0] ? p->phi[0] : NAN;
-        if (p->valid[0] && !(fabs(phi0) <= t.phi)) {
-            snprintf(buf, sizeof buf, "pair %d: angle at m=0 is %.9g rad, expected 0", i, phi0);
-            tally_add(&phi0_bad, buf);
-        }
-        check_increments(p, i, &t, &incr_bad, &worst_incr);
-        double sigma;
-        long long drift_m;
-        double drift = 0, drift_tol = 0;
-        id->theta[i] = NAN;
-        if (i < n_cmp_max)
-            match[i] = rev[i] = altm[i] = -1;
-        if (!recover_theta(p, &t, th, &sigma, &drift_m, &drift, &drift_tol))
-            continue;
-        if (drift_m >= 0) {
-            snprintf(buf, sizeof buf,
-                     "pair %d: phase error grows with m: phi(%lld) is %.3g rad off the line "
-                     "phi(0) + m*theta (allowed %.3g): the angle is computed in too low a "
-                     "precision",
-                     i, drift_m, drift, drift_tol);
-            tally_add(&drift_bad, buf);
-        }
-        id->theta[i] = mpfr_get_d(th, MPFR_RNDN);
-        /* The double id->theta carries 2^-53 relative on top. */
-        id->theta_tol[i] = sigma + fabs(id->theta[i]) * 0x1p-52;
-        /* Pairs beyond the spec's r/2 have no expected theta. */
-        if (i < spec_r / 2)
-            expected_theta(ex_hi, ex_lo, spec->base, spec_r, i, ex, alt);
-        id->theta_expected[i] = i < spec_r / 2 ? mpfr_get_d(ex, MPFR_RNDN) : NAN;
-        if (id->theta[i] > sigma)
-            n_pos++;
-        else if (id->theta[i] < -sigma)
-            n_neg++;
-        if (i >= n_cmp_max)
-            continue; /* more pairs than the spec has: reported above */
-        /* sigma from the unwrapping; the expected values are good to
-         * ~2^-104 relative (dd table, and one MPFR_PREC product for alt). */
-        const double tol = sigma + id->theta_expected[i] * 0x1p-100;
-        n_cmp++;
-        mpfr_sub(diff, th, ex, MPFR_RNDN);
-        const double dev = fabs(mpfr_get_d(diff, MPFR_RNDN));
-        if (dev / tol > worst_ratio)
-            worst_ratio = dev / tol;
-        mpfr_add(diff, th, ex, MPFR_RNDN);
-        match[i] = dev <= tol;
-        /* A theta within its tolerance of both +theta and -theta (tiny
-         * theta in a short-precision dtype) is evidence of neither. */
-        rev[i] = !match[i] && fabs(mpfr_get_d(diff, MPFR_RNDN)) <= tol;
-        mpfr_sub(diff, th, alt, MPFR_RNDN);
-        altm[i] = !pr.scaling && fabs(mpfr_get_d(diff, MPFR_RNDN)) <= tol;
-        miss[i] = !match[i] && !rev[i];
-        n_match += match[i];
-        n_rev += rev[i];
-        n_alt += altm[i];
-        if (match[i])
-            continue;
-        if (rev[i]) {
-            /* [[s,-c],[c,s]] is the rotation by pi/2 - m*theta: a phase of
-             * pi/2 at m = 0 and a clockwise turn. */
-            if (fabs(wrap(phi0 - RC_PI / 2)) <= t.phi && n_swapped < 8)
-                swapped_pairs[n_swapped++] = i;
-            continue;
-        }
-        if (mism_reported++ < 4)
-            rc_proof_add(r, "pair %d: theta %.12g expected %.12g +- %.2g (off by %.3g)", i,
-                         id->theta[i], id->theta_expected[i], tol, dev);
+    rc_ref_freq_table(spec->base, spec_r, pr.scaling, w.ex_hi, w.ex_lo);
+    /* 2. The unit-vector probes: the whole map at NPOS positions. */
+    if (unit_probes(&pr, w.out, err, sizeof err) != RC_OK) {
+        work_free(&w);
+        return rc_proof_call_failed(r, err);
     }
-    tally_emit(r, &phi0_bad, np);
-    tally_emit(r, &incr_bad, np);
-    tally_emit(r, &drift_bad, np);
-    if (mism_reported > 4)
-        rc_proof_add(r, "... %d pairs in all have theta off the spec", mism_reported);
+    const int np = identify_pairs(spec, &t, &w, id);
+    double max_orth = 0.0;
+    block_report br;
+    check_blocks(w.out, d, w.pairs, np, &t, &pr, &br, &max_orth);
+    if (impl->caps & RC_CAP_INVERSE)
+        check_inverse(&pr, w.out, d, t.eps, r);
 
-    id->direction_found = (n_pos > 0 && n_neg == 0) ? 1 : (n_neg > 0 && n_pos == 0) ? -1 : 0;
+    /* 3. Angles and thetas, pair by pair. */
+    id->n_pairs = np < RC_MAX_HEAD_DIM / 2 ? np : RC_MAX_HEAD_DIM / 2;
+    const int n_cmp_max = id->n_pairs < spec_r / 2 ? id->n_pairs : spec_r / 2;
+    theta_report tr = {.n_cmp_max = n_cmp_max};
+    tr.match = w.flags;
+    tr.rev = tr.match + n_cmp_max + 1;
+    tr.altm = tr.rev + n_cmp_max + 1;
+    tr.headm = tr.altm + n_cmp_max + 1;
+    tr.miss = tr.headm + n_cmp_max + 1;
+    theta_mp mp;
+    mpfr_inits2(MP_PREC, mp.th, mp.ex, mp.alt, mp.head, mp.diff, (mpfr_ptr)0);
+    for (int i = 0; i < id->n_pairs; i++)
+        judge_pair(&pr, spec, &t, i, &w, id, &mp, &tr);
+    mpfr_clears(mp.th, mp.ex, mp.alt, mp.head, mp.diff, (mpfr_ptr)0);
+    id->direction_found = (tr.n_pos > 0 && tr.n_neg == 0)   ? 1
+                          : (tr.n_neg > 0 && tr.n_pos == 0) ? -1
+                                                            : 0;
     fit_base(id, spec_r);
 
-    /* Name the defect behind the thetas. */
-    for (int s = 0; s < n_swapped; s++)
-        rc_proof_add(r,
-                     "pair %d: sin and cos swapped (block is [[sin,-cos],[cos,sin]], the "
-                     "rotation by pi/2 - m*theta: angle pi/2 at m=0, turning clockwise)",
-                     swapped_pairs[s]);
-    if (n_cmp > 0 && n_rev == n_cmp && n_swapped == 0)
-        rc_proof_add(r, "rotation is clockwise: every pair turns by -m*theta_i (rope.h's "
-                        "forward direction is counter-clockwise, a' = a cos - b sin)");
-    else if (n_rev > n_swapped)
-        rc_proof_add(r, "%d of %d pairs turn clockwise (the rest counter-clockwise)",
-                     n_rev - n_swapped, n_cmp);
-    if (pr.scaling)
-        rc_rotation_family_findings(&pr, id, miss, n_cmp_max);
-    else if (n_cmp > 0 && n_alt == n_cmp && n_match < n_cmp)
-        rc_proof_add(r, "frequency schedule off by one exponent step: theta_i = "
-                        "base^(-2(i+1)/r) instead of base^(-2i/r)");
-    else if (n_cmp >= 2 && match[0] == 1 && n_match + n_rev < n_cmp &&
-             geometric(id, n_cmp))
-        rc_proof_add(r, "wrong base: frequencies follow theta_i = B^(-2i/r) with B = %.9g "
-                        "(least-squares fit %.9g), spec base is %.9g",
-                     pow(id->theta[1], -spec_r / 2.0), id->base_fit, spec->base);
-    if (n_match < n_cmp)
-        rc_rotation_grid_findings(&pr, id, n_cmp_max);
-    free(match);
-    r->figure = worst_ratio;
+    /* 4. Every position 0..1030 and around 2^24 and 2^31, both directions
+     * (rotation_dense.c), then the findings, each named once. */
+    rc_dense_report dense;
+    if (rc_rotation_dense(&pr, w.rp, id->n_pairs, &t, grid_format(&br) >= 0, &dense, err,
+                          sizeof err) != RC_OK) {
+        work_free(&w);
+        return rc_proof_call_failed(r, err);
+    }
+    id->inverse_direction_found = dense.inverse_direction;
+    emit_block_findings(&br, &t, &pr, dense.sine_approx, r);
+    emit_angle_findings(&tr, &dense, np, r);
+    rc_rotation_dense_findings(&dense, r);
+    if (!dense.sine_approx)
+        name_schedule(&pr, spec, id, &tr, n_cmp_max);
+    r->figure = tr.worst_ratio;
     id->max_orth_dev = max_orth;
-    id->max_incr_dev = worst_incr;
-    mpfr_clears(th, ex, alt, diff, (mpfr_ptr)0);
-    free(out);
-    free(partner);
-    free(pairs);
-    free(ex_hi);
-    free(ex_lo);
+    id->max_incr_dev = tr.worst_incr;
+    work_free(&w);
     rc_proof_finish(r);
     return 0;
 }

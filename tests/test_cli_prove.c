@@ -50,6 +50,84 @@ Test(cli_prove, scalar_passes_every_oracle_and_json_has_figure2)
     cli_result_free(&r);
 }
 
+/* No spec option: the coverage matrix, every row labelled with its spec;
+ * --quick (or any spec option) keeps the single spec. */
+static int count_checks(const char *json, const char *spec)
+{
+    FILE *f = fopen(json, "rb");
+    cr_assert(f);
+    static char buf[1 << 20];
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    cr_assert(root, "prove JSON parses");
+    int n = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "prove"))
+    {
+        const cJSON *sp = cJSON_GetObjectItem(c, "spec");
+        cr_assert(cJSON_IsString(sp), "every check names its spec");
+        n += spec == NULL || strcmp(sp->valuestring, spec) == 0;
+    }
+    cJSON_Delete(root);
+    return n;
+}
+
+Test(cli_prove, default_runs_the_coverage_matrix)
+{
+    char json[] = "/tmp/rc_proveXXXXXX";
+    close(mkstemp(json));
+    const char *argv[] = {"prove", "--impl", "scalar", "--json", json, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0);
+    /* 3 specs x 2 layouts x 4 checks. */
+    cr_expect_eq(count_checks(json, NULL), 24);
+    cr_expect_eq(count_checks(json, "d128/r128/b10000"), 8);
+    cr_expect_eq(count_checks(json, "d96/r24/b500000"), 8);
+    cr_expect_eq(count_checks(json, "d80/r32/b31415.9265"), 8);
+    cr_expect(strstr(r.out, "scalar       d96/r24/b500000     half        rotation"), "%s", r.out);
+    cli_result_free(&r);
+    const char *quick[] = {"prove", "--impl", "scalar", "--quick", "--json", json, NULL};
+    r = run(quick);
+    cr_expect_eq(r.status, 0);
+    cr_expect_eq(count_checks(json, "d128/r128/b10000"), 8);
+    cr_expect_eq(count_checks(json, NULL), 8);
+    cli_result_free(&r);
+    unlink(json);
+}
+
+/* mutant_unsupported offers every dtype but its prepare() declines all
+ * but f32. Asked for f64 it is judged on nothing: exit 4 with one line on
+ * stderr, never 0. Left to choose, prove falls back to f32 and judges it. */
+Test(cli_prove, nothing_judged_exits_4)
+{
+    const char *argv[] = {"prove", "--plugin", MUTANT_UNSUPPORTED_PATH, "--quick", "--dtype",
+                          "f64", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 4);
+    cr_expect(strstr(r.err, "nothing judged") != NULL, "%s", r.err);
+    cr_expect_eq(cli_count_lines(r.err), 1, "%s", r.err);
+    cli_result_free(&r);
+    const char *fallback[] = {"prove", "--plugin", MUTANT_UNSUPPORTED_PATH, "--quick",
+                              "--layout", "half", NULL};
+    r = run(fallback);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "half        rotation   f32   pass") != NULL, "%s", r.out);
+    cli_result_free(&r);
+}
+
+/* An empty ROPECHECK_SEED is a typo, not seed 0: one line, exit 2 (as
+ * verify and bench). */
+Test(cli_prove, empty_seed_is_a_usage_error)
+{
+    setenv("ROPECHECK_SEED", "", 1); /* this test's process only (Criterion forks) */
+    const char *argv[] = {"prove", "--impl", "scalar", "--quick", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(cli_count_lines(r.err), 1, "%s", r.err);
+    cli_result_free(&r);
+}
+
 Test(cli_prove, float_angle_is_named)
 {
     const char *argv[] = {"prove", "--plugin", MUTANT_WRONG_PATH, "--layout", "half",
@@ -67,7 +145,8 @@ Test(cli_prove, crash_is_broken_not_fatal)
                           "--layout", "half", "--head-dim", "32", NULL};
     cli_result r = run(argv);
     cr_expect_eq(r.status, 3);
-    cr_expect(strstr(r.out, "BROKEN") && strstr(r.out, "scalar       half        linear"),
+    cr_expect(strstr(r.out, "BROKEN") &&
+                  strstr(r.out, "scalar       d32/r32/b10000 half        linear"),
               "scalar still ran after the crash:\n%s", r.out);
     cli_result_free(&r);
 }

@@ -68,6 +68,8 @@ static void expect_rotation_pass(const rc_proof_spec *s)
     cr_expect_eq(id->layout_found, (int)s->layout);
     cr_expect_eq(id->rotary_dim_found, s->rotary_dim);
     cr_expect_eq(id->direction_found, 1);
+    /* RC_INVERSE is recovered as the clockwise turn. */
+    cr_expect_eq(id->inverse_direction_found, -1);
     cr_expect_eq(id->n_pairs, s->rotary_dim / 2);
     /* The fit is printed, not compared: its accuracy is that of a double
      * log/exp fit, not part of the contract; the per-pair thetas (checked
@@ -174,6 +176,87 @@ Test(rotation_mutants, ignores_direction)
 Test(rotation_mutants, radial_scale)
 {
     expect_rotation_finding(&rc_mutant_radial_scale, RC_LAYOUT_HALF, "radial scale 1.001");
+}
+
+/* A port that forms the angle m*theta_i as one plain double product: its
+ * thetas are the spec's (the table is handed over), but the angle carries
+ * the product's rounding, 2^-53 |m theta|, which at m near 2^31 is far
+ * beyond the f64 gate. That is angle precision, never a wrong base (the
+ * base its thetas follow is the spec's own). */
+typedef struct dbl_angle {
+    int d, r;
+    rc_layout layout;
+    double th[RC_MAX_HEAD_DIM / 2];
+} dbl_angle;
+
+static rc_status dbl_prepare(const rc_spec *spec, void **state)
+{
+    *state = NULL;
+    if (spec->dtype != RC_DTYPE_F64)
+        return RC_ERR_UNSUPPORTED;
+    dbl_angle *s = malloc(sizeof *s);
+    if (!s)
+        return RC_ERR_NOMEM;
+    s->d = spec->head_dim;
+    s->r = spec->rotary_dim;
+    s->layout = spec->layout;
+    for (int i = 0; i < s->r / 2; i++)
+        s->th[i] = spec->theta_hi[i];
+    *state = s;
+    return RC_OK;
+}
+
+static rc_status dbl_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                           const int64_t *positions, rc_direction dir)
+{
+    const dbl_angle *s = state;
+    for (int64_t t = 0; t < in->n_tokens; t++)
+        for (int64_t h = 0; h < in->n_heads; h++) {
+            const double *x = (const double *)in->data + t * in->token_stride + h * in->head_stride;
+            double *y = (double *)out->data + t * out->token_stride + h * out->head_stride;
+            double tmp[RC_MAX_HEAD_DIM];
+            memcpy(tmp, x, (size_t)s->d * sizeof *tmp);
+            for (int i = 0; i < s->r / 2; i++) {
+                const int a = s->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
+                const int b = s->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + s->r / 2;
+                const double ang = (double)positions[t] * s->th[i] * (dir == RC_INVERSE ? -1 : 1);
+                const double c = cos(ang), sn = sin(ang);
+                const double u = x[a], v = x[b];
+                tmp[a] = u * c - v * sn;
+                tmp[b] = u * sn + v * c;
+            }
+            memcpy(y, tmp, (size_t)s->d * sizeof *tmp);
+        }
+    return RC_OK;
+}
+
+static const rc_impl double_angle_port = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "test-double-angle",
+    .description = "angle m*theta_i as one double product",
+    .caps = RC_CAP_F64 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_STRIDED,
+    .prepare = dbl_prepare,
+    .apply = dbl_apply,
+    .release = free,
+};
+
+Test(rotation_mutants, double_angle_is_precision_not_base)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    for (int l = 0; l < 2; l++) {
+        rc_proof_spec s = make_spec(128, 128, 10000.0, (rc_layout)l, -1);
+        cr_assert_eq(rc_prove_rotation(&double_angle_port, &s, id), 0, "%s", id->res.error);
+        log_result("rotation", &double_angle_port, &id->res);
+        cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
+        cr_expect(rc_proof_has_finding(&id->res, "too low a precision"));
+        cr_expect(!rc_proof_has_finding(&id->res, "wrong base"), "a base equal to the spec's "
+                                                                 "is named as wrong");
+        cr_expect(!rc_proof_has_finding(&id->res, "sine/cosine approximation"));
+        cr_expect(!rc_proof_has_finding(&id->res, "position rounded to float"));
+    }
+    free(id);
 }
 
 /* ------------------------------------------------------------------ */
