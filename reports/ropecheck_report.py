@@ -701,18 +701,24 @@ def build(docs, paths, outdir):
             if (c["layout"], c["check"]) not in cols:
                 cols.append((c["layout"], c["check"]))
         impls = list(dict.fromkeys(c["impl"] for c in prove))
-        got = {(c["impl"], c["layout"], c["check"]): c["verdict"] for c in prove}
+        # Several specs per (layout, check) since the default prove runs a
+        # matrix: each cell holds the worst verdict over them.
+        got = {}
+        for c in prove:
+            k = (c["impl"], c["layout"], c["check"])
+            got[k] = worse(c["verdict"], got[k]) if k in got else c["verdict"]
         rep.table(["implementation"] + [f"{l} {k}" for l, k in cols],
                   [[i] + [got.get((i, l, k), "") for l, k in cols] for i in impls],
                   verdict_cols=range(1, len(cols) + 1))
         rep.para("Every check, what its figure measures, and what it found:")
-        rep.table(["impl", "layout", "check", "dtype", "verdict", "figure", "what it measures",
-                   "findings"],
-                  [[c["impl"], c["layout"], c["check"], c.get("dtype", ""), c["verdict"],
+        rep.table(["impl", "spec", "layout", "check", "dtype", "verdict", "figure",
+                   "what it measures", "findings"],
+                  [[c["impl"], c.get("spec", ""), c["layout"], c["check"], c.get("dtype", ""),
+                    c["verdict"],
                     fmt(c.get("figure")), c.get("figure_name") or c.get("error", ""),
                     list(c.get("findings") or []) or ("none" if c["verdict"] == "pass"
                                                       else c.get("error", ""))]
-                   for c in prove], verdict_cols=(4,))
+                   for c in prove], verdict_cols=(5,))
     else:
         rep.para("No prove results among the inputs.", note=True)
     if fig2 is not None:
