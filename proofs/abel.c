@@ -223,11 +223,6 @@ int rc_abel_curve_scaled(double base, int rotary_dim, const rc_scaling *sc, int 
     return loaded;
 }
 
-int rc_abel_curve(double base, int rotary_dim, int n, double *out)
-{
-    return rc_abel_curve_bounds(base, rotary_dim, n, out, NULL);
-}
-
 /* Pair i of x as a complex number (spec layout). */
 static void pair_of(const rc_probe *p, const double *x, int i, double *re, double *im)
 {

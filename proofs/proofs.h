@@ -161,11 +161,9 @@ typedef struct rc_abel_result {
 int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed, int n_trials,
                   int64_t max_position, int n_curve, rc_abel_result *out);
 
-/* The curve alone (no implementation): out[delta] = certified upper bound
- * of (2/r) sum_{j=1}^{r/2} |S_j(delta)|, delta = 0..n-1. 0 or -1. */
-int rc_abel_curve(double base, int rotary_dim, int n, double *out);
-
-/* Both ends of the enclosure: lower[delta] <= exact <= upper[delta]
+/* The curve alone (no implementation): upper[delta] = certified upper
+ * bound of (2/r) sum_{j=1}^{r/2} |S_j(delta)|, delta = 0..n-1, and the
+ * other end of the enclosure: lower[delta] <= exact <= upper[delta]
  * (lower may be NULL). 0 or -1. */
 int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, double *lower);
 
