@@ -668,10 +668,18 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
     size_t ns = pick_samples(d, s);
     model mo[16];
     size_t nm = list_models(d, fit_base(d, out, ts, hs), mo, 16);
-    const model *fits = NULL;
-    for (size_t i = 0; i < nm && !fits && ns > 0; i++)
-        if (model_explains(d, &mo[i], s, ns, out, ts, hs))
-            fits = &mo[i];
+    /* Every model is checked: when two explain the same outputs (at the
+     * one failing position 2^31 - 1, f32(m) is m + 1), the finding names
+     * the first, the most specific, and says the evidence fits the other
+     * too, rather than guessing. */
+    const model *fits = NULL, *also = NULL;
+    for (size_t i = 0; i < nm && ns > 0 && !also; i++)
+        if (model_explains(d, &mo[i], s, ns, out, ts, hs)) {
+            if (!fits)
+                fits = &mo[i];
+            else if (strcmp(mo[i].cause, fits->cause) != 0)
+                also = &mo[i];
+        }
     if (!fits && marginal(d, res, text, sizeof text)) {
         set(res, "rounding-level", "%s%s", text, "");
     } else if (k->divisor >= 2) {
@@ -682,10 +690,12 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
         set(res, "sparse-positions", "%s%s", text, "");
     } else if (fits) {
         set(res, fits->cause, "%s%s", fits->text, confined ? ", " : "");
-        if (confined) {
-            size_t n = strlen(res->finding);
-            snprintf(res->finding + n, sizeof res->finding - n, "%s", where);
-        }
+        size_t n = strlen(res->finding);
+        if (confined)
+            n += (size_t)snprintf(res->finding + n, sizeof res->finding - n, "%s", where);
+        if (also && n < sizeof res->finding)
+            snprintf(res->finding + n, sizeof res->finding - n,
+                     "; the same outputs also fit: %s", also->text);
     } else if (confined) {
         set(res, confined, "wrong %s; every other is right%s", where,
             strcmp(confined, "one-token") == 0 ? " (a loop's first or last iteration: a "
