@@ -89,7 +89,8 @@ static const char usage_text[] =
     "                        hf, ggml: against that framework's own roundings, so a\n"
     "                        port can be gated on matching the framework it replaces\n"
     "                        (reference/PROFILES.md; default gate 2 pair ULP from\n"
-    "                        the profile's band)\n"
+    "                        the profile's band; the table's columns then read\n"
+    "                        'max band', 'p99 band': distances from the band)\n"
     "  --gate SPEC|FILE      thresholds, e.g. pair=1 or f32:pair=2,f16:component=4, or a\n"
     "                        JSON file; defaults: pair ULP f32 2, f64 3, f16 1, bf16 1\n"
     "                        at positions below 2^31 (reference/GATES.md derives them)\n"
@@ -443,7 +444,8 @@ static void show_progress(void *ctx, int64_t done, int64_t total)
 /* The table's columns; `cell` only when the coverage matrix runs. */
 typedef struct table_fmt {
     int impl_w;
-    int cells; /* 1: a cell column after impl */
+    int cells;  /* 1: a cell column after impl */
+    int banded; /* 1: a framework profile: the figures are distances from its band */
 } table_fmt;
 
 static void print_header(const table_fmt *f)
@@ -451,8 +453,11 @@ static void print_header(const table_fmt *f)
     printf("%-*s ", f->impl_w, "impl");
     if (f->cells)
         printf("%-9s ", "cell");
+    /* Under a profile the columns hold the distance from the framework's
+     * band, not the error against the exact result: named so. */
     printf("%-5s %-11s %-8s %-7s %10s %10s %10s %8s  %s\n", "dtype", "layout", "dir", "verdict",
-           "max pair", "p99 pair", "max comp", "over", "worst at");
+           f->banded ? "max band" : "max pair", f->banded ? "p99 band" : "p99 pair",
+           f->banded ? "comp band" : "max comp", "over", "worst at");
 }
 
 static void print_row(const rc_case_record *k, const table_fmt *f)
@@ -654,7 +659,8 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
     if (!run->cases)
         return -1;
     int tty = !o->quiet && isatty(STDERR_FILENO);
-    table_fmt fmt = {.impl_w = 12, .cells = run->n_cells > 0};
+    table_fmt fmt = {.impl_w = 12, .cells = run->n_cells > 0,
+                     .banded = o->profile != RC_PROFILE_EXACT};
     for (size_t i = 0; i < targets->n; i++) {
         int len = (int)strlen(targets->items[i].impl->name);
         fmt.impl_w = len > fmt.impl_w ? len : fmt.impl_w;
