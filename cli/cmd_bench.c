@@ -591,7 +591,14 @@ int rc_cmd_bench(int argc, char **argv)
             have_scalar = 1;
     if (scalar && !have_scalar)
         t[n_t++] = (rcb_target){.impl = scalar, .baseline = 1};
+    int broken_load = 0;
     for (size_t i = 0; i < all.n; i++) {
+        if (all.items[i].broken) {
+            fprintf(stderr, "ropecheck bench: %s: %s\n", all.items[i].impl->name,
+                    all.items[i].why);
+            broken_load = 1;
+            continue;
+        }
         if (!all.items[i].available) {
             fprintf(stderr, "ropecheck bench: skipping %s: %s\n", all.items[i].impl->name,
                     all.items[i].why);
@@ -622,7 +629,7 @@ int rc_cmd_bench(int argc, char **argv)
         return RC_EXIT_USAGE;
     }
     print_table(&rep, t);
-    int status = rep.any_broken ? RC_EXIT_BROKEN : RC_EXIT_PASS;
+    int status = rep.any_broken || broken_load ? RC_EXIT_BROKEN : RC_EXIT_PASS;
     if (json_path) {
         if (augment_json(gb_tmp, json_path, ropecheck_block(&rep, t, n_t, &all), err,
                          sizeof err) != 0) {

@@ -94,7 +94,9 @@ int rc_cmd_list(int argc, char **argv)
         const rc_target *x = &t.items[i];
         char caps[256];
         rc_caps_text(x->impl->caps, caps, sizeof caps);
-        if (x->available)
+        if (x->broken)
+            printf("%s: %s\n", x->impl->name, x->why);
+        else if (x->available)
             printf("%s: available (%s)\n", x->impl->name, x->impl->description);
         else
             printf("%s: unavailable (%s)\n", x->impl->name, x->why);

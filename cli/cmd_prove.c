@@ -384,6 +384,12 @@ static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
                           .base = x->spec->base, .layout = x->layout, .dtype = o->dtype,
                           .scaling = rc_model_opts_scaling(&o->model),
                           .timeout_s = o->timeout_s};
+    if (t->broken) { /* failed its guarded load (cli/impl_select.h): never called */
+        rc_proof_result r = {.verdict = RC_PROOF_ERROR, .broken = 1};
+        snprintf(r.error, sizeof r.error, "%.250s", t->why);
+        report_check(x, "all", &r);
+        return;
+    }
     if (!t->available) {
         rc_proof_result r = {.verdict = RC_PROOF_SKIPPED};
         snprintf(r.error, sizeof r.error, "unavailable: %.200s", t->why);

@@ -691,7 +691,10 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                             .seed = o->seed, .timeout_s = o->timeout_s,
                             .scaling = rc_model_opts_scaling(&o->model),
                             .profile = o->profile};
-                        if (!t->available) {
+                        if (t->broken) { /* failed its guarded load: never called */
+                            k->result.verdict = RC_VERDICT_BROKEN;
+                            snprintf(k->result.reason, sizeof k->result.reason, "%s", t->why);
+                        } else if (!t->available) {
                             k->result.verdict = RC_VERDICT_SKIP;
                             snprintf(k->result.reason, sizeof k->result.reason,
                                      "unavailable: %s", t->why);

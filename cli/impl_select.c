@@ -87,11 +87,47 @@ static int add_names(rc_target_list *l, const impl_catalog *cat, const char *lis
     return rc;
 }
 
+/* 1 when another target of the list already has impl's name. */
+static int name_taken(const rc_target_list *l, const rc_impl *impl)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].impl != impl && strcmp(l->items[i].impl->name, impl->name) == 0)
+            return 1;
+    return 0;
+}
+
+/* A placeholder target for a plug-in that failed its guarded load. */
+static int push_broken(rc_target_list *l, const char *path, const char *why)
+{
+    typedef struct placeholder {
+        rc_impl impl;
+        char name[72];
+    } placeholder;
+    placeholder *ph = calloc(1, sizeof *ph);
+    if (!ph)
+        return -1;
+    const char *base = strrchr(path, '/');
+    snprintf(ph->name, sizeof ph->name, "%.64s", base ? base + 1 : path);
+    ph->impl = (rc_impl){.abi_version = RC_ABI_VERSION, .name = ph->name,
+                         .description = "a plug-in that failed to load", .caps = 0};
+    if (push(l, &ph->impl, path) != 0) {
+        free(ph);
+        return -1;
+    }
+    rc_target *t = &l->items[l->n - 1];
+    t->broken = 1;
+    t->owned = ph;
+    snprintf(t->why, sizeof t->why, "BROKEN while loading: %.200s", why);
+    return 0;
+}
+
 /* available() of every target, each in a guarded child. */
 static void probe_availability(rc_target_list *l, double timeout_s)
 {
     for (size_t i = 0; i < l->n; i++) {
         rc_target *t = &l->items[i];
+        if (t->broken)
+            continue; /* never called */
         rc_call_result res;
         t->available = rc_guarded_available(t->impl, timeout_s, t->why, sizeof t->why, &res);
     }
@@ -111,10 +147,23 @@ int rc_targets_select(const char *const *names, size_t n_names, const char *cons
     if (n_names == 0 && n_paths == 0 && add_names(out, &builtin_catalog, "all", err, err_len) != 0)
         goto fail;
     for (size_t i = 0; i < n_paths; i++) {
-        if (rc_plugin_load(plugin_paths[i], &out->plugins[i], err, err_len) != 0)
+        char why[256];
+        if (rc_guarded_probe_plugin(plugin_paths[i], timeout_s, why, sizeof why, NULL) != 0) {
+            /* Never loaded here: its constructors already misbehaved once. */
+            if (push_broken(out, plugin_paths[i], why) != 0)
+                goto fail;
+            continue;
+        }
+        if (rc_plugin_load(plugin_paths[i], &out->plugins[out->n_plugins], err, err_len) != 0)
             goto fail;
-        out->n_plugins++;
-        if (push(out, out->plugins[i].impl, plugin_paths[i]) != 0)
+        const rc_impl *impl = out->plugins[out->n_plugins++].impl;
+        if (name_taken(out, impl)) {
+            snprintf(err, err_len, "plug-in '%s' is named '%s', like another implementation of "
+                     "this run: results would be merged (rename it)", plugin_paths[i],
+                     impl->name);
+            goto fail;
+        }
+        if (push(out, impl, plugin_paths[i]) != 0)
             goto fail;
     }
     probe_availability(out, timeout_s);
@@ -148,8 +197,10 @@ void rc_targets_free(rc_target_list *l)
 {
     if (l->runner_open)
         rc_runner_close();
-    for (size_t i = 0; i < l->n_plugins; i++)
-        rc_plugin_unload(&l->plugins[i]);
+    /* Plug-ins stay mapped: dlclose would run their destructors in this
+     * process (cli/main.c ends the process without running them). */
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].owned);
     free(l->plugins);
     free(l->items);
     memset(l, 0, sizeof *l);

@@ -13,7 +13,13 @@ typedef struct rc_target {
     const rc_impl *impl;
     const char *plugin_path; /* NULL for built-ins */
     int available;
-    char why[256];           /* when not available */
+    char why[256];           /* when not available, or broken */
+    /* A plug-in that crashed, hung, exited or handed a bad descriptor while
+     * loading (in a guarded child): impl is a placeholder carrying a name
+     * for the table, never called (available is 0); every case of it is
+     * reported BROKEN with `why`. */
+    int broken;
+    void *owned;             /* the placeholder, freed by rc_targets_free */
 } rc_target;
 
 typedef struct rc_target_list {

@@ -15,6 +15,8 @@
 
 #include "core/registry.h"
 
+static int plugins_loaded;
+
 int rc_plugin_load(const char *path, rc_plugin *out, char *err, size_t err_len)
 {
     out->handle = NULL;
@@ -66,7 +68,13 @@ int rc_plugin_load(const char *path, rc_plugin *out, char *err, size_t err_len)
     }
     out->handle = handle;
     out->impl = impl;
+    plugins_loaded = 1;
     return 0;
+}
+
+int rc_plugins_were_loaded(void)
+{
+    return plugins_loaded;
 }
 
 void rc_plugin_unload(rc_plugin *p)

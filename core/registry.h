@@ -33,4 +33,8 @@ typedef struct rc_plugin {
 int rc_plugin_load(const char *path, rc_plugin *out, char *err, size_t err_len);
 void rc_plugin_unload(rc_plugin *p);
 
+/* 1 once rc_plugin_load has loaded a plug-in in this process (main ends
+ * with _exit then: a plug-in's destructors never run in the host). */
+int rc_plugins_were_loaded(void);
+
 #endif /* ROPECHECK_REGISTRY_H */

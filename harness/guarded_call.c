@@ -21,6 +21,7 @@
 
 #include "harness/guarded_call.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,6 +37,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "core/registry.h"
 #include "harness/guarded_view.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
@@ -44,6 +46,7 @@
 
 typedef enum step {
     STEP_NONE,
+    STEP_LOAD,
     STEP_AVAILABLE,
     STEP_PREPARE,
     STEP_APPLY,
@@ -54,6 +57,7 @@ typedef enum step {
 static const char *step_name(int s)
 {
     switch (s) {
+    case STEP_LOAD: return "loading the plug-in (its constructors, its entry function)";
     case STEP_AVAILABLE: return "available()";
     case STEP_PREPARE: return "prepare()";
     case STEP_APPLY: return "apply()";
@@ -833,4 +837,72 @@ int rc_guarded_available(const rc_impl *impl, double timeout_s, char *why, size_
     }
     munmap(rep, sizeof *rep);
     return ok;
+}
+
+/* ---- rc_guarded_probe_plugin -------------------------------------------- */
+
+typedef struct probe_ctx {
+    const char *path;
+} probe_ctx;
+
+/* In the child: everything the host's own load will do (dlopen, which runs
+ * the plug-in's constructors; the entry function; the descriptor check,
+ * whose string reads fault on a bad pointer), so that whatever kills,
+ * hangs or exits happens here. Reaching the end sets available = 1. */
+static void probe_body(void *p, shared_report *rep)
+{
+    const probe_ctx *c = p;
+    rep->step = STEP_LOAD;
+    void *h = dlopen(c->path, RTLD_NOW | RTLD_LOCAL);
+    void *sym = h ? dlsym(h, RC_PLUGIN_SYMBOL) : NULL;
+    if (sym) {
+        rc_plugin_entry_fn entry;
+        memcpy(&entry, &sym, sizeof entry);
+        const rc_impl *impl = entry();
+        char why[WHY_CAP] = "";
+        if (rc_impl_check(impl, why, sizeof why) == 0) {
+            /* The description is printed by list and the reports. */
+            volatile size_t n = impl->description ? strlen(impl->description) : 0;
+            (void)n;
+        }
+    }
+    /* Finished without dying: the host's own load is safe to run, and a
+     * clean refusal (no library, no symbol, NULL or another ABI version)
+     * is reported there with its precise message, as bad input. */
+    rep->available = 1;
+    rep->magic = REPORT_MAGIC;
+}
+
+int rc_guarded_probe_plugin(const char *path, double timeout_s, char *why, size_t why_len,
+                            rc_call_result *res)
+{
+    rc_call_result local;
+    if (!res)
+        res = &local;
+    result_init(res);
+    shared_report *rep = report_map();
+    if (!rep) {
+        snprintf(why, why_len, "out of memory for the probe");
+        return -1;
+    }
+    /* As rc_plugin_load: a bare name is a file here, not a library search. */
+    char bare[4096];
+    if (!strchr(path, '/')) {
+        snprintf(bare, sizeof bare, "./%s", path);
+        path = bare;
+    }
+    probe_ctx ctx = {path};
+    child_outcome co;
+    int rc = -1;
+    if (run_child(probe_body, &ctx, rep, timeout_s, &co, res) != 0) {
+        snprintf(why, why_len, "%s", res->detail);
+    } else if (!co.timed_out && WIFEXITED(co.wstatus) && WEXITSTATUS(co.wstatus) == 0 &&
+               rep->magic == REPORT_MAGIC) {
+        rc = 0;
+    } else {
+        classify_abnormal(&co, rep, timeout_s, NULL, 0, res);
+        snprintf(why, why_len, "%s", res->detail);
+    }
+    munmap(rep, sizeof *rep);
+    return rc;
 }

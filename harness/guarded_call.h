@@ -80,6 +80,17 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
 void rc_guarded_set_limits(size_t extra_address_space_bytes);
 size_t rc_guarded_limit_bytes(void);
 
+/* Load the plug-in at `path` in a guarded child first (dlopen runs its
+ * constructors; then its entry function and the descriptor check), so a
+ * plug-in that exits, crashes, hangs or returns a bad descriptor while
+ * loading cannot take the host with it. 0 when the child finished (the
+ * load went cleanly, or failed in a way the host's own rc_plugin_load
+ * reports with a precise message: no such file, no symbol, NULL, another
+ * ABI version); -1 when it crashed, hung or exited, with the reason in
+ * why. */
+int rc_guarded_probe_plugin(const char *path, double timeout_s, char *why, size_t why_len,
+                            rc_call_result *res);
+
 /* available() in a guarded child. Returns 1 if available, 0 if not (why
  * filled with the implementation's reason, or with what went wrong). */
 int rc_guarded_available(const rc_impl *impl, double timeout_s, char *why, size_t why_len,

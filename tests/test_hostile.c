@@ -25,10 +25,18 @@ static cli_result run(const char *const *argv)
     return r;
 }
 
+/* A row "scalar <spaces> f32 half forward pass ..." (the name column is as
+ * wide as the longest name of the run). */
 static void expect_scalar_judged(const cli_result *r)
 {
-    cr_expect(strstr(r->out, "scalar       f32   half        forward  pass"),
-              "scalar is still judged:\n%s", r->out);
+    int found = 0;
+    for (const char *p = r->out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        char name[64], dtype[8], layout[16], dir[16], verdict[16];
+        if (sscanf(p, "%63s %7s %15s %15s %15s", name, dtype, layout, dir, verdict) == 5 &&
+            strcmp(name, "scalar") == 0 && strcmp(verdict, "pass") == 0)
+            found = 1;
+    }
+    cr_expect(found, "scalar is still judged:\n%s", r->out);
 }
 
 /* A grandchild that hangs holding stdout must not keep a caller that reads
@@ -86,4 +94,58 @@ Test(hostile, huge_allocation_stays_within_the_limit, .timeout = 300)
     cr_expect_eq(r.status, 0, "exit %d", r.status);
     expect_scalar_judged(&r);
     cli_result_free(&r);
+}
+
+/* Attacks while loading (tests/mutants/mutant_loader.c): the plug-in is
+ * loaded in a guarded child first, so each is that plug-in's BROKEN (exit
+ * 3) and scalar, named in the same run, is still judged. */
+static void expect_broken_load(const char *path, const char *why)
+{
+    const char *argv[] = {"verify", "--impl", "scalar", "--plugin", path, "--quick", "--dtype",
+                          "f32", "--layout", "half", "--positions", "0:7", "--timeout", "5",
+                          "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "%s: exit %d", path, r.status);
+    expect_scalar_judged(&r);
+    cr_expect(strstr(r.out, "BROKEN while loading: ") && strstr(r.out, why), "%s: %s", path,
+              r.out);
+    cli_result_free(&r);
+}
+
+Test(hostile_load, constructor_exit) { expect_broken_load(MUTANT_CTOR_EXIT_PATH, "exited with code 0"); }
+Test(hostile_load, constructor_crash) { expect_broken_load(MUTANT_CTOR_CRASH_PATH, "SIGSEGV"); }
+Test(hostile_load, constructor_hang) { expect_broken_load(MUTANT_CTOR_HANG_PATH, "no answer in 5 s"); }
+Test(hostile_load, entry_crash) { expect_broken_load(MUTANT_ENTRY_CRASH_PATH, "SIGSEGV"); }
+Test(hostile_load, entry_garbage) { expect_broken_load(MUTANT_ENTRY_GARBAGE_PATH, "SIGSEGV"); }
+Test(hostile_load, bad_description) { expect_broken_load(MUTANT_BAD_DESCRIPTION_PATH, "SIGSEGV"); }
+
+/* A destructor that crashes after a complete, passing run: the host's
+ * status stays the run's (its process ends without running it). */
+Test(hostile_load, destructor_crash_does_not_change_the_status)
+{
+    const char *argv[] = {"verify", "--plugin", MUTANT_DTOR_CRASH_PATH, "--quick", "--dtype",
+                          "f32", "--layout", "half", "--positions", "0:7", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "exit %d", r.status);
+    cli_result_free(&r);
+}
+
+/* Two implementations of one name would be merged in JUnit and reports:
+ * refused, with the reason. The copy lives in its own temporary dir. */
+Test(hostile_load, duplicate_names_are_refused)
+{
+    char dir[] = "/tmp/rc_dup_XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char copy[128], cmd[512];
+    snprintf(copy, sizeof copy, "%s/again.so", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", MUTANT_PRINTS_PATH, copy);
+    cr_assert_eq(system(cmd), 0);
+    const char *argv[] = {"verify", "--plugin", MUTANT_PRINTS_PATH, "--plugin", copy, "--quick",
+                          "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 2, "exit %d", r.status);
+    cr_expect(strstr(r.err, "like another implementation of this run"), "%s", r.err);
+    cli_result_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir); /* our mkdtemp directory */
+    cr_expect_eq(system(cmd), 0);
 }
