@@ -260,32 +260,56 @@ static int item_iter(void *ctx, int t, int n, char *err, size_t len)
 
 /* ---- the guarded trial call ---- */
 
+/* 1 when impl lacks a capability shape s in dtype dt needs (why names
+ * them), else 0. */
+static int caps_missing(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, char *why,
+                        size_t len)
+{
+    uint64_t need = rc_cap_for_dtype(dt) | rc_cap_for_layout(s->layout);
+    if (s->rotary_dim < s->head_dim)
+        need |= RC_CAP_PARTIAL_ROTARY;
+    uint64_t missing = need & ~impl->caps;
+    if (!missing)
+        return 0;
+    /* Name only what is missing. */
+    snprintf(why, len, "does not offer%s%s%s",
+             missing & rc_cap_for_dtype(dt) ? " " : "",
+             missing & rc_cap_for_dtype(dt) ? rc_dtype_name(dt) : "",
+             missing & rc_cap_for_layout(s->layout)
+                 ? (s->layout == RC_LAYOUT_HALF ? " the half layout" : " the interleaved layout")
+                 : "");
+    if (missing & RC_CAP_PARTIAL_ROTARY) {
+        size_t n = strlen(why);
+        snprintf(why + n, len - n, "%s partial rotary (r %d of d %d)",
+                 missing != RC_CAP_PARTIAL_ROTARY ? "," : "", s->rotary_dim, s->head_dim);
+    }
+    return 1;
+}
+
+static int trial_verdict(const rc_call_result *res, char *why, size_t len)
+{
+    if (res->outcome == RC_CALL_OK)
+        return 0;
+    if (res->outcome == RC_CALL_STATUS && res->status == RC_ERR_UNSUPPORTED) {
+        snprintf(why, len, "unsupported: %.400s", res->detail);
+        return 1;
+    }
+    if (res->outcome == RC_CALL_HARNESS_ERROR) {
+        snprintf(why, len, "harness error: %.400s", res->detail);
+        return 1;
+    }
+    snprintf(why, len, "trial call %s: %.400s", rc_call_outcome_name(res->outcome), res->detail);
+    return 2;
+}
+
 /* One guarded apply of two decode tokens of this shape and dtype, before
  * the implementation runs unguarded in this process. 0: fine; 1: skip
  * (why); 2: broken (why). */
 static int trial_call(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, double timeout_s,
                       uint64_t seed, char *why, size_t len)
 {
-    uint64_t need = rc_cap_for_dtype(dt) | rc_cap_for_layout(s->layout);
-    if (s->rotary_dim < s->head_dim)
-        need |= RC_CAP_PARTIAL_ROTARY;
-    uint64_t missing = need & ~impl->caps;
-    if (missing) {
-        /* Name only what is missing. */
-        snprintf(why, len, "does not offer%s%s%s",
-                 missing & rc_cap_for_dtype(dt) ? " " : "",
-                 missing & rc_cap_for_dtype(dt) ? rc_dtype_name(dt) : "",
-                 missing & rc_cap_for_layout(s->layout)
-                     ? (s->layout == RC_LAYOUT_HALF ? " the half layout"
-                                                    : " the interleaved layout")
-                     : "");
-        if (missing & RC_CAP_PARTIAL_ROTARY) {
-            size_t n = strlen(why);
-            snprintf(why + n, len - n, "%s partial rotary (r %d of d %d)",
-                     missing != RC_CAP_PARTIAL_ROTARY ? "," : "", s->rotary_dim, s->head_dim);
-        }
+    if (caps_missing(impl, s, dt, why, len))
         return 1;
-    }
     const int64_t tokens = 2, heads = s->q_heads + s->kv_heads;
     size_t bytes = (size_t)(tokens * heads * s->head_dim) * rc_dtype_size(dt);
     int half = s->rotary_dim / 2;
@@ -310,18 +334,7 @@ static int trial_call(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, doub
     rc_call_result res;
     rc_guarded_apply(impl, &spec, &in_buf, &in, &out_buf, &out, &pos_buf, RC_FORWARD, timeout_s,
                      &res);
-    if (res.outcome == RC_CALL_OK) {
-        rc = 0;
-    } else if (res.outcome == RC_CALL_STATUS && res.status == RC_ERR_UNSUPPORTED) {
-        snprintf(why, len, "unsupported: %.400s", res.detail);
-        rc = 1;
-    } else if (res.outcome == RC_CALL_HARNESS_ERROR) {
-        snprintf(why, len, "harness error: %.400s", res.detail);
-        rc = 1;
-    } else {
-        snprintf(why, len, "trial call %s: %.400s", rc_call_outcome_name(res.outcome), res.detail);
-        rc = 2;
-    }
+    rc = trial_verdict(&res, why, len);
 done:
     rc_guarded_buf_free(&in_buf);
     rc_guarded_buf_free(&out_buf);
@@ -347,6 +360,220 @@ static int add_item(runner *R, item *it, const char *name, double bytes, double 
     return it->shim_index < 0 ? -1 : 0;
 }
 
+/* All rcb_run holds besides the report: plan_free is its one cleanup. */
+typedef struct plan {
+    runner R;
+    item *items;
+    size_t n_items;
+    /* trial[target][shape][dtype]: -1 not yet tried, else trial_call's code */
+    int *trial;
+    char (*trial_why)[512];
+    char name[160];      /* the benchmark last registered, for the error */
+} plan;
+
+static void plan_init(plan *P, const rcb_options *o, const rcb_target *targets, size_t n_targets,
+                      rcb_report *rep)
+{
+    memset(P, 0, sizeof *P);
+    rcb_machine_detect(&rep->machine);
+    rep->threads = o->threads;
+    rep->min_time_s = o->min_time_s;
+    rep->repetitions = o->repetitions;
+    runner *R = &P->R;
+    *R = (runner){.o = o, .targets = targets, .n_targets = n_targets, .current = SIZE_MAX};
+    /* Hot: half the per-core L2 for input + output, within [64, 512] KiB
+     * (256 KiB when sysfs says nothing). Cold: 4x the last-level cache,
+     * at least 64 MiB (32 MiB LLC assumed when unknown). */
+    size_t l2 = rep->machine.l2_bytes ? rep->machine.l2_bytes : 512 * 1024;
+    R->hot_bytes = l2 / 2 < 65536 ? 65536 : l2 / 2 > 524288 ? 524288 : l2 / 2;
+    size_t llc = rep->machine.llc_bytes ? rep->machine.llc_bytes : 32u << 20;
+    R->pool_bytes = 4 * llc < (64u << 20) ? (64u << 20) : 4 * llc;
+    rep->hot_bytes_per_thread = R->hot_bytes;
+    rep->cold_pool_bytes = R->pool_bytes;
+}
+
+/* -1 if out of memory; either way plan_free and rcb_report_free clean
+ * up. */
+static int plan_alloc(plan *P, rcb_report *rep)
+{
+    const size_t n_targets = P->R.n_targets;
+    /* Workloads: shape x mode x dtype. */
+    size_t max_wl = rcb_shape_count() * rcb_mode_count() * RC_DTYPE_COUNT;
+    P->R.wl = calloc(max_wl, sizeof *P->R.wl);
+    size_t max_items = max_wl * (2 + 2 * n_targets) + RC_DTYPE_COUNT;
+    P->items = calloc(max_items, sizeof *P->items);
+    rep->cases = calloc(max_wl * n_targets + 1, sizeof *rep->cases);
+    rep->probes = calloc(max_wl + 1, sizeof *rep->probes);
+    size_t n_trial = n_targets * rcb_shape_count() * RC_DTYPE_COUNT;
+    P->trial = malloc(sizeof(int) * (n_trial + 1));
+    P->trial_why = calloc(n_trial + 1, sizeof *P->trial_why);
+    if (!P->R.wl || !P->items || !rep->cases || !rep->probes || !P->trial || !P->trial_why)
+        return -1;
+    for (size_t i = 0; i < n_trial; i++)
+        P->trial[i] = -1;
+    return 0;
+}
+
+static void plan_free(plan *P)
+{
+    workload_free(&P->R);
+    free(P->R.wl);
+    free(P->items);
+    free(P->trial);
+    free(P->trial_why);
+}
+
+/* Sizes only: workload_build makes the buffers when its first benchmark
+ * runs. Returns the workload's index. */
+static size_t describe_workload(runner *R, const rcb_shape *s, const rcb_mode *m, rc_dtype dt)
+{
+    size_t wi = R->n_wl++;
+    workload *w = &R->wl[wi];
+    w->shape = s;
+    w->mode = m;
+    w->dtype = dt;
+    w->tokens = m->tokens;
+    w->heads = s->q_heads + s->kv_heads;
+    w->token_bytes = (size_t)(w->heads * s->head_dim) * rc_dtype_size(w->dtype);
+    int64_t per_thread = (int64_t)(R->hot_bytes / (2 * w->token_bytes));
+    if (per_thread < 1)
+        per_thread = 1;
+    w->hot_tokens = per_thread * R->o->threads < w->tokens ? per_thread * R->o->threads
+                                                           : w->tokens;
+    size_t both = 2 * (size_t)w->tokens * w->token_bytes;
+    w->copies = both >= R->pool_bytes ? 1 : (R->pool_bytes + both - 1) / both;
+    return wi;
+}
+
+/* The hot and cold benchmarks of workload wi, for the probe (who "probe")
+ * or target ti (who its name). */
+static int add_variants(plan *P, enum item_kind kind, size_t wi, size_t ti, rcb_variant *hot,
+                        rcb_variant *cold, const char *who)
+{
+    const workload *w = &P->R.wl[wi];
+    const rcb_shape *s = w->shape;
+    double elem_per_token = (double)(w->heads * s->head_dim);
+    for (int v = 0; v < 2; v++) {
+        item *it = &P->items[P->n_items++];
+        it->kind = kind;
+        it->workload = wi;
+        it->target = ti;
+        it->hot = !v;
+        it->dest = v ? cold : hot;
+        double tok = (double)(v ? w->tokens : w->hot_tokens);
+        snprintf(P->name, sizeof P->name, "%s/%s/%s/%s/%s", who, s->name, w->mode->name,
+                 rc_dtype_name(w->dtype), v ? "cold" : "hot");
+        if (add_item(&P->R, it, P->name, 2.0 * tok * (double)w->token_bytes, tok,
+                     tok * elem_per_token) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Target ti's trial call on workload w's shape (si) and dtype, made once
+ * for every mode; returns its code and why. */
+static int case_trial(plan *P, size_t ti, size_t si, const workload *w, const char **why)
+{
+    const rcb_options *o = P->R.o;
+    const rc_impl *impl = P->R.targets[ti].impl;
+    size_t k = (ti * rcb_shape_count() + si) * RC_DTYPE_COUNT + (size_t)w->dtype;
+    if (P->trial[k] < 0) {
+        if (o->progress)
+            fprintf(stderr, "ropecheck bench: trial call %s %s %s\n", impl->name, w->shape->name,
+                    rc_dtype_name(w->dtype));
+        P->trial[k] = trial_call(impl, w->shape, w->dtype, o->timeout_s, o->seed, P->trial_why[k],
+                                 sizeof P->trial_why[k]);
+    }
+    *why = P->trial_why[k];
+    return P->trial[k];
+}
+
+static int add_case(plan *P, rcb_report *rep, size_t wi, size_t si, size_t ti)
+{
+    const workload *w = &P->R.wl[wi];
+    rcb_case_result *c = &rep->cases[rep->n_cases++];
+    c->target = ti;
+    c->shape = w->shape;
+    c->mode = w->mode;
+    c->dtype = w->dtype;
+    c->tokens = w->tokens;
+    c->heads = w->heads;
+    const char *why;
+    int trial = case_trial(P, ti, si, w, &why);
+    if (trial != 0) {
+        c->outcome = trial == 1 ? RCB_SKIPPED : RCB_BROKEN;
+        snprintf(c->why, sizeof c->why, "%s", why);
+        if (c->outcome == RCB_BROKEN)
+            rep->any_broken = 1;
+        return 0;
+    }
+    return add_variants(P, ITEM_IMPL, wi, ti, &c->hot, &c->cold, P->R.targets[ti].impl->name);
+}
+
+/* Workload wi's probe, then every target's case on it (consecutively:
+ * the header comment). */
+static int add_workload(plan *P, rcb_report *rep, size_t wi, size_t si)
+{
+    const workload *w = &P->R.wl[wi];
+    rcb_probe_result *p = &rep->probes[rep->n_probes++];
+    p->shape = w->shape;
+    p->mode = w->mode;
+    p->dtype = w->dtype;
+    if (add_variants(P, ITEM_PROBE, wi, 0, &p->hot, &p->cold, "probe") != 0)
+        return -1;
+    for (size_t ti = 0; ti < P->R.n_targets; ti++)
+        if (add_case(P, rep, wi, si, ti) != 0)
+            return -1;
+    return 0;
+}
+
+static int add_references(plan *P, rcb_report *rep)
+{
+    for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
+        if (!(P->R.o->dtype_mask & (1u << dt)))
+            continue;
+        rcb_ref_result *rr = &rep->refs[rep->n_refs++];
+        rr->dtype = (rc_dtype)dt;
+        rr->head_dim = REF_HEAD_DIM;
+        rr->heads = REF_HEADS;
+        item *it = &P->items[P->n_items++];
+        it->kind = ITEM_REF;
+        it->ref_dtype = (rc_dtype)dt;
+        it->dest = &rr->v;
+        snprintf(P->name, sizeof P->name, "reference/mpfr/d%d/%s", REF_HEAD_DIM,
+                 rc_dtype_name(rr->dtype));
+        if (add_item(&P->R, it, P->name, 0.0, 1.0, REF_HEADS * REF_HEAD_DIM) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every benchmark the options select. -1 when one cannot be registered
+ * (P->name names it). */
+static int build_list(plan *P, rcb_report *rep)
+{
+    const rcb_options *o = P->R.o;
+    for (size_t si = 0; si < rcb_shape_count(); si++) {
+        if (!(o->shape_mask & (1u << si)))
+            continue;
+        for (size_t mi = 0; mi < rcb_mode_count(); mi++) {
+            if (!(o->mode_mask & (1u << mi)))
+                continue;
+            for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
+                if (!(o->dtype_mask & (1u << dt)))
+                    continue;
+                size_t wi = describe_workload(&P->R, rcb_shape_get(si), rcb_mode_get(mi),
+                                              (rc_dtype)dt);
+                if (add_workload(P, rep, wi, si) != 0)
+                    return -1;
+            }
+        }
+    }
+    return o->reference ? add_references(P, rep) : 0;
+}
+
+/* ---- the figures ---- */
+
 static void take_result(const item *it)
 {
     rcb_result r;
@@ -364,6 +591,31 @@ static void take_result(const item *it)
     v->elements_per_second = r.elements_per_second;
     v->ns_per_token = r.ns_per_token;
     v->ns_per_iter = r.ns_per_iteration;
+}
+
+/* An error mid-run (a status other than OK after the trial call passed)
+ * is the implementation's fault: it breaks the case of variant v. */
+static void mark_broken(rcb_report *rep, const rcb_variant *v)
+{
+    rcb_case_result *c = NULL;
+    for (size_t j = 0; j < rep->n_cases; j++)
+        if (&rep->cases[j].hot == v || &rep->cases[j].cold == v)
+            c = &rep->cases[j];
+    if (c && c->outcome == RCB_RAN) {
+        c->outcome = RCB_BROKEN;
+        snprintf(c->why, sizeof c->why, "%s", v->error);
+        rep->any_broken = 1;
+    }
+}
+
+static void collect_results(const plan *P, rcb_report *rep)
+{
+    for (size_t i = 0; i < P->n_items; i++) {
+        const item *it = &P->items[i];
+        take_result(it);
+        if (it->kind == ITEM_IMPL && !it->dest->ok)
+            mark_broken(rep, it->dest);
+    }
 }
 
 static const rc_impl *scalar_impl(void)
@@ -410,184 +662,33 @@ int rcb_run(const rcb_options *o, const rcb_target *targets, size_t n_targets, r
             char *err, size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
-    rcb_machine_detect(&rep->machine);
-    rep->threads = o->threads;
-    rep->min_time_s = o->min_time_s;
-    rep->repetitions = o->repetitions;
-    runner R = {.o = o, .targets = targets, .n_targets = n_targets, .current = SIZE_MAX};
-    /* Hot: half the per-core L2 for input + output, within [64, 512] KiB
-     * (256 KiB when sysfs says nothing). Cold: 4x the last-level cache,
-     * at least 64 MiB (32 MiB LLC assumed when unknown). */
-    size_t l2 = rep->machine.l2_bytes ? rep->machine.l2_bytes : 512 * 1024;
-    R.hot_bytes = l2 / 2 < 65536 ? 65536 : l2 / 2 > 524288 ? 524288 : l2 / 2;
-    size_t llc = rep->machine.llc_bytes ? rep->machine.llc_bytes : 32u << 20;
-    R.pool_bytes = 4 * llc < (64u << 20) ? (64u << 20) : 4 * llc;
-    rep->hot_bytes_per_thread = R.hot_bytes;
-    rep->cold_pool_bytes = R.pool_bytes;
-
-    /* Workloads: shape x mode x dtype. */
-    size_t max_wl = rcb_shape_count() * rcb_mode_count() * RC_DTYPE_COUNT;
-    R.wl = calloc(max_wl, sizeof *R.wl);
-    size_t max_items = max_wl * (2 + 2 * n_targets) + RC_DTYPE_COUNT;
-    item *items = calloc(max_items, sizeof *items);
-    rep->cases = calloc(max_wl * n_targets + 1, sizeof *rep->cases);
-    rep->probes = calloc(max_wl + 1, sizeof *rep->probes);
-    /* trial[target][shape][dtype]: -1 not yet tried, else trial_call's code */
-    size_t n_trial = n_targets * rcb_shape_count() * RC_DTYPE_COUNT;
-    int *trial = malloc(sizeof(int) * (n_trial + 1));
-    char (*trial_why)[512] = calloc(n_trial + 1, sizeof *trial_why);
+    plan P;
+    plan_init(&P, o, targets, n_targets, rep);
     int rc = -1;
-    if (!R.wl || !items || !rep->cases || !rep->probes || !trial || !trial_why) {
+    if (plan_alloc(&P, rep) != 0) {
         snprintf(err, err_len, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n_trial; i++)
-        trial[i] = -1;
-    size_t n_items = 0;
-    char name[160];
-    for (size_t si = 0; si < rcb_shape_count(); si++) {
-        if (!(o->shape_mask & (1u << si)))
-            continue;
-        const rcb_shape *s = rcb_shape_get(si);
-        for (size_t mi = 0; mi < rcb_mode_count(); mi++) {
-            if (!(o->mode_mask & (1u << mi)))
-                continue;
-            const rcb_mode *m = rcb_mode_get(mi);
-            for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
-                if (!(o->dtype_mask & (1u << dt)))
-                    continue;
-                size_t wi = R.n_wl++;
-                workload *w = &R.wl[wi];
-                w->shape = s;
-                w->mode = m;
-                w->dtype = (rc_dtype)dt;
-                w->tokens = m->tokens;
-                w->heads = s->q_heads + s->kv_heads;
-                w->token_bytes = (size_t)(w->heads * s->head_dim) * rc_dtype_size(w->dtype);
-                int64_t per_thread = (int64_t)(R.hot_bytes / (2 * w->token_bytes));
-                if (per_thread < 1)
-                    per_thread = 1;
-                w->hot_tokens = per_thread * o->threads < w->tokens ? per_thread * o->threads
-                                                                    : w->tokens;
-                size_t both = 2 * (size_t)w->tokens * w->token_bytes;
-                w->copies = both >= R.pool_bytes ? 1 : (R.pool_bytes + both - 1) / both;
-                double elem_per_token = (double)(w->heads * s->head_dim);
-                const char *dn = rc_dtype_name(w->dtype);
-
-                rcb_probe_result *p = &rep->probes[rep->n_probes++];
-                p->shape = s;
-                p->mode = m;
-                p->dtype = w->dtype;
-                for (int v = 0; v < 2; v++) {
-                    item *it = &items[n_items++];
-                    it->kind = ITEM_PROBE;
-                    it->workload = wi;
-                    it->hot = !v;
-                    it->dest = v ? &p->cold : &p->hot;
-                    double tok = (double)(v ? w->tokens : w->hot_tokens);
-                    snprintf(name, sizeof name, "probe/%s/%s/%s/%s", s->name, m->name, dn,
-                             v ? "cold" : "hot");
-                    if (add_item(&R, it, name, 2.0 * tok * (double)w->token_bytes, tok,
-                                 tok * elem_per_token) != 0)
-                        goto oom;
-                }
-                for (size_t ti = 0; ti < n_targets; ti++) {
-                    rcb_case_result *c = &rep->cases[rep->n_cases++];
-                    c->target = ti;
-                    c->shape = s;
-                    c->mode = m;
-                    c->dtype = w->dtype;
-                    c->tokens = w->tokens;
-                    c->heads = w->heads;
-                    size_t k = (ti * rcb_shape_count() + si) * RC_DTYPE_COUNT + (size_t)dt;
-                    if (trial[k] < 0) {
-                        if (o->progress)
-                            fprintf(stderr, "ropecheck bench: trial call %s %s %s\n",
-                                    targets[ti].impl->name, s->name, dn);
-                        trial[k] = trial_call(targets[ti].impl, s, w->dtype, o->timeout_s,
-                                              o->seed, trial_why[k], sizeof trial_why[k]);
-                    }
-                    if (trial[k] != 0) {
-                        c->outcome = trial[k] == 1 ? RCB_SKIPPED : RCB_BROKEN;
-                        snprintf(c->why, sizeof c->why, "%s", trial_why[k]);
-                        if (c->outcome == RCB_BROKEN)
-                            rep->any_broken = 1;
-                        continue;
-                    }
-                    for (int v = 0; v < 2; v++) {
-                        item *it = &items[n_items++];
-                        it->kind = ITEM_IMPL;
-                        it->workload = wi;
-                        it->target = ti;
-                        it->hot = !v;
-                        it->dest = v ? &c->cold : &c->hot;
-                        double tok = (double)(v ? w->tokens : w->hot_tokens);
-                        snprintf(name, sizeof name, "%s/%s/%s/%s/%s", targets[ti].impl->name,
-                                 s->name, m->name, dn, v ? "cold" : "hot");
-                        if (add_item(&R, it, name, 2.0 * tok * (double)w->token_bytes, tok,
-                                     tok * elem_per_token) != 0)
-                            goto oom;
-                    }
-                }
-            }
-        }
+    if (build_list(&P, rep) != 0) {
+        snprintf(err, err_len, "cannot register benchmark '%s'", P.name);
+        goto done;
     }
-    if (o->reference) {
-        for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
-            if (!(o->dtype_mask & (1u << dt)))
-                continue;
-            rcb_ref_result *rr = &rep->refs[rep->n_refs++];
-            rr->dtype = (rc_dtype)dt;
-            rr->head_dim = REF_HEAD_DIM;
-            rr->heads = REF_HEADS;
-            item *it = &items[n_items++];
-            it->kind = ITEM_REF;
-            it->ref_dtype = (rc_dtype)dt;
-            it->dest = &rr->v;
-            snprintf(name, sizeof name, "reference/mpfr/d%d/%s", REF_HEAD_DIM,
-                     rc_dtype_name(rr->dtype));
-            if (add_item(&R, it, name, 0.0, 1.0, REF_HEADS * REF_HEAD_DIM) != 0)
-                goto oom;
-        }
-    }
-    if (n_items == 0) {
+    if (P.n_items == 0) {
         snprintf(err, err_len, "nothing to run: every case was skipped");
         rc = 0; /* the report says why, case by case */
         goto done;
     }
-    g_runner = &R;
+    g_runner = &P.R;
     if (rcb_run_all(o->json_path, o->progress, err, err_len) != 0)
         goto done;
-    for (size_t i = 0; i < n_items; i++) {
-        take_result(&items[i]);
-        if (items[i].kind == ITEM_IMPL && !items[i].dest->ok) {
-            /* An error mid-run (a status other than OK after the trial call
-             * passed) is the implementation's fault. */
-            rcb_case_result *c = NULL;
-            for (size_t j = 0; j < rep->n_cases; j++)
-                if (&rep->cases[j].hot == items[i].dest || &rep->cases[j].cold == items[i].dest)
-                    c = &rep->cases[j];
-            if (c && c->outcome == RCB_RAN) {
-                c->outcome = RCB_BROKEN;
-                snprintf(c->why, sizeof c->why, "%s", items[i].dest->error);
-                rep->any_broken = 1;
-            }
-        }
-    }
+    collect_results(&P, rep);
     derive_probe_fractions(rep);
     derive_scalar(rep, targets);
     rc = 0;
-    goto done;
-oom:
-    snprintf(err, err_len, "cannot register benchmark '%s'", name);
 done:
-    workload_free(&R);
     g_runner = NULL;
-    rcb_shutdown();
-    free(R.wl);
-    free(items);
-    free(trial);
-    free(trial_why);
+    rcb_shutdown(); /* before plan_free: the registrations point at its items */
+    plan_free(&P);
     if (rc != 0)
         rcb_report_free(rep);
     return rc;

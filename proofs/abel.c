@@ -59,18 +59,17 @@ typedef struct terms {
     double *rad;   /* componentwise radius */
 } terms;
 
+/* On failure t is left for terms_clear all the same, so callers have one
+ * cleanup path. */
 static int terms_init(terms *t, int half)
 {
-    t->half = half;
+    t->half = 0;
     t->c = malloc((size_t)half * sizeof *t->c);
     t->s = malloc((size_t)half * sizeof *t->s);
     t->rad = malloc((size_t)half * sizeof *t->rad);
-    if (!t->c || !t->s || !t->rad) {
-        free(t->c);
-        free(t->s);
-        free(t->rad);
+    if (!t->c || !t->s || !t->rad)
         return -1;
-    }
+    t->half = half;
     for (int j = 0; j < half; j++) {
         mpfr_init2(t->c[j], AB_PREC);
         mpfr_init2(t->s[j], AB_PREC);
@@ -89,40 +88,60 @@ static void terms_clear(terms *t)
     free(t->rad);
 }
 
+typedef struct thetas {
+    int half;
+    mpfr_t *theta;
+    double *theta_d;
+} thetas;
+
+/* theta_j to AB_PREC bits from the host's double-double table (scaled by
+ * sc when set). -1 if out of memory; either way th is left for
+ * thetas_clear. */
+static int thetas_load(thetas *th, double base, int r, const rc_scaling *sc)
+{
+    const int half = r / 2;
+    th->half = 0;
+    th->theta = malloc((size_t)half * sizeof *th->theta);
+    th->theta_d = malloc((size_t)half * sizeof *th->theta_d);
+    double *hi = malloc((size_t)half * sizeof *hi), *lo = malloc((size_t)half * sizeof *lo);
+    int rc = -1;
+    if (th->theta && th->theta_d && hi && lo) {
+        rc_ref_freq_table(base, r, sc, hi, lo);
+        th->half = half;
+        for (int j = 0; j < half; j++) {
+            mpfr_init2(th->theta[j], AB_PREC);
+            mpfr_set_d(th->theta[j], hi[j], MPFR_RNDN);
+            mpfr_add_d(th->theta[j], th->theta[j], lo[j], MPFR_RNDN); /* exact at 192 bits */
+            th->theta_d[j] = hi[j] * (1 + 0x1p-50); /* an upper bound of |theta| */
+        }
+        rc = 0;
+    }
+    free(hi);
+    free(lo);
+    return rc;
+}
+
+static void thetas_clear(thetas *th)
+{
+    for (int j = 0; j < th->half; j++)
+        mpfr_clear(th->theta[j]);
+    free(th->theta);
+    free(th->theta_d);
+}
+
 /* Midpoints and radii of e^{i delta theta_j}, j < half (header comment). */
-static void terms_fill(terms *t, const mpfr_t *theta, const double *theta_d, int64_t delta)
+static void terms_fill(terms *t, const thetas *th, int64_t delta)
 {
     mpfr_t phi;
     mpfr_init2(phi, AB_PREC);
     for (int j = 0; j < t->half; j++) {
-        mpfr_mul_d(phi, theta[j], (double)delta, MPFR_RNDN); /* |delta| < 2^53: exact */
+        mpfr_mul_d(phi, th->theta[j], (double)delta, MPFR_RNDN); /* |delta| < 2^53: exact */
         mpfr_sin_cos(t->s[j], t->c[j], phi, MPFR_RNDN);
-        const double aphi = fabs((double)delta * theta_d[j]);
+        const double aphi = fabs((double)delta * th->theta_d[j]);
         t->rad[j] = aphi * (0x1p-100 + ldexp(1.0, -AB_PREC)) * (1 + 0x1p-50) +
                     ldexp(1.0, -AB_PREC);
     }
     mpfr_clear(phi);
-}
-
-/* theta_j to AB_PREC bits from the host's double-double table (scaled by
- * sc when set). -1 if out of memory. */
-static int theta_load(double base, int r, const rc_scaling *sc, mpfr_t *theta, double *theta_d)
-{
-    double *hi = malloc((size_t)r / 2 * sizeof *hi), *lo = malloc((size_t)r / 2 * sizeof *lo);
-    if (!hi || !lo) {
-        free(hi);
-        free(lo);
-        return -1;
-    }
-    rc_ref_freq_table(base, r, sc, hi, lo);
-    for (int j = 0; j < r / 2; j++) {
-        mpfr_set_d(theta[j], hi[j], MPFR_RNDN);
-        mpfr_add_d(theta[j], theta[j], lo[j], MPFR_RNDN); /* exact at 192 bits */
-        theta_d[j] = hi[j] * (1 + 0x1p-50);               /* an upper bound of |theta| */
-    }
-    free(hi);
-    free(lo);
-    return 0;
 }
 
 /* max(|lo|, |hi|) of an enclosure [lo, hi], and the smallest |x| in it. */
@@ -183,6 +202,23 @@ int rc_abel_curve_bounds(double base, int rotary_dim, int n, double *upper, doub
     return rc_abel_curve_scaled(base, rotary_dim, NULL, n, upper, lower);
 }
 
+static void curve_fill(terms *t, const thetas *th, int n, double *upper, double *lower)
+{
+    mpfr_t up, dn;
+    mpfr_inits2(AB_PREC, up, dn, (mpfr_ptr)0);
+    for (int delta = 0; delta < n; delta++) {
+        terms_fill(t, th, delta);
+        sum_abs_s(t, up, dn);
+        /* (2/r) sum: a division by a power of two or a rounding upward */
+        mpfr_div_ui(up, up, (unsigned long)t->half, MPFR_RNDU);
+        mpfr_div_ui(dn, dn, (unsigned long)t->half, MPFR_RNDD);
+        upper[delta] = mpfr_get_d(up, MPFR_RNDU);
+        if (lower)
+            lower[delta] = mpfr_get_d(dn, MPFR_RNDD);
+    }
+    mpfr_clears(up, dn, (mpfr_ptr)0);
+}
+
 int rc_abel_curve_scaled(double base, int rotary_dim, const rc_scaling *sc, int n, double *upper,
                          double *lower)
 {
@@ -190,37 +226,16 @@ int rc_abel_curve_scaled(double base, int rotary_dim, const rc_scaling *sc, int 
     if (!(base > 0.0) || rotary_dim < 2 || rotary_dim % 2 || n < 0 ||
         rotary_dim > RC_MAX_HEAD_DIM || rc_scaling_check(sc, rotary_dim, why, sizeof why) != 0)
         return -1;
-    const int half = rotary_dim / 2;
-    terms t;
-    mpfr_t *theta = malloc((size_t)half * sizeof *theta);
-    double *theta_d = malloc((size_t)half * sizeof *theta_d);
-    if (!theta || !theta_d || terms_init(&t, half) != 0) {
-        free(theta);
-        free(theta_d);
-        return -1;
-    }
-    for (int j = 0; j < half; j++)
-        mpfr_init2(theta[j], AB_PREC);
-    int loaded = theta_load(base, rotary_dim, sc, theta, theta_d);
-    mpfr_t up, dn;
-    mpfr_inits2(AB_PREC, up, dn, (mpfr_ptr)0);
-    for (int delta = 0; delta < n && loaded == 0; delta++) {
-        terms_fill(&t, theta, theta_d, delta);
-        sum_abs_s(&t, up, dn);
-        /* (2/r) sum: a division by a power of two or a rounding upward */
-        mpfr_div_ui(up, up, (unsigned long)half, MPFR_RNDU);
-        mpfr_div_ui(dn, dn, (unsigned long)half, MPFR_RNDD);
-        upper[delta] = mpfr_get_d(up, MPFR_RNDU);
-        if (lower)
-            lower[delta] = mpfr_get_d(dn, MPFR_RNDD);
-    }
-    mpfr_clears(up, dn, (mpfr_ptr)0);
-    for (int j = 0; j < half; j++)
-        mpfr_clear(theta[j]);
-    free(theta);
-    free(theta_d);
+    thetas th;
+    terms t = {0};
+    int rc = thetas_load(&th, base, rotary_dim, sc);
+    if (rc == 0)
+        rc = terms_init(&t, rotary_dim / 2);
+    if (rc == 0)
+        curve_fill(&t, &th, n, upper, lower);
+    thetas_clear(&th);
     terms_clear(&t);
-    return loaded;
+    return rc;
 }
 
 /* Pair i of x as a complex number (spec layout). */
@@ -279,6 +294,25 @@ static void dh_upper(const rc_probe *p, const double *q, const double *k, int i,
     mpfr_clears(up, dn, re, im, (mpfr_ptr)0);
 }
 
+/* h_i at AB_PREC bits; x: scratch. */
+static void h_of(const rc_probe *p, const double *q, const double *k, int i, mpfr_ptr hr,
+                 mpfr_ptr hi, mpfr_ptr x)
+{
+    double qa, qb, ka, kb;
+    pair_of(p, q, i, &qa, &qb);
+    pair_of(p, k, i, &ka, &kb);
+    mpfr_set_d(hr, qa, MPFR_RNDN);
+    mpfr_mul_d(hr, hr, ka, MPFR_RNDN);
+    mpfr_set_d(x, qb, MPFR_RNDN);
+    mpfr_mul_d(x, x, kb, MPFR_RNDN);
+    mpfr_add(hr, hr, x, MPFR_RNDN);
+    mpfr_set_d(hi, qb, MPFR_RNDN);
+    mpfr_mul_d(hi, hi, ka, MPFR_RNDN);
+    mpfr_set_d(x, qa, MPFR_RNDN);
+    mpfr_mul_d(x, x, kb, MPFR_RNDN);
+    mpfr_sub(hi, hi, x, MPFR_RNDN);
+}
+
 /* Both sides of identity (b) at AB_PREC bits, from the midpoints; returns
  * |lhs - rhs| and Re lhs, and max |h_i| in *hmax. */
 static double identity_gap(const rc_probe *p, const terms *t, const double *q, const double *k,
@@ -295,37 +329,13 @@ static double identity_gap(const rc_probe *p, const terms *t, const double *q, c
     mpfr_set_ui(si, 0, MPFR_RNDN);
     *hmax = 0.0;
     for (int i = 0; i < half; i++) {
-        double qa, qb, ka, kb;
-        pair_of(p, q, i, &qa, &qb);
-        pair_of(p, k, i, &ka, &kb);
-        /* h_i */
-        mpfr_set_d(hr, qa, MPFR_RNDN);
-        mpfr_mul_d(hr, hr, ka, MPFR_RNDN);
-        mpfr_set_d(x, qb, MPFR_RNDN);
-        mpfr_mul_d(x, x, kb, MPFR_RNDN);
-        mpfr_add(hr, hr, x, MPFR_RNDN);
-        mpfr_set_d(hi, qb, MPFR_RNDN);
-        mpfr_mul_d(hi, hi, ka, MPFR_RNDN);
-        mpfr_set_d(x, qa, MPFR_RNDN);
-        mpfr_mul_d(x, x, kb, MPFR_RNDN);
-        mpfr_sub(hi, hi, x, MPFR_RNDN);
+        h_of(p, q, k, i, hr, hi, x);
         const double hm = hypot(mpfr_get_d(hr, MPFR_RNDN), mpfr_get_d(hi, MPFR_RNDN));
         if (hm > *hmax)
             *hmax = hm;
         /* h_{i+1} */
         if (i + 1 < half) {
-            pair_of(p, q, i + 1, &qa, &qb);
-            pair_of(p, k, i + 1, &ka, &kb);
-            mpfr_set_d(hr1, qa, MPFR_RNDN);
-            mpfr_mul_d(hr1, hr1, ka, MPFR_RNDN);
-            mpfr_set_d(x, qb, MPFR_RNDN);
-            mpfr_mul_d(x, x, kb, MPFR_RNDN);
-            mpfr_add(hr1, hr1, x, MPFR_RNDN);
-            mpfr_set_d(hi1, qb, MPFR_RNDN);
-            mpfr_mul_d(hi1, hi1, ka, MPFR_RNDN);
-            mpfr_set_d(x, qa, MPFR_RNDN);
-            mpfr_mul_d(x, x, kb, MPFR_RNDN);
-            mpfr_sub(hi1, hi1, x, MPFR_RNDN);
+            h_of(p, q, k, i + 1, hr1, hi1, x);
         } else {
             mpfr_set_ui(hr1, 0, MPFR_RNDN);
             mpfr_set_ui(hi1, 0, MPFR_RNDN);
@@ -361,6 +371,203 @@ static double identity_gap(const rc_probe *p, const terms *t, const double *q, c
     return gap;
 }
 
+typedef struct abel_work {
+    int n_trials, d, rr;
+    int64_t rows;   /* q and k of every trial */
+    double *in, *o; /* rows x d */
+    int64_t *pos;
+    thetas th;
+    terms t;        /* e^{i Delta theta_j} of the trial being judged */
+    mpfr_t alpha2;
+    double a2_err;
+} abel_work;
+
+/* -1 if out of memory; either way w is left for abel_work_free. */
+static int abel_work_init(abel_work *w, const rc_proof_spec *spec, const rc_probe *pr,
+                          int n_trials)
+{
+    memset(w, 0, sizeof *w);
+    mpfr_init2(w->alpha2, AB_PREC);
+    w->n_trials = n_trials;
+    w->d = spec->head_dim;
+    w->rr = spec->rotary_dim;
+    w->rows = 2 * (int64_t)n_trials;
+    w->in = malloc((size_t)(w->rows * w->d) * sizeof *w->in);
+    w->o = malloc((size_t)(w->rows * w->d) * sizeof *w->o);
+    w->pos = malloc((size_t)w->rows * sizeof *w->pos);
+    if (!w->in || !w->o || !w->pos || terms_init(&w->t, w->rr / 2) != 0 ||
+        thetas_load(&w->th, spec->base, w->rr, pr->scaling) != 0)
+        return -1;
+    /* alpha^2 (header: SCALING); 1 exactly without scaling. */
+    const rc_dd al = rc_ref_out_scale_dd(pr->scaling);
+    mpfr_set_d(w->alpha2, al.hi, MPFR_RNDN);
+    mpfr_add_d(w->alpha2, w->alpha2, al.lo, MPFR_RNDN); /* exact */
+    mpfr_sqr(w->alpha2, w->alpha2, MPFR_RNDU);
+    w->a2_err = pr->scaling ? 0x1p-100 : 0.0; /* relative, on the form */
+    return 0;
+}
+
+static void abel_work_free(abel_work *w)
+{
+    mpfr_clear(w->alpha2);
+    thetas_clear(&w->th);
+    terms_clear(&w->t);
+    free(w->in);
+    free(w->o);
+    free(w->pos);
+}
+
+static void abel_draw(abel_work *w, const rc_probe *pr, uint64_t seed, int64_t max_position)
+{
+    const int d = w->d;
+    rc_rng g;
+    rc_rng_seed3(&g, seed, 0x4142454cull /* "ABEL" */, (uint64_t)d);
+    const uint64_t span = (uint64_t)max_position + 1;
+    for (int s = 0; s < w->n_trials; s++) {
+        rc_proof_random_head(pr, &g, w->in + (size_t)(2 * s) * (size_t)d, d);
+        rc_proof_random_head(pr, &g, w->in + (size_t)(2 * s + 1) * (size_t)d, d);
+        const int64_t m = (int64_t)rc_rng_below(&g, span);
+        int64_t n;
+        if (s % 2 == 0) { /* near the diagonal, where the decay is seen */
+            n = m - (int64_t)rc_rng_below(&g, 257);
+            if (n < 0)
+                n = 0;
+        } else {
+            n = (int64_t)rc_rng_below(&g, span);
+        }
+        w->pos[2 * s] = m;
+        w->pos[2 * s + 1] = n;
+    }
+}
+
+typedef struct abel_trial {
+    const double *q, *k, *fq, *fk;
+    int64_t m, n, delta;
+    double bound_up; /* (c)'s right-hand side, rounded up */
+    double hmax;     /* max |h_i| */
+    double id_tol;   /* (b)'s tolerance */
+    double slack;    /* the score's error allowed by the gate */
+    double score;    /* the implementation's <f(q,m), f(k,n)> */
+} abel_trial;
+
+/* Failures of each check so far: only the first few become findings. */
+typedef struct abel_tally {
+    int id, score, bound;
+} abel_tally;
+
+/* (c)'s right-hand side times alpha^2, rounded up; w->t must hold this
+ * trial's terms. */
+static double certified_bound(const abel_work *w, const rc_probe *pr, const abel_trial *tr)
+{
+    mpfr_t sum_up, sum_dn, dh, maxdh, bound;
+    mpfr_inits2(AB_PREC, sum_up, sum_dn, dh, maxdh, bound, (mpfr_ptr)0);
+    sum_abs_s(&w->t, sum_up, sum_dn);
+    mpfr_set_ui(maxdh, 0, MPFR_RNDN);
+    for (int i = 0; i < w->t.half; i++) {
+        dh_upper(pr, tr->q, tr->k, i, dh);
+        mpfr_max(maxdh, maxdh, dh, MPFR_RNDU);
+    }
+    mpfr_mul(bound, maxdh, sum_up, MPFR_RNDU);
+    mpfr_mul(bound, bound, w->alpha2, MPFR_RNDU);
+    if (pr->scaling)
+        mpfr_mul_d(bound, bound, 1.0 + 0x1p-100, MPFR_RNDU);
+    const double bound_up = mpfr_get_d(bound, MPFR_RNDU);
+    mpfr_clears(sum_up, sum_dn, dh, maxdh, bound, (mpfr_ptr)0);
+    return bound_up;
+}
+
+/* (b) on the midpoints: sets tr->hmax and tr->id_tol, and Re lhs in
+ * relhs. */
+static void judge_identity(const abel_work *w, const rc_probe *pr, abel_trial *tr,
+                           mpfr_ptr relhs, int *n_bad, rc_abel_result *out)
+{
+    const int half = w->t.half;
+    /* (b): crude but safe count of the AB_PREC roundings of both
+     * sides: fewer than 16 per term on values below half * 2 *
+     * (hmax + 1), over half terms and half partial sums. */
+    const double gap = identity_gap(pr, &w->t, tr->q, tr->k, relhs, &tr->hmax);
+    tr->id_tol = 64.0 * (double)half * half * half * (tr->hmax + 1.0) * ldexp(1.0, -AB_PREC);
+    if (gap > out->max_identity_gap)
+        out->max_identity_gap = gap;
+    if (!(gap <= tr->id_tol) && (*n_bad)++ < 2)
+        rc_proof_add(&out->res,
+                     "summation by parts fails at m-n=%" PRId64 ": |lhs - rhs| = %.3g "
+                     "> %.3g",
+                     tr->delta, gap, tr->id_tol);
+}
+
+/* (a): the implementation's score against the complex form (relhs: Re
+ * lhs on entry, scaled by alpha^2 here). */
+static void judge_score(const abel_work *w, const abel_trial *tr, mpfr_ptr relhs, int *n_bad,
+                        rc_proof_result *r)
+{
+    /* The midpoint form is within sum_i |h_i| sqrt(2) rad_i of the
+     * exact value (plus id_tol for its own roundings). */
+    double mid_err = tr->id_tol;
+    for (int i = 0; i < w->t.half; i++)
+        mid_err += 2.0 * tr->hmax * w->t.rad[i]; /* |h_i| sqrt(2) rad_i < 2 hmax rad_i */
+    /* Scaled by alpha^2 (rounded up: the error bound grows with it). */
+    mid_err *= mpfr_get_d(w->alpha2, MPFR_RNDU) * (1 + 0x1p-50);
+    mpfr_mul(relhs, relhs, w->alpha2, MPFR_RNDN);
+    const double form = mpfr_get_d(relhs, MPFR_RNDN);
+    /* form is alpha^2 Re lhs rounded to double: + ulp(form)/2 <=
+     * 2^-53 |form|, and alpha^2's own error a2_err |form|. */
+    const double tol_a =
+        (tr->slack + mid_err + fabs(form) * (0x1p-53 + w->a2_err)) * (1 + 0x1p-40);
+    if (!(fabs(tr->score - form) <= tol_a) && (*n_bad)++ < 3)
+        rc_proof_add(r,
+                     "score <f(q,%" PRId64 "),f(k,%" PRId64 ")> = %.17g but Re sum "
+                     "h_i e^{i(m-n)theta_i} = %.17g (|diff| %.3g > %.3g)",
+                     tr->m, tr->n, tr->score, form, fabs(tr->score - form), tol_a);
+}
+
+/* (c) with the implementation's score. */
+static void judge_bound(const abel_trial *tr, int *n_bad, rc_abel_result *out)
+{
+    const double ratio = fabs(tr->score) / tr->bound_up;
+    if (ratio > out->max_score_ratio || isnan(ratio))
+        out->max_score_ratio = isnan(ratio) ? INFINITY : ratio;
+    if (!(fabs(tr->score) <= tr->bound_up + tr->slack) && (*n_bad)++ < 3)
+        rc_proof_add(&out->res,
+                     "Abel bound violated at m-n=%" PRId64 ": |score| %.17g > bound "
+                     "%.17g + slack %.3g",
+                     tr->delta, fabs(tr->score), tr->bound_up, tr->slack);
+}
+
+static void judge_trial(abel_work *w, const rc_probe *pr, int s, abel_tally *bad,
+                        rc_abel_result *out)
+{
+    const size_t row = (size_t)(2 * s) * (size_t)w->d;
+    abel_trial tr = {.q = w->in + row, .fq = w->o + row, .m = w->pos[2 * s],
+                     .n = w->pos[2 * s + 1]};
+    tr.k = tr.q + w->d;
+    tr.fk = tr.fq + w->d;
+    tr.delta = tr.m - tr.n;
+    terms_fill(&w->t, &w->th, tr.delta);
+    tr.bound_up = certified_bound(w, pr, &tr);
+    mpfr_t relhs;
+    mpfr_init2(relhs, AB_PREC);
+    judge_identity(w, pr, &tr, relhs, &bad->id, out);
+    tr.slack = rc_proof_dot_slack(pr, out->res.gate_pair, tr.q, tr.k, 1);
+    tr.score = rc_proof_dot(tr.fq, tr.fk, w->rr);
+    judge_score(w, &tr, relhs, &bad->score, &out->res);
+    judge_bound(&tr, &bad->bound, out);
+    mpfr_clear(relhs);
+}
+
+static void abel_judge(abel_work *w, const rc_probe *pr, rc_abel_result *out)
+{
+    rc_proof_result *r = &out->res;
+    abel_tally bad = {0, 0, 0};
+    for (int s = 0; s < w->n_trials; s++)
+        judge_trial(w, pr, s, &bad, out);
+    if (bad.score > 3)
+        rc_proof_add(r, "score differs from the complex form in %d of %d trials", bad.score,
+                     w->n_trials);
+    r->figure = out->max_score_ratio;
+    rc_proof_finish(r);
+}
+
 int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed, int n_trials,
                   int64_t max_position, int n_curve, rc_abel_result *out)
 {
@@ -376,162 +583,28 @@ int rc_prove_abel(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
         rc_proof_error(r, "invalid trials, max_position or curve length");
         return -1;
     }
-    const int d = spec->head_dim, rr = spec->rotary_dim, half = rr / 2;
-    if (rc_abel_curve_scaled(spec->base, rr, pr.scaling, n_curve, out->curve, NULL) != 0) {
+    if (rc_abel_curve_scaled(spec->base, spec->rotary_dim, pr.scaling, n_curve, out->curve,
+                             NULL) != 0) {
         rc_proof_error(r, "curve: out of memory");
         return -1;
     }
     out->n_curve = n_curve;
 
-    const int64_t rows = 2 * (int64_t)n_trials;
-    double *in = malloc((size_t)(rows * d) * sizeof *in);
-    double *o = malloc((size_t)(rows * d) * sizeof *o);
-    int64_t *pos = malloc((size_t)rows * sizeof *pos);
-    mpfr_t *theta = malloc((size_t)half * sizeof *theta);
-    double *theta_d = malloc((size_t)half * sizeof *theta_d);
-    terms t;
-    int tok = -1;
-    if (in && o && pos && theta && theta_d)
-        tok = terms_init(&t, half);
-    if (tok != 0) {
-        free(in);
-        free(o);
-        free(pos);
-        free(theta);
-        free(theta_d);
-        rc_proof_error(r, "out of memory");
-        return -1;
-    }
-    for (int j = 0; j < half; j++)
-        mpfr_init2(theta[j], AB_PREC);
-    if (theta_load(spec->base, rr, pr.scaling, theta, theta_d) != 0) {
-        rc_proof_error(r, "out of memory");
-        for (int j = 0; j < half; j++)
-            mpfr_clear(theta[j]);
-        terms_clear(&t);
-        free(theta);
-        free(theta_d);
-        free(in);
-        free(o);
-        free(pos);
-        return -1;
-    }
-    /* alpha^2 (header: SCALING); 1 exactly without scaling. */
-    mpfr_t alpha2;
-    mpfr_init2(alpha2, AB_PREC);
-    {
-        const rc_dd al = rc_ref_out_scale_dd(pr.scaling);
-        mpfr_set_d(alpha2, al.hi, MPFR_RNDN);
-        mpfr_add_d(alpha2, alpha2, al.lo, MPFR_RNDN); /* exact */
-        mpfr_sqr(alpha2, alpha2, MPFR_RNDU);
-    }
-    const double a2_err = pr.scaling ? 0x1p-100 : 0.0; /* relative, on the form */
-
-    rc_rng g;
-    rc_rng_seed3(&g, seed, 0x4142454cull /* "ABEL" */, (uint64_t)d);
-    const uint64_t span = (uint64_t)max_position + 1;
-    for (int s = 0; s < n_trials; s++) {
-        rc_proof_random_head(&pr, &g, in + (size_t)(2 * s) * (size_t)d, d);
-        rc_proof_random_head(&pr, &g, in + (size_t)(2 * s + 1) * (size_t)d, d);
-        const int64_t m = (int64_t)rc_rng_below(&g, span);
-        int64_t n;
-        if (s % 2 == 0) { /* near the diagonal, where the decay is seen */
-            n = m - (int64_t)rc_rng_below(&g, 257);
-            if (n < 0)
-                n = 0;
-        } else {
-            n = (int64_t)rc_rng_below(&g, span);
-        }
-        pos[2 * s] = m;
-        pos[2 * s + 1] = n;
-    }
+    abel_work w;
     char err[256];
-    rc_status st = rc_probe_apply(&pr, in, pos, rows, RC_FORWARD, o, err, sizeof err);
-    int n_bad_id = 0, n_bad_score = 0, n_bad_bound = 0;
-    int rc = 0;
-    if (st != RC_OK) {
-        rc = rc_proof_call_failed(r, err);
-    } else {
-        mpfr_t sum_up, sum_dn, dh, maxdh, bound, relhs;
-        mpfr_inits2(AB_PREC, sum_up, sum_dn, dh, maxdh, bound, relhs, (mpfr_ptr)0);
-        for (int s = 0; s < n_trials; s++) {
-            const double *q = in + (size_t)(2 * s) * (size_t)d, *k = q + d;
-            const double *fq = o + (size_t)(2 * s) * (size_t)d, *fk = fq + d;
-            const int64_t m = pos[2 * s], n = pos[2 * s + 1], delta = m - n;
-            terms_fill(&t, theta, theta_d, delta);
-            sum_abs_s(&t, sum_up, sum_dn);
-            mpfr_set_ui(maxdh, 0, MPFR_RNDN);
-            for (int i = 0; i < half; i++) {
-                dh_upper(&pr, q, k, i, dh);
-                mpfr_max(maxdh, maxdh, dh, MPFR_RNDU);
-            }
-            mpfr_mul(bound, maxdh, sum_up, MPFR_RNDU);
-            mpfr_mul(bound, bound, alpha2, MPFR_RNDU);
-            if (pr.scaling)
-                mpfr_mul_d(bound, bound, 1.0 + 0x1p-100, MPFR_RNDU);
-            const double bound_up = mpfr_get_d(bound, MPFR_RNDU);
-
-            /* (b): crude but safe count of the AB_PREC roundings of both
-             * sides: fewer than 16 per term on values below half * 2 *
-             * (hmax + 1), over half terms and half partial sums. */
-            double hmax;
-            const double gap = identity_gap(&pr, &t, q, k, relhs, &hmax);
-            const double id_tol =
-                64.0 * (double)half * half * half * (hmax + 1.0) * ldexp(1.0, -AB_PREC);
-            if (gap > out->max_identity_gap)
-                out->max_identity_gap = gap;
-            if (!(gap <= id_tol) && n_bad_id++ < 2)
-                rc_proof_add(r,
-                             "summation by parts fails at m-n=%" PRId64 ": |lhs - rhs| = %.3g "
-                             "> %.3g",
-                             delta, gap, id_tol);
-
-            /* (a): the implementation's score against the complex form.
-             * The midpoint form is within sum_i |h_i| sqrt(2) rad_i of the
-             * exact value (plus id_tol for its own roundings). */
-            double mid_err = id_tol;
-            for (int i = 0; i < half; i++)
-                mid_err += 2.0 * hmax * t.rad[i]; /* |h_i| sqrt(2) rad_i < 2 hmax rad_i */
-            /* Scaled by alpha^2 (rounded up: the error bound grows with it). */
-            mid_err *= mpfr_get_d(alpha2, MPFR_RNDU) * (1 + 0x1p-50);
-            const double slack = rc_proof_dot_slack(&pr, r->gate_pair, q, k, 1);
-            const double score = rc_proof_dot(fq, fk, rr);
-            mpfr_mul(relhs, relhs, alpha2, MPFR_RNDN);
-            const double form = mpfr_get_d(relhs, MPFR_RNDN);
-            /* form is alpha^2 Re lhs rounded to double: + ulp(form)/2 <=
-             * 2^-53 |form|, and alpha^2's own error a2_err |form|. */
-            const double tol_a =
-                (slack + mid_err + fabs(form) * (0x1p-53 + a2_err)) * (1 + 0x1p-40);
-            if (!(fabs(score - form) <= tol_a) && n_bad_score++ < 3)
-                rc_proof_add(r,
-                             "score <f(q,%" PRId64 "),f(k,%" PRId64 ")> = %.17g but Re sum "
-                             "h_i e^{i(m-n)theta_i} = %.17g (|diff| %.3g > %.3g)",
-                             m, n, score, form, fabs(score - form), tol_a);
-            /* (c) with the implementation's score. */
-            const double ratio = fabs(score) / bound_up;
-            if (ratio > out->max_score_ratio || isnan(ratio))
-                out->max_score_ratio = isnan(ratio) ? INFINITY : ratio;
-            if (!(fabs(score) <= bound_up + slack) && n_bad_bound++ < 3)
-                rc_proof_add(r,
-                             "Abel bound violated at m-n=%" PRId64 ": |score| %.17g > bound "
-                             "%.17g + slack %.3g",
-                             delta, fabs(score), bound_up, slack);
-        }
-        mpfr_clears(sum_up, sum_dn, dh, maxdh, bound, relhs, (mpfr_ptr)0);
-        if (n_bad_score > 3)
-            rc_proof_add(r, "score differs from the complex form in %d of %d trials",
-                         n_bad_score, n_trials);
-        r->figure = out->max_score_ratio;
-        rc_proof_finish(r);
+    int rc = -1;
+    if (abel_work_init(&w, spec, &pr, n_trials) != 0) {
+        rc_proof_error(r, "out of memory");
+        goto done;
     }
-    mpfr_clear(alpha2);
-    for (int j = 0; j < half; j++)
-        mpfr_clear(theta[j]);
-    terms_clear(&t);
-    free(theta);
-    free(theta_d);
-    free(in);
-    free(o);
-    free(pos);
+    abel_draw(&w, &pr, seed, max_position);
+    if (rc_probe_apply(&pr, w.in, w.pos, w.rows, RC_FORWARD, w.o, err, sizeof err) != RC_OK) {
+        rc = rc_proof_call_failed(r, err);
+        goto done;
+    }
+    abel_judge(&w, &pr, out);
+    rc = 0;
+done:
+    abel_work_free(&w);
     return rc;
 }
