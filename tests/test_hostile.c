@@ -113,11 +113,24 @@ static void expect_broken_load(const char *path, const char *why)
 }
 
 Test(hostile_load, constructor_exit) { expect_broken_load(MUTANT_CTOR_EXIT_PATH, "exited with code 0"); }
-Test(hostile_load, constructor_crash) { expect_broken_load(MUTANT_CTOR_CRASH_PATH, "SIGSEGV"); }
+/* A crash, as this build reports it: under AddressSanitizer, an
+ * instrumented plug-in's load may re-arm ASan's own SIGSEGV handler, which
+ * prints its report and exits with code 1 instead (harness/guarded_call.c
+ * names that case): then only the BROKEN load itself is required. */
+#ifdef RC_TEST_SANITIZED
+#define CRASHED "BROKEN while loading: "
+#else
+#define CRASHED "SIGSEGV"
+#endif
+
+Test(hostile_load, constructor_crash) { expect_broken_load(MUTANT_CTOR_CRASH_PATH, CRASHED); }
 Test(hostile_load, constructor_hang) { expect_broken_load(MUTANT_CTOR_HANG_PATH, "no answer in 5 s"); }
-Test(hostile_load, entry_crash) { expect_broken_load(MUTANT_ENTRY_CRASH_PATH, "SIGSEGV"); }
-Test(hostile_load, entry_garbage) { expect_broken_load(MUTANT_ENTRY_GARBAGE_PATH, "SIGSEGV"); }
-Test(hostile_load, bad_description) { expect_broken_load(MUTANT_BAD_DESCRIPTION_PATH, "SIGSEGV"); }
+Test(hostile_load, entry_crash) { expect_broken_load(MUTANT_ENTRY_CRASH_PATH, CRASHED); }
+Test(hostile_load, entry_garbage) { expect_broken_load(MUTANT_ENTRY_GARBAGE_PATH, CRASHED); }
+Test(hostile_load, bad_description)
+{
+    expect_broken_load(MUTANT_BAD_DESCRIPTION_PATH, CRASHED);
+}
 
 /* A destructor that crashes after a complete, passing run: the host's
  * status stays the run's (its process ends without running it). */
