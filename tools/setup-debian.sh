@@ -3,7 +3,8 @@
 # MPFR, Criterion, Google Benchmark, cJSON, Python 3 with matplotlib (the
 # report), python3-jsonschema (result-schema checks) and chromium (the test
 # that renders report.html headless), and the AArch64 cross compiler with
-# qemu-user (the NEON port, tools/build-aarch64.sh).
+# qemu-user (the NEON port, tools/build-aarch64.sh), python3-venv
+# (tools/mutation-test installs its one PyPI dependency into a venv).
 # Idempotent: when every package is already present it does nothing (and
 # needs no root). Otherwise it runs apt-get as root, or through sudo.
 set -euo pipefail
@@ -14,7 +15,7 @@ packages=(
   libcriterion-dev
   libbenchmark-dev
   libcjson-dev libxml2-dev
-  python3 python3-matplotlib python3-jsonschema chromium
+  python3 python3-matplotlib python3-jsonschema python3-venv chromium
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
