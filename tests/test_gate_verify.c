@@ -123,7 +123,9 @@ Test(gate_verify, plugin_that_declines_everything_is_nothing_judged)
     cli_result r = run(argv);
     cr_expect_eq(r.status, 4, "exit %d\n%s", r.status, r.out);
     cr_expect(strstr(r.out, "nothing judged: unsupported_all ran no case"), "%s", r.out);
-    cr_expect(strstr(r.out, "prepare() returned unsupported"), "the port's refusal: %s", r.out);
+    cr_expect(strstr(r.out, "prepare() returned unsupported: no kernel for head_dim any "
+                            "(test mutant)"),
+              "the port's refusal, in its own words (explain(), ABI 3): %s", r.out);
     cli_result_free(&r);
 }
 

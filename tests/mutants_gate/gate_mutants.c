@@ -13,6 +13,7 @@
  * what it does after rotating.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -233,6 +234,15 @@ static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *o
     return s;
 }
 
+#if GATE_DEFECT == GATE_UNSUPPORTED_ALL
+/* ABI 3: the port's own reason, shown with the skip. */
+static void gate_explain(const void *state, char *why, size_t why_len)
+{
+    (void)state;
+    snprintf(why, why_len, "no kernel for head_dim %s (test mutant)", "any");
+}
+#endif
+
 #if defined(__GNUC__)
 __attribute__((visibility("default")))
 #endif
@@ -254,6 +264,9 @@ static const rc_impl gate_mutant = {
     .prepare = gate_prepare,
     .apply = gate_apply,
     .release = rc_port_state_destroy,
+#if GATE_DEFECT == GATE_UNSUPPORTED_ALL
+    .explain = gate_explain,
+#endif
 };
 
 const rc_impl *ropecheck_plugin_v1(void)
