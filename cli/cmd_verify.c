@@ -619,9 +619,15 @@ typedef struct run_spec {
 
 /* The cells of the coverage matrix as run specs (positions drawn from the
  * seed); directions from --direction when given. 0, or -1 with err. */
-static int matrix_specs(const verify_opts *o, run_spec *out, size_t *n, char *err, size_t len)
+static int matrix_specs(const verify_opts *o, run_spec *out, size_t cap, size_t *n, char *err,
+                        size_t len)
 {
     *n = 0;
+    if (rc_coverage_count() > cap) { /* cli/coverage.c outgrew verify_run.specs */
+        snprintf(err, len, "the coverage matrix has %zu cells, more than the %zu verify holds",
+                 rc_coverage_count(), cap);
+        return -1;
+    }
     for (size_t i = 0; i < rc_coverage_count(); i++) {
         const rc_coverage_cell *cc = rc_coverage_get(i);
         run_spec *r = &out[(*n)++];
@@ -863,7 +869,8 @@ static int verify_main(verify_run *v, int argc, char **argv)
         if ((rc = single_spec(v, err, sizeof err)) >= 0)
             return rc;
     } else {
-        if (matrix_specs(o, v->specs, &v->n_specs, err, sizeof err) != 0) {
+        if (matrix_specs(o, v->specs, sizeof v->specs / sizeof v->specs[0], &v->n_specs, err,
+                         sizeof err) != 0) {
             fprintf(stderr, "ropecheck verify: %s\n", err);
             return RC_EXIT_USAGE;
         }
