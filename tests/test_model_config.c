@@ -716,3 +716,31 @@ Test(scaling_parse, errors_name_the_key)
     scaling_error("ntk:factor=2", 2, "rotary_dim must exceed 2");
     scaling_error("linear:factor=2", 7, "rotary_dim 7 must be even");
 }
+
+/* A config of many members: the duplicate-name check sorts the names
+ * rather than comparing every pair (200k members took minutes that way).
+ * The duplicate reported is the one a reader meets first, even when a
+ * later name repeats more often. */
+static char *many_keys_config(size_t n, const char *tail)
+{
+    size_t cap = n * 24 + strlen(tail) + 256;
+    char *s = malloc(cap);
+    cr_assert_not_null(s);
+    size_t at = (size_t)snprintf(s, cap, "{" HEAD);
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(s + at, cap - at, "\"k%zu\": %zu, ", i, i);
+    snprintf(s + at, cap - at, "%s}", tail);
+    return s;
+}
+
+Test(model_config, duplicate_check_scales_and_names_the_first_repeat)
+{
+    char *ok = many_keys_config(200000, "\"rope_theta\": 10000");
+    rc_model_config m;
+    parse_ok(ok, &m);
+    free(ok);
+
+    char *bad = many_keys_config(200000, "\"zz\": 1, \"k7\": 3, \"zz\": 2, \"zz\": 4, \"k3\": 0");
+    expect_error(bad, "k7: appears twice");
+    free(bad);
+}
