@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
+#include "cli/strict_num.h"
 
 #define MAX_LIST 16
 
@@ -99,6 +100,10 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_mask(const char *arg, const char *what, size_t count,
                       const char *(*name_of)(size_t), unsigned *mask)
 {
+    if (rc_list_has_empty_item(arg)) {
+        fprintf(stderr, "ropecheck bench: %s list '%s' has an empty item\n", what, arg);
+        return -1;
+    }
     char *copy = strdup(arg);
     if (!copy)
         return -1;
@@ -132,16 +137,28 @@ static const char *shape_name(size_t i) { return rcb_shape_get(i)->name; }
 static const char *mode_name(size_t i) { return rcb_mode_get(i)->name; }
 static const char *dtype_name(size_t i) { return rc_dtype_name((rc_dtype)i); }
 
-static int parse_positive(const char *s, const char *what, double max, double *out)
+/* A number in [lo, hi] (lo excluded when lo_open), strictly written. */
+static int parse_range(const char *s, const char *what, double lo, int lo_open, double hi,
+                       double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || !(v > 0) || v > max) {
-        fprintf(stderr, "ropecheck bench: %s '%s' must be a number in (0, %g]\n", what, s, max);
+    double v;
+    if (rc_parse_finite(s, &v) != 0 || (lo_open ? !(v > lo) : !(v >= lo)) || !(v <= hi)) {
+        fprintf(stderr, "ropecheck bench: %s '%s' must be a decimal number in %c%g, %g]\n", what,
+                s, lo_open ? '(' : '[', lo, hi);
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* A decimal integer in [lo, hi], strictly written. */
+static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (rc_parse_int64(s, out) != 0 || *out < lo || *out > hi) {
+        fprintf(stderr, "ropecheck bench: %s '%s' must be a decimal integer in %lld..%lld\n",
+                what, s, (long long)lo, (long long)hi);
+        return -1;
+    }
     return 0;
 }
 
@@ -184,8 +201,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         return RC_EXIT_USAGE;
     }
     int c;
-    double v;
-    char *end;
+    int64_t v;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
@@ -217,39 +233,28 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                 return 2;
             break;
         case OPT_MIN_TIME:
-            if (parse_positive(optarg, "--min-time", 100.0, &o->r.min_time_s))
+            if (parse_range(optarg, "--min-time", 0, 1, 100.0, &o->r.min_time_s))
                 return 2;
             break;
         case OPT_TIMEOUT:
-            if (parse_positive(optarg, "--timeout", 86400.0, &o->r.timeout_s))
+            if (parse_range(optarg, "--timeout", RC_TIMEOUT_MIN_S, 0, RC_TIMEOUT_MAX_S,
+                            &o->r.timeout_s))
                 return 2;
             break;
         case OPT_THREADS:
-            errno = 0;
-            v = (double)strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || v < 1 || v > RCB_MAX_THREADS) {
-                fprintf(stderr, "ropecheck bench: --threads '%s' must be an integer in 1..%d\n",
-                        optarg, RCB_MAX_THREADS);
+            if (parse_count(optarg, "--threads", 1, RCB_MAX_THREADS, &v))
                 return 2;
-            }
             o->r.threads = (int)v;
             break;
         case OPT_REPS:
-            errno = 0;
-            v = (double)strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || v < 1 || v > 100) {
-                fprintf(stderr,
-                        "ropecheck bench: --repetitions '%s' must be an integer in 1..100\n",
-                        optarg);
+            if (parse_count(optarg, "--repetitions", 1, 100, &v))
                 return 2;
-            }
             o->r.repetitions = (int)v;
             break;
         case OPT_SEED:
-            errno = 0;
-            o->r.seed = strtoull(optarg, &end, 0);
-            if (end == optarg || *end || errno || optarg[0] == '-')
-                return usage_error("--seed '%s' is not a non-negative integer", optarg);
+            if (parse_count(optarg, "--seed", 0, INT64_MAX, &v))
+                return 2;
+            o->r.seed = (uint64_t)v;
             break;
         case OPT_NO_REF: o->r.reference = 0; break;
         case OPT_JSON: o->r.json_path = optarg; break;

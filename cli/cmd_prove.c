@@ -17,9 +17,11 @@
 #include "cli/impl_select.h"
 #include "cli/model_opts.h"
 #include "cli/seed_env.h"
+#include "cli/strict_num.h"
 #include "core/spec_check.h"
 #include "harness/runner_client.h"
 #include "proofs/proofs.h"
+#include "reference/scaling.h"
 
 #define MAX_LIST 16
 #define FIG2_DISTANCES 257 /* relative distance 0..256 */
@@ -131,6 +133,8 @@ static int usage_error(const char *what, const char *arg)
 static int parse_layouts(const char *arg, prove_opts *o)
 {
     o->n_layouts = 0;
+    if (rc_list_has_empty_item(arg))
+        return -1;
     char *copy = strdup(arg);
     int rc = copy ? 0 : -1;
     char *save = NULL;
@@ -178,8 +182,6 @@ static int parse_args(int argc, char **argv, prove_opts *o)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        char *end = NULL;
-        errno = 0;
         switch (c) {
         case 'i':
             if (o->n_impl_names == MAX_LIST)
@@ -207,35 +209,39 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         case 'M': o->model.model = optarg; break;
         case 'S': o->model.scaling_text = optarg; break;
         case 'C': {
-            long long v = strtoll(optarg, &end, 10);
-            if (end == optarg || *end || errno || v < 1)
-                return usage_error("--context must be a positive integer, not", optarg);
+            int64_t v;
+            if (rc_parse_int64(optarg, &v) != 0 || v < 1)
+                return usage_error("--context must be a positive decimal integer, not", optarg);
             o->model.context = v;
             break;
         }
         case 'D':
         case 'R': {
-            long long v = strtoll(optarg, &end, 10);
-            if (end == optarg || *end || errno)
-                return usage_error("not an integer", optarg);
+            int64_t v;
+            if (rc_parse_int64(optarg, &v) != 0)
+                return usage_error("not a decimal integer", optarg);
             *(c == 'D' ? &o->head_dim : &o->rotary_dim) = v;
             *(c == 'D' ? &o->head_dim_set : &o->rotary_dim_set) = 1;
             break;
         }
         case 'b':
         case 't': {
-            double v = strtod(optarg, &end);
-            if (end == optarg || *end)
-                return usage_error("not a number", optarg);
+            double v;
+            if (rc_parse_finite(optarg, &v) != 0)
+                return usage_error("not a finite decimal number", optarg);
+            /* Below 0.1 s a fork and a page-fault storm alone can time
+             * out: verdicts would be random, not the port's. */
+            if (c == 't' && !(v >= RC_TIMEOUT_MIN_S && v <= RC_TIMEOUT_MAX_S))
+                return usage_error("--timeout must be in [0.1, 86400] seconds, not", optarg);
             *(c == 'b' ? &o->base : &o->timeout_s) = v;
             o->base_set |= c == 'b';
             break;
         }
         case 's': {
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || errno || optarg[0] == '-')
-                return usage_error("--seed must be a non-negative integer, not", optarg);
-            o->seed = v;
+            int64_t v;
+            if (rc_parse_int64(optarg, &v) != 0 || v < 0)
+                return usage_error("--seed must be a non-negative decimal integer, not", optarg);
+            o->seed = (uint64_t)v;
             break;
         }
         case 'j': o->json_path = optarg; break;
@@ -264,12 +270,15 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         o->layouts[0] = sa.layout;
         o->n_layouts = 1;
     }
-    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0) {
+    /* A base whose frequencies underflow or exceed 1 would make the
+     * oracles blame a correct port (issue 14: --base 1e300 was reported
+     * as a layout defect). */
+    if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0 ||
+        rc_ref_freq_check(o->base, (int)o->rotary_dim, rc_model_opts_scaling(&o->model), err,
+                          sizeof err) != 0) {
         fprintf(stderr, "ropecheck prove: %s\n", err);
         return RC_EXIT_USAGE;
     }
-    if (!(o->timeout_s > 0 && o->timeout_s <= 86400))
-        return usage_error("--timeout must be in (0, 86400] seconds, not", "");
     /* A spec option says which RoPE to judge: then exactly that one. */
     o->matrix = !(o->quick || o->head_dim_set || o->rotary_dim_set || o->base_set ||
                   o->model.hf_config || o->model.model || o->model.scaling_text ||

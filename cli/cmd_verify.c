@@ -371,10 +371,8 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             o->gate_given = 1;
             break;
         case OPT_TIMEOUT:
-            /* Below 0.1 s a fork and a page-fault storm alone can time out:
-             * verdicts would be random, not the port's. */
             bad = parse_double(a, "--timeout", &o->timeout_s);
-            if (!bad && !(o->timeout_s >= 0.1 && o->timeout_s <= 86400))
+            if (!bad && !(o->timeout_s >= RC_TIMEOUT_MIN_S && o->timeout_s <= RC_TIMEOUT_MAX_S))
                 return usage_error("--timeout %s must be in [0.1, 86400] seconds", a);
             break;
         case OPT_JSON: o->json_path = a; break;

@@ -13,6 +13,12 @@ enum {
     RC_EXIT_NOTHING_JUDGED = 4
 };
 
+/* --timeout's range, for every command that runs ports: below 0.1 s a fork
+ * and a page-fault storm alone can time out, and verdicts would be random
+ * rather than the port's; a day is longer than any legitimate call. */
+#define RC_TIMEOUT_MIN_S 0.1
+#define RC_TIMEOUT_MAX_S 86400.0
+
 int rc_cmd_verify(int argc, char **argv);
 int rc_cmd_list(int argc, char **argv);
 int rc_cmd_prove(int argc, char **argv);

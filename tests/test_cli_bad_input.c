@@ -107,3 +107,60 @@ Test(cli_bad_input, help_teaches_and_exits_zero)
               "%s", r.out);
     cli_result_free(&r);
 }
+
+/* prove and bench read their options as strictly as verify (issue 14):
+ * blanks, signs, hex, empty list items and out-of-range values are exit 2
+ * with one line, before anything runs. */
+static void expect_command_usage_error(const char *const *argv, const char *phrase)
+{
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 2, "exit %d for %s %s %s (stderr: %s)", r.status, argv[0], argv[1],
+                 argv[2] ? argv[2] : "", r.err);
+    cr_expect_eq(cli_count_lines(r.err), 1, "stderr must be one line, got:\n%s", r.err);
+    cr_expect(strstr(r.err, phrase) != NULL, "stderr '%s' lacks '%s'", r.err, phrase);
+    cr_expect(strstr(r.out, "pass") == NULL, "nothing may run on bad input:\n%s", r.out);
+    cli_result_free(&r);
+}
+
+#define BAD_CMD(name, phrase, ...)                                        \
+    Test(cli_bad_input, name)                                             \
+    {                                                                     \
+        const char *a[] = {__VA_ARGS__, NULL};                            \
+        expect_command_usage_error(a, phrase);                            \
+    }
+
+BAD_CMD(prove_head_dim_plus, "not a decimal integer", "prove", "--impl", "scalar", "--head-dim",
+        "+128")
+BAD_CMD(prove_seed_hex, "non-negative decimal integer", "prove", "--impl", "scalar", "--seed",
+        "0x10")
+BAD_CMD(prove_seed_wraps, "non-negative decimal integer", "prove", "--impl", "scalar", "--seed",
+        "18446744073709551615")
+BAD_CMD(prove_timeout_tiny, "[0.1, 86400]", "prove", "--impl", "scalar", "--timeout", "1e-6")
+BAD_CMD(prove_base_hex_float, "finite decimal", "prove", "--impl", "scalar", "--base", "0x1p13")
+BAD_CMD(prove_base_tiny, "outside [2^-1000, 1]", "prove", "--impl", "scalar", "--base", "1e-300")
+BAD_CMD(prove_layout_empty_item, "--layout", "prove", "--impl", "scalar", "--layout", "half,")
+BAD_CMD(prove_context_blank, "--context", "prove", "--impl", "scalar", "--context", " 5")
+BAD_CMD(bench_threads_plus, "--threads '+2'", "bench", "--impl", "scalar", "--threads", "+2")
+BAD_CMD(bench_reps_hex, "--repetitions '0x5'", "bench", "--impl", "scalar", "--repetitions",
+        "0x5")
+BAD_CMD(bench_seed_negative, "--seed '-1'", "bench", "--impl", "scalar", "--seed", "-1")
+BAD_CMD(bench_timeout_tiny, "[0.1, 86400]", "bench", "--impl", "scalar", "--timeout", "0.01")
+BAD_CMD(bench_min_time_underflow, "--min-time", "bench", "--impl", "scalar", "--min-time",
+        "1e-400")
+BAD_CMD(bench_dtype_empty_item, "empty item", "bench", "--impl", "scalar", "--dtype", "f32,")
+BAD_CMD(bench_shape_empty_item, "empty item", "bench", "--impl", "scalar", "--shape",
+        ",llama3-8b")
+/* Words after a command that takes none are typos, not ignored. */
+BAD_CMD(version_extra_argument, "unexpected argument 'extra'", "version", "extra")
+BAD_CMD(help_unknown_command, "unknown command 'extra'", "help", "extra")
+BAD_CMD(list_models_extra_argument, "unexpected argument 'extra'", "list", "--models", "extra")
+BAD_CMD(list_models_with_plugin, "does not mix", "list", "--models", "--plugin", "x.so")
+
+Test(cli_bad_input, help_command_is_the_command_help)
+{
+    const char *argv[] = {"help", "prove", NULL};
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "usage: ropecheck prove") != NULL, "%s", r.out);
+    cli_result_free(&r);
+}
