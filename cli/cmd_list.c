@@ -47,31 +47,45 @@ int rc_cmd_list(int argc, char **argv)
     const char *plugins[16];
     size_t n_plugins = 0;
     const char *runner = NULL;
+    int models = 0;
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage_text, stdout);
-            return RC_EXIT_PASS;
-        }
-        if (c == 'r') {
-            runner = optarg;
-            continue;
-        }
-        if (c == 'm') {
-            list_models();
-            return RC_EXIT_PASS;
-        }
-        if (c != 'p' || n_plugins == 16) {
-            fprintf(stderr, "ropecheck list: bad option (see ropecheck list --help)\n");
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
+        case 'r': runner = optarg; break;
+        case 'm': models = 1; break;
+        case 'p':
+            if (n_plugins == 16) {
+                fprintf(stderr, "ropecheck list: more than 16 --plugin options\n");
+                return RC_EXIT_USAGE;
+            }
+            plugins[n_plugins++] = optarg;
+            break;
+        case ':':
+            fprintf(stderr, "ropecheck list: option %s needs a value\n", argv[optind - 1]);
+            return RC_EXIT_USAGE;
+        default:
+            fprintf(stderr, "ropecheck list: unknown option '%s' (see ropecheck list --help)\n",
+                    argv[optind - 1]);
             return RC_EXIT_USAGE;
         }
-        plugins[n_plugins++] = optarg;
     }
+    /* Every argument is read before anything is listed: an extra word or
+     * a mixed form is a typo to report, not something to ignore. */
     if (optind < argc) {
         fprintf(stderr, "ropecheck list: unexpected argument '%s'\n", argv[optind]);
         return RC_EXIT_USAGE;
+    }
+    if (models && (runner || n_plugins)) {
+        fprintf(stderr, "ropecheck list: --models lists model configs; it does not mix with "
+                        "--plugin or --runner\n");
+        return RC_EXIT_USAGE;
+    }
+    if (models) {
+        list_models();
+        return RC_EXIT_PASS;
     }
     char err[512];
     rc_target_list t;

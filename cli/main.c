@@ -22,6 +22,7 @@ static const char usage_text[] =
     "  report    write report.html and report.md from result JSON (report --help)\n"
     "  list      show the implementations and whether they can run here\n"
     "  version   print the version and plug-in ABI version\n"
+    "  help CMD  the same as CMD --help\n"
     "\n"
     "A vendor's port: build a shared library against include/ropecheck/plugin.h,\n"
     "then `ropecheck verify --plugin ./libport.so`.\n";
@@ -61,10 +62,32 @@ static int dispatch(int argc, char **argv)
     if (strcmp(cmd, "report") == 0)
         return rc_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "ropecheck %s: unexpected argument '%s'\n", cmd, argv[2]);
+            return RC_EXIT_USAGE;
+        }
         printf("ropecheck %s (plug-in ABI %u)\n", ROPECHECK_VERSION, RC_ABI_VERSION);
         return RC_EXIT_PASS;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        /* `help verify` is `verify --help`; anything more is a typo. */
+        if (argc == 3 && strcmp(cmd, "help") == 0) {
+            static const char *const cmds[] = {"verify", "prove", "bench", "report", "list"};
+            for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+                if (strcmp(argv[2], cmds[i]) == 0) {
+                    char help_flag[] = "--help";
+                    char *sub[] = {argv[0], argv[2], help_flag, NULL};
+                    return dispatch(3, sub);
+                }
+            fprintf(stderr, "ropecheck help: unknown command '%s' (one of: verify, prove, "
+                            "bench, report, list)\n",
+                    argv[2]);
+            return RC_EXIT_USAGE;
+        }
+        if (argc > 2) {
+            fprintf(stderr, "ropecheck %s: unexpected argument '%s'\n", cmd, argv[2]);
+            return RC_EXIT_USAGE;
+        }
         fputs(usage_text, stdout);
         return RC_EXIT_PASS;
     }
