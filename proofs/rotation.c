@@ -863,6 +863,30 @@ static tols make_tols(const rc_proof_result *r, const rc_probe *pr)
     return t;
 }
 
+/* The oracle's domain. Pairs are found by their coupling: channel c of
+ * f(e_j, m) is alpha * sin(theta_i * m), and a pair whose coupling stays
+ * under the tolerance eps at every probe position cannot be told from a
+ * channel that passes through. A correct port's outputs are within eps of
+ * the exact ones, so a coupling above 2 eps is always seen; 4 eps leaves
+ * room for the double evaluation of sin here (theta * m <= 2^31 carries
+ * an absolute error under 2^-21, irrelevant once theta * m is not tiny,
+ * and relative 2^-52 when it is). Returns the first pair outside, or -1. */
+static int first_unseen_pair(const double *theta, int half, const tols *t, double *turn)
+{
+    for (int i = 0; i < half; i++) {
+        double best = 0.0;
+        for (int k = 0; k < NPOS; k++) {
+            const double s = fabs(t->alpha * sin(theta[i] * (double)probe_pos[k]));
+            best = s > best ? s : best;
+        }
+        if (!(best > 4.0 * t->eps)) {
+            *turn = best;
+            return i;
+        }
+    }
+    return -1;
+}
+
 /* The unit-vector probes, one position per call: the input is d x d, not
  * NPOS x d x d (at d = 1024 the outputs alone are 117 MB). */
 static rc_status unit_probes(const rc_probe *pr, double *out, char *err, size_t err_len)
@@ -923,6 +947,20 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
         return -1;
     }
     rc_ref_freq_table(spec->base, spec_r, pr.scaling, w.ex_hi, w.ex_lo);
+    double turn = 0.0;
+    const int unseen = first_unseen_pair(w.ex_hi, spec_r / 2, &t, &turn);
+    if (unseen >= 0) {
+        /* Outside the domain the oracle would blame a correct port (a
+         * base of 1e300 read as "rotary_dim is 12"): say so instead. */
+        r->verdict = RC_PROOF_SKIPPED;
+        snprintf(r->error, sizeof r->error,
+                 "pair %d turns by at most %.3g at the probe positions (theta = %.3g), under "
+                 "4x the %s tolerance %.3g: a rotation that small cannot be told from "
+                 "pass-through (verify judges this spec)",
+                 unseen, turn, w.ex_hi[unseen], rc_dtype_name(r->dtype), t.eps);
+        work_free(&w);
+        return 0;
+    }
     /* 2. The unit-vector probes: the whole map at NPOS positions. */
     if (unit_probes(&pr, w.out, err, sizeof err) != RC_OK) {
         work_free(&w);

@@ -160,6 +160,26 @@ Test(cli_prove, bad_input_exits_2)
     cli_result_free(&r);
 }
 
+/* Outside the rotation oracle's domain (frequencies so small that a pair's
+ * turn stays under the tolerance at every probe position, here base 1e300)
+ * a rotation cannot be told from pass-through: the check says so and
+ * skips, rather than blaming a correct port ("rotary_dim is 12"), and the
+ * other oracles still judge. */
+Test(cli_prove, rotation_outside_its_domain_skips_with_the_reason)
+{
+    const char *argv[] = {"prove", "--impl", "scalar", "--base", "1e300", "--layout", "half",
+                          NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, "rotation   -     skip") != NULL &&
+                  strstr(r.out, "cannot be told from pass-through") != NULL,
+              "%s", r.out);
+    cr_expect(strstr(r.out, "relative   f64   pass") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "rotary_dim is") == NULL && strstr(r.out, "FAIL") == NULL, "%s",
+              r.out);
+    cli_result_free(&r);
+}
+
 #include "proof_mutant_paths.h"
 
 /* Issue 4's acceptance: every mutant makes `ropecheck prove` exit 1 with
