@@ -15,6 +15,7 @@
 
 #include "bench/runner.h"
 #include "cli/safe_file.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
@@ -88,11 +89,12 @@ typedef struct bench_opts {
     rcb_options r;
 } bench_opts;
 
+/* fmt has one %s, for arg; the line is printed escaped (cli_error.h). */
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "ropecheck bench: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see ropecheck bench --help)\n");
+    char what[1024];
+    snprintf(what, sizeof what, fmt, arg);
+    rc_cli_error("bench", "%s (see ropecheck bench --help)", what);
     return RC_EXIT_USAGE;
 }
 
@@ -101,7 +103,7 @@ static int parse_mask(const char *arg, const char *what, size_t count,
                       const char *(*name_of)(size_t), unsigned *mask)
 {
     if (rc_list_has_empty_item(arg)) {
-        fprintf(stderr, "ropecheck bench: %s list '%s' has an empty item\n", what, arg);
+        rc_cli_error("bench", "%s list '%s' has an empty item", what, arg);
         return -1;
     }
     char *copy = strdup(arg);
@@ -118,16 +120,16 @@ static int parse_mask(const char *arg, const char *what, size_t count,
                 found = 1;
             }
         if (!found) {
-            fprintf(stderr, "ropecheck bench: unknown %s '%s' (one of:", what, it);
+            char names[256] = "";
             for (size_t i = 0; i < count; i++)
-                fprintf(stderr, " %s", name_of(i));
-            fprintf(stderr, ")\n");
+                snprintf(names + strlen(names), sizeof names - strlen(names), " %s", name_of(i));
+            rc_cli_error("bench", "unknown %s '%s' (one of:%s)", what, it, names);
             rc = -1;
         }
     }
     free(copy);
     if (!rc && !*mask) {
-        fprintf(stderr, "ropecheck bench: empty %s list\n", what);
+        rc_cli_error("bench", "empty %s list", what);
         rc = -1;
     }
     return rc;
@@ -143,7 +145,7 @@ static int parse_range(const char *s, const char *what, double lo, int lo_open, 
 {
     double v;
     if (rc_parse_finite(s, &v) != 0 || (lo_open ? !(v > lo) : !(v >= lo)) || !(v <= hi)) {
-        fprintf(stderr, "ropecheck bench: %s '%s' must be a decimal number in %c%g, %g]\n", what,
+        rc_cli_error("bench", "%s '%s' must be a decimal number in %c%g, %g]", what,
                 s, lo_open ? '(' : '[', lo, hi);
         return -1;
     }
@@ -155,7 +157,7 @@ static int parse_range(const char *s, const char *what, double lo, int lo_open, 
 static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out)
 {
     if (rc_parse_int64(s, out) != 0 || *out < lo || *out > hi) {
-        fprintf(stderr, "ropecheck bench: %s '%s' must be a decimal integer in %lld..%lld\n",
+        rc_cli_error("bench", "%s '%s' must be a decimal integer in %lld..%lld",
                 what, s, (long long)lo, (long long)hi);
         return -1;
     }
@@ -197,7 +199,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->r.seed = 1;
     char seed_err[256];
     if (rc_seed_from_env(&o->r.seed, seed_err, sizeof seed_err) != 0) {
-        fprintf(stderr, "ropecheck bench: %s\n", seed_err);
+        rc_cli_error("bench", "%s", seed_err);
         return RC_EXIT_USAGE;
     }
     int c;
@@ -277,7 +279,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
          * earlier file: it is replaced only when the new one is whole. */
         char err[512];
         if (rc_output_check(o->r.json_path, err, sizeof err) != 0) {
-            fprintf(stderr, "ropecheck bench: %s\n", err);
+            rc_cli_error("bench", "%s", err);
             return 2;
         }
     }
@@ -578,14 +580,14 @@ int rc_cmd_bench(int argc, char **argv)
     rc_target_list all;
     if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins, o.r.timeout_s,
                           &all, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck bench: %s\n", err);
+        rc_cli_error("bench", "%s", err);
         return RC_EXIT_USAGE;
     }
     /* Scalar first, always: it is the yardstick of the ratio column. */
     rcb_target *t = calloc(all.n + 1, sizeof *t);
     if (!t) {
         rc_targets_free(&all);
-        fprintf(stderr, "ropecheck bench: out of memory\n");
+        rc_cli_error("bench", "out of memory");
         return RC_EXIT_USAGE;
     }
     size_t n_t = 0;
@@ -599,13 +601,13 @@ int rc_cmd_bench(int argc, char **argv)
     int broken_load = 0;
     for (size_t i = 0; i < all.n; i++) {
         if (all.items[i].broken) {
-            fprintf(stderr, "ropecheck bench: %s: %s\n", all.items[i].impl->name,
+            rc_cli_error("bench", "%s: %s", all.items[i].impl->name,
                     all.items[i].why);
             broken_load = 1;
             continue;
         }
         if (!all.items[i].available) {
-            fprintf(stderr, "ropecheck bench: skipping %s: %s\n", all.items[i].impl->name,
+            rc_cli_error("bench", "skipping %s: %s", all.items[i].impl->name,
                     all.items[i].why);
             continue;
         }
@@ -617,7 +619,7 @@ int rc_cmd_bench(int argc, char **argv)
     const char *json_path = o.r.json_path;
     char gb_tmp[4200];
     if (json_path && make_gb_temp(json_path, gb_tmp, sizeof gb_tmp) != 0) {
-        fprintf(stderr, "ropecheck bench: cannot write next to '%s': %s\n", json_path,
+        rc_cli_error("bench", "cannot write next to '%s': %s", json_path,
                 strerror(errno));
         free(t);
         rc_targets_free(&all);
@@ -626,7 +628,7 @@ int rc_cmd_bench(int argc, char **argv)
     o.r.json_path = json_path ? gb_tmp : NULL;
     int rc = rcb_run(&o.r, t, n_t, &rep, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "ropecheck bench: %s\n", err);
+        rc_cli_error("bench", "%s", err);
         if (json_path)
             unlink(gb_tmp);
         free(t);
@@ -638,7 +640,7 @@ int rc_cmd_bench(int argc, char **argv)
     if (json_path) {
         if (augment_json(gb_tmp, json_path, ropecheck_block(&rep, t, n_t, &all), err,
                          sizeof err) != 0) {
-            fprintf(stderr, "ropecheck bench: %s\n", err);
+            rc_cli_error("bench", "%s", err);
             status = RC_EXIT_USAGE;
         } else {
             printf("\nresults: %s\n", json_path);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/caps.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/impl_select.h"
 
@@ -58,16 +59,16 @@ int rc_cmd_list(int argc, char **argv)
         case 'm': models = 1; break;
         case 'p':
             if (n_plugins == 16) {
-                fprintf(stderr, "ropecheck list: more than 16 --plugin options\n");
+                rc_cli_error("list", "more than 16 --plugin options");
                 return RC_EXIT_USAGE;
             }
             plugins[n_plugins++] = optarg;
             break;
         case ':':
-            fprintf(stderr, "ropecheck list: option %s needs a value\n", argv[optind - 1]);
+            rc_cli_error("list", "option %s needs a value", argv[optind - 1]);
             return RC_EXIT_USAGE;
         default:
-            fprintf(stderr, "ropecheck list: unknown option '%s' (see ropecheck list --help)\n",
+            rc_cli_error("list", "unknown option '%s' (see ropecheck list --help)",
                     argv[optind - 1]);
             return RC_EXIT_USAGE;
         }
@@ -75,12 +76,12 @@ int rc_cmd_list(int argc, char **argv)
     /* Every argument is read before anything is listed: an extra word or
      * a mixed form is a typo to report, not something to ignore. */
     if (optind < argc) {
-        fprintf(stderr, "ropecheck list: unexpected argument '%s'\n", argv[optind]);
+        rc_cli_error("list", "unexpected argument '%s'", argv[optind]);
         return RC_EXIT_USAGE;
     }
     if (models && (runner || n_plugins)) {
-        fprintf(stderr, "ropecheck list: --models lists model configs; it does not mix with "
-                        "--plugin or --runner\n");
+        rc_cli_error("list", "--models lists model configs; it does not mix with "
+                        "--plugin or --runner");
         return RC_EXIT_USAGE;
     }
     if (models) {
@@ -91,17 +92,17 @@ int rc_cmd_list(int argc, char **argv)
     rc_target_list t;
     const char *all = "all";
     if (runner && n_plugins) {
-        fprintf(stderr, "ropecheck list: --runner and --plugin do not mix\n");
+        rc_cli_error("list", "--runner and --plugin do not mix");
         return RC_EXIT_USAGE;
     }
     if (runner) {
         int sel = rc_targets_select_runner(runner, NULL, 0, 10.0, &t, err, sizeof err);
         if (sel != 0) {
-            fprintf(stderr, "ropecheck list: %s%s\n", sel == -2 ? "BROKEN: " : "", err);
+            rc_cli_error("list", "%s%s", sel == -2 ? "BROKEN: " : "", err);
             return sel == -2 ? RC_EXIT_BROKEN : RC_EXIT_USAGE;
         }
     } else if (rc_targets_select(&all, 1, plugins, n_plugins, 10.0, &t, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck list: %s\n", err);
+        rc_cli_error("list", "%s", err);
         return RC_EXIT_USAGE;
     }
     for (size_t i = 0; i < t.n; i++) {

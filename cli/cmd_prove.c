@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/safe_file.h"
 #include "cli/impl_select.h"
@@ -126,7 +127,7 @@ static const prove_spec coverage_matrix[] = {
 
 static int usage_error(const char *what, const char *arg)
 {
-    fprintf(stderr, "ropecheck prove: %s '%s' (see ropecheck prove --help)\n", what, arg);
+    rc_cli_error("prove", "%s '%s' (see ropecheck prove --help)", what, arg);
     return RC_EXIT_USAGE;
 }
 
@@ -175,7 +176,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
     o->seed = 1;
     char seed_err[256]; /* strictly, as verify and bench: "" is not seed 0 */
     if (rc_seed_from_env(&o->seed, seed_err, sizeof seed_err) != 0) {
-        fprintf(stderr, "ropecheck prove: %s\n", seed_err);
+        rc_cli_error("prove", "%s", seed_err);
         return RC_EXIT_USAGE;
     }
     opterr = 0;
@@ -260,7 +261,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
                        .head_dim_set = o->head_dim_set, .rotary_dim_set = o->rotary_dim_set,
                        .base_set = o->base_set};
     if (rc_model_opts_resolve(&o->model, &sa, -1, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck prove: %s\n", err);
+        rc_cli_error("prove", "%s", err);
         return RC_EXIT_USAGE;
     }
     o->head_dim = sa.head_dim;
@@ -276,7 +277,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
     if (rc_spec_check(o->head_dim, o->rotary_dim, o->base, err, sizeof err) != 0 ||
         rc_ref_freq_check(o->base, (int)o->rotary_dim, rc_model_opts_scaling(&o->model), err,
                           sizeof err) != 0) {
-        fprintf(stderr, "ropecheck prove: %s\n", err);
+        rc_cli_error("prove", "%s", err);
         return RC_EXIT_USAGE;
     }
     /* A spec option says which RoPE to judge: then exactly that one. */
@@ -411,7 +412,7 @@ static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
     rc_linattn_result *lin = calloc(1, sizeof *lin);
     rc_proof_result rel;
     if (!rot || !abel || !lin) {
-        fprintf(stderr, "ropecheck prove: out of memory\n");
+        rc_cli_error("prove", "out of memory");
         *x->worst = RC_EXIT_USAGE;
     } else {
         rc_prove_rotation(t->impl, &spec, rot);
@@ -477,7 +478,7 @@ static int prove_target(const rc_target *t, const prove_opts *o, cJSON *checks, 
     if (judged || !(t->available || named_explicitly(o, t)))
         return 0;
     fflush(stdout);
-    fprintf(stderr, "ropecheck prove: nothing judged for %s: every check was skipped (%s)\n",
+    rc_cli_error("prove", "nothing judged for %s: every check was skipped (%s)",
             t->impl->name, why);
     return 1;
 }
@@ -529,7 +530,7 @@ int rc_cmd_prove(int argc, char **argv)
     char err[512];
     /* An unwritable results path fails now, before any work. */
     if (o.json_path && rc_output_check(o.json_path, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck prove: %s\n", err);
+        rc_cli_error("prove", "%s", err);
         return RC_EXIT_USAGE;
     }
     rc_target_list targets;
@@ -537,12 +538,12 @@ int rc_cmd_prove(int argc, char **argv)
         int sel = rc_targets_select_runner(o.runner, o.impl_names, o.n_impl_names, o.timeout_s,
                                            &targets, err, sizeof err);
         if (sel != 0) {
-            fprintf(stderr, "ropecheck prove: %s%s\n", sel == -2 ? "BROKEN: " : "", err);
+            rc_cli_error("prove", "%s%s", sel == -2 ? "BROKEN: " : "", err);
             return sel == -2 ? RC_EXIT_BROKEN : RC_EXIT_USAGE;
         }
     } else if (rc_targets_select(o.impl_names, o.n_impl_names, o.plugins, o.n_plugins,
                                  o.timeout_s, &targets, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck prove: %s\n", err);
+        rc_cli_error("prove", "%s", err);
         return RC_EXIT_USAGE;
     }
     cJSON *root = cJSON_CreateObject();
@@ -577,7 +578,7 @@ int rc_cmd_prove(int argc, char **argv)
     add_figure2(root, &o);
     if (o.json_path) {
         if (write_json(o.json_path, root, err, sizeof err) != 0) {
-            fprintf(stderr, "ropecheck prove: %s\n", err);
+            rc_cli_error("prove", "%s", err);
             worst = worst == RC_EXIT_PASS ? RC_EXIT_USAGE : worst;
         } else {
             printf("results: %s\n", o.json_path);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 
 #ifndef ROPECHECK_REPORTS_DIR
@@ -76,8 +77,8 @@ int rc_cmd_report(int argc, char **argv)
     char script[4096];
     if ((size_t)snprintf(script, sizeof script, "%s/ropecheck_report.py", dir) >= sizeof script ||
         access(script, R_OK) != 0) {
-        fprintf(stderr, "ropecheck report: cannot read '%s' (set ROPECHECK_REPORTS_DIR to the "
-                "reports/ folder of the source tree)\n", script);
+        rc_cli_error("report", "cannot read '%s' (set ROPECHECK_REPORTS_DIR to the "
+                "reports/ folder of the source tree)", script);
         return RC_EXIT_USAGE;
     }
 
@@ -87,16 +88,16 @@ int rc_cmd_report(int argc, char **argv)
         if (candidates[i] && *candidates[i] && has_matplotlib(candidates[i]))
             python = candidates[i];
     if (!python) {
-        fprintf(stderr, "ropecheck report: no python3 with matplotlib found (tried "
+        rc_cli_error("report", "no python3 with matplotlib found (tried "
                 "$ROPECHECK_PYTHON, /usr/bin/python3, python3; install python3-matplotlib, "
-                "e.g. with tools/setup-debian.sh)\n");
+                "e.g. with tools/setup-debian.sh)");
         return RC_EXIT_USAGE;
     }
 
     /* argv[0] is "report"; the script gets the rest unchanged. */
     char **args = calloc((size_t)argc + 2, sizeof *args);
     if (!args) {
-        fprintf(stderr, "ropecheck report: out of memory\n");
+        rc_cli_error("report", "out of memory");
         return RC_EXIT_USAGE;
     }
     args[0] = (char *)python;
@@ -106,7 +107,7 @@ int rc_cmd_report(int argc, char **argv)
     fflush(stdout);
     fflush(stderr);
     execvp(python, args);
-    fprintf(stderr, "ropecheck report: cannot run %s\n", python);
+    rc_cli_error("report", "cannot run %s", python);
     free(args);
     return RC_EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
 
 #include "cli/safe_file.h"
 #include "cli/caps.h"
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/coverage.h"
 #include "cli/gate_parse.h"
@@ -154,18 +155,19 @@ typedef struct verify_opts {
     uint64_t require; /* --require: capability bits every target must be judged on */
 } verify_opts;
 
+/* fmt has one %s, for arg; the line is printed escaped (cli_error.h). */
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "ropecheck verify: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see ropecheck verify --help)\n");
+    char what[1024];
+    snprintf(what, sizeof what, fmt, arg);
+    rc_cli_error("verify", "%s (see ropecheck verify --help)", what);
     return RC_EXIT_USAGE;
 }
 
 static int parse_i64(const char *s, const char *what, int64_t *out)
 {
     if (rc_parse_int64(s, out) != 0) {
-        fprintf(stderr, "ropecheck verify: %s '%s' is not a decimal integer\n", what, s);
+        rc_cli_error("verify", "%s '%s' is not a decimal integer", what, s);
         return -1;
     }
     return 0;
@@ -174,7 +176,7 @@ static int parse_i64(const char *s, const char *what, int64_t *out)
 static int parse_double(const char *s, const char *what, double *out)
 {
     if (rc_parse_finite(s, out) != 0) {
-        fprintf(stderr, "ropecheck verify: %s '%s' is not a finite decimal number\n", what, s);
+        rc_cli_error("verify", "%s '%s' is not a finite decimal number", what, s);
         return -1;
     }
     return 0;
@@ -185,7 +187,7 @@ static int parse_name_list(const char *arg, const char *what, int count,
                            const char *(*name_of)(int), int *out, int *n_out)
 {
     if (rc_list_has_empty_item(arg)) {
-        fprintf(stderr, "ropecheck verify: %s list '%s' has an empty item\n", what, arg);
+        rc_cli_error("verify", "%s list '%s' has an empty item", what, arg);
         return -1;
     }
     char *copy = strdup(arg);
@@ -209,17 +211,16 @@ static int parse_name_list(const char *arg, const char *what, int count,
             }
         }
         if (found < 0) {
-            fprintf(stderr, "ropecheck verify: unknown %s '%s'", what, it);
-            fprintf(stderr, " (one of:");
+            char names[256] = "";
             for (int i = 0; i < count; i++)
-                fprintf(stderr, " %s", name_of(i));
-            fprintf(stderr, ")\n");
+                snprintf(names + strlen(names), sizeof names - strlen(names), " %s", name_of(i));
+            rc_cli_error("verify", "unknown %s '%s' (one of:%s)", what, it, names);
             rc = -1;
         }
     }
     free(copy);
     if (!rc && *n_out == 0) {
-        fprintf(stderr, "ropecheck verify: empty %s list\n", what);
+        rc_cli_error("verify", "empty %s list", what);
         rc = -1;
     }
     return rc;
@@ -485,7 +486,7 @@ static void print_row(const rc_case_record *k, const table_fmt *f)
     /* What the port printed was captured in its child (escaped): shown as
      * its own, on stderr, never as a line of this table. */
     if (r->call.output[0])
-        fprintf(stderr, "ropecheck verify: output of %s (%s %s %s): %s\n", k->impl_name,
+        rc_cli_error("verify", "output of %s (%s %s %s): %s", k->impl_name,
                 rc_dtype_name(c->dtype), rc_layout_name(c->layout),
                 rc_direction_name(c->direction), r->call.output);
 }
@@ -820,7 +821,7 @@ static int select_targets(verify_run *v, char *err, size_t len)
         int sel = rc_targets_select_runner(o->runner, o->impl_names, o->n_impl_names,
                                            o->timeout_s, &v->targets, err, len);
         if (sel == -2) { /* the runner itself is broken: nothing to verify */
-            fprintf(stderr, "ropecheck verify: BROKEN: %s\n", err);
+            rc_cli_error("verify", "BROKEN: %s", err);
             return RC_EXIT_BROKEN;
         }
         if (sel != 0)
@@ -838,13 +839,13 @@ static int write_results(const verify_run *v, int rc)
     char err[512];
     const verify_opts *o = &v->o;
     if (o->json_path && rc_results_write_json(o->json_path, &v->run, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck verify: %s\n", err);
+        rc_cli_error("verify", "%s", err);
         rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
     } else if (o->json_path) {
         printf("results: %s\n", o->json_path);
     }
     if (o->junit_path && rc_results_write_junit(o->junit_path, &v->run, err, sizeof err) != 0) {
-        fprintf(stderr, "ropecheck verify: %s\n", err);
+        rc_cli_error("verify", "%s", err);
         rc = rc == RC_EXIT_PASS ? RC_EXIT_USAGE : rc;
     } else if (o->junit_path) {
         printf("junit: %s\n", o->junit_path);
@@ -869,7 +870,7 @@ static int verify_main(verify_run *v, int argc, char **argv)
     } else {
         if (matrix_specs(o, v->specs, sizeof v->specs / sizeof v->specs[0], &v->n_specs, err,
                          sizeof err) != 0) {
-            fprintf(stderr, "ropecheck verify: %s\n", err);
+            rc_cli_error("verify", "%s", err);
             return RC_EXIT_USAGE;
         }
         v->run.n_cells = v->n_specs;
@@ -891,7 +892,7 @@ static int verify_main(verify_run *v, int argc, char **argv)
     if ((rc = select_targets(v, err, sizeof err)) >= 0)
         return rc;
     if (run_cases(o, &v->targets, v->specs, v->n_specs, &v->run) != 0) {
-        fprintf(stderr, "ropecheck verify: out of memory\n");
+        rc_cli_error("verify", "out of memory");
         return RC_EXIT_USAGE;
     }
     print_footer(&v->run);
@@ -906,7 +907,7 @@ int rc_cmd_verify(int argc, char **argv)
 {
     verify_run *v = calloc(1, sizeof *v);
     if (!v) {
-        fprintf(stderr, "ropecheck verify: out of memory\n");
+        rc_cli_error("verify", "out of memory");
         return RC_EXIT_USAGE;
     }
     int rc = verify_main(v, argc, argv);

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "core/registry.h"
+#include "core/text_escape.h"
 #include "ropecheck/plugin.h"
 
 static const char usage_text[] =
@@ -63,7 +65,7 @@ static int dispatch(int argc, char **argv)
         return rc_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         if (argc > 2) {
-            fprintf(stderr, "ropecheck %s: unexpected argument '%s'\n", cmd, argv[2]);
+            rc_cli_error(cmd, "unexpected argument '%s'", argv[2]);
             return RC_EXIT_USAGE;
         }
         printf("ropecheck %s (plug-in ABI %u)\n", ROPECHECK_VERSION, RC_ABI_VERSION);
@@ -79,18 +81,20 @@ static int dispatch(int argc, char **argv)
                     char *sub[] = {argv[0], argv[2], help_flag, NULL};
                     return dispatch(3, sub);
                 }
-            fprintf(stderr, "ropecheck help: unknown command '%s' (one of: verify, prove, "
-                            "bench, report, list)\n",
+            rc_cli_error("help", "unknown command '%s' (one of: verify, prove, "
+                            "bench, report, list)",
                     argv[2]);
             return RC_EXIT_USAGE;
         }
         if (argc > 2) {
-            fprintf(stderr, "ropecheck %s: unexpected argument '%s'\n", cmd, argv[2]);
+            rc_cli_error(cmd, "unexpected argument '%s'", argv[2]);
             return RC_EXIT_USAGE;
         }
         fputs(usage_text, stdout);
         return RC_EXIT_PASS;
     }
-    fprintf(stderr, "ropecheck: unknown command '%s'\n\n%s", cmd, usage_text);
+    char shown[256];
+    rc_escape_text(cmd, shown, sizeof shown);
+    fprintf(stderr, "ropecheck: unknown command '%s'\n\n%s", shown, usage_text);
     return RC_EXIT_USAGE;
 }

@@ -4,6 +4,8 @@
  */
 #include "cli/model_opts.h"
 
+#include "cli/shell_quote.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,14 +114,20 @@ const rc_scaling *rc_model_opts_scaling(const rc_model_opts *mo)
 
 void rc_model_opts_replay(const rc_model_opts *mo, char *buf, size_t len)
 {
+    /* Each value one shell word: a config path or a table spec may hold
+     * blanks, quotes or $(...), and the line is meant to be pasted. */
+    char word[2048];
     int n = 0;
     buf[0] = '\0';
-    if (mo->hf_config)
-        n = snprintf(buf, len, " --hf-config %s", mo->hf_config);
-    else if (mo->model)
-        n = snprintf(buf, len, " --model %s", mo->model);
-    if (mo->scaling_text && n >= 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " --scaling '%s'", mo->scaling_text);
+    const char *opt = mo->hf_config ? "--hf-config" : mo->model ? "--model" : NULL;
+    if (opt) {
+        rc_shell_quote(mo->hf_config ? mo->hf_config : mo->model, word, sizeof word);
+        n = snprintf(buf, len, " %s %s", opt, word);
+    }
+    if (mo->scaling_text && n >= 0 && (size_t)n < len) {
+        rc_shell_quote(mo->scaling_text, word, sizeof word);
+        n += snprintf(buf + n, len - (size_t)n, " --scaling %s", word);
+    }
     /* Replaying one position changes the run's sequence length, so a
      * table that depends on it must be pinned. */
     if (mo->have_scaling && rc_scaling_uses_context(mo->scaling.type) && n >= 0 && (size_t)n < len)

@@ -2,8 +2,8 @@
  * cli/replay.c - the one-line command that reproduces a reported case.
  *
  * The line is pasted into a shell: every path and command in it is one
- * single-quoted word (a ' inside becomes '\''), so a name with blanks or
- * $(...) is data, not code; and the gate is part of it when it is not the
+ * shell word (cli/shell_quote.h), so a name with blanks, $(...) or a
+ * control character is data, not code; and the gate is part of it when it is not the
  * default (a replay judged by another gate could pass what failed).
  */
 #include <math.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/run_record.h"
+#include "cli/shell_quote.h"
 
 /* Append fmt to buf at *n (never past len). */
 #define APPEND(...)                                                                          \
@@ -20,17 +21,16 @@
             *n += snprintf(buf + *n, len - (size_t)*n, __VA_ARGS__);                          \
     } while (0)
 
-/* word as one single-quoted shell word. */
+/* word as one shell word (cli/shell_quote.h). */
 static void append_quoted(char *buf, size_t len, int *n, const char *word)
 {
-    APPEND("'");
-    for (const char *p = word; *p; p++) {
-        if (*p == '\'')
-            APPEND("'\\''");
-        else
-            APPEND("%c", *p);
+    char quoted[4096];
+    if (rc_shell_quote(word, quoted, sizeof quoted) >= sizeof quoted) {
+        /* Never a cut word: a truncated path would replay another file. */
+        APPEND("'<path too long to replay>'");
+        return;
     }
-    APPEND("'");
+    APPEND("%s", quoted);
 }
 
 /* x in the fewest digits that read back as x. */

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text_escape.h"
+
 #include "impls/avx2/avx2.h"
 #include "impls/avx512/avx512.h"
 #include "impls/cuda/cuda.h"
@@ -44,7 +46,7 @@ const rc_impl *rc_builtin_find(const char *name)
 
 static int name_is_valid(const char *name)
 {
-    if (!name || !*name || strlen(name) > 64)
+    if (!name || !*name || strnlen(name, 65) > 64)
         return 0;
     for (const char *p = name; *p; p++) {
         int ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
@@ -68,6 +70,29 @@ int rc_impl_check(const rc_impl *impl, char *err, size_t err_len)
     }
     if (!name_is_valid(impl->name)) {
         snprintf(err, err_len, "name must be 1-64 characters of [a-z0-9_-]");
+        return -1;
+    }
+    /* Printed by list and in reports: one line of at most 200 bytes of
+     * printable text (a terminal escape or a newline there could rewrite
+     * the table it appears in). */
+    if (impl->description) {
+        const size_t n = strnlen(impl->description, RC_DESCRIPTION_MAX + 1);
+        if (n > RC_DESCRIPTION_MAX) {
+            snprintf(err, err_len, "'%s': description is longer than %d bytes", impl->name,
+                     RC_DESCRIPTION_MAX);
+            return -1;
+        }
+        if (!rc_text_is_plain(impl->description)) {
+            snprintf(err, err_len,
+                     "'%s': description has control characters or bytes that are not UTF-8",
+                     impl->name);
+            return -1;
+        }
+    }
+    /* A bit no version of the ABI defines is a promise nobody can read. */
+    if (impl->caps & ~RC_CAP_KNOWN) {
+        snprintf(err, err_len, "'%s': caps has bits no ABI version defines (0x%llx)", impl->name,
+                 (unsigned long long)(impl->caps & ~RC_CAP_KNOWN));
         return -1;
     }
     if (!impl->prepare || !impl->apply) {

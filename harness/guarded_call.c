@@ -38,6 +38,7 @@
 #endif
 
 #include "core/registry.h"
+#include "core/text_escape.h"
 #include "harness/guarded_view.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
@@ -80,6 +81,7 @@ typedef struct shared_report {
     volatile int fault_signal; /* set by the child's fault handler */
     volatile int fault_by_kernel; /* a real fault (si_addr valid), not kill/raise */
     volatile uintptr_t fault_addr;
+    volatile int published; /* apply() returned RC_OK and its output was copied */
     char why[WHY_CAP];
 } shared_report;
 
@@ -93,6 +95,7 @@ const char *rc_call_outcome_name(rc_call_outcome o)
     case RC_CALL_EXITED: return "exited";
     case RC_CALL_OUT_OF_BOUNDS: return "out_of_bounds";
     case RC_CALL_INPUT_MODIFIED: return "input_modified";
+    case RC_CALL_LATE_WRITE: return "late_write";
     case RC_CALL_HARNESS_ERROR: return "harness_error";
     }
     return "unknown";
@@ -295,7 +298,8 @@ static void child_contain(int capture_fd, double timeout_s)
 }
 
 /* Up to len - 1 bytes the child wrote, control characters escaped (a port
- * must not be able to move the cursor or forge a table row). */
+ * must not be able to move the cursor or forge a table row); one final
+ * newline is dropped, as the line is shown on one line of its own. */
 static void read_capture(int fd, char *out, size_t len)
 {
     out[0] = '\0';
@@ -303,17 +307,18 @@ static void read_capture(int fd, char *out, size_t len)
         return;
     char raw[1024];
     ssize_t n = pread(fd, raw, sizeof raw, 0);
-    size_t k = 0;
-    for (ssize_t i = 0; i < n && k + 5 < len; i++) {
-        unsigned char ch = (unsigned char)raw[i];
-        if (ch == '\n' && i == n - 1)
-            break;
-        if (ch >= 0x20 && ch < 0x7f)
-            out[k++] = (char)ch;
-        else
-            k += (size_t)snprintf(out + k, len - k, ch == '\n' ? "\\n" : "\\x%02x", ch);
-    }
-    out[k] = '\0';
+    if (n <= 0)
+        return;
+    if (raw[n - 1] == '\n')
+        n--;
+    rc_escape_bytes(raw, (size_t)n, out, len);
+}
+
+/* A reason a port wrote into the shared page (available(), explain()),
+ * never trusted to be terminated or printable. */
+static void escape_port_text(const char page[WHY_CAP], char *out, size_t out_len)
+{
+    rc_escape_bytes(page, strnlen(page, WHY_CAP), out, out_len);
 }
 
 typedef void (*child_body_fn)(void *ctx, shared_report *rep);
@@ -515,6 +520,11 @@ typedef struct apply_ctx {
     const rc_tensor *in, *out;
     const int64_t *positions;
     rc_direction dir;
+    /* The output buffer, and a shared copy of it taken the moment apply()
+     * returns: what the port returned, whatever its threads do later. */
+    const unsigned char *out_bytes;
+    size_t out_len;
+    unsigned char *published;
 } apply_ctx;
 
 static void apply_body(void *p, shared_report *rep)
@@ -528,6 +538,10 @@ static void apply_body(void *p, shared_report *rep)
         rep->step = STEP_APPLY;
         st = c->impl->apply(state, c->in, c->out, c->positions, c->dir);
         rep->status_step = STEP_APPLY;
+        if (st == RC_OK && c->published) {
+            memcpy(c->published, c->out_bytes, c->out_len);
+            rep->published = 1;
+        }
     }
     if (st != RC_OK && c->impl->abi_version >= 3u && c->impl->explain) {
         /* The port's own words, into the shared page, always terminated. */
@@ -655,6 +669,34 @@ static rc_call_outcome audit(const rc_guarded_buf *in_buf, const rc_view_geom *i
     return RC_CALL_OK;
 }
 
+/* Writes between apply()'s return and the child's end (a thread or an
+ * asynchronous kernel still running: the port returned before its work
+ * was done). Every such write is seen: the child's threads die with it,
+ * and the copy in `published` was taken at the return. */
+static rc_call_outcome late_write_audit(const rc_guarded_buf *out_buf, const rc_view_geom *out_g,
+                                        const unsigned char *published, int was_published,
+                                        rc_call_result *res)
+{
+    if (published && was_published) {
+        const size_t k = first_diff(out_buf->data, published, out_buf->len);
+        if (k < out_buf->len) {
+            char where[160];
+            rc_view_locate(out_g, k, where, sizeof where);
+            return finish(res, RC_CALL_LATE_WRITE,
+                          "wrote %s (byte offset %zu) after apply() returned: work still "
+                          "running at the return (a thread or an unsynchronised kernel)",
+                          where, k);
+        }
+    }
+    return finish(res, RC_CALL_OK, "ok");
+}
+
+static void unmap_published(unsigned char *published, size_t len)
+{
+    if (published)
+        munmap(published, len);
+}
+
 static shared_report *report_map(void)
 {
     void *m = mmap(NULL, sizeof(shared_report), PROT_READ | PROT_WRITE,
@@ -718,10 +760,23 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
         return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for snapshots");
     }
 
-    apply_ctx ctx = {impl, spec, in, out, (const int64_t *)pos_buf->data, dir};
+    unsigned char *published = NULL;
+    if (out_buf->len) {
+        void *m = mmap(NULL, out_buf->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m == MAP_FAILED) {
+            snapshot_free(&snap);
+            munmap(rep, sizeof *rep);
+            return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for the output's copy");
+        }
+        published = m;
+    }
+    apply_ctx ctx = {impl, spec, in, out, (const int64_t *)pos_buf->data, dir,
+                     out_buf->data, out_buf->len, published};
     child_outcome co;
     if (run_child(apply_body, &ctx, rep, timeout_s, &co, res) != 0) {
         snapshot_free(&snap);
+        unmap_published(published, out_buf->len);
         munmap(rep, sizeof *rep);
         return res->outcome;
     }
@@ -738,17 +793,17 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
         if (o == RC_CALL_OK && res->status != RC_OK) {
             res->status_in_apply = rep->status_step == STEP_APPLY;
             char why[WHY_CAP];
-            memcpy(why, rep->why, sizeof why);
-            why[WHY_CAP - 1] = '\0';
+            escape_port_text(rep->why, why, sizeof why);
             o = finish(res, RC_CALL_STATUS, "%s returned %s%s%s", step_name(rep->status_step),
                        rc_status_name(res->status), why[0] ? ": " : "", why);
         }
         else if (o == RC_CALL_OK)
-            o = finish(res, RC_CALL_OK, "ok");
+            o = late_write_audit(out_buf, &out_g, published, rep->published, res);
     } else {
         o = classify_abnormal(&co, rep, timeout_s, bufs, nbufs, res);
     }
     snapshot_free(&snap);
+    unmap_published(published, out_buf->len);
     munmap(rep, sizeof *rep);
     return o;
 }
@@ -815,8 +870,7 @@ int rc_guarded_available(const rc_impl *impl, double timeout_s, char *why, size_
         if (!ok) {
             /* Never trust the implementation to have terminated it. */
             char reason[WHY_CAP];
-            memcpy(reason, rep->why, WHY_CAP);
-            reason[ctx.why_len - 1] = '\0';
+            escape_port_text(rep->why, reason, ctx.why_len);
             if (reason[0] == '\0')
                 snprintf(reason, sizeof reason, "available() returned 0 without a reason");
             snprintf(why, why_len, "%s", reason);

@@ -7,7 +7,8 @@
  * next to them, so the parent sees the child's outputs and can tell:
  * a crash (signal), a hang (killed at the limit), an early exit, a
  * non-OK status, a write outside the view (guard page, canary, or a stride
- * gap), and a write to the input of an out-of-place call.
+ * gap), a write to the input of an out-of-place call, and a write to
+ * the output after apply() returned.
  */
 #ifndef ROPECHECK_GUARDED_CALL_H
 #define ROPECHECK_GUARDED_CALL_H
@@ -40,6 +41,7 @@ typedef enum rc_call_outcome {
     RC_CALL_EXITED,         /* the child exited without reporting */
     RC_CALL_OUT_OF_BOUNDS,  /* wrote a canary or a stride gap */
     RC_CALL_INPUT_MODIFIED, /* out-of-place call changed its input */
+    RC_CALL_LATE_WRITE,     /* changed its output after apply() returned */
     RC_CALL_HARNESS_ERROR   /* fork/mmap failed: not the implementation's fault */
 } rc_call_outcome;
 

@@ -828,14 +828,15 @@ Test(guarded_available, answers_and_failures)
             cr_assert(why[0] != '\0', "%s: no reason given", cases[i].name);
     }
 
-    /* A short buffer: the reason is cut, still terminated, and nothing is
-     * written past it (the byte after stays as it was). */
+    /* A short buffer: the reason is cut (the cut marked "..."), still
+     * terminated, and nothing is written past it (the byte after stays as
+     * it was). */
     rc_impl impl = good_impl;
     impl.available = avail_unterminated;
     char small[9];
     small[8] = 'Q';
     cr_assert(rc_guarded_available(&impl, TIMEOUT, small, 8, NULL) == 0);
-    cr_assert_str_eq(small, "xxxxxxx");
+    cr_assert_str_eq(small, "xxxx...");
     cr_assert(small[8] == 'Q');
     assert_next_call_ok();
 }

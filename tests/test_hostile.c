@@ -76,7 +76,7 @@ Test(hostile, printed_output_is_captured_and_escaped)
     cr_expect_eq(rows, 1, "forged rows in stdout:\n%s", r.out);
     cr_expect(strchr(r.out, '\033') == NULL, "an escape sequence reached stdout");
     cr_expect(strchr(r.err, '\033') == NULL, "an escape sequence reached stderr unescaped");
-    cr_expect(strstr(r.err, "output of prints (f32 half forward): \\x1b[31mhostile stderr"),
+    cr_expect(strstr(r.err, "output of prints (f32 half forward): \\e[31mhostile stderr"),
               "%s", r.err);
     cli_result_free(&r);
 }
@@ -161,4 +161,90 @@ Test(hostile_load, duplicate_names_are_refused)
     cli_result_free(&r);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir); /* our mkdtemp directory */
     cr_expect_eq(system(cmd), 0);
+}
+
+/* A port whose work lands after apply() returned (a thread, an
+ * unsynchronised kernel): the output is judged as it was at the return,
+ * and the late write makes the port BROKEN with where it wrote. */
+Test(hostile, write_after_apply_returned_is_broken)
+{
+    const char *argv[] = RUN_WITH(MUTANT_LATE_WRITE_PATH);
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "exit %d", r.status);
+    expect_scalar_judged(&r);
+    cr_expect(strstr(r.out, "late_write   f32   half        forward  BROKEN   late_write: wrote "
+                            "token 0 head 0 channel 0") &&
+                  strstr(r.out, "after apply() returned"),
+              "%s", r.out);
+    cli_result_free(&r);
+}
+
+/* An available() reason with escape sequences and a newline that forges a
+ * row: shown escaped, on its own row, in verify and in list. */
+Test(hostile, available_reason_is_escaped)
+{
+    const char *argv[] = RUN_WITH(MUTANT_ESCAPES_PATH);
+    cli_result r = run(argv);
+    cr_expect(strchr(r.out, '\033') == NULL && strchr(r.err, '\033') == NULL,
+              "an escape sequence reached the terminal");
+    int rows = 0;
+    for (const char *p = r.out; (p = strstr(p, "\nscalar ")); p++)
+        rows++;
+    cr_expect_eq(rows, 1, "forged rows in stdout:\n%s", r.out);
+    cr_expect(strstr(r.out, "unavailable: \\e[2J\\e[Hgone\\nscalar") != NULL, "%s", r.out);
+    cli_result_free(&r);
+
+    const char *list[] = {"list", "--plugin", MUTANT_ESCAPES_PATH, NULL};
+    r = run(list);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strchr(r.out, '\033') == NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "escapes: unavailable (\\e[2J") != NULL, "%s", r.out);
+    cli_result_free(&r);
+}
+
+/* A descriptor field that cannot be shown or honoured is a load error:
+ * exit 2, one line naming the field, nothing run. */
+static void expect_refused_descriptor(const char *path, const char *why)
+{
+    const char *argv[] = {"verify", "--impl", "scalar", "--plugin", path, "--quick", "--quiet",
+                          NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 2, "%s: exit %d", path, r.status);
+    cr_expect_eq(cli_count_lines(r.err), 1, "%s", r.err);
+    cr_expect(strstr(r.err, why) != NULL, "%s", r.err);
+    cr_expect(strchr(r.err, '\033') == NULL, "%s", r.err);
+    cli_result_free(&r);
+}
+
+Test(hostile_load, description_with_escapes_is_refused)
+{
+    expect_refused_descriptor(MUTANT_ESCAPE_DESCRIPTION_PATH, "description has control characters");
+}
+
+Test(hostile_load, caps_with_undefined_bits_are_refused)
+{
+    expect_refused_descriptor(MUTANT_UNKNOWN_CAPS_PATH, "caps has bits no ABI version defines");
+}
+
+/* Values echoed back in an error are escaped: a newline or an escape
+ * sequence in an argument cannot add a line or drive the terminal. */
+Test(hostile, echoed_arguments_are_escaped)
+{
+    const char *cases[][6] = {
+        {"verify", "--impl", "sca\nlar\033[2J", NULL},
+        {"verify", "--dtype", "f32\nscalar pass", NULL},
+        {"prove", "--seed", "1\033]0;title\007", NULL},
+        {"bench", "--shape", "x\ny", NULL},
+        {"ver\nify", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cli_result r = run(cases[i]);
+        cr_expect_eq(r.status, 2, "case %zu: exit %d", i, r.status);
+        cr_expect(strchr(r.err, '\033') == NULL && strchr(r.err, '\007') == NULL,
+                  "case %zu: a control character reached stderr: %s", i, r.err);
+        const char *first = strchr(r.err, '\n');
+        cr_expect(first && (first[1] == '\0' || first[1] == '\n'),
+                  "case %zu: the echoed value split the line: %s", i, r.err);
+        cli_result_free(&r);
+    }
 }

@@ -96,6 +96,14 @@ extern "C" {
 
 #define RC_CAP_ALL_DTYPES (RC_CAP_F32 | RC_CAP_F64 | RC_CAP_F16 | RC_CAP_BF16)
 #define RC_CAP_ALL_LAYOUTS (RC_CAP_INTERLEAVED | RC_CAP_HALF)
+/* Every bit some ABI version defines; ropecheck refuses a struct with any
+ * other bit set. */
+#define RC_CAP_KNOWN                                                                   \
+    (RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |  \
+     RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING)
+
+/* The longest description ropecheck accepts, in bytes. */
+#define RC_DESCRIPTION_MAX 200
 
 typedef struct rc_impl {
     /* RC_ABI_VERSION (or RC_ABI_VERSION_MIN.. for an older plug-in);
@@ -105,7 +113,9 @@ typedef struct rc_impl {
     /* Short identifier used on the command line: [a-z0-9_-]+. */
     const char *name;
 
-    /* One line for `ropecheck list`: ISA, strategy, origin. */
+    /* One line for `ropecheck list`: ISA, strategy, origin. At most
+     * RC_DESCRIPTION_MAX bytes of printable UTF-8 (no control characters);
+     * may be NULL. */
     const char *description;
 
     /* RC_CAP_* bits. */

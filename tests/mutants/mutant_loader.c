@@ -7,6 +7,8 @@
  *   5 an entry function that returns a pointer into nowhere
  *   6 a descriptor whose description points into nowhere
  *   7 a destructor that crashes (the run itself is correct)
+ *   8 a description with a terminal escape and a newline
+ *   9 caps with a bit no ABI version defines
  * The host must survive 1-6 (each is that plug-in's BROKEN, loaded in a
  * guarded child first) and end 7's complete run with its own status. */
 #define _POSIX_C_SOURCE 200809L /* pause */
@@ -24,11 +26,19 @@ const mutant_hooks mutant_defect = {0};
 
 #if MUTANT_LOADER == 6
 #define DESCRIPTION ((const char *)(uintptr_t)0x10)
+#elif MUTANT_LOADER == 8
+#define DESCRIPTION "\033[2Jfine\nscalar: available"
 #else
 #define DESCRIPTION "test mutant: attacks the host while loading"
 #endif
 
-static const rc_impl impl = {RC_ABI_VERSION, MUTANT_NAME, DESCRIPTION, MUTANT_CAPS, NULL,
+#if MUTANT_LOADER == 9
+#define CAPS (MUTANT_CAPS | (1ull << 40))
+#else
+#define CAPS MUTANT_CAPS
+#endif
+
+static const rc_impl impl = {RC_ABI_VERSION, MUTANT_NAME, DESCRIPTION, CAPS, NULL,
                              mutant_prepare, mutant_apply, mutant_release, NULL};
 
 #if MUTANT_LOADER <= 3
