@@ -177,6 +177,12 @@ int rc_targets_select_runner(const char *command, const char *const *names, size
                              double timeout_s, rc_target_list *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
+    /* A blank command is the user's typo (exit 2), not a runner that
+     * failed to start (BROKEN, exit 3). */
+    if (!command || !command[strspn(command, " \t")]) {
+        snprintf(err, err_len, "--runner needs a command (it is run by /bin/sh -c)");
+        return -1;
+    }
     if (rc_runner_open(command, timeout_s, err, err_len) != 0)
         return -2;
     out->runner_open = 1;

@@ -164,3 +164,8 @@ Test(cli_bad_input, help_command_is_the_command_help)
     cr_expect(strstr(r.out, "usage: ropecheck prove") != NULL, "%s", r.out);
     cli_result_free(&r);
 }
+
+/* An empty --runner is a typo (exit 2), not a broken runner (exit 3). */
+BAD_CMD(verify_runner_empty, "--runner needs a command", "verify", "--runner", "", "--quick")
+BAD_CMD(prove_runner_empty, "--runner needs a command", "prove", "--runner", " ")
+BAD_CMD(list_runner_empty, "--runner needs a command", "list", "--runner", "")
