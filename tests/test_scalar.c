@@ -27,9 +27,11 @@
 #include "core/dtype_convert.h"
 #include "core/registry.h"
 #include "core/rng.h"
+#include "core/scaling.h"
 #include "impls/scalar/scalar.h"
 #include "reference/metrics.h"
 #include "reference/reference.h"
+#include "reference/scaling.h"
 
 #ifndef RC_HARD_POSITIONS_FILE
 #error "RC_HARD_POSITIONS_FILE must name tests/data/hard_positions.txt"
@@ -183,6 +185,7 @@ typedef struct run_cfg {
     int in_place;
     uint64_t stream; /* RNG stream for the inputs */
     double bound;    /* max pair ULP allowed */
+    const rc_scaling *scaling; /* NULL: none */
 } run_cfg;
 
 typedef struct run_result {
@@ -194,7 +197,13 @@ typedef struct run_result {
 
 static void spec_for(const run_cfg *c, rc_spec *spec, double *th, double *tl)
 {
-    rc_ref_theta_table(c->sh->base, c->sh->r, th, tl);
+    /* As the host fills it (harness/verify.c): the scaled table and the
+     * output scale alpha when the spec is scaled. */
+    rc_ref_freq_table(c->sh->base, c->sh->r, c->scaling, th, tl);
+    const rc_dd alpha = rc_ref_out_scale_dd(c->scaling);
+    spec->scaling = c->scaling;
+    spec->out_scale_hi = alpha.hi;
+    spec->out_scale_lo = alpha.lo;
     spec->head_dim = c->sh->d;
     spec->rotary_dim = c->sh->r;
     spec->base = c->sh->base;
@@ -798,4 +807,93 @@ Test(scalar, registered_and_well_formed)
     const uint64_t want = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE |
                           RC_CAP_PARTIAL_ROTARY | RC_CAP_INPLACE | RC_CAP_STRIDED;
     cr_expect_eq(rc_impl_scalar.caps & want, want);
+}
+
+/*
+ * Every scaling family, and an output scale alpha above and below 1
+ * (YaRN's and LongRoPE's attention factor), held to the same tight bound
+ * as the plain spec. impls/scalar/scalar.c, "Output scale": alpha is
+ * folded into the cos/sin row and the bounds hold with N replaced by
+ * alpha*N, the (c, s) term becoming sqrt(2)*(U + 2)*u:
+ *   f32, f16, bf16: 0.5 + 2^-24 (the extra 2u is far below 2^-25 ulp(N));
+ *   f64: 0.5 + sqrt(2)*(U + 2) + 43u + delta/u, about 4.03 below 2^31.
+ * A judge that measured in ulp(N) rather than ulp(alpha*N) would see up to
+ * twice the error at alpha = 1.7 (fails the bound) and about half at
+ * alpha = 0.6: hence the floor below, for f32. A correctly rounding port's
+ * component error divided by ulp(alpha*N) is uniform on [0, 1/2] for a
+ * component in alpha*N's binade, and at least one of the two components of
+ * each pair is there (|x| >= alpha*N/sqrt(2)); over the >= 2000 such
+ * components of a run the largest stays below 0.35 with probability
+ * 0.7^2000 < 10^-300. Below 0.35, the judge's unit is wrong.
+ */
+static double scaled_pair_bound(rc_dtype t, double max_m)
+{
+    if (t != RC_DTYPE_F64)
+        return 0.5 + 0x1p-24;
+    return 0.5 + SQRT2_UP * (SINCOS_U + 2.0) + 43.0 * U + U * (3.0 * max_m + 58.0);
+}
+
+Test(scalar, every_scaling_family_and_output_scale_tight)
+{
+    (void)test_seed();
+    static double short_f[64], long_f[64], table[64];
+    for (int i = 0; i < 64; i++) {
+        short_f[i] = 1.0 + 0.013 * i;
+        long_f[i] = 1.1 + 0.5 * i;
+        table[i] = pow(500000.0, -i / 64.0) * (1.0 + i / 128.0);
+    }
+    const rc_scaling fam[] = {
+        {.type = RC_SCALING_LINEAR, .factor = 4.0},
+        {.type = RC_SCALING_NTK, .factor = 8.0},
+        {.type = RC_SCALING_DYNAMIC_NTK, .factor = 2.0, .original_context = 4096,
+         .context = 16384},
+        {.type = RC_SCALING_YARN, .factor = 4.0, .original_context = 4096, .beta_fast = 32,
+         .beta_slow = 1, .truncate = 1},
+        {.type = RC_SCALING_YARN, .factor = 4.0, .original_context = 4096, .beta_fast = 32,
+         .beta_slow = 1, .truncate = 1, .attention_factor = 1.7},
+        {.type = RC_SCALING_YARN, .factor = 4.0, .original_context = 4096, .beta_fast = 32,
+         .beta_slow = 1, .truncate = 1, .attention_factor = 0.6},
+        {.type = RC_SCALING_LLAMA3, .factor = 8.0, .original_context = 8192,
+         .low_freq_factor = 1.0, .high_freq_factor = 4.0},
+        {.type = RC_SCALING_LONGROPE, .factor = 32.0, .original_context = 4096,
+         .context = 131072, .short_factor = short_f, .long_factor = long_f,
+         .attention_factor = 1.7},
+        {.type = RC_SCALING_LONGROPE, .factor = 32.0, .original_context = 4096, .context = 2048,
+         .short_factor = short_f, .long_factor = long_f, .attention_factor = 0.6},
+        {.type = RC_SCALING_TABLE, .table = table},
+    };
+    const int n_tokens = 48, n_heads = 2;
+    int64_t pos[48];
+    positions_for(pos, n_tokens, 50);
+    for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+        char err[256] = "";
+        cr_assert(rc_scaling_check(&fam[f], SHAPES[0].r, err, sizeof err) == 0, "family %zu: %s",
+                  f, err);
+        const double alpha = rc_ref_out_scale_dd(&fam[f]).hi;
+        for (int dt = 0; dt < RC_DTYPE_COUNT; dt++)
+            for (int lay = 0; lay < RC_LAYOUT_COUNT; lay++) {
+                run_cfg c = {0};
+                c.sh = &SHAPES[0]; /* d 128, r 128: 64 pairs, as the tables above */
+                c.dtype = (rc_dtype)dt;
+                c.layout = (rc_layout)lay;
+                c.dir = (rc_direction)((f + (size_t)lay) & 1);
+                c.n_tokens = n_tokens;
+                c.n_heads = n_heads;
+                c.positions = pos;
+                c.stream = 60 + f;
+                c.scaling = &fam[f];
+                c.bound = scaled_pair_bound(c.dtype, 0x1p31);
+                run_result r = run_and_check(&c);
+                fprintf(stderr, "test_scalar: %-9s alpha %.3f %-4s %-11s max pair ULP %.4f "
+                                "(bound %.4f)\n",
+                        rc_scaling_type_name(fam[f].type), alpha, rc_dtype_name(c.dtype),
+                        rc_layout_name(c.layout), r.max_pair, c.bound);
+                if (c.dtype == RC_DTYPE_F32)
+                    cr_expect(r.max_pair >= 0.35,
+                              "%s alpha %g: max pair ULP %.4f over %lld elements: a correctly "
+                              "rounding port measured in ulp(alpha*N) reaches ~0.5",
+                              rc_scaling_type_name(fam[f].type), alpha, r.max_pair,
+                              (long long)r.elements);
+            }
+    }
 }
