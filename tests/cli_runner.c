@@ -2,6 +2,7 @@
  * tests/cli_runner.c - see cli_runner.h. ROPECHECK_BIN is the path of the
  * built command (a compile definition from tests/CMakeLists.txt).
  */
+#include "test_seed.h"
 #include "cli_runner.h"
 
 #include <errno.h>
@@ -74,21 +75,8 @@ void cli_result_free(cli_result *r)
 const char *cli_test_seed(const char *who)
 {
     static char text[32];
-    if (text[0])
-        return text;
-    const char *env = getenv("ROPECHECK_SEED");
-    unsigned long long s = 1;
-    if (env) {
-        char *end;
-        errno = 0;
-        s = strtoull(env, &end, 0);
-        if (!*env || *end || errno || env[0] == '-') {
-            fprintf(stderr, "%s: ROPECHECK_SEED='%s' is not a non-negative integer\n", who, env);
-            exit(2);
-        }
-    }
-    snprintf(text, sizeof text, "%llu", s);
-    fprintf(stderr, "%s: seed %s (set ROPECHECK_SEED to change)\n", who, text);
+    if (!text[0])
+        snprintf(text, sizeof text, "%llu", (unsigned long long)rc_test_seed(who, 1));
     return text;
 }
 

@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tests/test_seed.h"
 #include "impls/neon/sincos_row_neon.h"
 #include "tests/sincos_row_check.h"
 
 int main(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    const uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
+    const uint64_t seed = rc_test_seed("sincos_row_check", 20261123u);
     return rc_row_check(rc_sincos_row_neon, "neon", seed, stdout) == 0 ? 0 : 1;
 }

@@ -8,15 +8,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "test_seed.h"
 #include "cli/gate_parse.h"
 #include "cli/positions.h"
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 7u;
-    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_cli_args", 7u);
 }
 
 Test(positions, explicit_items_and_ranges_expand_in_order)

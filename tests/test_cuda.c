@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 #include "impls/cuda/cuda.h"
@@ -44,11 +45,9 @@
 
 static uint64_t test_seed(const char *what)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_cuda %s: seed %llu (set ROPECHECK_SEED to change)\n", what,
-            (unsigned long long)seed);
-    return seed;
+    char who[64];
+    snprintf(who, sizeof who, "test_cuda %s", what);
+    return rc_test_seed(who, 20261123u);
 }
 
 /* Skip, with the impl's reason, when it cannot run here. */

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 #include "impls/cuda/cuda_rotate_math.h"
@@ -54,11 +55,9 @@
 
 static uint64_t test_seed(const char *what)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_cuda_math %s: seed %llu (set ROPECHECK_SEED to change)\n", what,
-            (unsigned long long)seed);
-    return seed;
+    char who[64];
+    snprintf(who, sizeof who, "test_cuda_math %s", what);
+    return rc_test_seed(who, 20261123u);
 }
 
 /* ---- conversions ------------------------------------------------------ */

@@ -8,15 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_dtype_convert", 20261123u);
 }
 
 Test(dtype_convert, f16_known_encodings)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/rng.h"
 #include "impls/common/exact_angle.h"
 #include "reference/reference.h"
@@ -42,11 +43,7 @@
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_exact_angle: seed %llu (set ROPECHECK_SEED to change)\n",
-            (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_exact_angle", 20261123u);
 }
 
 /* The header's bound on |r - R| (see exact_angle.h, ERROR OF THE REDUCED

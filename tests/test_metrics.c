@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "test_seed.h"
 #include "core/rng.h"
 #include "reference/metrics.h"
 
@@ -23,11 +24,7 @@ static rc_dd dd(double hi, double lo)
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_metrics: seed %llu (set ROPECHECK_SEED to change)\n",
-            (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_metrics", 20261123u);
 }
 
 Test(metrics, ulp_of_binade_edges)

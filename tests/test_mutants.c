@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "harness/guarded_call.h"
 #include "mutant_paths.h"
@@ -29,10 +30,7 @@ static uint64_t rng_state;
 
 static void seed_rng(void)
 {
-    const char *env = getenv("ROPECHECK_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 0) : 20240611u;
-    fprintf(stderr, "test_mutants: seed %" PRIu64 " (set ROPECHECK_SEED to change)\n", seed);
-    rng_state = seed;
+    rng_state = rc_test_seed("test_mutants", 20240611u);
 }
 
 static uint64_t next_u64(void) /* splitmix64 */

@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 #include "reference/metrics.h"
@@ -36,11 +37,7 @@
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261124u;
-    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
-    fprintf(stderr, "test_profile seed %llu\n", (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_profile", 20261124u);
 }
 
 /* Inputs: mostly O(1), some small, some zeros, rounded to the dtype. */

@@ -19,16 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "impls/scalar/scalar.h"
 #include "proofs/proofs.h"
 #include "tests/mutants_proofs/mutants_proofs.h"
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_proofs: seed %" PRIu64 " (set ROPECHECK_SEED to change)\n", seed);
-    return seed;
+    return rc_test_seed("test_proofs", 20261123u);
 }
 
 static void log_result(const char *what, const rc_impl *impl, const rc_proof_result *r)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 #include "reference/ref_internal.h"
@@ -26,11 +27,7 @@
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
-    fprintf(stderr, "test_reference seed %llu\n", (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_reference", 20261123u);
 }
 
 static uint64_t bits_of(double x)

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/registry.h"
 #include "core/rng.h"
@@ -48,16 +49,12 @@
 
 static uint64_t seed_value(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    return (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
+    return rc_test_seed("test_scalar", 20261123u);
 }
 
 static uint64_t test_seed(void)
 {
-    uint64_t seed = seed_value();
-    fprintf(stderr, "test_scalar: seed %llu (set ROPECHECK_SEED to change)\n",
-            (unsigned long long)seed);
-    return seed;
+    return seed_value();
 }
 
 /* The derived bounds above, for positions up to max_m. */

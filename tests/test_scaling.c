@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/rng.h"
 #include "core/scaling.h"
 #include "reference/reference.h"
@@ -37,11 +38,7 @@
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261208u;
-    cr_log_info("seed %llu (set ROPECHECK_SEED to change)", (unsigned long long)seed);
-    fprintf(stderr, "test_scaling seed %llu\n", (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_scaling", 20261208u);
 }
 
 /* ---- configurations (the rope fields of the models' config.json) ---- */

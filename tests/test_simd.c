@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 #include "impls/avx2/avx2.h"
@@ -65,11 +66,9 @@
 
 static uint64_t test_seed(const char *what)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_simd %s: seed %llu (set ROPECHECK_SEED to change)\n", what,
-            (unsigned long long)seed);
-    return seed;
+    char who[64];
+    snprintf(who, sizeof who, "test_simd %s", what);
+    return rc_test_seed(who, 20261123u);
 }
 
 /* Skip, with the port's reason, when this CPU cannot run it. */

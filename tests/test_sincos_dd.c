@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "test_seed.h"
 #include "core/rng.h"
 #include "impls/common/sincos_dd.h"
 
@@ -29,11 +30,7 @@
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_sincos_dd: seed %llu (set ROPECHECK_SEED to change)\n",
-            (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_sincos_dd", 20261123u);
 }
 
 typedef struct worst {

@@ -11,17 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "test_seed.h"
 #include "impls/avx2/avx2.h"
 #include "impls/avx2/sincos_row_avx2.h"
 #include "tests/sincos_row_check.h"
 
 static uint64_t test_seed(void)
 {
-    const char *s = getenv("ROPECHECK_SEED");
-    uint64_t seed = (s && *s) ? strtoull(s, NULL, 0) : 20261123u;
-    fprintf(stderr, "test_sincos_row: seed %llu (set ROPECHECK_SEED to change)\n",
-            (unsigned long long)seed);
-    return seed;
+    return rc_test_seed("test_sincos_row", 20261123u);
 }
 
 Test(sincos_row, avx2_filler_matches_scalar_row)
