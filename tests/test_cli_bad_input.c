@@ -14,6 +14,20 @@ typedef struct bad_case {
     const char *expect; /* a phrase the one line must contain */
 } bad_case;
 
+/* argv (a whole command line, without the program) must be refused with
+ * exit 2 and one line holding phrase, before anything runs. */
+static void expect_command_usage_error(const char *const *argv, const char *phrase)
+{
+    cli_result r = cli_run(argv);
+    cr_expect_eq(r.status, 2, "exit %d for %s %s %s (stderr: %s)", r.status, argv[0],
+                 argv[1] ? argv[1] : "", argv[1] && argv[2] ? argv[2] : "", r.err);
+    cr_expect_eq(cli_count_lines(r.err), 1, "stderr must be one line, got:\n%s", r.err);
+    cr_expect(strstr(r.err, phrase) != NULL, "stderr '%s' lacks '%s'", r.err, phrase);
+    cr_expect(strstr(r.out, "pass") == NULL, "nothing may run on bad input:\n%s", r.out);
+    cli_result_free(&r);
+}
+
+/* The same for `verify --impl scalar --quiet ARGS...`. */
 static void expect_usage_error(const char *const *args, const char *phrase)
 {
     const char *argv[16] = {"verify", "--impl", "scalar", "--quiet"};
@@ -21,12 +35,7 @@ static void expect_usage_error(const char *const *args, const char *phrase)
     for (size_t i = 0; args[i]; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    cli_result r = cli_run(argv);
-    cr_expect_eq(r.status, 2, "exit %d for %s ... (stderr: %s)", r.status, args[0], r.err);
-    cr_expect_eq(cli_count_lines(r.err), 1, "stderr must be one line, got:\n%s", r.err);
-    cr_expect(strstr(r.err, phrase) != NULL, "stderr '%s' lacks '%s'", r.err, phrase);
-    cr_expect(strstr(r.out, "pass") == NULL, "nothing may run on bad input:\n%s", r.out);
-    cli_result_free(&r);
+    expect_command_usage_error(argv, phrase);
 }
 
 #define BAD(name, phrase, ...)                                            \
@@ -111,17 +120,6 @@ Test(cli_bad_input, help_teaches_and_exits_zero)
 /* prove and bench read their options as strictly as verify (issue 14):
  * blanks, signs, hex, empty list items and out-of-range values are exit 2
  * with one line, before anything runs. */
-static void expect_command_usage_error(const char *const *argv, const char *phrase)
-{
-    cli_result r = cli_run(argv);
-    cr_expect_eq(r.status, 2, "exit %d for %s %s %s (stderr: %s)", r.status, argv[0], argv[1],
-                 argv[2] ? argv[2] : "", r.err);
-    cr_expect_eq(cli_count_lines(r.err), 1, "stderr must be one line, got:\n%s", r.err);
-    cr_expect(strstr(r.err, phrase) != NULL, "stderr '%s' lacks '%s'", r.err, phrase);
-    cr_expect(strstr(r.out, "pass") == NULL, "nothing may run on bad input:\n%s", r.out);
-    cli_result_free(&r);
-}
-
 #define BAD_CMD(name, phrase, ...)                                        \
     Test(cli_bad_input, name)                                             \
     {                                                                     \
