@@ -20,6 +20,7 @@
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
+#include "harness/guarded_call.h"
 
 #define MAX_LIST 16
 
@@ -59,6 +60,8 @@ static const char usage_text[] =
     "  --seed N              input values (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           limit of the guarded trial call each implementation gets\n"
     "                        before it is timed in this process (default 60)\n"
+    "  --memory-limit MIB    address space that trial call may add (default 8192; 0:\n"
+    "                        no limit)\n"
     "  --json FILE           write Google Benchmark's JSON plus a \"ropecheck\" block\n"
     "                        (schema ropecheck.results 1.0, kind bench: machine, cases,\n"
     "                        fractions of the probe, ratios to scalar)\n"
@@ -165,7 +168,7 @@ static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, 
 }
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
-       OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON };
+       OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -180,6 +183,7 @@ static const struct option long_opts[] = {
     {"no-reference", no_argument, NULL, OPT_NO_REF},
     {"seed", required_argument, NULL, OPT_SEED},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"json", required_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -258,6 +262,15 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                 return 2;
             o->r.seed = (uint64_t)v;
             break;
+        case OPT_MEMORY_LIMIT: {
+            size_t bytes;
+            if (rc_parse_mib(optarg, &bytes) != 0)
+                return usage_error("--memory-limit '%s' must be a decimal integer in [0, 2^30] "
+                                   "MiB",
+                                   optarg);
+            rc_guarded_set_limits(bytes);
+            break;
+        }
         case OPT_NO_REF: o->r.reference = 0; break;
         case OPT_JSON: o->r.json_path = optarg; break;
         case ':': return usage_error("option %s needs a value", argv[optind - 1]);

@@ -20,6 +20,7 @@
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
 #include "core/spec_check.h"
+#include "harness/guarded_call.h"
 #include "harness/runner_client.h"
 #include "proofs/proofs.h"
 #include "reference/scaling.h"
@@ -69,7 +70,10 @@ static const char usage_text[] =
     "                        attention factor, and name the table a port matches\n"
     "                        instead (e.g. plain frequencies: scaling missing)\n"
     "  --seed N              random trials (default: $ROPECHECK_SEED or 1)\n"
-    "  --timeout S           seconds per implementation call (default 60)\n"
+    "  --timeout S           seconds per implementation call (default 60); its CPU\n"
+    "                        time is capped at S + 2\n"
+    "  --memory-limit MIB    address space an implementation call may add (default\n"
+    "                        8192; 0: no limit)\n"
     "  --json FILE           write results (schema ropecheck.results 1.0, kind prove)\n"
     "  -h, --help            this text\n"
     "\n"
@@ -159,6 +163,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         {"head-dim", required_argument, NULL, 'D'}, {"rotary-dim", required_argument, NULL, 'R'},
         {"base", required_argument, NULL, 'b'},     {"seed", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},  {"json", required_argument, NULL, 'j'},
+        {"memory-limit", required_argument, NULL, 'L'},
         {"runner", required_argument, NULL, 'x'},
         {"hf-config", required_argument, NULL, 'H'}, {"model", required_argument, NULL, 'M'},
         {"scaling", required_argument, NULL, 'S'},  {"context", required_argument, NULL, 'C'},
@@ -243,6 +248,15 @@ static int parse_args(int argc, char **argv, prove_opts *o)
             if (rc_parse_int64(optarg, &v) != 0 || v < 0)
                 return usage_error("--seed must be a non-negative decimal integer, not", optarg);
             o->seed = (uint64_t)v;
+            break;
+        }
+        case 'L': {
+            size_t bytes;
+            if (rc_parse_mib(optarg, &bytes) != 0)
+                return usage_error("--memory-limit must be a decimal integer in [0, 2^30] "
+                                   "MiB, not",
+                                   optarg);
+            rc_guarded_set_limits(bytes);
             break;
         }
         case 'j': o->json_path = optarg; break;

@@ -381,12 +381,11 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_RUNNER: o->runner = a; break;
         case OPT_QUICK: o->quick = 1; break;
         case OPT_MEMORY_LIMIT: {
-            int64_t mib;
-            bad = parse_i64(a, "--memory-limit", &mib);
-            if (!bad && (mib < 0 || mib > ((int64_t)1 << 30)))
-                return usage_error("--memory-limit %s must be in [0, 2^30] MiB", a);
-            if (!bad)
-                rc_guarded_set_limits((size_t)mib << 20);
+            size_t bytes;
+            if (rc_parse_mib(a, &bytes) != 0)
+                return usage_error("--memory-limit '%s' must be a decimal integer in [0, 2^30] "
+                                   "MiB", a);
+            rc_guarded_set_limits(bytes);
             break;
         }
         case OPT_REQUIRE:

@@ -46,3 +46,12 @@ int rc_list_has_empty_item(const char *list)
     size_t n = strlen(list);
     return n == 0 || list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,") != NULL;
 }
+
+int rc_parse_mib(const char *s, size_t *bytes)
+{
+    int64_t mib;
+    if (rc_parse_int64(s, &mib) != 0 || mib < 0 || mib > ((int64_t)1 << 30))
+        return -1;
+    *bytes = (size_t)mib << 20;
+    return 0;
+}

@@ -167,3 +167,9 @@ Test(cli_bad_input, help_command_is_the_command_help)
 BAD_CMD(verify_runner_empty, "--runner needs a command", "verify", "--runner", "", "--quick")
 BAD_CMD(prove_runner_empty, "--runner needs a command", "prove", "--runner", " ")
 BAD_CMD(list_runner_empty, "--runner needs a command", "list", "--runner", "")
+/* --memory-limit: a decimal count of MiB in [0, 2^30], for every command
+ * that runs ports. */
+BAD_CMD(verify_memory_limit_negative, "--memory-limit '-1'", "verify", "--memory-limit", "-1")
+BAD_CMD(prove_memory_limit_junk, "--memory-limit", "prove", "--memory-limit", "8G")
+BAD_CMD(bench_memory_limit_too_large, "--memory-limit '2000000000'", "bench", "--memory-limit",
+        "2000000000")
