@@ -112,6 +112,10 @@ int rc_scaling_read_numbers(const char *path, const char *what, int32_t expect, 
                             char *err, size_t err_len)
 {
     *out = NULL;
+    if (expect < 1 || expect > RC_MAX_HEAD_DIM / 2) {
+        snprintf(err, err_len, "%s: internal: %d numbers asked for", what, (int)expect);
+        return -1;
+    }
     /* Bounded and regular (no FIFO, no /dev/zero): r/2 <= 512 numbers fit
      * in far less than this, comments included. */
     char rerr[400];
@@ -127,7 +131,7 @@ int rc_scaling_read_numbers(const char *path, const char *what, int32_t expect, 
         snprintf(err, err_len, "%s: cannot read '%s': %s", what, path, strerror(errno));
         return -1;
     }
-    double *v = malloc(sizeof(double) * (size_t)(expect > 0 ? expect : 1));
+    double *v = malloc(sizeof(double) * (size_t)expect);
     char *line = NULL;
     size_t cap = 0;
     int32_t n = 0;

@@ -744,3 +744,15 @@ Test(model_config, duplicate_check_scales_and_names_the_first_repeat)
     expect_error(bad, "k7: appears twice");
     free(bad);
 }
+
+/* The number reader is asked for r/2 numbers, 1..512: any other count is
+ * the caller's bug, refused before the file is read. */
+Test(scaling_parse, number_reader_refuses_an_impossible_count)
+{
+    double *v = (double *)1;
+    char err[256] = "";
+    cr_expect_eq(rc_scaling_read_numbers("/nonexistent", "t", 0, &v, err, sizeof err), -1);
+    cr_expect(v == NULL && strstr(err, "internal: 0 numbers") != NULL, "%s", err);
+    cr_expect_eq(rc_scaling_read_numbers("/nonexistent", "t", 513, &v, err, sizeof err), -1);
+    cr_expect(strstr(err, "internal: 513 numbers") != NULL, "%s", err);
+}

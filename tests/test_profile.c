@@ -303,3 +303,37 @@ Test(profile, against_exact)
             cr_expect(width <= RC_BAND_WIDTH_BOUND);
         }
 }
+
+/* LongRoPE in transformers switches to the long factors only when the
+ * sequence is longer than the original context (seq_len >
+ * original_max_position_embeddings, _compute_longrope_parameters): at
+ * exactly L0 the short factors hold. The hf profile follows that: its
+ * prediction at L = L0 is the one at L = L0 - 1, not the one at L0 + 1. */
+Test(profile, hf_longrope_switches_above_the_original_context)
+{
+    double short_f[32], long_f[32];
+    for (int i = 0; i < 32; i++) {
+        short_f[i] = 1.0 + 0.01 * i;
+        long_f[i] = 2.0 + 0.25 * i;
+    }
+    const int64_t L0 = 4096;
+    double pred[3][64];
+    const int64_t ctx[3] = {L0 - 1, L0, L0 + 1};
+    double in[64];
+    for (int c = 0; c < 64; c++)
+        in[c] = 0.25 + c / 128.0;
+    for (int k = 0; k < 3; k++) {
+        rc_scaling sc = {.type = RC_SCALING_LONGROPE, .factor = 32.0, .original_context = L0,
+                         .context = ctx[k], .short_factor = short_f, .long_factor = long_f};
+        rc_spec s = {64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, &sc, 0.0, 0.0};
+        rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_HF, &s);
+        cr_assert(p != NULL);
+        double lo[64], hi[64];
+        cr_assert_eq(rc_profile_ref_head(p, 1000, RC_FORWARD, in, pred[k], lo, hi), 0);
+        rc_profile_ref_destroy(p);
+    }
+    cr_expect(memcmp(pred[0], pred[1], sizeof pred[0]) == 0,
+              "at L = L0 the short factors hold, as at L0 - 1");
+    cr_expect(memcmp(pred[1], pred[2], sizeof pred[0]) != 0,
+              "above L0 the long factors take over");
+}
