@@ -20,10 +20,11 @@
 
 static int parse_position(const char *s, int64_t *out, char *err, size_t err_len)
 {
-    int64_t v;
+    int64_t v = 0;
     /* Digits only (after an optional '-'), but too many: out of range. */
     const int digits = *s && strspn(s + (*s == '-'), "0123456789") == strlen(s + (*s == '-'));
-    if (rc_parse_int64(s, &v) != 0 && !digits) {
+    const int parsed = rc_parse_int64(s, &v) == 0;
+    if (!parsed && !digits) {
         snprintf(err, err_len, "position '%s' is not a decimal integer", s);
         return -1;
     }
@@ -31,7 +32,7 @@ static int parse_position(const char *s, int64_t *out, char *err, size_t err_len
         snprintf(err, err_len, "position %s is negative (positions are >= 0)", s);
         return -1;
     }
-    if (rc_parse_int64(s, &v) != 0 || v > RC_MAX_POSITION) {
+    if (!parsed || v > RC_MAX_POSITION) {
         snprintf(err, err_len, "position %s exceeds 2^53-1 = %" PRId64, s, RC_MAX_POSITION);
         return -1;
     }

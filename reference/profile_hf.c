@@ -91,10 +91,10 @@ int rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab
             attention = yarn_get_mscale(s, sc->mscale) / yarn_get_mscale(s, sc->mscale_all_dim);
         else
             attention = yarn_get_mscale(s, 1.0);
-        const double bf = sc->beta_fast > 0 ? sc->beta_fast : 32.0;
-        const double bs = sc->beta_slow > 0 ? sc->beta_slow : 1.0;
-        double low = yarn_corr_dim(bf, r, spec->base, l0);
-        double high = yarn_corr_dim(bs, r, spec->base, l0);
+        /* beta_fast > beta_slow > 0: rc_scaling_check (the config reader
+         * fills transformers' defaults 32 and 1 before that). */
+        double low = yarn_corr_dim(sc->beta_fast, r, spec->base, l0);
+        double high = yarn_corr_dim(sc->beta_slow, r, spec->base, l0);
         if (sc->truncate) {
             low = floor(low);
             high = ceil(high);

@@ -146,3 +146,84 @@ Test(gate, json_file)
     }
     unlink(path);
 }
+
+/* ---- the default matrix is the one reference/COVERAGE.md documents ---- */
+
+#include <string.h>
+
+#include "cli/coverage.h"
+
+/* The table row of cell `name` in COVERAGE.md, split at '|' into at most
+ * 8 trimmed fields; the number found. */
+static int coverage_row(const char *md, const char *name, char fields[8][256])
+{
+    char want[64];
+    snprintf(want, sizeof want, "\n| %s |", name);
+    const char *row = strstr(md, want);
+    cr_assert_not_null(row, "COVERAGE.md has no row for cell '%s'", name);
+    row += 1; /* at the leading bar */
+    const char *end = strchr(row, '\n');
+    int n = 0;
+    for (const char *p = row; p < end && n < 8;) {
+        const char *bar = memchr(p, '|', (size_t)(end - p));
+        if (!bar || bar + 1 >= end)
+            break;
+        const char *q = bar + 1, *next = memchr(q, '|', (size_t)(end - q));
+        if (!next)
+            break;
+        while (q < next && *q == ' ')
+            q++;
+        const char *r = next;
+        while (r > q && r[-1] == ' ')
+            r--;
+        snprintf(fields[n++], 256, "%.*s", (int)(r - q), q);
+        p = next;
+    }
+    return n;
+}
+
+/* Every cell against its documented row: shape, base, heads, the number
+ * of tokens its positions expand to, directions and view. The doc is the
+ * contract (cli/coverage.h): a cell changes only with its table. */
+Test(coverage, cells_match_the_documented_table)
+{
+    FILE *f = fopen(RC_COVERAGE_MD, "r");
+    cr_assert_not_null(f, "%s", RC_COVERAGE_MD);
+    static char md[1 << 16];
+    size_t len = fread(md, 1, sizeof md - 1, f);
+    fclose(f);
+    md[len] = '\0';
+    cr_assert(rc_coverage_count() >= 8);
+    for (size_t i = 0; i < rc_coverage_count(); i++) {
+        const rc_coverage_cell *c = rc_coverage_get(i);
+        char fl[8][256];
+        cr_assert_eq(coverage_row(md, c->name, fl), 8, "row of %s", c->name);
+        char shape[64];
+        snprintf(shape, sizeof shape, "%d / %d", (int)c->head_dim, (int)c->rotary_dim);
+        cr_expect_str_eq(fl[1], shape, "%s: head_dim / rotary_dim", c->name);
+        cr_expect_eq(strtod(fl[2], NULL), c->base, "%s: base %s", c->name, fl[2]);
+        cr_expect_eq(strtoll(fl[3], NULL, 10), c->heads, "%s: heads", c->name);
+        int64_t *pos = NULL, n = 0;
+        char err[256];
+        cr_assert_eq(rc_positions_parse(c->positions, c->tokens, 1, &pos, &n, err, sizeof err),
+                     0, "%s: %s", c->name, err);
+        free(pos);
+        cr_expect_eq(strtoll(fl[4], NULL, 10), n, "%s: tokens", c->name);
+        char dirs[32];
+        snprintf(dirs, sizeof dirs, "%s%s%s", c->forward ? "forward" : "",
+                 c->forward && c->inverse ? ", " : "", c->inverse ? "inverse" : "");
+        cr_expect_str_eq(fl[6], dirs, "%s: directions", c->name);
+        const char *view = c->inplace          ? "output = input"
+                           : c->stride_pad > 0 ? "unused elements after every head and token"
+                           : c->specials       ? "NaN and Inf"
+                                               : "packed";
+        cr_expect(strstr(fl[7], view) != NULL, "%s: view '%s' (want '%s')", c->name, fl[7], view);
+        if (c->stride_pad > 0) {
+            char pad[32];
+            snprintf(pad, sizeof pad, "%lld unused", (long long)c->stride_pad);
+            cr_expect(strstr(fl[7], pad) != NULL, "%s: stride pad", c->name);
+        }
+        cr_expect(c->bug_classes && strlen(c->bug_classes) > 20,
+                  "%s: every cell says which bugs it exists for", c->name);
+    }
+}

@@ -57,6 +57,7 @@ BAD(base_infinite, "--base 'inf' is not a finite", "--base", "inf")
 BAD(base_nan, "--base 'nan' is not a finite", "--base", "nan")
 BAD(position_negative, "negative", "--positions", "0,-5")
 BAD(position_too_large, "2^53-1", "--positions", "9007199254740992")
+BAD(position_beyond_int64, "exceeds 2^53-1", "--positions", "99999999999999999999")
 BAD(position_range_empty, "empty", "--positions", "10:5")
 BAD(position_garbage, "not a decimal integer", "--positions", "1:abc")
 /* Strict forms (issue 14): a typo is an error, never a different run. */

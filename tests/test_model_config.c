@@ -756,3 +756,23 @@ Test(scaling_parse, number_reader_refuses_an_impossible_count)
     cr_expect_eq(rc_scaling_read_numbers("/nonexistent", "t", 513, &v, err, sizeof err), -1);
     cr_expect(strstr(err, "internal: 513 numbers") != NULL, "%s", err);
 }
+
+/* A table written on Windows (CRLF line ends, a blank after a number)
+ * reads as the same numbers; a number with junk after it does not. */
+Test(scaling_parse, table_file_with_crlf_line_ends)
+{
+    make_tmpdir();
+    char spec[256];
+    snprintf(spec, sizeof spec, "table:%s",
+             at_file(0, "crlf.txt", "# theta per pair\r\n1.0\r\n0.5 \r\n\r\n0.25\t\r\n0.125\r\n"));
+    rc_scaling sc;
+    scaling_ok(spec, 8, &sc);
+    cr_expect(sc.table[0] == 1.0 && sc.table[1] == 0.5 && sc.table[2] == 0.25 &&
+                  sc.table[3] == 0.125,
+              "%g %g %g %g", sc.table[0], sc.table[1], sc.table[2], sc.table[3]);
+    rc_scaling_free_arrays(&sc);
+    snprintf(spec, sizeof spec, "table:%s",
+             at_file(1, "junk.txt", "1.0\r\n0.5x\r\n0.25\r\n0.125\r\n"));
+    scaling_error(spec, 8, "'0.5x' is not a finite number");
+    remove_tmpdir();
+}

@@ -301,6 +301,12 @@ Test(profile, against_exact)
                 cr_expect(outside > 0.5, "exact outside the ggml band for only %.1f%%",
                           100 * outside);
             cr_expect(width <= RC_BAND_WIDTH_BOUND);
+            /* A faithful table widens the band, but it stays a band: the
+             * trivial one, [-N, N] (what cos/sin of an angle interval of
+             * unknown finiteness give), is 2N/ulp(N) >= 2^24 pair ULP wide.
+             * Measured here: at most 3.5*m. */
+            cr_expect(width_f >= width && width_f < 0x1p23, "%s m=%lld: faithful width %g",
+                      rc_profile_name((rc_profile)pr), (long long)ms[k], width_f);
         }
 }
 

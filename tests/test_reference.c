@@ -943,3 +943,29 @@ Test(reference, output_scale_sets_the_pair_norm)
         rc_ref_destroy(ref);
     }
 }
+
+/* At position 0 with an exact-double output scale, alpha*a can fall on a
+ * tie of the dtype's grid: alpha = 1.5, a = 1 + 2^-23 gives
+ * 1.5 + 1.5*2^-23, halfway between two floats. The reference must still
+ * certify it and round to even (1.5 + 2^-22), as a correctly rounding port
+ * does; a Ziv loop alone cannot decide a value that is exactly a tie. */
+Test(reference, output_scale_tie_at_position_zero_is_rounded_to_even)
+{
+    rc_scaling sc = {.type = RC_SCALING_YARN, .factor = 4.0, .original_context = 4096,
+                     .beta_fast = 32.0, .beta_slow = 1.0, .truncate = 1,
+                     .attention_factor = 1.5};
+    rc_spec spec = {.head_dim = 2, .rotary_dim = 2, .base = 10000.0, .layout = RC_LAYOUT_HALF,
+                    .dtype = RC_DTYPE_F32, .scaling = &sc};
+    rc_ref *ref = rc_ref_create(&spec);
+    cr_assert(ref != NULL);
+    const double in[2] = {1.0 + 0x1p-23, -(1.0 + 0x1p-23)};
+    rc_ref_elem e[2];
+    for (int dir = 0; dir < 2; dir++) {
+        cr_assert_eq(rc_ref_rotate_head(ref, 0, (rc_direction)dir, in, e), 0);
+        cr_expect(e[0].certified && e[1].certified, "a tie is still decided");
+        cr_expect(e[0].exact.hi == 1.5 + 1.5 * 0x1p-23, "%a", e[0].exact.hi);
+        cr_expect(e[0].rounded == 1.5 + 0x1p-22, "ties to even: %a", e[0].rounded);
+        cr_expect(e[1].rounded == -(1.5 + 0x1p-22), "ties to even: %a", e[1].rounded);
+    }
+    rc_ref_destroy(ref);
+}
