@@ -17,15 +17,20 @@ that crashes). Nothing here is random: no seed to print.
 """
 
 import base64
+import contextlib
 import html
+import io
 import json
 import os
 import re
+import resource
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -111,12 +116,154 @@ def png_distinct_pixels(path):
     return (w, h), seen
 
 
+def report_module():
+    """reports/ropecheck_report.py imported in this process, for the tests
+    that run it thousands of times (a process each would take minutes)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "ropecheck_report", os.path.join(SRC, "reports", "ropecheck_report.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def md_text(md):
+    """Markdown source as the reader sees its text: entities decoded,
+    backslash escapes undone (enough for the report's own escaping)."""
+    return html.unescape(re.sub(r"\\([\\`*_\[\]|~$])", r"\1", md))
+
+
+def unescaped_pipes(line):
+    """The | that split a GFM table row: those not after a backslash (the
+    rule of both cmark-gfm and markdown-it)."""
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def md_tables(md):
+    """Each Markdown table: its lines (header, delimiter, rows)."""
+    tables, cur = [], []
+    for line in md.split("\n"):
+        if line.startswith("|"):
+            cur.append(line)
+        elif cur:
+            tables.append(cur)
+            cur = []
+    return tables + ([cur] if cur else [])
+
+
+def large_verify_doc(n_cases):
+    """A valid verify file of n_cases rows, each a slimmed copy of a fixture
+    case (3 position buckets, the histogram; worst_pair only on failures):
+    16 implementations, 4 dtypes, 2 layouts, 2 directions, a new spec (base)
+    every 64 cases; 5% FAIL, 2% BROKEN, 2% skip, the rest pass.
+    50,000 cases are about 70 MB."""
+    doc = load(FIXTURES[0])
+    slim = {}
+    for c in doc["verify"]:
+        c = dict(c)
+        for k in ("worst_component", "reference", "special_values"):
+            c.pop(k, None)
+        if "pair_ulp_by_position" in c:
+            c["pair_ulp_by_position"] = c["pair_ulp_by_position"][::15]
+        if c["verdict"] != "FAIL":
+            c.pop("worst_pair", None)
+        slim[c["verdict"]] = c
+    skip = dict(slim["BROKEN"], verdict="skip", reason="not supported: f16")
+    del skip["call"]
+    slim["skip"] = skip
+    cases = []
+    dts, lays, dirs = ("f32", "f64", "f16", "bf16"), ("half", "interleaved"), ("forward", "inverse")
+    for i in range(n_cases):
+        r = i % 100
+        v = "FAIL" if r < 5 else "BROKEN" if r < 7 else "skip" if r < 9 else "pass"
+        c = dict(slim[v])
+        c.update(impl=f"impl{(i // 16) % 16:02d}", dtype=dts[i % 4], layout=lays[(i // 4) % 2],
+                 direction=dirs[(i // 8) % 2], base=10000 + i // 64)
+        cases.append(c)
+    doc["verify"] = cases
+    return doc
+
+
+def small_fixtures():
+    """The three fixtures cut to a few cases each: the same shapes of data,
+    quick to check thousands of times."""
+    v, p, b = (load(f) for f in FIXTURES)
+    v["verify"] = [v["verify"][4], v["verify"][6]]  # a FAIL with statistics, a BROKEN
+    p["prove"] = [p["prove"][0], p["prove"][-1]]
+    for k in ("distance", "relative_upper_bound"):
+        p["figure2"][k] = p["figure2"][k][:5]
+    rc = b["ropecheck"]
+    rc["cases"] = rc["cases"][:2] + [c for c in rc["cases"] if c["outcome"] != "ran"][:1]
+    rc["probes"] = rc["probes"][:1]
+    rc["reference"] = rc["reference"][:1]
+    b["benchmarks"] = b["benchmarks"][:1]
+    return {"verify": v, "prove": p, "bench": b}
+
+
+BAD_VALUES = (None, True, -1, 0, 1e308, "x", "inf", [], {})
+
+
+def mutations(doc):
+    """[(path, value)]: every value of doc (of a list, its first item)
+    replaced in turn by each of BAD_VALUES, or (path, DELETE) dropped.
+    Google Benchmark's own blocks (context, benchmarks) are not walked:
+    the report never reads them."""
+    out = []
+
+    def walk(x, path):
+        items = list(x.items()) if isinstance(x, dict) else list(enumerate(x[:1]))
+        for k, v in items:
+            if isinstance(v, (dict, list)) and k not in ("context", "benchmarks"):
+                walk(v, path + [k])
+            out.extend((path + [k], bad) for bad in BAD_VALUES
+                       if not (type(bad) is type(v) and bad == v))
+            if isinstance(x, dict):
+                out.append((path + [k], DELETE))
+    walk(doc, [])
+    return out
+
+
+DELETE = object()
+
+
+def mutated(doc, path, value):
+    doc = json.loads(json.dumps(doc))
+    x = doc
+    for k in path[:-1]:
+        x = x[k]
+    if value is DELETE:
+        del x[path[-1]]
+    else:
+        x[path[-1]] = value
+    return doc
+
+
+class StubPlot:
+    """Stands in for matplotlib.pyplot: accepts every call. The report's
+    own code around the figures runs; nothing is drawn."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter([self] * 16)
+
+    def subplots(self, *args, **kwargs):
+        return StubPlot(), StubPlot()
+
+
 class ReportTests(TempDirCase):
     """The report from the checked-in fixtures: a failing gate (mutant_wrong),
     a crashed implementation (mutant_crash), proofs with findings, bench."""
 
-    def make_report(self, inputs, out="out"):
-        r = run("report", *inputs, "-o", self.path(out))
+    def make_report(self, inputs, out="out", timeout=300):
+        r = run("report", *inputs, "-o", self.path(out), timeout=timeout)
         return r, self.path(out)
 
     def test_fixtures_give_both_files(self):
@@ -142,7 +289,7 @@ class ReportTests(TempDirCase):
         for p in pngs:
             with open(os.path.join(out, p), "rb") as f:
                 png_size(f.read())
-        for text in (html.unescape(page), md):
+        for text in (html.unescape(page), md_text(md)):
             def has(needle):
                 self.assertTrue(needle in text, f"{needle!r} not in the report")
             has("BROKEN")
@@ -218,8 +365,8 @@ class ReportTests(TempDirCase):
             page = f.read()
         self.assertRegex(page, r'<td class="FAIL">FAIL 0\.\d+</td>')
 
-    def refused(self, inputs, needle):
-        r, out = self.make_report(inputs)
+    def refused(self, inputs, needle, timeout=300):
+        r, out = self.make_report(inputs, timeout=timeout)
         self.assertEqual(r.returncode, 2, r.stderr)
         lines = r.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, r.stderr)
@@ -270,6 +417,8 @@ class ReportTests(TempDirCase):
         self.assertIn("usage: ropecheck report", r.stderr)
         r = run("report", FIXTURES[0])  # no -o
         self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r"^ropecheck report: the following arguments are required: "
+                         r"-o/--output \(usage: ropecheck report RESULTS.json... -o DIR\)\n$")
         r = run("report", "--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("report.html", r.stdout)
@@ -280,6 +429,296 @@ class ReportTests(TempDirCase):
                            capture_output=True, text=True, env=env, timeout=60)
         self.assertEqual(r.returncode, 2)
         self.assertIn("nowhere/ropecheck_report.py", r.stderr)
+
+
+    # ---------------------------------------------------- hostile input
+    # Each writes only inside self.tmp; nothing may hang (every run has a
+    # timeout) and every refusal is one line, exit 2, nothing written.
+
+    def test_deep_nesting_is_refused(self):
+        p = self.path("deep.json")
+        with open(p, "w") as f:
+            f.write("[" * 200000 + "]" * 200000)
+        self.refused([p], "deep.json: JSON nested too deeply")
+        with open(p, "w") as f:
+            f.write('{"schema": "ropecheck.results", "x": ' + '{"a": ' * 100000 + "1"
+                    + "}" * 100001)
+        self.refused([p], "deep.json: JSON nested too deeply")
+
+    def test_fifo_input_is_refused_without_waiting(self):
+        fifo = self.path("results.fifo")
+        os.mkfifo(fifo)
+        t0 = time.monotonic()
+        self.refused([fifo], "results.fifo: not a regular file (a FIFO)", timeout=60)
+        self.assertLess(time.monotonic() - t0, 30)
+
+    def test_devices_and_directories_are_refused(self):
+        self.refused(["/dev/zero"], "/dev/zero: not a regular file (a character device)",
+                     timeout=60)
+        os.mkdir(self.path("adir"))
+        self.refused([self.path("adir")], "adir: not a regular file (a directory)")
+
+    def test_oversized_input_is_refused_unread(self):
+        p = self.path("huge.json")
+        with open(p, "wb") as f:
+            f.truncate((256 << 20) + 1)  # sparse: takes no disk
+        self.refused([p], "huge.json: larger than the 256 MiB", timeout=60)
+
+    def test_non_utf8_is_refused(self):
+        p = self.path("latin1.json")
+        with open(p, "wb") as f:
+            f.write(b'{"schema": "ropecheck.results", "tool": "caf\xe9"}')
+        self.refused([p], "latin1.json: not UTF-8 text (byte 0xe9 at offset 44)")
+
+    def test_non_finite_and_out_of_range_numbers_are_refused(self):
+        text = json.dumps(load(FIXTURES[0]))
+        key = '"gate_positions_below": 2147483648'
+        self.assertIn(key, text)
+        for literal, needle in (("NaN", "NaN is not JSON"), ("-Infinity", "-Infinity is not JSON"),
+                                ("1e999", "number 1e999 is out of the range of a double"),
+                                ("9" * 400, "an integer of 400 digits is out of the range")):
+            with self.subTest(literal=literal[:10]):
+                p = self.path("numbers.json")
+                with open(p, "w") as f:
+                    f.write(text.replace(key, '"gate_positions_below": ' + literal))
+                self.refused([p], "numbers.json: " + needle)
+
+    def test_wrong_types_at_any_level_are_refused_or_reported(self):
+        """Every value of small verify, prove and bench files replaced in
+        turn by null, true, -1, 0, 1e308, "x", "inf", [] and {}, and every
+        key dropped: each file is refused in one line naming it, or gives a
+        report; the last-resort "please report this" line never appears.
+        Run in this process with the figures stubbed (thousands of runs);
+        test_hostile_numbers_are_drawn_or_noted draws the numbers for real."""
+        mod = report_module()
+        mod.plt_module = StubPlot
+        refused = written = 0
+        problems = []
+        for kind, doc in small_fixtures().items():
+            for path, value in mutations(doc):
+                p = self.write_json(f"{kind}.json", mutated(doc, path, value))
+                out = self.path("out")
+                err = io.StringIO()
+                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                    rc = mod.main([p, "-o", out])
+                lines = err.getvalue().splitlines()
+                where = f"{kind} {'/'.join(map(str, path))} = {value!r}: rc {rc}, {lines[:2]}"
+                if rc == 2 and len(lines) == 1 and lines[0].startswith(
+                        f"ropecheck report: {p}: ") and "please report this" not in lines[0]:
+                    refused += 1
+                elif rc == 0 and not lines and os.path.exists(os.path.join(out, "report.md")):
+                    written += 1
+                else:
+                    problems.append(where)
+                shutil.rmtree(out, ignore_errors=True)
+        print(f"type mutations: {refused} refused, {written} reported", file=sys.stderr)
+        self.assertEqual(problems[:10], [], f"{len(problems)} mutations mishandled")
+        self.assertGreater(refused, 500)
+        self.assertGreater(written, 50)
+
+    def test_hostile_numbers_are_drawn_or_noted(self):
+        """Numbers the schema allows but no axis can show (zero and negative
+        on log axes, 1e308, "inf", "nan", buckets with hi <= lo, histogram
+        edges out of order) give a report, with real figures or notes."""
+        v, p, b = (load(f) for f in FIXTURES)
+        for i, c in enumerate(v["verify"]):
+            for bk in c.get("pair_ulp_by_position", []):
+                bk.update(max=["inf", "nan", 0, -1, 1e308][i % 5], p99=1e-308,
+                          position_hi=bk["position_lo"] if i % 2 else 1e308)
+            if "pair_ulp_histogram" in c:
+                e = c["pair_ulp_histogram"]["edges"]
+                if i % 2:
+                    e[1], e[2] = e[2], e[1]
+                c["pair_ulp_histogram"]["counts"] = [1e308] * (len(e) - 1)
+            if "pair_ulp" in c:
+                c["pair_ulp"]["gate"] = [0, -1, "inf", 1e308][i % 4]
+        p["figure2"]["distance"] = [0, 1e308, -1]
+        p["figure2"]["relative_upper_bound"] = ["nan", "inf", 1e308]
+        for c in b["ropecheck"]["cases"] + b["ropecheck"]["probes"]:
+            c["tokens"] = 0 if c["dtype"] == "f32" else 1e308
+            for var in ("cold", "hot"):
+                if isinstance(c.get(var), dict) and c[var].get("ok"):
+                    c[var].update(gb_per_second=-1, fraction_of_probe=1e308)
+        files = [self.write_json(f"{k}.json", d) for k, d in
+                 (("verify", v), ("prove", p), ("bench", b))]
+        r, out = self.make_report(files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")  # no matplotlib warnings either
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            self.assertIn("# ropecheck report", f.read())
+
+    # ---------------------------------------------------- output directory
+
+    def test_output_that_is_not_a_directory_is_refused(self):
+        f = self.path("afile")
+        with open(f, "w") as fh:
+            fh.write("keep me")
+        r = run("report", FIXTURES[0], "-o", f)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr.strip(), f"ropecheck report: {f}: exists and is not a directory")
+        with open(f) as fh:
+            self.assertEqual(fh.read(), "keep me")
+        sub = self.path("afile", "sub")
+        r = run("report", FIXTURES[0], "-o", sub)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr.strip(), f"ropecheck report: {sub}: cannot create the output "
+                         "directory: Not a directory")
+        if os.geteuid() != 0:  # root writes anywhere: this part means something only as a user
+            ro = self.path("readonly")
+            os.mkdir(ro, 0o500)
+            r = run("report", FIXTURES[0], "-o", ro)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("Permission denied", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def test_full_disk_keeps_the_old_report_whole(self):
+        """A file size limit (as a full disk) hits the second run: exit 2
+        with the reason, and the first run's files byte for byte as they
+        were, no temporary files left."""
+        out = self.path("out")
+        r = run("report", *FIXTURES, "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def snapshot():
+            files = {}
+            for name in sorted(os.listdir(out)):
+                with open(os.path.join(out, name), "rb") as f:
+                    files[name] = f.read()
+            return files
+        before = snapshot()
+        self.assertGreater(len(before["report.html"]), 64 << 10)
+
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG instead
+            resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 10, 16 << 10))
+        r = subprocess.run([BIN, "report", FIXTURES[0], "-o", out], capture_output=True,
+                           text=True, timeout=300, preexec_fn=small_files)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertRegex(lines[0], rf"^ropecheck report: {re.escape(out)}/\S+: cannot write: "
+                         "File too large$")
+        self.assertEqual(snapshot(), before)
+
+    # ---------------------------------------------------- escaping
+
+    EVIL = "x|<script>alert(1)</script>*[a](b)"
+
+    def evil_inputs(self):
+        """The fixtures with every string the report shows taken over: names,
+        reasons, causes, findings, specs, replay commands, shapes, CPU."""
+        evil = self.EVIL
+        v, p, b = (load(f) for f in FIXTURES)
+        v["host"]["cpu"] = "cpu \ud800 \u202e" + evil  # a lone surrogate, a bidi override
+        for i, c in enumerate(v["verify"]):
+            c["impl"] = f"{evil} {c['impl']}" if i % 2 else f"$\\frac{{ {c['impl']}"
+            c["scaling"] = evil
+            c["reason"] = evil + "\n| injected | row |\n`code` _em_ ~~s~~ $x$ \x1b[31m\\"
+            c["cause"], c["finding"] = evil, "<img src=x onerror=alert(2)>"
+            if "worst_pair" in c:
+                c["worst_pair"]["replay"] = "ropecheck verify `rm` | <b>x</b> ``y``"
+                c["worst_pair"]["got"] = evil
+        for c in p["prove"]:
+            c["impl"], c["spec"], c["figure_name"] = evil, evil, evil
+            c["findings"] = [evil, "line one\nline two"]
+        rc = b["ropecheck"]
+        rc["machine"]["cpu_model"] = evil
+        rc["settings"]["bytes_counted"] = evil
+        for c in rc["cases"]:
+            c["impl"], c["shape"] = evil + c["impl"], evil + c["shape"]
+            if "why" in c:
+                c["why"] = evil
+        for c in rc["probes"]:
+            c["shape"] = evil + c["shape"]
+        return [self.write_json(f"{k}.json", d) for k, d in
+                (("verify", v), ("prove", p), ("bench", b))]
+
+    def test_markup_in_results_is_escaped(self):
+        r, out = self.make_report(self.evil_inputs())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()  # strict UTF-8: the lone surrogate did not get through
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        # HTML: no tag from the results, every one shown as text.
+        for tag in ("<script", "<img src=x", "<b>x</b>"):
+            self.assertFalse(tag in page, f"{tag} in report.html")
+        self.assertIn(html.escape(self.EVIL), page)
+        self.assertIn("\\ud800", page)
+        self.assertIn("\\u202e", page)
+        self.assertIn("\\x1b[31m", page)
+        for text in (page, md):
+            self.assertNotRegex(text, "[\x00-\x08\x0b-\x1f\x7f\u202e]")
+        # Markdown: the replay command a verbatim code span (a longer fence
+        # than its own backticks; | escaped for the table) ...
+        self.assertIn("``` ropecheck verify `rm` \\| <b>x</b> ``y`` ```", md)
+        outside_code = re.sub(r"(`+)[^`].*?(?<!`)\1(?!`)", "", md)
+        # ... and outside code spans no HTML, no link, no emphasis, no
+        # strike-through or math from the results.
+        for needle in ("<", "[a](b)"):
+            at = outside_code.find(needle)
+            self.assertEqual(at, -1, f"{needle} in report.md: {outside_code[at - 80:at + 80]!r}")
+        self.assertIn("\\*\\[a\\](b)", md)
+        self.assertNotRegex(outside_code, r"(?<!\\)(~~|\$x)")
+        self.assertIn("\\`code\\` \\_em\\_", md)
+        # Every table row has its header's number of cells: no | or newline
+        # from the results split a cell or started a row.
+        tables = md_tables(md)
+        self.assertGreater(len(tables), 5)
+        for t in tables:
+            cells = unescaped_pipes(t[0])
+            for line in t:
+                self.assertEqual(unescaped_pipes(line), cells, line)
+        # The reader still sees every name as it was.
+        self.assertIn(self.EVIL + " mutant_wrong", md_text(md))
+        shown = "<td>" + html.escape(self.EVIL + " mutant_wrong") + " bf16 half forward"
+        self.assertTrue(shown in page, shown)
+        # Figures drawn although names held "$\frac{" (matplotlib's TeX).
+        self.assertEqual(page.count("data:image/png;base64,"), 5)
+
+    # ---------------------------------------------------- size
+
+    def test_large_input_runs_in_seconds(self):
+        """50,000 verify cases (about 70 MB): the report in well under a
+        minute even on a loaded 2-core machine; tables capped, with the
+        number left out, and every failure counted."""
+        n = 50000
+        p = self.path("large.json")
+        with open(p, "w", encoding="utf-8") as f:
+            json.dump(large_verify_doc(n), f, separators=(",", ":"))
+        size = os.path.getsize(p)
+        out = self.path("out")
+        t0 = time.monotonic()
+        r = run("report", p, "-o", out, timeout=600)
+        took = time.monotonic() - t0
+        print(f"large input: {n:,} cases, {size / 1e6:.1f} MB: report in {took:.1f} s",
+              file=sys.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertLess(took, 60)
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("Cases: 1,000 BROKEN, 2,500 FAIL, 45,500 pass, 1,000 skip.", md)
+        self.assertIn("more specifications not shown", md)
+        m = re.search(r"([\d,]+) more cases that did not pass are not listed one by one "
+                      r"\(([\d,]+) BROKEN, ([\d,]+) FAIL, ([\d,]+) skip\)", md_text(md))
+        self.assertTrue(m, "no line counting the cases left out of the reasons table")
+        left = [int(x.replace(",", "")) for x in m.groups()]
+        self.assertEqual(left[0], 4500 - 500)
+        self.assertEqual(sum(left[1:]), left[0])
+        tables = md_tables(md)
+        for t in tables:
+            self.assertLessEqual(len(t), 2 + 500)
+        # The reasons table shows every implementation with each verdict
+        # at least once, and the summary after it counts the rest of each.
+        reasons = next(t for t in tables if t[0].startswith("| case | verdict | reason |"))
+        summary = next(t for t in tables if t[0].startswith("| implementation | verdict |"))
+        self.assertEqual(len(reasons), 2 + 500)
+        for i in range(16):
+            for v in ("**FAIL**", "**BROKEN**", "skip"):
+                self.assertTrue(any(row.startswith(f"| impl{i:02d} ") and f"| {v} |" in row
+                                    for row in reasons), (i, v))
+                self.assertTrue(any(row.startswith(f"| impl{i:02d} | {v} |")
+                                    for row in summary), (i, v))
 
 
 class SchemaTests(TempDirCase):
@@ -343,6 +782,22 @@ class SchemaTests(TempDirCase):
     def test_fixtures_are_valid(self):
         for p in FIXTURES:
             self.assertValid(p)
+
+    def test_report_validator_agrees_with_jsonschema(self):
+        """The report checks files with its own compiled validator (50x
+        faster): it must accept and refuse exactly what jsonschema does,
+        on the fixtures and on every one-value mutation of small copies."""
+        val = report_module().validator()
+        n = 0
+        for kind, doc in small_fixtures().items():
+            for path, value in [([], None)] + mutations(doc):
+                d = doc if not path else mutated(doc, path, value)
+                ours, theirs = val.errors(d), list(self.validator.iter_errors(d))
+                self.assertEqual(not ours, not theirs,
+                                 f"{kind} {'/'.join(map(str, path))} = {value!r}: "
+                                 f"ours {ours[:1]}, jsonschema {[e.message for e in theirs[:1]]}")
+                n += 1
+        print(f"validator agreement: {n} documents", file=sys.stderr)
 
 
 class ScreenshotTests(TempDirCase):
