@@ -344,6 +344,53 @@ static void judge(const rc_verify_case *c, rc_verify_result *res)
     }
 }
 
+int rc_verify_call_verdict(const rc_verify_case *c, rc_verify_result *res)
+{
+    switch (res->call.outcome) {
+    case RC_CALL_OK: return 1;
+    case RC_CALL_STATUS:
+        if (res->call.status == RC_ERR_UNSUPPORTED && res->call.status_in_apply) {
+            /* caps offered the case and prepare() accepted it: a refusal
+             * now is a broken promise, and a gate that skipped it could
+             * be passed by refusing everything. */
+            snprintf(res->reason, sizeof res->reason,
+                     "apply() refused a case its caps offer and prepare() accepted (%s)",
+                     res->call.detail);
+            snprintf(res->cause, sizeof res->cause, "apply-refused");
+            res->verdict = RC_VERDICT_FAIL;
+        } else if (res->call.status == RC_ERR_UNSUPPORTED) {
+            snprintf(res->reason, sizeof res->reason, "implementation declined: %s",
+                     res->call.detail);
+            res->verdict = RC_VERDICT_SKIP;
+        } else {
+            snprintf(res->reason, sizeof res->reason, "%s", res->call.detail);
+            res->verdict = RC_VERDICT_BROKEN;
+        }
+        return 0;
+    case RC_CALL_HARNESS_ERROR:
+        /* Not the implementation's doing (fork or mmap failed): an error
+         * of the run, never a verdict on the port. */
+        snprintf(res->reason, sizeof res->reason, "harness: %s", res->call.detail);
+        res->verdict = RC_VERDICT_ERROR;
+        return 0;
+    default:
+        snprintf(res->reason, sizeof res->reason, "%s: %s",
+                 rc_call_outcome_name(res->call.outcome), res->call.detail);
+        res->verdict = RC_VERDICT_BROKEN;
+        if (res->call.outcome == RC_CALL_OUT_OF_BOUNDS && c->stride_pad > 0 &&
+            strstr(res->call.detail, "stride gap")) {
+            /* Only a strided view has gaps: a port that takes the views
+             * as packed writes exactly there. */
+            snprintf(res->cause, sizeof res->cause, "ignores-strides");
+            snprintf(res->finding, sizeof res->finding,
+                     "wrote into the gap between %s: head_stride/token_stride are not "
+                     "honoured (the port assumes packed tensors)",
+                     strstr(res->call.detail, " head ") ? "heads" : "tokens");
+        }
+        return 0;
+    }
+}
+
 rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -424,46 +471,8 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     rc_guarded_apply(c->impl, &spec, &in_buf, &in, outp, &out, &pos_buf, c->direction,
                      c->timeout_s, &res->call);
     res->impl_seconds = now_seconds() - t0;
-    switch (res->call.outcome) {
-    case RC_CALL_OK: break;
-    case RC_CALL_STATUS:
-        if (res->call.status == RC_ERR_UNSUPPORTED && res->call.status_in_apply) {
-            /* caps offered the case and prepare() accepted it: a refusal
-             * now is a broken promise, and a gate that skipped it could
-             * be passed by refusing everything. */
-            snprintf(res->reason, sizeof res->reason,
-                     "apply() refused a case its caps offer and prepare() accepted (%s)",
-                     res->call.detail);
-            snprintf(res->cause, sizeof res->cause, "apply-refused");
-            res->verdict = RC_VERDICT_FAIL;
-        } else if (res->call.status == RC_ERR_UNSUPPORTED) {
-            snprintf(res->reason, sizeof res->reason, "implementation declined: %s",
-                     res->call.detail);
-            res->verdict = RC_VERDICT_SKIP;
-        } else {
-            snprintf(res->reason, sizeof res->reason, "%s", res->call.detail);
-            res->verdict = RC_VERDICT_BROKEN;
-        }
+    if (!rc_verify_call_verdict(c, res))
         goto done;
-    case RC_CALL_HARNESS_ERROR:
-        snprintf(res->reason, sizeof res->reason, "harness: %s", res->call.detail);
-        goto done;
-    default:
-        snprintf(res->reason, sizeof res->reason, "%s: %s",
-                 rc_call_outcome_name(res->call.outcome), res->call.detail);
-        res->verdict = RC_VERDICT_BROKEN;
-        if (res->call.outcome == RC_CALL_OUT_OF_BOUNDS && c->stride_pad > 0 &&
-            strstr(res->call.detail, "stride gap")) {
-            /* Only a strided view has gaps: a port that takes the views
-             * as packed writes exactly there. */
-            snprintf(res->cause, sizeof res->cause, "ignores-strides");
-            snprintf(res->finding, sizeof res->finding,
-                     "wrote into the gap between %s: head_stride/token_stride are not "
-                     "honoured (the port assumes packed tensors)",
-                     strstr(res->call.detail, " head ") ? "heads" : "tokens");
-        }
-        goto done;
-    }
 
     size_t expect = (size_t)(c->n_tokens * c->n_heads) * (size_t)c->rotary_dim;
     st.res = res;

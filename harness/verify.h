@@ -116,6 +116,15 @@ typedef struct rc_verify_result {
     double impl_seconds, reference_seconds;
 } rc_verify_result;
 
+/* How a guarded call's outcome (res->call) becomes a verdict: 1 when the
+ * call returned RC_OK and the outputs are to be judged; otherwise 0 with
+ * res->verdict and res->reason set: a refusal by prepare() is SKIP, a
+ * refusal by apply() after prepare() accepted is FAIL (apply-refused),
+ * another status, a crash, a hang, an exit, an out-of-bounds, input or
+ * late write is BROKEN, and a harness failure is ERROR (never the port's
+ * verdict). Part of rc_verify_run; exposed so each mapping is tested. */
+int rc_verify_call_verdict(const rc_verify_case *c, rc_verify_result *res);
+
 /* Runs the case. Returns the verdict (also in out->verdict). */
 rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *out);
 

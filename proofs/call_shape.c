@@ -302,6 +302,30 @@ static int head_matches(const rc_probe *p, double gate, const stride_probe *s, c
            same_head_tol(p, gate, x, s->d);
 }
 
+/* A packed call of ST_T tokens x ST_H heads against the reference, where
+ * each head was rotated in a call of its own: a head's result must not
+ * depend on how many heads its call has. A port that rotates heads in
+ * groups and gets the odd one out wrong (a tail path) differs here, and
+ * would otherwise be read as ignoring head_stride. 1 when a finding was
+ * added, 0 if not. */
+static int judge_heads_independent(const rc_probe *p, double gate, const stride_probe *s,
+                                   const double *out, rc_proof_result *r)
+{
+    const int64_t hs = s->d, ts = (int64_t)ST_H * s->d;
+    for (int t = 0; t < ST_T; t++)
+        for (int h = 0; h < ST_H; h++)
+            if (!head_matches(p, gate, s, out, ts, hs, t, h, t * ST_H + h)) {
+                rc_proof_add(r,
+                             "heads are not rotated independently: token %d head %d of a packed "
+                             "call of %d heads comes out other than the same head in a call of "
+                             "one head (heads handled in groups, with a tail path for the "
+                             "rest?)",
+                             t, h, ST_H);
+                return 1;
+            }
+    return 0;
+}
+
 /* The gapped input against the packed reference (header). 1 when a
  * finding was added, 0 if not. */
 static int judge_gapped_input(const rc_probe *p, double gate, const stride_probe *s,
@@ -378,7 +402,23 @@ static int check_strides(const rc_probe *p, double gate, rc_rng *g, rc_proof_res
         rc_probe_apply_view(p, &s.gapped, s.buf, stride_pos, RC_FORWARD, out, err, err_len) !=
             RC_OK)
         goto done;
+    /* The same heads, packed, in one call: head-count dependence first,
+     * so that it is not blamed on the strides. */
+    const rc_probe_view packed = {ST_T, ST_H, (int64_t)ST_H * d, d, (int64_t)ST_H * d, d};
+    double *packed_out = malloc((size_t)rc_probe_view_extent(p, &packed, 1) * sizeof *out);
+    if (!packed_out) {
+        snprintf(err, err_len, "out of memory");
+        goto done;
+    }
+    const rc_status pst = rc_probe_apply_view(p, &packed, s.heads, stride_pos, RC_FORWARD,
+                                              packed_out, err, err_len);
+    const int grouped = pst == RC_OK && judge_heads_independent(p, gate, &s, packed_out, r);
+    free(packed_out);
+    if (pst != RC_OK)
+        goto done;
     rc = 0;
+    if (grouped)
+        goto done; /* the strided calls would only repeat it */
     if (judge_gapped_input(p, gate, &s, out, r))
         goto done; /* one stride finding is enough; writing would only add a crash */
     char why[256];

@@ -205,6 +205,15 @@ Test(gate_prove, tail_swapped)
     check_mutant("tail_swapped", &g);
 }
 
+/* Heads rotated in pairs, the odd one by a tail path with sin and cos
+ * swapped: named as head-count dependence, never as a stride defect. */
+Test(gate_prove, odd_head_swapped)
+{
+    gate_case g = {GATE_MUTANT_ODD_HEAD_SWAPPED_PATH, 1, "heads are not rotated independently",
+                   {"head_stride", "token index", PRECISION}};
+    check_mutant("odd_head_swapped", &g);
+}
+
 /* Every gate mutant has a case above: a mutant added to
  * tests/mutants_gate without one fails here. */
 Test(gate_prove, every_mutant_has_a_case)
@@ -214,7 +223,7 @@ Test(gate_prove, every_mutant_has_a_case)
         "sparse_positions",  "ignores_direction", "unsupported_all",   "token_index",
         "last_token_unwritten", "approx_sine",   "position_plus_one", "position_f32",
         "angle_f32",         "radial_scale",     "apply_refuses",      "layout_swapped",
-        "specials_zeroed",   "tail_swapped"};
+        "specials_zeroed",   "tail_swapped",     "odd_head_swapped"};
 #define GATE_NAME_CHECK(name, path)                                                         \
     do {                                                                                    \
         int found = 0;                                                                      \

@@ -418,3 +418,89 @@ Test(mutants, refused_by_the_loader)
     cr_assert(dlsym(h, RC_PLUGIN_SYMBOL) == NULL);
     cr_assert(dlsym(h, "ropecheck_plugin") != NULL, "the near-miss symbol should be there");
 }
+
+/* ---- a call's outcome to a verdict (rc_verify_call_verdict) ---- */
+
+#include "core/registry.h"
+#include "harness/verify.h"
+
+typedef struct outcome_case {
+    rc_call_outcome outcome;
+    rc_status status;
+    int in_apply;
+    const char *detail;
+    int judged;         /* 1: the outputs go on to be judged */
+    rc_verdict verdict; /* otherwise */
+    const char *reason; /* a phrase of res.reason */
+    const char *cause;  /* "" when none */
+} outcome_case;
+
+/* Every outcome a guarded call can have, with the verdict it must give:
+ * a wrong mapping is a wrong verdict on every port that meets it. */
+Test(verdicts, every_call_outcome_maps_to_its_verdict)
+{
+    static const outcome_case cases[] = {
+        {RC_CALL_OK, RC_OK, 1, "ok", 1, RC_VERDICT_ERROR, "", ""},
+        {RC_CALL_STATUS, RC_ERR_UNSUPPORTED, 0, "prepare() returned unsupported", 0,
+         RC_VERDICT_SKIP, "implementation declined", ""},
+        {RC_CALL_STATUS, RC_ERR_UNSUPPORTED, 1, "apply() returned unsupported", 0,
+         RC_VERDICT_FAIL, "apply() refused a case its caps offer", "apply-refused"},
+        {RC_CALL_STATUS, RC_ERR_INTERNAL, 1, "apply() returned internal", 0, RC_VERDICT_BROKEN,
+         "apply() returned internal", ""},
+        {RC_CALL_CRASHED, RC_OK, 1, "SIGSEGV in apply()", 0, RC_VERDICT_BROKEN, "crashed", ""},
+        {RC_CALL_TIMEOUT, RC_OK, 1, "no answer", 0, RC_VERDICT_BROKEN, "timeout", ""},
+        {RC_CALL_EXITED, RC_OK, 1, "exited with code 0", 0, RC_VERDICT_BROKEN, "exited", ""},
+        {RC_CALL_OUT_OF_BOUNDS, RC_OK, 1, "wrote the stride gap after head 0", 0,
+         RC_VERDICT_BROKEN, "out_of_bounds", "ignores-strides"},
+        {RC_CALL_OUT_OF_BOUNDS, RC_OK, 1, "output buffer: canary", 0, RC_VERDICT_BROKEN,
+         "out_of_bounds", ""},
+        {RC_CALL_INPUT_MODIFIED, RC_OK, 1, "changed its input", 0, RC_VERDICT_BROKEN,
+         "input_modified", ""},
+        {RC_CALL_LATE_WRITE, RC_OK, 1, "wrote after apply() returned", 0, RC_VERDICT_BROKEN,
+         "late_write", ""},
+        {RC_CALL_HARNESS_ERROR, RC_OK, 1, "fork failed", 0, RC_VERDICT_ERROR, "harness: fork",
+         ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const outcome_case *k = &cases[i];
+        rc_verify_case c = {0};
+        c.stride_pad = 3;
+        rc_verify_result res;
+        memset(&res, 0, sizeof res);
+        res.verdict = RC_VERDICT_ERROR;
+        res.call.outcome = k->outcome;
+        res.call.status = k->status;
+        res.call.status_in_apply = k->in_apply;
+        snprintf(res.call.detail, sizeof res.call.detail, "%s", k->detail);
+        cr_expect_eq(rc_verify_call_verdict(&c, &res), k->judged, "case %zu: judged", i);
+        if (k->judged)
+            continue;
+        cr_expect_eq(res.verdict, k->verdict, "case %zu (%s): verdict %d, want %d", i,
+                     rc_call_outcome_name(k->outcome), (int)res.verdict, (int)k->verdict);
+        cr_expect(strstr(res.reason, k->reason) != NULL, "case %zu: reason '%s' lacks '%s'", i,
+                  res.reason, k->reason);
+        cr_expect_str_eq(res.cause, k->cause, "case %zu: cause", i);
+    }
+}
+
+/* The harness checks a case before it runs a port: a YaRN table at base 1
+ * divides by ln(base) = 0, so the case is an ERROR with that reason (the
+ * command line refuses it earlier; the harness must not rely on that). */
+Test(verdicts, invalid_scaled_case_is_an_error_not_a_verdict)
+{
+    rc_scaling sc = {.type = RC_SCALING_YARN, .factor = 4.0, .original_context = 4096,
+                     .beta_fast = 32.0, .beta_slow = 1.0, .truncate = 1};
+    const int64_t pos[2] = {0, 7};
+    rc_verify_case c = {.impl = rc_builtin_find("scalar"), .head_dim = 8, .rotary_dim = 8,
+                        .base = 1.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                        .n_tokens = 2, .n_heads = 1, .positions = pos, .seed = 1,
+                        .timeout_s = 10, .scaling = &sc};
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    cr_expect_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_ERROR);
+    cr_expect(strstr(res->reason, "invalid case: yarn scaling needs base != 1") != NULL, "%s",
+              res->reason);
+    free(res);
+}

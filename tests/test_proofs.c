@@ -285,6 +285,19 @@ Test(relative, scalar_all_dtypes_and_layouts)
         }
 }
 
+/* The edges of the position range: max_position 0 (every m, n, t is 0:
+ * the property holds trivially and is judged, not refused), and the
+ * invalid ones, refused as an error. */
+Test(relative, position_range_edges)
+{
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32);
+    rc_proof_result r = run_relative(&rc_impl_scalar, &s, 4, 0);
+    cr_expect_eq(r.verdict, RC_PROOF_PASS, "%s", r.error);
+    cr_expect_eq(rc_prove_relative(&rc_impl_scalar, &s, 1, 4, -1, &r), -1);
+    cr_expect_eq(rc_prove_relative(&rc_impl_scalar, &s, 1, 4, RC_MAX_POSITION + 1, &r), -1);
+    cr_expect_eq(rc_prove_relative(&rc_impl_scalar, &s, 1, 0, 100, &r), -1);
+}
+
 /* Only the f16 angle breaks Eq. 16: every other mutant is still a
  * rotation by an angle linear in m, which the paper's property cannot
  * tell from the right one (the rotation oracle does). Positions stay

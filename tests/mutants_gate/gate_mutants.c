@@ -44,6 +44,8 @@
 #define GATE_LAYOUT_SWAPPED        16 /* pairs channels with the other layout */
 #define GATE_SPECIALS_ZEROED       17 /* NaN and Inf outputs replaced by 0 */
 #define GATE_TAIL_SWAPPED          18 /* the last token: cos and sin swapped (a tail typo) */
+#define GATE_ODD_HEAD_SWAPPED      19 /* heads two at a time; an odd last head's tail path
+                                         has cos and sin swapped */
 
 #ifndef GATE_DEFECT
 #error "GATE_DEFECT must name one defect"
@@ -112,7 +114,7 @@ __attribute__((unused)) static void defect_row(int64_t m, int inverse, int half,
 #endif
 }
 
-#if GATE_DEFECT == GATE_TAIL_SWAPPED
+#if GATE_DEFECT == GATE_TAIL_SWAPPED || GATE_DEFECT == GATE_ODD_HEAD_SWAPPED
 /* The row with cos and sin exchanged: what a hand-written tail loop gets
  * when it passes its two arguments in the wrong order. */
 static void swapped_row(int64_t m, int inverse, int half, const double *th, const double *tl,
@@ -201,6 +203,27 @@ static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *o
                                           rc_dtype_size(ps->dtype);
         ps->row = swapped_row;
         s = rc_impl_scalar.apply(state, &it, &ot, positions + last, direction);
+        ps->row = defect_row;
+    }
+#elif GATE_DEFECT == GATE_ODD_HEAD_SWAPPED
+    /* The body rotates heads in pairs; an odd count leaves one head for
+     * the tail path (one head of one: the whole call). */
+    rc_port_state *ps = state;
+    rc_status s = RC_OK;
+    const int64_t paired = in->n_heads & ~(int64_t)1;
+    if (paired) {
+        i2.n_heads = o2.n_heads = paired;
+        s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
+    }
+    if (s == RC_OK && paired < in->n_heads) {
+        rc_tensor it = *in, ot = *out;
+        it.n_heads = ot.n_heads = 1;
+        it.data = (char *)in->data + (size_t)(paired * in->head_stride) *
+                                         rc_dtype_size(ps->dtype);
+        ot.data = (char *)out->data + (size_t)(paired * out->head_stride) *
+                                          rc_dtype_size(ps->dtype);
+        ps->row = swapped_row;
+        s = rc_impl_scalar.apply(state, &it, &ot, positions, direction);
         ps->row = defect_row;
     }
 #else
