@@ -214,6 +214,16 @@ Test(gate_prove, odd_head_swapped)
     check_mutant("odd_head_swapped", &g);
 }
 
+/* Infinities saturated to the largest finite value, NaN kept: the
+ * specials probe must look at the Inf head too, not only the NaN one. */
+Test(gate_prove, inf_saturated)
+{
+    gate_case g = {GATE_MUTANT_INF_SATURATED_PATH, 1,
+                   "non-finite values replaced: a head whose channel 0 is Inf",
+                   {BASE, PRECISION, "head_stride"}};
+    check_mutant("inf_saturated", &g);
+}
+
 /* Every gate mutant has a case above: a mutant added to
  * tests/mutants_gate without one fails here. */
 Test(gate_prove, every_mutant_has_a_case)
@@ -223,7 +233,7 @@ Test(gate_prove, every_mutant_has_a_case)
         "sparse_positions",  "ignores_direction", "unsupported_all",   "token_index",
         "last_token_unwritten", "approx_sine",   "position_plus_one", "position_f32",
         "angle_f32",         "radial_scale",     "apply_refuses",      "layout_swapped",
-        "specials_zeroed",   "tail_swapped",     "odd_head_swapped"};
+        "specials_zeroed",   "tail_swapped",     "odd_head_swapped", "inf_saturated"};
 #define GATE_NAME_CHECK(name, path)                                                         \
     do {                                                                                    \
         int found = 0;                                                                      \

@@ -102,6 +102,7 @@ GATE_TEST(TAIL_SWAPPED, 1, "one-token", "sincos-approximation")
 /* In cells of 3 or 5 heads the tail is one head of several; in cells of
  * one head it is the whole call, a sine/cosine defect. */
 GATE_TEST(ODD_HEAD_SWAPPED, 1, "one-head", "sincos-approximation")
+GATE_TEST(INF_SATURATED, 1, "special-values", NULL)
 
 /* A defect on one token in 1031 is 0.1% of the elements: the gate must
  * judge the maximum, not a percentile (a p99 gate passes it). */

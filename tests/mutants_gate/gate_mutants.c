@@ -46,6 +46,8 @@
 #define GATE_TAIL_SWAPPED          18 /* the last token: cos and sin swapped (a tail typo) */
 #define GATE_ODD_HEAD_SWAPPED      19 /* heads two at a time; an odd last head's tail path
                                          has cos and sin swapped */
+#define GATE_INF_SATURATED         20 /* +-Inf outputs saturated to the largest finite value
+                                         (a saturating store); NaN kept */
 
 #ifndef GATE_DEFECT
 #error "GATE_DEFECT must name one defect"
@@ -237,6 +239,21 @@ static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *o
                 int64_t idx = t * out->token_stride + h * out->head_stride + c;
                 if (!isfinite(rc_elem_load(st->dtype, out->data, idx)))
                     rc_elem_store(st->dtype, out->data, idx, 0.0);
+            }
+#endif
+#if GATE_DEFECT == GATE_INF_SATURATED
+    /* A saturating conversion on the way out: +-Inf becomes +-max. */
+    static const double largest[RC_DTYPE_COUNT] = {
+        [RC_DTYPE_F32] = 0x1.fffffep127, [RC_DTYPE_F64] = 0x1.fffffffffffffp1023,
+        [RC_DTYPE_F16] = 65504.0, [RC_DTYPE_BF16] = 0x1.fep127};
+    for (int64_t t = 0; s == RC_OK && t < out->n_tokens; t++)
+        for (int64_t h = 0; h < out->n_heads; h++)
+            for (int c = 0; c < st->head_dim; c++) {
+                int64_t idx = t * out->token_stride + h * out->head_stride + c;
+                const double v = rc_elem_load(st->dtype, out->data, idx);
+                if (isinf(v))
+                    rc_elem_store(st->dtype, out->data, idx, v > 0 ? largest[st->dtype]
+                                                                   : -largest[st->dtype]);
             }
 #endif
 #if GATE_DEFECT == GATE_PASSTHROUGH_ZEROED || GATE_DEFECT == GATE_RADIAL_SCALE
