@@ -109,8 +109,14 @@ static int parse_json(const char *path, rc_gate *g, char *err, size_t err_len)
     {
         rc_dtype t;
         if (strcmp(item->string, "positions_below") == 0) {
-            if (!cJSON_IsNumber(item) || item->valuedouble < 1) {
-                snprintf(err, err_len, "gate file: positions_below must be a positive number");
+            /* An integer, as on the command line, and one int64 holds: the
+             * conversion of a larger double is undefined (found by
+             * tests/fuzz, harness gate). */
+            if (!cJSON_IsNumber(item) || !(item->valuedouble >= 1) ||
+                !(item->valuedouble < 9223372036854775808.0) ||
+                item->valuedouble != floor(item->valuedouble)) {
+                snprintf(err, err_len,
+                         "gate file: positions_below must be a positive integer below 2^63");
                 rc = -1;
             } else {
                 g->positions_below = (int64_t)item->valuedouble;

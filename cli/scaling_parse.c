@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cli/safe_file.h"
 #include "core/scaling.h"
@@ -139,8 +140,20 @@ int rc_scaling_read_numbers(const char *path, const char *what, int32_t expect, 
     int rc = v ? 0 : -1;
     if (v == NULL)
         snprintf(err, err_len, "%s: out of memory", what);
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+    ssize_t got;
+    /* An empty file is opened over its terminating NUL (fmemopen needs a
+     * size > 0): nothing to read then. */
+    while (rc == 0 && len > 0 && (got = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        /* The string functions below stop at a NUL: what follows it on
+         * the line would be ignored unseen (found by tests/fuzz, harness
+         * scaling_table). Not a text of numbers. */
+        if (memchr(line, '\0', (size_t)got) != NULL) {
+            snprintf(err, err_len, "%s: %s:%ld: holds a NUL byte (not a text of numbers)",
+                     what, path, lineno);
+            rc = -1;
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';

@@ -24,6 +24,7 @@
 #endif
 
 #include "core/spec_check.h"
+#include "harness/runner_decode.h"
 #include "runner/protocol.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
@@ -36,10 +37,7 @@
 
 typedef struct slot {
     rc_impl impl;
-    char name[64];
-    char description[320];
-    int available;
-    char why[256];
+    rc_runner_offer o; /* as the hello offered it (runner_decode.h) */
 } slot;
 
 typedef struct note_page {
@@ -346,9 +344,17 @@ static int read_frame(proc *p, uint32_t type, uint64_t max_len, double deadline,
         stop(p, 0, NULL, 0);
         return -1;
     }
-    if (t != type || n > max_len) {
+    if (t != type) {
         snprintf(err, err_len, "runner sent a malformed %s (frame type %u, length %llu)", what,
                  (unsigned)t, (unsigned long long)n);
+        stop(p, 0, NULL, 0);
+        return -1;
+    }
+    if (n > max_len) {
+        /* Refused before any allocation: the request bounds the answer. */
+        snprintf(err, err_len,
+                 "runner sent a malformed %s (length %llu; at most %llu bytes can answer this "
+                 "request)", what, (unsigned long long)n, (unsigned long long)max_len);
         stop(p, 0, NULL, 0);
         return -1;
     }
@@ -374,57 +380,6 @@ static int read_frame(proc *p, uint32_t type, uint64_t max_len, double deadline,
     return 0;
 }
 
-/* ---- the hello ---------------------------------------------------------- */
-
-static int valid_name(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-            return 0;
-    return 1;
-}
-
-/* Parses a hello into `out` (n entries). 0, or -1 with err. */
-static int parse_hello(const unsigned char *payload, size_t len, char *arch, size_t arch_len,
-                       slot *out, size_t *n, char *err, size_t err_len)
-{
-    rcrp_in in = {payload, len, 0, 0};
-    uint32_t version = rcrp_read_u32(&in);
-    if (!in.bad && version != RCRP_VERSION) {
-        snprintf(err, err_len, "runner speaks protocol version %u; this ropecheck speaks %u",
-                 (unsigned)version, RCRP_VERSION);
-        return -1;
-    }
-    rcrp_read_str(&in, arch, arch_len);
-    uint32_t count = rcrp_read_u32(&in);
-    if (!in.bad && (count == 0 || count > RC_RUNNER_MAX_IMPLS)) {
-        snprintf(err, err_len, "runner announced %u implementations (1..%d expected)",
-                 (unsigned)count, RC_RUNNER_MAX_IMPLS);
-        return -1;
-    }
-    for (uint32_t i = 0; i < count && !in.bad; i++) {
-        slot *s = &out[i];
-        rcrp_read_str(&in, s->name, sizeof s->name);
-        rcrp_read_str(&in, s->description, sizeof s->description);
-        s->impl.caps = rcrp_read_u64(&in);
-        s->available = rcrp_read_u32(&in) != 0;
-        rcrp_read_str(&in, s->why, sizeof s->why);
-        if (!in.bad && !valid_name(s->name)) {
-            snprintf(err, err_len, "runner announced a malformed implementation name '%s'",
-                     s->name);
-            return -1;
-        }
-    }
-    if (in.bad || in.at != in.len) {
-        snprintf(err, err_len, "runner sent a malformed hello (lengths do not add up)");
-        return -1;
-    }
-    *n = count;
-    return 0;
-}
-
 /* ---- the proxies -------------------------------------------------------- */
 
 typedef struct proxy_state {
@@ -436,9 +391,9 @@ typedef struct proxy_state {
 
 static int proxy_available(size_t i, char *why, size_t why_len)
 {
-    if (!g_slots[i].available && why && why_len)
-        snprintf(why, why_len, "%s (on the runner, %s)", g_slots[i].why, g_arch);
-    return g_slots[i].available;
+    if (!g_slots[i].o.available && why && why_len)
+        snprintf(why, why_len, "%s (on the runner, %s)", g_slots[i].o.why, g_arch);
+    return g_slots[i].o.available;
 }
 
 static rc_status proxy_prepare(size_t i, const rc_spec *spec, void **state)
@@ -469,19 +424,20 @@ static rc_status proxy_prepare(size_t i, const rc_spec *spec, void **state)
      * guarded call's time limit bounds the wait. */
     unsigned char *payload = NULL;
     size_t len = 0;
-    slot seen[RC_RUNNER_MAX_IMPLS];
+    rc_runner_offer seen[RC_RUNNER_MAX_IMPLS];
     size_t n = 0;
     char arch[32];
     int ok = spawn(g_command, &s->p, err, sizeof err) == 0 &&
              read_frame(&s->p, RCRP_HELLO, HELLO_MAX_PAYLOAD, 0, "hello", &payload, &len, err,
                         sizeof err) == 0 &&
-             parse_hello(payload, len, arch, sizeof arch, seen, &n, err, sizeof err) == 0;
+             rc_runner_parse_hello(payload, len, arch, sizeof arch, seen, &n, err,
+                                   sizeof err) == 0;
     free(payload);
     int listed = 0;
     for (size_t k = 0; ok && k < n; k++)
-        listed |= strcmp(seen[k].name, g_slots[i].name) == 0;
+        listed |= strcmp(seen[k].name, g_slots[i].o.name) == 0;
     if (ok && !listed)
-        snprintf(err, sizeof err, "runner no longer offers '%s'", g_slots[i].name);
+        snprintf(err, sizeof err, "runner no longer offers '%s'", g_slots[i].o.name);
     if (!ok || !listed) {
         set_note("%s", err);
         stop(&s->p, 0, NULL, 0);
@@ -528,7 +484,7 @@ static rc_status proxy_apply(void *state, const rc_tensor *in, const rc_tensor *
 
     rcrp_out o = {0};
     rcrp_frame_begin(&o, RCRP_APPLY);
-    rcrp_write_str(&o, g_slots[s->slot].name);
+    rcrp_write_str(&o, g_slots[s->slot].o.name);
     rcrp_write_u32(&o, (uint32_t)s->spec.head_dim);
     rcrp_write_u32(&o, (uint32_t)s->spec.rotary_dim);
     rcrp_write_u64(&o, rcrp_bits_of(s->spec.base));
@@ -565,42 +521,30 @@ static rc_status proxy_apply(void *state, const rc_tensor *in, const rc_tensor *
 
     unsigned char *payload = NULL;
     size_t len = 0;
+    const size_t want_out = inplace ? in_ext : out_ext;
     /* Even when the write failed, read: the reason (how it died) comes
-     * from reaping it there. */
-    if (read_frame(&s->p, RCRP_RESULT, RCRP_MAX_PAYLOAD, 0, "reply", &payload, &len, err,
-                   sizeof err) != 0) {
+     * from reaping it there. The request bounds the reply's length, so a
+     * runner cannot make the host allocate more than the answer needs. */
+    if (read_frame(&s->p, RCRP_RESULT, rc_runner_reply_max_len(want_out, in_ext, inplace), 0,
+                   "reply", &payload, &len, err, sizeof err) != 0) {
         set_note("%s%s", err, wrc != 0 ? " (while receiving the request)" : "");
         return RC_ERR_DEVICE;
     }
-    rcrp_in r = {payload, len, 0, 0};
-    uint32_t status = rcrp_read_u32(&r), flags = rcrp_read_u32(&r);
-    uint64_t got_out = rcrp_read_u64(&r);
-    const unsigned char *out_bytes = rcrp_take(&r, (size_t)got_out);
-    uint64_t got_in = 0;
-    const unsigned char *in_bytes = NULL;
-    if (flags & RCRP_FLAG_INPUT_CHANGED) {
-        got_in = rcrp_read_u64(&r);
-        in_bytes = rcrp_take(&r, (size_t)got_in);
-    }
-    char msg[RCRP_MAX_STRING / 4];
-    rcrp_read_str(&r, msg, sizeof msg);
-    const size_t want_out = inplace ? in_ext : out_ext;
+    rc_runner_reply r;
     rc_status ret;
-    if (r.bad || r.at != r.len || (flags & ~RCRP_FLAG_INPUT_CHANGED) || status > RC_ERR_INTERNAL ||
-        (got_out != 0 && got_out != want_out) || (status == RC_OK && got_out != want_out) ||
-        (in_bytes && (inplace || got_in != in_ext))) {
+    if (rc_runner_decode_reply(payload, len, want_out, in_ext, inplace, &r) != 0) {
         ret = fail_device(s, "runner sent a malformed reply (lengths or flags do not match the "
                              "request)");
     } else {
-        if (got_out)
-            memcpy(out->data, out_bytes, (size_t)got_out);
+        if (r.out_len)
+            memcpy(out->data, r.out, r.out_len);
         /* What the port wrote into its input goes where the harness's
          * audit looks, so it is reported exactly as an in-process port's. */
-        if (in_bytes)
-            memcpy(in->data, in_bytes, (size_t)got_in);
-        ret = (rc_status)status;
-        if (ret != RC_OK && msg[0])
-            set_note("runner refused the request: %s", msg);
+        if (r.in)
+            memcpy(in->data, r.in, r.in_len);
+        ret = (rc_status)r.status;
+        if (ret != RC_OK && r.message[0])
+            set_note("runner refused the request: %s", r.message);
         else if (ret != RC_OK && ret != RC_ERR_UNSUPPORTED)
             set_note("the remote implementation returned %s", rc_status_name(ret));
     }
@@ -674,11 +618,13 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
     unsigned char *payload = NULL;
     size_t len = 0;
     char why[512];
+    rc_runner_offer offers[RC_RUNNER_MAX_IMPLS];
     double deadline = now_s() + (timeout_s > 0 ? timeout_s : 60.0);
     int ok = spawn(command, &p, why, sizeof why) == 0 &&
              read_frame(&p, RCRP_HELLO, HELLO_MAX_PAYLOAD, deadline, "hello", &payload, &len, why,
                         sizeof why) == 0 &&
-             parse_hello(payload, len, g_arch, sizeof g_arch, g_slots, &g_n, why, sizeof why) == 0;
+             rc_runner_parse_hello(payload, len, g_arch, sizeof g_arch, offers, &g_n, why,
+                                   sizeof why) == 0;
     free(payload);
     if (p.pid > 0)
         stop(&p, ok ? 5.0 : 0.0, NULL, 0);
@@ -689,17 +635,20 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
     }
     for (size_t i = 0; i < g_n; i++) {
         slot *s = &g_slots[i];
+        s->o = offers[i];
+        s->impl.caps = offers[i].caps;
         /* Prefix the runner's architecture: "[runner, aarch64] ...". */
-        char desc[sizeof s->description];
-        memcpy(desc, s->description, sizeof desc);
-        size_t k = (size_t)snprintf(s->description, sizeof s->description, "[runner, %.24s] ",
-                                    g_arch);
-        if (k < sizeof s->description)
-            memcpy(s->description + k, desc, strnlen(desc, sizeof s->description - k - 1) + 1);
-        s->description[sizeof s->description - 1] = '\0';
+        char desc[sizeof s->o.description];
+        memcpy(desc, s->o.description, sizeof desc);
+        size_t k = (size_t)snprintf(s->o.description, sizeof s->o.description,
+                                    "[runner, %.24s] ", g_arch);
+        if (k < sizeof s->o.description)
+            memcpy(s->o.description + k, desc,
+                   strnlen(desc, sizeof s->o.description - k - 1) + 1);
+        s->o.description[sizeof s->o.description - 1] = '\0';
         s->impl.abi_version = RC_ABI_VERSION;
-        s->impl.name = s->name;
-        s->impl.description = s->description;
+        s->impl.name = s->o.name;
+        s->impl.description = s->o.description;
         s->impl.available = avail_fns[i];
         s->impl.prepare = prepare_fns[i];
         s->impl.apply = proxy_apply;
@@ -721,7 +670,7 @@ const rc_impl *rc_runner_get(size_t i)
 const rc_impl *rc_runner_find(const char *name)
 {
     for (size_t i = 0; i < g_n; i++)
-        if (strcmp(g_slots[i].name, name) == 0)
+        if (strcmp(g_slots[i].o.name, name) == 0)
             return &g_slots[i].impl;
     return NULL;
 }

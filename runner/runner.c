@@ -166,86 +166,216 @@ static int64_t i64_of(uint64_t u)
     return v;
 }
 
-/* One APPLY: decode, run prepare + apply + release, answer. Malformed
- * framing (lengths that do not add up) is fatal; a well-formed request
- * that makes no sense is refused with a reason. */
-static void handle_apply(const unsigned char *payload, size_t len, const rc_impl *const *list,
-                         size_t n_list)
-{
-    rcrp_in in = {payload, len, 0, 0};
-    char name[128], why[256];
-    rcrp_read_str(&in, name, sizeof name);
+/* ---- decoding an APPLY (pure: no I/O, no exit) ---------------------------
+ *
+ * WHY in pieces: serve() reads an APPLY's head first and checks the
+ * frame's announced length against what the head's shape implies before
+ * it allocates the payload, so a corrupted or hostile length cannot make
+ * the runner allocate (or read) more than the request itself. The same
+ * functions decode the whole payload, and tests/fuzz feeds them bytes. */
+
+/* The fixed fields after the name: head_dim, rotary_dim (u32), base
+ * (u64), layout, dtype, direction, inplace (u32), six i64. */
+#define APPLY_FIXED_BYTES (4u + 4u + 8u + 4u * 4u + 6u * 8u)
+/* The longest head: the name string at its longest, then the fields. */
+#define APPLY_HEAD_MAX (2u + RCRP_MAX_STRING + APPLY_FIXED_BYTES)
+
+/* An APPLY's head: the name and every field before the theta table. */
+typedef struct apply_head {
+    char name[128];
+    int32_t head_dim, rotary_dim;
+    double base;
+    uint32_t layout, dtype, direction, inplace;
+    int64_t shape[6]; /* tokens, heads, in strides, out strides */
+} apply_head;
+
+typedef enum apply_verdict {
+    APPLY_OK,       /* decoded and checked */
+    APPLY_REFUSE,   /* well-formed but not servable: answer status 2 with why */
+    APPLY_MALFORMED /* the framing is wrong: die with why */
+} apply_verdict;
+
+/* A decoded, checked request. theta and positions are malloc'ed; in_src
+ * and out_src point into the payload. apply_req_free releases it. */
+typedef struct apply_req {
+    const rc_impl *impl;
     rc_spec spec;
-    spec.scaling = NULL; /* the family stays on the host (PROTOCOL.md) */
-    spec.head_dim = (int32_t)rcrp_read_u32(&in);
-    spec.rotary_dim = (int32_t)rcrp_read_u32(&in);
-    spec.base = rcrp_double_of(rcrp_read_u64(&in));
-    uint32_t layout = rcrp_read_u32(&in), dtype = rcrp_read_u32(&in);
-    uint32_t direction = rcrp_read_u32(&in), inplace = rcrp_read_u32(&in);
+    rc_direction direction;
+    int inplace;
     int64_t shape[6];
-    for (int i = 0; i < 6; i++)
-        shape[i] = i64_of(rcrp_read_u64(&in));
-    if (in.bad)
-        die("malformed APPLY frame: %s", "truncated header");
-
-    const rc_impl *impl = NULL;
-    for (size_t i = 0; i < n_list; i++)
-        if (strcmp(list[i]->name, name) == 0)
-            impl = list[i];
-    if (!impl) {
-        snprintf(why, sizeof why, "this runner does not carry '%s'", name);
-        refuse(why);
-        return;
-    }
-    if (layout >= RC_LAYOUT_COUNT || dtype >= RC_DTYPE_COUNT || direction >= RC_DIRECTION_COUNT ||
-        inplace > 1u) {
-        refuse("bad layout, dtype, direction or in-place flag");
-        return;
-    }
-    if (rc_spec_check(spec.head_dim, spec.rotary_dim, spec.base, why, sizeof why) != 0) {
-        refuse(why);
-        return;
-    }
-    spec.layout = (rc_layout)layout;
-    spec.dtype = (rc_dtype)dtype;
-    const size_t esize = rc_dtype_size(spec.dtype);
-    const int64_t n_tokens = shape[0], n_heads = shape[1];
     size_t in_extent, out_extent;
-    if (rc_shape_check(n_tokens, n_heads, spec.head_dim, shape[2], shape[3], esize, &in_extent,
-                       why, sizeof why) ||
-        rc_shape_check(n_tokens, n_heads, spec.head_dim, shape[4], shape[5], esize, &out_extent,
-                       why, sizeof why)) {
-        refuse(why);
-        return;
-    }
-    if ((uint64_t)n_tokens > RCRP_MAX_PAYLOAD / 8 || (inplace && (shape[2] != shape[4] ||
-                                                                  shape[3] != shape[5])))
-        die("malformed APPLY frame: %s", "inconsistent shape");
+    double *theta;
+    int64_t *positions;
+    const unsigned char *in_src, *out_src;
+} apply_req;
 
-    const size_t half = (size_t)spec.rotary_dim / 2;
-    double *theta = malloc(2 * half * sizeof *theta);
-    int64_t *positions = malloc((size_t)n_tokens * sizeof *positions);
-    if (!theta || !positions)
-        die("out of memory%s", "");
+static void apply_req_free(apply_req *r)
+{
+    free(r->theta);
+    free(r->positions);
+    r->theta = NULL;
+    r->positions = NULL;
+}
+
+/* Decodes the head from the first len bytes of a payload. APPLY_OK with
+ * *used (its bytes), or APPLY_MALFORMED when they do not hold one. */
+static apply_verdict decode_head(const unsigned char *p, size_t len, apply_head *h, size_t *used,
+                                 char *why, size_t why_len)
+{
+    rcrp_in in = {p, len, 0, 0};
+    memset(h, 0, sizeof *h);
+    /* The name: at most RCRP_MAX_STRING bytes (PROTOCOL.md), which bounds
+     * the head serve() reads before it knows the length is right. */
+    if (len >= 2 && rcrp_get_u16(p) > RCRP_MAX_STRING) {
+        snprintf(why, why_len, "implementation name longer than %u bytes", RCRP_MAX_STRING);
+        return APPLY_MALFORMED;
+    }
+    rcrp_read_str(&in, h->name, sizeof h->name);
+    h->head_dim = (int32_t)rcrp_read_u32(&in);
+    h->rotary_dim = (int32_t)rcrp_read_u32(&in);
+    h->base = rcrp_double_of(rcrp_read_u64(&in));
+    h->layout = rcrp_read_u32(&in);
+    h->dtype = rcrp_read_u32(&in);
+    h->direction = rcrp_read_u32(&in);
+    h->inplace = rcrp_read_u32(&in);
+    for (int i = 0; i < 6; i++)
+        h->shape[i] = i64_of(rcrp_read_u64(&in));
+    if (in.bad) {
+        snprintf(why, why_len, "truncated header");
+        return APPLY_MALFORMED;
+    }
+    *used = in.at;
+    return APPLY_OK;
+}
+
+/* Checks a head (head_bytes long) against what this runner carries.
+ * APPLY_OK with the implementation, both extents and the payload length
+ * the shape implies; APPLY_REFUSE or APPLY_MALFORMED with why. */
+static apply_verdict check_head(const apply_head *h, size_t head_bytes,
+                                const rc_impl *const *list, size_t n_list,
+                                const rc_impl **impl, size_t *in_extent, size_t *out_extent,
+                                uint64_t *payload_len, char *why, size_t why_len)
+{
+    *impl = NULL;
+    for (size_t i = 0; i < n_list; i++)
+        if (strcmp(list[i]->name, h->name) == 0)
+            *impl = list[i];
+    if (!*impl) {
+        snprintf(why, why_len, "this runner does not carry '%s'", h->name);
+        return APPLY_REFUSE;
+    }
+    if (h->layout >= RC_LAYOUT_COUNT || h->dtype >= RC_DTYPE_COUNT ||
+        h->direction >= RC_DIRECTION_COUNT || h->inplace > 1u) {
+        snprintf(why, why_len, "bad layout, dtype, direction or in-place flag");
+        return APPLY_REFUSE;
+    }
+    if (rc_spec_check(h->head_dim, h->rotary_dim, h->base, why, why_len) != 0)
+        return APPLY_REFUSE;
+    const size_t esize = rc_dtype_size((rc_dtype)h->dtype);
+    const int64_t *shape = h->shape;
+    if (rc_shape_check(shape[0], shape[1], h->head_dim, shape[2], shape[3], esize, in_extent,
+                       why, why_len) ||
+        rc_shape_check(shape[0], shape[1], h->head_dim, shape[4], shape[5], esize, out_extent,
+                       why, why_len))
+        return APPLY_REFUSE;
+    if ((uint64_t)shape[0] > RCRP_MAX_PAYLOAD / 8 ||
+        (h->inplace && (shape[2] != shape[4] || shape[3] != shape[5]))) {
+        snprintf(why, why_len, "inconsistent shape");
+        return APPLY_MALFORMED;
+    }
+    /* The buffers alone would exceed any frame: the length cannot match. */
+    if ((uint64_t)*in_extent > RCRP_MAX_PAYLOAD || (uint64_t)*out_extent > RCRP_MAX_PAYLOAD) {
+        snprintf(why, why_len, "buffer lengths do not match the shape");
+        return APPLY_MALFORMED;
+    }
+    /* Every term is below 2^37: the sum cannot overflow. */
+    const uint64_t half = (uint64_t)h->rotary_dim / 2;
+    uint64_t n = (uint64_t)head_bytes + 16 * half /* theta hi, lo */ + 16 /* out scale */ +
+                 8 * (uint64_t)shape[0] /* positions */ + 8 + (uint64_t)*in_extent;
+    if (!h->inplace)
+        n += 8 + (uint64_t)*out_extent;
+    *payload_len = n;
+    return APPLY_OK;
+}
+
+/* Decodes a whole APPLY payload. APPLY_OK with *req filled (release it
+ * with apply_req_free), APPLY_REFUSE or APPLY_MALFORMED with why (and
+ * nothing to free). */
+static apply_verdict decode_apply(const unsigned char *payload, size_t len,
+                                  const rc_impl *const *list, size_t n_list, apply_req *req,
+                                  char *why, size_t why_len)
+{
+    memset(req, 0, sizeof *req);
+    apply_head h;
+    size_t head_bytes = 0;
+    apply_verdict v = decode_head(payload, len, &h, &head_bytes, why, why_len);
+    uint64_t want_len = 0;
+    if (v == APPLY_OK)
+        v = check_head(&h, head_bytes, list, n_list, &req->impl, &req->in_extent,
+                       &req->out_extent, &want_len, why, why_len);
+    if (v != APPLY_OK)
+        return v;
+    if (want_len != (uint64_t)len) {
+        snprintf(why, why_len, "buffer lengths do not match the shape");
+        return APPLY_MALFORMED;
+    }
+    rcrp_in in = {payload, len, head_bytes, 0};
+    rc_spec *spec = &req->spec;
+    spec->scaling = NULL; /* the family stays on the host (PROTOCOL.md) */
+    spec->head_dim = h.head_dim;
+    spec->rotary_dim = h.rotary_dim;
+    spec->base = h.base;
+    spec->layout = (rc_layout)h.layout;
+    spec->dtype = (rc_dtype)h.dtype;
+    req->direction = (rc_direction)h.direction;
+    req->inplace = h.inplace != 0;
+    memcpy(req->shape, h.shape, sizeof req->shape);
+    const int64_t n_tokens = h.shape[0];
+
+    /* Both sizes are bounded by len, which matched the shape. */
+    const size_t half = (size_t)spec->rotary_dim / 2;
+    req->theta = malloc(2 * half * sizeof *req->theta);
+    req->positions = malloc((size_t)n_tokens * sizeof *req->positions);
+    if (!req->theta || !req->positions) {
+        apply_req_free(req);
+        snprintf(why, why_len, "out of memory");
+        return APPLY_MALFORMED;
+    }
     for (size_t i = 0; i < 2 * half; i++)
-        theta[i] = rcrp_double_of(rcrp_read_u64(&in));
-    spec.out_scale_hi = rcrp_double_of(rcrp_read_u64(&in));
-    spec.out_scale_lo = rcrp_double_of(rcrp_read_u64(&in));
+        req->theta[i] = rcrp_double_of(rcrp_read_u64(&in));
+    spec->out_scale_hi = rcrp_double_of(rcrp_read_u64(&in));
+    spec->out_scale_lo = rcrp_double_of(rcrp_read_u64(&in));
     for (int64_t t = 0; t < n_tokens; t++)
-        positions[t] = i64_of(rcrp_read_u64(&in));
-    spec.theta_hi = theta;
-    spec.theta_lo = theta + half;
+        req->positions[t] = i64_of(rcrp_read_u64(&in));
+    spec->theta_hi = req->theta;
+    spec->theta_lo = req->theta + half;
 
     /* The buffers as the host has them: the input's extent, then (out of
      * place) the output's, gaps included, so what the port writes into a
      * gap goes back and the host's audit sees it. */
     uint64_t in_len = rcrp_read_u64(&in);
-    const unsigned char *in_src = rcrp_take(&in, (size_t)in_len);
-    uint64_t out_len = inplace ? 0 : rcrp_read_u64(&in);
-    const unsigned char *out_src = inplace ? NULL : rcrp_take(&in, (size_t)out_len);
-    if (in.bad || in.at != in.len || in_len != in_extent || (!inplace && out_len != out_extent))
-        die("malformed APPLY frame: %s", "buffer lengths do not match the shape");
+    req->in_src = in_len == req->in_extent ? rcrp_take(&in, req->in_extent) : NULL;
+    uint64_t out_len = req->inplace ? 0 : rcrp_read_u64(&in);
+    req->out_src = req->inplace || out_len != req->out_extent
+                       ? NULL
+                       : rcrp_take(&in, req->out_extent);
+    if (in.bad || in.at != in.len || in_len != req->in_extent ||
+        (!req->inplace && out_len != req->out_extent)) {
+        apply_req_free(req);
+        snprintf(why, why_len, "buffer lengths do not match the shape");
+        return APPLY_MALFORMED;
+    }
+    return APPLY_OK;
+}
 
+/* ---- serving ------------------------------------------------------------ */
+
+/* One decoded APPLY: run prepare + apply + release on copies of its
+ * buffers and answer. */
+static void run_apply(const apply_req *req)
+{
+    const int inplace = req->inplace;
+    const size_t in_extent = req->in_extent, out_extent = req->out_extent;
     /* Own copies: a malloc'ed block is aligned for every element type,
      * which the frame's bytes are not. */
     unsigned char *inb = malloc(in_extent ? in_extent : 1);
@@ -253,18 +383,20 @@ static void handle_apply(const unsigned char *payload, size_t len, const rc_impl
     unsigned char *in_copy = inplace ? NULL : malloc(in_extent ? in_extent : 1);
     if (!inb || !outb || (!inplace && !in_copy))
         die("out of memory for the tensors%s", "");
-    memcpy(inb, in_src, in_extent);
+    memcpy(inb, req->in_src, in_extent);
     if (!inplace) {
-        memcpy(outb, out_src, out_extent);
-        memcpy(in_copy, in_src, in_extent);
+        memcpy(outb, req->out_src, out_extent);
+        memcpy(in_copy, req->in_src, in_extent);
     }
-    rc_tensor tin = {inb, n_tokens, n_heads, shape[2], shape[3]};
-    rc_tensor tout = {outb, n_tokens, n_heads, shape[4], shape[5]};
+    const int64_t *shape = req->shape;
+    rc_tensor tin = {inb, shape[0], shape[1], shape[2], shape[3]};
+    rc_tensor tout = {outb, shape[0], shape[1], shape[4], shape[5]};
 
     void *state = NULL;
-    rc_status st = impl->prepare(&spec, &state);
+    const rc_impl *impl = req->impl;
+    rc_status st = impl->prepare(&req->spec, &state);
     if (st == RC_OK) {
-        st = impl->apply(state, &tin, &tout, positions, (rc_direction)direction);
+        st = impl->apply(state, &tin, &tout, req->positions, req->direction);
         if (impl->release)
             impl->release(state);
     }
@@ -272,12 +404,28 @@ static void handle_apply(const unsigned char *payload, size_t len, const rc_impl
     send_result((uint32_t)st, st == RC_OK || changed ? outb : NULL,
                 st == RC_OK || changed ? (inplace ? in_extent : out_extent) : 0,
                 changed ? inb : NULL, in_extent, "");
-    free(theta);
-    free(positions);
     free(inb);
     if (!inplace) {
         free(outb);
         free(in_copy);
+    }
+}
+
+/* One APPLY payload, whole: decode, run, answer. Malformed framing
+ * (lengths that do not add up) is fatal; a well-formed request that makes
+ * no sense is refused with a reason. */
+static void handle_apply(const unsigned char *payload, size_t len, const rc_impl *const *list,
+                         size_t n_list)
+{
+    apply_req req;
+    char why[256];
+    switch (decode_apply(payload, len, list, n_list, &req, why, sizeof why)) {
+    case APPLY_OK:
+        run_apply(&req);
+        apply_req_free(&req);
+        break;
+    case APPLY_REFUSE: refuse(why); break;
+    case APPLY_MALFORMED: die("malformed APPLY frame: %s", why);
     }
 }
 
@@ -291,6 +439,18 @@ static void do_injection(inject what)
     case INJECT_GARBAGE: write_full((const unsigned char *)"garbage, not a frame\n", 21); exit(0);
     case INJECT_EXIT: exit(7);
     case INJECT_NONE: break;
+    }
+}
+
+/* Reads and drops n bytes of stdin (the rest of a refused request). */
+static void skip_payload(uint64_t n)
+{
+    unsigned char buf[1 << 14];
+    while (n) {
+        size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
+        if (read_full(buf, k) != 0)
+            die("malformed input: %s", "truncated payload");
+        n -= k;
     }
 }
 
@@ -312,13 +472,48 @@ static void serve(const rc_impl *const *list, size_t n, inject what)
             die("malformed input: %s", "unexpected frame type");
         if (len > RCRP_MAX_PAYLOAD || len > SIZE_MAX)
             die("malformed input: %s", "payload length beyond the limit");
+        /* The head first (a few KiB at most): the payload is allocated
+         * only once its length is the one the head's shape implies. */
+        unsigned char head[APPLY_HEAD_MAX];
+        size_t head_len = len < 2 ? (size_t)len : 2;
+        if (read_full(head, head_len) != 0)
+            die("malformed input: %s", "truncated payload");
+        if (head_len == 2) {
+            size_t want = 2 + (size_t)rcrp_get_u16(head) + APPLY_FIXED_BYTES;
+            if (want > APPLY_HEAD_MAX)
+                want = 2; /* decode_head names the fault */
+            head_len = len < want ? (size_t)len : want;
+            if (read_full(head + 2, head_len - 2) != 0)
+                die("malformed input: %s", "truncated payload");
+        }
+        if (what != INJECT_NONE) {
+            skip_payload(len - head_len);
+            do_injection(what);
+        }
+        apply_head h;
+        const rc_impl *impl;
+        size_t used = 0, in_ext, out_ext;
+        uint64_t want_len = 0;
+        char why[256];
+        apply_verdict v = decode_head(head, head_len, &h, &used, why, sizeof why);
+        if (v == APPLY_OK)
+            v = check_head(&h, used, list, n, &impl, &in_ext, &out_ext, &want_len, why,
+                           sizeof why);
+        if (v == APPLY_MALFORMED)
+            die("malformed APPLY frame: %s", why);
+        if (v == APPLY_REFUSE) {
+            skip_payload(len - head_len);
+            refuse(why);
+            continue;
+        }
+        if (want_len != len)
+            die("malformed APPLY frame: %s", "payload length does not match the shape");
         unsigned char *payload = malloc(len ? (size_t)len : 1);
         if (!payload)
             die("out of memory for a %s-byte frame", "large");
-        if (read_full(payload, (size_t)len) != 0)
+        memcpy(payload, head, head_len);
+        if (read_full(payload + head_len, (size_t)len - head_len) != 0)
             die("malformed input: %s", "truncated payload");
-        if (what != INJECT_NONE)
-            do_injection(what);
         handle_apply(payload, (size_t)len, list, n);
         free(payload);
     }
@@ -331,6 +526,7 @@ static const char usage[] =
     "--runner option. --impl limits what it offers (default: everything built in).\n"
     "--inject makes it misbehave on the first request (for testing the host).\n";
 
+#ifndef ROPECHECK_RUNNER_NO_MAIN /* tests/fuzz includes this file for its decoders */
 int main(int argc, char **argv)
 {
     const uint16_t probe = 1;
@@ -389,3 +585,4 @@ int main(int argc, char **argv)
     serve(list, n, what);
     return 0;
 }
+#endif /* ROPECHECK_RUNNER_NO_MAIN */

@@ -25,11 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli_runner.h"
+#include "ropecheck/plugin.h"
+#include "runner/protocol.h"
 
 static cli_result run(const char *const *argv)
 {
@@ -234,6 +237,125 @@ Test(runner, garbage_reply)
 Test(runner, exit_during_apply)
 {
     expect_broken_in_apply("exit", "exited with status 7");
+}
+
+/* Writes o's frame to dir/name. */
+static void write_frame_file(const char *dir, const char *name, const rcrp_out *o)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f && !o->failed, "cannot write %s", path);
+    cr_assert_eq(fwrite(o->p, 1, o->len, f), o->len);
+    fclose(f);
+}
+
+/* A fake runner that greets correctly (one implementation, "scalar"),
+ * then answers the first request with a RESULT header announcing a 2^35-
+ * byte payload (32 GiB) it never sends. The host must refuse the length
+ * at the header, before any allocation: the longest reply a request can
+ * get is its output (and input) extent plus a message string. Without
+ * that bound the host tried to malloc the 32 GiB (out of memory in the
+ * guarded child's address-space limit, or, without one, a wait for bytes
+ * that never come until the time limit). */
+Test(runner, announced_reply_beyond_the_request_is_malformed)
+{
+    char dir[] = "/tmp/rc_fake_runnerXXXXXX";
+    cr_assert(mkdtemp(dir));
+    rcrp_out o = {0};
+    rcrp_frame_begin(&o, RCRP_HELLO);
+    rcrp_write_u32(&o, RCRP_VERSION);
+    rcrp_write_str(&o, "x86_64");
+    rcrp_write_u32(&o, 1);
+    rcrp_write_str(&o, "scalar");
+    rcrp_write_str(&o, "a fake runner announcing a 32 GiB reply");
+    rcrp_write_u64(&o, RC_CAP_KNOWN);
+    rcrp_write_u32(&o, 1);
+    rcrp_write_str(&o, "");
+    rcrp_frame_end(&o);
+    write_frame_file(dir, "hello.bin", &o);
+    /* The header alone: magic, type RESULT, length 2^35. */
+    rcrp_frame_begin(&o, RCRP_RESULT);
+    rcrp_put_u64(o.p + 8, (uint64_t)1 << 35);
+    write_frame_file(dir, "reply.bin", &o);
+    free(o.p);
+    char script[512];
+    snprintf(script, sizeof script, "%s/runner.sh", dir);
+    FILE *f = fopen(script, "w");
+    cr_assert(f);
+    /* At start-up the host reads the hello and closes stdin (no request
+     * comes): exit then. Otherwise answer the request's header, and keep
+     * reading so the host's write never fails. */
+    fprintf(f, "cat '%s/hello.bin'\n"
+               "n=$(head -c 16 | wc -c)\n"
+               "[ \"$n\" -eq 16 ] || exit 0\n"
+               "cat '%s/reply.bin'\n"
+               "exec cat >/dev/null\n", dir, dir);
+    fclose(f);
+    char command[600];
+    snprintf(command, sizeof command, "sh '%s'", script);
+    const char *argv[] = {"verify", "--runner", command, "--impl", "scalar", "--dtype", "f32",
+                          "--layout", "half", "--timeout", "20", SMALL, NULL};
+    time_t t0 = time(NULL);
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "a runner announcing a 32 GiB reply is BROKEN (exit 3)");
+    cr_expect(strstr(r.out, "1 cases: 0 pass, 0 fail, 0 skip, 1 broken"), "%s", r.out);
+    cr_expect(strstr(r.out, "malformed reply (length 34359738368; at most "), "%s", r.out);
+    /* Refused at once, not at the 20 s time limit. */
+    cr_expect_lt(time(NULL) - t0, 15);
+    /* The reason is one line. */
+    const char *why = strstr(r.out, "malformed reply");
+    cr_expect(why && strchr(why, '\n') && !strstr(strchr(why, '\n') + 1, "malformed reply"),
+              "%s", r.out);
+    cli_result_free(&r);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
+}
+
+/* The runner's side of the same rule: an APPLY frame whose announced
+ * length is not the one its head's shape implies ends the runner (exit 2,
+ * PROTOCOL.md) before it allocates the payload. Here 2^30 tokens and a
+ * 2^35-byte frame of which only the head arrives: the runner used to
+ * allocate the 32 GiB ("out of memory" where it could not; elsewhere a
+ * wait for bytes that never come). */
+Test(runner, runner_refuses_a_request_length_its_shape_does_not_imply)
+{
+    char dir[] = "/tmp/rc_runner_frameXXXXXX";
+    cr_assert(mkdtemp(dir));
+    rcrp_out o = {0};
+    rcrp_frame_begin(&o, RCRP_APPLY);
+    rcrp_write_str(&o, "scalar");
+    rcrp_write_u32(&o, 8); /* head_dim */
+    rcrp_write_u32(&o, 8); /* rotary_dim */
+    rcrp_write_u64(&o, rcrp_bits_of(10000.0));
+    for (int i = 0; i < 4; i++) /* layout, dtype, direction, inplace */
+        rcrp_write_u32(&o, 0);
+    const int64_t shape[6] = {(int64_t)1 << 30, 1, 8, 8, 8, 8};
+    for (int i = 0; i < 6; i++)
+        rcrp_write_u64(&o, (uint64_t)shape[i]);
+    rcrp_frame_end(&o);
+    rcrp_put_u64(o.p + 8, (uint64_t)1 << 35);
+    write_frame_file(dir, "apply.bin", &o);
+    free(o.p);
+    char cmd[1024], err_path[600];
+    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    snprintf(cmd, sizeof cmd, "'%s' < '%s/apply.bin' > /dev/null 2> '%s'", ROPECHECK_RUNNER_BIN,
+             dir, err_path);
+    time_t t0 = time(NULL);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "runner status %d", st);
+    cr_expect_lt(time(NULL) - t0, 15);
+    FILE *f = fopen(err_path, "r");
+    cr_assert(f);
+    char msg[1024] = "";
+    msg[fread(msg, 1, sizeof msg - 1, f)] = '\0';
+    fclose(f);
+    cr_expect(strstr(msg, "malformed APPLY frame: payload length does not match the shape"),
+              "%s", msg);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
 }
 
 #else /* RC_TEST_NEON: the NEON port under qemu-user */

@@ -1,0 +1,34 @@
+/*
+ * tests/fuzz/fuzz_runner_hello.c - the host's decoder of a runner's HELLO
+ * payload (harness/runner_decode.c, rc_runner_parse_hello; the frame is
+ * runner/PROTOCOL.md). The input is the payload, without the 16-byte
+ * frame header.
+ *
+ * Properties on success: 1..RC_RUNNER_MAX_IMPLS offers, each with a name
+ * of [a-z0-9_-]+, every string NUL-terminated within its buffer.
+ */
+#include "fuzz_common.h"
+
+#include "harness/runner_decode.h"
+
+int FUZZ_ENTRY(const uint8_t *data, size_t size)
+{
+    char arch[32], err[512];
+    rc_runner_offer offers[RC_RUNNER_MAX_IMPLS];
+    size_t n = 0;
+    if (rc_runner_parse_hello(data, size, arch, sizeof arch, offers, &n, err, sizeof err) == 0) {
+        FUZZ_CHECK(n >= 1 && n <= RC_RUNNER_MAX_IMPLS);
+        FUZZ_CHECK(memchr(arch, '\0', sizeof arch) != NULL);
+        for (size_t i = 0; i < n; i++) {
+            const rc_runner_offer *o = &offers[i];
+            FUZZ_CHECK(memchr(o->name, '\0', sizeof o->name) != NULL && o->name[0]);
+            FUZZ_CHECK(strspn(o->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                       strlen(o->name));
+            FUZZ_CHECK(memchr(o->description, '\0', sizeof o->description) != NULL);
+            FUZZ_CHECK(memchr(o->why, '\0', sizeof o->why) != NULL);
+        }
+    } else {
+        FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL && err[0]);
+    }
+    return 0;
+}
