@@ -543,10 +543,24 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
     char *text = rc_read_regular_file(gb_path, GB_JSON_MAX, NULL, rerr, sizeof rerr);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     free(text);
+    if (root && !cJSON_IsObject(root)) {
+        /* Valid JSON but not Google Benchmark's object (found by
+         * tests/fuzz): adding members to an array or a number would write
+         * a file without the results block, and say it succeeded. */
+        cJSON_Delete(root);
+        root = NULL;
+    }
     if (!root) {
         /* Nothing usable from Google Benchmark (e.g. every case skipped):
          * still a valid results file. */
         root = cJSON_CreateObject();
+    }
+    /* Our members replace any of the same name, so no reader sees two. */
+    static const char *const ours[] = {"schema", "schema_version", "kind", "ropecheck"};
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(root, ours[i]);
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "benchmarks"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "benchmarks");
         cJSON_AddArrayToObject(root, "benchmarks");
     }
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
