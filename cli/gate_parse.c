@@ -4,8 +4,8 @@
 #include "cli/gate_parse.h"
 
 #include "cli/safe_file.h"
+#include "cli/strict_num.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +14,15 @@
 
 #include <cjson/cJSON.h>
 
+/* A threshold: a finite decimal >= 0 written strictly (cli/strict_num.h:
+ * no blanks, signs, hex or junk), or "inf" for no limit. */
 static int parse_threshold(const char *s, double *out, char *err, size_t err_len)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !(v >= 0.0) || isnan(v)) {
-        snprintf(err, err_len, "gate threshold '%s' must be a number >= 0 (or inf)", s);
+    double v;
+    if (strcmp(s, "inf") == 0)
+        v = INFINITY;
+    else if (rc_parse_finite(s, &v) != 0 || !(v >= 0.0)) {
+        snprintf(err, err_len, "gate threshold '%s' must be a decimal number >= 0, or inf", s);
         return -1;
     }
     *out = v;
@@ -29,11 +31,9 @@ static int parse_threshold(const char *s, double *out, char *err, size_t err_len
 
 static int parse_positions_below(const char *s, rc_gate *g, char *err, size_t err_len)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno == ERANGE || v < 1) {
-        snprintf(err, err_len, "positions-below '%s' must be a positive integer", s);
+    int64_t v;
+    if (rc_parse_int64(s, &v) != 0 || v < 1) {
+        snprintf(err, err_len, "positions-below '%s' must be a positive decimal integer", s);
         return -1;
     }
     g->positions_below = v;
@@ -103,12 +103,21 @@ static int parse_json(const char *path, rc_gate *g, char *err, size_t err_len)
         cJSON_Delete(root);
         return -1;
     }
+    /* A key given twice means one thing to cJSON (the first) and another
+     * to Python's json (the last): refused. Every valid key is one of a
+     * handful, so flags suffice. */
+    int seen_below = 0, seen_dtype[RC_DTYPE_COUNT] = {0};
     int rc = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, root)
     {
         rc_dtype t;
-        if (strcmp(item->string, "positions_below") == 0) {
+        const int is_below = strcmp(item->string, "positions_below") == 0;
+        const int is_dtype = !is_below && rc_dtype_parse(item->string, &t) == 0;
+        if ((is_below && seen_below++) || (is_dtype && seen_dtype[t]++)) {
+            snprintf(err, err_len, "gate file: '%s' appears twice", item->string);
+            rc = -1;
+        } else if (is_below) {
             /* An integer, as on the command line, and one int64 holds: the
              * conversion of a larger double is undefined (found by
              * tests/fuzz, harness gate). */
@@ -121,11 +130,19 @@ static int parse_json(const char *path, rc_gate *g, char *err, size_t err_len)
             } else {
                 g->positions_below = (int64_t)item->valuedouble;
             }
-        } else if (rc_dtype_parse(item->string, &t) == 0 && cJSON_IsObject(item)) {
+        } else if (is_dtype && cJSON_IsObject(item)) {
+            int seen_metric[2] = {0, 0};
             const cJSON *m;
             cJSON_ArrayForEach(m, item)
             {
-                if (!cJSON_IsNumber(m) || !(m->valuedouble >= 0)) {
+                const int k = strcmp(m->string, "pair") == 0        ? 0
+                              : strcmp(m->string, "component") == 0 ? 1
+                                                                    : -1;
+                if (k >= 0 && seen_metric[k]++) {
+                    snprintf(err, err_len, "gate file: %s.%s appears twice", item->string,
+                             m->string);
+                    rc = -1;
+                } else if (!cJSON_IsNumber(m) || !(m->valuedouble >= 0)) {
                     snprintf(err, err_len, "gate file: %s.%s must be a number >= 0",
                              item->string, m->string);
                     rc = -1;
@@ -152,6 +169,11 @@ int rc_gate_parse(const char *arg, rc_gate *gate, char *err, size_t err_len)
     struct stat st;
     if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
         return parse_json(arg, gate, err, err_len);
+    if (!*arg || rc_list_has_empty_item(arg)) {
+        snprintf(err, err_len, *arg ? "--gate '%s' has an empty item" : "--gate is empty%s",
+                 arg);
+        return -1;
+    }
     char *copy = strdup(arg);
     if (!copy) {
         snprintf(err, err_len, "out of memory");
@@ -159,15 +181,9 @@ int rc_gate_parse(const char *arg, rc_gate *gate, char *err, size_t err_len)
     }
     int rc = 0;
     char *save = NULL;
-    int items = 0;
     for (char *it = strtok_r(copy, ",", &save); it && rc == 0; it = strtok_r(NULL, ",", &save)) {
         rc = parse_item(it, gate, err, err_len);
-        items++;
     }
     free(copy);
-    if (rc == 0 && items == 0) {
-        snprintf(err, err_len, "--gate is empty");
-        rc = -1;
-    }
     return rc;
 }

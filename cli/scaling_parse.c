@@ -163,8 +163,7 @@ int rc_scaling_read_numbers(const char *path, const char *what, int32_t expect, 
         if (*s == '\0' || *s == '\n' || *s == '\r')
             continue;
         char *end;
-        errno = 0;
-        double x = strtod(s, &end);
+        double x = strtod(s, &end); /* overflow is Inf: refused as not finite */
         const char *rest = end;
         while (*rest == ' ' || *rest == '\t' || *rest == '\n' || *rest == '\r')
             rest++;

@@ -6,9 +6,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test_seed.h"
+#include "cli/coverage.h"
 #include "cli/gate_parse.h"
 #include "cli/positions.h"
 
@@ -113,6 +115,34 @@ Test(gate, string_items_set_one_or_all_dtypes)
     cr_expect_eq(rc_gate_parse("pair", &g, err, sizeof err), -1);
 }
 
+/* The string form is read as strictly as every other option (issue 14):
+ * no blanks, signs, hex floats, spelled-out infinities or empty items;
+ * "inf" alone means no limit. Nothing is changed by a refused gate. */
+Test(gate, string_form_is_strict)
+{
+    static const char *const bad[] = {
+        "pair= 1",      "pair=+1",        "pair=0x1p0",  "pair=1.5x",       "pair=infinity",
+        "pair=nan",     "pair=1e999",     "pair=1,",     ",pair=1",         "pair=1,,component=2",
+        "",             "positions-below=+5", "positions-below= 5", "positions-below=0x10",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rc_gate g;
+        rc_gate_default(&g);
+        const rc_gate before = g;
+        char err[256] = "";
+        cr_expect_eq(rc_gate_parse(bad[i], &g, err, sizeof err), -1, "'%s' accepted", bad[i]);
+        cr_expect(err[0] != '\0', "'%s': no reason", bad[i]);
+        cr_expect(memcmp(&g, &before, sizeof g) == 0 || strchr(bad[i], ',') != NULL,
+                  "'%s' changed the gate", bad[i]);
+    }
+    rc_gate g;
+    rc_gate_default(&g);
+    char err[256];
+    cr_assert_eq(rc_gate_parse("f32:component=inf,pair=2.5e-1", &g, err, sizeof err), 0, "%s",
+                 err);
+    cr_expect(isinf(g.component[RC_DTYPE_F32]) && g.pair[RC_DTYPE_F16] == 0.25);
+}
+
 Test(gate, json_file)
 {
     char path[] = "/tmp/rc_gateXXXXXX";
@@ -137,7 +167,13 @@ Test(gate, json_file)
     static const char *const no_range[] = {"{\"positions_below\": 0}",
                                            "{\"positions_below\": 0.5}",
                                            "{\"positions_below\": -1}",
-                                           "{\"positions_below\": \"4096\"}"};
+                                           "{\"positions_below\": \"4096\"}",
+                                           "{\"positions_below\": 1e19}",
+                                           "{\"positions_below\": 2.5}",
+                                           /* twice: cJSON and Python disagree */
+                                           "{\"positions_below\": 5, \"positions_below\": 6}",
+                                           "{\"f32\": {\"pair\": 1}, \"f32\": {\"pair\": 2}}",
+                                           "{\"f32\": {\"pair\": 1, \"pair\": 2}}"};
     for (size_t i = 0; i < sizeof no_range / sizeof no_range[0]; i++) {
         f = fopen(path, "w");
         fputs(no_range[i], f);
@@ -148,10 +184,6 @@ Test(gate, json_file)
 }
 
 /* ---- the default matrix is the one reference/COVERAGE.md documents ---- */
-
-#include <string.h>
-
-#include "cli/coverage.h"
 
 /* The table row of cell `name` in COVERAGE.md, split at '|' into at most
  * 8 trimmed fields; the number found. */
