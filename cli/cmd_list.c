@@ -21,7 +21,10 @@ static const char usage_text[] =
     "available on this machine and, if not, why; then what each offers. With\n"
     "--runner, lists what a ropecheck-runner started by /bin/sh -c COMMAND offers\n"
     "(another machine, an emulator: runner/PROTOCOL.md). With --models, lists the\n"
-    "built-in model configs that --model NAME accepts.\n";
+    "built-in model configs that --model NAME accepts.\n"
+    "\n"
+    "Exit status: 0 listed, 2 bad usage or a plug-in that is not a valid one, 3 a\n"
+    "plug-in that crashed, hung or exited while loading (listed as BROKEN).\n";
 
 static void list_models(void)
 {
@@ -105,14 +108,17 @@ int rc_cmd_list(int argc, char **argv)
         rc_cli_error("list", "%s", err);
         return RC_EXIT_USAGE;
     }
+    int broken = 0;
     for (size_t i = 0; i < t.n; i++) {
         const rc_target *x = &t.items[i];
         char caps[256];
         rc_caps_text(x->impl->caps, caps, sizeof caps);
+        broken |= x->broken;
         if (x->broken)
             printf("%s: %s\n", x->impl->name, x->why);
         else if (x->available)
-            printf("%s: available (%s)\n", x->impl->name, x->impl->description);
+            printf("%s: available (%s)\n", x->impl->name,
+                   x->impl->description ? x->impl->description : "no description");
         else
             printf("%s: unavailable (%s)\n", x->impl->name, x->why);
         printf("    offers: %s\n", caps);
@@ -120,5 +126,6 @@ int rc_cmd_list(int argc, char **argv)
             printf("    plug-in: %s\n", x->plugin_path);
     }
     rc_targets_free(&t);
-    return RC_EXIT_PASS;
+    /* Listed, but a plug-in that cannot even be loaded is a finding. */
+    return broken ? RC_EXIT_BROKEN : RC_EXIT_PASS;
 }

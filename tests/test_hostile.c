@@ -248,3 +248,15 @@ Test(hostile, echoed_arguments_are_escaped)
         cli_result_free(&r);
     }
 }
+
+/* `list` shows a plug-in that breaks while loading as BROKEN, lists the
+ * rest, and exits 3: listing is not a pass. */
+Test(hostile_load, list_reports_a_broken_load_with_exit_3)
+{
+    const char *argv[] = {"list", "--plugin", MUTANT_BAD_DESCRIPTION_PATH, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "exit %d", r.status);
+    cr_expect(strstr(r.out, "BROKEN while loading") && strstr(r.out, "scalar: available"), "%s",
+              r.out);
+    cli_result_free(&r);
+}
