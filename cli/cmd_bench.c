@@ -20,7 +20,6 @@
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
-#include "harness/guarded_call.h"
 
 #define MAX_LIST 16
 
@@ -263,12 +262,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->r.seed = (uint64_t)v;
             break;
         case OPT_MEMORY_LIMIT: {
-            size_t bytes;
-            if (rc_parse_mib(optarg, &bytes) != 0)
-                return usage_error("--memory-limit '%s' must be a decimal integer in [0, 2^30] "
-                                   "MiB",
-                                   optarg);
-            rc_guarded_set_limits(bytes);
+            char err[256];
+            if (rc_memory_limit_option(optarg, err, sizeof err) != 0)
+                return usage_error("%s", err);
             break;
         }
         case OPT_NO_REF: o->r.reference = 0; break;

@@ -20,7 +20,6 @@
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
 #include "core/spec_check.h"
-#include "harness/guarded_call.h"
 #include "harness/runner_client.h"
 #include "proofs/proofs.h"
 #include "reference/scaling.h"
@@ -251,12 +250,11 @@ static int parse_args(int argc, char **argv, prove_opts *o)
             break;
         }
         case 'L': {
-            size_t bytes;
-            if (rc_parse_mib(optarg, &bytes) != 0)
-                return usage_error("--memory-limit must be a decimal integer in [0, 2^30] "
-                                   "MiB, not",
-                                   optarg);
-            rc_guarded_set_limits(bytes);
+            char err[256];
+            if (rc_memory_limit_option(optarg, err, sizeof err) != 0) {
+                rc_cli_error("prove", "%s (see ropecheck prove --help)", err);
+                return RC_EXIT_USAGE;
+            }
             break;
         }
         case 'j': o->json_path = optarg; break;

@@ -380,14 +380,10 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_JUNIT: o->junit_path = a; break;
         case OPT_RUNNER: o->runner = a; break;
         case OPT_QUICK: o->quick = 1; break;
-        case OPT_MEMORY_LIMIT: {
-            size_t bytes;
-            if (rc_parse_mib(a, &bytes) != 0)
-                return usage_error("--memory-limit '%s' must be a decimal integer in [0, 2^30] "
-                                   "MiB", a);
-            rc_guarded_set_limits(bytes);
+        case OPT_MEMORY_LIMIT:
+            if (rc_memory_limit_option(a, err, sizeof err) != 0)
+                return usage_error("%s", err);
             break;
-        }
         case OPT_REQUIRE:
             if (rc_caps_parse(a, &o->require, err, sizeof err) != 0)
                 return usage_error("--require: %s", err);

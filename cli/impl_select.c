@@ -211,3 +211,15 @@ void rc_targets_free(rc_target_list *l)
     free(l->items);
     memset(l, 0, sizeof *l);
 }
+
+int rc_memory_limit_option(const char *arg, char *err, size_t err_len)
+{
+    size_t bytes;
+    if (rc_parse_mib(arg, &bytes) != 0) {
+        snprintf(err, err_len, "--memory-limit '%s' must be a decimal integer in [0, 2^30] MiB",
+                 arg);
+        return -1;
+    }
+    rc_guarded_set_limits(bytes);
+    return 0;
+}

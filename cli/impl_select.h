@@ -39,6 +39,11 @@ int rc_targets_select(const char *const *names, size_t n_names, const char *cons
                       size_t err_len);
 void rc_targets_free(rc_target_list *l);
 
+/* --memory-limit MIB (every command that runs ports): a decimal integer in
+ * [0, 2^30], applied to every guarded call of the process
+ * (rc_guarded_set_limits). 0, or -1 with one line in err. */
+int rc_memory_limit_option(const char *arg, char *err, size_t err_len);
+
 /* --runner COMMAND: the implementations come from the runner's hello
  * (harness/runner_client.h) instead of the built-ins; names resolve
  * against it ("all" or none: everything it offers). -1 with one line in
