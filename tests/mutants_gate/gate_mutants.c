@@ -124,6 +124,25 @@ static void swapped_row(int64_t m, int inverse, int half, const double *th, cons
 {
     exact_row(m, inverse, half, th, tl, alpha, sh, ch, sl, cl);
 }
+
+/* The tail path: tokens t0.. and heads h0.. of the call, n_tokens x
+ * n_heads of them, rotated with the swapped row (positions start at t0). */
+static rc_status tail_with_swapped_row(void *state, const rc_tensor *in, const rc_tensor *out,
+                                       int64_t t0, int64_t n_tokens, int64_t h0, int64_t n_heads,
+                                       const int64_t *positions, rc_direction direction)
+{
+    rc_port_state *ps = state;
+    const size_t es = rc_dtype_size(ps->dtype);
+    rc_tensor it = *in, ot = *out;
+    it.n_tokens = ot.n_tokens = n_tokens;
+    it.n_heads = ot.n_heads = n_heads;
+    it.data = (char *)in->data + (size_t)(t0 * in->token_stride + h0 * in->head_stride) * es;
+    ot.data = (char *)out->data + (size_t)(t0 * out->token_stride + h0 * out->head_stride) * es;
+    ps->row = swapped_row;
+    const rc_status s = rc_impl_scalar.apply(state, &it, &ot, positions, direction);
+    ps->row = defect_row;
+    return s;
+}
 #endif
 
 static rc_status gate_prepare(const rc_spec *spec, void **state)
@@ -189,45 +208,27 @@ static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *o
     (void)token_pos;
 #if GATE_DEFECT == GATE_TAIL_SWAPPED
     /* The body rotates all tokens but the last; the "tail" the last. */
-    rc_port_state *ps = state;
     rc_status s = RC_OK;
-    if (in->n_tokens > 1) {
-        i2.n_tokens = o2.n_tokens = in->n_tokens - 1;
+    const int64_t last = in->n_tokens - 1;
+    if (last > 0) {
+        i2.n_tokens = o2.n_tokens = last;
         s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
     }
-    if (s == RC_OK) {
-        rc_tensor it = *in, ot = *out;
-        int64_t last = in->n_tokens - 1;
-        it.n_tokens = ot.n_tokens = 1;
-        it.data = (char *)in->data + (size_t)(last * in->token_stride) *
-                                         rc_dtype_size(ps->dtype);
-        ot.data = (char *)out->data + (size_t)(last * out->token_stride) *
-                                          rc_dtype_size(ps->dtype);
-        ps->row = swapped_row;
-        s = rc_impl_scalar.apply(state, &it, &ot, positions + last, direction);
-        ps->row = defect_row;
-    }
+    if (s == RC_OK)
+        s = tail_with_swapped_row(state, in, out, last, 1, 0, in->n_heads, positions + last,
+                                  direction);
 #elif GATE_DEFECT == GATE_ODD_HEAD_SWAPPED
     /* The body rotates heads in pairs; an odd count leaves one head for
      * the tail path (one head of one: the whole call). */
-    rc_port_state *ps = state;
     rc_status s = RC_OK;
     const int64_t paired = in->n_heads & ~(int64_t)1;
     if (paired) {
         i2.n_heads = o2.n_heads = paired;
         s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
     }
-    if (s == RC_OK && paired < in->n_heads) {
-        rc_tensor it = *in, ot = *out;
-        it.n_heads = ot.n_heads = 1;
-        it.data = (char *)in->data + (size_t)(paired * in->head_stride) *
-                                         rc_dtype_size(ps->dtype);
-        ot.data = (char *)out->data + (size_t)(paired * out->head_stride) *
-                                          rc_dtype_size(ps->dtype);
-        ps->row = swapped_row;
-        s = rc_impl_scalar.apply(state, &it, &ot, positions, direction);
-        ps->row = defect_row;
-    }
+    if (s == RC_OK && paired < in->n_heads)
+        s = tail_with_swapped_row(state, in, out, 0, in->n_tokens, paired, 1, positions,
+                                  direction);
 #else
     rc_status s = rc_impl_scalar.apply(state, &i2, &o2, positions, direction);
 #endif
