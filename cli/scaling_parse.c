@@ -7,6 +7,8 @@
  */
 #include "cli/scaling_parse.h"
 
+#include "cli/strict_num.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -202,22 +204,19 @@ int rc_scaling_read_numbers(const char *path, const char *what, int32_t expect, 
 
 static int parse_number(const char *key, const char *s, double *out, char *err, size_t err_len)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v)) {
-        snprintf(err, err_len, "%s: '%s' is not a finite number", key, s);
+    /* Strictly (cli/strict_num.h): no blanks, signs on the left of a
+     * blank, hex floats or junk; a typo is not a different model. */
+    if (rc_parse_finite(s, out) != 0) {
+        snprintf(err, err_len, "%s: '%s' is not a finite decimal number", key, s);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
 static int parse_original(const char *s, int64_t *out, char *err, size_t err_len)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE || v < 1) {
+    int64_t v;
+    if (rc_parse_int64(s, &v) != 0 || v < 1) {
         snprintf(err, err_len,
                  "original (original_max_position_embeddings): '%s' is not a positive integer",
                  s);

@@ -691,8 +691,8 @@ Test(scaling_parse, errors_name_the_key)
     scaling_error("linear:factor=8,original=8192", 128,
                   "linear: unknown key 'original' (linear takes: factor)");
     scaling_error("none:factor=2", 128, "none: unknown key 'factor' (none takes: no keys)");
-    scaling_error("linear:factor=abc", 128, "factor: 'abc' is not a finite number");
-    scaling_error("linear:factor=inf", 128, "factor: 'inf' is not a finite number");
+    scaling_error("linear:factor=abc", 128, "factor: 'abc' is not a finite decimal number");
+    scaling_error("linear:factor=inf", 128, "factor: 'inf' is not a finite decimal number");
     scaling_error("linear:factor=8,factor=9", 128, "linear: key 'factor' given twice");
     scaling_error("yarn:factor=4,original=-3", 128,
                   "original (original_max_position_embeddings): '-3' is not a positive integer");
@@ -775,4 +775,34 @@ Test(scaling_parse, table_file_with_crlf_line_ends)
              at_file(1, "junk.txt", "1.0\r\n0.5x\r\n0.25\r\n0.125\r\n"));
     scaling_error(spec, 8, "'0.5x' is not a finite number");
     remove_tmpdir();
+}
+
+/* Inline scaling specs are read as strictly as every option: numbers are
+ * finite decimals, original a positive decimal integer, truncate exactly
+ * 0, 1, true or false. */
+Test(scaling_parse, inline_values_are_strict)
+{
+    rc_scaling sc;
+    scaling_ok("yarn:factor=4,original=4096,truncate=true", 128, &sc);
+    cr_expect_eq(sc.truncate, 1);
+    scaling_ok("yarn:factor=4,original=4096,truncate=0", 128, &sc);
+    cr_expect_eq(sc.truncate, 0);
+    scaling_ok("yarn:factor=4,original=4096,truncate=1", 128, &sc);
+    cr_expect_eq(sc.truncate, 1);
+    scaling_ok("yarn:factor=4,original=4096,truncate=false", 128, &sc);
+    cr_expect_eq(sc.truncate, 0);
+    static const char *const bad[][2] = {
+        {"yarn:factor=4,original=4096,truncate=-1", "is not 0, 1, true or false"},
+        {"yarn:factor=4,original=4096,truncate=", "is not 0, 1, true or false"},
+        {"yarn:factor=4,original=4096,truncate=yes", "is not 0, 1, true or false"},
+        {"yarn:factor=4,original= 4096", "is not a positive integer"},
+        {"yarn:factor=4,original=+4096", "is not a positive integer"},
+        {"yarn:factor=4,original=0x1000", "is not a positive integer"},
+        {"linear:factor= 8", "is not a finite decimal number"},
+        {"linear:factor=0x1p3", "is not a finite decimal number"},
+        {"linear:factor=inf", "is not a finite decimal number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        scaling_error(bad[i][0], 128, bad[i][1]);
+    rc_scaling_free_arrays(NULL); /* documented as a no-op, like free(NULL) */
 }

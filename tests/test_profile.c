@@ -343,3 +343,18 @@ Test(profile, hf_longrope_switches_above_the_original_context)
     cr_expect(memcmp(pred[1], pred[2], sizeof pred[0]) != 0,
               "above L0 the long factors take over");
 }
+
+/* A non-finite output is inside a band only when the band's end is that
+ * very value: +Inf or -Inf or NaN against a finite band is infinitely far
+ * (a port that overflows where the framework does not fails). */
+Test(profile, band_distance_of_non_finite_outputs)
+{
+    const rc_dd n = {1.0, 0.0};
+    cr_expect(isinf(rc_profile_band_distance(RC_DTYPE_F32, INFINITY, 0.5, 0.75, n)));
+    cr_expect(isinf(rc_profile_band_distance(RC_DTYPE_F32, -INFINITY, 0.5, 0.75, n)));
+    cr_expect(isinf(rc_profile_band_distance(RC_DTYPE_F32, NAN, 0.5, 0.75, n)));
+    cr_expect(isinf(rc_profile_band_distance(RC_DTYPE_F32, INFINITY, -INFINITY, 1.0, n)));
+    cr_expect_eq(rc_profile_band_distance(RC_DTYPE_F32, INFINITY, 1.0, INFINITY, n), 0.0);
+    cr_expect_eq(rc_profile_band_distance(RC_DTYPE_F32, -INFINITY, -INFINITY, 0.0, n), 0.0);
+    cr_expect(isnan(rc_profile_band_distance(RC_DTYPE_F32, 0.5, NAN, 1.0, n)));
+}
