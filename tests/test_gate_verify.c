@@ -290,3 +290,29 @@ Test(gate_verify, replay_line_quotes_paths_and_replays)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir); /* our mkdtemp directory */
     cr_expect_eq(system(cmd), 0);
 }
+
+/* Outputs never written are counted as such, not only as large errors:
+ * the reason says so and the JSON holds their number (one token of 4
+ * heads x 128 channels). The results file lives in its own temp dir. */
+Test(gate_verify, unwritten_outputs_are_counted)
+{
+    char dir[] = "/tmp/rc_unwritten_XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char json[96];
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    const char *argv[] = {"verify", "--plugin", GATE_MUTANT_LAST_TOKEN_UNWRITTEN_PATH, "--quick",
+                          "--dtype", "f32", "--layout", "half", "--json", json, "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "some outputs were never written") != NULL, "%s", r.out);
+    cli_result_free(&r);
+    FILE *f = fopen(json, "r");
+    cr_assert_not_null(f);
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    cr_expect(strstr(buf, "\"unwritten_elements\":\t512") != NULL, "no count of 512 in %s", json);
+    unlink(json);
+    cr_expect_eq(rmdir(dir), 0);
+}
