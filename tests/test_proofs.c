@@ -473,3 +473,50 @@ Test(linear_mutants, output_differs_from_exact)
         cr_expect(a.max_form_gap <= 1.0, "%s", ms[i]->name);
     }
 }
+
+/* A status other than RC_ERR_UNSUPPORTED is neither a decline (a skip) nor
+ * a refused promise: prepare() returning RC_ERR_INVALID, or apply()
+ * returning RC_ERR_INTERNAL, makes the check an ERROR with the port's
+ * status in the reason, never "not offered". */
+static rc_status invalid_prepare(const rc_spec *spec, void **state)
+{
+    (void)spec;
+    *state = NULL;
+    return RC_ERR_INVALID;
+}
+
+static rc_status ok_prepare(const rc_spec *spec, void **state)
+{
+    (void)spec;
+    *state = NULL;
+    return RC_OK;
+}
+
+static rc_status internal_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                const int64_t *positions, rc_direction dir)
+{
+    (void)state, (void)in, (void)out, (void)positions, (void)dir;
+    return RC_ERR_INTERNAL;
+}
+
+Test(rotation_mutants, other_statuses_are_errors_not_skips)
+{
+    const rc_impl ports[2] = {
+        {.abi_version = RC_ABI_VERSION, .name = "test-invalid", .caps = RC_CAP_F64 |
+         RC_CAP_ALL_LAYOUTS, .prepare = invalid_prepare, .apply = internal_apply},
+        {.abi_version = RC_ABI_VERSION, .name = "test-internal", .caps = RC_CAP_F64 |
+         RC_CAP_ALL_LAYOUTS, .prepare = ok_prepare, .apply = internal_apply},
+    };
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    for (int k = 0; k < 2; k++) {
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F64);
+        rc_prove_rotation(&ports[k], &s, id);
+        cr_expect_eq(id->res.verdict, RC_PROOF_ERROR, "%s: verdict %d (%s)", ports[k].name,
+                     (int)id->res.verdict, id->res.error);
+        cr_expect(strstr(id->res.error, "not offered") == NULL &&
+                      strstr(id->res.error, k ? "internal" : "invalid") != NULL,
+                  "%s: %s", ports[k].name, id->res.error);
+    }
+    free(id);
+}
