@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text_escape.h"
 #include "ropecheck/rope.h"
 #include "runner/protocol.h"
 
@@ -20,6 +21,13 @@ static int valid_name(const char *s)
     return 1;
 }
 
+static void escape_in_place(char *text, size_t size)
+{
+    char shown[1024];
+    rc_escape_text(text, shown, sizeof shown < size ? sizeof shown : size);
+    memcpy(text, shown, strlen(shown) + 1);
+}
+
 int rc_runner_parse_hello(const unsigned char *payload, size_t len, char *arch, size_t arch_len,
                           rc_runner_offer *out, size_t *n, char *err, size_t err_len)
 {
@@ -31,6 +39,7 @@ int rc_runner_parse_hello(const unsigned char *payload, size_t len, char *arch, 
         return -1;
     }
     rcrp_read_str(&in, arch, arch_len);
+    escape_in_place(arch, arch_len);
     uint32_t count = rcrp_read_u32(&in);
     if (!in.bad && (count == 0 || count > RC_RUNNER_MAX_IMPLS)) {
         snprintf(err, err_len, "runner announced %u implementations (1..%d expected)",
@@ -44,6 +53,10 @@ int rc_runner_parse_hello(const unsigned char *payload, size_t len, char *arch, 
         s->caps = rcrp_read_u64(&in);
         s->available = rcrp_read_u32(&in) != 0;
         rcrp_read_str(&in, s->why, sizeof s->why);
+        /* Shown by list and with every skip: a runner's text is escaped
+         * as a plug-in's is (core/text_escape.h). */
+        escape_in_place(s->description, sizeof s->description);
+        escape_in_place(s->why, sizeof s->why);
         if (!in.bad && !valid_name(s->name)) {
             snprintf(err, err_len, "runner announced a malformed implementation name '%s'",
                      s->name);
