@@ -9,6 +9,7 @@
  */
 #include "fuzz_common.h"
 
+#include "core/text_escape.h"
 #include "harness/runner_decode.h"
 
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
@@ -18,7 +19,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
     size_t n = 0;
     if (rc_runner_parse_hello(data, size, arch, sizeof arch, offers, &n, err, sizeof err) == 0) {
         FUZZ_CHECK(n >= 1 && n <= RC_RUNNER_MAX_IMPLS);
-        FUZZ_CHECK(memchr(arch, '\0', sizeof arch) != NULL);
+        FUZZ_CHECK(memchr(arch, '\0', sizeof arch) != NULL && rc_text_is_plain(arch));
         for (size_t i = 0; i < n; i++) {
             const rc_runner_offer *o = &offers[i];
             FUZZ_CHECK(memchr(o->name, '\0', sizeof o->name) != NULL && o->name[0]);
@@ -26,6 +27,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
                        strlen(o->name));
             FUZZ_CHECK(memchr(o->description, '\0', sizeof o->description) != NULL);
             FUZZ_CHECK(memchr(o->why, '\0', sizeof o->why) != NULL);
+            /* What list and every skip will print: nothing a terminal obeys. */
+            FUZZ_CHECK(rc_text_is_plain(o->description) && rc_text_is_plain(o->why));
         }
     } else {
         FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL && err[0]);
