@@ -358,3 +358,63 @@ Test(profile, band_distance_of_non_finite_outputs)
     cr_expect_eq(rc_profile_band_distance(RC_DTYPE_F32, -INFINITY, -INFINITY, 0.0, n), 0.0);
     cr_expect(isnan(rc_profile_band_distance(RC_DTYPE_F32, 0.5, NAN, 1.0, n)));
 }
+
+/* ---- the profiles' scalar functions (reference/profile_fn.c) ---- */
+
+#include <mpfr.h>
+
+#include "reference/profile_internal.h"
+
+/* Python's math.log and ** as the profiles model them: correctly rounded
+ * doubles (PROFILES.md). Checked against MPFR at 200 bits, rounded once
+ * to double, on exact cases and on seeded random arguments. */
+Test(profile_fn, double_log_and_pow_are_correctly_rounded)
+{
+    cr_expect_eq(rc_pd_pow(2.0, 10.0), 1024.0);
+    cr_expect_eq(rc_pd_pow(4.0, 0.5), 2.0);
+    cr_expect_eq(rc_pd_log(1.0), 0.0);
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 7, 0);
+    mpfr_t x, y, r;
+    mpfr_inits2(200, x, y, r, (mpfr_ptr)0);
+    for (int k = 0; k < 2000; k++) {
+        const double b = 0.5 + 64.0 * rc_rng_uniform(&g), e = 4.0 * rc_rng_uniform(&g) - 2.0;
+        mpfr_set_d(x, b, MPFR_RNDN);
+        mpfr_set_d(y, e, MPFR_RNDN);
+        mpfr_pow(r, x, y, MPFR_RNDN);
+        cr_assert_eq(rc_pd_pow(b, e), mpfr_get_d(r, MPFR_RNDN), "pow(%a, %a)", b, e);
+        mpfr_log(r, x, MPFR_RNDN);
+        cr_assert_eq(rc_pd_log(b), mpfr_get_d(r, MPFR_RNDN), "log(%a)", b);
+    }
+    mpfr_clears(x, y, r, (mpfr_ptr)0);
+}
+
+/* The f32 pow of a profile (torch's base ** tensor): the point is the
+ * correctly rounded float, and the faithful bracket [lo, hi] holds the
+ * exact value and is at most one float ulp wide; an exact power is a
+ * point. */
+Test(profile_fn, float_pow_bracket_holds_the_exact_value)
+{
+    const rc_pv exact = rc_pf_pow(rc_pv_point(2.0), rc_pv_point(3.0), 1);
+    cr_expect(exact.p == 8.0 && exact.lo == 8.0 && exact.hi == 8.0, "%a [%a, %a]", exact.p,
+              exact.lo, exact.hi);
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 8, 0);
+    mpfr_t x, y, r;
+    mpfr_inits2(200, x, y, r, (mpfr_ptr)0);
+    for (int k = 0; k < 2000; k++) {
+        const double b = (double)(float)(1.0 + 100000.0 * rc_rng_uniform(&g));
+        const double e = (double)(float)(-rc_rng_uniform(&g));
+        const rc_pv v = rc_pf_pow(rc_pv_point(b), rc_pv_point(e), 1);
+        mpfr_set_d(x, b, MPFR_RNDN);
+        mpfr_set_d(y, e, MPFR_RNDN);
+        mpfr_pow(r, x, y, MPFR_RNDN);
+        cr_assert(mpfr_cmp_d(r, v.lo) >= 0 && mpfr_cmp_d(r, v.hi) <= 0,
+                  "pow(%a, %a) = %.20g outside [%a, %a]", b, e, mpfr_get_d(r, MPFR_RNDN), v.lo,
+                  v.hi);
+        cr_assert(v.p == (double)mpfr_get_flt(r, MPFR_RNDN), "point %a", v.p);
+        cr_assert(v.hi <= (double)nextafterf((float)v.lo, INFINITY), "[%a, %a] wider than an ulp",
+                  v.lo, v.hi);
+    }
+    mpfr_clears(x, y, r, (mpfr_ptr)0);
+}
