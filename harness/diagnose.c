@@ -300,6 +300,34 @@ static size_t pick_samples(const rc_diag *d, sample *s)
     return n;
 }
 
+/* The worst pair ULP of sample sk's outputs against a model's prediction
+ * (its position map, and the spec, base, layout and direction in ref and
+ * dir). +Inf when the model maps the position outside [0, 2^53 - 1] or
+ * the reference refuses it: such a model cannot explain the head. e is
+ * scratch for head_dim elements. */
+static double model_error(const rc_diag *d, pos_map pm, rc_ref *ref, rc_direction dir,
+                          const sample *sk, const void *out, int64_t ts, int64_t hs,
+                          rc_ref_elem *e)
+{
+    const rc_verify_case *c = &d->c;
+    const int64_t m = c->positions[sk->t];
+    const int64_t alt = map_position(pm, sk->t, m);
+    double in[RC_MAX_HEAD_DIM];
+    if (alt < 0 || alt > RC_MAX_POSITION)
+        return INFINITY;
+    rc_input_gen_head(c->seed, m, sk->h, c->dtype, c->head_dim, c->with_specials, in);
+    if (rc_ref_rotate_head(ref, alt, dir, in, e) != 0)
+        return INFINITY;
+    double worst = 0.0;
+    for (int ch = 0; ch < c->head_dim; ch++) {
+        if (e[ch].kind != RC_ELEM_ROTATED)
+            continue;
+        double got = rc_elem_load(c->dtype, out, sk->t * ts + sk->h * hs + ch);
+        worst = fmax_nan(worst, rc_ulp_error(c->dtype, got, e[ch].exact, e[ch].pair_norm));
+    }
+    return worst;
+}
+
 /* Does the model explain every sampled head? Applicable only when it
  * differs from the spec on at least one of them. 1 yes, 0 no. */
 static int model_explains(const rc_diag *d, const model *mo, const sample *s, size_t n,
@@ -320,31 +348,15 @@ static int model_explains(const rc_diag *d, const model *mo, const sample *s, si
     if (!differs)
         return 0;
     rc_ref *ref = rc_ref_create(&spec);
-    double in[RC_MAX_HEAD_DIM];
     rc_ref_elem *e = malloc(sizeof *e * (size_t)c->head_dim);
     int ok = ref && e;
     for (size_t k = 0; k < n && ok; k++) {
-        const int64_t m = c->positions[s[k].t];
-        const int64_t alt = map_position(mo->pos, s[k].t, m);
-        if (alt < 0 || alt > RC_MAX_POSITION) {
-            ok = 0;
-            break;
-        }
-        rc_input_gen_head(c->seed, m, s[k].h, c->dtype, c->head_dim, c->with_specials, in);
-        rc_ref_rotate_head(ref, alt, dir, in, e);
-        double worst = 0.0;
-        for (int ch = 0; ch < c->head_dim; ch++) {
-            if (e[ch].kind != RC_ELEM_ROTATED)
-                continue;
-            double got = rc_elem_load(c->dtype, out, s[k].t * ts + s[k].h * hs + ch);
-            worst = fmax_nan(worst, rc_ulp_error(c->dtype, got, e[ch].exact, e[ch].pair_norm));
-        }
         /* An infinite error against the spec (a NaN or Inf where a number
          * belongs) gives no scale to shrink: the model must then meet the
          * gate itself. */
         double spec_err = d->cell_err[s[k].t * c->n_heads + s[k].h];
         double allowed = isfinite(spec_err) ? fmax(d->gate, spec_err * MODEL_FACTOR) : d->gate;
-        ok = worst <= allowed;
+        ok = model_error(d, mo->pos, ref, dir, &s[k], out, ts, hs, e) <= allowed;
     }
     rc_ref_destroy(ref);
     free(e);
