@@ -551,14 +551,21 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
          * still a valid results file. */
         root = cJSON_CreateObject();
     }
-    /* Our members replace any of the same name, so no reader sees two. */
+    /* Our members replace every one of the same name (the file may hold a
+     * name twice; cJSON deletes one at a time), so no reader sees two. */
     static const char *const ours[] = {"schema", "schema_version", "kind", "ropecheck"};
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(root, ours[i]);
-    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "benchmarks"))) {
+        while (cJSON_GetObjectItemCaseSensitive(root, ours[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(root, ours[i]);
+    /* One benchmarks array: the first, when it is one, else an empty one. */
+    cJSON *bench = cJSON_DetachItemFromObjectCaseSensitive(root, "benchmarks");
+    while (cJSON_GetObjectItemCaseSensitive(root, "benchmarks"))
         cJSON_DeleteItemFromObjectCaseSensitive(root, "benchmarks");
-        cJSON_AddArrayToObject(root, "benchmarks");
+    if (!cJSON_IsArray(bench)) {
+        cJSON_Delete(bench);
+        bench = cJSON_CreateArray();
     }
+    cJSON_AddItemToObject(root, "benchmarks", bench);
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
     cJSON_AddStringToObject(root, "schema_version", "1.0");
     cJSON_AddStringToObject(root, "kind", "bench");
