@@ -19,7 +19,10 @@
 #include "ropecheck/plugin.h"
 
 #define RC_RESULTS_SCHEMA "ropecheck.results"
-#define RC_RESULTS_SCHEMA_VERSION "1.1" /* 1.1: cell, positions, cause, finding */
+/* 1.1: cell, positions, cause, finding; 1.2: a location's profile_prediction,
+ * band_lo and band_hi under a profile (exact_hi is then the exact value,
+ * no longer the prediction) */
+#define RC_RESULTS_SCHEMA_VERSION "1.2"
 
 static void add_num(cJSON *o, const char *key, double v)
 {
@@ -73,6 +76,13 @@ static cJSON *loc_json(const rc_run_record *run, const rc_case_record *k, const 
     add_hex(o, "exact_hi", l->exact.hi);
     add_hex(o, "exact_lo", l->exact.lo);
     add_hex(o, "correctly_rounded", l->rounded);
+    if (l->banded) {
+        /* Under a profile: the framework's predicted result and the band
+         * the distances (pair_ulp, component_ulp) are measured from. */
+        add_hex(o, "profile_prediction", l->band_pred);
+        add_hex(o, "band_lo", l->band_lo);
+        add_hex(o, "band_hi", l->band_hi);
+    }
     add_num(o, "pair_ulp", l->pair_ulp);
     add_num(o, "component_ulp", l->component_ulp);
     char cmd[1024];

@@ -119,6 +119,21 @@ static int same_class(double got, double expect)
     return isfinite(got);
 }
 
+/* "finite or +inf", ... : the classes of a RC_CLASS_* mask, in words. */
+static void class_names(unsigned mask, char *buf, size_t n)
+{
+    static const char *const names[] = {"finite", "+inf", "-inf", "nan"};
+    size_t at = 0;
+    buf[0] = '\0';
+    for (unsigned b = 0; b < 4; b++)
+        if (mask & (1u << b)) {
+            int w = snprintf(buf + at, n - at, "%s%s", at ? " or " : "", names[b]);
+            if (w < 0 || (size_t)w >= n - at)
+                return;
+            at += (size_t)w;
+        }
+}
+
 typedef struct compare_state {
     rc_error_acc *pair, *component, *pair_beyond;
     rc_error_acc *by_position[RC_POSITION_BUCKETS]; /* created on first use */
@@ -195,13 +210,15 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     rc_ref_elem *elems = malloc(sizeof(rc_ref_elem) * d);
     double *gotv = malloc(sizeof(double) * d);
     unsigned char *unwritten = malloc(d);
-    if (!ref || !in || !elems || !band || !gotv || !unwritten) {
+    unsigned *classes = malloc(sizeof(unsigned) * d); /* banded specials */
+    if (!ref || !in || !elems || !band || !gotv || !unwritten || !classes) {
         rc_ref_destroy(ref);
         free(in);
         free(band);
         free(elems);
         free(gotv);
         free(unwritten);
+        free(classes);
         return -1;
     }
     const uint64_t fill = unwritten_bits(c->dtype);
@@ -214,7 +231,10 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
             rc_input_gen_head(c->seed, m, h, c->dtype, c->head_dim, c->with_specials, in);
             rc_ref_rotate_head(ref, m, c->direction, in, elems);
             if (banded &&
-                rc_profile_ref_head(prof, m, c->direction, in, band, band + d, band + 2 * d) != 0)
+                (rc_profile_ref_head(prof, m, c->direction, in, band, band + d, band + 2 * d) !=
+                     0 ||
+                 (c->with_specials &&
+                  rc_profile_ref_special_classes(prof, m, c->direction, in, classes) != 0)))
                 rc = -1;
             const int64_t base_idx = t * token_stride + h * head_stride;
             for (int ch = 0; ch < c->head_dim; ch++) {
@@ -235,10 +255,15 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     continue;
                 }
                 if (e->kind == RC_ELEM_SPECIAL) {
+                    /* Under a profile the framework's own cos/sin signs
+                     * decide the class (profile.h), not the exact angle's. */
+                    const int ok = banded ? (classes[ch] & rc_value_class(got)) != 0
+                                          : same_class(got, e->exact.hi);
                     res->special_elements++;
-                    if (!same_class(got, e->exact.hi) && res->special_mismatches++ == 0) {
+                    if (!ok && res->special_mismatches++ == 0) {
                         fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
                         res->special_first = loc;
+                        res->special_first_classes = banded ? classes[ch] : 0u;
                     }
                     continue;
                 }
@@ -247,14 +272,12 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     /* Distance from the band [lo, hi]: measured from the
                      * band's nearest point, so inside scores 0. */
                     const double lo = band[d + (size_t)ch], hi = band[2 * d + (size_t)ch];
-                    rc_dd near = {got < lo ? lo : got > hi ? hi : got, 0.0};
-                    if (isnan(got))
-                        near.hi = band[ch];
-                    loc.exact.hi = band[ch]; /* the profile's prediction */
-                    loc.exact.lo = 0.0;
-                    loc.rounded = band[ch];
+                    loc.banded = 1;
+                    loc.band_pred = band[ch];
+                    loc.band_lo = lo;
+                    loc.band_hi = hi;
                     loc.pair_ulp = rc_profile_band_distance(c->dtype, got, lo, hi, e->pair_norm);
-                    loc.component_ulp = rc_ulp_error(c->dtype, got, near, near);
+                    loc.component_ulp = rc_profile_band_component(c->dtype, got, lo, hi);
                 } else {
                     loc.pair_ulp = rc_ulp_error(c->dtype, got, e->exact, e->pair_norm);
                     loc.component_ulp = rc_ulp_error(c->dtype, got, e->exact, e->exact);
@@ -288,6 +311,7 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     free(elems);
     free(gotv);
     free(unwritten);
+    free(classes);
     return rc;
 }
 
@@ -321,11 +345,17 @@ static void judge(const rc_verify_case *c, rc_verify_result *res)
         res->verdict = RC_VERDICT_FAIL;
     } else if (res->special_mismatches > 0) {
         const rc_elem_loc *l = &res->special_first;
+        char expected[64];
+        if (res->special_first_classes)
+            class_names(res->special_first_classes, expected, sizeof expected);
+        else
+            snprintf(expected, sizeof expected, "%a", l->exact.hi);
         snprintf(r, n,
                  "%lld special-value output(s) of the wrong class; first: position %lld head "
-                 "%d channel %d inputs (%a, %a) expected %a got %a",
+                 "%d channel %d inputs (%a, %a) expected %s%s got %a",
                  (long long)res->special_mismatches, (long long)l->position, l->head,
-                 l->channel, l->in_self, l->in_partner, l->exact.hi, l->got);
+                 l->channel, l->in_self, l->in_partner, expected,
+                 res->special_first_classes ? " (the profile's)" : "", l->got);
         res->verdict = RC_VERDICT_FAIL;
     } else if (res->pair.max > res->gate_pair) {
         snprintf(r, n, "max pair ULP %.4g%s > gate %g (%lld of %lld elements over)%s",

@@ -111,6 +111,8 @@ typedef struct rc_verify_result {
     int64_t special_elements;
     int64_t special_mismatches;
     rc_elem_loc special_first;
+    unsigned special_first_classes; /* under a profile: the RC_CLASS_* bits it
+                                       allows there (profile.h); else 0 */
     int64_t unwritten;            /* elements still holding the fill pattern */
     uint64_t ziv_retries, uncertified;
     double impl_seconds, reference_seconds;

@@ -42,6 +42,12 @@ typedef struct rc_elem_loc {
     uint64_t got_bits;
     rc_dd exact;
     double rounded;     /* the correctly rounded result */
+    /* Under a framework profile (banded = 1) the errors are distances from
+     * the band [band_lo, band_hi] of the framework's results and
+     * band_pred is its prediction; exact and rounded stay the exact
+     * rotation's, so a report never shows one under the other's name. */
+    int banded;
+    double band_pred, band_lo, band_hi;
     double pair_ulp;
     double component_ulp;
 } rc_elem_loc;

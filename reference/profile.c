@@ -136,11 +136,10 @@ static void ggml_pair(rc_dtype t, double a, double b, rc_pv c, rc_pv s, rc_pv ou
     out[1] = rc_pv_to(t, rc_pv_add(w, rc_pv_mul(w, pa, s), rc_pv_mul(w, pb, c)));
 }
 
-int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const double *in,
-                        double *pred, double *lo, double *hi)
+/* The framework's cos/sin of position m (computed once per position). */
+static int angles_at(rc_profile_ref *r, int64_t m, rc_direction dir)
 {
-    if (r == NULL || in == NULL || pred == NULL || lo == NULL || hi == NULL || m < 0 ||
-        m > RC_MAX_POSITION || (dir != RC_FORWARD && dir != RC_INVERSE))
+    if (m < 0 || m > RC_MAX_POSITION || (dir != RC_FORWARD && dir != RC_INVERSE))
         return -1;
     if (m != r->cached_m) {
         if (r->profile == RC_PROFILE_HF)
@@ -149,6 +148,15 @@ int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const do
             rc_prof_ggml_angles(&r->tab, m, r->c, r->s);
         r->cached_m = m;
     }
+    return 0;
+}
+
+int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const double *in,
+                        double *pred, double *lo, double *hi)
+{
+    if (r == NULL || in == NULL || pred == NULL || lo == NULL || hi == NULL ||
+        angles_at(r, m, dir) != 0)
+        return -1;
     const int n = r->rotary_dim / 2;
     for (int i = 0; i < n; i++) {
         const int ca = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
@@ -177,6 +185,70 @@ int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const do
     for (int c = r->rotary_dim; c < r->head_dim; c++)
         pred[c] = lo[c] = hi[c] = in[c];
     return 0;
+}
+
+unsigned rc_value_class(double x)
+{
+    if (isnan(x))
+        return RC_CLASS_NAN;
+    if (isinf(x))
+        return x > 0 ? RC_CLASS_POS_INF : RC_CLASS_NEG_INF;
+    return RC_CLASS_FINITE;
+}
+
+/* The points of a band at which a special output's class can change: its
+ * ends (the largest magnitudes, for overflow), its prediction, and zero
+ * when the band straddles it. Returns how many (at most 4). */
+static int sign_points(rc_pv v, double pts[4])
+{
+    int n = 0;
+    pts[n++] = v.p;
+    pts[n++] = v.lo;
+    pts[n++] = v.hi;
+    if (v.lo < 0.0 && v.hi > 0.0)
+        pts[n++] = 0.0;
+    return n;
+}
+
+int rc_profile_ref_special_classes(rc_profile_ref *r, int64_t m, rc_direction dir,
+                                   const double *in, unsigned *classes)
+{
+    if (r == NULL || in == NULL || classes == NULL || angles_at(r, m, dir) != 0)
+        return -1;
+    memset(classes, 0, sizeof *classes * (size_t)r->head_dim);
+    const int n = r->rotary_dim / 2;
+    for (int i = 0; i < n; i++) {
+        const int ca = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
+        const int cb = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + n;
+        const double a = in[ca], b = in[cb];
+        if (isfinite(a) && isfinite(b))
+            continue;
+        double cp[4], sp[4];
+        const int nc = sign_points(r->c[i], cp);
+        const int ns = sign_points(dir == RC_INVERSE ? rc_pv_neg(r->s[i]) : r->s[i], sp);
+        for (int j = 0; j < nc; j++)
+            for (int k = 0; k < ns; k++) {
+                /* The framework's own steps on exact points: plain IEEE
+                 * arithmetic with its roundings (and so its overflows). */
+                rc_pv out[2];
+                if (r->profile == RC_PROFILE_HF)
+                    hf_pair(r->dtype, a, b, rc_pv_point(cp[j]), rc_pv_point(sp[k]), out);
+                else
+                    ggml_pair(r->dtype, a, b, rc_pv_point(cp[j]), rc_pv_point(sp[k]), out);
+                classes[ca] |= rc_value_class(out[0].p);
+                classes[cb] |= rc_value_class(out[1].p);
+            }
+    }
+    return 0;
+}
+
+double rc_profile_band_component(rc_dtype t, double got, double lo, double hi)
+{
+    if (isnan(lo) || isnan(hi))
+        return NAN;
+    const rc_dd near = {got < lo ? lo : got > hi ? hi : got, 0.0};
+    const rc_dd scale = {near.hi != 0.0 ? near.hi : got, 0.0};
+    return rc_ulp_error(t, got, near, scale);
 }
 
 double rc_profile_band_distance(rc_dtype t, double got, double lo, double hi, rc_dd pair_norm)

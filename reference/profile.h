@@ -48,11 +48,36 @@ void rc_profile_ref_destroy(rc_profile_ref *p);
 /* One head at position m: for every channel c < head_dim, pred[c] is the
  * framework's result with correctly rounded elementary functions, and
  * lo[c] <= pred[c] <= hi[c] bound every result with faithful ones.
- * Passthrough channels: pred = lo = hi = the input. NaN/Inf inputs give
- * NaN in all three (special values are judged by the exact reference).
+ * Passthrough channels: pred = lo = hi = the input. A pair with a NaN or
+ * Inf input gets NaN in all three (its outputs are judged by class:
+ * rc_profile_ref_special_classes).
  * `in` holds head_dim values exact in the spec's dtype. 0, or -1 for an
  * invalid argument. */
 int rc_profile_ref_head(rc_profile_ref *p, int64_t m, rc_direction dir, const double *in,
                         double *pred, double *lo, double *hi);
+
+/* The classes a special output (a pair with a NaN or Inf input) is judged
+ * by: IEEE arithmetic makes such an output NaN, +Inf, -Inf or finite, and
+ * which one follows the signs (and zeros) of the cos and sin it meets. */
+enum {
+    RC_CLASS_FINITE = 1u,
+    RC_CLASS_POS_INF = 2u,
+    RC_CLASS_NEG_INF = 4u,
+    RC_CLASS_NAN = 8u,
+};
+unsigned rc_value_class(double x); /* one RC_CLASS_* bit */
+
+/* For every channel of a pair with a NaN or Inf input, classes[c] gets the
+ * RC_CLASS_* bits of every result the framework's operations can give with
+ * cos and sin anywhere in their bands (each band's ends, its prediction,
+ * and zero when the band straddles it: the class of the result changes
+ * only with their signs, zeros and, for overflow, their largest
+ * magnitude); other channels get 0. Under a profile this, not the exact
+ * angle's signs, decides a special value: a framework whose own angle has
+ * a sine of the other sign than the exact one gives the other infinity
+ * (ggml around m = 1e6), and where its band straddles zero either is its.
+ * 0, or -1 for an invalid argument (as rc_profile_ref_head). */
+int rc_profile_ref_special_classes(rc_profile_ref *p, int64_t m, rc_direction dir,
+                                   const double *in, unsigned *classes);
 
 #endif /* ROPECHECK_REFERENCE_PROFILE_H */

@@ -21,8 +21,18 @@ rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsi
 
 /* How far `got` lies outside [lo, hi], in ULP of T at the pair norm
  * (metrics.h's pair-ULP scale): 0 inside the band. NaN when the band is
- * NaN (a special-value pair: judged by the exact reference), +Inf when
- * got is NaN or infinite against a finite band. */
+ * NaN (a special-value pair: judged by class, rc_profile_ref_special_classes),
+ * +Inf when got is NaN or infinite against a finite band. */
 double rc_profile_band_distance(rc_dtype t, double got, double lo, double hi, rc_dd pair_norm);
+
+/* The component error under a profile: how far `got` lies outside
+ * [lo, hi] in ulps of the band's nearest end, as the exact mode measures
+ * against the exact value (0 inside). Where that end is exactly zero (a
+ * cancellation in the framework's arithmetic; an exact rotation of
+ * nonzero inputs never is) ulp(0) is the smallest subnormal, and the
+ * figure would say 1e39 for an output one rounding away: there the ulp of
+ * the output itself is the scale, so the figure stays below 2^p (p the
+ * format's precision), as a relative error should. NaN got: +Inf. */
+double rc_profile_band_component(rc_dtype t, double got, double lo, double hi);
 
 #endif /* ROPECHECK_REFERENCE_PROFILE_BAND_H */

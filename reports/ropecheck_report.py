@@ -1180,9 +1180,18 @@ def worst_rows(cases, specs, limit=25):
                      "gate": fmt((c.get("pair_ulp") or {}).get("gate")),
                      "where": f"m={plain(w.get('position'))} head {plain(w.get('head'))} "
                               f"ch {plain(w.get('channel'))}/{plain(w.get('partner_channel'))}",
-                     "got": f"{plain(w.get('got'))} (exact {plain(w.get('exact_hi'))})",
+                     "got": worst_got_text(w),
                      "replay": w.get("replay", "")})
     return rows
+
+
+def worst_got_text(w):
+    """The worst element's output beside what it is measured against: the
+    exact value, and under a profile (schema 1.2) the framework's band."""
+    text = f"{plain(w.get('got'))} (exact {plain(w.get('exact_hi'))}"
+    if "band_lo" in w:
+        text += f"; profile band [{plain(w.get('band_lo'))}, {plain(w.get('band_hi'))}]"
+    return text + ")"
 
 
 def ns(v):

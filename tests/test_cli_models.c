@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_runner.h"
+#include "mutant_paths.h"
 #include "scaling_mutant_paths.h"
 
 #define CONFIG(name) RC_CONFIGS_DIR "/" name
@@ -144,6 +145,30 @@ Test(cli_models, ggml_profile_tells_the_exact_port_from_ggml)
     cr_expect_eq(r.status, 4, "exit %d", r.status);
     cr_expect(strstr(r.out, "does not model") && strstr(r.out, "nothing judged"),
               "ggml has no bf16 RoPE: a skip, and nothing judged: %s", r.out);
+    cli_result_free(&r);
+}
+
+/* ggml's own RoPE (the transcription, as a plug-in) matches the ggml
+ * profile at long positions, special values included: there ggml's angle
+ * and the exact one can have sines of opposite signs, so an infinite
+ * input gives the other infinity, and the profile (not the exact angle)
+ * decides which is right. The same port fails the exact judge, and the
+ * exact port fails the profile (its infinities follow the exact angle). */
+Test(cli_models, ggml_port_passes_the_ggml_profile_with_specials)
+{
+    const char *prof[] = {"verify", "--plugin", PORT_GGML_PATH, "--profile", "ggml", "--specials", "--dtype", "f32,f16",
+                          "--positions", "0:3,131071,1000000:1000063,2147483647",
+                          "--quiet", NULL};
+    cli_result r = run(prof);
+    cr_expect_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "FAIL") == NULL, "%s", r.out);
+    cli_result_free(&r);
+
+    const char *exact[] = {"verify", "--plugin", PORT_GGML_PATH, "--specials", "--dtype", "f32", "--positions", "131071", "--quiet",
+                           NULL};
+    r = run(exact);
+    cr_expect_eq(r.status, 1, "ggml's f32 angle fails the exact judge: exit %d\n%s", r.status,
+                 r.out);
     cli_result_free(&r);
 }
 

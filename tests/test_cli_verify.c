@@ -5,6 +5,7 @@
  * the JSON and JUnit files are well formed and carry the replay data.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,7 @@ Test(cli_verify, json_and_junit_carry_the_verdicts_and_replay_data)
     cJSON *root = cJSON_Parse(text);
     cr_assert(root, "results JSON does not parse");
     cr_expect_str_eq(cJSON_GetObjectItem(root, "schema")->valuestring, "ropecheck.results");
-    cr_expect_str_eq(cJSON_GetObjectItem(root, "schema_version")->valuestring, "1.1");
+    cr_expect_str_eq(cJSON_GetObjectItem(root, "schema_version")->valuestring, "1.2");
     const cJSON *cases = cJSON_GetObjectItem(root, "verify");
     cr_assert_eq(cJSON_GetArraySize(cases), 2);
     int saw_fail = 0, saw_pass = 0;
@@ -190,6 +191,59 @@ Test(cli_verify, json_and_junit_carry_the_verdicts_and_replay_data)
     unlink(json);
     unlink(junit);
     cli_result_free(&r);
+}
+
+static double hex_member(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    cr_assert(cJSON_IsString(v), "%s is a hex string", key);
+    return strtod(v->valuestring, NULL);
+}
+
+/* Under a profile the worst element carries the exact value under its own
+ * name and the framework's band under another. The scalar port is
+ * correctly rounded, so its output must equal "correctly_rounded"; at
+ * position 131071 it lies outside ggml's band, so "got" is outside
+ * [band_lo, band_hi], which holds "profile_prediction". In exact mode no
+ * band members appear. */
+Test(cli_verify, json_under_a_profile_names_the_exact_value_and_the_band_apart)
+{
+    for (int banded = 0; banded < 2; banded++) {
+        char json[] = "/tmp/rc_cli_jsonXXXXXX";
+        close(mkstemp(json));
+        const char *argv[] = {"verify", "--impl", "scalar", "--dtype", "f32", "--layout", "half",
+                              "--positions", "131071", "--quiet", "--json", json,
+                              banded ? "--profile" : NULL, "ggml", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, banded ? 1 : 0, "exit %d", r.status);
+        char *text = read_file(json);
+        cJSON *root = cJSON_Parse(text);
+        cr_assert(root, "results JSON does not parse");
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "verify"))
+        {
+            const cJSON *w = cJSON_GetObjectItem(c, "worst_pair");
+            cr_assert(w);
+            const double got = hex_member(w, "got");
+            cr_expect_eq(got, hex_member(w, "correctly_rounded"),
+                         "scalar is correctly rounded: got %a", got);
+            if (!banded) {
+                cr_expect(cJSON_GetObjectItem(w, "band_lo") == NULL);
+                cr_expect(cJSON_GetObjectItem(w, "profile_prediction") == NULL);
+                continue;
+            }
+            const double lo = hex_member(w, "band_lo"), hi = hex_member(w, "band_hi");
+            const double pred = hex_member(w, "profile_prediction");
+            cr_expect(lo <= pred && pred <= hi, "[%a, %a] holds %a", lo, hi, pred);
+            cr_expect(got < lo || got > hi, "the exact port is outside ggml's band");
+            cr_expect(fabs(got - hex_member(w, "exact_hi")) < fabs(got - pred),
+                      "exact_hi is the exact value, not the prediction");
+        }
+        cJSON_Delete(root);
+        free(text);
+        unlink(json);
+        cli_result_free(&r);
+    }
 }
 
 Test(cli_verify, list_names_every_builtin_and_its_availability)

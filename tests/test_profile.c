@@ -359,6 +359,178 @@ Test(profile, band_distance_of_non_finite_outputs)
     cr_expect(isnan(rc_profile_band_distance(RC_DTYPE_F32, 0.5, NAN, 1.0, n)));
 }
 
+/* The component figure under a profile: 0 inside the band; outside, the
+ * distance in ulps of the nearest end (as exact mode uses ulps of the
+ * exact value); where that end is an exact zero, in ulps of the output
+ * itself: then |x| / ulp(x) = (significand) * 2^(p-1) lies in
+ * [2^(p-1), 2^p) for a normal x, never the 1e39 that ulp(0) (the smallest
+ * subnormal) would give. */
+Test(profile, band_component_figure)
+{
+    cr_expect_eq(rc_profile_band_component(RC_DTYPE_F32, 0.75, 0.5, 1.0), 0.0);
+    const rc_dd half = {0.5, 0.0};
+    cr_expect_eq(rc_profile_band_component(RC_DTYPE_F32, 0.25, 0.5, 1.0),
+                 rc_ulp_error(RC_DTYPE_F32, 0.25, half, half));
+    cr_expect_eq(rc_profile_band_component(RC_DTYPE_F32, 0.5 + 0x1p-20, 0.25, 0.5), 16.0);
+    static const struct { rc_dtype t; int p; } fmt[4] = {
+        {RC_DTYPE_F32, 24}, {RC_DTYPE_F64, 53}, {RC_DTYPE_F16, 11}, {RC_DTYPE_BF16, 8}};
+    for (int k = 0; k < 4; k++)
+        for (double x = 0x1p-10; x < 100.0; x *= 3.0) {
+            const double g = rc_round_to_dtype(fmt[k].t, x);
+            const double v = rc_profile_band_component(fmt[k].t, -g, 0.0, 0.0);
+            cr_expect(v >= ldexp(1.0, fmt[k].p - 1) && v < ldexp(1.0, fmt[k].p),
+                      "%s: %a against the band [0, 0] gives %g", rc_dtype_name(fmt[k].t), -g, v);
+        }
+    cr_expect(isinf(rc_profile_band_component(RC_DTYPE_F32, NAN, 0.5, 1.0)));
+    cr_expect(isnan(rc_profile_band_component(RC_DTYPE_F32, 0.5, NAN, NAN)));
+}
+
+/* ---- special values under a profile (rc_profile_ref_special_classes) ---- */
+
+/* A pair with at least one non-finite member: +-Inf or NaN against a
+ * random finite partner, or both infinite. */
+static void special_pair(rc_rng *g, rc_dtype t, double *a, double *b)
+{
+    static const double specials[3] = {INFINITY, -INFINITY, NAN};
+    const double x = specials[rc_rng_below(g, 3)], y = random_input(g, t);
+    switch (rc_rng_below(g, 3)) {
+    case 0: *a = x; *b = y; break;
+    case 1: *a = y; *b = x; break;
+    default: *a = x; *b = rc_rng_below(g, 2) ? INFINITY : -INFINITY; break;
+    }
+}
+
+/* Soundness: the class of every output the transcribed frameworks give
+ * for a non-finite input is among the classes the profile allows, at
+ * positions up to 2^31 - 1 (where ggml's angle and the exact one have
+ * sines of different signs), both layouts and directions, every dtype the
+ * framework takes. */
+Test(profile, special_classes_hold_the_ports)
+{
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 9, 0);
+    long checked = 0, single = 0;
+    for (int pr = RC_PROFILE_HF; pr <= RC_PROFILE_GGML; pr++)
+        for (int t = 0; t < RC_DTYPE_COUNT; t++)
+            for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
+                rc_spec s = {64, 64, 10000.0, (rc_layout)l, (rc_dtype)t, NULL, NULL, NULL,
+                             0.0, 0.0};
+                rc_profile_ref *p = rc_profile_ref_create((rc_profile)pr, &s);
+                if (pr == RC_PROFILE_GGML && t != RC_DTYPE_F32 && t != RC_DTYPE_F16) {
+                    cr_assert(p == NULL);
+                    continue;
+                }
+                cr_assert(p != NULL);
+                for (int k = 0; k < 48; k++) {
+                    const int64_t m = position_at(&g, k);
+                    double in[64], out[64];
+                    unsigned cls[64];
+                    for (int i = 0; i < 32; i++) {
+                        int ca, cb;
+                        pair_channels(s.layout, 64, i, &ca, &cb);
+                        if (i % 2)
+                            special_pair(&g, s.dtype, &in[ca], &in[cb]);
+                        else
+                            in[ca] = random_input(&g, s.dtype), in[cb] = random_input(&g, s.dtype);
+                    }
+                    for (int dir = 0; dir < 2; dir++) {
+                        if (pr == RC_PROFILE_HF)
+                            cr_assert_eq(rc_hf_port_head(&s, m, dir == RC_FORWARD, in, out), 0);
+                        else
+                            rc_ggml_port_head(s.dtype, 64, 64, l == RC_LAYOUT_HALF,
+                                              (float)s.base, 1.0f, (int32_t)m,
+                                              dir == RC_FORWARD, 0, in, out);
+                        cr_assert_eq(
+                            rc_profile_ref_special_classes(p, m, (rc_direction)dir, in, cls), 0);
+                        for (int i = 0; i < 32; i++) {
+                            int ca, cb;
+                            pair_channels(s.layout, 64, i, &ca, &cb);
+                            const int special = !isfinite(in[ca]) || !isfinite(in[cb]);
+                            const int ch[2] = {ca, cb};
+                            for (int q = 0; q < 2; q++) {
+                                const int c = ch[q];
+                                if (!special) {
+                                    cr_assert_eq(cls[c], 0u, "finite pair, channel %d", c);
+                                    continue;
+                                }
+                                cr_assert(cls[c] & rc_value_class(out[c]),
+                                          "%s %s %s %s m=%lld c=%d in=(%a, %a): the port's %a "
+                                          "is not among the classes 0x%x",
+                                          rc_profile_name((rc_profile)pr),
+                                          rc_dtype_name(s.dtype), rc_layout_name(s.layout),
+                                          rc_direction_name((rc_direction)dir), (long long)m, c,
+                                          in[ca], in[cb], out[c], cls[c]);
+                                checked++;
+                                single += (cls[c] & (cls[c] - 1)) == 0;
+                            }
+                        }
+                    }
+                }
+                rc_profile_ref_destroy(p);
+            }
+    fprintf(stderr, "special classes: %ld outputs checked, %ld with a single allowed class\n",
+            checked, single);
+    cr_expect(checked > 0);
+}
+
+/* Tightness, derived: for the pair (+Inf, 0) the first output is Inf * c
+ * (plus a signed zero), so its classes are exactly those of c's band:
+ * +Inf where the band is positive, -Inf where negative, NaN where it holds
+ * zero. The band of c is what the profile predicts for (1, 0), whose
+ * first output is 1 * c exactly: rc_profile_ref_head gives it. (-Inf, 0)
+ * mirrors the infinities. hf casts cos to the input dtype before
+ * multiplying, so this holds in every dtype; ggml multiplies in f32 and
+ * rounds the product, so it is checked in f32 only. */
+Test(profile, special_classes_follow_the_cosine_band)
+{
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 10, 0);
+    long exact_differs = 0;
+    for (int pr = RC_PROFILE_HF; pr <= RC_PROFILE_GGML; pr++)
+        for (int t = 0; t < RC_DTYPE_COUNT; t++) {
+            if (pr == RC_PROFILE_GGML && t != RC_DTYPE_F32)
+                continue;
+            rc_spec s = {2, 2, 10000.0, RC_LAYOUT_HALF, (rc_dtype)t, NULL, NULL, NULL, 0.0, 0.0};
+            rc_profile_ref *p = rc_profile_ref_create((rc_profile)pr, &s);
+            rc_ref *exact = rc_ref_create(&s);
+            cr_assert(p != NULL && exact != NULL);
+            for (int k = 0; k < 400; k++) {
+                const int64_t m = k < 2 ? k : (int64_t)rc_rng_below(&g, (uint64_t)1 << 31);
+                const double one[2] = {1.0, 0.0}, pinf[2] = {INFINITY, 0.0},
+                             ninf[2] = {-INFINITY, 0.0};
+                double pred[2], lo[2], hi[2];
+                unsigned cp[2], cn[2];
+                cr_assert_eq(rc_profile_ref_head(p, m, RC_FORWARD, one, pred, lo, hi), 0);
+                cr_assert_eq(rc_profile_ref_special_classes(p, m, RC_FORWARD, pinf, cp), 0);
+                cr_assert_eq(rc_profile_ref_special_classes(p, m, RC_FORWARD, ninf, cn), 0);
+                unsigned want = 0;
+                if (hi[0] > 0.0)
+                    want |= RC_CLASS_POS_INF;
+                if (lo[0] < 0.0)
+                    want |= RC_CLASS_NEG_INF;
+                if (lo[0] <= 0.0 && hi[0] >= 0.0)
+                    want |= RC_CLASS_NAN;
+                const unsigned mirrored = (want & RC_CLASS_NAN) |
+                                          ((want & RC_CLASS_POS_INF) ? RC_CLASS_NEG_INF : 0u) |
+                                          ((want & RC_CLASS_NEG_INF) ? RC_CLASS_POS_INF : 0u);
+                cr_assert_eq(cp[0], want, "%s %s m=%lld: cos band [%a, %a], classes 0x%x",
+                             rc_profile_name((rc_profile)pr), rc_dtype_name(s.dtype),
+                             (long long)m, lo[0], hi[0], cp[0]);
+                cr_assert_eq(cn[0], mirrored, "m=%lld", (long long)m);
+                /* Where the profile's cosine and the exact one differ in
+                 * sign, the profile's decides (counted, for the record). */
+                rc_ref_elem el[2];
+                rc_ref_rotate_head(exact, m, RC_FORWARD, pinf, el);
+                exact_differs += (cp[0] & rc_value_class(el[0].exact.hi)) == 0;
+            }
+            rc_ref_destroy(exact);
+            rc_profile_ref_destroy(p);
+        }
+    fprintf(stderr, "special classes: %ld positions where the profile's infinity is not the "
+                    "exact angle's\n",
+            exact_differs);
+}
+
 /* ---- the profiles' scalar functions (reference/profile_fn.c) ---- */
 
 #include <mpfr.h>
