@@ -257,5 +257,12 @@ Test(coverage, cells_match_the_documented_table)
         }
         cr_expect(c->bug_classes && strlen(c->bug_classes) > 20,
                   "%s: every cell says which bugs it exists for", c->name);
+        /* ... and says it as the doc does, to the letter. */
+        const char *sect = strstr(md, "\n## What each cell is for\n");
+        cr_assert_not_null(sect, "COVERAGE.md has no 'What each cell is for' section");
+        char row[512];
+        snprintf(row, sizeof row, "\n| %s | %s |\n", c->name, c->bug_classes);
+        cr_expect(strstr(sect, row) != NULL, "%s: COVERAGE.md's reason differs from '%s'",
+                  c->name, c->bug_classes);
     }
 }

@@ -120,6 +120,26 @@ Test(gate_verify, one_bad_token_in_a_thousand_fails)
     cli_result_free(&r);
 }
 
+/* "Only on one token" is claimed only when the failing position is at
+ * most twice every passing one (else the position's size, i.e. angle
+ * precision, explains it as well): the claim's boundary, exactly, with
+ * two tokens whose last one is wrong. Position 0 passing counts too. */
+Test(gate_verify, one_token_claim_boundary)
+{
+    static const struct { const char *positions; int claimed; } cases[] = {
+        {"0,1", 1}, {"2,4", 1}, {"2,5", 1}, {"2,6", 0}, {"0,2", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = {"verify", "--plugin", GATE_MUTANT_TAIL_SWAPPED_PATH, "--dtype",
+                              "f32", "--layout", "half", "--direction", "forward", "--heads",
+                              "1", "--positions", cases[i].positions, "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 1, "%s: exit %d", cases[i].positions, r.status);
+        cr_expect_eq(strstr(r.out, "cause one-token: wrong only on the last token") != NULL,
+                     cases[i].claimed, "positions %s:\n%s", cases[i].positions, r.out);
+        cli_result_free(&r);
+    }
+}
+
 Test(gate_verify, plugin_that_declines_everything_is_nothing_judged)
 {
     const char *argv[] = {"verify", "--plugin", GATE_MUTANT_UNSUPPORTED_ALL_PATH, "--quick",

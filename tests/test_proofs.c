@@ -171,6 +171,35 @@ Test(rotation_mutants, ignores_direction)
                             "RC_INVERSE is not the inverse rotation");
 }
 
+/* Only pairs 5.. ignore the direction: the finding names an element of
+ * inverse(e_j) with j >= 10 (interleaved), and its two figures are the
+ * port's inverse entry and the forward transpose's, which for a port
+ * rotating forward are R[c][j] and R[j][c] = -R[c][j] (an off-diagonal
+ * sine, the largest deviation): equal magnitude, opposite sign, nonzero. */
+Test(rotation_mutants, ignores_direction_late_names_the_entry)
+{
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_INTERLEAVED, -1);
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    cr_assert_eq(rc_prove_rotation(&rc_mutant_ignores_direction_late, &s, id), 0);
+    log_result("rotation", &rc_mutant_ignores_direction_late, &id->res);
+    int seen = 0;
+    for (int k = 0; k < id->res.n_findings; k++) {
+        const char *t = strstr(id->res.findings[k].text, "channel ");
+        int c, j;
+        double got, want;
+        if (!strstr(id->res.findings[k].text, "RC_INVERSE is not the inverse") || !t ||
+            sscanf(t, "channel %d of inverse(e_%d) is %lf, forward transpose says %lf", &c, &j,
+                   &got, &want) != 4)
+            continue;
+        seen = 1;
+        cr_expect(j >= 2 * RC_MUTANT_LATE_PAIR && c / 2 == j / 2, "element (%d, %d)", c, j);
+        cr_expect(got != 0.0 && got == -want, "%s", id->res.findings[k].text);
+    }
+    cr_expect(seen, "no inverse finding with its figures");
+    free(id);
+}
+
 Test(rotation_mutants, radial_scale)
 {
     expect_rotation_finding(&rc_mutant_radial_scale, RC_LAYOUT_HALF, "radial scale 1.001");

@@ -21,7 +21,7 @@ typedef struct defect {
     int angle_f16;    /* angle rounded to binary16 */
     int swap_pair1;   /* > 0: pair swap_pair1 - 1 swaps sin and cos */
     double radial;    /* != 0: scale the pair by this */
-    int ignore_dir;   /* RC_INVERSE rotates forward */
+    int ignore_dir;   /* > 0: RC_INVERSE rotates pairs >= ignore_dir - 1 forward */
 } defect;
 
 typedef struct mstate {
@@ -107,7 +107,7 @@ static rc_status mutant_apply(void *state, const rc_tensor *in, const rc_tensor 
                 } else {
                     rc_exact_sincos(m, st->hi[i], st->lo[i], &s, &c);
                 }
-                if (dir == RC_INVERSE && !df->ignore_dir)
+                if (dir == RC_INVERSE && !(df->ignore_dir && i >= df->ignore_dir - 1))
                     s = -s;
                 if (df->clockwise)
                     s = -s;
@@ -162,3 +162,6 @@ MUTANT(radial_scale, "mutant-radial-scale", "every pair scaled by 1.001",
        .radial = RC_MUTANT_RADIAL)
 MUTANT(ignores_direction, "mutant-ignores-direction", "RC_INVERSE rotates forward",
        .ignore_dir = 1)
+MUTANT(ignores_direction_late, "mutant-ignores-direction-late",
+       "RC_INVERSE rotates the pairs from RC_MUTANT_LATE_PAIR on forward",
+       .ignore_dir = RC_MUTANT_LATE_PAIR + 1)

@@ -24,11 +24,14 @@ extern const rc_impl rc_mutant_angle_f16;
 extern const rc_impl rc_mutant_sincos_swapped_pair3;
 /* RC_INVERSE ignored: rotates forward. */
 extern const rc_impl rc_mutant_ignores_direction;
+/* RC_INVERSE rotates the pairs from RC_MUTANT_LATE_PAIR on forward. */
+extern const rc_impl rc_mutant_ignores_direction_late;
 /* Every rotated pair scaled by 1.001. */
 extern const rc_impl rc_mutant_radial_scale;
 
 #define RC_MUTANT_WRONG_BASE 500000.0
 #define RC_MUTANT_SWAPPED_PAIR 3
 #define RC_MUTANT_RADIAL 1.001
+#define RC_MUTANT_LATE_PAIR 5
 
 #endif
