@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "harness/verify.h"
+#include "reference/table_error.h"
 
 typedef struct rc_case_record {
     const char *impl_name;
@@ -18,6 +19,10 @@ typedef struct rc_case_record {
     const char *positions_spec; /* the --positions text this case ran */
     rc_verify_case vcase;
     rc_verify_result result;
+    /* Runner protocol 3: the implementation reported its own frequency
+     * table (has_table), measured against the exact one. */
+    int has_table;
+    rc_table_error table;
 } rc_case_record;
 
 typedef struct rc_run_record {

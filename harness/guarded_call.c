@@ -697,6 +697,14 @@ static void unmap_published(unsigned char *published, size_t len)
         munmap(published, len);
 }
 
+static rc_guarded_hook_fn g_before_call, g_after_call;
+
+void rc_guarded_set_hooks(rc_guarded_hook_fn before, rc_guarded_hook_fn after)
+{
+    g_before_call = before;
+    g_after_call = after;
+}
+
 static shared_report *report_map(void)
 {
     void *m = mmap(NULL, sizeof(shared_report), PROT_READ | PROT_WRITE,
@@ -774,7 +782,12 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
     apply_ctx ctx = {impl, spec, in, out, (const int64_t *)pos_buf->data, dir,
                      out_buf->data, out_buf->len, published};
     child_outcome co;
-    if (run_child(apply_body, &ctx, rep, timeout_s, &co, res) != 0) {
+    if (g_before_call)
+        g_before_call(impl, timeout_s);
+    const int child_rc = run_child(apply_body, &ctx, rep, timeout_s, &co, res);
+    if (g_after_call)
+        g_after_call(impl, timeout_s);
+    if (child_rc != 0) {
         snapshot_free(&snap);
         unmap_published(published, out_buf->len);
         munmap(rep, sizeof *rep);

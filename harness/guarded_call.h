@@ -82,6 +82,15 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
 void rc_guarded_set_limits(size_t extra_address_space_bytes);
 size_t rc_guarded_limit_bytes(void);
 
+/* Hooks run in the host (never in the child) around every
+ * rc_guarded_apply: `before` just before the child is forked, `after` once
+ * it is reaped (whatever its outcome), each with the implementation and
+ * the call's time limit. harness/runner_client.c uses them to keep one
+ * runner process across calls and to restart it after a failure. NULL:
+ * none. Process-wide, like the limits above. */
+typedef void (*rc_guarded_hook_fn)(const rc_impl *impl, double timeout_s);
+void rc_guarded_set_hooks(rc_guarded_hook_fn before, rc_guarded_hook_fn after);
+
 /* Load the plug-in at `path` in a guarded child first (dlopen runs its
  * constructors; then its entry function and the descriptor check), so a
  * plug-in that exits, crashes, hangs or returns a bad descriptor while

@@ -1,30 +1,33 @@
 /*
- * harness/runner_client.c - drive ropecheck-runner over pipes; see
- * runner_client.h for the lifetime and failure rules and
+ * harness/runner_client.c - drive one ropecheck-runner for a whole run;
+ * see runner_client.h for the lifetime and failure rules and
  * runner/PROTOCOL.md for the frames.
+ *
+ * Who does what. The host process starts the runner and reads its hello
+ * (rc_runner_open, and again in before_call after a failure). Each guarded
+ * call forks a child that runs the proxies below: they use the pipes the
+ * child inherited, and record in a page shared with the host whether the
+ * exchange finished (SESSION_CLEAN), is in progress (SESSION_BUSY: the
+ * child was killed mid-exchange) or failed (SESSION_LOST). The host's
+ * after_call hook (harness/guarded_call.h) reaps a runner that failed and
+ * completes the note with how it ended; its before_call hook starts a
+ * fresh runner for the next call. Only the host ever reaps the runner.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
 #include "harness/runner_client.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "core/spec_check.h"
+#include "harness/guarded_call.h"
 #include "harness/runner_decode.h"
+#include "harness/runner_proc.h"
 #include "runner/protocol.h"
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
@@ -40,354 +43,177 @@ typedef struct slot {
     rc_runner_offer o; /* as the hello offered it (runner_decode.h) */
 } slot;
 
-typedef struct note_page {
-    char text[1024];
-} note_page;
+typedef enum session_state {
+    SESSION_CLEAN = 0, /* no exchange in progress: the next request may go */
+    SESSION_BUSY,      /* a request went out and its reply was not read */
+    SESSION_LOST       /* the runner failed (died, malformed frame): restart */
+} session_state;
+
+/* Shared between the host and its guarded children. */
+typedef struct shared_page {
+    char text[1024];        /* the note: why the last call failed */
+    int state;              /* session_state */
+    int ended;              /* SESSION_LOST by end of file: the host appends how */
+    int unavailable;        /* the host could not (re)start the runner: text says why */
+    uint32_t n_table;       /* the last reply's own frequency table (version 3) */
+    double table[RC_MAX_HEAD_DIM / 2];
+} shared_page;
 
 static char *g_command;
 static char g_arch[32];
 static slot g_slots[RC_RUNNER_MAX_IMPLS];
 static size_t g_n;
-static note_page *g_note;
-
-/* ---- small helpers ------------------------------------------------------ */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static uint32_t g_version;   /* the runner's protocol version */
+static shared_page *g_shared;
+static rc_runner_proc g_live = {-1, -1, -1, 0, 0}; /* host only */
+static unsigned long g_starts; /* runner processes started this run */
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
 static void set_note(const char *fmt, ...)
 {
-    if (!g_note)
+    if (!g_shared)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_note->text, sizeof g_note->text, fmt, ap);
+    vsnprintf(g_shared->text, sizeof g_shared->text, fmt, ap);
     va_end(ap);
 }
 
-static const char *signal_name(int sig, char buf[16])
+/* ---- starting a runner (host only) -------------------------------------- */
+
+/* Starts the command and reads its hello within timeout_s. 0 with the
+ * offers, or -1 with one line in err (the runner is stopped then). */
+static int start_runner(double timeout_s, char *arch, size_t arch_len, rc_runner_offer *offers,
+                        size_t *n, uint32_t *version, char *err, size_t err_len)
 {
-    static const struct { int sig; const char *name; } names[] = {
-        {SIGSEGV, "SIGSEGV"}, {SIGBUS, "SIGBUS"}, {SIGILL, "SIGILL"}, {SIGFPE, "SIGFPE"},
-        {SIGABRT, "SIGABRT"}, {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}, {SIGPIPE, "SIGPIPE"},
-        {SIGINT, "SIGINT"}, {SIGHUP, "SIGHUP"}, {SIGTRAP, "SIGTRAP"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].sig == sig)
-            return names[i].name;
-    snprintf(buf, 16, "signal %d", sig);
-    return buf;
+    unsigned char *payload = NULL;
+    size_t len = 0;
+    char why[512];
+    rc_runner_read_fail fail = RC_RUNNER_READ_BAD;
+    const double deadline = rc_runner_now() + (timeout_s > 0 ? timeout_s : 60.0);
+    if (rc_runner_spawn(g_command, &g_live, why, sizeof why) != 0) {
+        snprintf(err, err_len, "%s", why);
+        return -1;
+    }
+    g_starts++;
+    int ok = rc_runner_read_frame(g_live.from, RCRP_HELLO, HELLO_MAX_PAYLOAD, deadline, "hello",
+                                  &payload, &len, &fail, why, sizeof why) == 0 &&
+             rc_runner_parse_hello(payload, len, version, arch, arch_len, offers, n, why,
+                                   sizeof why) == 0;
+    free(payload);
+    if (ok)
+        return 0;
+    char how[160] = "";
+    rc_runner_stop(&g_live, fail == RC_RUNNER_READ_ENDED ? 5.0 : 0.0, how, sizeof how);
+    /* Whatever the lengths, never truncated silently by the compiler's
+     * reckoning: the pieces are joined by hand. */
+    snprintf(err, err_len, "%s", why);
+    if (fail == RC_RUNNER_READ_ENDED) {
+        const size_t k = strnlen(err, err_len);
+        if (k + 2 < err_len)
+            snprintf(err + k, err_len - k, ": %.*s", (int)(err_len - k - 3), how);
+    }
+    return -1;
 }
 
-/* "killed by SIGSEGV", "exited with status 2"; a shell reports a child's
- * death by signal N as status 128 + N, so say that too. */
-static void describe_status(int st, char *out, size_t len)
+/* A fresh runner after a failure: the same implementations, the same
+ * version, or the calls that follow cannot be served. */
+static int restart_runner(double timeout_s, char *err, size_t err_len)
 {
-    char b[16];
-    if (WIFSIGNALED(st)) {
-        snprintf(out, len, "killed by %s", signal_name(WTERMSIG(st), b));
-    } else if (WIFEXITED(st)) {
-        int code = WEXITSTATUS(st);
-        if (code > 128 && code < 128 + 65)
-            snprintf(out, len, "exited with status %d (a shell's way of saying killed by %s)",
-                     code, signal_name(code - 128, b));
-        else if (code == 127)
-            snprintf(out, len, "exited with status 127 (command not found?)");
+    char arch[32];
+    rc_runner_offer seen[RC_RUNNER_MAX_IMPLS];
+    size_t n = 0;
+    uint32_t version = 0;
+    if (start_runner(timeout_s, arch, sizeof arch, seen, &n, &version, err, err_len) != 0)
+        return -1;
+    const char *missing = NULL;
+    for (size_t i = 0; i < g_n && !missing; i++) {
+        int listed = 0;
+        for (size_t k = 0; k < n; k++)
+            listed |= strcmp(seen[k].name, g_slots[i].o.name) == 0;
+        if (!listed)
+            missing = g_slots[i].o.name;
+    }
+    if (missing || version != g_version) {
+        if (missing)
+            snprintf(err, err_len, "the restarted runner no longer offers '%s'", missing);
         else
-            snprintf(out, len, "exited with status %d (see its message on stderr)", code);
-    } else {
-        snprintf(out, len, "ended with wait status %d", st);
-    }
-}
-
-/* ---- the runner process ------------------------------------------------- */
-
-typedef struct proc {
-    pid_t pid;
-    int to;   /* its stdin */
-    int from; /* its stdout */
-} proc;
-
-/* SIGTERM (our parent died) or SIGKILL for the whole group. */
-static void kill_group(int sig)
-{
-    (void)sig;
-    kill(0, SIGKILL);
-}
-
-/* The process between us and the shell. WHY: a guarded call that hangs
- * is ended with SIGKILL, which runs no cleanup, and `sh -c` need not exec
- * its command (dash does not), so a death signal set on the shell alone
- * would orphan the runner. This supervisor leads the runner's process
- * group, gets SIGTERM when its parent dies (PR_SET_PDEATHSIG) and then
- * kills the group; otherwise it waits for the shell and ends the way the
- * shell ended, so the caller can say "killed by SIGSEGV". */
-static _Noreturn void supervise(const char *command, pid_t parent)
-{
-    setpgid(0, 0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = kill_group;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-    if (getppid() != parent)
-        kill_group(0);
-    signal(SIGPIPE, SIG_DFL);
-    pid_t sh = fork();
-    if (sh < 0)
-        _exit(126);
-    if (sh == 0) {
-        signal(SIGTERM, SIG_DFL);
-        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-        _exit(127);
-    }
-    /* Only the shell holds the pipes from now on, so its end is seen as
-     * end of file by the caller. */
-    close(STDIN_FILENO);
-    close(STDOUT_FILENO);
-    int st;
-    while (waitpid(sh, &st, 0) < 0)
-        if (errno != EINTR)
-            _exit(126);
-    if (WIFSIGNALED(st)) {
-        int sig = WTERMSIG(st);
-        signal(sig, SIG_DFL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        raise(sig);
-        _exit(128 + sig);
-    }
-    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 126);
-}
-
-static int spawn(const char *command, proc *p, char *err, size_t err_len)
-{
-    int in[2], out[2];
-    p->pid = -1;
-    p->to = p->from = -1;
-    if (pipe(in) != 0) {
-        snprintf(err, err_len, "pipe: %s", strerror(errno));
+            snprintf(err, err_len, "the restarted runner speaks protocol %u, not %u",
+                     (unsigned)version, (unsigned)g_version);
+        rc_runner_stop(&g_live, 0.0, NULL, 0);
         return -1;
     }
-    if (pipe(out) != 0) {
-        snprintf(err, err_len, "pipe: %s", strerror(errno));
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, err_len, "fork: %s", strerror(errno));
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(in[0], STDIN_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        supervise(command, parent);
-    }
-    close(in[0]);
-    close(out[1]);
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    p->pid = pid;
-    p->to = in[1];
-    p->from = out[0];
     return 0;
 }
 
-/* Stops the runner: closes its stdin (a healthy runner then exits), waits
- * up to grace_s, then kills its process group. Writes how it ended. */
-static void stop(proc *p, double grace_s, char *how, size_t how_len)
+static int is_ours(const rc_impl *impl)
 {
-    if (p->to >= 0)
-        close(p->to);
-    if (p->from >= 0)
-        close(p->from);
-    p->to = p->from = -1;
-    if (p->pid <= 0)
-        return;
-    int st = 0;
-    double end = now_s() + grace_s;
-    pid_t r;
-    while ((r = waitpid(p->pid, &st, WNOHANG)) == 0 && now_s() < end) {
-        struct timespec ts = {0, 2000000};
-        nanosleep(&ts, NULL);
-    }
-    if (r == 0) {
-        kill(-p->pid, SIGKILL);
-        kill(p->pid, SIGKILL);
-        while ((r = waitpid(p->pid, &st, 0)) < 0 && errno == EINTR) {
-        }
-        if (how)
-            snprintf(how, how_len, "did not exit; killed");
-    } else if (how) {
-        if (r < 0)
-            snprintf(how, how_len, "could not be reaped: %s", strerror(errno));
-        else
-            describe_status(st, how, how_len);
-    }
-    /* Whatever it started may still run (a shell that forked): end it. */
-    kill(-p->pid, SIGKILL);
-    p->pid = -1;
-}
-
-/* Reads exactly n bytes. deadline <= 0: no limit. 0 on success, 1 on EOF
- * (*got tells how far it came), -1 on an error, -2 at the deadline. */
-static int read_exact(int fd, unsigned char *buf, size_t n, double deadline, size_t *got)
-{
-    *got = 0;
-    while (*got < n) {
-        if (deadline > 0) {
-            double left = deadline - now_s();
-            if (left <= 0)
-                return -2;
-            struct pollfd pf = {fd, POLLIN, 0};
-            int pr = poll(&pf, 1, (int)(left * 1000) + 1);
-            if (pr < 0 && errno != EINTR)
-                return -1;
-            if (pr <= 0)
-                continue;
-        }
-        ssize_t r = read(fd, buf + *got, n - *got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
+    for (size_t i = 0; i < g_n; i++)
+        if (impl == &g_slots[i].impl)
             return 1;
-        *got += (size_t)r;
-    }
     return 0;
 }
 
-/* Writes everything; SIGPIPE is ignored meanwhile so a dead runner is an
- * EPIPE here, not the death of the caller. 0, or -1 with errno. */
-static int write_all(int fd, const unsigned char *p, size_t n)
+/* Host, before every guarded call: a clean, running runner for a call to
+ * one of ours (restarted after a failure). If none can be had the call's
+ * proxies report why. */
+static void before_call(const rc_impl *impl, double timeout_s)
 {
-    struct sigaction ign, old;
-    memset(&ign, 0, sizeof ign);
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &old);
-    int rc = 0;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = -1;
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
+    if (!g_shared || !is_ours(impl))
+        return;
+    g_shared->n_table = 0;
+    if (g_shared->state == SESSION_CLEAN && !g_shared->unavailable &&
+        rc_runner_running(&g_live))
+        return;
+    if (g_live.pid > 0)
+        rc_runner_stop(&g_live, 0.0, NULL, 0);
+    char err[512];
+    g_shared->state = SESSION_CLEAN;
+    g_shared->ended = 0;
+    g_shared->unavailable = 0;
+    if (restart_runner(timeout_s, err, sizeof err) != 0) {
+        g_shared->unavailable = 1;
+        set_note("runner could not be restarted: %s", err);
     }
-    int e = errno;
-    sigaction(SIGPIPE, &old, NULL);
-    errno = e;
-    return rc;
 }
 
-/* Reads one frame of the expected type: 0 with a malloc'ed payload, or -1
- * with the reason in err. `what` names the frame ("hello", "reply"). A
- * runner that ended is reaped here so the reason says how it died. */
-static int read_frame(proc *p, uint32_t type, uint64_t max_len, double deadline, const char *what,
-                      unsigned char **payload, size_t *len, char *err, size_t err_len)
+/* Host, after every guarded call: a runner the call left failed or half
+ * way through an exchange is stopped now (the next call gets a fresh
+ * one), and a death the child saw as end of file is said in full. */
+static void after_call(const rc_impl *impl, double timeout_s)
 {
-    unsigned char hdr[RCRP_HEADER_BYTES];
-    size_t got;
-    *payload = NULL;
-    int r = read_exact(p->from, hdr, sizeof hdr, deadline, &got);
-    if (r == -2) {
-        snprintf(err, err_len, "runner sent no %s within the time limit", what);
-        stop(p, 0, NULL, 0);
-        return -1;
+    (void)timeout_s;
+    if (!g_shared || !is_ours(impl) || g_shared->state == SESSION_CLEAN)
+        return;
+    char how[160] = "";
+    rc_runner_stop(&g_live, g_shared->ended ? 5.0 : 0.0, how, sizeof how);
+    if (g_shared->ended) {
+        const size_t k = strnlen(g_shared->text, sizeof g_shared->text);
+        snprintf(g_shared->text + k, sizeof g_shared->text - k, ": %s", how);
     }
-    if (r != 0) {
-        char how[160];
-        stop(p, 5.0, how, sizeof how);
-        if (got == 0)
-            snprintf(err, err_len, "runner died before its %s: %s", what, how);
-        else
-            snprintf(err, err_len, "runner sent a malformed %s (truncated header) and %s", what,
-                     how);
-        return -1;
-    }
-    uint32_t magic = rcrp_get_u32(hdr), t = rcrp_get_u32(hdr + 4);
-    uint64_t n = rcrp_get_u64(hdr + 8);
-    if (magic != RCRP_MAGIC) {
-        snprintf(err, err_len,
-                 "runner sent a malformed %s (bad magic 0x%08x; is the command a "
-                 "ropecheck-runner?)", what, (unsigned)magic);
-        stop(p, 0, NULL, 0);
-        return -1;
-    }
-    if (t != type) {
-        snprintf(err, err_len, "runner sent a malformed %s (frame type %u, length %llu)", what,
-                 (unsigned)t, (unsigned long long)n);
-        stop(p, 0, NULL, 0);
-        return -1;
-    }
-    if (n > max_len) {
-        /* Refused before any allocation: the request bounds the answer. */
-        snprintf(err, err_len,
-                 "runner sent a malformed %s (length %llu; at most %llu bytes can answer this "
-                 "request)", what, (unsigned long long)n, (unsigned long long)max_len);
-        stop(p, 0, NULL, 0);
-        return -1;
-    }
-    unsigned char *buf = malloc(n ? (size_t)n : 1);
-    if (!buf) {
-        snprintf(err, err_len, "out of memory for the runner's %s", what);
-        stop(p, 0, NULL, 0);
-        return -1;
-    }
-    r = read_exact(p->from, buf, (size_t)n, deadline, &got);
-    if (r != 0) {
-        char how[160] = "timed out";
-        free(buf);
-        if (r == -2)
-            stop(p, 0, NULL, 0);
-        else
-            stop(p, 5.0, how, sizeof how);
-        snprintf(err, err_len, "runner sent a malformed %s (truncated payload) and %s", what, how);
-        return -1;
-    }
-    *payload = buf;
-    *len = (size_t)n;
-    return 0;
 }
 
-/* ---- the proxies -------------------------------------------------------- */
+/* ---- the proxies (in the guarded child) --------------------------------- */
 
 typedef struct proxy_state {
     size_t slot;
-    proc p;
     rc_spec spec;
-    double *theta; /* hi then lo, r/2 each */
+    double *theta;      /* hi then lo, r/2 each */
+    rc_scaling scaling; /* version 3: the family, its factors copied below */
+    double *factors;    /* short then long, n_factors each */
+    uint32_t n_factors;
 } proxy_state;
+
+static void proxy_free(proxy_state *s)
+{
+    if (!s)
+        return;
+    free(s->theta);
+    free(s->factors);
+    free(s);
+}
 
 static int proxy_available(size_t i, char *why, size_t why_len)
 {
@@ -396,17 +222,21 @@ static int proxy_available(size_t i, char *why, size_t why_len)
     return g_slots[i].o.available;
 }
 
+/* Keeps what the request needs: the spec and its table (valid only during
+ * prepare), and for version 3 the family with its per-pair factors. */
 static rc_status proxy_prepare(size_t i, const rc_spec *spec, void **state)
 {
     char err[512];
-    if (!spec || !state || !g_command)
+    if (!spec || !state || !g_command || !g_shared)
         return RC_ERR_INVALID;
     *state = NULL;
     if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, err, sizeof err) != 0 ||
         !spec->theta_hi || !spec->theta_lo)
         return RC_ERR_INVALID;
+    if (g_shared->unavailable)
+        return RC_ERR_DEVICE; /* the note says why */
+    const size_t half = (size_t)spec->rotary_dim / 2;
     proxy_state *s = calloc(1, sizeof *s);
-    size_t half = (size_t)spec->rotary_dim / 2;
     double *theta = malloc(2 * half * sizeof *theta);
     if (!s || !theta) {
         free(s);
@@ -417,33 +247,21 @@ static rc_status proxy_prepare(size_t i, const rc_spec *spec, void **state)
     memcpy(theta + half, spec->theta_lo, half * sizeof *theta);
     s->slot = i;
     s->spec = *spec;
-    s->spec.scaling = NULL; /* valid only during prepare; the runner needs only table + scale */
+    s->spec.scaling = NULL;
     s->theta = theta;
-
-    /* A fresh runner for this call; its hello must still offer us. The
-     * guarded call's time limit bounds the wait. */
-    unsigned char *payload = NULL;
-    size_t len = 0;
-    rc_runner_offer seen[RC_RUNNER_MAX_IMPLS];
-    size_t n = 0;
-    char arch[32];
-    int ok = spawn(g_command, &s->p, err, sizeof err) == 0 &&
-             read_frame(&s->p, RCRP_HELLO, HELLO_MAX_PAYLOAD, 0, "hello", &payload, &len, err,
-                        sizeof err) == 0 &&
-             rc_runner_parse_hello(payload, len, arch, sizeof arch, seen, &n, err,
-                                   sizeof err) == 0;
-    free(payload);
-    int listed = 0;
-    for (size_t k = 0; ok && k < n; k++)
-        listed |= strcmp(seen[k].name, g_slots[i].o.name) == 0;
-    if (ok && !listed)
-        snprintf(err, sizeof err, "runner no longer offers '%s'", g_slots[i].o.name);
-    if (!ok || !listed) {
-        set_note("%s", err);
-        stop(&s->p, 0, NULL, 0);
-        free(theta);
-        free(s);
-        return RC_ERR_DEVICE;
+    if (spec->scaling) {
+        s->scaling = *spec->scaling;
+        s->scaling.short_factor = s->scaling.long_factor = s->scaling.table = NULL;
+        if (spec->scaling->short_factor && spec->scaling->long_factor) {
+            s->factors = malloc(2 * half * sizeof *s->factors);
+            if (!s->factors) {
+                proxy_free(s);
+                return RC_ERR_NOMEM;
+            }
+            memcpy(s->factors, spec->scaling->short_factor, half * sizeof *s->factors);
+            memcpy(s->factors + half, spec->scaling->long_factor, half * sizeof *s->factors);
+            s->n_factors = (uint32_t)half;
+        }
     }
     *state = s;
     return RC_OK;
@@ -456,10 +274,64 @@ static void put_i64(rcrp_out *o, int64_t v)
     rcrp_write_u64(o, u);
 }
 
-static rc_status fail_device(proxy_state *s, const char *msg)
+/* The APPLY frame (PROTOCOL.md) in the runner's version. */
+static void encode_apply(const proxy_state *s, const rc_tensor *in, const rc_tensor *out,
+                         const int64_t *positions, rc_direction direction, int inplace,
+                         size_t in_ext, size_t out_ext, rcrp_out *o)
 {
+    const size_t half = (size_t)s->spec.rotary_dim / 2;
+    rcrp_frame_begin(o, RCRP_APPLY);
+    rcrp_write_str(o, g_slots[s->slot].o.name);
+    rcrp_write_u32(o, (uint32_t)s->spec.head_dim);
+    rcrp_write_u32(o, (uint32_t)s->spec.rotary_dim);
+    rcrp_write_u64(o, rcrp_bits_of(s->spec.base));
+    rcrp_write_u32(o, (uint32_t)s->spec.layout);
+    rcrp_write_u32(o, (uint32_t)s->spec.dtype);
+    rcrp_write_u32(o, (uint32_t)direction);
+    rcrp_write_u32(o, inplace ? 1u : 0u);
+    put_i64(o, in->n_tokens);
+    put_i64(o, in->n_heads);
+    put_i64(o, in->token_stride);
+    put_i64(o, in->head_stride);
+    put_i64(o, out->token_stride);
+    put_i64(o, out->head_stride);
+    if (g_version >= 3) {
+        rcrp_write_u32(o, (uint32_t)s->scaling.type);
+        rcrp_write_u32(o, s->n_factors);
+    }
+    for (size_t k = 0; k < 2 * half; k++)
+        rcrp_write_u64(o, rcrp_bits_of(s->theta[k]));
+    /* Protocol 2: the output scale (rope.h; 0 means 1). */
+    rcrp_write_u64(o, rcrp_bits_of(s->spec.out_scale_hi));
+    rcrp_write_u64(o, rcrp_bits_of(s->spec.out_scale_lo));
+    if (g_version >= 3) {
+        const rc_scaling *sc = &s->scaling;
+        const rcrp_scaling_params p = {sc->factor,         sc->original_context, sc->context,
+                                       sc->beta_fast,      sc->beta_slow,
+                                       (uint32_t)sc->truncate, sc->mscale,
+                                       sc->mscale_all_dim, sc->attention_factor,
+                                       sc->low_freq_factor, sc->high_freq_factor};
+        rcrp_write_scaling(o, &p);
+        for (size_t k = 0; k < 2 * (size_t)s->n_factors; k++)
+            rcrp_write_u64(o, rcrp_bits_of(s->factors[k]));
+    }
+    for (int64_t t = 0; t < in->n_tokens; t++)
+        put_i64(o, positions[t]);
+    rcrp_write_u64(o, in_ext);
+    rcrp_write_bytes(o, in->data, in_ext);
+    if (!inplace) {
+        rcrp_write_u64(o, out_ext);
+        rcrp_write_bytes(o, out->data, out_ext);
+    }
+    rcrp_frame_end(o);
+}
+
+/* The runner failed during this call: the host restarts it afterwards. */
+static rc_status lost(int ended, const char *msg)
+{
+    g_shared->ended = ended;
+    g_shared->state = SESSION_LOST;
     set_note("%s", msg);
-    stop(&s->p, 0, NULL, 0);
     return RC_ERR_DEVICE;
 }
 
@@ -468,7 +340,7 @@ static rc_status proxy_apply(void *state, const rc_tensor *in, const rc_tensor *
 {
     proxy_state *s = state;
     char err[512];
-    if (!s || !in || !out || !positions || s->p.pid <= 0)
+    if (!s || !in || !out || !positions || !g_shared || g_live.to < 0)
         return RC_ERR_INVALID;
     const size_t esize = rc_dtype_size(s->spec.dtype);
     size_t in_ext, out_ext;
@@ -480,71 +352,53 @@ static rc_status proxy_apply(void *state, const rc_tensor *in, const rc_tensor *
         in->n_tokens != out->n_tokens || in->n_heads != out->n_heads)
         return RC_ERR_INVALID;
     const int inplace = in->data == out->data;
-    const size_t half = (size_t)s->spec.rotary_dim / 2;
 
     rcrp_out o = {0};
-    rcrp_frame_begin(&o, RCRP_APPLY);
-    rcrp_write_str(&o, g_slots[s->slot].o.name);
-    rcrp_write_u32(&o, (uint32_t)s->spec.head_dim);
-    rcrp_write_u32(&o, (uint32_t)s->spec.rotary_dim);
-    rcrp_write_u64(&o, rcrp_bits_of(s->spec.base));
-    rcrp_write_u32(&o, (uint32_t)s->spec.layout);
-    rcrp_write_u32(&o, (uint32_t)s->spec.dtype);
-    rcrp_write_u32(&o, (uint32_t)direction);
-    rcrp_write_u32(&o, inplace ? 1u : 0u);
-    put_i64(&o, in->n_tokens);
-    put_i64(&o, in->n_heads);
-    put_i64(&o, in->token_stride);
-    put_i64(&o, in->head_stride);
-    put_i64(&o, out->token_stride);
-    put_i64(&o, out->head_stride);
-    for (size_t k = 0; k < 2 * half; k++)
-        rcrp_write_u64(&o, rcrp_bits_of(s->theta[k]));
-    /* Protocol 2: the output scale (rope.h; 0 means 1). */
-    rcrp_write_u64(&o, rcrp_bits_of(s->spec.out_scale_hi));
-    rcrp_write_u64(&o, rcrp_bits_of(s->spec.out_scale_lo));
-    for (int64_t t = 0; t < in->n_tokens; t++)
-        put_i64(&o, positions[t]);
-    rcrp_write_u64(&o, in_ext);
-    rcrp_write_bytes(&o, in->data, in_ext);
-    if (!inplace) {
-        rcrp_write_u64(&o, out_ext);
-        rcrp_write_bytes(&o, out->data, out_ext);
-    }
-    rcrp_frame_end(&o);
+    encode_apply(s, in, out, positions, direction, inplace, in_ext, out_ext, &o);
     if (o.failed) {
         free(o.p);
         return RC_ERR_NOMEM;
     }
-    int wrc = write_all(s->p.to, o.p, o.len);
+    g_shared->state = SESSION_BUSY;
+    int wrc = rc_runner_write_all(g_live.to, o.p, o.len);
     free(o.p);
 
     unsigned char *payload = NULL;
     size_t len = 0;
-    const size_t want_out = inplace ? in_ext : out_ext;
+    const rc_runner_expect e = {inplace ? in_ext : out_ext, in_ext, inplace, g_version,
+                                (size_t)s->spec.rotary_dim / 2};
+    rc_runner_read_fail fail;
     /* Even when the write failed, read: the reason (how it died) comes
-     * from reaping it there. The request bounds the reply's length, so a
-     * runner cannot make the host allocate more than the answer needs. */
-    if (read_frame(&s->p, RCRP_RESULT, rc_runner_reply_max_len(want_out, in_ext, inplace), 0,
-                   "reply", &payload, &len, err, sizeof err) != 0) {
-        set_note("%s%s", err, wrc != 0 ? " (while receiving the request)" : "");
-        return RC_ERR_DEVICE;
+     * from its end. The request bounds the reply's length, so a runner
+     * cannot make the host allocate more than the answer needs. */
+    if (rc_runner_read_frame(g_live.from, RCRP_RESULT, rc_runner_reply_max_len(&e), 0, "reply",
+                             &payload, &len, &fail, err, sizeof err) != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s%s", err, wrc != 0 ? " (while receiving the request)" : "");
+        return lost(fail == RC_RUNNER_READ_ENDED, msg);
     }
     rc_runner_reply r;
     rc_status ret;
-    if (rc_runner_decode_reply(payload, len, want_out, in_ext, inplace, &r) != 0) {
-        ret = fail_device(s, "runner sent a malformed reply (lengths or flags do not match the "
-                             "request)");
+    if (rc_runner_decode_reply(payload, len, &e, &r) != 0) {
+        ret = lost(0, "runner sent a malformed reply (lengths, flags or table do not match the "
+                      "request)");
     } else {
+        g_shared->state = SESSION_CLEAN;
         if (r.out_len)
             memcpy(out->data, r.out, r.out_len);
         /* What the port wrote into its input goes where the harness's
          * audit looks, so it is reported exactly as an in-process port's. */
         if (r.in)
             memcpy(in->data, r.in, r.in_len);
+        for (size_t k = 0; k < r.n_table && k < RC_MAX_HEAD_DIM / 2; k++)
+            g_shared->table[k] = rcrp_double_of(rcrp_get_u64(r.table + 8 * k));
+        g_shared->n_table = (uint32_t)r.n_table;
         ret = (rc_status)r.status;
-        if (ret != RC_OK && r.message[0])
+        if (ret == RC_ERR_INVALID && r.message[0])
             set_note("runner refused the request: %s", r.message);
+        else if (ret != RC_OK && r.message[0])
+            set_note("the remote implementation returned %s: %s", rc_status_name(ret),
+                     r.message);
         else if (ret != RC_OK && ret != RC_ERR_UNSUPPORTED)
             set_note("the remote implementation returned %s", rc_status_name(ret));
     }
@@ -554,15 +408,7 @@ static rc_status proxy_apply(void *state, const rc_tensor *in, const rc_tensor *
 
 static void proxy_release(void *state)
 {
-    proxy_state *s = state;
-    if (!s)
-        return;
-    if (s->p.pid > 0) {
-        char how[160];
-        stop(&s->p, 5.0, how, sizeof how);
-    }
-    free(s->theta);
-    free(s);
+    proxy_free(state);
 }
 
 /* rc_impl has no context pointer, so each slot gets its own entry points
@@ -599,14 +445,14 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
         snprintf(err, err_len, "--runner needs a command");
         return -1;
     }
-    void *m = mmap(NULL, sizeof(note_page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+    void *m = mmap(NULL, sizeof(shared_page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                    -1, 0);
     if (m == MAP_FAILED) {
         snprintf(err, err_len, "mmap: %s", strerror(errno));
         return -1;
     }
-    g_note = m;
-    g_note->text[0] = '\0';
+    g_shared = m;
+    memset(g_shared, 0, sizeof *g_shared);
     g_command = strdup(command);
     if (!g_command) {
         snprintf(err, err_len, "out of memory");
@@ -614,21 +460,10 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
         return -1;
     }
 
-    proc p;
-    unsigned char *payload = NULL;
-    size_t len = 0;
     char why[512];
     rc_runner_offer offers[RC_RUNNER_MAX_IMPLS];
-    double deadline = now_s() + (timeout_s > 0 ? timeout_s : 60.0);
-    int ok = spawn(command, &p, why, sizeof why) == 0 &&
-             read_frame(&p, RCRP_HELLO, HELLO_MAX_PAYLOAD, deadline, "hello", &payload, &len, why,
-                        sizeof why) == 0 &&
-             rc_runner_parse_hello(payload, len, g_arch, sizeof g_arch, offers, &g_n, why,
-                                   sizeof why) == 0;
-    free(payload);
-    if (p.pid > 0)
-        stop(&p, ok ? 5.0 : 0.0, NULL, 0);
-    if (!ok) {
+    if (start_runner(timeout_s, g_arch, sizeof g_arch, offers, &g_n, &g_version, why,
+                     sizeof why) != 0) {
         snprintf(err, err_len, "runner `%s`: %s", command, why);
         rc_runner_close();
         return -1;
@@ -654,6 +489,7 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
         s->impl.apply = proxy_apply;
         s->impl.release = proxy_release;
     }
+    rc_guarded_set_hooks(before_call, after_call);
     return 0;
 }
 
@@ -680,23 +516,53 @@ const char *rc_runner_arch(void)
     return g_arch;
 }
 
+unsigned rc_runner_version(void)
+{
+    return g_version;
+}
+
+unsigned long rc_runner_starts(void)
+{
+    return g_starts;
+}
+
 int rc_runner_take_note(char *buf, size_t len)
 {
-    if (!g_note || !g_note->text[0])
+    if (!g_shared || !g_shared->text[0])
         return 0;
-    snprintf(buf, len, "%s", g_note->text);
-    g_note->text[0] = '\0';
+    snprintf(buf, len, "%s", g_shared->text);
+    /* "could not be restarted" stays for every call until a start works. */
+    if (!g_shared->unavailable)
+        g_shared->text[0] = '\0';
     return 1;
+}
+
+size_t rc_runner_take_table(double *out, size_t max)
+{
+    if (!g_shared)
+        return 0;
+    size_t n = g_shared->n_table;
+    if (n > max || n > RC_MAX_HEAD_DIM / 2)
+        n = 0;
+    for (size_t k = 0; k < n; k++)
+        out[k] = g_shared->table[k];
+    g_shared->n_table = 0;
+    return n;
 }
 
 void rc_runner_close(void)
 {
-    if (g_note)
-        munmap(g_note, sizeof(note_page));
-    g_note = NULL;
+    rc_guarded_set_hooks(NULL, NULL);
+    if (g_live.pid > 0)
+        rc_runner_stop(&g_live, 5.0, NULL, 0); /* stdin closed: a healthy runner exits */
+    if (g_shared)
+        munmap(g_shared, sizeof(shared_page));
+    g_shared = NULL;
     free(g_command);
     g_command = NULL;
     g_n = 0;
+    g_version = 0;
+    g_starts = 0;
     g_arch[0] = '\0';
     memset(g_slots, 0, sizeof g_slots);
 }

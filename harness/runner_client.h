@@ -6,15 +6,17 @@
  * code paths as built-ins and plug-ins.
  *
  * LIFETIME. rc_runner_open() starts the command once, in the calling
- * process, to read its hello (name, caps and availability of each
- * implementation) and stops it again. After that every guarded call
- * starts its own runner process: the proxy's prepare() starts it inside
- * the forked child, apply() sends one request and reads the reply,
- * release() closes its stdin and reaps it. So a runner that crashes or
- * hangs takes only the call it serves with it, and no state leaks from
- * one case to the next. The cost is one process start per case (a few ms
- * natively, ~20-50 ms under qemu-user, a connection under ssh), small
- * next to the MPFR reference of a case.
+ * process, reads its hello (name, caps and availability of each
+ * implementation, the protocol version: 2 and 3 are spoken) and keeps it
+ * running for the whole run: every guarded call (a forked child) sends
+ * its request over the pipes it inherited, so a Python runner imports
+ * numpy or torch once per run, not once per case. When a call ends with
+ * the runner failed or half way through an exchange (it crashed, hung,
+ * sent a malformed frame, or the child was killed), the host stops it
+ * after that call and starts a fresh one before the next (checking that
+ * it offers the same implementations): a crash or hang still takes only
+ * its own case, and nothing half-written carries over. The hooks that do
+ * this are harness/guarded_call.h's rc_guarded_set_hooks.
  *
  * FAILURES. A runner that dies, sends a malformed frame or refuses a
  * request makes the proxy return RC_ERR_DEVICE (verdict BROKEN, exit 3);
@@ -50,9 +52,20 @@ const rc_impl *rc_runner_find(const char *name);
 /* The runner's architecture as it announced it, e.g. "aarch64". */
 const char *rc_runner_arch(void);
 
+/* The protocol version the runner speaks (2 or 3). */
+unsigned rc_runner_version(void);
+
+/* How many runner processes this run started (1 unless one failed). */
+unsigned long rc_runner_starts(void);
+
 /* Copies the reason the last failed remote call recorded (in whatever
  * child made it) into buf and clears it. Returns 1 if there was one. */
 int rc_runner_take_note(char *buf, size_t len);
+
+/* Version 3: the frequency table the implementation reported with its
+ * last reply (its own theta_i, e.g. a framework's inv_freq) into
+ * out[0..n), n returned (0: none, or more than max); cleared. */
+size_t rc_runner_take_table(double *out, size_t max);
 
 /* Forgets the runner (frees the shared page). */
 void rc_runner_close(void);

@@ -28,14 +28,17 @@ static void escape_in_place(char *text, size_t size)
     memcpy(text, shown, strlen(shown) + 1);
 }
 
-int rc_runner_parse_hello(const unsigned char *payload, size_t len, char *arch, size_t arch_len,
-                          rc_runner_offer *out, size_t *n, char *err, size_t err_len)
+int rc_runner_parse_hello(const unsigned char *payload, size_t len, uint32_t *version,
+                          char *arch, size_t arch_len, rc_runner_offer *out, size_t *n,
+                          char *err, size_t err_len)
 {
     rcrp_in in = {payload, len, 0, 0};
-    uint32_t version = rcrp_read_u32(&in);
-    if (!in.bad && version != RCRP_VERSION) {
-        snprintf(err, err_len, "runner speaks protocol version %u; this ropecheck speaks %u",
-                 (unsigned)version, RCRP_VERSION);
+    const uint32_t v = rcrp_read_u32(&in);
+    if (!in.bad && (v < RCRP_MIN_VERSION || v > RCRP_VERSION)) {
+        snprintf(err, err_len,
+                 "runner speaks protocol version %u; this ropecheck speaks %u to %u "
+                 "(runner/PROTOCOL.md)",
+                 (unsigned)v, RCRP_MIN_VERSION, RCRP_VERSION);
         return -1;
     }
     rcrp_read_str(&in, arch, arch_len);
@@ -68,6 +71,7 @@ int rc_runner_parse_hello(const unsigned char *payload, size_t len, char *arch, 
         return -1;
     }
     *n = count;
+    *version = v;
     return 0;
 }
 
@@ -77,19 +81,23 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-uint64_t rc_runner_reply_max_len(size_t want_out, size_t in_ext, int inplace)
+uint64_t rc_runner_reply_max_len(const rc_runner_expect *e)
 {
-    uint64_t n = 4 + 4 + 8;                  /* status, flags, out_len */
-    n = add_sat(n, (uint64_t)want_out);      /* the output's bytes */
-    if (!inplace)                            /* in_len and the input's bytes */
-        n = add_sat(add_sat(n, 8), (uint64_t)in_ext);
+    uint64_t n = 4 + 4 + 8;                    /* status, flags, out_len */
+    n = add_sat(n, (uint64_t)e->want_out);     /* the output's bytes */
+    if (!e->inplace)                           /* in_len and the input's bytes */
+        n = add_sat(add_sat(n, 8), (uint64_t)e->in_ext);
     n = add_sat(n, 2 + (uint64_t)RCRP_MAX_STRING); /* the message */
+    if (e->version >= 3)                       /* n_table and the table */
+        n = add_sat(n, add_sat(4, e->half > UINT64_MAX / 8 ? UINT64_MAX : 8 * (uint64_t)e->half));
     return n < RCRP_MAX_PAYLOAD ? n : RCRP_MAX_PAYLOAD;
 }
 
-int rc_runner_decode_reply(const unsigned char *payload, size_t len, size_t want_out,
-                           size_t in_ext, int inplace, rc_runner_reply *r)
+int rc_runner_decode_reply(const unsigned char *payload, size_t len, const rc_runner_expect *e,
+                           rc_runner_reply *r)
 {
+    const size_t want_out = e->want_out, in_ext = e->in_ext;
+    const int inplace = e->inplace;
     memset(r, 0, sizeof *r);
     rcrp_in in = {payload, len, 0, 0};
     uint32_t status = rcrp_read_u32(&in), flags = rcrp_read_u32(&in);
@@ -108,6 +116,16 @@ int rc_runner_decode_reply(const unsigned char *payload, size_t len, size_t want
             in.bad = 1;
     }
     rcrp_read_str(&in, r->message, sizeof r->message);
+    uint64_t n_table = 0;
+    const unsigned char *table = NULL;
+    if (e->version >= 3) {
+        n_table = rcrp_read_u32(&in);
+        /* Only 0 or half entries: checked before the bytes are taken. */
+        if (n_table != 0 && n_table != (uint64_t)e->half)
+            in.bad = 1;
+        else if (n_table)
+            table = rcrp_take(&in, 8 * (size_t)n_table);
+    }
     if (in.bad || in.at != in.len || (flags & ~RCRP_FLAG_INPUT_CHANGED) ||
         status > RC_ERR_INTERNAL || (got_out != 0 && got_out != want_out) ||
         (status == RC_OK && got_out != want_out) || (in_bytes && (inplace || got_in != in_ext)))
@@ -118,5 +136,9 @@ int rc_runner_decode_reply(const unsigned char *payload, size_t len, size_t want
     r->out_len = (size_t)got_out;
     r->in = in_bytes;
     r->in_len = in_bytes ? (size_t)got_in : 0;
+    /* Shown in a verdict's reason: escaped like every runner text. */
+    escape_in_place(r->message, sizeof r->message);
+    r->table = table;
+    r->n_table = table ? (size_t)n_table : 0;
     return 0;
 }

@@ -21,7 +21,10 @@
 /* Every frame starts with this magic ("RCRP" in memory), the frame type
  * and the payload length in bytes. */
 #define RCRP_MAGIC 0x50524352u
-#define RCRP_VERSION 2u /* 2: APPLY carries the output scale */
+#define RCRP_VERSION 3u /* 2: APPLY carries the output scale; 3: the scaling
+                           family and parameters (APPLY) and the
+                           implementation's own frequency table (RESULT) */
+#define RCRP_MIN_VERSION 2u /* the oldest version a host still speaks */
 #define RCRP_HEADER_BYTES 16u
 
 /* Frame types. */
@@ -196,6 +199,57 @@ static inline void rcrp_write_u64(rcrp_out *o, uint64_t v)
     unsigned char *p = rcrp_grow(o, 8);
     if (p)
         rcrp_put_u64(p, v);
+}
+
+/* Version 3: the scaling family's parameters in an APPLY, after the
+ * output scale (PROTOCOL.md), as rope.h's rc_scaling holds them; 0 where
+ * the family does not use one. The per-pair factors follow separately. */
+typedef struct rcrp_scaling_params {
+    double factor;
+    int64_t original_context, context;
+    double beta_fast, beta_slow;
+    uint32_t truncate;
+    double mscale, mscale_all_dim, attention_factor;
+    double low_freq_factor, high_freq_factor;
+} rcrp_scaling_params;
+
+#define RCRP_SCALING_PARAM_BYTES (8u * 10u + 4u)
+
+static inline void rcrp_write_scaling(rcrp_out *o, const rcrp_scaling_params *s)
+{
+    rcrp_write_u64(o, rcrp_bits_of(s->factor));
+    rcrp_write_u64(o, (uint64_t)s->original_context);
+    rcrp_write_u64(o, (uint64_t)s->context);
+    rcrp_write_u64(o, rcrp_bits_of(s->beta_fast));
+    rcrp_write_u64(o, rcrp_bits_of(s->beta_slow));
+    rcrp_write_u32(o, s->truncate);
+    rcrp_write_u64(o, rcrp_bits_of(s->mscale));
+    rcrp_write_u64(o, rcrp_bits_of(s->mscale_all_dim));
+    rcrp_write_u64(o, rcrp_bits_of(s->attention_factor));
+    rcrp_write_u64(o, rcrp_bits_of(s->low_freq_factor));
+    rcrp_write_u64(o, rcrp_bits_of(s->high_freq_factor));
+}
+
+static inline int64_t rcrp_i64_of(uint64_t u)
+{
+    int64_t v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static inline void rcrp_read_scaling(rcrp_in *in, rcrp_scaling_params *s)
+{
+    s->factor = rcrp_double_of(rcrp_read_u64(in));
+    s->original_context = rcrp_i64_of(rcrp_read_u64(in));
+    s->context = rcrp_i64_of(rcrp_read_u64(in));
+    s->beta_fast = rcrp_double_of(rcrp_read_u64(in));
+    s->beta_slow = rcrp_double_of(rcrp_read_u64(in));
+    s->truncate = rcrp_read_u32(in);
+    s->mscale = rcrp_double_of(rcrp_read_u64(in));
+    s->mscale_all_dim = rcrp_double_of(rcrp_read_u64(in));
+    s->attention_factor = rcrp_double_of(rcrp_read_u64(in));
+    s->low_freq_factor = rcrp_double_of(rcrp_read_u64(in));
+    s->high_freq_factor = rcrp_double_of(rcrp_read_u64(in));
 }
 
 static inline void rcrp_write_bytes(rcrp_out *o, const void *src, size_t n)

@@ -58,6 +58,10 @@ static const rc_impl *const carried[] = {
 };
 #define N_CARRIED (sizeof carried / sizeof carried[0])
 
+/* The protocol version this runner speaks: RCRP_VERSION, or 2 with
+ * --protocol 2 (to test that a host still serves version-2 runners). */
+static uint32_t g_version = RCRP_VERSION;
+
 /* Test hooks (--inject), so the host's handling of a broken runner can be
  * exercised with a runner that is otherwise correct: what to do instead
  * of answering the first APPLY. */
@@ -112,7 +116,7 @@ static void send_hello(const rc_impl *const *list, size_t n)
 {
     rcrp_out o = {0};
     rcrp_frame_begin(&o, RCRP_HELLO);
-    rcrp_write_u32(&o, RCRP_VERSION);
+    rcrp_write_u32(&o, g_version);
     rcrp_write_str(&o, RUNNER_ARCH);
     rcrp_write_u32(&o, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
@@ -146,6 +150,9 @@ static void send_result(uint32_t status, const unsigned char *out, size_t out_le
         rcrp_write_bytes(&o, in, in_len);
     }
     rcrp_write_str(&o, msg);
+    if (g_version >= 3)
+        rcrp_write_u32(&o, 0u); /* version 3: no table of its own (the ports
+                                   here use the host's exact table) */
     rcrp_frame_end(&o);
     if (o.failed)
         die("out of memory for a reply%s", "");
@@ -161,9 +168,7 @@ static void refuse(const char *why)
 
 static int64_t i64_of(uint64_t u)
 {
-    int64_t v;
-    memcpy(&v, &u, sizeof v);
-    return v;
+    return rcrp_i64_of(u);
 }
 
 /* ---- decoding an APPLY (pure: no I/O, no exit) ---------------------------
@@ -175,10 +180,12 @@ static int64_t i64_of(uint64_t u)
  * functions decode the whole payload, and tests/fuzz feeds them bytes. */
 
 /* The fixed fields after the name: head_dim, rotary_dim (u32), base
- * (u64), layout, dtype, direction, inplace (u32), six i64. */
-#define APPLY_FIXED_BYTES (4u + 4u + 8u + 4u * 4u + 6u * 8u)
+ * (u64), layout, dtype, direction, inplace (u32), six i64; version 3 adds
+ * the scaling family and n_factors (u32). */
+#define APPLY_FIXED_BYTES_V2 (4u + 4u + 8u + 4u * 4u + 6u * 8u)
+#define APPLY_FIXED_BYTES (APPLY_FIXED_BYTES_V2 + (g_version >= 3 ? 8u : 0u))
 /* The longest head: the name string at its longest, then the fields. */
-#define APPLY_HEAD_MAX (2u + RCRP_MAX_STRING + APPLY_FIXED_BYTES)
+#define APPLY_HEAD_MAX (2u + RCRP_MAX_STRING + APPLY_FIXED_BYTES_V2 + 8u)
 
 /* An APPLY's head: the name and every field before the theta table. */
 typedef struct apply_head {
@@ -187,6 +194,7 @@ typedef struct apply_head {
     double base;
     uint32_t layout, dtype, direction, inplace;
     int64_t shape[6]; /* tokens, heads, in strides, out strides */
+    uint32_t family, n_factors; /* version 3 (else 0) */
 } apply_head;
 
 typedef enum apply_verdict {
@@ -207,14 +215,19 @@ typedef struct apply_req {
     double *theta;
     int64_t *positions;
     const unsigned char *in_src, *out_src;
+    rc_scaling scaling;   /* version 3: the family (spec.scaling points here
+                             unless it is none) */
+    double *factors;      /* version 3: short then long, n_factors each */
 } apply_req;
 
 static void apply_req_free(apply_req *r)
 {
     free(r->theta);
     free(r->positions);
+    free(r->factors);
     r->theta = NULL;
     r->positions = NULL;
+    r->factors = NULL;
 }
 
 /* Decodes the head from the first len bytes of a payload. APPLY_OK with
@@ -240,6 +253,10 @@ static apply_verdict decode_head(const unsigned char *p, size_t len, apply_head 
     h->inplace = rcrp_read_u32(&in);
     for (int i = 0; i < 6; i++)
         h->shape[i] = i64_of(rcrp_read_u64(&in));
+    if (g_version >= 3) {
+        h->family = rcrp_read_u32(&in);
+        h->n_factors = rcrp_read_u32(&in);
+    }
     if (in.bad) {
         snprintf(why, why_len, "truncated header");
         return APPLY_MALFORMED;
@@ -269,6 +286,10 @@ static apply_verdict check_head(const apply_head *h, size_t head_bytes,
         snprintf(why, why_len, "bad layout, dtype, direction or in-place flag");
         return APPLY_REFUSE;
     }
+    if (h->family >= RC_SCALING_TYPE_COUNT) {
+        snprintf(why, why_len, "unknown scaling family %u", (unsigned)h->family);
+        return APPLY_REFUSE;
+    }
     if (rc_spec_check(h->head_dim, h->rotary_dim, h->base, why, why_len) != 0)
         return APPLY_REFUSE;
     const size_t esize = rc_dtype_size((rc_dtype)h->dtype);
@@ -290,8 +311,15 @@ static apply_verdict check_head(const apply_head *h, size_t head_bytes,
     }
     /* Every term is below 2^37: the sum cannot overflow. */
     const uint64_t half = (uint64_t)h->rotary_dim / 2;
+    if (h->n_factors != 0 && h->n_factors != half) {
+        snprintf(why, why_len, "%u scaling factors for %u pairs", (unsigned)h->n_factors,
+                 (unsigned)half);
+        return APPLY_MALFORMED;
+    }
     uint64_t n = (uint64_t)head_bytes + 16 * half /* theta hi, lo */ + 16 /* out scale */ +
                  8 * (uint64_t)shape[0] /* positions */ + 8 + (uint64_t)*in_extent;
+    if (g_version >= 3) /* the family's parameters and factors */
+        n += RCRP_SCALING_PARAM_BYTES + 16 * (uint64_t)h->n_factors;
     if (!h->inplace)
         n += 8 + (uint64_t)*out_extent;
     *payload_len = n;
@@ -321,7 +349,7 @@ static apply_verdict decode_apply(const unsigned char *payload, size_t len,
     }
     rcrp_in in = {payload, len, head_bytes, 0};
     rc_spec *spec = &req->spec;
-    spec->scaling = NULL; /* the family stays on the host (PROTOCOL.md) */
+    spec->scaling = NULL; /* version 2: the family stays on the host */
     spec->head_dim = h.head_dim;
     spec->rotary_dim = h.rotary_dim;
     spec->base = h.base;
@@ -345,6 +373,41 @@ static apply_verdict decode_apply(const unsigned char *payload, size_t len,
         req->theta[i] = rcrp_double_of(rcrp_read_u64(&in));
     spec->out_scale_hi = rcrp_double_of(rcrp_read_u64(&in));
     spec->out_scale_lo = rcrp_double_of(rcrp_read_u64(&in));
+    if (g_version >= 3) {
+        /* The family, for ports that build their own table; the ports
+         * carried here use the exact one, so it is only passed on. */
+        rcrp_scaling_params sp;
+        rcrp_read_scaling(&in, &sp);
+        rc_scaling *sc = &req->scaling;
+        sc->type = (rc_scaling_type)h.family;
+        sc->factor = sp.factor;
+        sc->original_context = sp.original_context;
+        sc->context = sp.context;
+        sc->beta_fast = sp.beta_fast;
+        sc->beta_slow = sp.beta_slow;
+        sc->truncate = (int32_t)sp.truncate;
+        sc->mscale = sp.mscale;
+        sc->mscale_all_dim = sp.mscale_all_dim;
+        sc->attention_factor = sp.attention_factor;
+        sc->low_freq_factor = sp.low_freq_factor;
+        sc->high_freq_factor = sp.high_freq_factor;
+        if (h.n_factors) {
+            req->factors = malloc(2 * (size_t)h.n_factors * sizeof *req->factors);
+            if (!req->factors) {
+                apply_req_free(req);
+                snprintf(why, why_len, "out of memory");
+                return APPLY_MALFORMED;
+            }
+            for (size_t i = 0; i < 2 * (size_t)h.n_factors; i++)
+                req->factors[i] = rcrp_double_of(rcrp_read_u64(&in));
+            sc->short_factor = req->factors;
+            sc->long_factor = req->factors + h.n_factors;
+        }
+        if (sc->type == RC_SCALING_TABLE)
+            sc->table = req->theta; /* the frequencies are theta itself */
+        if (sc->type != RC_SCALING_NONE)
+            spec->scaling = sc;
+    }
     for (int64_t t = 0; t < n_tokens; t++)
         req->positions[t] = i64_of(rcrp_read_u64(&in));
     spec->theta_hi = req->theta;
@@ -454,10 +517,10 @@ static void skip_payload(uint64_t n)
     }
 }
 
-static void serve(const rc_impl *const *list, size_t n, inject what)
+static void serve(const rc_impl *const *list, size_t n, inject what, long inject_after)
 {
     send_hello(list, n);
-    for (;;) {
+    for (long served = 0;; served++) {
         unsigned char hdr[RCRP_HEADER_BYTES];
         int r = read_full(hdr, sizeof hdr);
         if (r == 1)
@@ -486,7 +549,7 @@ static void serve(const rc_impl *const *list, size_t n, inject what)
             if (read_full(head + 2, head_len - 2) != 0)
                 die("malformed input: %s", "truncated payload");
         }
-        if (what != INJECT_NONE) {
+        if (what != INJECT_NONE && served >= inject_after) {
             skip_payload(len - head_len);
             do_injection(what);
         }
@@ -520,11 +583,14 @@ static void serve(const rc_impl *const *list, size_t n, inject what)
 }
 
 static const char usage[] =
-    "usage: ropecheck-runner [--impl NAME[,NAME]] [--inject segv|hang|garbage|exit]\n"
+    "usage: ropecheck-runner [--impl NAME[,NAME]] [--protocol 2|3]\n"
+    "                        [--inject segv|hang|garbage|exit [--inject-after N]]\n"
     "       ropecheck-runner --list\n"
     "Serves the protocol of runner/PROTOCOL.md on stdin/stdout for ropecheck's\n"
     "--runner option. --impl limits what it offers (default: everything built in).\n"
-    "--inject makes it misbehave on the first request (for testing the host).\n";
+    "--protocol 2 speaks the previous version (default 3).\n"
+    "--inject makes it misbehave on the first request, or after N served ones\n"
+    "(for testing the host).\n";
 
 #ifndef ROPECHECK_RUNNER_NO_MAIN /* tests/fuzz includes this file for its decoders */
 int main(int argc, char **argv)
@@ -538,6 +604,7 @@ int main(int argc, char **argv)
     const rc_impl *list[N_CARRIED];
     size_t n = 0;
     inject what = INJECT_NONE;
+    long inject_after = 0;
     int list_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--list") == 0) {
@@ -561,6 +628,19 @@ int main(int argc, char **argv)
                    : strcmp(w, "garbage") == 0 ? INJECT_GARBAGE
                    : strcmp(w, "exit") == 0    ? INJECT_EXIT
                                                : (die("unknown --inject '%s'", w), INJECT_NONE);
+        } else if (strcmp(argv[i], "--inject-after") == 0 && i + 1 < argc) {
+            char *end;
+            inject_after = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || inject_after < 0)
+                die("--inject-after takes a count >= 0, not '%s'", argv[i]);
+        } else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "2") == 0)
+                g_version = 2;
+            else if (strcmp(v, "3") == 0)
+                g_version = 3;
+            else
+                die("--protocol takes 2 or 3, not '%s'", v);
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -573,7 +653,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < N_CARRIED; i++)
             list[n++] = carried[i];
     if (list_only) {
-        printf("ropecheck-runner, protocol %u, %s\n", RCRP_VERSION, RUNNER_ARCH);
+        printf("ropecheck-runner, protocol %u, %s\n", (unsigned)g_version, RUNNER_ARCH);
         for (size_t i = 0; i < n; i++) {
             char why[256] = "";
             int avail = list[i]->available ? list[i]->available(why, sizeof why) : 1;
@@ -582,7 +662,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    serve(list, n, what);
+    serve(list, n, what, inject_after);
     return 0;
 }
 #endif /* ROPECHECK_RUNNER_NO_MAIN */

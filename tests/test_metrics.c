@@ -289,3 +289,37 @@ Test(metrics, quantiles_match_sort_on_random_data)
         free(v);
     }
 }
+
+/* ---- an implementation's own frequency table (reference/table_error.h) ---- */
+
+#include "reference/scaling.h"
+#include "reference/table_error.h"
+
+/* The exact table rounded to f32 is within half an f32 ulp of it (and
+ * above a quarter somewhere, for 64 random-looking entries); the next f32
+ * up is between half and one and a half ulp off; the double table is off
+ * by at most 2^-53 relative; a zero entry is refused and named. */
+Test(table_error, figures_follow_the_rounding)
+{
+    enum { R = 128, H = R / 2 };
+    double hi[H], lo[H], t[H];
+    rc_ref_freq_table(10000.0, R, NULL, hi, lo);
+    rc_table_error e;
+    for (int i = 0; i < H; i++)
+        t[i] = (double)(float)hi[i];
+    cr_assert_eq(rc_table_error_measure(t, hi, lo, H, &e), 0);
+    cr_expect(e.max_f32_ulp <= 0.5 && e.max_f32_ulp > 0.25, "f32 table: %g ulp", e.max_f32_ulp);
+    cr_expect(e.max_rel <= 0x1p-24, "relative %g", e.max_rel);
+    for (int i = 0; i < H; i++)
+        t[i] = (double)nextafterf((float)hi[i], INFINITY);
+    cr_assert_eq(rc_table_error_measure(t, hi, lo, H, &e), 0);
+    cr_expect(e.max_f32_ulp >= 0.5 && e.max_f32_ulp <= 1.5, "one up: %g ulp", e.max_f32_ulp);
+    cr_expect_eq(e.worst_got, t[e.worst]);
+    cr_assert_eq(rc_table_error_measure(hi, hi, lo, H, &e), 0);
+    cr_expect(e.max_rel <= 0x1p-53, "double table: %g relative", e.max_rel);
+    t[7] = 0.0;
+    cr_expect_eq(rc_table_error_measure(t, hi, lo, H, &e), -1);
+    cr_expect_eq(e.worst, 7);
+    cr_expect(isinf(e.max_f32_ulp));
+    cr_expect_eq(rc_table_error_measure(t, hi, lo, 0, &e), -1);
+}

@@ -212,6 +212,119 @@ static void expect_broken_in_apply(const char *inject, const char *what)
     cli_result_free(&r);
 }
 
+static void write_frame_file(const char *dir, const char *name, const rcrp_out *o);
+
+/* Lines in a file (how many times a wrapper script started the runner). */
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* The runner command behind a wrapper that logs every start to DIR/starts. */
+static void logged_command(char *cmd, size_t len, const char *dir, const char *args)
+{
+    snprintf(cmd, len, "echo start >> '%s/starts'; exec '%s' %s", dir, ROPECHECK_RUNNER_BIN,
+             args);
+}
+
+/* Protocol 3: one runner process serves the whole run (every case of
+ * verify, every probe of prove), not one per call. */
+Test(runner, one_runner_process_serves_the_whole_run)
+{
+    char dir[] = "/tmp/rc_runner_startsXXXXXX", cmd[1024], starts[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(starts, sizeof starts, "%s/starts", dir);
+    logged_command(cmd, sizeof cmd, dir, "");
+    const char *v[] = {"verify", "--runner", cmd, "--impl", "scalar", "--dtype", "f32,f64",
+                       "--layout", "all", SMALL, NULL};
+    cli_result r = run(v);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "4 cases: 4 pass"), "%s", r.out);
+    cr_expect_eq(count_lines(starts), 1, "4 cases, one runner start");
+    cli_result_free(&r);
+    unlink(starts);
+
+    const char *p[] = {"prove", "--runner", cmd, "--impl", "scalar", "--dtype", "f32",
+                       "--layout", "half", NULL};
+    r = run(p);
+    cr_expect_eq(r.status, 0, "%s", r.out);
+    cr_expect_eq(count_lines(starts), 1, "every probe of prove, one runner start");
+    cli_result_free(&r);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
+}
+
+/* A runner that crashes in the middle of a run takes only the case it
+ * was serving: the host starts a fresh one for the next case. Here each
+ * runner serves one request and crashes on its second: pass, BROKEN,
+ * pass, BROKEN, with two runner starts. */
+Test(runner, a_runner_that_crashes_mid_run_is_restarted)
+{
+    char dir[] = "/tmp/rc_runner_restartXXXXXX", cmd[1024], starts[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(starts, sizeof starts, "%s/starts", dir);
+    logged_command(cmd, sizeof cmd, dir, "--inject segv --inject-after 1");
+    const char *v[] = {"verify", "--runner", cmd, "--impl", "scalar", "--dtype", "f32,f64",
+                       "--layout", "all", "--timeout", "10", SMALL, NULL};
+    cli_result r = run(v);
+    cr_expect_eq(r.status, 3, "exit %d", r.status);
+    cr_expect(strstr(r.out, "4 cases: 2 pass, 0 fail, 0 skip, 2 broken"), "%s", r.out);
+    cr_expect(strstr(r.out, "runner died before its reply: "), "%s", r.out);
+    cr_expect_eq(count_lines(starts), 2, "one start, one restart after the crash");
+    cli_result_free(&r);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
+}
+
+/* A version-2 runner still works (no scaling fields, no table); one that
+ * announces a version this host does not speak is refused by name. */
+Test(runner, older_runners_work_and_unknown_versions_are_named)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --protocol 2", ROPECHECK_RUNNER_BIN);
+    const char *v[] = {"verify", "--runner", cmd, "--impl", "scalar", "--dtype", "f32,bf16",
+                       "--scaling", "yarn:factor=4,original=4096", SMALL, NULL};
+    cli_result r = run(v);
+    cr_expect_eq(r.status, 0, "%s", r.out);
+    cr_expect(strstr(r.out, "4 cases: 4 pass"), "%s", r.out);
+    cli_result_free(&r);
+
+    char dir[] = "/tmp/rc_runner_versionXXXXXX";
+    cr_assert(mkdtemp(dir));
+    rcrp_out o = {0};
+    rcrp_frame_begin(&o, RCRP_HELLO);
+    rcrp_write_u32(&o, 9);
+    rcrp_write_str(&o, "x86_64");
+    rcrp_write_u32(&o, 1);
+    rcrp_write_str(&o, "scalar");
+    rcrp_write_str(&o, "a runner from the future");
+    rcrp_write_u64(&o, RC_CAP_KNOWN);
+    rcrp_write_u32(&o, 1);
+    rcrp_write_str(&o, "");
+    rcrp_frame_end(&o);
+    write_frame_file(dir, "hello.bin", &o);
+    free(o.p);
+    snprintf(cmd, sizeof cmd, "cat '%s/hello.bin'", dir);
+    const char *w[] = {"verify", "--runner", cmd, "--impl", "scalar", SMALL, NULL};
+    r = run(w);
+    cr_expect_eq(r.status, 3, "exit %d", r.status);
+    cr_expect(strstr(r.err, "runner speaks protocol version 9; this ropecheck speaks 2 to 3"),
+              "%s", r.err);
+    cli_result_free(&r);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
+}
+
 Test(runner, crash_during_apply)
 {
     expect_broken_in_apply("segv", "runner died before its reply");
@@ -334,6 +447,8 @@ Test(runner, runner_refuses_a_request_length_its_shape_does_not_imply)
     const int64_t shape[6] = {(int64_t)1 << 30, 1, 8, 8, 8, 8};
     for (int i = 0; i < 6; i++)
         rcrp_write_u64(&o, (uint64_t)shape[i]);
+    rcrp_write_u32(&o, 0); /* version 3: scaling family none */
+    rcrp_write_u32(&o, 0); /* version 3: no per-pair factors */
     rcrp_frame_end(&o);
     rcrp_put_u64(o.p + 8, (uint64_t)1 << 35);
     write_frame_file(dir, "apply.bin", &o);

@@ -113,12 +113,16 @@ REPLAY_TEST(bench_json)
  * message string. 2^35 bytes is far beyond any of them. */
 Test(fuzz_found, reply_bound_follows_the_request)
 {
-    uint64_t in_place = rc_runner_reply_max_len(4096, 4096, 1);
-    uint64_t out_of_place = rc_runner_reply_max_len(4096, 1000, 0);
+    const rc_runner_expect a = {4096, 4096, 1, 2, 64}, b = {4096, 1000, 0, 2, 64},
+                           c = {4096, 1000, 0, 3, 64}, huge = {SIZE_MAX, SIZE_MAX, 0, 3, 64};
+    uint64_t in_place = rc_runner_reply_max_len(&a);
+    uint64_t out_of_place = rc_runner_reply_max_len(&b);
     cr_expect_eq(in_place, 4 + 4 + 8 + 4096 + 2 + RCRP_MAX_STRING);
     cr_expect_eq(out_of_place, 4 + 4 + 8 + 4096 + 8 + 1000 + 2 + RCRP_MAX_STRING);
+    /* Version 3: the table's count and at most half entries. */
+    cr_expect_eq(rc_runner_reply_max_len(&c), out_of_place + 4 + 8 * 64);
     cr_expect_lt(out_of_place, (uint64_t)1 << 35);
-    cr_expect_eq(rc_runner_reply_max_len(SIZE_MAX, SIZE_MAX, 0), RCRP_MAX_PAYLOAD);
+    cr_expect_eq(rc_runner_reply_max_len(&huge), RCRP_MAX_PAYLOAD);
 }
 
 /* Writes text to a fresh temporary file; its path goes into path[64]. */
