@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 
+#include "cli/python_runner.h"
 #include "cli/model_config.h"
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 static const char usage_text[] =
     "usage: ropecheck list [--plugin PATH]... | ropecheck list --runner COMMAND\n"
+    "       ropecheck list --python SPEC\n"
     "       ropecheck list --models\n"
     "\n"
     "Lists the built-in implementations (and any plug-ins named), whether each is\n"
@@ -45,6 +47,7 @@ int rc_cmd_list(int argc, char **argv)
 {
     static const struct option opts[] = {{"plugin", required_argument, NULL, 'p'},
                                          {"runner", required_argument, NULL, 'r'},
+                                         {"python", required_argument, NULL, 'P'},
                                          {"models", no_argument, NULL, 'm'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -58,7 +61,16 @@ int rc_cmd_list(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
-        case 'r': runner = optarg; break;
+        case 'r':
+        case 'P': {
+            char why[512];
+            if (rc_runner_option(c == 'P' ? "python" : "runner", optarg, &runner, why,
+                                 sizeof why) != 0) {
+                rc_cli_error("list", "%s", why);
+                return RC_EXIT_USAGE;
+            }
+            break;
+        }
         case 'm': models = 1; break;
         case 'p':
             if (n_plugins == 16) {

@@ -20,6 +20,7 @@
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
 #include "core/spec_check.h"
+#include "cli/python_runner.h"
 #include "harness/runner_client.h"
 #include "proofs/proofs.h"
 #include "reference/scaling.h"
@@ -58,6 +59,7 @@ static const char usage_text[] =
     "  --impl NAME[,NAME]    built-in implementation(s) or 'all' (default: all)\n"
     "  --plugin PATH         a port built against include/ropecheck/plugin.h\n"
     "  --runner COMMAND      the implementations of a ropecheck-runner (see verify --help)\n"
+    RC_PYTHON_OPTION_HELP
     "  --dtype T             probe in this dtype (default: f64 if offered, else f32,\n"
     "                        f16, bf16)\n"
     "  --layout LIST         interleaved,half (default: both)\n"
@@ -164,6 +166,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         {"timeout", required_argument, NULL, 't'},  {"json", required_argument, NULL, 'j'},
         {"memory-limit", required_argument, NULL, 'L'},
         {"runner", required_argument, NULL, 'x'},
+        {"python", required_argument, NULL, 'P'},
         {"hf-config", required_argument, NULL, 'H'}, {"model", required_argument, NULL, 'M'},
         {"scaling", required_argument, NULL, 'S'},  {"context", required_argument, NULL, 'C'},
         {"quick", no_argument, NULL, 'Q'},
@@ -258,7 +261,16 @@ static int parse_args(int argc, char **argv, prove_opts *o)
             break;
         }
         case 'j': o->json_path = optarg; break;
-        case 'x': o->runner = optarg; break;
+        case 'x':
+        case 'P': {
+            char err[512];
+            if (rc_runner_option(c == 'P' ? "python" : "runner", optarg, &o->runner, err,
+                                 sizeof err) != 0) {
+                rc_cli_error("prove", "%s (see ropecheck prove --help)", err);
+                return RC_EXIT_USAGE;
+            }
+            break;
+        }
         case 'Q': o->quick = 1; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option needs a value:", argv[optind - 1]);

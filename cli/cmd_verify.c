@@ -17,6 +17,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/coverage.h"
+#include "cli/python_runner.h"
 #include "cli/gate_parse.h"
 #include "cli/impl_select.h"
 #include "cli/model_opts.h"
@@ -52,6 +53,7 @@ static const char usage_text[] =
     "  --runner COMMAND      run the implementations of a ropecheck-runner started with\n"
     "                        /bin/sh -c COMMAND (another machine, an emulator; see\n"
     "                        runner/PROTOCOL.md); --impl then names what it offers\n"
+    RC_PYTHON_OPTION_HELP
     "\n"
     "The computation (lists are comma-separated; default: all of them):\n"
     "  --dtype LIST          f32,f64,f16,bf16\n"
@@ -252,7 +254,8 @@ static void set_defaults(verify_opts *o)
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
-       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT };
+       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT,
+       OPT_PYTHON };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -275,6 +278,7 @@ static const struct option long_opts[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"junit", required_argument, NULL, OPT_JUNIT},
     {"runner", required_argument, NULL, OPT_RUNNER},
+    {"python", required_argument, NULL, OPT_PYTHON},
     {"hf-config", required_argument, NULL, OPT_HF_CONFIG},
     {"model", required_argument, NULL, OPT_MODEL},
     {"scaling", required_argument, NULL, OPT_SCALING},
@@ -378,7 +382,12 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             break;
         case OPT_JSON: o->json_path = a; break;
         case OPT_JUNIT: o->junit_path = a; break;
-        case OPT_RUNNER: o->runner = a; break;
+        case OPT_RUNNER:
+        case OPT_PYTHON:
+            if (rc_runner_option(c == OPT_PYTHON ? "python" : "runner", a, &o->runner, err,
+                                 sizeof err) != 0)
+                return usage_error("%s", err);
+            break;
         case OPT_QUICK: o->quick = 1; break;
         case OPT_MEMORY_LIMIT:
             if (rc_memory_limit_option(a, err, sizeof err) != 0)
@@ -407,7 +416,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (o->runner && o->n_plugins)
-        return usage_error("--runner and --plugin do not mix%s", "");
+        return usage_error("--runner (or --python) and --plugin do not mix%s", "");
     if (!o->gate_given && o->profile != RC_PROFILE_EXACT)
         rc_gate_profile(&o->gate);
     /* rotary_dim and the model options are settled in rc_cmd_verify, once

@@ -504,3 +504,38 @@ Test(verdicts, invalid_scaled_case_is_an_error_not_a_verdict)
               res->reason);
     free(res);
 }
+
+/* Progress is reported after every 16th token and after the last one
+ * (harness/verify.h), never per token: 40 tokens give 16, 32, 40. */
+typedef struct progress_log {
+    int64_t done[64];
+    int n;
+} progress_log;
+
+static void log_progress(void *ctx, int64_t done, int64_t total)
+{
+    progress_log *p = ctx;
+    cr_assert_eq(total, 40);
+    if (p->n < 64)
+        p->done[p->n++] = done;
+}
+
+Test(verdicts, progress_every_sixteen_tokens_and_at_the_end)
+{
+    int64_t pos[40];
+    for (int i = 0; i < 40; i++)
+        pos[i] = i;
+    progress_log log = {{0}, 0};
+    rc_verify_case c = {.impl = rc_builtin_find("scalar"), .head_dim = 8, .rotary_dim = 8,
+                        .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                        .n_tokens = 40, .n_heads = 1, .positions = pos, .seed = 1,
+                        .timeout_s = 10, .progress = log_progress, .progress_ctx = &log};
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    cr_expect_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_PASS);
+    cr_assert_eq(log.n, 3, "%d progress calls", log.n);
+    cr_expect(log.done[0] == 16 && log.done[1] == 32 && log.done[2] == 40);
+    free(res);
+}
