@@ -148,6 +148,7 @@ typedef struct verify_opts {
     rc_gate gate;
     int gate_given;
     const char *runner;
+    const char *python; /* --python SPEC: replayed as such */
     rc_model_opts model;
     int head_dim_set, rotary_dim_set, base_set, layout_set;
     rc_profile profile;
@@ -387,6 +388,8 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             if (rc_runner_option(c == OPT_PYTHON ? "python" : "runner", a, &o->runner, err,
                                  sizeof err) != 0)
                 return usage_error("%s", err);
+            if (c == OPT_PYTHON)
+                o->python = a;
             break;
         case OPT_QUICK: o->quick = 1; break;
         case OPT_MEMORY_LIMIT:
@@ -887,7 +890,8 @@ static int verify_main(verify_run *v, int argc, char **argv)
     char err[512];
     v->run = (rc_run_record){.argc = argc, .argv = argv, .seed = o->seed,
                              .positions_spec = o->positions_spec, .gate = o->gate,
-                             .runner = o->runner};
+                             .runner = o->runner,
+                             .python = o->python};
     if (o->shaped || o->quick) {
         if ((rc = single_spec(v, err, sizeof err)) >= 0)
             return rc;

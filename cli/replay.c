@@ -103,7 +103,10 @@ char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64
     if (c->profile != RC_PROFILE_EXACT)
         APPEND(" --profile %s", rc_profile_name(c->profile));
     append_gate(buf, len, n, run, c);
-    if (run->runner) {
+    if (run->python) {
+        APPEND(" --python ");
+        append_quoted(buf, len, n, run->python);
+    } else if (run->runner) {
         APPEND(" --runner ");
         append_quoted(buf, len, n, run->runner);
     }

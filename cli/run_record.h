@@ -36,6 +36,7 @@ typedef struct rc_run_record {
     rc_case_record *cases;
     size_t n_cases;
     const char *runner; /* --runner COMMAND, or NULL: implementations ran here */
+    const char *python; /* --python SPEC (runner is then its command), or NULL */
     const char *model_replay; /* " --hf-config F --context L" etc., or "" / NULL */
     size_t n_cells;           /* > 0: the default coverage matrix ran */
 } rc_run_record;

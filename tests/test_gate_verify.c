@@ -19,6 +19,7 @@
 
 #include "cli_runner.h"
 #include "gate_mutant_paths.h"
+#include "proof_mutant_paths.h"
 
 static const char *seed(void)
 {
@@ -138,6 +139,38 @@ Test(gate_verify, one_token_claim_boundary)
                      cases[i].claimed, "positions %s:\n%s", cases[i].positions, r.out);
         cli_result_free(&r);
     }
+}
+
+/* The wrong-base finding names the base the outputs follow, fitted from
+ * position 1 (phi(1) = theta_i): a port that uses 500000 whatever the
+ * spec says (not the usual default 10000, which is always a candidate)
+ * against the spec's 10000. */
+Test(gate_verify, wrong_base_names_the_fitted_base)
+{
+    const char *argv[] = {"verify", "--plugin", PROOF_MUTANT_WRONG_BASE_PATH, "--dtype", "f32",
+                          "--layout", "half", "--positions", "0:8", "--heads", "1", "--base",
+                          "10000", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "cause wrong-base: frequencies follow base^(-2i/r) with base 500000, "
+                            "not the spec's 10000"),
+              "%s", r.out);
+    cli_result_free(&r);
+}
+
+/* "Rounding level" is an excess of at most twice max(gate, 1) ulp: with a
+ * gate of 0.2, scalar's 0.5 (correct rounding) is rounding level, not a
+ * defect to diagnose (2 * max(0.2, 1) = 2 >= 0.5; 2 * 0.2 would not be). */
+Test(gate_verify, rounding_level_limit_is_twice_max_of_gate_and_one)
+{
+    const char *argv[] = {"verify", "--impl", "scalar", "--dtype", "f32", "--layout", "half",
+                          "--quick", "--gate", "pair=0.2", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "cause rounding-level: max pair ULP 0.5 is a rounding-level error "
+                            "(at most 2 ulp)"),
+              "%s", r.out);
+    cli_result_free(&r);
 }
 
 Test(gate_verify, plugin_that_declines_everything_is_nothing_judged)

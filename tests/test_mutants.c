@@ -539,3 +539,27 @@ Test(verdicts, progress_every_sixteen_tokens_and_at_the_end)
     cr_expect(log.done[0] == 16 && log.done[1] == 32 && log.done[2] == 40);
     free(res);
 }
+
+/* What a case asks of an implementation (rc_verify_case_caps): its dtype
+ * and layout, and each of inverse, partial rotary, in place, strides
+ * (any pad, even 1) and scaling exactly when the case has it. */
+Test(verdicts, case_caps_name_exactly_what_the_case_uses)
+{
+    rc_scaling lin = {.type = RC_SCALING_LINEAR, .factor = 2.0};
+    rc_verify_case c = {.head_dim = 8, .rotary_dim = 8, .base = 10000.0,
+                        .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F16};
+    cr_expect_eq(rc_verify_case_caps(&c), RC_CAP_F16 | RC_CAP_HALF);
+    c.direction = RC_INVERSE;
+    c.rotary_dim = 6;
+    c.inplace = 1;
+    c.stride_pad = 1;
+    c.scaling = &lin;
+    cr_expect_eq(rc_verify_case_caps(&c), RC_CAP_F16 | RC_CAP_HALF | RC_CAP_INVERSE |
+                                              RC_CAP_PARTIAL_ROTARY | RC_CAP_INPLACE |
+                                              RC_CAP_STRIDED | RC_CAP_SCALING);
+    c.layout = RC_LAYOUT_INTERLEAVED;
+    c.dtype = RC_DTYPE_BF16;
+    c.stride_pad = 0;
+    cr_expect_eq(rc_verify_case_caps(&c) & (RC_CAP_STRIDED | RC_CAP_INTERLEAVED | RC_CAP_BF16),
+                 RC_CAP_INTERLEAVED | RC_CAP_BF16);
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ropecheck needs on a Debian 12 machine: compilers, CMake,
 # MPFR, Criterion, Google Benchmark, cJSON, Python 3 with matplotlib (the
-# report), python3-jsonschema (result-schema checks) and chromium (the test
+# report), python3-numpy (the Python runner, python/), python3-jsonschema
+# (result-schema checks) and chromium (the test
 # that renders report.html headless), and the AArch64 cross compiler with
 # qemu-user (the NEON port, tools/build-aarch64.sh), python3-venv
 # (tools/mutation-test installs its one PyPI dependency into a venv).
@@ -15,7 +16,7 @@ packages=(
   libcriterion-dev
   libbenchmark-dev
   libcjson-dev libxml2-dev
-  python3 python3-matplotlib python3-jsonschema python3-venv chromium
+  python3 python3-numpy python3-matplotlib python3-jsonschema python3-venv chromium
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 

@@ -1,0 +1,143 @@
+/*
+ * tests/test_python_runner.c - `--python` end to end: the Python runner
+ * (python/ropecheck_runner) serving the test package tests/python/ropepkg
+ * through the real `ropecheck` command, with the interpreter CMake found
+ * (ROPECHECK_PYTHON). Skipped, with the reason, when that interpreter has
+ * no numpy.
+ *
+ * A correct numpy port passes the default coverage matrix in the dtypes it
+ * declares; the angle in float32 fails at long positions; a callable that
+ * raises is BROKEN with its message; print() cannot corrupt the protocol;
+ * a table the callable reports is measured (a float32 table: at most half
+ * an f32 ulp, by construction); the scaling family reaches the callable.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_runner.h"
+
+static cli_result run(const char *const *argv)
+{
+    cli_result r = cli_run(argv);
+    cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    return r;
+}
+
+/* Every test: the test package's directory (the runner imports from the
+ * working directory) and the interpreter; skipped without numpy. */
+static void setup(void)
+{
+    cr_assert_eq(chdir(RC_PYTHON_TESTS_DIR), 0, "chdir %s", RC_PYTHON_TESTS_DIR);
+    cr_assert_eq(setenv("ROPECHECK_PYTHON", RC_PYTHON3, 1), 0);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "'%s' -c 'import numpy' >/dev/null 2>&1", RC_PYTHON3);
+    if (system(cmd) != 0)
+        cr_skip_test("numpy is not installed for %s (Debian: python3-numpy)", RC_PYTHON3);
+}
+
+TestSuite(python_runner, .init = setup);
+
+Test(python_runner, numpy_port_passes_the_default_matrix)
+{
+    const char *argv[] = {"verify", "--python", "ropepkg.rope:apply", "--dtype", "f32,f16",
+                          "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "48 cases: 48 pass, 0 fail"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(python_runner, float32_angle_fails_at_long_positions)
+{
+    const char *argv[] = {"verify", "--python", "ropepkg.rope:apply_f32_angle", "--dtype", "f32",
+                          "--layout", "half", "--positions", "131071", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "apply_f32_angle f32   half        forward  FAIL"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(python_runner, a_raising_callable_is_broken_with_its_message)
+{
+    const char *argv[] = {"verify", "--python", "ropepkg.rope:raises", "--dtype", "f32",
+                          "--layout", "half", "--quick", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "boom"), "the exception's text is the reason: %s", r.out);
+    cli_result_free(&r);
+}
+
+Test(python_runner, printing_does_not_corrupt_the_protocol)
+{
+    const char *argv[] = {"verify", "--python", "ropepkg.rope:prints", "--dtype", "f32",
+                          "--quick", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "2 cases: 2 pass"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+/* apply_f32_table reports theta rounded to float32, as a framework's f32
+ * inv_freq is: each entry is within half an f32 ulp of the exact one
+ * (round to nearest), so the figure is at most 0.5. It also computes with
+ * that table, so its angles drift at long positions: a FAIL named
+ * angle-precision, replayable with --python. */
+Test(python_runner, the_reported_table_is_measured)
+{
+    char dir[] = "/tmp/rc_py_tableXXXXXX", json[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    const char *argv[] = {"verify", "--python", "ropepkg.rope:apply_f32_table", "--dtype",
+                          "f32", "--layout", "half", "--quick", "--json", json, NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "cause angle-precision"), "%s", r.out);
+    cr_expect(strstr(r.out, "--python 'ropepkg.rope:apply_f32_table'"), "%s", r.out);
+    const char *line = strstr(r.out, "its own frequency table: max error ");
+    double ulp = -1;
+    cr_assert(line && sscanf(line, "its own frequency table: max error %lf", &ulp) == 1, "%s",
+              r.out);
+    cr_expect(ulp >= 0.0 && ulp <= 0.5, "an f32-rounded table is %g f32 ulp off", ulp);
+    FILE *f = fopen(json, "r");
+    cr_assert(f);
+    char buf[1 << 16];
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    cr_expect(strstr(buf, "\"own_table\""), "the JSON carries it");
+    cli_result_free(&r);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
+}
+
+/* Protocol 3 sends the scaling family: the callable in spec_check.py
+ * refuses (raises) unless the spec it got names yarn with factor 4 and
+ * original context 4096, exactly what the command line says. */
+Test(python_runner, the_scaling_family_reaches_the_callable)
+{
+    const char *argv[] = {"verify", "--python", "ropepkg.spec_check:expects_yarn", "--dtype",
+                          "f32", "--layout", "half", "--scaling", "yarn:factor=4,original=4096",
+                          "--quick", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cli_result_free(&r);
+    const char *none[] = {"verify", "--python", "ropepkg.spec_check:expects_yarn", "--dtype",
+                          "f32", "--layout", "half", "--quick", "--quiet", NULL};
+    r = run(none);
+    cr_expect_eq(r.status, 3, "without the family it raises: exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "expected yarn"), "%s", r.out);
+    cli_result_free(&r);
+}
+
+Test(python_runner, a_module_that_does_not_import_is_named)
+{
+    const char *argv[] = {"verify", "--python", "ropepkg.no_such_module:apply", "--quick",
+                          "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "exit %d", r.status);
+    cr_expect(strstr(r.err, "no_such_module"), "%s", r.err);
+    cli_result_free(&r);
+}
