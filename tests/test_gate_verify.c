@@ -158,6 +158,19 @@ Test(gate_verify, wrong_base_names_the_fitted_base)
     cli_result_free(&r);
 }
 
+/* Only a strided view has gaps: a port that writes into them is named
+ * "ignores-strides" from the smallest pad on (1 element). */
+Test(gate_verify, ignores_strides_is_named_from_a_pad_of_one)
+{
+    const char *argv[] = {"verify", "--plugin", GATE_MUTANT_IGNORES_HEAD_STRIDE_PATH, "--dtype",
+                          "f32", "--layout", "half", "--quick", "--stride-pad", "1", "--quiet",
+                          NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 3, "exit %d", r.status);
+    cr_expect(strstr(r.out, "cause ignores-strides"), "%s", r.out);
+    cli_result_free(&r);
+}
+
 /* "Rounding level" is an excess of at most twice max(gate, 1) ulp: with a
  * gate of 0.2, scalar's 0.5 (correct rounding) is rounding level, not a
  * defect to diagnose (2 * max(0.2, 1) = 2 >= 0.5; 2 * 0.2 would not be). */

@@ -563,3 +563,24 @@ Test(verdicts, case_caps_name_exactly_what_the_case_uses)
     cr_expect_eq(rc_verify_case_caps(&c) & (RC_CAP_STRIDED | RC_CAP_INTERLEAVED | RC_CAP_BF16),
                  RC_CAP_INTERLEAVED | RC_CAP_BF16);
 }
+
+/* Errors by position: bucket b holds positions in [2^(b-1), 2^b) (bucket
+ * 0: position 0), every rotated element of the token counted there. */
+Test(verdicts, errors_by_position_fall_in_their_binade)
+{
+    const int64_t pos[6] = {0, 1, 2, 3, 5, 1000};
+    rc_verify_case c = {.impl = rc_builtin_find("scalar"), .head_dim = 8, .rotary_dim = 8,
+                        .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                        .n_tokens = 6, .n_heads = 1, .positions = pos, .seed = 1,
+                        .timeout_s = 10};
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    cr_expect_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_PASS);
+    const int64_t want[RC_POSITION_BUCKETS] = {[0] = 8, [1] = 8, [2] = 16, [3] = 8, [10] = 8};
+    for (int b = 0; b < RC_POSITION_BUCKETS; b++)
+        cr_expect_eq(res->pair_by_position[b].count, want[b], "bucket %d: %lld elements", b,
+                     (long long)res->pair_by_position[b].count);
+    free(res);
+}
