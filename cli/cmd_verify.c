@@ -736,6 +736,7 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                                      rc_layout_name(c->layout), rc_direction_name(c->direction));
                             progress_ctx p = {label, tty};
                             c->progress = show_progress;
+                            c->own_table = run->runner ? rc_runner_peek_table : NULL;
                             c->progress_ctx = &p;
                             rc_verify_run(c, &run->gate, &k->result);
                             add_runner_note(&k->result);

@@ -130,6 +130,8 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         add_hex(t, "worst_exact", k->table.worst_exact);
     }
     cJSON_AddStringToObject(o, "profile", rc_profile_name(c->profile));
+    if (r->profile_given_table) /* 1.2: the band used the implementation's own table */
+        cJSON_AddBoolToObject(o, "profile_given_table", 1);
     cJSON_AddStringToObject(o, "verdict", rc_verdict_name(r->verdict));
     cJSON_AddStringToObject(o, "reason", r->reason);
     if (r->cause[0]) {

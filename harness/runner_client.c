@@ -537,7 +537,7 @@ int rc_runner_take_note(char *buf, size_t len)
     return 1;
 }
 
-size_t rc_runner_take_table(double *out, size_t max)
+size_t rc_runner_peek_table(double *out, size_t max)
 {
     if (!g_shared)
         return 0;
@@ -546,7 +546,14 @@ size_t rc_runner_take_table(double *out, size_t max)
         n = 0;
     for (size_t k = 0; k < n; k++)
         out[k] = g_shared->table[k];
-    g_shared->n_table = 0;
+    return n;
+}
+
+size_t rc_runner_take_table(double *out, size_t max)
+{
+    const size_t n = rc_runner_peek_table(out, max);
+    if (g_shared)
+        g_shared->n_table = 0;
     return n;
 }
 

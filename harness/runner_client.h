@@ -66,6 +66,8 @@ int rc_runner_take_note(char *buf, size_t len);
  * last reply (its own theta_i, e.g. a framework's inv_freq) into
  * out[0..n), n returned (0: none, or more than max); cleared. */
 size_t rc_runner_take_table(double *out, size_t max);
+/* The same without clearing it (verify's hf profile reads it first). */
+size_t rc_runner_peek_table(double *out, size_t max);
 
 /* Forgets the runner (frees the shared page). */
 void rc_runner_close(void);

@@ -359,7 +359,10 @@ static void judge(const rc_verify_case *c, rc_verify_result *res)
         res->verdict = RC_VERDICT_FAIL;
     } else if (res->pair.max > res->gate_pair) {
         snprintf(r, n, "max pair ULP %.4g%s > gate %g (%lld of %lld elements over)%s",
-                 res->pair.max, c->profile != RC_PROFILE_EXACT ? " from the profile's band" : "",
+                 res->pair.max,
+                 c->profile == RC_PROFILE_EXACT ? ""
+                 : res->profile_given_table     ? " from the profile's band (given its own table)"
+                                                : " from the profile's band",
                  res->gate_pair, (long long)res->pair.over_gate, (long long)res->pair.count,
                  res->unwritten ? "; some outputs were never written" : "");
         res->verdict = RC_VERDICT_FAIL;
@@ -369,7 +372,8 @@ static void judge(const rc_verify_case *c, rc_verify_result *res)
                  (long long)res->component.over_gate, (long long)res->component.count);
         res->verdict = RC_VERDICT_FAIL;
     } else {
-        snprintf(r, n, "max pair ULP %.4g <= gate %g", res->pair.max, res->gate_pair);
+        snprintf(r, n, "max pair ULP %.4g <= gate %g%s", res->pair.max, res->gate_pair,
+                 res->profile_given_table ? " (the profile's band, given its own table)" : "");
         res->verdict = RC_VERDICT_PASS;
     }
 }
@@ -503,6 +507,11 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     res->impl_seconds = now_seconds() - t0;
     if (!rc_verify_call_verdict(c, res))
         goto done;
+    if (profile && c->own_table) {
+        double given[RC_MAX_HEAD_DIM / 2];
+        const size_t n = c->own_table(given, RC_MAX_HEAD_DIM / 2);
+        res->profile_given_table = n > 0 && rc_profile_ref_use_table(profile, given, n) == 0;
+    }
 
     size_t expect = (size_t)(c->n_tokens * c->n_heads) * (size_t)c->rotary_dim;
     st.res = res;

@@ -60,6 +60,11 @@ typedef struct rc_verify_case {
     /* Called now and then during the reference pass (may be NULL). */
     void (*progress)(void *ctx, int64_t done, int64_t total);
     void *progress_ctx;
+    /* Optional: after the call, the frequency table the implementation
+     * reported using (runner protocol 3), n entries into out, n returned
+     * (0: none). Under the hf profile a reported table replaces the
+     * profile's model of it (profile_band.h, rc_profile_ref_use_table). */
+    size_t (*own_table)(double *out, size_t max);
 } rc_verify_case;
 
 typedef enum rc_verdict {
@@ -96,6 +101,8 @@ typedef struct rc_verify_result {
     /* FAIL: the most likely cause, checked against the outputs
      * (harness/diagnose.h): a stable identifier ("wrong-base",
      * "sparse-positions", ...) and the sentence with its evidence. */
+    int profile_given_table;      /* the hf band was computed from the table
+                                     the implementation reported */
     char cause[40];
     char finding[640];
     rc_call_result call;

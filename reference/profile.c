@@ -84,6 +84,20 @@ rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsi
     return r;
 }
 
+int rc_profile_ref_use_table(rc_profile_ref *r, const double *inv_freq, size_t n)
+{
+    if (r == NULL || inv_freq == NULL || r->profile != RC_PROFILE_HF ||
+        n != (size_t)r->rotary_dim / 2)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!(inv_freq[i] > 0.0) || !isfinite(inv_freq[i]))
+            return -1;
+    for (size_t i = 0; i < n; i++)
+        r->tab.inv_freq[i] = rc_pv_point(inv_freq[i]);
+    r->cached_m = -1; /* the angles follow the new table */
+    return 0;
+}
+
 rc_profile_ref *rc_profile_ref_create(rc_profile p, const rc_spec *spec)
 {
     return rc_profile_ref_create_ex(p, spec, 0);

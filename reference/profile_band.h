@@ -19,6 +19,18 @@
 /* rc_profile_ref_create with options (0 = the default profile). */
 rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsigned flags);
 
+/* Judge the rest of the pipeline given the framework's own frequency
+ * table: the hf profile takes inv_freq[0..n) as the exact values the
+ * framework multiplied by (what a runner reports with protocol 3), in
+ * place of its own model of how they were computed (torch's vectorised
+ * pow is not correctly rounded, llama3's and dynamic NTK's tables pass
+ * through more f32 operations than the profile models). The angle, cos
+ * and sin, the casts and the rotation stay the profile's. The table
+ * itself is measured against the exact one apart (table_error.h). 0, or
+ * -1 (nothing changed) for ggml (whose angles are not a table), a count
+ * other than rotary_dim/2, or an entry that is not finite and positive. */
+int rc_profile_ref_use_table(rc_profile_ref *p, const double *inv_freq, size_t n);
+
 /* How far `got` lies outside [lo, hi], in ULP of T at the pair norm
  * (metrics.h's pair-ULP scale): 0 inside the band. NaN when the band is
  * NaN (a special-value pair: judged by class, rc_profile_ref_special_classes),

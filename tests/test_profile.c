@@ -590,3 +590,41 @@ Test(profile_fn, float_pow_bracket_holds_the_exact_value)
     }
     mpfr_clears(x, y, r, (mpfr_ptr)0);
 }
+
+/* ---- the hf profile given the framework's own table ------------------- */
+
+/* rc_profile_ref_use_table: the hf band then starts from the reported
+ * inv_freq. With every entry 0.5 (exact) the angle at m = 2 is exactly
+ * 1.0, so the prediction for the input (1, 0) is cos(1) correctly rounded
+ * to f32 (hf's cos runs in f32); a ggml profile, a wrong count and a
+ * non-positive entry are refused and change nothing. */
+Test(profile, hf_band_given_the_framework_table)
+{
+    rc_spec s = {2, 2, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0};
+    rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_HF, &s);
+    cr_assert(p != NULL);
+    const double in[2] = {1.0, 0.0}, half_t[1] = {0.5}, zero_t[1] = {0.0};
+    double pred[2], lo[2], hi[2], before;
+    cr_assert_eq(rc_profile_ref_head(p, 2, RC_FORWARD, in, pred, lo, hi), 0);
+    before = pred[0];
+    cr_expect_eq(rc_profile_ref_use_table(p, zero_t, 1), -1);
+    cr_expect_eq(rc_profile_ref_use_table(p, half_t, 2), -1);
+    cr_assert_eq(rc_profile_ref_head(p, 2, RC_FORWARD, in, pred, lo, hi), 0);
+    cr_expect_eq(pred[0], before, "a refused table changes nothing");
+    cr_assert_eq(rc_profile_ref_use_table(p, half_t, 1), 0);
+    cr_assert_eq(rc_profile_ref_head(p, 2, RC_FORWARD, in, pred, lo, hi), 0);
+    mpfr_t c;
+    mpfr_init2(c, 200);
+    mpfr_set_d(c, 1.0, MPFR_RNDN);
+    mpfr_cos(c, c, MPFR_RNDN);
+    const double want = (double)mpfr_get_flt(c, MPFR_RNDN);
+    mpfr_clear(c);
+    cr_expect_eq(pred[0], want, "cos(1) in f32: %a, got %a", want, pred[0]);
+    cr_expect(lo[0] <= want && want <= hi[0]);
+    rc_profile_ref_destroy(p);
+
+    rc_profile_ref *g = rc_profile_ref_create(RC_PROFILE_GGML, &s);
+    cr_assert(g != NULL);
+    cr_expect_eq(rc_profile_ref_use_table(g, half_t, 1), -1, "ggml's angles are no table");
+    rc_profile_ref_destroy(g);
+}
