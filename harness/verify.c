@@ -365,6 +365,13 @@ static void judge(const rc_verify_case *c, rc_verify_result *res)
                                                 : " from the profile's band",
                  res->gate_pair, (long long)res->pair.over_gate, (long long)res->pair.count,
                  res->unwritten ? "; some outputs were never written" : "");
+        if (res->profile_table_excess > 0) {
+            const size_t k = strlen(r);
+            snprintf(r + k, n - k,
+                     "; its own frequency table is %.3g f32 ulp outside any the framework's "
+                     "arithmetic gives for this spec (pair %d): not this spec's table",
+                     res->profile_table_excess, res->profile_table_worst);
+        }
         res->verdict = RC_VERDICT_FAIL;
     } else if (res->component.max > res->gate_component) {
         snprintf(r, n, "max component ULP %.4g > gate %g (%lld of %lld elements over)",
@@ -508,9 +515,23 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     if (!rc_verify_call_verdict(c, res))
         goto done;
     if (profile && c->own_table) {
+        /* A reported table the framework's own arithmetic can give (within
+         * RC_PROFILE_TABLE_SLACK) is used for the band; one it cannot (a
+         * wrong config: another base, family or factor) is not, so the
+         * outputs are judged against the spec's table, and the reason
+         * names the table. */
         double given[RC_MAX_HEAD_DIM / 2];
         const size_t n = c->own_table(given, RC_MAX_HEAD_DIM / 2);
-        res->profile_given_table = n > 0 && rc_profile_ref_use_table(profile, given, n) == 0;
+        rc_spec pspec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
+                         .base = c->base, .layout = c->layout, .dtype = c->dtype,
+                         .scaling = c->scaling};
+        const double ex =
+            n ? rc_profile_table_excess(c->profile, &pspec, given, n, &res->profile_table_worst)
+              : -1.0;
+        if (ex > RC_PROFILE_TABLE_SLACK)
+            res->profile_table_excess = ex;
+        else if (ex >= 0.0)
+            res->profile_given_table = rc_profile_ref_use_table(profile, given, n) == 0;
     }
 
     size_t expect = (size_t)(c->n_tokens * c->n_heads) * (size_t)c->rotary_dim;

@@ -103,6 +103,10 @@ typedef struct rc_verify_result {
      * "sparse-positions", ...) and the sentence with its evidence. */
     int profile_given_table;      /* the hf band was computed from the table
                                      the implementation reported */
+    double profile_table_excess;  /* a reported table outside what the
+                                     framework's arithmetic gives (f32 ulps,
+                                     rc_profile_table_excess), else 0 */
+    int profile_table_worst;      /* its pair */
     char cause[40];
     char finding[640];
     rc_call_result call;

@@ -98,6 +98,36 @@ int rc_profile_ref_use_table(rc_profile_ref *r, const double *inv_freq, size_t n
     return 0;
 }
 
+double rc_profile_table_excess(rc_profile p, const rc_spec *spec, const double *inv_freq,
+                               size_t n, int *worst)
+{
+    *worst = 0;
+    if (p != RC_PROFILE_HF || spec == NULL || inv_freq == NULL ||
+        n != (size_t)spec->rotary_dim / 2)
+        return -1.0;
+    rc_profile_ref *r = rc_profile_ref_create_ex(p, spec, RC_PROFILE_FAITHFUL_TABLE);
+    if (r == NULL)
+        return -1.0;
+    double max = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const rc_pv b = r->tab.inv_freq[i];
+        const double t = inv_freq[i];
+        double ex = 0.0;
+        if (!(t > 0.0) || !isfinite(t))
+            ex = INFINITY;
+        else if (t < b.lo)
+            ex = (b.lo - t) / rc_ulp_of(RC_DTYPE_F32, (rc_dd){b.lo, 0.0});
+        else if (t > b.hi)
+            ex = (t - b.hi) / rc_ulp_of(RC_DTYPE_F32, (rc_dd){b.hi, 0.0});
+        if (ex > max) {
+            max = ex;
+            *worst = (int)i;
+        }
+    }
+    rc_profile_ref_destroy(r);
+    return max;
+}
+
 rc_profile_ref *rc_profile_ref_create(rc_profile p, const rc_spec *spec)
 {
     return rc_profile_ref_create_ex(p, spec, 0);

@@ -31,6 +31,27 @@ rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsi
  * other than rotary_dim/2, or an entry that is not finite and positive. */
 int rc_profile_ref_use_table(rc_profile_ref *p, const double *inv_freq, size_t n);
 
+/* How far a reported table lies outside every table the framework's own
+ * arithmetic can give for this spec: the hf profile's table with every
+ * pow widened to both neighbours (RC_PROFILE_FAITHFUL_TABLE), entry by
+ * entry, in f32 ulps of the nearer end (0 inside); *worst gets the pair.
+ * A table built for another base, family or factor lies thousands of ulps
+ * out; a faithful framework a few roundings at most (see
+ * RC_PROFILE_TABLE_SLACK). -1 when the profile has no table model (ggml,
+ * or a case it does not model) or the count is not rotary_dim / 2. */
+double rc_profile_table_excess(rc_profile p, const rc_spec *spec, const double *inv_freq,
+                               size_t n, int *worst);
+
+/* The largest excess (f32 ulps) a reported table may have and still be
+ * used: the profile models each table operation with one rounding, while
+ * a framework may spend two on it (torch computes scalar / tensor as the
+ * tensor's reciprocal times the scalar); llama3's table has the most such
+ * operations, three (2*pi / inv_freq, L0 / wavelen, the blend's division),
+ * each off by at most one ulp more: 3, plus one for the final rounding. A
+ * wrong base moves theta_i by (2i/r) ln(B'/B) relative: 0.1% of the base is
+ * already ~1,700 ulps at the last pair. */
+#define RC_PROFILE_TABLE_SLACK 4.0
+
 /* How far `got` lies outside [lo, hi], in ULP of T at the pair norm
  * (metrics.h's pair-ULP scale): 0 inside the band. NaN when the band is
  * NaN (a special-value pair: judged by class, rc_profile_ref_special_classes),

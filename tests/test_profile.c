@@ -23,6 +23,7 @@
 #include "reference/profile.h"
 #include "reference/profile_band.h"
 #include "reference/reference.h"
+#include "reference/scaling.h"
 #include "tests/ports/ports.h"
 
 /* The gate of PROFILES.md for a port that contracts one product of each
@@ -627,4 +628,31 @@ Test(profile, hf_band_given_the_framework_table)
     cr_assert(g != NULL);
     cr_expect_eq(rc_profile_ref_use_table(g, half_t, 1), -1, "ggml's angles are no table");
     rc_profile_ref_destroy(g);
+}
+
+/* rc_profile_table_excess, derived cases (r = 128: the exponents 2i/r are
+ * exact in f32): the exact table rounded to f32 lies inside the faithful
+ * band (the exact 1/base^e is between 1/pow's neighbours, and rounding is
+ * monotone), so the excess is 0; the table of base 10010 instead of 10000
+ * moves theta_i by (2i/r) ln(1.001) relative, ~1e-3 at the last pair,
+ * thousands of f32 ulp: far beyond RC_PROFILE_TABLE_SLACK. ggml has no
+ * table model: -1. */
+Test(profile, reported_table_excess)
+{
+    enum { R = 128, H = R / 2 };
+    rc_spec s = {R, R, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0};
+    double hi[H], lo[H], t[H];
+    int worst = -1;
+    rc_ref_freq_table(10000.0, R, NULL, hi, lo);
+    for (int i = 0; i < H; i++)
+        t[i] = (double)(float)hi[i];
+    cr_expect_eq(rc_profile_table_excess(RC_PROFILE_HF, &s, t, H, &worst), 0.0);
+    rc_ref_freq_table(10010.0, R, NULL, hi, lo);
+    for (int i = 0; i < H; i++)
+        t[i] = (double)(float)hi[i];
+    const double ex = rc_profile_table_excess(RC_PROFILE_HF, &s, t, H, &worst);
+    cr_expect(ex > 1000.0 * RC_PROFILE_TABLE_SLACK, "base 10010: %g ulp", ex);
+    cr_expect_eq(worst, H - 1, "the last pair moves most");
+    cr_expect_eq(rc_profile_table_excess(RC_PROFILE_HF, &s, t, H - 1, &worst), -1.0);
+    cr_expect_eq(rc_profile_table_excess(RC_PROFILE_GGML, &s, t, H, &worst), -1.0);
 }

@@ -179,3 +179,55 @@ Test(python_runner, hf_arithmetic_on_real_torch_matches_the_hf_profile)
     cr_expect(strstr(r.out, "cause angle-precision"), "%s", r.out);
     cli_result_free(&r);
 }
+
+/* Real transformers (python/ropecheck_runner/hf.py: its LlamaRotaryEmbedding
+ * built from the model's own config.json, apply_rotary_pos_emb) inside the
+ * hf band in all four dtypes for the presets whose RoPE is Llama's (and
+ * Qwen2's YaRN, Llama 3.1's llama3 table); given llama-3-8b's config for
+ * llama-3.1-8b (no llama3 table) it fails, and the reason names the
+ * table. Needs an interpreter with torch and transformers:
+ * $ROPECHECK_TEST_HF_PYTHON, else the one CMake found; skipped otherwise. */
+static const char *hf_python(void)
+{
+    const char *p = getenv("ROPECHECK_TEST_HF_PYTHON");
+    return p && *p ? p : RC_PYTHON3;
+}
+
+static void use_config(const char *model)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/../data/configs/%s.json", RC_PYTHON_TESTS_DIR, model);
+    cr_assert_eq(setenv("ROPECHECK_HF_CONFIG", path, 1), 0);
+}
+
+Test(python_runner, real_transformers_inside_the_hf_band)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "'%s' -c 'import torch, transformers' >/dev/null 2>&1",
+             hf_python());
+    if (system(cmd) != 0)
+        cr_skip_test("torch and transformers are not both installed for %s (set "
+                     "ROPECHECK_TEST_HF_PYTHON to an interpreter that has them)",
+                     hf_python());
+    cr_assert_eq(setenv("ROPECHECK_PYTHON", hf_python(), 1), 0);
+    static const char *const models[] = {"llama-3-8b", "llama-3.1-8b", "qwen2-7b",
+                                         "qwen2-7b-instruct-yarn"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        use_config(models[i]);
+        const char *argv[] = {"verify", "--python", "ropecheck_runner.hf:apply --tensors torch",
+                              "--model", models[i], "--profile", "hf", "--dtype", "all",
+                              "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 0, "%s: exit %d\n%s%s", models[i], r.status, r.out, r.err);
+        cr_expect(strstr(r.out, "4 cases: 4 pass"), "%s: %s", models[i], r.out);
+        cli_result_free(&r);
+    }
+    use_config("llama-3-8b");
+    const char *wrong[] = {"verify", "--python", "ropecheck_runner.hf:apply --tensors torch",
+                           "--model", "llama-3.1-8b", "--profile", "hf", "--dtype", "f32",
+                           "--quiet", NULL};
+    cli_result r = run(wrong);
+    cr_expect_eq(r.status, 1, "the wrong config: exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "not this spec's table"), "%s", r.out);
+    cli_result_free(&r);
+}
