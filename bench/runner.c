@@ -641,19 +641,36 @@ static void derive_probe_fractions(rcb_report *rep)
     }
 }
 
-static void derive_scalar(rcb_report *rep, const rcb_target *targets)
+/* Speed relative to a yardstick's, same case, same run: its time over
+ * this time (the bytes are the same, so the GB/s ratio). */
+static void set_ratio(rcb_variant *v, const rcb_variant *yard, int to_baseline)
+{
+    if (!v->ok || !yard->ok || !(yard->gbps > 0))
+        return;
+    if (to_baseline)
+        v->ratio_to_baseline = v->gbps / yard->gbps;
+    else
+        v->ratio_to_scalar = v->gbps / yard->gbps;
+}
+
+/* The ratio columns: to the built-in scalar always, to --baseline's
+ * implementation when one is named. */
+static void derive_ratios(rcb_report *rep, const rcb_target *targets, int baseline)
 {
     for (size_t i = 0; i < rep->n_cases; i++) {
         rcb_case_result *c = &rep->cases[i];
         for (size_t j = 0; j < rep->n_cases; j++) {
             const rcb_case_result *x = &rep->cases[j];
-            if (x->shape != c->shape || x->mode != c->mode || x->dtype != c->dtype ||
-                targets[x->target].impl != scalar_impl() || targets[x->target].plugin_path)
+            if (x->shape != c->shape || x->mode != c->mode || x->dtype != c->dtype)
                 continue;
-            if (c->hot.ok && x->hot.ok && x->hot.gbps > 0)
-                c->hot.ratio_to_scalar = c->hot.gbps / x->hot.gbps;
-            if (c->cold.ok && x->cold.ok && x->cold.gbps > 0)
-                c->cold.ratio_to_scalar = c->cold.gbps / x->cold.gbps;
+            const rcb_target *xt = &targets[x->target];
+            const int to[2] = {xt->impl == scalar_impl() && !xt->plugin_path,
+                               baseline >= 0 && (int)x->target == baseline};
+            for (int k = 0; k < 2; k++)
+                if (to[k]) {
+                    set_ratio(&c->hot, &x->hot, k);
+                    set_ratio(&c->cold, &x->cold, k);
+                }
         }
     }
 }
@@ -683,7 +700,7 @@ int rcb_run(const rcb_options *o, const rcb_target *targets, size_t n_targets, r
         goto done;
     collect_results(&P, rep);
     derive_probe_fractions(rep);
-    derive_scalar(rep, targets);
+    derive_ratios(rep, targets, o->baseline);
     rc = 0;
 done:
     g_runner = NULL;

@@ -40,6 +40,8 @@ typedef struct rcb_options {
     const char *json_path;  /* Google Benchmark's JSON goes here (may be NULL) */
     uint64_t seed;          /* input values */
     double timeout_s;       /* the guarded trial call of each implementation */
+    int baseline;           /* index into the targets of --baseline's implementation,
+                               -1: none (ratio_to_baseline stays 0) */
 } rcb_options;
 
 typedef struct rcb_target {
@@ -61,6 +63,7 @@ typedef struct rcb_variant {
     double ns_per_iter;         /* one call (per thread) on its tokens */
     double fraction_of_probe;   /* probe time / this time, same bytes; 0 if unknown */
     double ratio_to_scalar;     /* scalar time / this time, same bytes; 0 if unknown */
+    double ratio_to_baseline;   /* --baseline's time / this time, same case; 0 if none */
 } rcb_variant;
 
 typedef enum rcb_outcome { RCB_RAN = 0, RCB_SKIPPED = 1, RCB_BROKEN = 2 } rcb_outcome;

@@ -61,6 +61,9 @@ static const char usage_text[] =
     "                        before it is timed in this process (default 60)\n"
     "  --memory-limit MIB    address space that trial call may add (default 8192; 0:\n"
     "                        no limit)\n"
+    "  --baseline NAME       one more ratio column, x NAME: that implementation's time\n"
+    "                        over each case's (a framework's plug-in against a port, say;\n"
+    "                        it must be among those timed)\n"
     "  --json FILE           write Google Benchmark's JSON plus a \"ropecheck\" block\n"
     "                        (schema ropecheck.results 1.0, kind bench: machine, cases,\n"
     "                        fractions of the probe, ratios to scalar)\n"
@@ -88,6 +91,7 @@ typedef struct bench_opts {
     const char *plugins[MAX_LIST];
     size_t n_plugins;
     int long_mode, mode_given, quiet;
+    const char *baseline; /* --baseline NAME, or NULL */
     rcb_options r;
 } bench_opts;
 
@@ -167,7 +171,8 @@ static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, 
 }
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
-       OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT };
+       OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT,
+       OPT_BASELINE };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -184,6 +189,7 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"json", required_argument, NULL, OPT_JSON},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -233,6 +239,11 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->mode_given = 1;
             break;
         case OPT_LONG: o->long_mode = 1; break;
+        case OPT_BASELINE:
+            if (!optarg[0])
+                return usage_error("--baseline needs an implementation's name%s", "");
+            o->baseline = optarg;
+            break;
         case OPT_DTYPE:
             if (parse_mask(optarg, "dtype", RC_DTYPE_COUNT, dtype_name, &o->r.dtype_mask))
                 return 2;
@@ -308,21 +319,28 @@ static void fmt_num(char *buf, size_t len, int ok, double v, const char *f)
 }
 
 static void print_row(const char *impl, const rcb_shape *s, const rcb_mode *m, rc_dtype dt,
-                      const rcb_variant *cold, const rcb_variant *hot, int with_ratio)
+                      const rcb_variant *cold, const rcb_variant *hot, int with_ratio,
+                      int with_baseline)
 {
-    char cg[32], cf[32], hg[32], hf[32], xs[32], ns[32];
+    char cg[32], cf[32], hg[32], hf[32], xs[32], ns[32], xb[32];
     fmt_num(cg, sizeof cg, cold->ok, cold->gbps, "%.2f");
     fmt_num(cf, sizeof cf, cold->ok, cold->fraction_of_probe, "%.2f");
     fmt_num(hg, sizeof hg, hot->ok, hot->gbps, "%.2f");
     fmt_num(hf, sizeof hf, hot->ok, hot->fraction_of_probe, "%.2f");
     fmt_num(xs, sizeof xs, with_ratio && hot->ok, hot->ratio_to_scalar, "%.2f");
     fmt_num(ns, sizeof ns, cold->ok, cold->ns_per_token, "%.1f");
-    printf("%-12s %-10s %-14s %-5s %9s %7s %9s %7s %8s %10s\n", impl, s->name, m->name,
+    printf("%-12s %-10s %-14s %-5s %9s %7s %9s %7s %8s %10s", impl, s->name, m->name,
            rc_dtype_name(dt), cg, cf, hg, hf, xs, ns);
+    if (with_baseline) {
+        fmt_num(xb, sizeof xb, with_ratio && hot->ok, hot->ratio_to_baseline, "%.2f");
+        printf(" %10s", xb);
+    }
+    printf("\n");
 }
 
-static void print_table(const rcb_report *rep, const rcb_target *t)
+static void print_table(const rcb_report *rep, const rcb_target *t, const char *baseline)
 {
+    const int wb = baseline != NULL;
     const rcb_machine *mc = &rep->machine;
     printf("ropecheck bench: %d thread%s%s; min time %g s per benchmark", rep->threads,
            rep->threads == 1 ? "" : "s",
@@ -341,11 +359,17 @@ static void print_table(const rcb_report *rep, const rcb_target *t)
            rep->cold_pool_bytes >> 20, rep->hot_bytes_per_thread >> 10);
     printf("of probe = streaming probe time / case time, same bytes; x scalar = hot time "
            "ratio; ns/token: cold\n\n");
-    printf("%-12s %-10s %-14s %-5s %9s %7s %9s %7s %8s %10s\n", "impl", "shape", "mode",
+    printf("%-12s %-10s %-14s %-5s %9s %7s %9s %7s %8s %10s", "impl", "shape", "mode",
            "dtype", "cold GB/s", "of probe", "hot GB/s", "of probe", "x scalar", "ns/token");
+    if (wb) {
+        char col[40];
+        snprintf(col, sizeof col, "x %.8s", baseline);
+        printf(" %10s", col);
+    }
+    printf("\n");
     for (size_t p = 0; p < rep->n_probes; p++) {
         const rcb_probe_result *pr = &rep->probes[p];
-        print_row("(probe)", pr->shape, pr->mode, pr->dtype, &pr->cold, &pr->hot, 0);
+        print_row("(probe)", pr->shape, pr->mode, pr->dtype, &pr->cold, &pr->hot, 0, wb);
         for (size_t i = 0; i < rep->n_cases; i++) {
             const rcb_case_result *c = &rep->cases[i];
             if (c->shape != pr->shape || c->mode != pr->mode || c->dtype != pr->dtype)
@@ -356,7 +380,7 @@ static void print_table(const rcb_report *rep, const rcb_target *t)
                        rc_dtype_name(c->dtype),
                        c->outcome == RCB_SKIPPED ? "skipped" : "BROKEN", c->why);
             else
-                print_row(name, c->shape, c->mode, c->dtype, &c->cold, &c->hot, 1);
+                print_row(name, c->shape, c->mode, c->dtype, &c->cold, &c->hot, 1, wb);
         }
     }
     for (size_t i = 0; i < rep->n_refs; i++) {
@@ -403,6 +427,8 @@ static cJSON *variant_json(const rcb_variant *v, int with_ratio)
         add_num(o, "fraction_of_probe", v->fraction_of_probe);
     if (with_ratio && v->ratio_to_scalar > 0)
         add_num(o, "ratio_to_scalar", v->ratio_to_scalar);
+    if (with_ratio && v->ratio_to_baseline > 0)
+        add_num(o, "ratio_to_baseline", v->ratio_to_baseline);
     return o;
 }
 
@@ -425,7 +451,7 @@ static cJSON *case_keys(cJSON *o, const rcb_shape *s, const rcb_mode *m, rc_dtyp
 }
 
 static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t n_t,
-                              const rc_target_list *all)
+                              const rc_target_list *all, const char *baseline)
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "schema", "ropecheck.results");
@@ -458,6 +484,11 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
                             "probe time / case time for the same bytes, same threads, same "
                             "variant (hot or cold)");
     cJSON_AddStringToObject(s, "ratio_to_scalar", "scalar time / this time, same case");
+    if (baseline) {
+        cJSON_AddStringToObject(s, "baseline", baseline);
+        cJSON_AddStringToObject(s, "ratio_to_baseline",
+                                "the baseline's time / this time, same case");
+    }
     cJSON *impls = cJSON_AddArrayToObject(b, "implementations");
     for (size_t i = 0; i < all->n; i++) {
         cJSON *o = cJSON_CreateObject();
@@ -644,6 +675,20 @@ int rc_cmd_bench(int argc, char **argv)
         t[n_t++] = (rcb_target){.impl = all.items[i].impl,
                                 .plugin_path = all.items[i].plugin_path};
     }
+    /* --baseline: one of the implementations timed here (a built-in, a
+     * plug-in), its time the yardstick of one more ratio column. */
+    o.r.baseline = -1;
+    for (size_t i = 0; o.baseline && i < n_t; i++)
+        if (strcmp(t[i].impl->name, o.baseline) == 0 && o.r.baseline < 0)
+            o.r.baseline = (int)i;
+    if (o.baseline && o.r.baseline < 0) {
+        rc_cli_error("bench", "--baseline '%s' is not one of the implementations timed "
+                              "(name it with --impl or --plugin; see ropecheck bench --help)",
+                     o.baseline);
+        free(t);
+        rc_targets_free(&all);
+        return RC_EXIT_USAGE;
+    }
 
     rcb_report rep;
     const char *json_path = o.r.json_path;
@@ -665,10 +710,10 @@ int rc_cmd_bench(int argc, char **argv)
         rc_targets_free(&all);
         return RC_EXIT_USAGE;
     }
-    print_table(&rep, t);
+    print_table(&rep, t, o.baseline);
     int status = rep.any_broken || broken_load ? RC_EXIT_BROKEN : RC_EXIT_PASS;
     if (json_path) {
-        if (augment_json(gb_tmp, json_path, ropecheck_block(&rep, t, n_t, &all), err,
+        if (augment_json(gb_tmp, json_path, ropecheck_block(&rep, t, n_t, &all, o.baseline), err,
                          sizeof err) != 0) {
             rc_cli_error("bench", "%s", err);
             status = RC_EXIT_USAGE;

@@ -6,6 +6,7 @@
  * No test looks at how fast anything was: timings vary, structure does not.
  */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,3 +341,51 @@ BAD(json_unwritable, "cannot write", "--json", "/nonexistent-dir/out.json")
 BAD(unknown_option, "unknown option '--fast'", "--fast")
 BAD(missing_value, "needs a value", "--shape")
 BAD(stray_argument, "unexpected argument 'extra'", "extra")
+
+/* --baseline NAME: one more ratio per case, NAME's speed as the yardstick,
+ * here ggml's RoPE (the test transcription as a plug-in) against scalar:
+ * for every variant, ratio_to_baseline is this case's GB/s over the
+ * baseline's, the division the JSON's own figures give; the
+ * baseline against itself is exactly 1. A name not timed is refused. */
+Test(bench, baseline_ratio_against_a_plugin)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--impl", "scalar", "--plugin", PORT_GGML_PATH, "--baseline",
+                          "port_ggml", "--shape", "phi-2", "--mode", "decode-b1", "--dtype",
+                          "f32", "--min-time", "0.01", "--no-reference", "--json", path, "-q",
+                          NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "x port_ggm") != NULL, "the column is named:\n%s", r.out);
+    cJSON *root = load_json(path);
+    const cJSON *b = member(root, "ropecheck");
+    cr_expect_str_eq(string_of(member(b, "settings"), "baseline"), "port_ggml");
+    const cJSON *s = find_case(b, "scalar", "f32"), *g = find_case(b, "port_ggml", "f32");
+    static const char *const variants[2] = {"hot", "cold"};
+    for (int v = 0; v < 2; v++) {
+        const cJSON *sv = member(s, variants[v]), *gv = member(g, variants[v]);
+        const double sg = positive(sv, "gb_per_second"), gg = positive(gv, "gb_per_second");
+        /* cJSON prints a double with 15 digits when that parses back
+         * within DBL_EPSILON of it (its compare_double), so each of the
+         * three figures read back is within 1 ulp relative: the ratio
+         * recomputed from them is within 2 ulp of the printed one's
+         * source, plus the printed one's own ulp and the division's half:
+         * 4 ulp relative. */
+        const double ratio = member(sv, "ratio_to_baseline")->valuedouble;
+        cr_expect(fabs(ratio - sg / gg) <= 4 * DBL_EPSILON * (sg / gg), "%s: %.17g vs %.17g",
+                  variants[v], ratio, sg / gg);
+        cr_expect_eq(member(gv, "ratio_to_baseline")->valuedouble, 1.0, "%s", variants[v]);
+    }
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+
+    const char *bad[] = {"bench", "--impl", "scalar", "--baseline", "nosuch", "--shape", "phi-2",
+                         "-q", NULL};
+    r = cli_run(bad);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--baseline 'nosuch' is not one of the implementations timed"), "%s",
+              r.err);
+    cli_result_free(&r);
+}
