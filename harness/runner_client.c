@@ -305,13 +305,7 @@ static void encode_apply(const proxy_state *s, const rc_tensor *in, const rc_ten
     rcrp_write_u64(o, rcrp_bits_of(s->spec.out_scale_hi));
     rcrp_write_u64(o, rcrp_bits_of(s->spec.out_scale_lo));
     if (g_version >= 3) {
-        const rc_scaling *sc = &s->scaling;
-        const rcrp_scaling_params p = {sc->factor,         sc->original_context, sc->context,
-                                       sc->beta_fast,      sc->beta_slow,
-                                       (uint32_t)sc->truncate, sc->mscale,
-                                       sc->mscale_all_dim, sc->attention_factor,
-                                       sc->low_freq_factor, sc->high_freq_factor};
-        rcrp_write_scaling(o, &p);
+        rcrp_write_scaling(o, &s->scaling);
         for (size_t k = 0; k < 2 * (size_t)s->n_factors; k++)
             rcrp_write_u64(o, rcrp_bits_of(s->factors[k]));
     }

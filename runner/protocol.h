@@ -3,8 +3,8 @@
  * ropecheck-runner (the target), shared by both sides. runner/PROTOCOL.md
  * is the description; this header is the definition.
  *
- * Header-only and libc-only, because the runner is built for boards that
- * have nothing else. Integers are little-endian and fixed-width, encoded
+ * Header-only, libc and the public rope.h only, because the runner is
+ * built for boards that have nothing else. Integers are little-endian and fixed-width, encoded
  * and decoded byte by byte, so neither side depends on its own byte order
  * for the framing. Tensor bytes are the elements as stored in memory,
  * which the protocol requires to be little-endian (the runner refuses to
@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ropecheck/rope.h" /* rc_scaling */
 
 /* Every frame starts with this magic ("RCRP" in memory), the frame type
  * and the payload length in bytes. */
@@ -202,33 +204,10 @@ static inline void rcrp_write_u64(rcrp_out *o, uint64_t v)
 }
 
 /* Version 3: the scaling family's parameters in an APPLY, after the
- * output scale (PROTOCOL.md), as rope.h's rc_scaling holds them; 0 where
- * the family does not use one. The per-pair factors follow separately. */
-typedef struct rcrp_scaling_params {
-    double factor;
-    int64_t original_context, context;
-    double beta_fast, beta_slow;
-    uint32_t truncate;
-    double mscale, mscale_all_dim, attention_factor;
-    double low_freq_factor, high_freq_factor;
-} rcrp_scaling_params;
-
+ * output scale (PROTOCOL.md), straight from and into rope.h's rc_scaling
+ * (type and the per-pair arrays travel apart); 0 where the family does
+ * not use one. */
 #define RCRP_SCALING_PARAM_BYTES (8u * 10u + 4u)
-
-static inline void rcrp_write_scaling(rcrp_out *o, const rcrp_scaling_params *s)
-{
-    rcrp_write_u64(o, rcrp_bits_of(s->factor));
-    rcrp_write_u64(o, (uint64_t)s->original_context);
-    rcrp_write_u64(o, (uint64_t)s->context);
-    rcrp_write_u64(o, rcrp_bits_of(s->beta_fast));
-    rcrp_write_u64(o, rcrp_bits_of(s->beta_slow));
-    rcrp_write_u32(o, s->truncate);
-    rcrp_write_u64(o, rcrp_bits_of(s->mscale));
-    rcrp_write_u64(o, rcrp_bits_of(s->mscale_all_dim));
-    rcrp_write_u64(o, rcrp_bits_of(s->attention_factor));
-    rcrp_write_u64(o, rcrp_bits_of(s->low_freq_factor));
-    rcrp_write_u64(o, rcrp_bits_of(s->high_freq_factor));
-}
 
 static inline int64_t rcrp_i64_of(uint64_t u)
 {
@@ -237,14 +216,29 @@ static inline int64_t rcrp_i64_of(uint64_t u)
     return v;
 }
 
-static inline void rcrp_read_scaling(rcrp_in *in, rcrp_scaling_params *s)
+static inline void rcrp_write_scaling(rcrp_out *o, const rc_scaling *s)
+{
+    rcrp_write_u64(o, rcrp_bits_of(s->factor));
+    rcrp_write_u64(o, (uint64_t)s->original_context);
+    rcrp_write_u64(o, (uint64_t)s->context);
+    rcrp_write_u64(o, rcrp_bits_of(s->beta_fast));
+    rcrp_write_u64(o, rcrp_bits_of(s->beta_slow));
+    rcrp_write_u32(o, (uint32_t)s->truncate);
+    rcrp_write_u64(o, rcrp_bits_of(s->mscale));
+    rcrp_write_u64(o, rcrp_bits_of(s->mscale_all_dim));
+    rcrp_write_u64(o, rcrp_bits_of(s->attention_factor));
+    rcrp_write_u64(o, rcrp_bits_of(s->low_freq_factor));
+    rcrp_write_u64(o, rcrp_bits_of(s->high_freq_factor));
+}
+
+static inline void rcrp_read_scaling(rcrp_in *in, rc_scaling *s)
 {
     s->factor = rcrp_double_of(rcrp_read_u64(in));
     s->original_context = rcrp_i64_of(rcrp_read_u64(in));
     s->context = rcrp_i64_of(rcrp_read_u64(in));
     s->beta_fast = rcrp_double_of(rcrp_read_u64(in));
     s->beta_slow = rcrp_double_of(rcrp_read_u64(in));
-    s->truncate = rcrp_read_u32(in);
+    s->truncate = (int32_t)rcrp_read_u32(in);
     s->mscale = rcrp_double_of(rcrp_read_u64(in));
     s->mscale_all_dim = rcrp_double_of(rcrp_read_u64(in));
     s->attention_factor = rcrp_double_of(rcrp_read_u64(in));

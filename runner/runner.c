@@ -376,21 +376,9 @@ static apply_verdict decode_apply(const unsigned char *payload, size_t len,
     if (g_version >= 3) {
         /* The family, for ports that build their own table; the ports
          * carried here use the exact one, so it is only passed on. */
-        rcrp_scaling_params sp;
-        rcrp_read_scaling(&in, &sp);
         rc_scaling *sc = &req->scaling;
+        rcrp_read_scaling(&in, sc);
         sc->type = (rc_scaling_type)h.family;
-        sc->factor = sp.factor;
-        sc->original_context = sp.original_context;
-        sc->context = sp.context;
-        sc->beta_fast = sp.beta_fast;
-        sc->beta_slow = sp.beta_slow;
-        sc->truncate = (int32_t)sp.truncate;
-        sc->mscale = sp.mscale;
-        sc->mscale_all_dim = sp.mscale_all_dim;
-        sc->attention_factor = sp.attention_factor;
-        sc->low_freq_factor = sp.low_freq_factor;
-        sc->high_freq_factor = sp.high_freq_factor;
         if (h.n_factors) {
             req->factors = malloc(2 * (size_t)h.n_factors * sizeof *req->factors);
             if (!req->factors) {

@@ -13,16 +13,8 @@ import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-for _p in (os.path.join(ROOT, "python"), HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-try:
-    import numpy as np
-except ImportError:
-    np = None
+import testenv  # noqa: E402
+from testenv import HERE, ROOT, np  # noqa: E402  (first: sets the path)
 
 import wire  # noqa: E402
 
@@ -143,7 +135,4 @@ class CommandLine(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if np is None:
-        print("SKIP: numpy not installed")
-        sys.exit(77)
-    unittest.main()
+    testenv.main()

@@ -10,22 +10,12 @@ Exit 0 when every test passed, 77 (skipped) without numpy.
 """
 
 import decimal
-import os
 import struct
-import sys
 import unittest
 from fractions import Fraction
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-for _p in (os.path.join(ROOT, "python"), HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-try:
-    import numpy as np
-except ImportError:
-    np = None
+import testenv  # noqa: E402
+from testenv import np  # noqa: E402  (first: sets the path)
 try:
     import torch
 except ImportError:
@@ -162,7 +152,4 @@ class TorchMode(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if np is None:
-        print("SKIP: numpy not installed")
-        sys.exit(77)
-    unittest.main()
+    testenv.main()
