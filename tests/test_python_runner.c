@@ -231,3 +231,32 @@ Test(python_runner, real_transformers_inside_the_hf_band)
     cr_expect(strstr(r.out, "not this spec's table"), "%s", r.out);
     cli_result_free(&r);
 }
+
+/* Real transformers' outputs, recorded (tests/data/golden/hf-transformers,
+ * PROVENANCE.md) and replayed by ropepkg.golden:replay in numpy mode:
+ * inside the hf band for four models in f32, f64 and f16, without torch;
+ * the same outputs fail the exact judge (transformers computes the angle
+ * in float32), so the recordings are not trivially exact. */
+Test(python_runner, golden_transformers_outputs_lie_in_the_hf_band)
+{
+    static const char *const models[] = {"llama-3-8b", "llama-3.1-8b", "qwen2-7b",
+                                         "qwen2-7b-instruct-yarn"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        const char *argv[] = {"verify", "--python", "ropepkg.golden:replay", "--model",
+                              models[i], "--profile", "hf", "--dtype", "f32,f64,f16", "--heads",
+                              "1", "--positions", "0:2,4095,131071,1048575,16777217,2147483647",
+                              "--seed", "1", "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 0, "%s: exit %d\n%s%s", models[i], r.status, r.out, r.err);
+        cr_expect(strstr(r.out, "3 cases: 3 pass"), "%s: %s", models[i], r.out);
+        cli_result_free(&r);
+    }
+    const char *exact[] = {"verify", "--python", "ropepkg.golden:replay", "--model",
+                           "llama-3.1-8b", "--dtype", "f32", "--heads", "1", "--positions",
+                           "0:2,4095,131071,1048575,16777217,2147483647", "--seed", "1",
+                           "--quiet", NULL};
+    cli_result r = run(exact);
+    cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "cause angle-precision"), "%s", r.out);
+    cli_result_free(&r);
+}
