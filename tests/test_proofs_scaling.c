@@ -335,3 +335,53 @@ Test(scaled_mutants, verify_fails)
     }
     free(res);
 }
+
+/* A table no family explains: the scalar port with pairs 5 and 6 of the
+ * llama3 table multiplied by 1.01. Those pairs match neither the llama3
+ * table nor any candidate the family finder knows (plain, other factors,
+ * other contexts): the finding says "no known table", never a candidate's
+ * name. */
+static rc_status odd_pairs_prepare(const rc_spec *spec, void **state)
+{
+    double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
+    const int half = spec->rotary_dim / 2;
+    for (int i = 0; i < half; i++) {
+        hi[i] = spec->theta_hi[i];
+        lo[i] = spec->theta_lo[i];
+        if (i == 5 || i == 6) {
+            hi[i] *= 1.01;
+            lo[i] = 0.0;
+        }
+    }
+    rc_spec s = *spec;
+    s.theta_hi = hi;
+    s.theta_lo = lo;
+    return scalar()->prepare(&s, state);
+}
+
+static rc_status odd_pairs_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                 const int64_t *positions, rc_direction dir)
+{
+    return scalar()->apply(state, in, out, positions, dir);
+}
+
+static void odd_pairs_release(void *state)
+{
+    scalar()->release(state);
+}
+
+Test(scaled_mutants, unexplained_pairs_match_no_known_table)
+{
+    const rc_impl odd = {RC_ABI_VERSION, "odd-pairs", "pairs 5, 6 of the table x 1.01",
+                         rc_impl_caps(scalar()), NULL, odd_pairs_prepare, odd_pairs_apply,
+                         odd_pairs_release, NULL};
+    rc_proof_spec s = llama31_spec();
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    cr_assert_eq(rc_prove_rotation(&odd, &s, id), 0, "%s", id->res.error);
+    log_result("rotation", &odd, &id->res);
+    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
+    cr_expect(rc_proof_has_finding(&id->res, "pairs 5-6 match no known table"),
+              "the two pairs are named as unexplained");
+    free(id);
+}
