@@ -32,6 +32,8 @@ static void setup(void)
 {
     cr_assert_eq(chdir(RC_PYTHON_TESTS_DIR), 0, "chdir %s", RC_PYTHON_TESTS_DIR);
     cr_assert_eq(setenv("ROPECHECK_PYTHON", RC_PYTHON3, 1), 0);
+    /* No __pycache__ written into the source tree by the runs below. */
+    cr_assert_eq(setenv("PYTHONDONTWRITEBYTECODE", "1", 1), 0);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "'%s' -c 'import numpy' >/dev/null 2>&1", RC_PYTHON3);
     if (system(cmd) != 0)
