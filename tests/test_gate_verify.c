@@ -186,6 +186,20 @@ Test(gate_verify, rounding_level_limit_is_twice_max_of_gate_and_one)
     cli_result_free(&r);
 }
 
+/* The token words of a finding: with two tokens, token 0 is "the first
+ * token" (a port that rotates position 384 by 383's angles, every 384th
+ * position, is wrong there only). */
+Test(gate_verify, first_of_two_tokens_is_named_the_first_token)
+{
+    const char *argv[] = {"verify", "--plugin", GATE_MUTANT_SPARSE_POSITIONS_PATH, "--dtype",
+                          "f32", "--layout", "half", "--direction", "forward", "--heads", "1",
+                          "--positions", "384,385", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "only on the first token (position 384)"), "%s", r.out);
+    cli_result_free(&r);
+}
+
 Test(gate_verify, plugin_that_declines_everything_is_nothing_judged)
 {
     const char *argv[] = {"verify", "--plugin", GATE_MUTANT_UNSUPPORTED_ALL_PATH, "--quick",
