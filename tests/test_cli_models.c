@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "cli_runner.h"
 #include "mutant_paths.h"
 #include "scaling_mutant_paths.h"
@@ -163,6 +167,41 @@ Test(cli_models, ggml_port_passes_the_ggml_profile_with_specials)
     cr_expect_eq(r.status, 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
     cr_expect(strstr(r.out, "FAIL") == NULL, "%s", r.out);
     cli_result_free(&r);
+
+    /* Inside the band every figure is 0: the pair distance and the
+     * component one alike (rc_profile_band_component). */
+    char dir[] = "/tmp/rc_ggml_jsonXXXXXX", json[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    const char *js[] = {"verify", "--plugin", PORT_GGML_PATH, "--profile", "ggml", "--dtype",
+                        "f32,f16", "--layout", "half", "--positions", "0:3,131071,1000000",
+                        "--json", json, "--quiet", NULL};
+    r = run(js);
+    cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.out);
+    cli_result_free(&r);
+    FILE *f = fopen(json, "r");
+    cr_assert(f);
+    static char buf[1 << 20];
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    cr_assert(root);
+    int n = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "verify"))
+    {
+        n++;
+        const cJSON *pair = cJSON_GetObjectItem(c, "pair_ulp"),
+                    *comp = cJSON_GetObjectItem(c, "component_ulp");
+        cr_expect(pair && comp && cJSON_GetObjectItem(pair, "max")->valuedouble == 0.0 &&
+                      cJSON_GetObjectItem(comp, "max")->valuedouble == 0.0,
+                  "case %d: pair and component distances are 0 inside the band", n);
+    }
+    cr_expect_eq(n, 2);
+    cJSON_Delete(root);
+    char rm[700];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    cr_expect_eq(system(rm), 0);
 
     const char *exact[] = {"verify", "--plugin", PORT_GGML_PATH, "--specials", "--dtype", "f32", "--positions", "131071", "--quiet",
                            NULL};
