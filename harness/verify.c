@@ -110,15 +110,6 @@ static uint64_t unwritten_bits(rc_dtype t)
     return n >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * n)) - 1);
 }
 
-static int same_class(double got, double expect)
-{
-    if (isnan(expect))
-        return isnan(got);
-    if (isinf(expect))
-        return got == expect;
-    return isfinite(got);
-}
-
 /* "finite or +inf", ... : the classes of a RC_CLASS_* mask, in words. */
 static void class_names(unsigned mask, char *buf, size_t n)
 {
@@ -257,8 +248,9 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                 if (e->kind == RC_ELEM_SPECIAL) {
                     /* Under a profile the framework's own cos/sin signs
                      * decide the class (profile.h), not the exact angle's. */
-                    const int ok = banded ? (classes[ch] & rc_value_class(got)) != 0
-                                          : same_class(got, e->exact.hi);
+                    const unsigned cls = rc_value_class(got);
+                    const int ok = banded ? (classes[ch] & cls) != 0
+                                          : cls == rc_value_class(e->exact.hi);
                     res->special_elements++;
                     if (!ok && res->special_mismatches++ == 0) {
                         fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
@@ -461,14 +453,15 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         return res->verdict;
     }
 
+    /* The case as a framework profile sees it (its own table, no theta). */
+    const rc_spec pspec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
+                           .base = c->base, .layout = c->layout, .dtype = c->dtype,
+                           .scaling = c->scaling};
     rc_profile_ref *profile = NULL;
     if (c->profile != RC_PROFILE_EXACT) {
         /* A framework without this case (ggml has no bf16 RoPE, no
          * llama3 table): nothing to match, so nothing to judge. The
          * predictor made here is the one the comparison uses. */
-        rc_spec pspec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
-                         .base = c->base, .layout = c->layout, .dtype = c->dtype,
-                         .scaling = c->scaling};
         profile = rc_profile_ref_create(c->profile, &pspec);
         if (!profile) {
             snprintf(res->reason, sizeof res->reason,
@@ -522,9 +515,6 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
          * names the table. */
         double given[RC_MAX_HEAD_DIM / 2];
         const size_t n = c->own_table(given, RC_MAX_HEAD_DIM / 2);
-        rc_spec pspec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
-                         .base = c->base, .layout = c->layout, .dtype = c->dtype,
-                         .scaling = c->scaling};
         const double ex =
             n ? rc_profile_table_excess(c->profile, &pspec, given, n, &res->profile_table_worst)
               : -1.0;
