@@ -80,8 +80,13 @@ double rc_proof_dot_slack(const rc_probe *p, double gate, const double *q, const
 /* Dot product of n doubles (plain, in order: the slack above covers it). */
 double rc_proof_dot(const double *x, const double *y, int n);
 
-/* Random head: n values uniform in [-1, 1], rounded to the probe's dtype. */
+/* relative.c: positions (m, n, m + t, n + t) of one trial, all in
+ * [0, maxp]. Even trials keep |m - n| <= 256 (where attention looks);
+ * t spans the whole range. */
 struct rc_rng;
+void rc_relative_draw_positions(struct rc_rng *g, int trial, int64_t maxp, int64_t pos[4]);
+
+/* Random head: n values uniform in [-1, 1], rounded to the probe's dtype. */
 void rc_proof_random_head(const rc_probe *p, struct rc_rng *g, double *x, int n);
 
 #endif

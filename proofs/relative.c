@@ -17,9 +17,7 @@
 #include "core/rng.h"
 #include "proofs/proof_internal.h"
 
-/* Positions (m, n, t) with m, n, m + t, n + t in [0, maxp]. Even trials
- * keep |m - n| <= 256 (where attention looks); t spans the whole range. */
-static void draw_positions(rc_rng *g, int trial, int64_t maxp, int64_t pos[4])
+void rc_relative_draw_positions(rc_rng *g, int trial, int64_t maxp, int64_t pos[4])
 {
     const uint64_t span = (uint64_t)maxp + 1;
     int64_t m = (int64_t)rc_rng_below(g, span), n;
@@ -76,7 +74,7 @@ int rc_prove_relative(const rc_impl *impl, const rc_proof_spec *spec, uint64_t s
             q[2 * d + c] = q[c];
             q[3 * d + c] = k[c];
         }
-        draw_positions(&g, s, max_position, pos + 4 * s);
+        rc_relative_draw_positions(&g, s, max_position, pos + 4 * s);
     }
     char err[256];
     rc_status st = rc_probe_apply(&pr, in, pos, rows, RC_FORWARD, out, err, sizeof err);

@@ -131,7 +131,10 @@ static void iv_sub(iv *z, const iv *a, const iv *b)
 /* a op b over the four end-point pairs: the minimum of the rounded-down
  * values and the maximum of the rounded-up ones enclose every a*b (a/b)
  * with a, b in their intervals, because the product (quotient, divisor of
- * one sign) is monotone in each argument separately. */
+ * one sign) is monotone in each argument separately. A NaN corner makes
+ * both ends NaN: comparisons would skip it silently and leave an
+ * "enclosure" of the other corners only, which accurate_enough would then
+ * accept. */
 typedef int (*mpfr_binop)(mpfr_ptr, mpfr_srcptr, mpfr_srcptr, mpfr_rnd_t);
 
 static void iv_corners(iv *z, const iv *a, const iv *b, mpfr_binop op)
@@ -140,13 +143,19 @@ static void iv_corners(iv *z, const iv *a, const iv *b, mpfr_binop op)
     mpfr_t lo, hi, t;
     mpfr_inits2(W, lo, hi, t, (mpfr_ptr)0);
     mpfr_srcptr as[2] = {a->lo, a->hi}, bs[2] = {b->lo, b->hi};
+    int nan = 0;
     for (int k = 0; k < 4; k++) {
+        nan |= mpfr_nan_p(as[k >> 1]) || mpfr_nan_p(bs[k & 1]);
         op(t, as[k >> 1], bs[k & 1], MPFR_RNDD);
         if (k == 0 || mpfr_less_p(t, lo))
             mpfr_set(lo, t, MPFR_RNDD);
         op(t, as[k >> 1], bs[k & 1], MPFR_RNDU);
         if (k == 0 || mpfr_greater_p(t, hi))
             mpfr_set(hi, t, MPFR_RNDU);
+    }
+    if (nan) {
+        mpfr_set_nan(lo);
+        mpfr_set_nan(hi);
     }
     mpfr_swap(z->lo, lo);
     mpfr_swap(z->hi, hi);

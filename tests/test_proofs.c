@@ -21,6 +21,8 @@
 
 #include "test_seed.h"
 #include "impls/scalar/scalar.h"
+#include "core/rng.h"
+#include "proofs/proof_internal.h"
 #include "proofs/proofs.h"
 #include "tests/mutants_proofs/mutants_proofs.h"
 
@@ -325,6 +327,79 @@ Test(relative, position_range_edges)
     cr_expect_eq(rc_prove_relative(&rc_impl_scalar, &s, 1, 4, -1, &r), -1);
     cr_expect_eq(rc_prove_relative(&rc_impl_scalar, &s, 1, 4, RC_MAX_POSITION + 1, &r), -1);
     cr_expect_eq(rc_prove_relative(&rc_impl_scalar, &s, 1, 0, 100, &r), -1);
+}
+
+/* The trials' positions: every m, n, m + t, n + t in [0, maxp]; even
+ * trials keep |m - n| <= 256 yet still move n both ways (clamped at 0 and
+ * maxp, never pinned there); odd trials reach distances beyond 256; t
+ * takes both signs. A draw that pins n, loses the clamp or never shifts
+ * would judge fewer of the relative positions the property is about. */
+Test(relative, trial_positions)
+{
+    const int64_t maxps[] = {0, 1, 300, 1000000, RC_MAX_POSITION};
+    const uint64_t seed = test_seed();
+    for (size_t c = 0; c < sizeof maxps / sizeof maxps[0]; c++) {
+        const int64_t maxp = maxps[c];
+        rc_rng g;
+        rc_rng_seed3(&g, seed, 0x7e1, (uint64_t)c);
+        int near_lo = 0, near_hi = 0, inner = 0, far = 0, t_neg = 0, t_pos = 0;
+        for (int trial = 0; trial < 4000; trial++) {
+            int64_t p[4];
+            rc_relative_draw_positions(&g, trial, maxp, p);
+            for (int k = 0; k < 4; k++)
+                cr_assert(p[k] >= 0 && p[k] <= maxp, "seed %llu maxp %lld trial %d: position "
+                          "%lld", (unsigned long long)seed, (long long)maxp, trial,
+                          (long long)p[k]);
+            const int64_t d = p[1] - p[0], t = p[2] - p[0];
+            cr_assert_eq(p[3] - p[1], t, "seed %llu: n + t", (unsigned long long)seed);
+            if (trial % 2 == 0) {
+                cr_assert(d >= -256 && d <= 256, "seed %llu maxp %lld trial %d: |m - n| = "
+                          "%lld", (unsigned long long)seed, (long long)maxp, trial,
+                          (long long)d);
+                near_lo += p[1] == 0;
+                near_hi += p[1] == maxp;
+                inner += p[1] > 0 && p[1] < maxp && d != 0;
+            } else {
+                far += d > 256 || d < -256;
+            }
+            t_neg += t < 0;
+            t_pos += t > 0;
+        }
+        if (maxp >= 300) {
+            cr_expect(inner > 1000 && t_neg > 100 && t_pos > 100, "seed %llu maxp %lld: %d "
+                      "inner, t < 0 %d, t > 0 %d", (unsigned long long)seed, (long long)maxp,
+                      inner, t_neg, t_pos);
+            cr_expect(near_hi < 1000, "seed %llu maxp %lld: n pinned at maxp %d times",
+                      (unsigned long long)seed, (long long)maxp, near_hi);
+        }
+        if (maxp == 300)
+            cr_expect(near_lo > 0 && near_hi > 0, "seed %llu: the clamps at 0 (%d) and maxp "
+                      "(%d) are never reached", (unsigned long long)seed, near_lo, near_hi);
+        if (maxp >= 1000000)
+            cr_expect(far > 1900, "seed %llu maxp %lld: odd trials beyond 256: %d",
+                      (unsigned long long)seed, (long long)maxp, far);
+    }
+}
+
+/* The Abel curve's arguments: a base that is not a positive number, a
+ * rotary_dim that is odd, below 2 or above RC_MAX_HEAD_DIM, a negative
+ * length and a scaling invalid for the dimension are refused (-1) before
+ * anything is computed. */
+Test(abel, curve_refuses_bad_arguments)
+{
+    double up[4], dn[4];
+    cr_expect_eq(rc_abel_curve_bounds(10000.0, 64, 4, up, dn), 0);
+    const double bases[] = {0.0, -10000.0, NAN};
+    for (size_t k = 0; k < sizeof bases / sizeof bases[0]; k++)
+        cr_expect_eq(rc_abel_curve_bounds(bases[k], 64, 4, up, dn), -1, "base %g", bases[k]);
+    const int dims[] = {0, 1, 63, RC_MAX_HEAD_DIM + 2};
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        cr_expect_eq(rc_abel_curve_bounds(10000.0, dims[k], 4, up, dn), -1, "r = %d", dims[k]);
+    cr_expect_eq(rc_abel_curve_bounds(10000.0, 64, -1, up, dn), -1);
+    rc_scaling bad = {0};
+    bad.type = RC_SCALING_LINEAR;
+    bad.factor = -2.0;
+    cr_expect_eq(rc_abel_curve_scaled(10000.0, 64, &bad, 4, up, dn), -1);
 }
 
 /* Only the f16 angle breaks Eq. 16: every other mutant is still a

@@ -287,7 +287,7 @@ Test(scaling, llama31_matches_hf_float64)
     cr_assert(medium > 0 && medium < 20, "medium pairs %d", medium);
 }
 
-/* HF _compute_yarn_parameters in float64 (truncate on). The caller
+/* HF _compute_yarn_parameters in float64 (truncate on or off). The caller
  * checks that the float64 correction dims are more than 1e-9 from an
  * integer, so floor/ceil agree with the exact ones (their float64 error
  * is below 1e-12 here). Bound: pos = base ** e: |ln b| + 2; interp
@@ -304,8 +304,12 @@ static double hf_yarn_dim(double nrot, int dim, double base, double L0)
 static double hf_yarn(double base, int dim, const rc_scaling *sc, int i)
 {
     double L0 = (double)sc->original_context;
-    double low = floor(hf_yarn_dim(sc->beta_fast, dim, base, L0));
-    double high = ceil(hf_yarn_dim(sc->beta_slow, dim, base, L0));
+    double low = hf_yarn_dim(sc->beta_fast, dim, base, L0);
+    double high = hf_yarn_dim(sc->beta_slow, dim, base, L0);
+    if (sc->truncate) {
+        low = floor(low);
+        high = ceil(high);
+    }
     low = low > 0 ? low : 0;
     high = high < dim - 1 ? high : dim - 1;
     if (low == high)
@@ -602,6 +606,36 @@ Test(scaling, yarn_floor_near_an_integer)
     check_contract("yarn c ~ integer", base, r, &sc);
     sc.truncate = 0;
     check_contract("yarn c ~ integer, no truncate", base, r, &sc);
+}
+
+/* The ramp's clamps, max(low, 0) and min(high, r - 1), with truncate off:
+ * beta_fast puts the low correction dim at 0.5 (between the clamp and the
+ * first pair), beta_slow puts the high one past r - 1. A clamp applied to
+ * the wrong side widens the enclosure of gamma by a fixed amount, which no
+ * working precision can shrink. Float64 bound: the unfloored dims carry
+ * their own error, c (|ln(L0 / 2 pi beta)| + 4) u absolutely (pi, the
+ * product, the quotient, two logs, the product by r / 2 and the division),
+ * below 1e-13 here; it moves gamma by that over (high - low) >= 1, and the
+ * result by s times it relative: 4u more than the truncated bound covers. */
+Test(scaling, yarn_clamps_without_truncation)
+{
+    const int r = 64;
+    const double base = 1e4, L0 = 4096.0;
+    rc_scaling sc = yarn(8.0, 4096, 0.0, 0.0);
+    sc.truncate = 0;
+    sc.beta_fast = L0 / (2 * PI_F64 * pow(base, 1.0 / r));
+    sc.beta_slow = L0 / (2 * PI_F64 * pow(base, 2.0 * r / r)); /* c = r: past r - 1 */
+    double c_low = hf_yarn_dim(sc.beta_fast, r, base, L0);
+    double c_high = hf_yarn_dim(sc.beta_slow, r, base, L0);
+    cr_assert(c_low > 0.4 && c_low < 0.6 && c_high > r - 0.5, "c = %.17g, %.17g", c_low, c_high);
+    char err[256] = "";
+    cr_assert(rc_scaling_check(&sc, r, err, sizeof err) == 0, "%s", err);
+    check_contract("yarn, low in (0, 1), high past r - 1", base, r, &sc);
+    double hi[64], lo[64];
+    table_of(base, r, &sc, hi, lo);
+    double bound = fabs(log(base)) + 4 + 2 + 2 * sc.factor + 3 + 4 * sc.factor;
+    for (int i = 0; i < r / 2; i++)
+        check_close("yarn untruncated", i, hf_yarn(base, r, &sc, i), hi[i], lo[i], bound);
 }
 
 static double log_uniform(rc_rng *g, double lo, double hi)
