@@ -701,13 +701,10 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
                  fits ? "; there " : "", fits ? fits->text : "");
         set(res, "sparse-positions", "%s%s", text, "");
     } else if (fits) {
-        set(res, fits->cause, "%s%s", fits->text, confined ? ", " : "");
-        size_t n = strlen(res->finding);
-        if (confined)
-            n += (size_t)snprintf(res->finding + n, sizeof res->finding - n, "%s", where);
-        if (also && n < sizeof res->finding)
-            snprintf(res->finding + n, sizeof res->finding - n,
-                     "; the same outputs also fit: %s", also->text);
+        char tail[sizeof res->finding - sizeof fits->text + 1]; /* the two fill the finding */
+        snprintf(tail, sizeof tail, "%s%s%s%s", confined ? ", " : "", confined ? where : "",
+                 also ? "; the same outputs also fit: " : "", also ? also->text : "");
+        set(res, fits->cause, "%s%s", fits->text, tail);
     } else if (confined) {
         set(res, confined, "wrong %s; every other is right%s", where,
             strcmp(confined, "one-token") == 0 ? " (a loop's first or last iteration: a "

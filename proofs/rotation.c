@@ -643,7 +643,7 @@ typedef struct rot_work {
     pairinfo *pairs;
     double *ex_hi, *ex_lo; /* the spec's (scaled) table */
     rc_rot_pair *rp;   /* the pairs with recovered thetas, for the dense probe */
-    signed char *flags; /* match, rev, altm, headm, miss: n_cmp_max + 1 each */
+    signed char *flags; /* match, rev, altm, headm, miss: n_cmp_max <= d / 2 each */
 } rot_work;
 
 static void work_free(rot_work *w)
@@ -978,10 +978,10 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     const int n_cmp_max = id->n_pairs < spec_r / 2 ? id->n_pairs : spec_r / 2;
     theta_report tr = {.n_cmp_max = n_cmp_max};
     tr.match = w.flags;
-    tr.rev = tr.match + n_cmp_max + 1;
-    tr.altm = tr.rev + n_cmp_max + 1;
-    tr.headm = tr.altm + n_cmp_max + 1;
-    tr.miss = tr.headm + n_cmp_max + 1;
+    tr.rev = tr.match + n_cmp_max; /* five arrays of n_cmp_max, read and written below it */
+    tr.altm = tr.rev + n_cmp_max;
+    tr.headm = tr.altm + n_cmp_max;
+    tr.miss = tr.headm + n_cmp_max;
     theta_mp mp;
     mpfr_inits2(MP_PREC, mp.th, mp.ex, mp.alt, mp.head, mp.diff, (mpfr_ptr)0);
     for (int i = 0; i < id->n_pairs; i++)

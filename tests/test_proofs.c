@@ -107,6 +107,25 @@ Test(rotation, scalar_f32_both_layouts_partial)
     expect_rotation_pass(&s);
 }
 
+/* The scalar port's derived f64 bound below 2^31 (tests/test_scalar.c:
+ * 0.5 + sqrt(2)*0.49401 + 43u + u(3*2^31 + 58), about 1.199) as the gate:
+ * a port that meets the gate it is given passes identification, however
+ * tight that gate (every tolerance of rotation.c scales with it). */
+Test(rotation, scalar_f64_at_its_derived_bound)
+{
+    const double gate = 0.5 + 1.4142135623730951 * 0.49401 + 43.0 * 0x1p-53 +
+                        0x1p-53 * (3.0 * 0x1p31 + 58.0);
+    const rc_layout layouts[] = {RC_LAYOUT_HALF, RC_LAYOUT_INTERLEAVED};
+    for (int k = 0; k < 2; k++) {
+        rc_proof_spec s = make_spec(128, 128, 10000.0, layouts[k], RC_DTYPE_F64);
+        s.gate_pair = gate;
+        expect_rotation_pass(&s);
+        s = make_spec(64, 48, 500000.0, layouts[k], RC_DTYPE_F64);
+        s.gate_pair = gate;
+        expect_rotation_pass(&s);
+    }
+}
+
 Test(rotation, scalar_f16_bf16)
 {
     rc_proof_spec s = make_spec(32, 24, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F16);
@@ -171,6 +190,33 @@ Test(rotation_mutants, ignores_direction)
 {
     expect_rotation_finding(&rc_mutant_ignores_direction, RC_LAYOUT_INTERLEAVED,
                             "RC_INVERSE is not the inverse rotation");
+}
+
+/* The dense positions rotation_dense.c promises to check: every position
+ * 0..1030, the five around 2^24 it lists (2^24 - 3, 2^24 - 1, 2^24,
+ * 2^24 + 1, 2^24 + 3) and 2^31 - 2, 2^31 - 1. A cache whose row at one of
+ * them is stale (a copy of the row before) must fail identification, at
+ * each; a position dropped from the list, or replaced, passes it. */
+Test(rotation_mutants, stale_row_at_each_dense_position)
+{
+    const int64_t at[] = {1,        2,        383,      384,      1029,      1030,
+                          16777213, 16777215, 16777216, 16777217, 16777219, 2147483646,
+                          2147483647};
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        rc_mutant_stale_position = at[k];
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+        cr_assert_eq(rc_prove_rotation(&rc_mutant_stale_row, &s, id), 0, "%s", id->res.error);
+        cr_expect_eq(id->res.verdict, RC_PROOF_FAIL, "a stale row at position %lld passes "
+                     "rotation identification", (long long)at[k]);
+    }
+    rc_mutant_stale_position = 1031; /* outside every probed position: nothing to see */
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+    cr_assert_eq(rc_prove_rotation(&rc_mutant_stale_row, &s, id), 0, "%s", id->res.error);
+    cr_expect_eq(id->res.verdict, RC_PROOF_PASS, "a stale row at 1031 fails: %s",
+                 id->res.n_findings ? id->res.findings[0].text : "");
+    free(id);
 }
 
 /* Only pairs 5.. ignore the direction: the finding names an element of

@@ -22,7 +22,10 @@ typedef struct defect {
     int swap_pair1;   /* > 0: pair swap_pair1 - 1 swaps sin and cos */
     double radial;    /* != 0: scale the pair by this */
     int ignore_dir;   /* > 0: RC_INVERSE rotates pairs >= ignore_dir - 1 forward */
+    int stale_row;    /* position rc_mutant_stale_position rotated as its predecessor */
 } defect;
+
+int64_t rc_mutant_stale_position = -1;
 
 typedef struct mstate {
     defect df;
@@ -92,7 +95,8 @@ static rc_status mutant_apply(void *state, const rc_tensor *in, const rc_tensor 
     const int step = st->layout == RC_LAYOUT_INTERLEAVED ? 2 : 1;
     const int off = st->layout == RC_LAYOUT_INTERLEAVED ? 1 : half;
     for (int64_t t = 0; t < in->n_tokens; t++) {
-        const int64_t m = positions[t];
+        const int64_t m = positions[t] - (df->stale_row && positions[t] > 0 &&
+                                           positions[t] == rc_mutant_stale_position);
         for (int64_t h = 0; h < in->n_heads; h++) {
             const float *x = (const float *)in->data + t * in->token_stride + h * in->head_stride;
             float *y = (float *)out->data + t * out->token_stride + h * out->head_stride;
@@ -165,3 +169,5 @@ MUTANT(ignores_direction, "mutant-ignores-direction", "RC_INVERSE rotates forwar
 MUTANT(ignores_direction_late, "mutant-ignores-direction-late",
        "RC_INVERSE rotates the pairs from RC_MUTANT_LATE_PAIR on forward",
        .ignore_dir = RC_MUTANT_LATE_PAIR + 1)
+MUTANT(stale_row, "mutant-stale-row", "one position rotated by its predecessor's angle",
+       .stale_row = 1)

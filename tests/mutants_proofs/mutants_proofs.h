@@ -29,6 +29,12 @@ extern const rc_impl rc_mutant_ignores_direction_late;
 /* Every rotated pair scaled by 1.001. */
 extern const rc_impl rc_mutant_radial_scale;
 
+/* A cos/sin cache with one stale row: position rc_mutant_stale_position
+ * is rotated by the angle of the position before it (the row was never
+ * written and still holds its neighbour's copy). Set the position before
+ * calling; every other position is exact. */
+extern const rc_impl rc_mutant_stale_row;
+extern int64_t rc_mutant_stale_position;
 #define RC_MUTANT_WRONG_BASE 500000.0
 #define RC_MUTANT_SWAPPED_PAIR 3
 #define RC_MUTANT_RADIAL 1.001
