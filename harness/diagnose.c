@@ -49,6 +49,7 @@ struct rc_diag {
     fail_pair *fails;
     size_t n_fails;
     int64_t fails_total;
+    int out_of_memory;  /* a cause could not be checked: no finding is given */
 };
 
 rc_diag *rc_diag_create(const rc_verify_case *c, double gate_pair)
@@ -329,7 +330,8 @@ static double model_error(const rc_diag *d, pos_map pm, rc_ref *ref, rc_directio
 }
 
 /* Does the model explain every sampled head? Applicable only when it
- * differs from the spec on at least one of them. 1 yes, 0 no. */
+ * differs from the spec on at least one of them. 1 yes, 0 no, -1 out of
+ * memory (then nothing is known about it). */
 static int model_explains(const rc_diag *d, const model *mo, const sample *s, size_t n,
                           const void *out, int64_t ts, int64_t hs)
 {
@@ -349,8 +351,8 @@ static int model_explains(const rc_diag *d, const model *mo, const sample *s, si
         return 0;
     rc_ref *ref = rc_ref_create(&spec);
     rc_ref_elem *e = malloc(sizeof *e * (size_t)c->head_dim);
-    int ok = ref && e;
-    for (size_t k = 0; k < n && ok; k++) {
+    int ok = ref && e ? 1 : -1;
+    for (size_t k = 0; k < n && ok > 0; k++) {
         /* An infinite error against the spec (a NaN or Inf where a number
          * belongs) gives no scale to shrink: the model must then meet the
          * gate itself. */
@@ -685,13 +687,15 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
      * the first, the most specific, and says the evidence fits the other
      * too, rather than guessing. */
     const model *fits = NULL, *also = NULL;
-    for (size_t i = 0; i < nm && ns > 0 && !also; i++)
-        if (model_explains(d, &mo[i], s, ns, out, ts, hs)) {
-            if (!fits)
-                fits = &mo[i];
-            else if (strcmp(mo[i].cause, fits->cause) != 0)
-                also = &mo[i];
-        }
+    for (size_t i = 0; i < nm && ns > 0 && !also && !d->out_of_memory; i++) {
+        const int ex = model_explains(d, &mo[i], s, ns, out, ts, hs);
+        if (ex < 0)
+            d->out_of_memory = 1; /* an unchecked model could be the cause */
+        else if (ex && !fits)
+            fits = &mo[i];
+        else if (ex && strcmp(mo[i].cause, fits->cause) != 0)
+            also = &mo[i];
+    }
     if (!fits && marginal(d, res, text, sizeof text)) {
         set(res, "rounding-level", "%s%s", text, "");
     } else if (k->divisor >= 2) {
@@ -726,8 +730,12 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
 
 void rc_diagnose(rc_diag *d, const void *out, int64_t ts, int64_t hs, rc_verify_result *res)
 {
-    if (!d || res->verdict != RC_VERDICT_FAIL || res->cause[0])
+    if (res->verdict != RC_VERDICT_FAIL || res->cause[0])
         return;
+    if (!d) { /* rc_diag_create ran out of memory: say so, guess nothing */
+        set(res, "unknown", "%s%s", "not diagnosed: out of memory for the diagnosis", "");
+        return;
+    }
     confinement k;
     find_confinement(d, &k);
     /* Unwritten outputs first: they also make passthrough channels and
@@ -742,4 +750,7 @@ void rc_diagnose(rc_diag *d, const void *out, int64_t ts, int64_t hs, rc_verify_
     else if (res->special_mismatches > 0)
         set(res, "special-values", "%s%s",
             "NaN or Inf inputs give outputs of the wrong class (IEEE arithmetic keeps them)", "");
+    if (d->out_of_memory)
+        set(res, "unknown", "%s%s", "not diagnosed: out of memory while checking the causes",
+            "");
 }

@@ -462,13 +462,18 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         /* A framework without this case (ggml has no bf16 RoPE, no
          * llama3 table): nothing to match, so nothing to judge. The
          * predictor made here is the one the comparison uses. */
-        profile = rc_profile_ref_create(c->profile, &pspec);
-        if (!profile) {
+        if (!rc_profile_models(c->profile, &pspec)) {
             snprintf(res->reason, sizeof res->reason,
                      "the %s profile does not model this case (%s, %s scaling)",
                      rc_profile_name(c->profile), rc_dtype_name(c->dtype),
                      rc_scaling_type_name(c->scaling ? c->scaling->type : RC_SCALING_NONE));
             return res->verdict = RC_VERDICT_SKIP;
+        }
+        profile = rc_profile_ref_create(c->profile, &pspec);
+        if (!profile) {
+            snprintf(res->reason, sizeof res->reason, "out of memory for the %s profile",
+                     rc_profile_name(c->profile));
+            return res->verdict = RC_VERDICT_ERROR;
         }
     }
 

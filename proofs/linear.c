@@ -147,7 +147,7 @@ int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, ui
         goto done;
     }
     if (exact_rotate(&pr, in, pos, (int)rows, ex) != 0) {
-        rc_proof_error(r, "reference failed");
+        rc_proof_error(r, "exact reference: out of memory"); /* its arguments are valid */
         goto done;
     }
     const double u = 0x1p-53;

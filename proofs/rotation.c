@@ -565,22 +565,24 @@ static void fit_base(rc_rotation_id *id, int r)
 
 /* RC_INVERSE must rotate by -phi: its matrix at m is the transpose of the
  * forward one. Each entry of either is within eps of the exact value
- * (the contract), so corresponding entries differ by at most 2 eps. */
-static void check_inverse(const rc_probe *pr, const double *out, int d, double eps,
-                          rc_proof_result *r)
+ * (the contract), so corresponding entries differ by at most 2 eps.
+ * 0 when judged (a finding may be added); -1 with err when a call or an
+ * allocation failed, for rc_proof_call_failed: a harness that cannot
+ * check the inverse must not report the port as failing it. */
+static int check_inverse(const rc_probe *pr, const double *out, int d, double eps,
+                         rc_proof_result *r, char *err, size_t err_len)
 {
     static const int ks[] = {1, 6, NPOS - 1}; /* m = 1, 1000, 2^31 - 1 */
     double *inv = malloc((size_t)d * (size_t)d * sizeof *inv);
-    char err[256];
     if (!inv) {
-        rc_proof_add(r, "inverse direction not checked: out of memory");
-        return;
+        snprintf(err, err_len, "out of memory");
+        return -1;
     }
     for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++) {
         const int k = ks[q];
-        if (rc_probe_unit(pr, &probe_pos[k], 1, RC_INVERSE, inv, err, sizeof err) != RC_OK) {
-            rc_proof_add(r, "inverse direction failed: %s", err);
-            break;
+        if (rc_probe_unit(pr, &probe_pos[k], 1, RC_INVERSE, inv, err, err_len) != RC_OK) {
+            free(inv);
+            return -1;
         }
         double worst = 0.0;
         int wj = 0, wc = 0;
@@ -604,6 +606,7 @@ static void check_inverse(const rc_probe *pr, const double *out, int d, double e
         }
     }
     free(inv);
+    return 0;
 }
 
 /* theta_0 = 1 (checked by the caller) and theta_i = theta_1^i for every
@@ -970,8 +973,11 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     double max_orth = 0.0;
     block_report br;
     check_blocks(w.out, d, w.pairs, np, &t, &pr, &br, &max_orth);
-    if (impl->caps & RC_CAP_INVERSE)
-        check_inverse(&pr, w.out, d, t.eps, r);
+    if ((impl->caps & RC_CAP_INVERSE) && check_inverse(&pr, w.out, d, t.eps, r, err,
+                                                       sizeof err) != 0) {
+        work_free(&w);
+        return rc_proof_call_failed(r, err);
+    }
 
     /* 3. Angles and thetas, pair by pair. */
     id->n_pairs = np < RC_MAX_HEAD_DIM / 2 ? np : RC_MAX_HEAD_DIM / 2;

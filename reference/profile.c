@@ -51,15 +51,31 @@ static int dtype_supported(rc_profile p, rc_dtype t)
     return 1;
 }
 
-rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsigned flags)
+/* The scaling families each framework's table code has (rc_prof_*_table
+ * refuse the others): ggml's YaRN and frequency-factor tensors are not
+ * modelled, and transformers has no explicit-table rope_type. */
+static int family_modelled(rc_profile p, const rc_scaling *sc)
+{
+    const rc_scaling_type type = sc ? sc->type : RC_SCALING_NONE;
+    if (p == RC_PROFILE_GGML)
+        return type == RC_SCALING_NONE || type == RC_SCALING_LINEAR;
+    return type != RC_SCALING_TABLE;
+}
+
+int rc_profile_models(rc_profile p, const rc_spec *spec)
 {
     char err[160];
-    if (spec == NULL || (p != RC_PROFILE_HF && p != RC_PROFILE_GGML))
-        return NULL;
-    if (rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, err, sizeof err) != 0 ||
-        spec->layout < 0 || spec->layout >= RC_LAYOUT_COUNT || spec->dtype < 0 ||
-        spec->dtype >= RC_DTYPE_COUNT || !dtype_supported(p, spec->dtype) ||
-        rc_scaling_check(spec->scaling, spec->rotary_dim, err, sizeof err) != 0)
+    return spec != NULL && (p == RC_PROFILE_HF || p == RC_PROFILE_GGML) &&
+           rc_spec_check(spec->head_dim, spec->rotary_dim, spec->base, err, sizeof err) == 0 &&
+           spec->layout >= 0 && spec->layout < RC_LAYOUT_COUNT && spec->dtype >= 0 &&
+           spec->dtype < RC_DTYPE_COUNT && dtype_supported(p, spec->dtype) &&
+           rc_scaling_check(spec->scaling, spec->rotary_dim, err, sizeof err) == 0 &&
+           family_modelled(p, spec->scaling);
+}
+
+rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsigned flags)
+{
+    if (!rc_profile_models(p, spec))
         return NULL;
     rc_profile_ref *r = calloc(1, sizeof *r);
     if (r == NULL)

@@ -39,9 +39,15 @@ int rc_profile_parse(const char *s, rc_profile *out); /* 0, or -1 if unknown */
 
 typedef struct rc_profile_ref rc_profile_ref;
 
+/* 1 when profile p models spec: a framework profile, a valid spec, a
+ * dtype and a scaling family the framework has (ggml: f32 and f16, no
+ * YaRN/LongRoPE/llama3/table; hf: no explicit table). 0 otherwise: such a
+ * case has nothing to match and is skipped, not judged. */
+int rc_profile_models(rc_profile p, const rc_spec *spec);
+
 /* A predictor for one spec (its scaling included; the theta table in the
  * spec is ignored, the profile computes its own the framework's way).
- * NULL for RC_PROFILE_EXACT, an invalid spec, or out of memory. */
+ * NULL when !rc_profile_models(p, spec), or out of memory. */
 rc_profile_ref *rc_profile_ref_create(rc_profile p, const rc_spec *spec);
 void rc_profile_ref_destroy(rc_profile_ref *p);
 
