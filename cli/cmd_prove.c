@@ -75,7 +75,7 @@ static const char usage_text[] =
     "                        time is capped at S + 2\n"
     "  --memory-limit MIB    address space an implementation call may add (default\n"
     "                        8192; 0: no limit)\n"
-    "  --json FILE           write results (schema ropecheck.results 1.0, kind prove)\n"
+    "  --json FILE           write results (schema ropecheck.results 1.1, kind prove)\n"
     "  -h, --help            this text\n"
     "\n"
     "Exit status: 0 every check passed, 1 a check failed (apply() refusing a case\n"
@@ -356,6 +356,15 @@ static void note_judged(const row_ctx *x, const rc_proof_result *r)
         snprintf(x->skip_why, x->skip_why_len, "%s", r->error);
 }
 
+/* A figure in JSON: a number, or "nan" / "inf" (JSON has neither). */
+static void add_figure(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, name, v);
+    else
+        cJSON_AddStringToObject(o, name, isnan(v) ? "nan" : "inf");
+}
+
 /* One check's outcome as a table row plus its findings, and as JSON. */
 static void report_check(const row_ctx *x, const char *check, const rc_proof_result *r)
 {
@@ -376,6 +385,9 @@ static void report_check(const row_ctx *x, const char *check, const rc_proof_res
         printf(" %10.4g  %s\n", r->figure, r->figure_name);
     else
         printf(" %s\n", r->error);
+    for (int i = 0; i < r->n_also; i++) /* the secondary figures, on one line */
+        printf("%s%s %.4g%s", i ? "" : "    also: ", r->also[i].name, r->also[i].value,
+               i + 1 < r->n_also ? "; " : "\n");
     for (int i = 0; i < r->n_findings; i++)
         printf("    - %s\n", r->findings[i].text);
     if (r->findings_dropped)
@@ -400,10 +412,10 @@ static void report_check(const row_ctx *x, const char *check, const rc_proof_res
     cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
     cJSON_AddStringToObject(o, "verdict", verdict);
     cJSON_AddStringToObject(o, "figure_name", r->figure_name);
-    if (isfinite(r->figure))
-        cJSON_AddNumberToObject(o, "figure", r->figure);
-    else
-        cJSON_AddStringToObject(o, "figure", isnan(r->figure) ? "nan" : "inf");
+    add_figure(o, "figure", r->figure);
+    cJSON *also = cJSON_AddObjectToObject(o, "also");
+    for (int i = 0; i < r->n_also; i++)
+        add_figure(also, r->also[i].name, r->also[i].value);
     cJSON_AddStringToObject(o, "error", r->error);
     cJSON *f = cJSON_AddArrayToObject(o, "findings");
     for (int i = 0; i < r->n_findings; i++)
@@ -572,7 +584,7 @@ int rc_cmd_prove(int argc, char **argv)
     }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(root, "schema_version", "1.0");
+    cJSON_AddStringToObject(root, "schema_version", "1.1"); /* 1.1: "also" */
     cJSON_AddStringToObject(root, "kind", "prove");
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.seed);

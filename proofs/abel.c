@@ -565,6 +565,7 @@ static void abel_judge(abel_work *w, const rc_probe *pr, rc_abel_result *out)
         rc_proof_add(r, "score differs from the complex form in %d of %d trials", bad.score,
                      w->n_trials);
     r->figure = out->max_score_ratio;
+    rc_proof_also(r, "max |score - Re sum h e^(i(m-n)theta)|", out->max_identity_gap);
     rc_proof_finish(r);
 }
 

@@ -231,6 +231,7 @@ int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, ui
     }
     if (n_exact > 3)
         rc_proof_add(r, "linear attention output off in %d outputs", n_exact);
+    rc_proof_also(r, "O(N) form vs O(N^2) form / bound", out->max_form_gap);
     rc_proof_finish(r);
     rc = 0;
 done:

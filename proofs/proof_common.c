@@ -46,6 +46,14 @@ void rc_proof_add(rc_proof_result *r, const char *fmt, ...)
     r->n_findings++;
 }
 
+void rc_proof_also(rc_proof_result *r, const char *name, double value)
+{
+    if (r->n_also >= RC_PROOF_MAX_ALSO)
+        return;
+    snprintf(r->also[r->n_also].name, sizeof r->also[r->n_also].name, "%s", name);
+    r->also[r->n_also++].value = value;
+}
+
 void rc_proof_finish(rc_proof_result *r)
 {
     r->verdict = (r->n_findings + r->findings_dropped) > 0 ? RC_PROOF_FAIL : RC_PROOF_PASS;

@@ -26,6 +26,10 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
 
 /* Append a finding (printf format); counts the ones that do not fit. */
 void rc_proof_add(rc_proof_result *r, const char *fmt, ...) RC_PRINTF(2, 3);
+/* Records a secondary figure (rc_proof_result.also); beyond
+ * RC_PROOF_MAX_ALSO it is dropped (a programming error, caught by the
+ * tests that pin the reports). */
+void rc_proof_also(rc_proof_result *r, const char *name, double value);
 
 /* Set the verdict from the findings (FAIL if any, else PASS). */
 void rc_proof_finish(rc_proof_result *r);

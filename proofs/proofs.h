@@ -52,6 +52,8 @@ typedef struct rc_proof_spec {
     const rc_scaling *scaling;
 } rc_proof_spec;
 
+#define RC_PROOF_MAX_ALSO 4
+
 /* A named finding: one sentence. */
 typedef struct rc_finding {
     char text[RC_PROOF_FINDING_LEN];
@@ -67,6 +69,14 @@ typedef struct rc_proof_result {
     int n_findings;              /* stored in findings[] */
     int findings_dropped;        /* more than RC_PROOF_MAX_FINDINGS */
     rc_finding findings[RC_PROOF_MAX_FINDINGS];
+    /* Secondary figures the verdict also rests on (the forms' gap of
+     * linear attention, the Gram deviation of rotation, ...), reported
+     * beside the headline figure: name and value, n_also of them. */
+    int n_also;
+    struct {
+        char name[64];
+        double value;
+    } also[RC_PROOF_MAX_ALSO];
     char error[256];             /* ERROR / SKIPPED: why */
     int broken;                  /* a call crashed, hung or wrote out of bounds */
     int fault;                   /* internal (proofs/probe.h rc_probe_fault): how the

@@ -1015,6 +1015,9 @@ int rc_prove_rotation(const rc_impl *impl, const rc_proof_spec *spec, rc_rotatio
     r->figure = tr.worst_ratio;
     id->max_orth_dev = max_orth;
     id->max_incr_dev = tr.worst_incr;
+    rc_proof_also(r, "max |R^T R - alpha^2 I|", max_orth);
+    rc_proof_also(r, "max increment deviation (rad)", tr.worst_incr);
+    rc_proof_also(r, "base fit", id->base_fit);
     work_free(&w);
     rc_proof_finish(r);
     return 0;
