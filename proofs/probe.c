@@ -63,7 +63,7 @@ int rc_probe_supported(const rc_probe *p, char *why, size_t why_len)
     }
     rc_call_result res;
     if (!rc_guarded_available(im, p->timeout_s > 0.0 ? p->timeout_s : 60.0, why, why_len, &res)) {
-        if (res.outcome != RC_CALL_OK && res.outcome != RC_CALL_HARNESS_ERROR && p->broken)
+        if (res.outcome != RC_CALL_OK && res.outcome != RC_CALL_HARNESS_ERROR)
             *p->broken = 1;
         return 0;
     }
@@ -127,8 +127,7 @@ static int64_t find_unwritten(const rc_probe *p, const rc_probe_view *v, const u
 
 static void set_fault(const rc_probe *p, rc_probe_fault f)
 {
-    if (p->fault)
-        *p->fault = (int)f;
+    *p->fault = (int)f;
 }
 
 rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const double *in,
@@ -200,8 +199,7 @@ rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const d
         break;
     default:
         st = RC_ERR_INTERNAL;
-        if (p->broken)
-            *p->broken = 1;
+        *p->broken = 1;
         snprintf(err, err_len, "%s %s: %s", p->impl->name, rc_call_outcome_name(res.outcome),
                  res.detail);
         break;

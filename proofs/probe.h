@@ -38,8 +38,10 @@ typedef struct rc_probe {
     double alpha;     /* the output scale to double precision (2^-104 relative
                          in the spec handed over; 1 without scaling) */
     double timeout_s; /* per guarded call */
+    /* Where each call's failure is recorded: never NULL (rc_proof_begin
+     * points them into the result; rc_probe_declined at its own). */
     int *broken;      /* set to 1 when a call crashed, hung or wrote out of bounds */
-    int *fault;       /* an rc_probe_fault: set when a call fails that way (may be NULL) */
+    int *fault;       /* an rc_probe_fault: set when a call fails that way */
 } rc_probe;
 
 /* The tensors of one call, in elements: n_tokens x n_heads heads of

@@ -124,18 +124,43 @@ Test(gate_verify, one_bad_token_in_a_thousand_fails)
 /* "Only on one token" is claimed only when the failing position is at
  * most twice every passing one (else the position's size, i.e. angle
  * precision, explains it as well): the claim's boundary, exactly, with
- * two tokens whose last one is wrong. Position 0 passing counts too. */
+ * two tokens whose last one is wrong. Position 0 passing counts too. A
+ * call of one token is never "one token of many". */
 Test(gate_verify, one_token_claim_boundary)
 {
     static const struct { const char *positions; int claimed; } cases[] = {
-        {"0,1", 1}, {"2,4", 1}, {"2,5", 1}, {"2,6", 0}, {"0,2", 0}};
+        {"0,1", 1}, {"2,4", 1}, {"2,5", 1}, {"2,6", 0}, {"0,2", 0}, {"1", 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *argv[] = {"verify", "--plugin", GATE_MUTANT_TAIL_SWAPPED_PATH, "--dtype",
                               "f32", "--layout", "half", "--direction", "forward", "--heads",
                               "1", "--positions", cases[i].positions, "--quiet", NULL};
         cli_result r = run(argv);
         cr_expect_eq(r.status, 1, "%s: exit %d", cases[i].positions, r.status);
-        cr_expect_eq(strstr(r.out, "cause one-token: wrong only on the last token") != NULL,
+        cr_expect_eq(strstr(r.out, "cause one-token") != NULL, cases[i].claimed,
+                     "positions %s:\n%s", cases[i].positions, r.out);
+        if (cases[i].claimed)
+            cr_expect(strstr(r.out, "cause one-token: wrong only on the last token"),
+                      "positions %s:\n%s", cases[i].positions, r.out);
+        cli_result_free(&r);
+    }
+}
+
+/* "Wrong at the multiples of g" needs what a periodic defect gives and a
+ * size-driven one does not: every multiple of g in the call fails, and
+ * passing positions lie both below and above the failing ones. A port
+ * wrong at the multiples of 384, called with and without passing
+ * positions on either side. */
+Test(gate_verify, divisor_claim_needs_passing_positions_on_both_sides)
+{
+    static const struct { const char *positions; int claimed; } cases[] = {
+        {"100,384,768,1152,1200", 1}, {"384,768,1152,1200", 0}, {"100,384,768,1152", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[] = {"verify", "--plugin", GATE_MUTANT_SPARSE_POSITIONS_PATH, "--dtype",
+                              "f32", "--layout", "half", "--direction", "forward", "--heads",
+                              "1", "--positions", cases[i].positions, "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 1, "%s: exit %d", cases[i].positions, r.status);
+        cr_expect_eq(strstr(r.out, "wrong only at positions that are multiples of 384") != NULL,
                      cases[i].claimed, "positions %s:\n%s", cases[i].positions, r.out);
         cli_result_free(&r);
     }
@@ -147,15 +172,19 @@ Test(gate_verify, one_token_claim_boundary)
  * against the spec's 10000. */
 Test(gate_verify, wrong_base_names_the_fitted_base)
 {
-    const char *argv[] = {"verify", "--plugin", PROOF_MUTANT_WRONG_BASE_PATH, "--dtype", "f32",
-                          "--layout", "half", "--positions", "0:8", "--heads", "1", "--base",
-                          "10000", "--quiet", NULL};
-    cli_result r = run(argv);
-    cr_expect_eq(r.status, 1, "exit %d", r.status);
-    cr_expect(strstr(r.out, "cause wrong-base: frequencies follow base^(-2i/r) with base 500000, "
-                            "not the spec's 10000"),
-              "%s", r.out);
-    cli_result_free(&r);
+    /* Position 1 at token 1, then at token 0 (the first token). */
+    const char *const positions[] = {"0:8", "1:9"};
+    for (int k = 0; k < 2; k++) {
+        const char *argv[] = {"verify", "--plugin", PROOF_MUTANT_WRONG_BASE_PATH, "--dtype",
+                              "f32", "--layout", "half", "--positions", positions[k], "--heads",
+                              "1", "--base", "10000", "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 1, "exit %d", r.status);
+        cr_expect(strstr(r.out, "cause wrong-base: frequencies follow base^(-2i/r) with base "
+                                "500000, not the spec's 10000"),
+                  "positions %s:\n%s", positions[k], r.out);
+        cli_result_free(&r);
+    }
 }
 
 /* Only a strided view has gaps: a port that writes into them is named
