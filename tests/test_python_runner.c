@@ -110,6 +110,15 @@ Test(python_runner, the_reported_table_is_measured)
     fclose(f);
     cr_expect(strstr(buf, "\"own_table\""), "the JSON carries it");
     cli_result_free(&r);
+    /* An f32-rounded table is one HF's float32 inv_freq can be (within
+     * RC_PROFILE_TABLE_SLACK of its faithful band): under --profile hf the
+     * band is computed from it, and the reason says so. */
+    const char *prof[] = {"verify", "--python", "ropepkg.rope:apply_f32_table", "--profile",
+                          "hf", "--dtype", "f32", "--layout", "half", "--quick", "--quiet", NULL};
+    r = run(prof);
+    cr_expect(strstr(r.out, "from the profile's band (given its own table)"), "%s%s", r.out,
+              r.err);
+    cli_result_free(&r);
     char rm[600];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     cr_expect_eq(system(rm), 0);
