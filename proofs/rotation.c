@@ -677,8 +677,9 @@ static int work_alloc(rot_work *w, int d, int spec_r)
 /* What the per-pair angles and thetas showed, emitted once the dense probe
  * has said whether a diagnosis explains them. */
 typedef struct theta_report {
-    tally phi0_bad, incr_bad, drift_bad;
+    tally phi0_bad, incr_bad, drift_bad, half_bad;
     long long drift_min_m; /* the position drift_bad describes */
+    long long half_min_m;  /* the position half_bad describes */
     int n_cmp_max, n_cmp; /* pairs the spec has a theta for; of them compared */
     int n_match, n_alt, n_head, n_rev, n_pos, n_neg;
     int n_mism; /* pairs off the spec and its reversal */
@@ -731,7 +732,16 @@ static void judge_pair(const rc_probe *pr, const rc_proof_spec *spec, const tols
         tr->match[i] = tr->rev[i] = tr->altm[i] = tr->headm[i] = -1;
     if (!recover_theta(p, t, mp->th, &sigma, &drift_m, &drift, &drift_tol))
         return;
-    if (drift_m >= 0) {
+    if (drift_m >= 0 && fabs(fabs(drift) - RC_PI) <= drift_tol) {
+        /* Exactly half a turn (pi within the same bound): the output pair
+         * negated, which no loss of precision gives at one step. */
+        snprintf(buf, sizeof buf,
+                 "pair %d: phi(%lld) is a half turn (%.3g rad) off the line phi(0) + m*theta "
+                 "(pi within %.3g): the outputs are negated there, as when the angle is reduced "
+                 "modulo pi and the quadrant's sign is lost",
+                 i, drift_m, drift, drift_tol);
+        tally_add_min(&tr->half_bad, buf, drift_m, &tr->half_min_m);
+    } else if (drift_m >= 0) {
         snprintf(buf, sizeof buf,
                  "pair %d: phase error grows with m: phi(%lld) is %.3g rad off the line phi(0) + "
                  "m*theta (allowed %.3g): the angle is computed in too low a precision",
@@ -806,6 +816,7 @@ static void emit_angle_findings(const theta_report *tr, const rc_dense_report *d
         tally_emit(r, &tr->incr_bad, np);
     if (!rc_dense_explains_angles(dense))
         tally_emit(r, &tr->drift_bad, np);
+    tally_emit(r, &tr->half_bad, np);
     if (sine)
         return;
     for (int q = 0; q < tr->n_mism && q < 4; q++)

@@ -168,22 +168,27 @@ static double angle_at(mp_ctx *c, const rc_rot_pair *p, int64_t m)
     return mpfr_get_d(c->x, MPFR_RNDN);
 }
 
-/* The line's bound at m (header: THE LINE), from phi(0) (rel) or absolute. */
-static double line_tol(const rc_rot_tols *t, const rc_rot_pair *p, int64_t m, int rel)
+/* Which line a phase is measured from: through phi(0) (two measured
+ * angles) or through the origin (one). */
+typedef enum line_kind { LINE_ABSOLUTE, LINE_RELATIVE } line_kind;
+
+/* The line's bound at m (header: THE LINE). */
+static double line_tol(const rc_rot_tols *t, const rc_rot_pair *p, int64_t m, line_kind rel)
 {
-    return (rel ? 2.0 : 1.0) * t->phi + fabs((double)m) * p->th_sigma + 0x1p-46;
+    return (rel == LINE_RELATIVE ? 2.0 : 1.0) * t->phi + fabs((double)m) * p->th_sigma +
+           0x1p-46;
 }
 
 /* |phi_i(k) - phi_i(0) - m'*theta_i| (rel) or |phi_i(k) - m'*theta_i|,
  * reduced; 0 with *judged = 0 where the bound reaches pi/2. */
 static double line_dev(mp_ctx *mc, const cols *c, const rc_rot_pair *p, const rc_rot_tols *t,
-                       int k, int i, int64_t m_at, int rel, double *tol, int *judged)
+                       int k, int i, int64_t m_at, line_kind rel, double *tol, int *judged)
 {
     *tol = line_tol(t, p, m_at, rel);
     *judged = p->has_theta && *tol < RC_PI / 2;
     if (!*judged)
         return 0.0;
-    const double base = rel ? PHI(c, 0, i) : 0.0;
+    const double base = rel == LINE_RELATIVE ? PHI(c, 0, i) : 0.0;
     const double dev = fabs(rc_rot_wrap(PHI(c, k, i) - base - angle_at(mc, p, m_at)));
     return isnan(dev) ? INFINITY : dev;
 }
@@ -197,7 +202,8 @@ static void find_bad(mp_ctx *mc, const cols *c, const rc_rot_pair *pairs, const 
         for (int i = 0; i < c->np && !bad[k]; i++) {
             double tol;
             int judged;
-            const double dev = line_dev(mc, c, &pairs[i], t, k, i, dense_pos(k), 1, &tol, &judged);
+            const double dev =
+                line_dev(mc, c, &pairs[i], t, k, i, dense_pos(k), LINE_RELATIVE, &tol, &judged);
             if (!judged || dev <= tol)
                 continue;
             bad[k] = 1;
@@ -222,7 +228,8 @@ static int fits_shift(mp_ctx *mc, const cols *c, const rc_rot_pair *pairs, const
             double tol;
             int judged;
             const double dev =
-                line_dev(mc, c, &pairs[i], t, k, i, dense_pos(k) + s, 0, &tol, &judged);
+                line_dev(mc, c, &pairs[i], t, k, i, dense_pos(k) + s, LINE_ABSOLUTE, &tol,
+                         &judged);
             if (judged && !(dev <= tol))
                 return 0;
             n_judged += judged;
@@ -297,7 +304,8 @@ static void diagnose_float(mp_ctx *mc, const cols *c, const unsigned char *bad,
         for (int i = 0; i < c->np; i++) {
             double tol;
             int judged;
-            const double dev = line_dev(mc, c, &pairs[i], t, k, i, mf, 1, &tol, &judged);
+            const double dev =
+                line_dev(mc, c, &pairs[i], t, k, i, mf, LINE_RELATIVE, &tol, &judged);
             if (judged && !(dev <= tol))
                 return;
         }

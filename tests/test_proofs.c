@@ -186,6 +186,16 @@ Test(rotation_mutants, sincos_swapped_pair3)
                             "pair 3: sin and cos swapped");
 }
 
+/* Outputs negated wherever the angle is nearer an odd multiple of pi (a
+ * reduction modulo pi that drops the quadrant's sign): the theta recovery
+ * unwraps modulo 2*pi, so phi(2) of pair 0 (angle 2, one half turn taken
+ * off) is named as half a turn off the line, not as a precision drift. */
+Test(rotation_mutants, half_turn)
+{
+    expect_rotation_finding(&rc_mutant_half_turn, RC_LAYOUT_HALF,
+                            "pair 0: phi(2) is a half turn (-3.14 rad) off the line");
+}
+
 Test(rotation_mutants, ignores_direction)
 {
     expect_rotation_finding(&rc_mutant_ignores_direction, RC_LAYOUT_INTERLEAVED,

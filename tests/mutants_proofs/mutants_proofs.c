@@ -23,6 +23,7 @@ typedef struct defect {
     double radial;    /* != 0: scale the pair by this */
     int ignore_dir;   /* > 0: RC_INVERSE rotates pairs >= ignore_dir - 1 forward */
     int stale_row;    /* position rc_mutant_stale_position rotated as its predecessor */
+    int half_turn;    /* angle reduced mod pi, the quadrant's sign lost */
 } defect;
 
 int64_t rc_mutant_stale_position = -1;
@@ -111,6 +112,10 @@ static rc_status mutant_apply(void *state, const rc_tensor *in, const rc_tensor 
                 } else {
                     rc_exact_sincos(m, st->hi[i], st->lo[i], &s, &c);
                 }
+                if (df->half_turn && fmod(nearbyint((double)m * st->hi[i] / 3.141592653589793), 2.0) != 0) {
+                    s = -s; /* an odd number of half turns taken off, the sign not put back */
+                    c = -c;
+                }
                 if (dir == RC_INVERSE && !(df->ignore_dir && i >= df->ignore_dir - 1))
                     s = -s;
                 if (df->clockwise)
@@ -171,3 +176,5 @@ MUTANT(ignores_direction_late, "mutant-ignores-direction-late",
        .ignore_dir = RC_MUTANT_LATE_PAIR + 1)
 MUTANT(stale_row, "mutant-stale-row", "one position rotated by its predecessor's angle",
        .stale_row = 1)
+MUTANT(half_turn, "mutant-half-turn", "angle reduced mod pi without the quadrant's sign",
+       .half_turn = 1)

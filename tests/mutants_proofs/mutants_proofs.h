@@ -34,6 +34,9 @@ extern const rc_impl rc_mutant_radial_scale;
  * written and still holds its neighbour's copy). Set the position before
  * calling; every other position is exact. */
 extern const rc_impl rc_mutant_stale_row;
+/* The angle reduced modulo pi with the quadrant's sign lost: outputs
+ * negated wherever m*theta_i is nearer an odd multiple of pi. */
+extern const rc_impl rc_mutant_half_turn;
 extern int64_t rc_mutant_stale_position;
 #define RC_MUTANT_WRONG_BASE 500000.0
 #define RC_MUTANT_SWAPPED_PAIR 3
