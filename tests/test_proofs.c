@@ -194,6 +194,10 @@ Test(rotation_mutants, half_turn)
 {
     expect_rotation_finding(&rc_mutant_half_turn, RC_LAYOUT_HALF,
                             "pair 0: phi(2) is a half turn (-3.14 rad) off the line");
+    /* The dense probe names the first bad position and its first bad pair,
+     * every pair checked from pair 0. */
+    expect_rotation_finding(&rc_mutant_half_turn, RC_LAYOUT_HALF,
+                            "densely probed positions (first m=2, pair 0: off by 3.14 rad");
 }
 
 Test(rotation_mutants, ignores_direction)
