@@ -584,3 +584,62 @@ Test(verdicts, errors_by_position_fall_in_their_binade)
                      (long long)res->pair_by_position[b].count);
     free(res);
 }
+
+/* "radial-scale" is named when the radial error dominates on at least 90%
+ * of the failing pairs (diagnose.c, radial_shape). A port whose first k
+ * of 64 pairs are scaled by 1.001 and whose others turn 1e-3 rad further
+ * (errors of the same size, one radial, one angular): with every pair
+ * failing at every token, the radial share is k/64: 58/64 = 90.6% is
+ * radial, 57/64 = 89.1% is not. */
+#include "tests/mutants_proofs/mutants_proofs.h"
+
+Test(diagnosis, radial_share_boundary)
+{
+    static const int64_t pos[] = {3, 17, 100, 1000, 4095, 65537};
+    static const struct { int k; int radial; } cases[] = {{64, 1}, {58, 1}, {57, 0}};
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rc_mutant_split_pair = cases[i].k;
+        rc_mutant_scaled_turn = 0.0;
+        rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = 128, .rotary_dim = 128,
+                            .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                            .n_tokens = 6, .n_heads = 2, .positions = pos, .seed = 5,
+                            .timeout_s = 30};
+        cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "k = %d: %s", cases[i].k,
+                     res->reason);
+        cr_expect_eq(strcmp(res->cause, "radial-scale") == 0, cases[i].radial,
+                     "%d of 64 pairs scaled: cause %s (%s)", cases[i].k, res->cause,
+                     res->finding);
+    }
+    free(res);
+}
+
+/* A pair counts as radial when its radial error exceeds 4 times its phase
+ * error: every pair scaled by 1.001 and turned 1e-3/4.2 rad is radial,
+ * turned 1e-3/3.8 rad it is not (the f32 outputs measure both to about
+ * 1e-4 of their size). */
+Test(diagnosis, radial_to_phase_ratio_boundary)
+{
+    static const int64_t pos[] = {3, 17, 100, 1000, 4095, 65537};
+    static const struct { double ratio; int radial; } cases[] = {{4.2, 1}, {3.8, 0}};
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rc_mutant_split_pair = 64;
+        rc_mutant_scaled_turn = (RC_MUTANT_RADIAL - 1.0) / cases[i].ratio;
+        rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = 128, .rotary_dim = 128,
+                            .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                            .n_tokens = 6, .n_heads = 2, .positions = pos, .seed = 5,
+                            .timeout_s = 30};
+        cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "%s", res->reason);
+        cr_expect_eq(strcmp(res->cause, "radial-scale") == 0, cases[i].radial,
+                     "radial:phase %.1f: cause %s (%s)", cases[i].ratio, res->cause,
+                     res->finding);
+    }
+    free(res);
+}

@@ -24,7 +24,12 @@ typedef struct defect {
     int ignore_dir;   /* > 0: RC_INVERSE rotates pairs >= ignore_dir - 1 forward */
     int stale_row;    /* position rc_mutant_stale_position rotated as its predecessor */
     int half_turn;    /* angle reduced mod pi, the quadrant's sign lost */
+    int split;        /* pairs < rc_mutant_split_pair scaled by RC_MUTANT_RADIAL, the
+                         others turned RC_MUTANT_EXTRA_TURN rad further */
 } defect;
+
+int rc_mutant_split_pair = 0;
+double rc_mutant_scaled_turn = 0.0;
 
 int64_t rc_mutant_stale_position = -1;
 
@@ -125,6 +130,14 @@ static rc_status mutant_apply(void *state, const rc_tensor *in, const rc_tensor 
                     s = c;
                     c = w;
                 }
+                if (df->split) {
+                    const int scaled = i < rc_mutant_split_pair;
+                    const double turn = scaled ? rc_mutant_scaled_turn : RC_MUTANT_EXTRA_TURN;
+                    const double g = scaled ? RC_MUTANT_RADIAL : 1.0;
+                    const double c2 = g * (c * cos(turn) - s * sin(turn));
+                    s = g * (s * cos(turn) + c * sin(turn));
+                    c = c2;
+                }
                 if (df->radial != 0.0) {
                     s *= df->radial;
                     c *= df->radial;
@@ -178,3 +191,5 @@ MUTANT(stale_row, "mutant-stale-row", "one position rotated by its predecessor's
        .stale_row = 1)
 MUTANT(half_turn, "mutant-half-turn", "angle reduced mod pi without the quadrant's sign",
        .half_turn = 1)
+MUTANT(split_radial, "mutant-split-radial",
+       "pairs below rc_mutant_split_pair scaled, the others turned further", .split = 1)

@@ -38,6 +38,15 @@ extern const rc_impl rc_mutant_stale_row;
  * negated wherever m*theta_i is nearer an odd multiple of pi. */
 extern const rc_impl rc_mutant_half_turn;
 extern int64_t rc_mutant_stale_position;
+/* Pairs below rc_mutant_split_pair scaled by RC_MUTANT_RADIAL (a radial
+ * error; turned rc_mutant_scaled_turn rad further too, 0 by default), the
+ * others turned RC_MUTANT_EXTRA_TURN rad further (an angle error of the
+ * same size): the share of radial failures is set by the split, their
+ * radial-to-angle ratio by the scaled turn. */
+extern const rc_impl rc_mutant_split_radial;
+extern int rc_mutant_split_pair;
+extern double rc_mutant_scaled_turn;
+#define RC_MUTANT_EXTRA_TURN 1e-3
 #define RC_MUTANT_WRONG_BASE 500000.0
 #define RC_MUTANT_SWAPPED_PAIR 3
 #define RC_MUTANT_RADIAL 1.001
