@@ -488,11 +488,11 @@ static void print_row(const rc_case_record *k, const table_fmt *f)
     } else {
         printf("  %s\n", r->reason);
     }
-    if (k->has_table)
+    if (r->has_own_table)
         printf("    its own frequency table: max error %.3g f32 ulp, %.3g relative (pair %d: "
                "%a, exact %a)\n",
-               k->table.max_f32_ulp, k->table.max_rel, k->table.worst, k->table.worst_got,
-               k->table.worst_exact);
+               r->own_table.max_f32_ulp, r->own_table.max_rel, r->own_table.worst,
+               r->own_table.worst_got, r->own_table.worst_exact);
     if ((r->verdict == RC_VERDICT_FAIL || r->verdict == RC_VERDICT_BROKEN) && r->cause[0])
         printf("    cause %s: %s\n", r->cause, r->finding[0] ? r->finding : r->reason);
     /* What the port printed was captured in its child (escaped): shown as
@@ -616,20 +616,6 @@ static void add_runner_note(rc_verify_result *r)
     snprintf(r->reason + n, sizeof r->reason - n, "%s%s", n ? ": " : "", note);
 }
 
-/* Runner protocol 3: the table the implementation reported with its
- * reply (its own theta_i), measured against the exact table of the case. */
-static void add_runner_table(rc_case_record *k)
-{
-    double got[RC_MAX_HEAD_DIM / 2], hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
-    const rc_verify_case *c = &k->vcase;
-    const size_t n = rc_runner_take_table(got, RC_MAX_HEAD_DIM / 2);
-    if (n == 0 || n != (size_t)c->rotary_dim / 2)
-        return;
-    rc_ref_freq_table(c->base, c->rotary_dim, c->scaling, hi, lo);
-    rc_table_error_measure(got, hi, lo, n, &k->table);
-    k->has_table = 1;
-}
-
 /* One spec the run covers: a coverage-matrix cell, or the options' own. */
 typedef struct run_spec {
     const char *cell; /* NULL: the options' spec */
@@ -740,7 +726,6 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                             c->progress_ctx = &p;
                             rc_verify_run(c, &run->gate, &k->result);
                             add_runner_note(&k->result);
-                            add_runner_table(k);
                             c->progress = NULL;
                             c->progress_ctx = NULL;
                         }

@@ -118,16 +118,17 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     char scaling[512];
     rc_scaling_describe(c->scaling, scaling, sizeof scaling);
     cJSON_AddStringToObject(o, "scaling", scaling);
-    if (k->has_table) {
+    if (r->has_own_table) {
         /* Schema 1.2: the implementation's own frequency table (runner
          * protocol 3) against the exact one. */
+        const rc_table_error *tb = &r->own_table;
         cJSON *t = cJSON_AddObjectToObject(o, "own_table");
-        cJSON_AddNumberToObject(t, "entries", (double)k->table.n);
-        add_num(t, "max_f32_ulp", k->table.max_f32_ulp);
-        add_num(t, "max_rel_error", k->table.max_rel);
-        cJSON_AddNumberToObject(t, "worst_pair", k->table.worst);
-        add_hex(t, "worst_got", k->table.worst_got);
-        add_hex(t, "worst_exact", k->table.worst_exact);
+        cJSON_AddNumberToObject(t, "entries", (double)tb->n);
+        add_num(t, "max_f32_ulp", tb->max_f32_ulp);
+        add_num(t, "max_rel_error", tb->max_rel);
+        cJSON_AddNumberToObject(t, "worst_pair", tb->worst);
+        add_hex(t, "worst_got", tb->worst_got);
+        add_hex(t, "worst_exact", tb->worst_exact);
     }
     cJSON_AddStringToObject(o, "profile", rc_profile_name(c->profile));
     if (r->profile_given_table) /* 1.2: the band used the implementation's own table */

@@ -19,10 +19,6 @@ typedef struct rc_case_record {
     const char *positions_spec; /* the --positions text this case ran */
     rc_verify_case vcase;
     rc_verify_result result;
-    /* Runner protocol 3: the implementation reported its own frequency
-     * table (has_table), measured against the exact one. */
-    int has_table;
-    rc_table_error table;
 } rc_case_record;
 
 typedef struct rc_run_record {

@@ -543,14 +543,6 @@ size_t rc_runner_peek_table(double *out, size_t max)
     return n;
 }
 
-size_t rc_runner_take_table(double *out, size_t max)
-{
-    const size_t n = rc_runner_peek_table(out, max);
-    if (g_shared)
-        g_shared->n_table = 0;
-    return n;
-}
-
 void rc_runner_close(void)
 {
     rc_guarded_set_hooks(NULL, NULL);

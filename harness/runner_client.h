@@ -64,9 +64,9 @@ int rc_runner_take_note(char *buf, size_t len);
 
 /* Version 3: the frequency table the implementation reported with its
  * last reply (its own theta_i, e.g. a framework's inv_freq) into
- * out[0..n), n returned (0: none, or more than max); cleared. */
-size_t rc_runner_take_table(double *out, size_t max);
-/* The same without clearing it (verify's hf profile reads it first). */
+ * out[0..n), n returned (0: none, or more than max). Every call starts
+ * without one, so a table never outlives its reply. rc_verify_case's
+ * own_table hook. */
 size_t rc_runner_peek_table(double *out, size_t max);
 
 /* Forgets the runner (frees the shared page). */

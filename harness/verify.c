@@ -510,19 +510,25 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     rc_guarded_apply(c->impl, &spec, &in_buf, &in, outp, &out, &pos_buf, c->direction,
                      c->timeout_s, &res->call);
     res->impl_seconds = now_seconds() - t0;
+    /* The frequency table the implementation reported with this call (if
+     * any), measured against the exact one the spec handed over. */
+    double given[RC_MAX_HEAD_DIM / 2];
+    const size_t n_given = c->own_table ? c->own_table(given, RC_MAX_HEAD_DIM / 2) : 0;
+    if (n_given == (size_t)half) { /* a bad entry is measured too: an error of +Inf */
+        rc_table_error_measure(given, theta, theta + half, n_given, &res->own_table);
+        res->has_own_table = 1;
+    }
     if (!rc_verify_call_verdict(c, res))
         goto done;
-    if (profile && c->own_table) {
+    if (profile && res->has_own_table) {
         /* A reported table the framework's own arithmetic can give (within
          * RC_PROFILE_TABLE_SLACK) is used for the band; one it cannot (a
          * wrong config: another base, family or factor) is not, so the
          * outputs are judged against the spec's table, and the reason
          * names the table. */
-        double given[RC_MAX_HEAD_DIM / 2];
-        const size_t n = c->own_table(given, RC_MAX_HEAD_DIM / 2);
+        const size_t n = n_given;
         const double ex =
-            n ? rc_profile_table_excess(c->profile, &pspec, given, n, &res->profile_table_worst)
-              : -1.0;
+            rc_profile_table_excess(c->profile, &pspec, given, n, &res->profile_table_worst);
         if (ex > RC_PROFILE_TABLE_SLACK)
             res->profile_table_excess = ex;
         else if (ex >= 0.0)

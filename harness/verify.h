@@ -11,6 +11,7 @@
 #include "harness/guarded_call.h"
 #include "reference/metrics.h"
 #include "reference/profile.h"
+#include "reference/table_error.h"
 #include "ropecheck/plugin.h"
 
 /* Error thresholds. An implementation passes a case when, over elements at
@@ -107,6 +108,10 @@ typedef struct rc_verify_result {
                                      framework's arithmetic gives (f32 ulps,
                                      rc_profile_table_excess), else 0 */
     int profile_table_worst;      /* its pair */
+    /* The frequency table the implementation reported (c->own_table: runner
+     * protocol 3), rotary_dim/2 entries, against the exact table: */
+    int has_own_table;
+    rc_table_error own_table;
     char cause[40];
     char finding[640];
     rc_call_result call;

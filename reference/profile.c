@@ -211,6 +211,32 @@ static int angles_at(rc_profile_ref *r, int64_t m, rc_direction dir)
     return 0;
 }
 
+/* The channels of pair i in the spec's layout. */
+static void pair_channels(const rc_profile_ref *r, int i, int *ca, int *cb)
+{
+    const int interleaved = r->layout == RC_LAYOUT_INTERLEAVED;
+    *ca = interleaved ? 2 * i : i;
+    *cb = interleaved ? 2 * i + 1 : i + r->rotary_dim / 2;
+}
+
+/* Pair i's sine in direction dir. Inverse: hf has none; defined as the
+ * rotation with sin negated. ggml's backward pass multiplies the cached
+ * sin by sin_sign = -1. Negation is exact, so both are this. */
+static rc_pv sine_for(const rc_profile_ref *r, int i, rc_direction dir)
+{
+    return dir == RC_INVERSE ? rc_pv_neg(r->s[i]) : r->s[i];
+}
+
+/* One pair rotated by the framework's own steps. */
+static void framework_pair(const rc_profile_ref *r, double a, double b, rc_pv c, rc_pv s,
+                           rc_pv out[2])
+{
+    if (r->profile == RC_PROFILE_HF)
+        hf_pair(r->dtype, a, b, c, s, out);
+    else
+        ggml_pair(r->dtype, a, b, c, s, out);
+}
+
 int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const double *in,
                         double *pred, double *lo, double *hi)
 {
@@ -219,22 +245,15 @@ int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const do
         return -1;
     const int n = r->rotary_dim / 2;
     for (int i = 0; i < n; i++) {
-        const int ca = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-        const int cb = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + n;
+        int ca, cb;
+        pair_channels(r, i, &ca, &cb);
         const double a = in[ca], b = in[cb];
         if (!isfinite(a) || !isfinite(b)) {
             pred[ca] = lo[ca] = hi[ca] = pred[cb] = lo[cb] = hi[cb] = NAN;
             continue;
         }
-        /* Inverse: hf has none; defined as the rotation with sin negated.
-         * ggml's backward pass multiplies the cached sin by sin_sign = -1.
-         * Negation is exact, so both are this. */
-        const rc_pv s = dir == RC_INVERSE ? rc_pv_neg(r->s[i]) : r->s[i];
         rc_pv out[2];
-        if (r->profile == RC_PROFILE_HF)
-            hf_pair(r->dtype, a, b, r->c[i], s, out);
-        else
-            ggml_pair(r->dtype, a, b, r->c[i], s, out);
+        framework_pair(r, a, b, r->c[i], sine_for(r, i, dir), out);
         pred[ca] = out[0].p;
         lo[ca] = out[0].lo;
         hi[ca] = out[0].hi;
@@ -278,23 +297,20 @@ int rc_profile_ref_special_classes(rc_profile_ref *r, int64_t m, rc_direction di
     memset(classes, 0, sizeof *classes * (size_t)r->head_dim);
     const int n = r->rotary_dim / 2;
     for (int i = 0; i < n; i++) {
-        const int ca = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-        const int cb = r->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + n;
+        int ca, cb;
+        pair_channels(r, i, &ca, &cb);
         const double a = in[ca], b = in[cb];
         if (isfinite(a) && isfinite(b))
             continue;
         double cp[4], sp[4];
         const int nc = sign_points(r->c[i], cp);
-        const int ns = sign_points(dir == RC_INVERSE ? rc_pv_neg(r->s[i]) : r->s[i], sp);
+        const int ns = sign_points(sine_for(r, i, dir), sp);
         for (int j = 0; j < nc; j++)
             for (int k = 0; k < ns; k++) {
                 /* The framework's own steps on exact points: plain IEEE
                  * arithmetic with its roundings (and so its overflows). */
                 rc_pv out[2];
-                if (r->profile == RC_PROFILE_HF)
-                    hf_pair(r->dtype, a, b, rc_pv_point(cp[j]), rc_pv_point(sp[k]), out);
-                else
-                    ggml_pair(r->dtype, a, b, rc_pv_point(cp[j]), rc_pv_point(sp[k]), out);
+                framework_pair(r, a, b, rc_pv_point(cp[j]), rc_pv_point(sp[k]), out);
                 classes[ca] |= rc_value_class(out[0].p);
                 classes[cb] |= rc_value_class(out[1].p);
             }
