@@ -184,8 +184,9 @@ PROOF_REPORT(sincos_swapped_pair3, SINCOS_SWAPPED_PAIR3)
 PROOF_REPORT(ignores_direction, IGNORES_DIRECTION)
 PROOF_REPORT(radial_scale, RADIAL_SCALE)
 
-/* Gate mutants whose defects the dense positions and the call-shape
- * probes name. */
+/* Gate mutants whose defects the dense positions, the call-shape probes
+ * (token index, strides, unwritten and non-finite outputs) and the block
+ * checks name. */
 #define GATE_PROOF_REPORT(ident, upper)                                                       \
     Test(golden_prove, gate_##ident)                                                          \
     {                                                                                         \
@@ -200,6 +201,14 @@ GATE_PROOF_REPORT(position_plus_one, POSITION_PLUS_ONE)
 GATE_PROOF_REPORT(token_index, TOKEN_INDEX)
 GATE_PROOF_REPORT(approx_sine, APPROX_SINE)
 GATE_PROOF_REPORT(last_token_unwritten, LAST_TOKEN_UNWRITTEN)
+GATE_PROOF_REPORT(specials_zeroed, SPECIALS_ZEROED)
+GATE_PROOF_REPORT(inf_saturated, INF_SATURATED)
+GATE_PROOF_REPORT(ignores_head_stride, IGNORES_HEAD_STRIDE)
+GATE_PROOF_REPORT(passthrough_zeroed, PASSTHROUGH_ZEROED)
+GATE_PROOF_REPORT(tail_swapped, TAIL_SWAPPED)
+GATE_PROOF_REPORT(odd_head_swapped, ODD_HEAD_SWAPPED)
+GATE_PROOF_REPORT(partial_exponent, PARTIAL_EXPONENT)
+GATE_PROOF_REPORT(apply_refuses, APPLY_REFUSES)
 
 Test(golden_prove, scalar)
 {
