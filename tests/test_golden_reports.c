@@ -149,6 +149,14 @@ GATE_REPORT(tail_swapped, TAIL_SWAPPED)
 GATE_REPORT(odd_head_swapped, ODD_HEAD_SWAPPED)
 GATE_REPORT(inf_saturated, INF_SATURATED)
 
+/* A port wrong in one pair only (pair 3 swaps sin and cos): "one-pair". */
+Test(golden_verify, one_pair)
+{
+    const char *argv[] = {"verify", "--plugin", PROOF_MUTANT_SINCOS_SWAPPED_PAIR3_PATH,
+                          "--dtype", "f32", "--seed", "1", "--quiet", NULL};
+    check_report("verify_one_pair", argv);
+}
+
 /* The correct port: every dtype of the default matrix. */
 Test(golden_verify, scalar)
 {

@@ -597,6 +597,7 @@ Test(diagnosis, radial_share_boundary)
 {
     static const int64_t pos[] = {3, 17, 100, 1000, 4095, 65537};
     static const struct { int k; int radial; } cases[] = {{64, 1}, {58, 1}, {57, 0}};
+    /* And exactly 90% (72 of 80 pairs, head_dim 160) counts as at least 90%. */
     rc_gate gate;
     rc_gate_default(&gate);
     rc_verify_result *res = malloc(sizeof *res);
@@ -614,6 +615,13 @@ Test(diagnosis, radial_share_boundary)
                      "%d of 64 pairs scaled: cause %s (%s)", cases[i].k, res->cause,
                      res->finding);
     }
+    rc_mutant_split_pair = 72;
+    rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = 160, .rotary_dim = 160,
+                        .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                        .n_tokens = 6, .n_heads = 2, .positions = pos, .seed = 5,
+                        .timeout_s = 30};
+    cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "%s", res->reason);
+    cr_expect_str_eq(res->cause, "radial-scale", "72 of 80 pairs scaled: %s", res->finding);
     free(res);
 }
 
@@ -641,5 +649,32 @@ Test(diagnosis, radial_to_phase_ratio_boundary)
                      "radial:phase %.1f: cause %s (%s)", cases[i].ratio, res->cause,
                      res->finding);
     }
+    free(res);
+}
+
+/* Positions at or past the gate's range (2^31 by default) are measured and
+ * summarized apart (pair_beyond), never mixed into the gated figures: one
+ * token below, one above, 12 rotated channels of 16 each, 2 heads. Scalar
+ * is correctly rounded in f32: every pair ULP <= 0.5 + 2^-24
+ * (tests/test_scalar.c), so both maxima lie in (0, 0.5 + 2^-24]. */
+Test(verdicts, positions_beyond_the_gate_are_summarized_apart)
+{
+    static const int64_t pos[] = {4095, (int64_t)1 << 32};
+    rc_verify_case c = {.impl = rc_builtin_find("scalar"), .head_dim = 16, .rotary_dim = 12,
+                        .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
+                        .n_tokens = 2, .n_heads = 2, .positions = pos, .seed = 3,
+                        .timeout_s = 10};
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_PASS, "%s", res->reason);
+    cr_expect_eq(res->pair.count, 24, "gated elements %lld", (long long)res->pair.count);
+    cr_expect_eq(res->pair_beyond.count, 24, "elements beyond %lld",
+                 (long long)res->pair_beyond.count);
+    const double bound = 0.5 + 0x1p-24;
+    cr_expect(res->pair.max > 0 && res->pair.max <= bound, "gated max %g", res->pair.max);
+    cr_expect(res->pair_beyond.max > 0 && res->pair_beyond.max <= bound, "beyond max %g",
+              res->pair_beyond.max);
     free(res);
 }
