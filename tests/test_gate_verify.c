@@ -358,6 +358,20 @@ Test(gate_verify, gate_options_apply_end_to_end)
     /* The replay line carries the gate that failed the case. */
     cr_expect(strstr(r.out, "--gate 'f32:pair=0.3'"), "%s", r.out);
     cli_result_free(&r);
+
+    /* A component gate: scalar's components are within half an f32 ulp
+     * of exact (correct rounding), so 0.3 fails them and 1 passes. */
+    const char *comp[] = {"verify", "--impl", "scalar", "--dtype", "f32", "--layout", "half",
+                          "--positions", "0:63", "--gate", "component=0.3", "--quiet", NULL};
+    r = run(comp);
+    cr_expect_eq(r.status, 1, "component gate 0.3: exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "-> max component ULP 0.5 > gate 0.3 ("), "%s",
+              r.out);
+    cli_result_free(&r);
+    comp[10] = "component=1";
+    r = run(comp);
+    cr_expect_eq(r.status, 0, "component gate 1: exit %d\n%s", r.status, r.out);
+    cli_result_free(&r);
 }
 
 /* The replay line is pasted into a shell: a plug-in path with blanks,
