@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "bench/runner.h"
+#include "cli/json_num.h"
 #include "cli/safe_file.h"
 #include "cli/cli_error.h"
 #include "cli/commands.h"
@@ -398,14 +399,6 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
 
 /* ---- the JSON block ---- */
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddStringToObject(o, key, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-}
-
 static cJSON *variant_json(const rcb_variant *v, int with_ratio)
 {
     cJSON *o = cJSON_CreateObject();
@@ -415,20 +408,20 @@ static cJSON *variant_json(const rcb_variant *v, int with_ratio)
         cJSON_AddStringToObject(o, "error", v->error);
         return o;
     }
-    add_num(o, "bytes_per_iteration", v->bytes_per_iter);
-    add_num(o, "tokens_per_iteration", v->tokens_per_iter);
-    add_num(o, "elements_per_iteration", v->elements_per_iter);
-    add_num(o, "gb_per_second", v->gbps);
-    add_num(o, "bytes_per_second", v->gbps * 1e9);
-    add_num(o, "elements_per_second", v->elements_per_second);
-    add_num(o, "ns_per_token", v->ns_per_token);
-    add_num(o, "ns_per_call", v->ns_per_iter);
+    rc_json_add_num(o, "bytes_per_iteration", v->bytes_per_iter);
+    rc_json_add_num(o, "tokens_per_iteration", v->tokens_per_iter);
+    rc_json_add_num(o, "elements_per_iteration", v->elements_per_iter);
+    rc_json_add_num(o, "gb_per_second", v->gbps);
+    rc_json_add_num(o, "bytes_per_second", v->gbps * 1e9);
+    rc_json_add_num(o, "elements_per_second", v->elements_per_second);
+    rc_json_add_num(o, "ns_per_token", v->ns_per_token);
+    rc_json_add_num(o, "ns_per_call", v->ns_per_iter);
     if (v->fraction_of_probe > 0)
-        add_num(o, "fraction_of_probe", v->fraction_of_probe);
+        rc_json_add_num(o, "fraction_of_probe", v->fraction_of_probe);
     if (with_ratio && v->ratio_to_scalar > 0)
-        add_num(o, "ratio_to_scalar", v->ratio_to_scalar);
+        rc_json_add_num(o, "ratio_to_scalar", v->ratio_to_scalar);
     if (with_ratio && v->ratio_to_baseline > 0)
-        add_num(o, "ratio_to_baseline", v->ratio_to_baseline);
+        rc_json_add_num(o, "ratio_to_baseline", v->ratio_to_baseline);
     return o;
 }
 
@@ -470,7 +463,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
     cJSON_AddStringToObject(m, "git_revision", rep->machine.git_revision);
     cJSON *s = cJSON_AddObjectToObject(b, "settings");
     cJSON_AddNumberToObject(s, "threads", rep->threads);
-    add_num(s, "min_time_s", rep->min_time_s);
+    rc_json_add_num(s, "min_time_s", rep->min_time_s);
     cJSON_AddNumberToObject(s, "repetitions", rep->repetitions);
     cJSON_AddStringToObject(s, "figures", rep->repetitions > 1
                                               ? "median repetition of every benchmark"
@@ -546,8 +539,8 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
         cJSON_AddNumberToObject(o, "heads_per_call", r->heads);
         cJSON_AddBoolToObject(o, "ok", r->v.ok);
         if (r->v.ok) {
-            add_num(o, "elements_per_second", r->v.elements_per_second);
-            add_num(o, "seconds_per_million_elements", 1e6 / r->v.elements_per_second);
+            rc_json_add_num(o, "elements_per_second", r->v.elements_per_second);
+            rc_json_add_num(o, "seconds_per_million_elements", 1e6 / r->v.elements_per_second);
         } else {
             cJSON_AddStringToObject(o, "error", r->v.error);
         }

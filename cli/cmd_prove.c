@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/json_num.h"
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/safe_file.h"
@@ -356,15 +357,6 @@ static void note_judged(const row_ctx *x, const rc_proof_result *r)
         snprintf(x->skip_why, x->skip_why_len, "%s", r->error);
 }
 
-/* A figure in JSON: a number, or "nan" / "inf" (JSON has neither). */
-static void add_figure(cJSON *o, const char *name, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, name, v);
-    else
-        cJSON_AddStringToObject(o, name, isnan(v) ? "nan" : "inf");
-}
-
 /* One check's outcome as a table row plus its findings, and as JSON. */
 static void report_check(const row_ctx *x, const char *check, const rc_proof_result *r)
 {
@@ -412,10 +404,10 @@ static void report_check(const row_ctx *x, const char *check, const rc_proof_res
     cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
     cJSON_AddStringToObject(o, "verdict", verdict);
     cJSON_AddStringToObject(o, "figure_name", r->figure_name);
-    add_figure(o, "figure", r->figure);
+    rc_json_add_num(o, "figure", r->figure);
     cJSON *also = cJSON_AddObjectToObject(o, "also");
     for (int i = 0; i < r->n_also; i++)
-        add_figure(also, r->also[i].name, r->also[i].value);
+        rc_json_add_num(also, r->also[i].name, r->also[i].value);
     cJSON_AddStringToObject(o, "error", r->error);
     cJSON *f = cJSON_AddArrayToObject(o, "findings");
     for (int i = 0; i < r->n_findings; i++)

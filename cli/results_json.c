@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/json_num.h"
 #include "cli/safe_file.h"
 #include "cli/run_record.h"
 #include "core/scaling.h"
@@ -23,14 +24,6 @@
  * band_lo and band_hi under a profile (exact_hi is then the exact value,
  * no longer the prediction) */
 #define RC_RESULTS_SCHEMA_VERSION "1.2"
-
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddStringToObject(o, key, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-}
 
 static void add_hex(cJSON *o, const char *key, double v)
 {
@@ -50,11 +43,11 @@ static cJSON *summary_json(const rc_error_summary *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "count", (double)s->count);
-    add_num(o, "max", s->max);
-    add_num(o, "p50", s->p50);
-    add_num(o, "p99", s->p99);
-    add_num(o, "p999", s->p999);
-    add_num(o, "gate", s->gate);
+    rc_json_add_num(o, "max", s->max);
+    rc_json_add_num(o, "p50", s->p50);
+    rc_json_add_num(o, "p99", s->p99);
+    rc_json_add_num(o, "p999", s->p999);
+    rc_json_add_num(o, "gate", s->gate);
     cJSON_AddNumberToObject(o, "over_gate", (double)s->over_gate);
     return o;
 }
@@ -83,8 +76,8 @@ static cJSON *loc_json(const rc_run_record *run, const rc_case_record *k, const 
         add_hex(o, "band_lo", l->band_lo);
         add_hex(o, "band_hi", l->band_hi);
     }
-    add_num(o, "pair_ulp", l->pair_ulp);
-    add_num(o, "component_ulp", l->component_ulp);
+    rc_json_add_num(o, "pair_ulp", l->pair_ulp);
+    rc_json_add_num(o, "component_ulp", l->component_ulp);
     char cmd[1024];
     cJSON_AddStringToObject(o, "replay", rc_replay_command(run, k, l->position, cmd, sizeof cmd));
     return o;
@@ -124,8 +117,8 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         const rc_table_error *tb = &r->own_table;
         cJSON *t = cJSON_AddObjectToObject(o, "own_table");
         cJSON_AddNumberToObject(t, "entries", (double)tb->n);
-        add_num(t, "max_f32_ulp", tb->max_f32_ulp);
-        add_num(t, "max_rel_error", tb->max_rel);
+        rc_json_add_num(t, "max_f32_ulp", tb->max_f32_ulp);
+        rc_json_add_num(t, "max_rel_error", tb->max_rel);
         cJSON_AddNumberToObject(t, "worst_pair", tb->worst);
         add_hex(t, "worst_got", tb->worst_got);
         add_hex(t, "worst_exact", tb->worst_exact);
@@ -168,9 +161,9 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         cJSON_AddNumberToObject(e, "position_lo", b == 0 ? 0.0 : ldexp(1.0, b - 1));
         cJSON_AddNumberToObject(e, "position_hi", ldexp(1.0, b));
         cJSON_AddNumberToObject(e, "count", (double)pb->count);
-        add_num(e, "max", pb->max);
-        add_num(e, "p50", pb->p50);
-        add_num(e, "p99", pb->p99);
+        rc_json_add_num(e, "max", pb->max);
+        rc_json_add_num(e, "p50", pb->p50);
+        rc_json_add_num(e, "p99", pb->p99);
         cJSON_AddItemToArray(byp, e);
     }
     cJSON *hist = cJSON_AddObjectToObject(o, "pair_ulp_histogram");
