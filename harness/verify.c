@@ -526,13 +526,12 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
          * wrong config: another base, family or factor) is not, so the
          * outputs are judged against the spec's table, and the reason
          * names the table. */
-        const size_t n = n_given;
-        const double ex =
-            rc_profile_table_excess(c->profile, &pspec, given, n, &res->profile_table_worst);
+        const double ex = rc_profile_table_excess(c->profile, &pspec, given, n_given,
+                                                  &res->profile_table_worst);
         if (ex > RC_PROFILE_TABLE_SLACK)
             res->profile_table_excess = ex;
         else if (ex >= 0.0)
-            res->profile_given_table = rc_profile_ref_use_table(profile, given, n) == 0;
+            res->profile_given_table = rc_profile_ref_use_table(profile, given, n_given) == 0;
     }
 
     size_t expect = (size_t)(c->n_tokens * c->n_heads) * (size_t)c->rotary_dim;
