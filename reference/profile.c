@@ -52,8 +52,9 @@ static int dtype_supported(rc_profile p, rc_dtype t)
 }
 
 /* The scaling families each framework's table code has (rc_prof_*_table
- * refuse the others): ggml's YaRN and frequency-factor tensors are not
- * modelled, and transformers has no explicit-table rope_type. */
+ * are called only for these): ggml's YaRN (ext_factor, corr_dims, its own
+ * mscale) and llama.cpp's frequency-factor tensors are not modelled, and
+ * transformers has no explicit-table rope_type. */
 static int family_modelled(rc_profile p, const rc_scaling *sc)
 {
     const rc_scaling_type type = sc ? sc->type : RC_SCALING_NONE;
@@ -91,12 +92,14 @@ rc_profile_ref *rc_profile_ref_create_ex(rc_profile p, const rc_spec *spec, unsi
     r->c = calloc((size_t)n, sizeof *r->c);
     r->s = calloc((size_t)n, sizeof *r->s);
     const int ft = (flags & RC_PROFILE_FAITHFUL_TABLE) != 0;
-    if (r->tab.inv_freq == NULL || r->c == NULL || r->s == NULL ||
-        (p == RC_PROFILE_HF ? rc_prof_hf_table(spec, ft, &r->tab)
-                            : rc_prof_ggml_table(spec, ft, &r->tab)) != 0) {
+    if (r->tab.inv_freq == NULL || r->c == NULL || r->s == NULL) {
         rc_profile_ref_destroy(r);
         return NULL;
     }
+    if (p == RC_PROFILE_HF)
+        rc_prof_hf_table(spec, ft, &r->tab);
+    else
+        rc_prof_ggml_table(spec, ft, &r->tab);
     return r;
 }
 

@@ -10,14 +10,10 @@
 
 #define F32 RC_DTYPE_F32
 
-int rc_prof_ggml_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab)
+void rc_prof_ggml_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab)
 {
     const rc_scaling *sc = spec->scaling;
-    const rc_scaling_type type = sc ? sc->type : RC_SCALING_NONE;
-    /* ggml's YaRN (ext_factor, corr_dims, its own mscale) and llama.cpp's
-     * frequency-factor tensors are not modelled. */
-    if (type != RC_SCALING_NONE && type != RC_SCALING_LINEAR)
-        return -1;
+    const rc_scaling_type type = sc ? sc->type : RC_SCALING_NONE; /* none or linear */
     tab->n_pairs = spec->rotary_dim / 2;
     /* theta_scale = powf(freq_base, -2.0f/n_dims) */
     const rc_pv base_f = rc_pv_point((double)(float)spec->base);
@@ -28,7 +24,6 @@ int rc_prof_ggml_table(const rc_spec *spec, int faithful_table, rc_prof_table *t
     if (type == RC_SCALING_LINEAR)
         tab->freq_scale = rc_pv_div(F32, rc_pv_point(1.0), rc_pv_point((double)(float)sc->factor));
     tab->attn = rc_pv_point(1.0); /* attn_factor = 1.0f: mscale unchanged */
-    return 0;
 }
 
 void rc_prof_ggml_angles(const rc_prof_table *tab, int64_t m, rc_pv *c, rc_pv *s)

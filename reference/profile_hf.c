@@ -37,7 +37,7 @@ static double yarn_corr_dim(double num_rot, int dim, double base, double l0)
     return ((double)dim * rc_pd_log(l0 / den)) / (2.0 * rc_pd_log(base));
 }
 
-int rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab)
+void rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab)
 {
     const int r = spec->rotary_dim, n = r / 2;
     const rc_scaling *sc = spec->scaling;
@@ -46,8 +46,6 @@ int rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab
     double base = spec->base;
     double attention = 1.0; /* Python float */
 
-    if (type == RC_SCALING_TABLE)
-        return -1; /* transformers has no explicit-table rope_type */
     if (type == RC_SCALING_NTK) /* _compute_ntk_parameters: base * factor ** (dim / (dim - 2)) */
         base = base * rc_pd_pow(sc->factor, (double)r / (double)(r - 2));
     if (type == RC_SCALING_DYNAMIC_NTK && sc->context > sc->original_context) {
@@ -169,7 +167,6 @@ int rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab
     }
     /* cos * self.attention_scaling: the Python float becomes f32. */
     tab->attn = f32c(attention);
-    return 0;
 }
 
 void rc_prof_hf_angles(const rc_prof_table *tab, int64_t m, rc_pv *c, rc_pv *s)

@@ -83,11 +83,12 @@ typedef struct rc_prof_table {
     rc_pv attn;        /* f32 factor multiplying cos and sin */
 } rc_prof_table;
 
-/* Fill the table the framework's way; 0, or -1 for a family the profile
- * does not model. tab->inv_freq holds n_pairs entries (allocated by the
- * caller). */
-int rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab);
-int rc_prof_ggml_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab);
+/* Fill the table the framework's way, for a spec rc_profile_models
+ * accepts (its scaling family is one the framework has: profile.c,
+ * family_modelled). tab->inv_freq holds n_pairs entries (allocated by
+ * the caller). */
+void rc_prof_hf_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab);
+void rc_prof_ggml_table(const rc_spec *spec, int faithful_table, rc_prof_table *tab);
 
 /* cos and sin of pair i at position m, as the framework computes them in
  * f32 before any cast (ggml: angle by repeated multiplication, computed
