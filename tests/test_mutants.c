@@ -593,9 +593,20 @@ Test(verdicts, errors_by_position_fall_in_their_binade)
  * radial, 57/64 = 89.1% is not. */
 #include "tests/mutants_proofs/mutants_proofs.h"
 
-Test(diagnosis, radial_share_boundary)
+/* A case of mutant-split-radial: every pair rotated, f32, six positions
+ * of which every one fails, two heads. */
+static rc_verify_case split_case(int32_t head_dim)
 {
     static const int64_t pos[] = {3, 17, 100, 1000, 4095, 65537};
+    rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = head_dim,
+                        .rotary_dim = head_dim, .base = 10000.0, .layout = RC_LAYOUT_HALF,
+                        .dtype = RC_DTYPE_F32, .n_tokens = 6, .n_heads = 2, .positions = pos,
+                        .seed = 5, .timeout_s = 30};
+    return c;
+}
+
+Test(diagnosis, radial_share_boundary)
+{
     static const struct { int k; int radial; } cases[] = {{64, 1}, {58, 1}, {57, 0}};
     /* And exactly 90% (72 of 80 pairs, head_dim 160) counts as at least 90%. */
     rc_gate gate;
@@ -605,10 +616,7 @@ Test(diagnosis, radial_share_boundary)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rc_mutant_split_pair = cases[i].k;
         rc_mutant_scaled_turn = 0.0;
-        rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = 128, .rotary_dim = 128,
-                            .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
-                            .n_tokens = 6, .n_heads = 2, .positions = pos, .seed = 5,
-                            .timeout_s = 30};
+        rc_verify_case c = split_case(128);
         cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "k = %d: %s", cases[i].k,
                      res->reason);
         cr_expect_eq(strcmp(res->cause, "radial-scale") == 0, cases[i].radial,
@@ -616,10 +624,7 @@ Test(diagnosis, radial_share_boundary)
                      res->finding);
     }
     rc_mutant_split_pair = 72;
-    rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = 160, .rotary_dim = 160,
-                        .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
-                        .n_tokens = 6, .n_heads = 2, .positions = pos, .seed = 5,
-                        .timeout_s = 30};
+    rc_verify_case c = split_case(160);
     cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "%s", res->reason);
     cr_expect_str_eq(res->cause, "radial-scale", "72 of 80 pairs scaled: %s", res->finding);
     free(res);
@@ -631,7 +636,6 @@ Test(diagnosis, radial_share_boundary)
  * 1e-4 of their size). */
 Test(diagnosis, radial_to_phase_ratio_boundary)
 {
-    static const int64_t pos[] = {3, 17, 100, 1000, 4095, 65537};
     static const struct { double ratio; int radial; } cases[] = {{4.2, 1}, {3.8, 0}};
     rc_gate gate;
     rc_gate_default(&gate);
@@ -640,10 +644,7 @@ Test(diagnosis, radial_to_phase_ratio_boundary)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rc_mutant_split_pair = 64;
         rc_mutant_scaled_turn = (RC_MUTANT_RADIAL - 1.0) / cases[i].ratio;
-        rc_verify_case c = {.impl = &rc_mutant_split_radial, .head_dim = 128, .rotary_dim = 128,
-                            .base = 10000.0, .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32,
-                            .n_tokens = 6, .n_heads = 2, .positions = pos, .seed = 5,
-                            .timeout_s = 30};
+        rc_verify_case c = split_case(128);
         cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "%s", res->reason);
         cr_expect_eq(strcmp(res->cause, "radial-scale") == 0, cases[i].radial,
                      "radial:phase %.1f: cause %s (%s)", cases[i].ratio, res->cause,
