@@ -20,7 +20,9 @@
  *  - head_stride is honoured (RC_CAP_STRIDED only): heads read through an
  *    input with a gap after every head must give what the same heads give
  *    packed, and a port that reads head h at h*head_dim instead of
- *    h*head_stride is named; then the same for an output with gaps.
+ *    h*head_stride is named, and one whose first token is right but whose
+ *    later tokens are not loses the token gap (token_stride); then the
+ *    same for an output with gaps.
  *
  * TOLERANCE. Two outputs for the same input head x at the same position
  * are each within G ulp_T(A N) of the exact value per component, N the
@@ -345,7 +347,13 @@ static int judge_gapped_input(const rc_probe *p, double gate, const stride_probe
         }
     if (n_true == ST_T * ST_H)
         return 0;
-    if (n_misread == ST_T * ST_H)
+    if (first_t > 0) /* every head of the first token is right: the token gap is lost */
+        rc_proof_add(r,
+                     "token_stride not honoured: with token_stride %lld (a gap of %d after each "
+                     "token) token %d head %d comes out other than the same head in a packed "
+                     "call, while every head of token 0 is right",
+                     (long long)s->gapped.in_token_stride, TOKEN_GAP, first_t, first_h);
+    else if (n_misread == ST_T * ST_H)
         rc_proof_add(r,
                      "head_stride ignored: with head_stride %lld (a gap of %d after each head) "
                      "head h is read at channel offset h*head_dim = h*%d, as if heads were "

@@ -272,13 +272,21 @@ Test(rotation_mutants, radial_scale)
  * the product's rounding, 2^-53 |m theta|, which at m near 2^31 is far
  * beyond the f64 gate. That is angle precision, never a wrong base (the
  * base its thetas follow is the spec's own). */
+typedef enum dbl_defect {
+    DBL_ONLY_THE_ANGLE, /* the double product is its only defect */
+    DBL_NAN_OUT,        /* and every rotated output is NaN */
+    DBL_PAIRED_HEADS,   /* and heads go in pairs: the odd one is read head_dim after the even */
+    DBL_PACKED_TOKENS,  /* and token t is read at t * n_heads * head_stride */
+} dbl_defect;
+
 typedef struct dbl_angle {
     int d, r;
     rc_layout layout;
+    dbl_defect defect;
     double th[RC_MAX_HEAD_DIM / 2];
 } dbl_angle;
 
-static rc_status dbl_prepare(const rc_spec *spec, void **state)
+static rc_status dbl_prepare_with(const rc_spec *spec, void **state, dbl_defect defect)
 {
     *state = NULL;
     if (spec->dtype != RC_DTYPE_F64)
@@ -289,10 +297,31 @@ static rc_status dbl_prepare(const rc_spec *spec, void **state)
     s->d = spec->head_dim;
     s->r = spec->rotary_dim;
     s->layout = spec->layout;
+    s->defect = defect;
     for (int i = 0; i < s->r / 2; i++)
         s->th[i] = spec->theta_hi[i];
     *state = s;
     return RC_OK;
+}
+
+static rc_status dbl_prepare(const rc_spec *spec, void **state)
+{
+    return dbl_prepare_with(spec, state, DBL_ONLY_THE_ANGLE);
+}
+
+static rc_status dbl_nan_prepare(const rc_spec *spec, void **state)
+{
+    return dbl_prepare_with(spec, state, DBL_NAN_OUT);
+}
+
+static rc_status dbl_paired_prepare(const rc_spec *spec, void **state)
+{
+    return dbl_prepare_with(spec, state, DBL_PAIRED_HEADS);
+}
+
+static rc_status dbl_packed_tokens_prepare(const rc_spec *spec, void **state)
+{
+    return dbl_prepare_with(spec, state, DBL_PACKED_TOKENS);
 }
 
 static rc_status dbl_apply(void *state, const rc_tensor *in, const rc_tensor *out,
@@ -301,7 +330,15 @@ static rc_status dbl_apply(void *state, const rc_tensor *in, const rc_tensor *ou
     const dbl_angle *s = state;
     for (int64_t t = 0; t < in->n_tokens; t++)
         for (int64_t h = 0; h < in->n_heads; h++) {
-            const double *x = (const double *)in->data + t * in->token_stride + h * in->head_stride;
+            /* Paired heads: the odd head's address is the even one's plus
+             * head_dim, right only when heads are packed. */
+            const int64_t in_off = s->defect == DBL_PAIRED_HEADS && h % 2 == 1
+                                       ? (h - 1) * in->head_stride + s->d
+                                       : h * in->head_stride;
+            const int64_t token_stride = s->defect == DBL_PACKED_TOKENS
+                                             ? in->n_heads * in->head_stride
+                                             : in->token_stride;
+            const double *x = (const double *)in->data + t * token_stride + in_off;
             double *y = (double *)out->data + t * out->token_stride + h * out->head_stride;
             double tmp[RC_MAX_HEAD_DIM];
             memcpy(tmp, x, (size_t)s->d * sizeof *tmp);
@@ -311,24 +348,32 @@ static rc_status dbl_apply(void *state, const rc_tensor *in, const rc_tensor *ou
                 const double ang = (double)positions[t] * s->th[i] * (dir == RC_INVERSE ? -1 : 1);
                 const double c = cos(ang), sn = sin(ang);
                 const double u = x[a], v = x[b];
-                tmp[a] = u * c - v * sn;
-                tmp[b] = u * sn + v * c;
+                tmp[a] = s->defect == DBL_NAN_OUT ? NAN : u * c - v * sn;
+                tmp[b] = s->defect == DBL_NAN_OUT ? NAN : u * sn + v * c;
             }
             memcpy(y, tmp, (size_t)s->d * sizeof *tmp);
         }
     return RC_OK;
 }
 
-static const rc_impl double_angle_port = {
-    .abi_version = RC_ABI_VERSION,
-    .name = "test-double-angle",
-    .description = "angle m*theta_i as one double product",
-    .caps = RC_CAP_F64 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_STRIDED,
-    .prepare = dbl_prepare,
-    .apply = dbl_apply,
-    .release = free,
-};
+#define DBL_PORT(ident, label, desc, prep)                                                  \
+    static const rc_impl ident = {                                                           \
+        .abi_version = RC_ABI_VERSION,                                                       \
+        .name = label,                                                                       \
+        .description = desc,                                                                 \
+        .caps = RC_CAP_F64 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |   \
+                RC_CAP_STRIDED,                                                              \
+        .prepare = prep,                                                                     \
+        .apply = dbl_apply,                                                                  \
+        .release = free,                                                                     \
+    };
+DBL_PORT(double_angle_port, "test-double-angle", "angle m*theta_i as one double product",
+         dbl_prepare)
+DBL_PORT(nan_port, "test-nan", "every rotated output NaN", dbl_nan_prepare)
+DBL_PORT(paired_heads_port, "test-paired-heads",
+         "odd heads read head_dim after the even one", dbl_paired_prepare)
+DBL_PORT(packed_tokens_port, "test-packed-tokens",
+         "token t read at t * n_heads * head_stride", dbl_packed_tokens_prepare)
 
 Test(rotation_mutants, double_angle_is_precision_not_base)
 {
@@ -345,6 +390,59 @@ Test(rotation_mutants, double_angle_is_precision_not_base)
         cr_expect(!rc_proof_has_finding(&id->res, "sine/cosine approximation"));
         cr_expect(!rc_proof_has_finding(&id->res, "position rounded to float"));
     }
+    free(id);
+}
+
+/* Outputs that agree only by all being NaN are no evidence of how a call
+ * reads its positions: a port whose every rotated output is NaN fails,
+ * but is never said to ignore its positions or to read the token index
+ * (two NaNs "agree" in the call-shape probe's comparison). */
+Test(rotation_mutants, all_nan_outputs_claim_nothing_about_positions)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+    rc_prove_rotation(&nan_port, &s, id);
+    log_result("rotation", &nan_port, &id->res);
+    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL, "%s", id->res.error);
+    cr_expect(!rc_proof_has_finding(&id->res, "positions ignored"));
+    cr_expect(!rc_proof_has_finding(&id->res, "token index used as position"));
+    free(id);
+}
+
+/* A port that takes heads in pairs and finds the odd head at the even
+ * one's address plus head_dim reads heads 1 right and 3, 5, ... wrong
+ * under a gapped head_stride: not the "ignored" pattern (every head at
+ * h*head_dim), so the finding names the first head that comes out wrong,
+ * token 0 head 1 (the probe has 3 tokens x 3 heads). */
+Test(rotation_mutants, head_stride_finding_names_the_first_wrong_head)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+    cr_assert_eq(rc_prove_rotation(&paired_heads_port, &s, id), 0, "%s", id->res.error);
+    log_result("rotation", &paired_heads_port, &id->res);
+    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
+    cr_expect(rc_proof_has_finding(&id->res, "head_stride not honoured"));
+    cr_expect(rc_proof_has_finding(&id->res, "token 0 head 1 comes out other"));
+    free(id);
+}
+
+/* A port that takes token_stride to be n_heads * head_stride (tokens
+ * packed) reads every head of token 0 right and every later one wrong
+ * under the probe's token gap: the finding names token_stride and the
+ * first wrong head, token 1 head 0 (never a head_stride defect). */
+Test(rotation_mutants, token_stride_finding_names_the_first_wrong_token)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+    cr_assert_eq(rc_prove_rotation(&packed_tokens_port, &s, id), 0, "%s", id->res.error);
+    log_result("rotation", &packed_tokens_port, &id->res);
+    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
+    cr_expect(rc_proof_has_finding(&id->res, "token_stride not honoured"));
+    cr_expect(rc_proof_has_finding(&id->res, "token 1 head 0 comes out other"));
+    cr_expect(!rc_proof_has_finding(&id->res, "head_stride"));
     free(id);
 }
 
