@@ -290,8 +290,9 @@ static size_t pick_samples(const rc_diag *d, sample *s)
     for (size_t k = 0; k < cells && n < want; k++) {
         if (!is_bad(d, d->cell_err[k]))
             continue;
-        /* Take the bad head whose rank reaches the next even step. */
-        if (want == 1 || seen * (want - 1) >= n * (bad - 1)) {
+        /* Take the bad head whose rank reaches the next even step (want
+         * 1: the first, as 0 >= 0). */
+        if (seen * (want - 1) >= n * (bad - 1)) {
             s[n].t = (int64_t)(k / (size_t)c->n_heads);
             s[n].h = (int64_t)(k % (size_t)c->n_heads);
             n++;

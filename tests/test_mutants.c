@@ -679,3 +679,51 @@ Test(verdicts, positions_beyond_the_gate_are_summarized_apart)
               res->pair_beyond.max);
     free(res);
 }
+
+/* A model is named only when it explains every sampled failing head, and
+ * the samples (at most 16, spread evenly) include the first and the last
+ * failing head. mutant-stale-row at its stale position is the exact
+ * rotation at m-1 ("position-off-by-one") on all 20 heads of the call;
+ * with head 0, or head 19, also negated, no model explains that head and
+ * the cause must not be named. */
+#define NEGATED_HEAD_DIM 64
+static int negated_head = -1;
+
+static rc_status negating_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                const int64_t *positions, rc_direction dir)
+{
+    const rc_status st = rc_mutant_stale_row.apply(state, in, out, positions, dir);
+    for (int64_t t = 0; t < out->n_tokens && st == RC_OK && negated_head >= 0; t++) {
+        float *y = (float *)out->data + t * out->token_stride + negated_head * out->head_stride;
+        for (int ch = 0; ch < NEGATED_HEAD_DIM; ch++)
+            y[ch] = -y[ch];
+    }
+    return st;
+}
+
+Test(diagnosis, a_model_must_explain_the_first_and_last_failing_head)
+{
+    rc_impl port = rc_mutant_stale_row;
+    port.name = "test-stale-row-negated-head";
+    port.apply = negating_apply;
+    static const int64_t pos[] = {1000};
+    rc_mutant_stale_position = 1000;
+    rc_gate gate;
+    rc_gate_default(&gate);
+    rc_verify_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    static const int negate[] = {-1, 0, 19};
+    for (size_t i = 0; i < sizeof negate / sizeof negate[0]; i++) {
+        negated_head = negate[i];
+        rc_verify_case c = {.impl = &port, .head_dim = NEGATED_HEAD_DIM,
+                            .rotary_dim = NEGATED_HEAD_DIM, .base = 10000.0,
+                            .layout = RC_LAYOUT_HALF, .dtype = RC_DTYPE_F32, .n_tokens = 1,
+                            .n_heads = 20, .positions = pos, .seed = 7, .timeout_s = 30};
+        cr_assert_eq(rc_verify_run(&c, &gate, res), RC_VERDICT_FAIL, "%s", res->reason);
+        cr_expect_eq(strcmp(res->cause, "position-off-by-one") == 0, negated_head < 0,
+                     "head %d negated: cause %s (%s)", negated_head, res->cause, res->finding);
+    }
+    negated_head = -1;
+    rc_mutant_stale_position = -1;
+    free(res);
+}
