@@ -144,6 +144,41 @@ Test(scaling, none_is_theta_bit_for_bit)
         }
 }
 
+/* Outside its contract (base > 0 finite, r even >= 2, 0 <= i < r/2, a
+ * known family) rc_ref_freq_mpfr answers NaN, never a number a caller
+ * could take for a frequency: each argument is tried just past its edge
+ * (base 0 and -0.5 included: 0^(-2i/r) would be an infinity, not an
+ * error). The same arguments one step inside give a number. */
+Test(scaling, freq_mpfr_outside_its_contract_is_nan)
+{
+    mpfr_t f;
+    mpfr_init2(f, 128);
+    rc_scaling bad_type = {0};
+    bad_type.type = RC_SCALING_TYPE_COUNT;
+    static const struct {
+        double base;
+        int r, i;
+        int bad_family;
+    } outside[] = {{0.0, 8, 1, 0},      {-0.5, 8, 1, 0}, {NAN, 8, 1, 0}, {INFINITY, 8, 1, 0},
+                   {1e4, 7, 1, 0},      {1e4, 0, 0, 0},  {1e4, 8, -1, 0}, {1e4, 8, 4, 0},
+                   {1e4, 8, 1, 1}};
+    for (size_t k = 0; k < sizeof outside / sizeof outside[0]; k++) {
+        mpfr_set_ui(f, 1, MPFR_RNDN);
+        rc_ref_freq_mpfr(f, outside[k].base, outside[k].r, outside[k].bad_family ? &bad_type : NULL,
+                         outside[k].i);
+        cr_expect(mpfr_nan_p(f), "base %g r %d i %d family %d: not NaN", outside[k].base,
+                  outside[k].r, outside[k].i, outside[k].bad_family);
+    }
+    static const struct { double base; int r, i; } inside[] = {{0x1p-1074, 8, 1}, {1e4, 2, 0},
+                                                               {1e4, 8, 0}, {1e4, 8, 3}};
+    for (size_t k = 0; k < sizeof inside / sizeof inside[0]; k++) {
+        rc_ref_freq_mpfr(f, inside[k].base, inside[k].r, NULL, inside[k].i);
+        cr_expect(mpfr_number_p(f), "base %g r %d i %d: not a number", inside[k].base,
+                  inside[k].r, inside[k].i);
+    }
+    mpfr_clear(f);
+}
+
 /* theta/2 and theta/4 are exact in a dd (no underflow here), so the
  * linear table must be the plain one scaled, bit for bit. */
 Test(scaling, linear_by_power_of_two_is_exact)
