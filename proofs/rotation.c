@@ -390,8 +390,9 @@ static void check_blocks(const double *out, int d, pairinfo *pairs, int np, cons
             }
             pairs[i].valid[k] =
                 check_block(t, i, (long long)probe_pos[k], r00, r10, r01, r11, br, max_orth);
-            if (pairs[i].valid[k])
-                pairs[i].phi[k] = atan2(r10 - r01, r00 + r11);
+            /* An angle not measured is NaN: any use that skipped the
+             * validity test would then compare false, never misjudge. */
+            pairs[i].phi[k] = pairs[i].valid[k] ? atan2(r10 - r01, r00 + r11) : NAN;
         }
     }
 }

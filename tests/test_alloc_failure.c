@@ -11,8 +11,10 @@
  * than the fault's index.
  *
  * HOW. This binary is linked with -Wl,--wrap=malloc,--wrap=calloc,
- * --wrap=realloc (tests/CMakeLists.txt): every call the judge's static
- * library makes lands in __wrap_* here. Only the process that armed the
+ * --wrap=realloc,--wrap=mmap (tests/CMakeLists.txt): every call the
+ * judge's static library makes lands in __wrap_* here (mmap gives the
+ * guarded buffers and the ports' shared output; a failed one is counted
+ * like a failed malloc and returns MAP_FAILED with errno ENOMEM). Only the process that armed the
  * fault counts allocations: the ports run in forked children (the guarded
  * call), which must not see the parent's fault. Libraries' own allocations
  * (MPFR's, libc's inside strdup or fopen) are not counted: MPFR aborts on
@@ -22,7 +24,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli/positions.h"
@@ -39,6 +43,8 @@ void *__real_realloc(void *p, size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
 static long fault_at;   /* 0: no fault armed */
 static long fault_seen; /* allocations counted since arming */
@@ -68,6 +74,15 @@ void *__wrap_calloc(size_t n, size_t size)
 void *__wrap_realloc(void *p, size_t n)
 {
     return fault_now() ? NULL : __real_realloc(p, n);
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (fault_now()) {
+        errno = ENOMEM;
+        return MAP_FAILED;
+    }
+    return __real_mmap(addr, len, prot, flags, fd, off);
 }
 
 static void arm(long k)
