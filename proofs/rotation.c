@@ -493,8 +493,8 @@ static int recover_theta(const pairinfo *p, const tols *t, mpfr_ptr theta, doubl
 /* The increments phi(m+1) - phi(m) must all equal the first (Eq. 30). */
 static void check_increments(const pairinfo *p, int i, const tols *t, tally *bad, double *worst)
 {
-    if (!p->valid[0] || !p->valid[1])
-        return;
+    /* An unmeasured phi(0) or phi(1) is NaN (check_blocks): d0 and
+     * every deviation from it are then NaN, and nothing is judged. */
     const double d0 = rc_rot_wrap(p->phi[1] - p->phi[0]);
     for (int q = 1; q < NINCR; q++) {
         const int k = incr_at[q];
