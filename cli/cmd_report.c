@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli_error.h"
+#include "cli/data_dir.h"
 #include "cli/commands.h"
 
 #ifndef ROPECHECK_REPORTS_DIR
@@ -34,8 +35,9 @@ static const char usage_text[] =
     "\n"
     "Needs Python 3 with matplotlib (tools/setup-debian.sh installs it). Tried in\n"
     "order: $ROPECHECK_PYTHON, /usr/bin/python3, python3 on PATH.\n"
-    "$ROPECHECK_REPORTS_DIR overrides where ropecheck_report.py is looked for\n"
-    "(built-in: " ROPECHECK_REPORTS_DIR ").\n"
+    "ropecheck_report.py is looked for in $ROPECHECK_REPORTS_DIR, then in an\n"
+    "installed tree (BINDIR/../share/ropecheck/reports), then in the source tree\n"
+    "this ropecheck was built from (" ROPECHECK_REPORTS_DIR ").\n"
     "\n"
     "Exit status: 0 written, 2 bad usage or input (a file of another major schema\n"
     "version, invalid JSON, a missing file).\n";
@@ -71,14 +73,12 @@ int rc_cmd_report(int argc, char **argv)
             return RC_EXIT_PASS;
         }
 
-    const char *dir = getenv("ROPECHECK_REPORTS_DIR");
-    if (!dir || !*dir)
-        dir = ROPECHECK_REPORTS_DIR;
-    char script[4096];
-    if ((size_t)snprintf(script, sizeof script, "%s/ropecheck_report.py", dir) >= sizeof script ||
+    char dir[4096], script[4200];
+    if (!rc_data_dir("ROPECHECK_REPORTS_DIR", "reports", ROPECHECK_REPORTS_DIR, dir, sizeof dir) ||
+        (size_t)snprintf(script, sizeof script, "%s/ropecheck_report.py", dir) >= sizeof script ||
         access(script, R_OK) != 0) {
-        rc_cli_error("report", "cannot read '%s' (set ROPECHECK_REPORTS_DIR to the "
-                "reports/ folder of the source tree)", script);
+        rc_cli_error("report", "cannot read '%s/ropecheck_report.py' (set ROPECHECK_REPORTS_DIR "
+                "to the reports/ folder of the source tree, or of PREFIX/share/ropecheck)", dir);
         return RC_EXIT_USAGE;
     }
 

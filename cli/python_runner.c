@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/data_dir.h"
 #include "cli/shell_quote.h"
 
 #ifndef ROPECHECK_PYTHON_DIR
@@ -58,10 +59,11 @@ int rc_python_runner_command(const char *spec, char *out, size_t out_len, char *
      * after it), the interpreter from $ROPECHECK_PYTHON, exec so the
      * runner is the shell's process. Every word single-quoted: /bin/sh
      * reads them back verbatim. */
-    char word[1200];
+    char word[1200], pkg_dir[1024];
     size_t at = 0;
     out[0] = '\0';
-    if (rc_shell_quote(ROPECHECK_PYTHON_DIR, word, sizeof word) >= sizeof word ||
+    if (!rc_data_dir(NULL, "python", ROPECHECK_PYTHON_DIR, pkg_dir, sizeof pkg_dir) ||
+        rc_shell_quote(pkg_dir, word, sizeof word) >= sizeof word ||
         append(out, out_len, &at, "PYTHONPATH=") || append(out, out_len, &at, word) ||
         append(out, out_len, &at,
                "${PYTHONPATH:+:$PYTHONPATH} exec \"${ROPECHECK_PYTHON:-python3}\" -m "
