@@ -17,6 +17,7 @@
 #include "bench/shim.h"
 #include "core/dtype_convert.h"
 #include "core/registry.h"
+#include "impls/builtins.h"
 #include "core/rng.h"
 #include "harness/guarded_call.h"
 #include "reference/reference.h"

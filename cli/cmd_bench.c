@@ -21,6 +21,7 @@
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
+#include "impls/builtins.h"
 
 #define MAX_LIST 16
 

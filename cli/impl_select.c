@@ -11,6 +11,7 @@
 
 #include "harness/guarded_call.h"
 #include "harness/runner_client.h"
+#include "impls/builtins.h"
 
 static int push(rc_target_list *l, const rc_impl *impl, const char *path)
 {

@@ -1,7 +1,6 @@
 /*
- * core/registry.h - the built-in implementations (one static list, scalar
- * first as the always-present fallback), plug-in loading, and the checks
- * every rc_impl must pass before it is called.
+ * core/registry.h - plug-in loading, and the checks every rc_impl must
+ * pass before it is called (the built-in list is impls/builtins.h).
  */
 #ifndef ROPECHECK_REGISTRY_H
 #define ROPECHECK_REGISTRY_H
@@ -9,10 +8,6 @@
 #include <stddef.h>
 
 #include "ropecheck/plugin.h"
-
-size_t rc_builtin_count(void);
-const rc_impl *rc_builtin_get(size_t i);
-const rc_impl *rc_builtin_find(const char *name);
 
 /* 0 if impl is well formed (ABI version, name, required functions);
  * else -1 with a one-line reason. */

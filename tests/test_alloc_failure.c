@@ -32,6 +32,7 @@
 #include "cli/positions.h"
 #include "cli/scaling_parse.h"
 #include "core/registry.h"
+#include "impls/builtins.h"
 #include "harness/verify.h"
 #include "impls/common/port_state.h"
 #include "proofs/proofs.h"

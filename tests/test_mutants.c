@@ -422,6 +422,7 @@ Test(mutants, refused_by_the_loader)
 /* ---- a call's outcome to a verdict (rc_verify_call_verdict) ---- */
 
 #include "core/registry.h"
+#include "impls/builtins.h"
 #include "harness/verify.h"
 
 typedef struct outcome_case {

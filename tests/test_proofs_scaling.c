@@ -23,6 +23,7 @@
 
 #include "test_seed.h"
 #include "core/registry.h"
+#include "impls/builtins.h"
 #include "core/rng.h"
 #include "harness/verify.h"
 #include "mutant_paths.h"

@@ -27,6 +27,7 @@
 #include "test_seed.h"
 #include "core/dtype_convert.h"
 #include "core/registry.h"
+#include "impls/builtins.h"
 #include "core/rng.h"
 #include "core/scaling.h"
 #include "impls/scalar/scalar.h"
