@@ -70,3 +70,21 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ropecheckConfigVersion.cm
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/ropecheckConfig.cmake
   ${PROJECT_BINARY_DIR}/ropecheckConfigVersion.cmake DESTINATION ${RC_CMAKE_DIR})
+
+# A Debian package of the same install (`cpack -G DEB --config
+# BUILD/CPackConfig.cmake`): tests/test_install.sh builds it and runs the
+# unpacked tree. The dependencies are the runtime packages of Debian 12
+# that tools/setup-debian.sh's build dependencies pull in.
+set(CPACK_PACKAGE_NAME ropecheck)
+set(CPACK_PACKAGE_VENDOR "ropecheck")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "verify and benchmark Rotary Position Embedding implementations against an exact reference")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "ropecheck developers")
+set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "libmpfr6, libcjson1, libxml2, libbenchmark1debian, libstdc++6, libc6, python3")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-matplotlib, python3-numpy, pkg-config, cmake")
+include(CPack)

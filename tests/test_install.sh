@@ -4,7 +4,8 @@
 # examples/plugin built OUT OF TREE against that prefix alone, once with
 # pkg-config and once with find_package(ropecheck), and each result
 # verified by the INSTALLED ropecheck; `ropecheck report` is run from the
-# installed tree when a python3 with matplotlib is there.
+# installed tree when a python3 with matplotlib is there; then the Debian
+# package (cpack -G DEB) is built, unpacked and run from where it lies.
 #
 # Everything is written inside one mktemp directory, removed on exit.
 # Exit 77 (ctest: Skipped) when cmake, pkg-config or a C compiler is absent.
@@ -72,4 +73,24 @@ fi
 "$ropecheck" verify --python nosuchmodule:apply --quick >"$work/py.out" 2>&1 || true
 grep -qF "PYTHONPATH='$prefix/share/ropecheck/python'" "$work/py.out" ||
     { echo "FAIL: --python does not use the installed runner"; cat "$work/py.out"; exit 1; }
+# The Debian package of the same install, unpacked (never installed: the
+# test writes nothing outside its directory) and run from where it lies.
+if command -v cpack >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+    step "cpack -G DEB, unpacked and run"
+    cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/deb" >"$work/cpack.log" ||
+        { cat "$work/cpack.log"; exit 1; }
+    deb=$(find "$work/deb" -maxdepth 1 -name 'ropecheck_*.deb' | head -n 1)
+    [ -n "$deb" ] || { echo "FAIL: cpack made no .deb"; cat "$work/cpack.log"; exit 1; }
+    dpkg-deb -I "$deb" | grep -q "Depends: .*libmpfr6" ||
+        { echo "FAIL: the package does not depend on libmpfr6"; exit 1; }
+    dpkg-deb -x "$deb" "$work/root"
+    env -u ROPECHECK_REPORTS_DIR "$work/root/usr/bin/ropecheck" verify \
+        --plugin "$work/pc/libexample_port.so" --quick --quiet >"$work/deb.out" ||
+        { echo "FAIL: the packaged ropecheck does not verify the example"; cat "$work/deb.out"; exit 1; }
+    [ -f "$work/root/usr/lib/pkgconfig/ropecheck.pc" ] &&
+        [ -f "$work/root/usr/lib/cmake/ropecheck/ropecheckConfig.cmake" ] ||
+        { echo "FAIL: the package lacks ropecheck.pc or the CMake package"; exit 1; }
+else
+    echo "(cpack or dpkg-deb absent: the Debian package is not built)"
+fi
 echo "PASS: installed, built out of tree with pkg-config and CMake, verified"
