@@ -219,12 +219,16 @@ Test(bench, threads_split_tokens_and_are_stated)
      * W and iterations, a few roundings apart (far below 1e-12 relative). */
     const cJSON *cold = member(c, "cold");
     const char *cold_name = string_of(cold, "benchmark");
-    int medians = 0;
+    int medians = 0, runs = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, member(root, "benchmarks"))
     {
         const char *name = string_of(e, "name");
         cr_expect_eq(positive(e, "threads"), 2.0, "%s", name);
+        /* Every repetition is kept, as Google Benchmark writes it. */
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "run_type");
+        runs += strncmp(name, cold_name, strlen(cold_name)) == 0 && cJSON_IsString(type) &&
+                strcmp(type->valuestring, "iteration") == 0;
         size_t n = strlen(name);
         if (strncmp(name, cold_name, strlen(cold_name)) != 0 || n < 7 ||
             strcmp(name + n - 7, "_median") != 0)
@@ -235,6 +239,7 @@ Test(bench, threads_split_tokens_and_are_stated)
         cr_expect(fabs(theirs - ours) <= 1e-12 * theirs, "median %g vs ours %g", theirs, ours);
     }
     cr_expect_eq(medians, 1, "no median aggregate for %s", cold_name);
+    cr_expect_eq(runs, 2, "%d runs of %s in the JSON, 2 repetitions asked", runs, cold_name);
     cJSON_Delete(root);
     cli_result_free(&r);
     remove(path);
