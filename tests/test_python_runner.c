@@ -271,3 +271,38 @@ Test(python_runner, golden_transformers_outputs_lie_in_the_hf_band)
     cr_expect(strstr(r.out, "cause angle-precision"), "%s", r.out);
     cli_result_free(&r);
 }
+
+/* The hf and vllm call shapes (python/ropecheck_runner/signatures.py):
+ * functions that take cos and sin, built by the runner the frameworks'
+ * way. With the frameworks' own arithmetic they sit on the hf profile's
+ * prediction (distance 0) in every dtype numpy carries, the vllm shape in
+ * both layouts, the hf shape in the half layout only (the interleaved one
+ * is not offered); a sign error or an off-by-one cache row fails; the
+ * f32 angle fails the exact gate; a key rotated otherwise than the query
+ * is BROKEN with that reason. */
+static void expect_signature_run(const char *fn, const char *profile, int status,
+                                 const char *want)
+{
+    char spec[200];
+    snprintf(spec, sizeof spec, "ropepkg.signatures:%s", fn);
+    const char *argv[] = {"verify", "--python", spec, "--quick", "--quiet", "--profile",
+                          profile, NULL};
+    if (!profile)
+        argv[5] = NULL;
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, status, "%s: exit %d\n%s%s", fn, r.status, r.out, r.err);
+    cr_expect(strstr(r.out, want) != NULL, "%s: no '%s' in\n%s", fn, want, r.out);
+    cli_result_free(&r);
+}
+
+Test(python_runner, hf_and_vllm_signatures_are_judged_under_the_profile)
+{
+    expect_signature_run("apply_hf", "hf", 0, "8 cases: 3 pass, 0 fail, 5 skip");
+    expect_signature_run("apply_hf", "hf", 0, "apply_hf     f32   interleaved forward  skip "
+                                              "    layout not offered");
+    expect_signature_run("apply_vllm", "hf", 0, "8 cases: 6 pass, 0 fail, 2 skip");
+    expect_signature_run("apply_hf_broken", "hf", 1, "8 cases: 0 pass, 3 fail, 5 skip");
+    expect_signature_run("apply_vllm_broken", "hf", 1, "8 cases: 0 pass, 6 fail, 2 skip");
+    expect_signature_run("apply_vllm", NULL, 1, "cause angle-precision");
+    expect_signature_run("apply_hf_k_differs", "hf", 3, "q and k are rotated differently");
+}

@@ -31,6 +31,18 @@ The function is called once per test case in the "plain" signature:
         # layout: "half" | "interleaved"; direction: +1 | -1
         return y            # or (y, table): table = its own frequencies
 
+Two more call shapes, for functions that take cos and sin rather than
+angles (--signature, or fn.ropecheck_signature = "hf" / "vllm"):
+
+    def apply_hf(q, k, cos, sin):             # transformers' apply_rotary_pos_emb
+        return q_embed, k_embed               # q, k: (1, heads, tokens, rotary_dim)
+    def apply_vllm(positions, query, key, *, head_size, cos_sin_cache,
+                   is_neox_style):            # vLLM's rotary_embedding
+        return query, key                     # or None, rotated in place
+
+The runner builds cos and sin as those frameworks do (f32 table and angle);
+judge them with --profile hf (python/README.md, "Signatures").
+
 Declare what it does not do with an attribute, e.g.
     apply.ropecheck_caps = {"dtypes": ["f32", "f16"], "inverse": False}
 (keys: dtypes, layouts, inverse, partial_rotary, inplace, strided,
@@ -67,6 +79,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                         "tensor (f32, f64, f16, bf16; torch imported only then)")
     p.add_argument("--device", default=None, metavar="cpu|cuda[:N]",
                    help="torch mode: where x, positions and theta live (default cpu)")
+    p.add_argument("--signature", choices=("plain", "hf", "vllm"), default="plain",
+                   help="how the functions are called (default plain; a function's "
+                        "ropecheck_signature attribute overrides it): see below")
     p.add_argument("--name", help="the name to offer the one implementation under")
     p.add_argument("--list", action="store_true",
                    help="print what would be offered, and exit")
@@ -153,7 +168,7 @@ def main(argv=None) -> None:
     except ImportError:
         fail("numpy is not installed for %s (Debian: apt-get install python3-numpy; "
              "or pip install numpy)" % sys.executable)
-    from . import adapters, modes, server
+    from . import adapters, modes, server, signatures
 
     mode = modes.TorchMode(args.device or "cpu") if args.tensors == "torch" else modes.NumpyMode()
     impls = []
@@ -169,14 +184,19 @@ def main(argv=None) -> None:
                  % name)
         try:
             caps = adapters.parse_caps(getattr(fn, "ropecheck_caps", {}), mode.dtypes)
-        except adapters.CapsError as exc:
+            sig = signatures.signature_of(fn, args.signature) if fn else None
+        except (adapters.CapsError, ValueError) as exc:
             fail("%s: %s" % (spec, exc))
+        if sig:
+            caps &= sig.caps_mask
         how = mode.name if mode.name == "numpy" else "%s, %s" % (mode.name, mode.device)
+        if sig and sig.name != "plain":
+            how += ", %s signature" % sig.name
         why = mode.why
         if mode.available and not caps & mode.dtypes:
             why = "declares no dtype that --tensors %s carries" % mode.name
         impls.append(server.Implementation(name, fn, caps, "python: %s (%s)" % (spec, how),
-                                           available=not why, why=why))
+                                           available=not why, why=why, signature=sig))
     if args.list:
         print("%s %s, protocol %d, %s" % (PROG, __version__, codes.VERSION, machine()))
         for i in impls:

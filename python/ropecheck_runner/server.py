@@ -27,6 +27,7 @@ class Implementation:
     description: str
     available: bool = True
     why: str = ""
+    signature: Optional[object] = None  # signatures.Signature; None: plain
 
 
 class Server:
@@ -56,7 +57,8 @@ class Server:
         if not impl.available:
             return protocol.encode_result(codes.ERR_UNSUPPORTED,
                                           message="unavailable here: " + impl.why)
-        why = adapters.unsupported_reason(impl.caps, item, self.mode.bf16_note)
+        why = (adapters.unsupported_reason(impl.caps, item, self.mode.bf16_note)
+               or (impl.signature.refuses(item) if impl.signature else None))
         if why:
             return protocol.encode_result(codes.ERR_UNSUPPORTED, message=why)
         try:
@@ -74,7 +76,8 @@ class Server:
             x_user = mode.to_user(x, h.dtype)
             # The user's print() goes to stderr: stdout carries frames.
             with contextlib.redirect_stdout(self.log):
-                y, table = adapters.call_plain(impl.fn, mode, req, x_user)
+                call = impl.signature.call if impl.signature else adapters.call_plain
+                y, table = call(impl.fn, mode, req, x_user)
                 y = mode.to_wire(y, h.dtype)
                 adapters.check_y(y, req)
                 table = None if table is None else adapters.table_bytes(table, req)

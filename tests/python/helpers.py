@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 
 import wire
-from ropecheck_runner import adapters, modes, server
+from ropecheck_runner import adapters, modes, server, signatures
 
 F32, F64, F16 = np.dtype("<f4"), np.dtype("<f8"), np.dtype("<f2")
 WIRE = {0: F32, 1: F64, 2: F16, 3: np.dtype("<u2")}
@@ -64,7 +64,9 @@ def build(rng, in_pad=(0, 0), out_pad=None, **fields):
 def make_impl(name, fn, mode=None):
     mode = mode or modes.NumpyMode()
     caps = adapters.parse_caps(getattr(fn, "ropecheck_caps", {}), mode.dtypes)
-    return server.Implementation(name, fn, caps, "python: test:%s" % name)
+    sig = signatures.signature_of(fn, "plain")
+    return server.Implementation(name, fn, caps & sig.caps_mask, "python: test:%s" % name,
+                                 signature=sig)
 
 
 def run(frames: bytes, impls, mode=None):

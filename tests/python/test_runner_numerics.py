@@ -10,6 +10,8 @@ Exit 0 when every test passed, 77 (skipped) without numpy.
 """
 
 import decimal
+import io
+import math
 import struct
 import unittest
 from fractions import Fraction
@@ -24,6 +26,8 @@ except ImportError:
 if np is not None:
     from ropecheck_runner import codes, modes, tensors  # noqa: E402
     from ropepkg import rope  # noqa: E402
+    from ropepkg import signatures as sigs  # noqa: E402
+    from ropecheck_runner import request, signatures  # noqa: E402
     from helpers import (F32, build, expected_rope, make_impl, pair_ulp,  # noqa: E402
                          round_to_bits, run, unpack)
 
@@ -118,6 +122,87 @@ class FixtureAccuracy(unittest.TestCase):
             phi = positions.astype(np.float64)[:, None] * kw["spec"]["theta_hi"][None, :]
             return rope.rotate(x, phi, kw["layout"], 1.0)
         self.assertGreater(self.worst(naive, self.long_positions(256)), 2.0)
+
+
+def request_of(req):
+    """The runner's decoded form of a wire.Apply."""
+    return request.read_apply(io.BytesIO(req.frame()), [req.name])
+
+
+@unittest.skipIf(np is None, "numpy not installed")
+class Signatures(unittest.TestCase):
+    """The hf and vllm call shapes: cos and sin built the frameworks' way
+    (one f32 product for the angle, cos/sin of it within one f32 ulp, the
+    attention factor as an f32 product, sin negated for the inverse), and
+    the results the runner sends back."""
+
+    def test_framework_cos_sin(self):
+        positions = np.array([0, 1, 4095, 131071, 2 ** 31 - 1], dtype=np.int64)
+        for direction, alpha in ((0, 1.0), (1, 1.0), (0, 1.2071)):
+            req, _ = build(np.random.default_rng(1), positions=list(positions), head_dim=16,
+                           rotary_dim=16, direction=direction,
+                           out_scale=(alpha if alpha != 1.0 else 0.0, 0.0))
+            areq = request_of(req)
+            cos, sin, inv = signatures.framework_cos_sin(areq, positions)
+            for t, m in enumerate(positions):
+                for i, th in enumerate(req.thetas()[0]):
+                    inv32 = float(np.float32(th))
+                    self.assertEqual(inv[i], inv32)
+                    # f32 * f32 is exact in double: one rounding to f32 follows.
+                    ang = float(np.float32(float(np.float32(m)) * inv32))
+                    a32 = np.float32(alpha)
+                    for got, f, sign in ((cos, math.cos, 1), (sin, math.sin,
+                                                             -1 if direction else 1)):
+                        want = sign * float(np.float32(f(ang))) * float(a32)
+                        ulp = float(np.spacing(np.float32(abs(want) + 1e-30)))
+                        self.assertLessEqual(abs(got[t, i] - want), 1.01 * ulp * float(a32),
+                                             (m, i, direction, alpha))
+
+    def serve(self, fn, **fields):
+        rng = np.random.default_rng(3)
+        req, x = build(rng, positions=[5, 7, 5, 2 ** 20 + 1], n_heads=2, head_dim=12,
+                       rotary_dim=8, **fields)
+        status, _, results, log = run(req.frame(), [make_impl(req.name, fn)])
+        self.assertEqual(status, 0, log)
+        return req, x, results[0]
+
+    def expected(self, req, x):
+        """The frameworks' arithmetic in f32 on the runner's cos and sin."""
+        cos, sin, _ = signatures.framework_cos_sin(request_of(req),
+                                                   np.array(req.positions, dtype=np.int64))
+        c, s = cos.astype(np.float32)[:, None, :], sin.astype(np.float32)[:, None, :]
+        y = x.copy()
+        half = req.rotary_dim // 2
+        a_idx = range(half) if req.layout == 1 else range(0, req.rotary_dim, 2)
+        b_idx = range(half, req.rotary_dim) if req.layout == 1 else range(1, req.rotary_dim, 2)
+        a, b = x[..., list(a_idx)], x[..., list(b_idx)]
+        y[..., list(a_idx)] = a * c - b * s
+        y[..., list(b_idx)] = b * c + a * s
+        return y
+
+    def test_hf_and_vllm_results(self):
+        for fn, layouts in ((sigs.apply_hf, (1,)), (sigs.apply_vllm, (0, 1))):
+            for layout in layouts:
+                req, x, res = self.serve(fn, layout=layout)
+                self.assertEqual((res.status, res.message), (codes.OK, ""), fn.__name__)
+                got = unpack(res.out, F32, req, req.out_strides)
+                self.assertEqual(got.tobytes(), self.expected(req, x).tobytes(),
+                                 (fn.__name__, layout))
+                self.assertEqual(res.table, [float(np.float32(t)) for t in req.thetas()[0]])
+
+    def test_hf_refuses_interleaved_and_a_differing_key_is_an_error(self):
+        res = self.serve(sigs.apply_hf, layout=0)[2]
+        self.assertEqual(res.status, codes.ERR_UNSUPPORTED)
+        res = self.serve(sigs.apply_hf_k_differs, layout=1)[2]
+        self.assertEqual(res.status, codes.ERR_INTERNAL)
+        self.assertIn("rotated differently", res.message)
+
+    def test_unknown_signature_is_refused(self):
+        def f(x):
+            return x
+        f.ropecheck_signature = "jax"
+        with self.assertRaisesRegex(ValueError, "unknown signature 'jax'"):
+            signatures.signature_of(f, "plain")
 
 
 @unittest.skipIf(np is None or torch is None, "numpy or torch not installed")
