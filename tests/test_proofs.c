@@ -446,6 +446,31 @@ Test(rotation_mutants, token_stride_finding_names_the_first_wrong_token)
     free(id);
 }
 
+/* A port two positions ahead (or behind) is named with the shift and its
+ * angle at m = 0, 2*theta_i or -2*theta_i (a shift of one reads
+ * "theta_i": the golden reports pin it). */
+Test(rotation_mutants, positions_off_by_two_are_named)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    static const struct { int shift; const char *text; } cases[] = {
+        {2, "positions off by two: the output at every position m is the exact rotation at "
+            "m+2 (the angle at m=0 is 2*theta_i on every pair, not 0)"},
+        {-2, "positions off by two: the output at every position m is the exact rotation at "
+             "m-2 (the angle at m=0 is -2*theta_i on every pair, not 0)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        rc_mutant_shift = cases[k].shift;
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+        cr_assert_eq(rc_prove_rotation(&rc_mutant_shifted, &s, id), 0, "%s", id->res.error);
+        log_result("rotation", &rc_mutant_shifted, &id->res);
+        cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
+        cr_expect(rc_proof_has_finding(&id->res, cases[k].text), "shift %d", cases[k].shift);
+    }
+    rc_mutant_shift = 2;
+    free(id);
+}
+
 /* ------------------------------------------------------------------ */
 /* Relative position (Eq. 16) */
 

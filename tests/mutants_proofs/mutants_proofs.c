@@ -26,7 +26,10 @@ typedef struct defect {
     int half_turn;    /* angle reduced mod pi, the quadrant's sign lost */
     int split;        /* pairs < rc_mutant_split_pair scaled by RC_MUTANT_RADIAL, the
                          others turned RC_MUTANT_EXTRA_TURN rad further */
+    int shifted;      /* every position m rotated as m + rc_mutant_shift */
 } defect;
+
+int rc_mutant_shift = 2;
 
 int rc_mutant_split_pair = 0;
 double rc_mutant_scaled_turn = 0.0;
@@ -102,7 +105,8 @@ static rc_status mutant_apply(void *state, const rc_tensor *in, const rc_tensor 
     const int off = st->layout == RC_LAYOUT_INTERLEAVED ? 1 : half;
     for (int64_t t = 0; t < in->n_tokens; t++) {
         const int64_t m = positions[t] - (df->stale_row && positions[t] > 0 &&
-                                           positions[t] == rc_mutant_stale_position);
+                                           positions[t] == rc_mutant_stale_position) +
+                          (df->shifted ? rc_mutant_shift : 0);
         for (int64_t h = 0; h < in->n_heads; h++) {
             const float *x = (const float *)in->data + t * in->token_stride + h * in->head_stride;
             float *y = (float *)out->data + t * out->token_stride + h * out->head_stride;
@@ -187,6 +191,7 @@ MUTANT(ignores_direction, "mutant-ignores-direction", "RC_INVERSE rotates forwar
 MUTANT(ignores_direction_late, "mutant-ignores-direction-late",
        "RC_INVERSE rotates the pairs from RC_MUTANT_LATE_PAIR on forward",
        .ignore_dir = RC_MUTANT_LATE_PAIR + 1)
+MUTANT(shifted, "mutant-shifted", "position m rotated as m + rc_mutant_shift", .shifted = 1)
 MUTANT(stale_row, "mutant-stale-row", "one position rotated by its predecessor's angle",
        .stale_row = 1)
 MUTANT(half_turn, "mutant-half-turn", "angle reduced mod pi without the quadrant's sign",

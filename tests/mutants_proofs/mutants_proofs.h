@@ -43,6 +43,10 @@ extern int64_t rc_mutant_stale_position;
  * others turned RC_MUTANT_EXTRA_TURN rad further (an angle error of the
  * same size): the share of radial failures is set by the split, their
  * radial-to-angle ratio by the scaled turn. */
+/* Every position m rotated as m + rc_mutant_shift (2 by default): a
+ * position offset other than one. */
+extern const rc_impl rc_mutant_shifted;
+extern int rc_mutant_shift;
 extern const rc_impl rc_mutant_split_radial;
 extern int rc_mutant_split_pair;
 extern double rc_mutant_scaled_turn;
