@@ -133,16 +133,18 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
                    rc_probe *p)
 {
     memset(r, 0, sizeof *r);
-    int dt = first_offered(impl, spec);
-    if (dt < 0 || dt >= RC_DTYPE_COUNT) {
-        r->verdict = RC_PROOF_SKIPPED;
-        snprintf(r->error, sizeof r->error, "no dtype to probe with");
-        return -1;
-    }
+    /* A dtype the spec names must exist (-1: the first one offered). */
     if (spec->head_dim < 2 || spec->head_dim > RC_MAX_HEAD_DIM || spec->head_dim % 2 ||
         spec->rotary_dim < 2 || spec->rotary_dim > spec->head_dim || spec->rotary_dim % 2 ||
-        !(spec->base > 0.0) || (unsigned)spec->layout >= RC_LAYOUT_COUNT) {
+        !(spec->base > 0.0) || (unsigned)spec->layout >= RC_LAYOUT_COUNT ||
+        spec->dtype < -1 || spec->dtype >= RC_DTYPE_COUNT) {
         rc_proof_error(r, "invalid proof spec");
+        return -1;
+    }
+    int dt = first_offered(impl, spec);
+    if (dt < 0) {
+        r->verdict = RC_PROOF_SKIPPED;
+        snprintf(r->error, sizeof r->error, "no dtype to probe with");
         return -1;
     }
     char why[200];

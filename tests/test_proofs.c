@@ -761,6 +761,30 @@ Test(linear_mutants, output_differs_from_exact)
     }
 }
 
+/* A spec naming a dtype outside rc_dtype is an invalid spec (ERROR), never
+ * a skip; a port offering no dtype at all is a skip ("no dtype to probe
+ * with"), as the caps decide what is offered. */
+Test(rotation_mutants, a_dtype_outside_the_enum_is_an_invalid_spec)
+{
+    rc_rotation_id *id = malloc(sizeof *id);
+    cr_assert_not_null(id);
+    static const int bad[] = {RC_DTYPE_COUNT, -2};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, bad[k]);
+        cr_expect_eq(rc_prove_rotation(&rc_impl_scalar, &s, id), -1);
+        cr_expect_eq(id->res.verdict, RC_PROOF_ERROR, "dtype %d: verdict %d", bad[k],
+                     (int)id->res.verdict);
+        cr_expect_str_eq(id->res.error, "invalid proof spec");
+    }
+    rc_impl none = rc_impl_scalar;
+    none.caps &= ~(uint64_t)RC_CAP_ALL_DTYPES;
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+    cr_expect_eq(rc_prove_rotation(&none, &s, id), -1);
+    cr_expect_eq(id->res.verdict, RC_PROOF_SKIPPED);
+    cr_expect_str_eq(id->res.error, "no dtype to probe with");
+    free(id);
+}
+
 /* A status other than RC_ERR_UNSUPPORTED is neither a decline (a skip) nor
  * a refused promise: prepare() returning RC_ERR_INVALID, or apply()
  * returning RC_ERR_INTERNAL, makes the check an ERROR with the port's
