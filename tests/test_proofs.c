@@ -410,39 +410,37 @@ Test(rotation_mutants, all_nan_outputs_claim_nothing_about_positions)
     free(id);
 }
 
-/* A port that takes heads in pairs and finds the odd head at the even
- * one's address plus head_dim reads heads 1 right and 3, 5, ... wrong
- * under a gapped head_stride: not the "ignored" pattern (every head at
- * h*head_dim), so the finding names the first head that comes out wrong,
- * token 0 head 1 (the probe has 3 tokens x 3 heads). */
-Test(rotation_mutants, head_stride_finding_names_the_first_wrong_head)
+/* Stride findings name the first head that comes out wrong (the probe
+ * has 3 tokens x 3 heads, a gap after every head and every token):
+ *  - a port that takes heads in pairs and finds the odd head at the even
+ *    one's address plus head_dim reads head 1 wrong, head 2 right: not
+ *    the "ignored" pattern (every head at h*head_dim), so "head_stride not
+ *    honoured ... token 0 head 1";
+ *  - a port that takes token_stride to be n_heads * head_stride (tokens
+ *    packed) reads every head of token 0 right and every later one wrong:
+ *    "token_stride not honoured ... token 1 head 0", never head_stride. */
+Test(rotation_mutants, stride_findings_name_the_first_wrong_head)
 {
+    static const struct {
+        const rc_impl *port;
+        const char *names, *first, *never;
+    } cases[] = {
+        {&paired_heads_port, "head_stride not honoured", "token 0 head 1 comes out other",
+         "token_stride"},
+        {&packed_tokens_port, "token_stride not honoured", "token 1 head 0 comes out other",
+         "head_stride"},
+    };
     rc_rotation_id *id = malloc(sizeof *id);
     cr_assert_not_null(id);
-    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
-    cr_assert_eq(rc_prove_rotation(&paired_heads_port, &s, id), 0, "%s", id->res.error);
-    log_result("rotation", &paired_heads_port, &id->res);
-    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
-    cr_expect(rc_proof_has_finding(&id->res, "head_stride not honoured"));
-    cr_expect(rc_proof_has_finding(&id->res, "token 0 head 1 comes out other"));
-    free(id);
-}
-
-/* A port that takes token_stride to be n_heads * head_stride (tokens
- * packed) reads every head of token 0 right and every later one wrong
- * under the probe's token gap: the finding names token_stride and the
- * first wrong head, token 1 head 0 (never a head_stride defect). */
-Test(rotation_mutants, token_stride_finding_names_the_first_wrong_token)
-{
-    rc_rotation_id *id = malloc(sizeof *id);
-    cr_assert_not_null(id);
-    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
-    cr_assert_eq(rc_prove_rotation(&packed_tokens_port, &s, id), 0, "%s", id->res.error);
-    log_result("rotation", &packed_tokens_port, &id->res);
-    cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
-    cr_expect(rc_proof_has_finding(&id->res, "token_stride not honoured"));
-    cr_expect(rc_proof_has_finding(&id->res, "token 1 head 0 comes out other"));
-    cr_expect(!rc_proof_has_finding(&id->res, "head_stride"));
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, -1);
+        cr_assert_eq(rc_prove_rotation(cases[k].port, &s, id), 0, "%s", id->res.error);
+        log_result("rotation", cases[k].port, &id->res);
+        cr_expect_eq(id->res.verdict, RC_PROOF_FAIL);
+        cr_expect(rc_proof_has_finding(&id->res, cases[k].names), "%s", cases[k].port->name);
+        cr_expect(rc_proof_has_finding(&id->res, cases[k].first), "%s", cases[k].port->name);
+        cr_expect(!rc_proof_has_finding(&id->res, cases[k].never), "%s", cases[k].port->name);
+    }
     free(id);
 }
 
