@@ -428,10 +428,9 @@ static void abel_draw(abel_work *w, const rc_probe *pr, uint64_t seed, int64_t m
         rc_proof_random_head(pr, &g, w->in + (size_t)(2 * s + 1) * (size_t)d, d);
         const int64_t m = (int64_t)rc_rng_below(&g, span);
         int64_t n;
-        if (s % 2 == 0) { /* near the diagonal, where the decay is seen */
-            n = m - (int64_t)rc_rng_below(&g, 257);
-            if (n < 0)
-                n = 0;
+        if (s % 2 == 0) { /* near the diagonal, where the decay is seen; never below 0 */
+            const int64_t back = (int64_t)rc_rng_below(&g, 257);
+            n = back > m ? 0 : m - back;
         } else {
             n = (int64_t)rc_rng_below(&g, span);
         }

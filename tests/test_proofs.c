@@ -633,6 +633,20 @@ Test(abel, scalar_passes)
     free(a);
 }
 
+/* Positions drawn near the diagonal (n = m - k, k <= 256) are clamped at 0:
+ * with every position in [0, 3] most draws fall below 0, and the check
+ * still passes scalar (a negative position is outside the ABI). */
+Test(abel, short_position_range_clamps_at_zero)
+{
+    rc_abel_result *a = malloc(sizeof *a);
+    cr_assert_not_null(a);
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32);
+    run_abel(&rc_impl_scalar, &s, 3, a);
+    cr_expect_eq(a->res.verdict, RC_PROOF_PASS, "%s",
+                 a->res.n_findings ? a->res.findings[0].text : a->res.error);
+    free(a);
+}
+
 /* The complex form (a) pins the score to the spec's rotation, so every
  * mutant whose map differs from it is caught here too. */
 Test(abel_mutants, score_differs_from_complex_form)
