@@ -24,6 +24,7 @@
 #include "cli/positions.h"
 #include "cli/run_record.h"
 #include "cli/seed_env.h"
+#include "cli/shard.h"
 #include "cli/strict_num.h"
 #include "core/spec_check.h"
 #include "harness/guarded_call.h"
@@ -106,7 +107,11 @@ static const char usage_text[] =
     "                        8192; 0: no limit). Every call runs in a child process in\n"
     "                        its own process group, killed whole at the end; what it\n"
     "                        prints is captured and shown escaped on stderr\n"
-    "  --json FILE           write results (schema ropecheck.results 1.0)\n"
+    "  --shard K/N           run only the K-th of N shares of the cases (case i when\n"
+    "                        i mod N = K-1, in the order the table lists them), for\n"
+    "                        N independent invocations; `ropecheck merge` joins their\n"
+    "                        --json files into the unsharded result\n"
+    "  --json FILE           write results (schema ropecheck.results 1.3)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
     "  -h, --help            this text\n"
@@ -156,6 +161,7 @@ typedef struct verify_opts {
     int shaped;       /* an option that shapes the spec or tensors was given */
     int direction_set;
     uint64_t require; /* --require: capability bits every target must be judged on */
+    int64_t shard_k, shard_n; /* --shard K/N (0/0: the whole run) */
 } verify_opts;
 
 /* fmt has one %s, for arg; the line is printed escaped (cli_error.h). */
@@ -255,7 +261,7 @@ static void set_defaults(verify_opts *o)
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEAD_DIM,
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
-       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT,
+       OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT, OPT_SHARD,
        OPT_PYTHON };
 
 static const struct option long_opts[] = {
@@ -288,6 +294,7 @@ static const struct option long_opts[] = {
     {"quick", no_argument, NULL, OPT_QUICK},
     {"require", required_argument, NULL, OPT_REQUIRE},
     {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
+    {"shard", required_argument, NULL, OPT_SHARD},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -400,6 +407,10 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             if (rc_caps_parse(a, &o->require, err, sizeof err) != 0)
                 return usage_error("--require: %s", err);
             break;
+        case OPT_SHARD:
+            if (rc_shard_parse(a, &o->shard_k, &o->shard_n, err, sizeof err) != 0)
+                return usage_error("--shard: %s", err);
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option %s needs a value", argv[optind - 1]);
@@ -420,6 +431,9 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (o->runner && o->n_plugins)
         return usage_error("--runner (or --python) and --plugin do not mix%s", "");
+    if (o->shard_n && o->require)
+        return usage_error("--require judges a whole run, not a shard (merge the shards, then "
+                           "check the merged file)%s", "");
     if (!o->gate_given && o->profile != RC_PROFILE_EXACT)
         rc_gate_profile(&o->gate);
     /* rotary_dim and the model options are settled in rc_cmd_verify, once
@@ -592,6 +606,11 @@ static void print_footer(const rc_run_record *run)
     else
         printf("%lld tokens, ", (long long)run->n_tokens);
     printf("gate at positions < %lld)\n", (long long)run->gate.positions_below);
+    if (run->shard_n)
+        printf("shard %lld of %lld: %zu of the run's %lld cases (join the shards' --json "
+               "files with ropecheck merge)\n",
+               (long long)run->shard_k, (long long)run->shard_n, run->n_cases,
+               (long long)run->cases_total);
     for (size_t i = 0; i < run->n_cases; i++) {
         const rc_case_record *k = &run->cases[i];
         if (k->result.verdict == RC_VERDICT_FAIL && k->result.pair.has_worst) {
@@ -683,14 +702,18 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
         fmt.impl_w = len > fmt.impl_w ? len : fmt.impl_w;
     }
     print_header(&fmt);
+    int64_t index = 0; /* of the case in the whole (unsharded) run */
     for (size_t i = 0; i < targets->n; i++) {
         const rc_target *t = &targets->items[i];
         for (size_t si = 0; si < n_specs; si++) {
             const run_spec *sp = &specs[si];
             for (int di = 0; di < o->n_dtypes; di++)
                 for (int li = 0; li < o->n_layouts; li++)
-                    for (int ri = 0; ri < sp->n_directions; ri++) {
+                    for (int ri = 0; ri < sp->n_directions; ri++, index++) {
+                        if (o->shard_n && index % o->shard_n != o->shard_k - 1)
+                            continue;
                         rc_case_record *k = &run->cases[run->n_cases++];
+                        k->case_index = index;
                         k->impl_name = t->impl->name;
                         k->plugin_path = t->plugin_path;
                         k->cell = sp->cell;
@@ -734,6 +757,7 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                     }
         }
     }
+    run->cases_total = index;
     return 0;
 }
 
@@ -877,7 +901,8 @@ static int verify_main(verify_run *v, int argc, char **argv)
     v->run = (rc_run_record){.argc = argc, .argv = argv, .seed = o->seed,
                              .positions_spec = o->positions_spec, .gate = o->gate,
                              .runner = o->runner,
-                             .python = o->python};
+                             .python = o->python,
+                             .shard_k = o->shard_k, .shard_n = o->shard_n};
     if (o->shaped || o->quick) {
         if ((rc = single_spec(v, err, sizeof err)) >= 0)
             return rc;
@@ -911,7 +936,11 @@ static int verify_main(verify_run *v, int argc, char **argv)
     }
     print_footer(&v->run);
     int explicit_selection = o->n_impl_names > 0 || o->n_plugins > 0;
-    int nothing = report_nothing_judged(&v->run, &v->targets, explicit_selection, o->require);
+    /* A shard may hold only skips: "nothing judged" is a whole run's
+     * verdict, which `ropecheck merge` gives. */
+    int nothing = o->shard_n ? 0
+                             : report_nothing_judged(&v->run, &v->targets, explicit_selection,
+                                                     o->require);
     rc = write_results(v, exit_code_of(&v->run, nothing));
     v->run.model_replay = NULL; /* model_replay dies with this frame */
     return rc;

@@ -1,13 +1,21 @@
 /*
  * cli/json_num.h - a double in the results JSON: a number when finite,
  * else the string "nan", "inf" or "-inf" (JSON has no non-finite numbers;
- * reports/schema/results.schema.json calls this "num").
+ * reports/schema/results.schema.json calls this "num"), and a results
+ * file written whole.
  */
 #ifndef ROPECHECK_CLI_JSON_NUM_H
 #define ROPECHECK_CLI_JSON_NUM_H
 
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 void rc_json_add_num(cJSON *o, const char *key, double v);
+
+/* root printed (indented, with a final newline) and written whole to path
+ * (cli/safe_file.h: the old file stays until the new one is complete).
+ * 0, or -1 with err. */
+int rc_json_write_file(const char *path, const cJSON *root, char *err, size_t err_len);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "cli/json_num.h"
 #include "cli/safe_file.h"
+#include "cli/shard.h"
 #include "cli/run_record.h"
 #include "core/scaling.h"
 #include "ropecheck/plugin.h"
@@ -22,8 +23,9 @@
 #define RC_RESULTS_SCHEMA "ropecheck.results"
 /* 1.1: cell, positions, cause, finding; 1.2: a location's profile_prediction,
  * band_lo and band_hi under a profile (exact_hi is then the exact value,
- * no longer the prediction) */
-#define RC_RESULTS_SCHEMA_VERSION "1.2"
+ * no longer the prediction); 1.3: run_argv, each case's case_index, and
+ * "shard" for a --shard run (cli/cmd_merge.c joins shards) */
+#define RC_RESULTS_SCHEMA_VERSION "1.3"
 
 static void add_hex(cJSON *o, const char *key, double v)
 {
@@ -97,6 +99,7 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         cJSON_AddStringToObject(o, "cell", k->cell);
     if (k->positions_spec)
         cJSON_AddStringToObject(o, "positions", k->positions_spec);
+    cJSON_AddNumberToObject(o, "case_index", (double)k->case_index);
     cJSON_AddStringToObject(o, "dtype", rc_dtype_name(c->dtype));
     cJSON_AddStringToObject(o, "layout", rc_layout_name(c->layout));
     cJSON_AddStringToObject(o, "direction", rc_direction_name(c->direction));
@@ -232,6 +235,18 @@ int rc_results_write_json(const char *path, const rc_run_record *run, char *err,
     cJSON *argv = cJSON_AddArrayToObject(root, "argv");
     for (int i = 0; i < run->argc; i++)
         cJSON_AddItemToArray(argv, cJSON_CreateString(run->argv[i]));
+    /* What the run computes: argv less the per-invocation options
+     * (shard.h); every shard of one run has the same. */
+    cJSON *run_argv = cJSON_AddArrayToObject(root, "run_argv");
+    for (int i = 0, w = 1; i < run->argc; i += w)
+        if (!rc_shard_ignored_option(run->argv, run->argc, i, &w))
+            cJSON_AddItemToArray(run_argv, cJSON_CreateString(run->argv[i]));
+    if (run->shard_n) {
+        cJSON *sh = cJSON_AddObjectToObject(root, "shard");
+        cJSON_AddNumberToObject(sh, "index", (double)run->shard_k);
+        cJSON_AddNumberToObject(sh, "count", (double)run->shard_n);
+        cJSON_AddNumberToObject(sh, "cases_total", (double)run->cases_total);
+    }
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->seed);
     cJSON_AddStringToObject(root, "seed", seed);
@@ -258,23 +273,7 @@ int rc_results_write_json(const char *path, const rc_run_record *run, char *err,
         cJSON_AddNumberToObject(sum, keys[v], counts[v]);
     }
 
-    char *text = cJSON_Print(root);
+    int rc = rc_json_write_file(path, root, err, err_len);
     cJSON_Delete(root);
-    if (!text) {
-        snprintf(err, err_len, "out of memory writing JSON");
-        return -1;
-    }
-    /* The trailing newline: replace cJSON's terminator, then write whole. */
-    size_t n = strlen(text);
-    char *with_nl = realloc(text, n + 2);
-    if (!with_nl) {
-        cJSON_free(text);
-        snprintf(err, err_len, "out of memory writing JSON");
-        return -1;
-    }
-    with_nl[n] = '\n';
-    with_nl[n + 1] = '\0';
-    int rc = rc_atomic_write(path, with_nl, n + 1, err, err_len);
-    free(with_nl);
     return rc;
 }

@@ -17,6 +17,7 @@ typedef struct rc_case_record {
     const char *cell;        /* the coverage-matrix cell (cli/coverage.h); NULL: the
                                 single spec of the options */
     const char *positions_spec; /* the --positions text this case ran */
+    int64_t case_index;         /* in the whole run (the same with and without --shard) */
     rc_verify_case vcase;
     rc_verify_result result;
 } rc_case_record;
@@ -35,6 +36,8 @@ typedef struct rc_run_record {
     const char *python; /* --python SPEC (runner is then its command), or NULL */
     const char *model_replay; /* " --hf-config F --context L" etc., or "" / NULL */
     size_t n_cells;           /* > 0: the default coverage matrix ran */
+    int64_t shard_k, shard_n; /* --shard K/N; 0/0: the whole run */
+    int64_t cases_total;      /* cases of the whole run (all shards) */
 } rc_run_record;
 
 /* The command that replays case k's worst element: the same options with
@@ -47,5 +50,22 @@ char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64
 int rc_results_write_json(const char *path, const rc_run_record *run, char *err, size_t err_len);
 int rc_results_write_junit(const char *path, const rc_run_record *run, char *err,
                            size_t err_len);
+
+/* One <testcase> of the JUnit file, whatever it was read from (a run here,
+ * or the cases of merged shards' JSON: cli/cmd_merge.c). */
+typedef struct rc_junit_case {
+    const char *impl, *name;
+    double seconds;
+    rc_verdict verdict;
+    const char *message;
+    const char *replay; /* FAIL: the worst case's replay command, or "" */
+} rc_junit_case;
+
+/* A case's name in the JUnit file: "[CELL ]DTYPE/LAYOUT/DIRECTION dD rR[ inplace]". */
+void rc_junit_case_name(const char *cell, const char *dtype, const char *layout,
+                        const char *direction, int head_dim, int rotary_dim, int inplace,
+                        char *buf, size_t len);
+int rc_junit_write(const char *path, const rc_junit_case *cases, size_t n, char *err,
+                   size_t err_len);
 
 #endif

@@ -18,6 +18,7 @@ packages=(
   libcjson-dev libxml2-dev
   python3 python3-numpy python3-matplotlib python3-jsonschema python3-venv chromium
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  parallel
 )
 
 missing=()
