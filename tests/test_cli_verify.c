@@ -161,14 +161,16 @@ Test(cli_verify, json_and_junit_carry_the_verdicts_and_replay_data)
     cJSON *root = cJSON_Parse(text);
     cr_assert(root, "results JSON does not parse");
     cr_expect_str_eq(cJSON_GetObjectItem(root, "schema")->valuestring, "ropecheck.results");
-    cr_expect_str_eq(cJSON_GetObjectItem(root, "schema_version")->valuestring, "1.2");
+    cr_expect_str_eq(cJSON_GetObjectItem(root, "schema_version")->valuestring, "1.3");
     const cJSON *cases = cJSON_GetObjectItem(root, "verify");
     cr_assert_eq(cJSON_GetArraySize(cases), 2);
-    int saw_fail = 0, saw_pass = 0;
+    int saw_fail = 0, saw_pass = 0, index = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, cases)
     {
         const char *verdict = cJSON_GetObjectItem(c, "verdict")->valuestring;
+        /* 1.3: unsharded, a case's index is its place in the file. */
+        cr_expect_eq(cJSON_GetObjectItem(c, "case_index")->valuedouble, (double)index++);
         const cJSON *worst = cJSON_GetObjectItem(c, "worst_pair");
         cr_assert(worst, "every judged case names its worst element");
         const char *replay = cJSON_GetObjectItem(worst, "replay")->valuestring;
