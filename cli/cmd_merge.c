@@ -10,10 +10,12 @@
  * the summary. Nothing is re-estimated, so the merged file equals the
  * unsharded one except for timings and the host of each shard.
  *
- * What is refused (exit 2, one line naming the files): a file that is not
- * a verify result of schema 1.3 or later with a shard; shards of different
- * runs (run_argv, seed, shard count or case total differ); a shard given
- * twice or missing; a case index out of its shard, repeated or missing.
+ * What is refused (exit 2, one line naming the files; nothing written): a
+ * file that is not a verify result of schema 1.3 or later with a shard;
+ * shards of different runs (run_argv, seed, tool, runner, positions, shard
+ * count or case total differ); a shard given twice or missing; files that
+ * hold another number of cases than the run (checked before a table of
+ * the run's size is made); a case index outside its shard, or repeated.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -166,28 +168,44 @@ static int same_run(const shard_file *a, const shard_file *b)
     return 1;
 }
 
-/* The shards complete and disjoint, each case in its place. 0, or an
- * exit code. */
-static int check_and_place(merge_state *m)
+/* Every shard 1..N given exactly once. 0, or an exit code. */
+static int check_shards(const merge_state *m)
 {
-    char err[600];
+    char err[200];
     const char **by_index = calloc((size_t)m->count, sizeof *by_index);
-    m->cases = calloc(m->total ? (size_t)m->total : 1, sizeof *m->cases);
-    if (!by_index || !m->cases) {
-        free(by_index);
+    if (!by_index)
         return merge_error("out of memory%s%s", "", "");
-    }
     int rc = 0;
     for (int i = 0; i < m->n_files && !rc; i++) {
         const shard_file *f = &m->files[i];
         if (by_index[f->index - 1]) {
-            snprintf(err, sizeof err, "shard %lld of %lld is given twice",
-                     (long long)f->index, (long long)m->count);
+            snprintf(err, sizeof err, "shard %lld of %lld is given twice", (long long)f->index,
+                     (long long)m->count);
             rc = merge_error("%s%s", err, "");
             fprintf(stderr, "  (%s and %s)\n", by_index[f->index - 1], f->path);
-            break;
         }
         by_index[f->index - 1] = f->path;
+    }
+    for (int64_t k = 0; k < m->count && !rc; k++)
+        if (!by_index[k]) {
+            snprintf(err, sizeof err, "shard %lld of %lld is missing", (long long)k + 1,
+                     (long long)m->count);
+            rc = merge_error("%s%s", err, "");
+        }
+    free(by_index);
+    return rc;
+}
+
+/* Each case in its place (by case_index), from its own shard, once. The
+ * files hold exactly m->total cases (checked before). 0, or an exit code. */
+static int place_cases(merge_state *m)
+{
+    char err[200];
+    m->cases = calloc(m->total ? (size_t)m->total : 1, sizeof *m->cases);
+    if (!m->cases)
+        return merge_error("out of memory%s%s", "", "");
+    for (int i = 0; i < m->n_files; i++) {
+        const shard_file *f = &m->files[i];
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(f->root, "verify"))
         {
@@ -196,31 +214,17 @@ static int check_and_place(merge_state *m)
                 ci % m->count != f->index - 1) {
                 snprintf(err, sizeof err, "a case index that is not shard %lld's",
                          (long long)f->index);
-                rc = merge_error("%s: %s", f->path, err);
-                break;
+                return merge_error("%s: %s", f->path, err);
             }
             if (m->cases[ci]) {
                 snprintf(err, sizeof err, "case %lld is there twice", (long long)ci);
-                rc = merge_error("%s: %s", f->path, err);
-                break;
+                return merge_error("%s: %s", f->path, err);
             }
             m->cases[ci] = c;
         }
     }
-    for (int64_t k = 0; k < m->count && !rc; k++)
-        if (!by_index[k]) {
-            snprintf(err, sizeof err, "shard %lld of %lld is missing", (long long)k + 1,
-                     (long long)m->count);
-            rc = merge_error("%s%s", err, "");
-        }
-    for (int64_t ci = 0; ci < m->total && !rc; ci++)
-        if (!m->cases[ci]) {
-            snprintf(err, sizeof err, "case %lld of %lld is in no file (shard %lld lost it)",
-                     (long long)ci, (long long)m->total, (long long)(ci % m->count) + 1);
-            rc = merge_error("%s%s", err, "");
-        }
-    free(by_index);
-    return rc;
+    /* As many cases as the run and none twice: none is missing. */
+    return 0;
 }
 
 static rc_verdict verdict_of(const cJSON *c)
@@ -309,25 +313,31 @@ static int write_junit(const char *path, const cJSON *cases, char *err, size_t e
  * implementation ran no case (judged: pass or FAIL), 2 an error, 0. */
 static int exit_code(const merge_state *m, const int counts[RC_VERDICT_ERROR + 1])
 {
-    int nothing = 0;
-    for (int64_t i = 0; i < m->total && !nothing; i++) {
-        const char *impl = str_of(m->cases[i], "impl");
-        int judged = 0;
-        for (int64_t j = 0; j < m->total && !judged; j++) {
-            const char *other = str_of(m->cases[j], "impl");
-            const rc_verdict v = verdict_of(m->cases[j]);
-            judged = impl && other && strcmp(impl, other) == 0 &&
-                     (v == RC_VERDICT_PASS || v == RC_VERDICT_FAIL);
-        }
-        if (!judged) {
+    /* The implementations in order of appearance, each judged or not. */
+    enum { MAX_IMPLS = 256 };
+    const char *impl[MAX_IMPLS];
+    int judged[MAX_IMPLS] = {0}, n = 0;
+    for (int64_t i = 0; i < m->total; i++) {
+        const char *name = str_of(m->cases[i], "impl");
+        const rc_verdict v = verdict_of(m->cases[i]);
+        int k = 0;
+        while (k < n && strcmp(impl[k], name ? name : "") != 0)
+            k++;
+        if (k == n && n < MAX_IMPLS)
+            impl[n++] = name ? name : "";
+        if (k < n)
+            judged[k] |= v == RC_VERDICT_PASS || v == RC_VERDICT_FAIL;
+    }
+    int nothing = m->total == 0;
+    for (int k = 0; k < n; k++)
+        if (!judged[k]) {
             rc_cli_error("merge", "%s: nothing judged (no case of it passed or failed)",
-                         impl ? impl : "an implementation");
+                         impl[k]);
             nothing = 1;
         }
-    }
     return counts[RC_VERDICT_BROKEN]  ? RC_EXIT_BROKEN
            : counts[RC_VERDICT_FAIL]  ? RC_EXIT_FAIL
-           : nothing || !m->total     ? RC_EXIT_NOTHING_JUDGED
+           : nothing                  ? RC_EXIT_NOTHING_JUDGED
            : counts[RC_VERDICT_ERROR] ? RC_EXIT_USAGE
                                       : RC_EXIT_PASS;
 }
@@ -380,8 +390,21 @@ static int merge_main(merge_state *m, int argc, char **argv)
             return RC_EXIT_USAGE;
         }
     }
-    int rc = check_and_place(m);
+    int rc = check_shards(m);
     if (rc)
+        return rc;
+    /* The files must hold exactly the run's cases before any table of
+     * that size is made (a header claiming 10^12 cases is refused here). */
+    int64_t held = 0;
+    for (int i = 0; i < m->n_files; i++)
+        held += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m->files[i].root, "verify"));
+    if (held != m->total) {
+        snprintf(err, sizeof err, "the files hold %lld cases, the run has %lld", (long long)held,
+                 (long long)m->total);
+        return merge_error("%s%s", err, held < m->total ? " (a case or a shard is missing)"
+                                                         : " (a case is repeated)");
+    }
+    if ((rc = place_cases(m)) != 0)
         return rc;
     int counts[RC_VERDICT_ERROR + 1] = {0};
     cJSON *root = merged_root(m, counts);

@@ -197,12 +197,29 @@ Test(shard_merge, incomplete_overlapping_or_mismatched_shards_are_refused)
     fclose(f);
     free(text);
 
+    /* A header claiming 10^12 cases: refused before any table that large. */
+    char huge[256];
+    j = load(s1);
+    cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shard");
+    cJSON_ReplaceItemInObjectCaseSensitive(sh, "count", cJSON_CreateNumber(1));
+    cJSON_ReplaceItemInObjectCaseSensitive(sh, "index", cJSON_CreateNumber(1));
+    cJSON_ReplaceItemInObjectCaseSensitive(sh, "cases_total", cJSON_CreateNumber(1e12));
+    text = cJSON_Print(j);
+    cJSON_Delete(j);
+    f = fopen(path(huge, sizeof huge, "huge.json"), "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+
+    expect_refused((const char *[]){huge, NULL},
+                   "the files hold 8 cases, the run has 1000000000000");
     expect_refused((const char *[]){s1, NULL}, "shard 2 of 2 is missing");
     expect_refused((const char *[]){s1, s2, s2, NULL}, "shard 2 of 2 is given twice");
     expect_refused((const char *[]){s1, other, NULL}, "are shards of different runs");
     expect_refused((const char *[]){s1, full, NULL}, "not a shard");
     expect_refused((const char *[]){s1, junk, NULL}, "not a ropecheck verify result");
-    expect_refused((const char *[]){s1, x2, NULL}, "case 1 of 16 is in no file");
+    expect_refused((const char *[]){s1, x2, NULL}, "the files hold 15 cases, the run has 16");
 }
 
 Test(shard_merge, bad_shard_options_are_usage_errors)
