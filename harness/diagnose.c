@@ -383,10 +383,7 @@ static double fit_base(const rc_diag *d, const void *out, int64_t ts, int64_t hs
     rc_input_gen_head(c->seed, 1, 0, c->dtype, c->head_dim, c->with_specials, in);
     /* One output ulp over the pair norm bounds the measured angle's error;
      * keep pairs whose angle is 100 times larger. */
-    const double ulp_rel = ldexp(1.0, 1 - (c->dtype == RC_DTYPE_F64   ? 53
-                                            : c->dtype == RC_DTYPE_F32 ? 24
-                                            : c->dtype == RC_DTYPE_F16 ? 11
-                                                                       : 8));
+    const double ulp_rel = ldexp(1.0, 1 - rc_dtype_format(c->dtype)->precision);
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     int n = 0;
     for (int i = 1; i < d->half; i++) {

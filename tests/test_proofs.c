@@ -633,6 +633,26 @@ Test(abel, scalar_passes)
     free(a);
 }
 
+/* A trial count, position range or curve length outside its domain is an
+ * ERROR naming them, before any probe. */
+Test(abel, bad_trials_range_or_curve_length_are_errors)
+{
+    rc_abel_result *a = malloc(sizeof *a);
+    cr_assert_not_null(a);
+    rc_proof_spec s = make_spec(64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32);
+    static const struct { int trials; int64_t maxp; int curve; } bad[] = {
+        {0, 1000, 0}, {-1, 1000, 0}, {4, -1, 0}, {4, RC_MAX_POSITION + 1, 0},
+        {4, 1000, -1}, {4, 1000, RC_ABEL_CURVE_MAX + 1}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        cr_expect_eq(rc_prove_abel(&rc_impl_scalar, &s, 1, bad[k].trials, bad[k].maxp,
+                                   bad[k].curve, a), -1, "case %zu", k);
+        cr_expect_eq(a->res.verdict, RC_PROOF_ERROR, "case %zu", k);
+        cr_expect(strstr(a->res.error, "invalid trials, max_position or curve length"),
+                  "case %zu: %s", k, a->res.error);
+    }
+    free(a);
+}
+
 /* Positions drawn near the diagonal (n = m - k, k <= 256) are clamped at 0:
  * with every position in [0, 3] most draws fall below 0, and the check
  * still passes scalar (a negative position is outside the ABI). */
