@@ -124,6 +124,8 @@ Test(gate, string_form_is_strict)
         "pair= 1",      "pair=+1",        "pair=0x1p0",  "pair=1.5x",       "pair=infinity",
         "pair=nan",     "pair=1e999",     "pair=1,",     ",pair=1",         "pair=1,,component=2",
         "",             "positions-below=+5", "positions-below= 5", "positions-below=0x10",
+        /* Unknown metrics on both sides of "positions-below" in strcmp order. */
+        "norm=1",       "tail=1",         "zz=1",        "positions=1",     "positions-belowx=1",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rc_gate g;
@@ -173,7 +175,11 @@ Test(gate, json_file)
                                            /* twice: cJSON and Python disagree */
                                            "{\"positions_below\": 5, \"positions_below\": 6}",
                                            "{\"f32\": {\"pair\": 1}, \"f32\": {\"pair\": 2}}",
-                                           "{\"f32\": {\"pair\": 1, \"pair\": 2}}"};
+                                           "{\"f32\": {\"pair\": 1, \"pair\": 2}}",
+                                           /* a metric that is not a number >= 0 */
+                                           "{\"f32\": {\"pair\": -1}}",
+                                           "{\"f16\": {\"component\": \"2\"}}",
+                                           "{\"bf16\": {\"pair\": null}}"};
     for (size_t i = 0; i < sizeof no_range / sizeof no_range[0]; i++) {
         f = fopen(path, "w");
         fputs(no_range[i], f);
