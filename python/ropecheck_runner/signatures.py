@@ -71,9 +71,21 @@ def framework_cos_sin(req: ApplyRequest, positions: np.ndarray) -> Tuple[np.ndar
     return to_dtype(cos), to_dtype(sin), inv.astype(np.float64)
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Two results of the function, bit for bit (as the wire carries them)."""
-    return a.shape == b.shape and a.tobytes() == b.tobytes()
+def _query_of(mode, result, dt: int, want: Tuple[int, ...], usage: str,
+              differs: str) -> np.ndarray:
+    """The query half of the function's (query, key) result in the wire
+    type, once both are checked: a pair (else ResultError(usage)), each of
+    shape `want`, and the key bit for bit the query, as both inputs held
+    the same values (else ResultError(differs))."""
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise ResultError(usage)
+    qo, ko = (mode.to_wire(t, dt) for t in result)
+    if tuple(qo.shape) != want or tuple(ko.shape) != want:
+        raise ResultError("the function returned shapes %s and %s; %s was expected"
+                          % (tuple(qo.shape), tuple(ko.shape), want))
+    if qo.tobytes() != ko.tobytes():
+        raise ResultError(differs)
+    return qo
 
 
 def call_hf(fn: Callable, mode, req: ApplyRequest, x_user) -> Tuple[Any, Any]:
@@ -87,16 +99,10 @@ def call_hf(fn: Callable, mode, req: ApplyRequest, x_user) -> Tuple[Any, Any]:
     q = np.ascontiguousarray(x[..., :r].transpose(1, 0, 2)[None])  # (1, heads, tokens, r)
     result = fn(mode.to_user(q, dt), mode.to_user(q.copy(), dt),
                 mode.to_user(emb_cos, dt), mode.to_user(emb_sin, dt))
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise ResultError("the hf signature returns (q_embed, k_embed)")
-    qe, ke = (mode.to_wire(t, dt) for t in result)
-    want = (1, h.n_heads, h.n_tokens, r)
-    if tuple(qe.shape) != want or tuple(ke.shape) != want:
-        raise ResultError("the function returned shapes %s and %s; %s was expected"
-                          % (tuple(qe.shape), tuple(ke.shape), want))
-    if not _same(qe, ke):
-        raise ResultError("k_embed differs from q_embed for the same input: q and k are "
-                          "rotated differently")
+    qe = _query_of(mode, result, dt, (1, h.n_heads, h.n_tokens, r),
+                   "the hf signature returns (q_embed, k_embed)",
+                   "k_embed differs from q_embed for the same input: q and k are rotated "
+                   "differently")
     y = x.copy()  # the passthrough channels, untouched
     y[..., :r] = qe[0].transpose(1, 0, 2)
     return mode.to_user(y, dt), inv  # in the mode's form: to_wire keeps its bits
@@ -120,17 +126,11 @@ def call_vllm(fn: Callable, mode, req: ApplyRequest, x_user) -> Tuple[Any, Any]:
                 is_neox_style=h.layout == codes.HALF)
     if result is None:
         result = (query, key)  # rotated in place
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise ResultError("the vllm signature returns (query, key), or None after "
-                          "rotating them in place")
-    qo, ko = (mode.to_wire(t, dt) for t in result)
-    want = (h.n_tokens, h.n_heads * d)
-    if tuple(qo.shape) != want or tuple(ko.shape) != want:
-        raise ResultError("the function returned shapes %s and %s; %s was expected"
-                          % (tuple(qo.shape), tuple(ko.shape), want))
-    if not _same(qo, ko):
-        raise ResultError("key differs from query for the same input: query and key are "
-                          "rotated differently")
+    qo = _query_of(mode, result, dt, (h.n_tokens, h.n_heads * d),
+                   "the vllm signature returns (query, key), or None after rotating them "
+                   "in place",
+                   "key differs from query for the same input: query and key are rotated "
+                   "differently")
     return mode.to_user(qo.reshape(h.n_tokens, h.n_heads, d), dt), inv
 
 
