@@ -229,10 +229,9 @@ static int place_cases(merge_state *m)
 
 static rc_verdict verdict_of(const cJSON *c)
 {
-    static const char *const names[] = {"pass", "FAIL", "skip", "BROKEN", "ERROR"};
     const char *v = str_of(c, "verdict");
     for (int i = 0; v && i <= RC_VERDICT_ERROR; i++)
-        if (strcmp(v, names[i]) == 0)
+        if (strcmp(v, rc_verdict_name((rc_verdict)i)) == 0)
             return (rc_verdict)i;
     return RC_VERDICT_ERROR;
 }
