@@ -13,6 +13,7 @@
 
 #include <mpfr.h>
 
+#include "core/dd.h"
 #include "ropecheck/rope.h"
 
 /* theta_i = base^(-2i/r) at prec(rop) = w, computed as rootn(base^(-n), q)
@@ -37,5 +38,39 @@ int rc_ref_round_certain(mpfr_srcptr b, mpfr_exp_t err, rc_dtype t, double *roun
  * for types[k] (rounded[] is unspecified when it returns 0). */
 int rc_ref_round_certain_n(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype *types,
                            double *rounded);
+
+/* The precision of the oracle's exact value (reference.h, rc_ref_elem):
+ * hi + lo is the exact result rounded once to RC_REF_EXACT_BITS bits
+ * (with the double's smallest quantum 2^-1074 as its floor). A fixed,
+ * canonical rounding, so that the MPFR path and the fast path, which
+ * know the exact value to different accuracies, store identical bits. */
+#define RC_REF_EXACT_BITS 80
+#define RC_REF_EXACT_EMIN (-1074 + RC_REF_EXACT_BITS - 1)
+
+/* A rounding decided from a double-double enclosure: the rounded value is
+ * big + rest exactly (for precision <= 53 that sum is a double and
+ * computing it rounds nothing). on_grid_of_hi: big is the enclosure's
+ * v.hi itself (the quantum lies below v.hi's last bit), which the
+ * 80-bit canonical rounding relies on. */
+typedef struct rc_dd_rounding {
+    double big, rest;
+    int on_grid_of_hi;
+} rc_dd_rounding;
+
+/* Decide RN to the format (precision, emin; no overflow handling) of
+ * every real within err of v.hi + v.lo, in double arithmetic
+ * (ref_round_dd.c): 1 and *out when certain, 0 when it cannot prove it
+ * (never a wrong 1). v normalized, v.hi != 0; err >= 0. */
+int rc_ref_round_dd_certain(rc_dd v, double err, int precision, int emin, rc_dd_rounding *out);
+
+/* The canonical low word (RC_REF_EXACT_BITS) of an enclosure b with error
+ * 2^(EXP(b) - err), given hi = RN53 of the same real: 1 and *lo =
+ * RN_80(x) - hi when every real of the enclosure gives the same, else 0.
+ * hi infinite gives lo = 0. */
+int rc_ref_exact_lo_certain(mpfr_srcptr b, mpfr_exp_t err, double hi, double *lo);
+
+/* The same for an exactly known x: RN_80(x) - hi (0 for hi infinite or x
+ * zero). */
+double rc_ref_exact_lo(mpfr_srcptr x, double hi);
 
 #endif /* ROPECHECK_REF_INTERNAL_H */

@@ -21,6 +21,7 @@
 
 #include "core/dtype_convert.h"
 #include "core/scaling.h"
+#include "reference/ref_fast.h"
 #include "reference/ref_internal.h"
 #include "reference/reference.h"
 #include "reference/scaling.h"
@@ -61,12 +62,14 @@ struct rc_ref {
     rc_dtype dtype;
     int32_t n_pairs;
     angle_set *cache;   /* n_pairs sets at RC_REF_PREC_START */
-    int64_t cached_m;   /* position the cache holds, -1: none */
+    int64_t *pair_m;    /* position each cache entry holds, -1: none */
+    int64_t cached_m;   /* the current position, in m_mp; -1: none */
+    rc_ref_fast *fast;  /* the certified fast path (ref_fast.h) */
+    int use_fast;       /* 0: every pair through MPFR (--oracle mpfr) */
     angle_set work;     /* retries at higher precision */
     mpfr_t m_mp;        /* m, exact in 64 bits */
     mpfr_t va, vb;      /* the pair's inputs, exact in 53 bits */
     mpfr_t ra, rb;      /* the pair's outputs at the working precision */
-    mpfr_t diff;        /* R - hi for the dd low part */
     mpfr_t sumsq, norm;
     rc_ref_stats stats;
 };
@@ -127,6 +130,13 @@ static alpha_kind classify_alpha(const rc_scaling *sc, double *value)
     return ALPHA_COMPUTED;
 }
 
+/* The frequencies for the fast path, from the same definition. */
+static void fast_freq(mpfr_ptr rop, int i, const void *ctx)
+{
+    const rc_ref *ref = ctx;
+    rc_ref_freq_mpfr(rop, ref->base, ref->rotary_dim, ref->scaling, i);
+}
+
 rc_ref *rc_ref_create(const rc_spec *spec)
 {
     if (!spec_ok(spec))
@@ -143,15 +153,18 @@ rc_ref *rc_ref_create(const rc_spec *spec)
     int oom = 0;
     ref->scaling = rc_scaling_clone(spec->scaling, spec->rotary_dim, &oom);
     ref->cache = calloc((size_t)ref->n_pairs, sizeof *ref->cache);
-    if (ref->cache == NULL || oom) {
+    ref->pair_m = malloc((size_t)ref->n_pairs * sizeof *ref->pair_m);
+    if (ref->cache == NULL || ref->pair_m == NULL || oom) {
         rc_scaling_free(ref->scaling);
         free(ref->cache);
+        free(ref->pair_m);
         free(ref);
         return NULL;
     }
     for (int i = 0; i < ref->n_pairs; i++) {
         angle_set_init(&ref->cache[i], RC_REF_PREC_START);
         rc_ref_freq_mpfr(ref->cache[i].theta, ref->base, ref->rotary_dim, ref->scaling, i);
+        ref->pair_m[i] = -1;
     }
     ref->alpha_kind = classify_alpha(ref->scaling, &ref->alpha_double);
     mpfr_init2(ref->alpha, RC_REF_PREC_START);
@@ -165,9 +178,17 @@ rc_ref *rc_ref_create(const rc_spec *spec)
     angle_set_init(&ref->work, RC_REF_PREC_START);
     mpfr_init2(ref->m_mp, 64);
     mpfr_inits2(53, ref->va, ref->vb, (mpfr_ptr)0);
-    mpfr_inits2(RC_REF_PREC_START, ref->ra, ref->rb, ref->diff, (mpfr_ptr)0);
+    mpfr_inits2(RC_REF_PREC_START, ref->ra, ref->rb, (mpfr_ptr)0);
     mpfr_init2(ref->sumsq, 2 * RC_REF_NORM_PREC);
     mpfr_init2(ref->norm, RC_REF_NORM_PREC);
+    ref->fast = rc_ref_fast_create(ref->n_pairs, fast_freq, ref,
+                                   ref->alpha_kind == ALPHA_ONE ? NULL : ref->alpha,
+                                   ref->alpha_kind == ALPHA_DOUBLE);
+    if (ref->fast == NULL) {
+        rc_ref_destroy(ref);
+        return NULL;
+    }
+    ref->use_fast = 1;
     return ref;
 }
 
@@ -178,10 +199,12 @@ void rc_ref_destroy(rc_ref *ref)
     for (int i = 0; i < ref->n_pairs; i++)
         angle_set_clear(&ref->cache[i]);
     free(ref->cache);
+    free(ref->pair_m);
+    rc_ref_fast_destroy(ref->fast);
     rc_scaling_free(ref->scaling);
     mpfr_clears(ref->alpha, ref->alpha_work, ref->scaled, (mpfr_ptr)0);
     angle_set_clear(&ref->work);
-    mpfr_clears(ref->m_mp, ref->va, ref->vb, ref->ra, ref->rb, ref->diff, ref->sumsq,
+    mpfr_clears(ref->m_mp, ref->va, ref->vb, ref->ra, ref->rb, ref->sumsq,
                 ref->norm, (mpfr_ptr)0);
     free(ref);
 }
@@ -191,21 +214,35 @@ void rc_ref_get_stats(const rc_ref *ref, rc_ref_stats *out)
     *out = ref->stats;
 }
 
+void rc_ref_set_fast_path(rc_ref *ref, int enabled)
+{
+    ref->use_fast = enabled != 0;
+}
+
 static void note_precision(rc_ref *ref, mpfr_prec_t w)
 {
     if ((long)w > ref->stats.max_precision_used)
         ref->stats.max_precision_used = (long)w;
 }
 
-static void ensure_cache(rc_ref *ref, int64_t m)
+static void set_position(rc_ref *ref, int64_t m)
 {
     if (ref->cached_m == m)
         return;
     mpfr_set_sj(ref->m_mp, (intmax_t)m, MPFR_RNDN); /* exact: |m| < 2^63 */
-    for (int i = 0; i < ref->n_pairs; i++)
-        angle_set_eval(&ref->cache[i], ref->m_mp);
     ref->cached_m = m;
-    note_precision(ref, RC_REF_PREC_START);
+}
+
+/* Pair i's cos/sin at the start precision for the current position,
+ * computed when a pair first needs MPFR there. */
+static const angle_set *start_angles(rc_ref *ref, int i)
+{
+    if (ref->pair_m[i] != ref->cached_m) {
+        angle_set_eval(&ref->cache[i], ref->m_mp);
+        ref->pair_m[i] = ref->cached_m;
+        note_precision(ref, RC_REF_PREC_START);
+    }
+    return &ref->cache[i];
 }
 
 /* kp with 1 + 5|phi| <= 2^kp (README.md): |phi| < 2^EXP(phi). */
@@ -220,7 +257,7 @@ static long angle_bits(mpfr_srcptr phi)
 static const angle_set *angles_at(rc_ref *ref, int i, mpfr_prec_t w)
 {
     if (w == RC_REF_PREC_START)
-        return &ref->cache[i];
+        return start_angles(ref, i);
     angle_set_prec(&ref->work, w);
     rc_ref_freq_mpfr(ref->work.theta, ref->base, ref->rotary_dim, ref->scaling, i);
     angle_set_eval(&ref->work, ref->m_mp);
@@ -318,19 +355,12 @@ static void rotate_component(mpfr_ptr r, int which, rc_direction dir, mpfr_srcpt
     }
 }
 
-/* Fill exact (hi = RN(R), lo = RN(R - hi)) from the working value. */
-static void set_exact_dd(rc_ref *ref, mpfr_srcptr r, double hi, rc_ref_elem *e)
+/* Fill exact from a value known exactly (or, past the precision cap, the
+ * best available): hi = RN53(R), lo = RN80(R) - hi (ref_internal.h). */
+static void set_exact_dd(mpfr_srcptr r, double hi, rc_ref_elem *e)
 {
     e->exact.hi = hi;
-    if (isinf(hi)) {
-        e->exact.lo = 0.0; /* |x| beyond the double range */
-        return;
-    }
-    /* R - hi is exact at prec(R) for a normal hi (both are multiples of
-     * ulp_w(R) and |R - hi| <= ulp_53(R)/2). */
-    mpfr_set_prec(ref->diff, mpfr_get_prec(r));
-    mpfr_sub_d(ref->diff, r, hi, MPFR_RNDN);
-    e->exact.lo = mpfr_get_d(ref->diff, MPFR_RNDN);
+    e->exact.lo = rc_ref_exact_lo(r, hi);
 }
 
 static long max_l(long a, long b)
@@ -378,24 +408,22 @@ static long scale_output(rc_ref *ref, mpfr_srcptr r, mpfr_srcptr a, mpfr_prec_t 
 }
 
 /* Decide one output R at precision w with |R - x| <= 2^eb. Returns 1 and
- * fills e when the bound certifies the dtype rounding, RN to double, and
- * 106 bits of the dd (or an error far below the dtype's subnormal step). */
+ * fills e when the bound certifies the dtype rounding, RN to double and
+ * the canonical 80-bit exact value (its low word). */
 static int try_finish(rc_ref *ref, mpfr_srcptr r, long eb, rc_ref_elem *e)
 {
     if (!mpfr_regular_p(r))
         return 0; /* R == 0 exactly (aC = bS at this w): no sign, no EXP; retry */
-    const rc_format *f = rc_dtype_format(ref->dtype);
-    long er = (long)mpfr_get_exp(r);
-    long qmin = (long)f->emin - f->precision + 1;
-    if (!(er - eb >= 107 || eb <= qmin - 64))
-        return 0;
+    const long err = (long)mpfr_get_exp(r) - eb;
     rc_dtype types[2] = {ref->dtype, RC_DTYPE_F64};
-    double got[2];
+    double got[2], lo;
     int n = ref->dtype == RC_DTYPE_F64 ? 1 : 2;
-    if (!rc_ref_round_certain_n(r, er - eb, n, types, got))
+    if (!rc_ref_round_certain_n(r, err, n, types, got) ||
+        !rc_ref_exact_lo_certain(r, err, got[n - 1], &lo))
         return 0;
     e->rounded = got[0];
-    set_exact_dd(ref, r, got[n - 1], e);
+    e->exact.hi = got[n - 1];
+    e->exact.lo = lo;
     e->certified = 1;
     return 1;
 }
@@ -419,9 +447,48 @@ static void exact_product_pair(rc_ref *ref, double a, double b, rc_ref_elem *ea,
         mpfr_set_d(ref->scaled, in[k], MPFR_RNDN);
         mpfr_mul_d(ref->scaled, ref->scaled, ref->alpha_double, MPFR_RNDN);
         out[k]->rounded = rc_ref_round_to_dtype(ref->scaled, ref->dtype);
-        set_exact_dd(ref, ref->scaled, mpfr_get_d(ref->scaled, MPFR_RNDN), out[k]);
+        set_exact_dd(ref->scaled, mpfr_get_d(ref->scaled, MPFR_RNDN), out[k]);
         out[k]->kind = RC_ELEM_ROTATED;
         out[k]->certified = 1;
+    }
+}
+
+/* The output pair's norm N = alpha ||(a, b)|| (inputs in va, vb) as the
+ * canonical dd (hi = RN53(N), lo = RN80(N) - hi), by a Ziv loop. At
+ * precision w: a^2 + b^2 rounded at 2w (relative 2^-2w), its square root
+ * at w (2^-w), alpha within 3 * 2^-w when computed (exact otherwise) and
+ * the product at w (2^-w): relative error < 6 * 2^-w, so with N' the
+ * result, |N' - N| < 2^(EXP(N') + 4 - w). Every step exact (a ternary of
+ * 0 and an exact alpha) means N' = N: rounded directly, ties included. */
+static rc_dd pair_norm_mpfr(rc_ref *ref)
+{
+    rc_dd n = {0.0, 0.0};
+    for (mpfr_prec_t w = RC_REF_NORM_PREC;; w *= 2) {
+        mpfr_set_prec(ref->sumsq, 2 * w);
+        mpfr_set_prec(ref->norm, w);
+        int inexact = mpfr_fmma(ref->sumsq, ref->va, ref->va, ref->vb, ref->vb, MPFR_RNDN) != 0;
+        inexact |= mpfr_sqrt(ref->norm, ref->sumsq, MPFR_RNDN) != 0;
+        mpfr_srcptr alpha = alpha_at(ref, w);
+        if (alpha) {
+            inexact |= ref->alpha_kind == ALPHA_COMPUTED;
+            inexact |= mpfr_mul(ref->norm, ref->norm, alpha, MPFR_RNDN) != 0;
+        }
+        if (!mpfr_regular_p(ref->norm))
+            return n; /* a == b == 0: the norm is 0 */
+        const long err = (long)w - 4;
+        if (!inexact) {
+            n.hi = mpfr_get_d(ref->norm, MPFR_RNDN);
+            n.lo = rc_ref_exact_lo(ref->norm, n.hi);
+            return n;
+        }
+        if (rc_ref_round_certain(ref->norm, err, RC_DTYPE_F64, &n.hi) &&
+            rc_ref_exact_lo_certain(ref->norm, err, n.hi, &n.lo))
+            return n;
+        if (w * 2 > RC_REF_PREC_CAP) {
+            n.hi = mpfr_get_d(ref->norm, MPFR_RNDN); /* never expected: see the Ziv loop */
+            n.lo = rc_ref_exact_lo(ref->norm, n.hi);
+            return n;
+        }
     }
 }
 
@@ -437,17 +504,7 @@ static void rotate_pair(rc_ref *ref, int i, rc_direction dir, double a, double b
 
     mpfr_set_d(ref->va, a, MPFR_RNDN); /* exact */
     mpfr_set_d(ref->vb, b, MPFR_RNDN);
-    /* a^2 + b^2 rounded once at 256 bits, then a correctly rounded square
-     * root at 128: relative error <= 2^-128 + 2^-257, far below the dd's
-     * 2^-106 (and cheaper than mpfr_hypot). */
-    mpfr_fmma(ref->sumsq, ref->va, ref->va, ref->vb, ref->vb, MPFR_RNDN);
-    mpfr_sqrt(ref->norm, ref->sumsq, MPFR_RNDN);
-    if (ref->alpha_kind != ALPHA_ONE) /* the output pair's norm: alpha ||(a, b)|| */
-        mpfr_mul(ref->norm, ref->norm, ref->alpha, MPFR_RNDN);
-    rc_dd n;
-    n.hi = mpfr_get_d(ref->norm, MPFR_RNDN);
-    mpfr_sub_d(ref->norm, ref->norm, n.hi, MPFR_RNDN); /* exact, as in set_exact_dd */
-    n.lo = isinf(n.hi) ? 0.0 : mpfr_get_d(ref->norm, MPFR_RNDN);
+    rc_dd n = pair_norm_mpfr(ref);
     elem_a->pair_norm = elem_b->pair_norm = n;
 
     if (ref->cached_m == 0 && ref->alpha_kind == ALPHA_DOUBLE) {
@@ -508,7 +565,7 @@ static void rotate_pair(rc_ref *ref, int i, rc_direction dir, double a, double b
                     continue;
                 /* Best effort, flagged: never expected (README.md). */
                 elems[k]->rounded = rc_ref_round_to_dtype(rs[k], ref->dtype);
-                set_exact_dd(ref, rs[k], mpfr_get_d(rs[k], MPFR_RNDN), elems[k]);
+                set_exact_dd(rs[k], mpfr_get_d(rs[k], MPFR_RNDN), elems[k]);
                 elems[k]->certified = 0;
                 ref->stats.ziv_retries++;
                 ref->stats.uncertified++;
@@ -537,14 +594,20 @@ int rc_ref_rotate_head(rc_ref *ref, int64_t m, rc_direction dir, const double *i
     if (ref == NULL || in == NULL || out == NULL || m < 0 || m > RC_MAX_POSITION ||
         (unsigned)dir >= RC_DIRECTION_COUNT)
         return -1;
-    ensure_cache(ref, m);
+    set_position(ref, m);
+    rc_ref_fast_set_position(ref->fast, ref->use_fast ? m : 0);
     const int32_t half = ref->n_pairs;
     for (int32_t i = 0; i < half; i++) {
         int32_t ca = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
         int32_t cb = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
         out[ca].partner = cb;
         out[cb].partner = ca;
+        if (rc_ref_fast_pair(ref->fast, i, dir, ref->dtype, in[ca], in[cb], &out[ca], &out[cb])) {
+            ref->stats.pairs_fast++;
+            continue;
+        }
         rotate_pair(ref, i, dir, in[ca], in[cb], &out[ca], &out[cb]);
+        ref->stats.pairs_mpfr++;
     }
     for (int32_t ch = ref->rotary_dim; ch < ref->head_dim; ch++)
         passthrough(in[ch], ch, &out[ch]);

@@ -128,3 +128,72 @@ int rc_ref_round_certain(mpfr_srcptr b, mpfr_exp_t err, rc_dtype t, double *roun
 {
     return rc_ref_round_certain_n(b, err, 1, &t, rounded);
 }
+
+/* x rounded once to RC_REF_EXACT_BITS bits, with 2^-1074 as the smallest
+ * quantum (ref_internal.h), into r (precision RC_REF_EXACT_BITS). */
+static void round_to_exact_format(mpfr_ptr r, mpfr_srcptr x)
+{
+    if (!mpfr_regular_p(x) || (long)mpfr_get_exp(x) - 1 >= RC_REF_EXACT_EMIN) {
+        mpfr_set(r, x, MPFR_RNDN); /* normal: MPFR's own RNE at 80 bits */
+        return;
+    }
+    /* Below 2^emin the quantum is 2^-1074: |x| 2^1074 < 2^80, so scale
+     * (exact), round to an integer with ties to even, scale back. */
+    MPFR_DECL_INIT(t, RC_REF_STACK_PREC);
+    /* Exact when prec(x) <= 256; beyond, round to odd at 256 bits: the
+     * integers and midpoints near t have at most 81 bits, so t stays on
+     * the same side of each (Boldo-Melquiond), ties included. */
+    if (mpfr_mul_2si(t, x, 1074, MPFR_RNDZ) != 0 && mpfr_min_prec(t) < RC_REF_STACK_PREC) {
+        if (mpfr_sgn(t) > 0)
+            mpfr_nextabove(t); /* the odd neighbour away from zero */
+        else
+            mpfr_nextbelow(t);
+    }
+    mpfr_roundeven(r, t); /* < 2^79: fits in 80 bits */
+    mpfr_mul_2si(r, r, -1074, MPFR_RNDN);
+}
+
+double rc_ref_exact_lo(mpfr_srcptr x, double hi)
+{
+    if (isinf(hi) || !mpfr_regular_p(x))
+        return 0.0; /* beyond the double range, or an exact zero: (hi, 0) */
+    MPFR_DECL_INIT(r, RC_REF_EXACT_BITS);
+    round_to_exact_format(r, x);
+    /* RN80(x) - hi: both are multiples of x's 80-bit quantum (or of
+     * 2^-1074) and |difference| <= ulp53(x)/2 + ulp80(x)/2, so it has at
+     * most 28 significant bits: exact at 128, and as a double. */
+    MPFR_DECL_INIT(diff, 128);
+    mpfr_sub_d(diff, r, hi, MPFR_RNDN);
+    return mpfr_get_d(diff, MPFR_RNDN);
+}
+
+int rc_ref_exact_lo_certain(mpfr_srcptr b, mpfr_exp_t err, double hi, double *lo)
+{
+    if (isinf(hi)) {
+        *lo = 0.0;
+        return 1;
+    }
+    if (!mpfr_regular_p(b))
+        return 0;
+    const mpfr_prec_t pr = mpfr_get_prec(b);
+    mpfr_t ends[2];
+    mpfr_init2(ends[0], pr);
+    mpfr_init2(ends[1], pr);
+    MPFR_DECL_INIT(d, 2);
+    mpfr_set_ui_2exp(d, 1, mpfr_get_exp(b) - err, MPFR_RNDU);
+    mpfr_sub(ends[0], b, d, MPFR_RNDD);
+    mpfr_add(ends[1], b, d, MPFR_RNDU);
+    MPFR_DECL_INIT(r0, RC_REF_EXACT_BITS);
+    MPFR_DECL_INIT(r1, RC_REF_EXACT_BITS);
+    int ok = mpfr_sgn(ends[0]) != 0 && mpfr_sgn(ends[0]) == mpfr_sgn(ends[1]);
+    if (ok) {
+        round_to_exact_format(r0, ends[0]);
+        round_to_exact_format(r1, ends[1]);
+        ok = mpfr_equal_p(r0, r1); /* RN is monotone: so is every real between */
+    }
+    if (ok)
+        *lo = rc_ref_exact_lo(r0, hi); /* r0 is on the grid: rounds to itself */
+    mpfr_clear(ends[0]);
+    mpfr_clear(ends[1]);
+    return ok;
+}

@@ -26,15 +26,18 @@ typedef enum rc_elem_kind {
 } rc_elem_kind;
 
 typedef struct rc_ref_elem {
-    /* The exact real result to about 106 bits (hi + lo). For SPECIAL it is
-     * the IEEE-arithmetic value of the formula with cos/sin correctly
-     * rounded to double (NaN, +-Inf, or finite); lo = 0. */
+    /* The exact real result rounded once to 80 bits (RC_REF_EXACT_BITS),
+     * as hi = RN53(x), lo = RN80(x) - hi: canonical, whichever path
+     * (MPFR or fast) computed it. For SPECIAL it is the IEEE-arithmetic
+     * value of the formula with cos/sin correctly rounded to double (NaN,
+     * +-Inf, or finite); lo = 0. */
     rc_dd exact;
     /* exact rounded once to the dtype, widened to double (RNE, gradual
      * underflow, overflow to Inf). */
     double rounded;
-    /* ||(a, b)|| of this element's input pair, exact to ~106 bits; for a
-     * passthrough channel, |x|. The scale of the pair-ULP metric. */
+    /* alpha ||(a, b)|| of this element's input pair, in the same canonical
+     * 80-bit form; for a passthrough channel, |x|. The scale of the
+     * pair-ULP metric (only its binade is used). */
     rc_dd pair_norm;
     /* The element's partner channel in its pair (itself for passthrough). */
     int32_t partner;
@@ -77,8 +80,17 @@ typedef struct rc_ref_stats {
     uint64_t ziv_retries;    /* element roundings that needed more precision */
     uint64_t uncertified;    /* gave up at the precision cap (never seen) */
     long max_precision_used; /* bits */
+    uint64_t pairs_fast;     /* pairs the certified fast path decided */
+    uint64_t pairs_mpfr;     /* pairs computed by MPFR (fallback, specials, m = 0, or forced) */
 } rc_ref_stats;
 
 void rc_ref_get_stats(const rc_ref *ref, rc_ref_stats *out);
+
+/* The certified fast path (on by default): double-double arithmetic with a
+ * derived error bound, falling back to MPFR pair by pair where the bound
+ * does not decide every stored field (reference/README.md, "The fast
+ * path"). Both paths store identical bits; 0 forces MPFR for every pair
+ * (--oracle mpfr), to check that claim or to time the slow path. */
+void rc_ref_set_fast_path(rc_ref *ref, int enabled);
 
 #endif /* ROPECHECK_REFERENCE_H */

@@ -297,15 +297,14 @@ typedef struct ld_stats {
     long compared, rounding_decided;
 } ld_stats;
 
-/* The reference's own error on hi + lo: the loop stops with |R - x| <=
- * 2^-106 |R| or <= 2^(qmin-64) (qmin: the dtype's smallest subnormal
- * exponent); hi = RN(R), lo = RN(R - hi) add <= 2^-106 |x| while lo is
- * normal, and <= 2^-1075 (half a double subnormal step) when it is not,
- * e.g. for f64 results below 2^-1022. */
+/* The reference's own error on hi + lo: the exact value R rounded once
+ * to 80 bits (RC_REF_EXACT_BITS), so |hi + lo - R| <= 2^-80 |R| (half an
+ * 80-bit quantum), or half of 2^-1074 below 2^-995, where the quantum is
+ * the double's. Taken at the compared value x, within 2^-62 of R. */
 static long double dd_error(rc_dtype t, long double x)
 {
-    const rc_format *f = rc_dtype_format(t);
-    return 0x1p-105L * fabsl(x) + 0x1p-1075L + ldexpl(1.0L, f->emin - f->precision + 1 - 64);
+    (void)t;
+    return 0x1p-80L * fabsl(x) + 0x1p-1075L;
 }
 
 /* Compare one reference element with a long-double value v +- tol.
@@ -424,7 +423,7 @@ Test(reference, random_vs_long_double)
                         /* ||(a,b)||: a^2, b^2, their sum and sqrtl each round
                          * at 2^-64 relative; the norm is then within
                          * (2^-63 / 2 + 2^-64)(1 + 2^-60) < 2^-62 relative.
-                         * The dd adds 2^-106 relative, or 2^-1075 absolute
+                         * The dd adds 2^-80 relative (RC_REF_EXACT_BITS), or 2^-1075 absolute
                          * below the double normal range (dd_error). */
                         long double nl = sqrtl((long double)in[ca] * in[ca] +
                                                (long double)in[cb] * in[cb]);
@@ -650,7 +649,7 @@ Test(reference, inverse_is_swapped_forward)
 
 /* Forward, rounded to f64, then inverse: the rounding moved the pair by
  * delta with |delta_k| <= 2^-53 |x'_k| (normal range), so ||delta|| <=
- * 2^-53 ||(a, b)||, and the inverse (a rotation, applied to 2^-105) moves
+ * 2^-53 ||(a, b)||, and the inverse (a rotation, applied to the exact 80-bit values) moves
  * it back to within that of (a, b) per component. The comparison
  * (two_sum(hi, -a), then + lo) adds 2^-52 of a value far below that. */
 Test(reference, inverse_undoes_forward)
@@ -672,7 +671,7 @@ Test(reference, inverse_undoes_forward)
             double norm = out[c].pair_norm.hi;
             rc_dd s = rc_two_sum(back[c].exact.hi, -in[c]);
             double dev = fabs(s.hi + (s.lo + back[c].exact.lo));
-            double tol = 0x1p-53 * norm * (1 + 0x1p-48) + 0x1p-100 * (fabs(in[c]) + norm);
+            double tol = 0x1p-53 * norm * (1 + 0x1p-48) + 0x1p-79 * (fabs(in[c]) + norm);
             cr_expect(dev <= tol, "m=%lld ch %d: back %a vs in %a (dev %g tol %g)",
                       (long long)m, c, back[c].exact.hi, in[c], dev, tol);
         }
