@@ -56,6 +56,8 @@ typedef struct item {
     int shim_index;
     /* ITEM_REF */
     rc_dtype ref_dtype;
+    int ref_fast;               /* the certified fast path, else MPFR only */
+    rcb_ref_result *ref_result; /* where the fast path's pair counts go */
     rc_ref *ref;
     double *ref_in;
     rc_ref_elem *ref_out;
@@ -159,10 +161,12 @@ static int item_setup(void *ctx, int n_threads, char *err, size_t len)
         rc_spec spec = {.head_dim = REF_HEAD_DIM, .rotary_dim = REF_HEAD_DIM, .base = 500000.0,
                         .layout = RC_LAYOUT_HALF, .dtype = it->ref_dtype};
         it->ref = rc_ref_create(&spec);
+        if (it->ref)
+            rc_ref_set_fast_path(it->ref, it->ref_fast);
         it->ref_in = malloc(sizeof(double) * REF_HEADS * REF_HEAD_DIM);
         it->ref_out = malloc(sizeof(rc_ref_elem) * REF_HEADS * REF_HEAD_DIM);
         if (!it->ref || !it->ref_in || !it->ref_out) {
-            snprintf(err, len, "cannot create the MPFR reference");
+            snprintf(err, len, "cannot create the reference");
             item_teardown(it); /* the shim calls teardown only after a setup that worked */
             return -1;
         }
@@ -199,6 +203,12 @@ static void item_teardown(void *ctx)
 {
     item *it = ctx;
     if (it->kind == ITEM_REF) {
+        if (it->ref && it->ref_fast) {
+            rc_ref_stats st;
+            rc_ref_get_stats(it->ref, &st);
+            it->ref_result->fast_pairs += st.pairs_fast;
+            it->ref_result->fallback_pairs += st.pairs_mpfr;
+        }
         rc_ref_destroy(it->ref);
         free(it->ref_in);
         free(it->ref_out);
@@ -401,7 +411,7 @@ static int plan_alloc(plan *P, rcb_report *rep)
     /* Workloads: shape x mode x dtype. */
     size_t max_wl = rcb_shape_count() * rcb_mode_count() * RC_DTYPE_COUNT;
     P->R.wl = calloc(max_wl, sizeof *P->R.wl);
-    size_t max_items = max_wl * (2 + 2 * n_targets) + RC_DTYPE_COUNT;
+    size_t max_items = max_wl * (2 + 2 * n_targets) + 2 * RC_DTYPE_COUNT;
     P->items = calloc(max_items, sizeof *P->items);
     rep->cases = calloc(max_wl * n_targets + 1, sizeof *rep->cases);
     rep->probes = calloc(max_wl + 1, sizeof *rep->probes);
@@ -537,14 +547,20 @@ static int add_references(plan *P, rcb_report *rep)
         rr->dtype = (rc_dtype)dt;
         rr->head_dim = REF_HEAD_DIM;
         rr->heads = REF_HEADS;
-        item *it = &P->items[P->n_items++];
-        it->kind = ITEM_REF;
-        it->ref_dtype = (rc_dtype)dt;
-        it->dest = &rr->v;
-        snprintf(P->name, sizeof P->name, "reference/mpfr/d%d/%s", REF_HEAD_DIM,
-                 rc_dtype_name(rr->dtype));
-        if (add_item(&P->R, it, P->name, 0.0, 1.0, REF_HEADS * REF_HEAD_DIM) != 0)
-            return -1;
+        /* The same inputs and positions through MPFR only and through the
+         * certified fast path: their ratio is the fast path's speed-up. */
+        for (int fast = 0; fast <= 1; fast++) {
+            item *it = &P->items[P->n_items++];
+            it->kind = ITEM_REF;
+            it->ref_dtype = (rc_dtype)dt;
+            it->ref_fast = fast;
+            it->ref_result = rr;
+            it->dest = fast ? &rr->fast : &rr->v;
+            snprintf(P->name, sizeof P->name, "reference/%s/d%d/%s", fast ? "fast" : "mpfr",
+                     REF_HEAD_DIM, rc_dtype_name(rr->dtype));
+            if (add_item(&P->R, it, P->name, 0.0, 1.0, REF_HEADS * REF_HEAD_DIM) != 0)
+                return -1;
+        }
     }
     return 0;
 }

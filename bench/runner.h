@@ -89,7 +89,10 @@ typedef struct rcb_probe_result {
 typedef struct rcb_ref_result {
     rc_dtype dtype;
     int head_dim, heads;
-    rcb_variant v;              /* elements_per_second is the figure */
+    rcb_variant v;              /* MPFR for every pair: elements_per_second */
+    rcb_variant fast;           /* the certified fast path, same inputs */
+    uint64_t fast_pairs;        /* pairs the fast path decided, over its runs */
+    uint64_t fallback_pairs;    /* pairs it sent to MPFR */
 } rcb_ref_result;
 
 typedef struct rcb_report {

@@ -320,6 +320,13 @@ static void fmt_num(char *buf, size_t len, int ok, double v, const char *f)
         snprintf(buf, len, "-");
 }
 
+/* The share of pairs the fast path sent to MPFR, over its timed runs. */
+static double ref_fallback_rate(const rcb_ref_result *r)
+{
+    const double total = (double)(r->fast_pairs + r->fallback_pairs);
+    return total > 0 ? (double)r->fallback_pairs / total : 0.0;
+}
+
 static void print_row(const char *impl, const rcb_shape *s, const rcb_mode *m, rc_dtype dt,
                       const rcb_variant *cold, const rcb_variant *hot, int with_ratio,
                       int with_baseline)
@@ -387,14 +394,17 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
     }
     for (size_t i = 0; i < rep->n_refs; i++) {
         const rcb_ref_result *r = &rep->refs[i];
-        if (!r->v.ok) {
-            printf("\nMPFR reference %s: %s\n", rc_dtype_name(r->dtype), r->v.error);
+        if (!r->v.ok || !r->fast.ok) {
+            printf("\nreference %s: %s\n", rc_dtype_name(r->dtype),
+                   !r->v.ok ? r->v.error : r->fast.error);
             continue;
         }
-        double eps = r->v.elements_per_second;
-        printf("%sMPFR reference, %s, d %d: %.3g elements/s: verifying 1e6 elements takes "
-               "about %.1f s\n",
-               i == 0 ? "\n" : "", rc_dtype_name(r->dtype), r->head_dim, eps, 1e6 / eps);
+        const double slow = r->v.elements_per_second, fast = r->fast.elements_per_second;
+        printf("%sreference, %s, d %d, %d heads per position: MPFR %.3g elements/s, fast path "
+               "%.3g elements/s (%.1fx, %.3f%% of pairs fell back to MPFR): verifying 1e6 "
+               "elements takes about %.2f s\n",
+               i == 0 ? "\n" : "", rc_dtype_name(r->dtype), r->head_dim, r->heads, slow, fast,
+               fast / slow, 100.0 * ref_fallback_rate(r), 1e6 / fast);
     }
 }
 
@@ -538,12 +548,20 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
         cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
         cJSON_AddNumberToObject(o, "head_dim", r->head_dim);
         cJSON_AddNumberToObject(o, "heads_per_call", r->heads);
-        cJSON_AddBoolToObject(o, "ok", r->v.ok);
-        if (r->v.ok) {
+        cJSON_AddBoolToObject(o, "ok", r->v.ok && r->fast.ok);
+        if (r->v.ok && r->fast.ok) {
+            /* the MPFR-only path, as before, and the fast path beside it */
             rc_json_add_num(o, "elements_per_second", r->v.elements_per_second);
             rc_json_add_num(o, "seconds_per_million_elements", 1e6 / r->v.elements_per_second);
+            cJSON *f = cJSON_AddObjectToObject(o, "fast");
+            rc_json_add_num(f, "elements_per_second", r->fast.elements_per_second);
+            rc_json_add_num(f, "ratio_to_mpfr",
+                            r->fast.elements_per_second / r->v.elements_per_second);
+            rc_json_add_num(f, "fallback_rate", ref_fallback_rate(r));
+            rc_json_add_num(f, "seconds_per_million_elements",
+                            1e6 / r->fast.elements_per_second);
         } else {
-            cJSON_AddStringToObject(o, "error", r->v.error);
+            cJSON_AddStringToObject(o, "error", !r->v.ok ? r->v.error : r->fast.error);
         }
         cJSON_AddItemToArray(refs, o);
     }

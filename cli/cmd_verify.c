@@ -26,6 +26,7 @@
 #include "cli/seed_env.h"
 #include "cli/shard.h"
 #include "cli/strict_num.h"
+#include "harness/oracle_pass.h"
 #include "core/spec_check.h"
 #include "harness/guarded_call.h"
 #include "harness/runner_client.h"
@@ -107,6 +108,13 @@ static const char usage_text[] =
     "                        8192; 0: no limit). Every call runs in a child process in\n"
     "                        its own process group, killed whole at the end; what it\n"
     "                        prints is captured and shown escaped on stderr\n"
+    "  --jobs N              threads for the exact reference (default: the processors\n"
+    "                        online); every result is the same for every N\n"
+    "  --oracle fast|mpfr    how the exact reference is computed: fast (default), in\n"
+    "                        double-double with a derived error bound and MPFR for\n"
+    "                        every pair that bound cannot decide; mpfr: every pair in\n"
+    "                        MPFR. Identical verdicts and figures, only slower\n"
+    "                        (reference/README.md, \"The fast path\")\n"
     "  --shard K/N           run only the K-th of N shares of the cases (case i when\n"
     "                        i mod N = K-1, in the order the table lists them), for\n"
     "                        N independent invocations; `ropecheck merge` joins their\n"
@@ -148,6 +156,8 @@ typedef struct verify_opts {
     double base, timeout_s;
     const char *positions_spec;
     uint64_t seed;
+    int oracle_mpfr;
+    int64_t jobs;
     int inplace, specials, quiet;
     const char *json_path, *junit_path;
     rc_gate gate;
@@ -255,6 +265,7 @@ static void set_defaults(verify_opts *o)
     o->timeout_s = 60.0;
     o->positions_spec = "0:15,100,4095,131071,2147483647,lograndom:2147483647";
     o->seed = 1; /* $ROPECHECK_SEED: parse_args */
+    o->jobs = rc_default_jobs();
     rc_gate_default(&o->gate);
 }
 
@@ -262,7 +273,7 @@ enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEA
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
        OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT, OPT_SHARD,
-       OPT_PYTHON };
+       OPT_PYTHON, OPT_ORACLE, OPT_JOBS };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -295,6 +306,8 @@ static const struct option long_opts[] = {
     {"require", required_argument, NULL, OPT_REQUIRE},
     {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"shard", required_argument, NULL, OPT_SHARD},
+    {"oracle", required_argument, NULL, OPT_ORACLE},
+    {"jobs", required_argument, NULL, OPT_JOBS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -399,6 +412,19 @@ static int parse_args(int argc, char **argv, verify_opts *o)
                 o->python = a;
             break;
         case OPT_QUICK: o->quick = 1; break;
+        case OPT_JOBS:
+            bad = parse_i64(a, "--jobs", &o->jobs);
+            if (!bad && (o->jobs < 1 || o->jobs > RC_ORACLE_MAX_JOBS))
+                return usage_error("--jobs must be 1 to 256, not '%s'", a);
+            break;
+        case OPT_ORACLE:
+            if (strcmp(a, "fast") == 0)
+                o->oracle_mpfr = 0;
+            else if (strcmp(a, "mpfr") == 0)
+                o->oracle_mpfr = 1;
+            else
+                return usage_error("--oracle must be fast or mpfr, not '%s'", a);
+            break;
         case OPT_MEMORY_LIMIT:
             if (rc_memory_limit_option(a, err, sizeof err) != 0)
                 return usage_error("%s", err);
@@ -730,7 +756,8 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                             .stride_pad = sp->stride_pad, .with_specials = sp->specials,
                             .seed = o->seed, .timeout_s = o->timeout_s,
                             .scaling = rc_model_opts_scaling(&o->model),
-                            .profile = o->profile};
+                            .profile = o->profile, .oracle_mpfr = o->oracle_mpfr,
+                            .jobs = (int)o->jobs};
                         if (t->broken) { /* failed its guarded load: never called */
                             k->result.verdict = RC_VERDICT_BROKEN;
                             snprintf(k->result.reason, sizeof k->result.reason, "%s", t->why);

@@ -185,6 +185,11 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     cJSON_AddNumberToObject(sp, "mismatches", (double)r->special_mismatches);
     cJSON_AddNumberToObject(o, "unwritten_elements", (double)r->unwritten);
     cJSON *ref = cJSON_AddObjectToObject(o, "reference");
+    /* How the oracle got there (not a figure of the port: the fast and the
+     * MPFR path store identical bits, so only these and the time differ). */
+    cJSON_AddStringToObject(ref, "oracle", k->vcase.oracle_mpfr ? "mpfr" : "fast");
+    cJSON_AddNumberToObject(ref, "pairs_fast", (double)r->ref_pairs_fast);
+    cJSON_AddNumberToObject(ref, "pairs_mpfr", (double)r->ref_pairs_mpfr);
     cJSON_AddNumberToObject(ref, "ziv_retries", (double)r->ziv_retries);
     cJSON_AddNumberToObject(ref, "uncertified", (double)r->uncertified);
     cJSON_AddNumberToObject(ref, "seconds", r->reference_seconds);

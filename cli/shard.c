@@ -33,7 +33,8 @@ int rc_shard_parse(const char *s, int64_t *k, int64_t *n, char *err, size_t err_
 
 int rc_shard_ignored_option(char *const *argv, int argc, int i, int *width)
 {
-    static const char *const with_value[] = {"--shard", "--json", "--junit"};
+    /* --jobs and --oracle change how fast, never what: shards may differ in them */
+    static const char *const with_value[] = {"--shard", "--json", "--junit", "--jobs", "--oracle"};
     const char *a = argv[i];
     *width = 1;
     if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)

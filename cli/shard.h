@@ -15,7 +15,7 @@
 int rc_shard_parse(const char *s, int64_t *k, int64_t *n, char *err, size_t err_len);
 
 /* 1 when argv[i] is an option that does not change what a run computes
- * (--shard, --json, --junit, --quiet, -q); *width is 2 when its value is
+ * (--shard, --json, --junit, --quiet, -q, --jobs, --oracle); *width is 2 when its value is
  * the next word, else 1. Shards of one run differ only in these. */
 int rc_shard_ignored_option(char *const *argv, int argc, int i, int *width);
 

@@ -351,6 +351,8 @@ static int model_explains(const rc_diag *d, const model *mo, const sample *s, si
     if (!differs)
         return 0;
     rc_ref *ref = rc_ref_create(&spec);
+    if (ref)
+        rc_ref_set_fast_path(ref, !c->oracle_mpfr);
     rc_ref_elem *e = malloc(sizeof *e * (size_t)c->head_dim);
     int ok = ref && e ? 1 : -1;
     for (size_t k = 0; k < n && ok > 0; k++) {

@@ -21,6 +21,7 @@
 #include "core/spec_check.h"
 #include "harness/diagnose.h"
 #include "harness/input_gen.h"
+#include "harness/oracle_pass.h"
 #include "reference/profile_band.h"
 #include "reference/reference.h"
 #include "reference/scaling.h"
@@ -187,40 +188,41 @@ static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64
 static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void *out_data,
                        int64_t token_stride, int64_t head_stride, compare_state *st)
 {
-    rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim, .base = c->base,
-                    .layout = c->layout, .dtype = c->dtype, .scaling = c->scaling};
-    rc_ref *ref = rc_ref_create(&spec);
+    const int64_t block = rc_oracle_block_tokens(c);
+    rc_oracle_pass *pass = rc_oracle_pass_create(c, c->jobs, block);
     /* A profile judges rotated elements by the distance from its band;
      * the exact reference still decides passthrough, special values and
      * the ULP scale (the output pair's norm). */
     rc_profile_ref *prof = st->profile;
     const int banded = prof != NULL;
     const size_t d = (size_t)c->head_dim;
-    double *in = malloc(sizeof(double) * d);
     double *band = malloc(sizeof(double) * 3 * d); /* pred, lo, hi */
-    rc_ref_elem *elems = malloc(sizeof(rc_ref_elem) * d);
     double *gotv = malloc(sizeof(double) * d);
     unsigned char *unwritten = malloc(d);
     unsigned *classes = malloc(sizeof(unsigned) * d); /* banded specials */
-    if (!ref || !in || !elems || !band || !gotv || !unwritten || !classes) {
-        rc_ref_destroy(ref);
-        free(in);
+    if (!pass || !band || !gotv || !unwritten || !classes) {
+        rc_oracle_pass_destroy(pass);
         free(band);
-        free(elems);
         free(gotv);
         free(unwritten);
         free(classes);
         return -1;
     }
+    if (!banded) /* the exact profile's metrics come with the reference */
+        rc_oracle_pass_set_output(pass, out_data, token_stride, head_stride);
     const uint64_t fill = unwritten_bits(c->dtype);
     rc_verify_result *res = st->res;
     int rc = 0;
     for (int64_t t = 0; t < c->n_tokens && rc == 0; t++) {
         const int64_t m = c->positions[t];
         const int gated = m < gate->positions_below;
+        if (t % block == 0) /* the next block's inputs and reference, on c->jobs threads */
+            rc_oracle_pass_run(pass, t, t + block < c->n_tokens ? t + block : c->n_tokens);
         for (int64_t h = 0; h < c->n_heads && rc == 0; h++) {
-            rc_input_gen_head(c->seed, m, h, c->dtype, c->head_dim, c->with_specials, in);
-            rc_ref_rotate_head(ref, m, c->direction, in, elems);
+            const double *in = rc_oracle_pass_in(pass, t, h);
+            const rc_ref_elem *elems = rc_oracle_pass_elems(pass, t, h);
+            const double *pair_ulp = rc_oracle_pass_pair_ulp(pass, t, h);
+            const double *component_ulp = rc_oracle_pass_component_ulp(pass, t, h);
             if (banded &&
                 (rc_profile_ref_head(prof, m, c->direction, in, band, band + d, band + 2 * d) !=
                      0 ||
@@ -271,8 +273,8 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     loc.pair_ulp = rc_profile_band_distance(c->dtype, got, lo, hi, e->pair_norm);
                     loc.component_ulp = rc_profile_band_component(c->dtype, got, lo, hi);
                 } else {
-                    loc.pair_ulp = rc_ulp_error(c->dtype, got, e->exact, e->pair_norm);
-                    loc.component_ulp = rc_ulp_error(c->dtype, got, e->exact, e->exact);
+                    loc.pair_ulp = pair_ulp[ch]; /* rc_ulp_error, on the pass's threads */
+                    loc.component_ulp = component_ulp[ch];
                 }
                 if (add_by_position(st, m, loc.pair_ulp) != 0)
                     rc = -1;
@@ -294,13 +296,13 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
             c->progress(c->progress_ctx, t + 1, c->n_tokens);
     }
     rc_ref_stats stats;
-    rc_ref_get_stats(ref, &stats);
+    rc_oracle_pass_stats(pass, &stats);
     res->ziv_retries = stats.ziv_retries;
     res->uncertified = stats.uncertified;
-    rc_ref_destroy(ref);
-    free(in);
+    res->ref_pairs_fast = stats.pairs_fast;
+    res->ref_pairs_mpfr = stats.pairs_mpfr;
+    rc_oracle_pass_destroy(pass);
     free(band);
-    free(elems);
     free(gotv);
     free(unwritten);
     free(classes);

@@ -66,6 +66,13 @@ typedef struct rc_verify_case {
      * (0: none). Under the hf profile a reported table replaces the
      * profile's model of it (profile_band.h, rc_profile_ref_use_table). */
     size_t (*own_table)(double *out, size_t max);
+    /* 1: the oracle computes every pair in MPFR (--oracle mpfr), instead of
+     * its certified fast path with MPFR where that cannot decide; both
+     * give identical verdicts and figures (reference/README.md). */
+    int oracle_mpfr;
+    /* Threads for the reference pass (harness/oracle_pass.h): 0 or 1 is
+     * one; results are identical for every value. */
+    int jobs;
 } rc_verify_case;
 
 typedef enum rc_verdict {
@@ -131,6 +138,7 @@ typedef struct rc_verify_result {
                                        allows there (profile.h); else 0 */
     int64_t unwritten;            /* elements still holding the fill pattern */
     uint64_t ziv_retries, uncertified;
+    uint64_t ref_pairs_fast, ref_pairs_mpfr; /* the oracle's two paths */
     double impl_seconds, reference_seconds;
 } rc_verify_result;
 

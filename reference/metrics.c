@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/dtype_convert.h"
+#include "core/pow2.h"
 
 double rc_ulp_of(rc_dtype t, rc_dd x)
 {
@@ -26,17 +27,16 @@ double rc_ulp_of(rc_dtype t, rc_dd x)
     rc_dd v = rc_two_sum(x.hi, x.lo);
     if (isnan(v.hi) || isnan(v.lo))
         return NAN;
-    const double floor_ulp = ldexp(1.0, f->emin - f->precision + 1);
+    const double floor_ulp = rc_pow2(f->emin - f->precision + 1);
     if (isinf(v.hi))
         return INFINITY;
     if (v.hi == 0.0)
         return floor_ulp;
-    int e2;
-    double frac = frexp(fabs(v.hi), &e2); /* |s| = frac * 2^e2, frac in [0.5, 1) */
-    int e = e2 - 1;                      /* |s| in [2^e, 2^(e+1)) */
-    if (frac == 0.5 && v.lo != 0.0 && (v.lo < 0.0) != (v.hi < 0.0))
+    int is_pow2;
+    int e = rc_exponent_of(v.hi, &is_pow2) - 1; /* |s| in [2^e, 2^(e+1)) */
+    if (is_pow2 && v.lo != 0.0 && (v.lo < 0.0) != (v.hi < 0.0))
         e -= 1;
-    double ulp = ldexp(1.0, e - f->precision + 1);
+    double ulp = rc_pow2(e - f->precision + 1);
     return ulp > floor_ulp ? ulp : floor_ulp;
 }
 

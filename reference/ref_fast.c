@@ -294,34 +294,45 @@ static int input_ok(double x)
     return x == 0.0 || (ax >= INPUT_MIN && ax <= INPUT_MAX);
 }
 
-/* RN to the dtype (with its overflow) from an enclosure. */
-static int round_dtype(rc_dd v, double err, rc_dtype t, double *out)
+static double max_finite(rc_dtype t)
 {
-    const rc_format *fm = rc_dtype_format(t);
-    rc_dd_rounding r;
-    if (!rc_ref_round_dd_certain(v, err, fm->precision, fm->emin, &r))
-        return 0;
-    double x = r.big + r.rest; /* exact: the sum is a p-bit number */
-    const double max_finite = ldexp(2.0 - ldexp(1.0, 1 - fm->precision), fm->emax);
-    if (fabs(x) > max_finite)
-        x = copysign(INFINITY, x);
-    *out = x;
-    return 1;
+    switch (t) {
+    case RC_DTYPE_F16: return 65504.0;
+    case RC_DTYPE_BF16: return 0x1.fep127;
+    case RC_DTYPE_F32: return 0x1.fffffep127;
+    default: return 0x1.fffffffffffffp1023;
+    }
 }
 
-/* exact (hi = RN53, lo = RN80 - hi) from an enclosure. */
-static int round_exact(rc_dd v, double err, rc_dd *out)
+/* Decide, from one enclosure, exact (hi = RN53, lo = RN80 - hi) and,
+ * when t is not NULL, RN to the dtype *t with its overflow. */
+static int round_all(rc_dd v, double err, const rc_dtype *t, rc_dd *exact, double *rounded)
 {
-    double hi;
-    rc_dd_rounding r80;
-    if (!round_dtype(v, err, RC_DTYPE_F64, &hi) || isinf(hi) ||
-        !rc_ref_round_dd_certain(v, err, RC_REF_EXACT_BITS, RC_REF_EXACT_EMIN, &r80) ||
-        !r80.on_grid_of_hi)
+    const int with_t = t != NULL && *t != RC_DTYPE_F64;
+    int prec[3] = {53, RC_REF_EXACT_BITS, 0};
+    int emin[3] = {-1022, RC_REF_EXACT_EMIN, 0};
+    if (with_t) {
+        const rc_format *fm = rc_dtype_format(*t);
+        prec[2] = fm->precision;
+        emin[2] = fm->emin;
+    }
+    rc_dd_rounding r[3];
+    if (!rc_ref_round_dd_certain_n(v, err, with_t ? 3 : 2, prec, emin, r) ||
+        !r[1].on_grid_of_hi)
         return 0;
-    out->hi = hi;
+    const double hi = r[0].big + r[0].rest; /* exact: a 53-bit number */
+    if (isinf(hi) || fabs(hi) > max_finite(RC_DTYPE_F64))
+        return 0; /* past the double range: MPFR's (Inf, 0) */
+    exact->hi = hi;
     /* big is v.hi and hi its neighbour or itself: big - hi is exact; the
      * sum is RN80 - RN53, at most 28 bits on the 80-bit grid: exact. */
-    out->lo = (r80.big - hi) + r80.rest;
+    exact->lo = (r[1].big - hi) + r[1].rest;
+    if (t != NULL) {
+        double x = with_t ? r[2].big + r[2].rest : hi;
+        if (fabs(x) > max_finite(*t))
+            x = copysign(INFINITY, x);
+        *rounded = x;
+    }
     return 1;
 }
 
@@ -347,7 +358,7 @@ static int pair_norm_fast(const rc_ref_fast *f, double a, double b, rc_dd *out)
     rc_dd n = rc_fast_two_sum(s0, t / (2.0 * s0));
     double err = n.hi * 0x1p-102;
     n = scale_by_alpha(f, n, &err);
-    return round_exact(n, fmax(err, fabs(n.hi) * NORM_REL_ERR), out);
+    return round_all(n, fmax(err, fabs(n.hi) * NORM_REL_ERR), NULL, out, NULL);
 }
 
 int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, rc_dtype t, double a,
@@ -365,8 +376,7 @@ int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, rc_dtype t, 
     for (int k = 0; k < 2; k++) {
         double err = (fabs(a) + fabs(b)) * ROT_ERR;
         const rc_dd v = scale_by_alpha(f, out[k], &err);
-        if (!(v.hi != 0.0) || !round_dtype(v, err, t, &tmp[k].rounded) ||
-            !round_exact(v, err, &tmp[k].exact))
+        if (!round_all(v, err, &t, &tmp[k].exact, &tmp[k].rounded))
             return 0;
     }
     rc_dd norm;

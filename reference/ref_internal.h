@@ -63,6 +63,11 @@ typedef struct rc_dd_rounding {
  * (never a wrong 1). v normalized, v.hi != 0; err >= 0. */
 int rc_ref_round_dd_certain(rc_dd v, double err, int precision, int emin, rc_dd_rounding *out);
 
+/* The same for n formats at once (the binade is found once): 1 only if
+ * every one is certain, out[j] for format j. */
+int rc_ref_round_dd_certain_n(rc_dd v, double err, int n, const int *precision,
+                              const int *emin, rc_dd_rounding *out);
+
 /* The canonical low word (RC_REF_EXACT_BITS) of an enclosure b with error
  * 2^(EXP(b) - err), given hi = RN53 of the same real: 1 and *lo =
  * RN_80(x) - hi when every real of the enclosure gives the same, else 0.
