@@ -459,7 +459,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(b, "schema_version", "1.0");
+    cJSON_AddStringToObject(b, "schema_version", "1.1");
     cJSON_AddStringToObject(b, "kind", "bench");
     cJSON_AddStringToObject(b, "ropecheck_version", ROPECHECK_VERSION);
     cJSON *m = cJSON_AddObjectToObject(b, "machine");
@@ -610,7 +610,7 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
     }
     cJSON_AddItemToObject(root, "benchmarks", bench);
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(root, "schema_version", "1.0");
+    cJSON_AddStringToObject(root, "schema_version", "1.1");
     cJSON_AddStringToObject(root, "kind", "bench");
     cJSON_AddItemToObject(root, "ropecheck", block);
     char *out = cJSON_Print(root);

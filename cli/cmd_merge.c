@@ -44,7 +44,7 @@ static const char usage_text[] =
     "summary recounted. Every verdict, maximum, percentile and worst case is the\n"
     "unsharded run's, because a shard holds whole cases.\n"
     "\n"
-    "  -o, --output FILE     the merged results (schema ropecheck.results 1.3)\n"
+    "  -o, --output FILE     the merged results (schema ropecheck.results 1.4)\n"
     "  --junit FILE          also the JUnit XML of the merged run\n"
     "  -q, --quiet           no summary line\n"
     "  -h, --help            this text\n"

@@ -119,7 +119,7 @@ static const char usage_text[] =
     "                        i mod N = K-1, in the order the table lists them), for\n"
     "                        N independent invocations; `ropecheck merge` joins their\n"
     "                        --json files into the unsharded result\n"
-    "  --json FILE           write results (schema ropecheck.results 1.3)\n"
+    "  --json FILE           write results (schema ropecheck.results 1.4)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
     "  -h, --help            this text\n"

@@ -25,7 +25,7 @@
  * band_lo and band_hi under a profile (exact_hi is then the exact value,
  * no longer the prediction); 1.3: run_argv, each case's case_index, and
  * "shard" for a --shard run (cli/cmd_merge.c joins shards) */
-#define RC_RESULTS_SCHEMA_VERSION "1.3"
+#define RC_RESULTS_SCHEMA_VERSION "1.4"
 
 static void add_hex(cJSON *o, const char *key, double v)
 {

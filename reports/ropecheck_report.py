@@ -1472,10 +1472,20 @@ def bench_sections(rep, benches, add_fig):
             rep.left_out(len(left_out), "bench cases that ran")
         refs = [r for r in b.get("reference", []) if isinstance(r, dict) and r.get("ok")]
         if refs:
-            rep.para("The MPFR reference's own speed (how long a verify takes): " + "; ".join(
+            rep.para("The exact reference's own speed (how long a verify takes): " + "; ".join(
                 f"{plain(r.get('dtype'))} d {plain(r.get('head_dim'))}: "
-                f"{fmt(r.get('seconds_per_million_elements'), 3)} s per million elements"
+                f"{fmt(r.get('seconds_per_million_elements'), 3)} s per million elements "
+                "in MPFR" + ref_fast_text(r.get("fast"))
                 for r in refs[:MAX_SERIES]) + ".")
+
+
+def ref_fast_text(fast):
+    """The fast oracle's figures beside MPFR's (bench 1.1), or nothing."""
+    if not isinstance(fast, dict):
+        return ""
+    return (f", {fmt(fast.get('seconds_per_million_elements'), 3)} s by the certified "
+            f"fast path ({fmt(fast.get('ratio_to_mpfr'), 3)}x, "
+            f"{fmt(100 * num(fast.get('fallback_rate')), 2)}% of pairs to MPFR)")
 
 
 def build(docs, paths):

@@ -108,11 +108,11 @@ static void check_variant(const cJSON *v, double tokens, double bytes_per_token,
 static void expect_context(const cJSON *root)
 {
     cr_expect_str_eq(string_of(root, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(root, "schema_version"), "1.0");
+    cr_expect_str_eq(string_of(root, "schema_version"), "1.1");
     cr_expect_str_eq(string_of(root, "kind"), "bench");
     const cJSON *b = member(root, "ropecheck");
     cr_expect_str_eq(string_of(b, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(b, "schema_version"), "1.0");
+    cr_expect_str_eq(string_of(b, "schema_version"), "1.1");
     cr_expect_str_eq(string_of(b, "kind"), "bench");
     const cJSON *m = member(b, "machine");
     static const char *const keys[] = {"cpu_model", "isa", "compiler", "c_flags", "build_type",
@@ -133,7 +133,9 @@ Test(bench, smoke_scalar_json_structure)
     cr_expect(strstr(r.out, "1 thread (single-threaded") != NULL, "threads not stated:\n%s", r.out);
     cr_expect(strstr(r.out, "(probe)") && strstr(r.out, "scalar") && strstr(r.out, "phi-2"),
               "table rows missing:\n%s", r.out);
-    cr_expect(strstr(r.out, "MPFR reference, bf16") != NULL, "reference line missing:\n%s", r.out);
+    cr_expect(strstr(r.out, "reference, bf16, d 128, 8 heads per position: MPFR") != NULL &&
+                  strstr(r.out, "fell back to MPFR") != NULL,
+              "reference line missing:\n%s", r.out);
 
     cJSON *root = load_json(path);
     expect_context(root);
@@ -158,16 +160,23 @@ Test(bench, smoke_scalar_json_structure)
     const cJSON *ref = cJSON_GetArrayItem(member(b, "reference"), 0);
     cr_assert(ref, "no reference timing");
     cr_expect_str_eq(string_of(ref, "dtype"), "bf16");
-    positive(ref, "elements_per_second");
+    const double slow = positive(ref, "elements_per_second");
     positive(ref, "seconds_per_million_elements");
+    /* The fast oracle beside it, on the same inputs: its ratio is the two
+     * rates divided, and its fallback rate a fraction. */
+    const cJSON *fast = member(ref, "fast");
+    const double quick = positive(fast, "elements_per_second");
+    cr_expect_eq(positive(fast, "ratio_to_mpfr"), quick / slow);
+    const double fb = member(fast, "fallback_rate")->valuedouble;
+    cr_expect(fb >= 0.0 && fb < 1.0, "fallback rate %g", fb);
 
-    /* Google Benchmark's own records: 2 probe + 2 scalar + 1 reference,
+    /* Google Benchmark's own records: 2 probe + 2 scalar + 2 reference,
      * each with its counters. For one thread ns_per_token * tokens is the
      * real time per iteration computed another way: both are
      * seconds * 1e9 / iterations (/ tokens) in a few roundings, so they
      * agree to far better than 1e-12 relative. */
     const cJSON *gb = member(root, "benchmarks");
-    cr_expect_eq(cJSON_GetArraySize(gb), 5);
+    cr_expect_eq(cJSON_GetArraySize(gb), 6);
     const cJSON *e;
     cJSON_ArrayForEach(e, gb)
     {

@@ -20,26 +20,15 @@
 #include "cli_runner.h"
 #include "gate_mutant_paths.h"
 
-static char dir[] = "/tmp/rc_oracleXXXXXX";
+#define RC_TEST_TMPDIR_TEMPLATE "/tmp/rc_oracleXXXXXX"
+#include "test_tmpdir.h"
 
-static void make_dir(void)
-{
-    cr_assert(mkdtemp(dir) != NULL);
-}
+TestSuite(oracle_cli, .init = rc_tmpdir_make, .fini = rc_tmpdir_remove);
 
-static void remove_dir(void)
-{
-    char rm[128];
-    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-    cr_expect_eq(system(rm), 0);
-}
-
-TestSuite(oracle_cli, .init = make_dir, .fini = remove_dir);
-
+/* The suite's directory: every file the test writes goes there. */
 static const char *path(char *buf, size_t len, const char *name)
 {
-    snprintf(buf, len, "%s/%s", dir, name);
-    return buf;
+    return rc_tmpdir_path(buf, len, name);
 }
 
 static cJSON *load(const char *p)
