@@ -56,4 +56,19 @@ static inline int rc_exponent_of(double x, int *is_pow2)
     return biased - 1022;
 }
 
+/* The integer nearest to y (ties to even, in the default rounding mode),
+ * as rint(y) gives, without a libm call (rint is an instruction only from
+ * SSE4.1 on). From 2^52 on every double is an integer; below, adding and
+ * removing 2^52 (same sign) leaves exactly the rounded value, since the
+ * sum lies where the spacing is 1. A zero result may lose the sign of a
+ * negative zero (nothing here depends on it). Needs strict IEEE
+ * evaluation (no -ffast-math, which ropecheck never uses). */
+static inline double rc_nearest_int(double y)
+{
+    if (!(fabs(y) < 0x1p52))
+        return y; /* an integer (or Inf, NaN) */
+    const double s = copysign(0x1p52, y);
+    return (y + s) - s;
+}
+
 #endif /* ROPECHECK_CORE_POW2_H */

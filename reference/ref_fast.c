@@ -28,7 +28,22 @@
 
 #include "core/dd.h"
 #include "core/dtype_convert.h"
+#include "core/pow2.h"
 #include "reference/ref_internal.h"
+#include "reference/ref_round_dd_inline.h"
+
+/* The double-double arithmetic needs fma; on x86-64 without -mfma, fma()
+ * is a libm call per product. The two entry points are compiled twice,
+ * for FMA machines and for the baseline, and the loader picks one
+ * (target_clones), with every helper inlined into each. Not under the
+ * sanitizers, whose runtime and ifunc resolvers do not mix. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) &&             \
+    !defined(ROPECHECK_NO_CLONES)
+#define RC_FAST_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define RC_FAST_CLONES
+#endif
+#define RC_FAST_INLINE static inline __attribute__((always_inline))
 
 #define TABLE_BITS 8
 #define TABLE_SIZE (1 << TABLE_BITS)
@@ -70,6 +85,7 @@ struct rc_ref_fast {
     rc_dd cos_c[2];         /* 1/4!, -1/6! */
     double sin_tail[3];     /* -1/7!, 1/9!, -1/11! */
     double cos_tail[3];     /* 1/8!, -1/10!, 1/12! */
+    rc_dd_target target;    /* the dtype outputs are rounded to */
     int has_alpha;
     int alpha_exact;
     rc_dd alpha;
@@ -150,13 +166,14 @@ static int init_pair(rc_ref_fast *f, int i, rc_ref_freq_fn freq, const void *ctx
     return ok;
 }
 
-rc_ref_fast *rc_ref_fast_create(int n_pairs, rc_ref_freq_fn freq, const void *ctx,
+rc_ref_fast *rc_ref_fast_create(int n_pairs, rc_dtype t, rc_ref_freq_fn freq, const void *ctx,
                                 mpfr_srcptr alpha, int alpha_exact)
 {
     rc_ref_fast *f = calloc(1, sizeof *f);
     if (f == NULL)
         return NULL;
     f->n_pairs = n_pairs;
+    f->target = rc_dd_target_of(t);
     f->tau = calloc((size_t)n_pairs, sizeof *f->tau);
     f->usable = calloc((size_t)n_pairs, 1);
     f->cs = calloc((size_t)n_pairs, sizeof *f->cs);
@@ -192,9 +209,9 @@ void rc_ref_fast_destroy(rc_ref_fast *f)
 
 /* v - rint(v): exact for every double (below 2^52 both lie on v's grid,
  * above v is a multiple of 1/2). */
-static double frac_part(double v)
+RC_FAST_INLINE double frac_part(double v)
 {
-    return v - rint(v);
+    return v - rc_nearest_int(v);
 }
 
 /* Step 1: f = frac(m tau) as a dd in [-1/2, 1/2] (up to its error).
@@ -208,7 +225,7 @@ static double frac_part(double v)
  * with sum|z| <= 1.5 + 2^-44: error < 30.1u^2 * 1.51 < 2^-100.4. The truncation of
  * tau and the dropped product error: m (2^-211 tau + 4 * 2^-1074) +
  * ulp(p3)/2 < 2^-130. Total < 2^-100. */
-static rc_dd angle_fraction(const double t[4], double m)
+RC_FAST_INLINE rc_dd angle_fraction(const double t[4], double m)
 {
     rc_dd p0 = rc_two_prod(m, t[0]);
     rc_dd p1 = rc_two_prod(m, t[1]);
@@ -221,7 +238,7 @@ static rc_dd angle_fraction(const double t[4], double m)
         h = s.hi;
         l += s.lo;
     }
-    h -= rint(h); /* exact, |h| <= 3.5 */
+    h -= rc_nearest_int(h); /* exact, |h| <= 3.5 */
     return rc_two_sum(h, l);
 }
 
@@ -234,7 +251,7 @@ static rc_dd angle_fraction(const double t[4], double m)
  * every intermediate below 1 in magnitude: six operations of at most 8u^2
  * each, < 2^-101 absolute together. Truncation: x^13/13! < 2^-115 and
  * x^14/14! < 2^-124 (alternating series with decreasing terms). */
-static void sincos_small(const rc_ref_fast *f, rc_dd x, rc_dd *c, rc_dd *s)
+RC_FAST_INLINE void sincos_small(const rc_ref_fast *f, rc_dd x, rc_dd *c, rc_dd *s)
 {
     const rc_dd y = rc_dd_mul(x, x);
     double ts = f->sin_tail[1] + y.hi * f->sin_tail[2];
@@ -263,10 +280,10 @@ static void sincos_small(const rc_ref_fast *f, rc_dd x, rc_dd *c, rc_dd *s)
  * 128 bits, then the dd) add < 2^-105.5, the polynomial
  * errors < sqrt 2 * 2^-101, the two products and the sum 20u^2 < 2^-101.7.
  * Sum < 2^-97.12 < CS_ERR. */
-static void pair_cos_sin(const rc_ref_fast *f, int i, double m, cs_pair *out)
+RC_FAST_INLINE void pair_cos_sin(const rc_ref_fast *f, int i, double m, cs_pair *out)
 {
     const rc_dd fr = angle_fraction(f->tau[i], m);
-    const double jd = rint(fr.hi * TABLE_SIZE);
+    const double jd = rc_nearest_int(fr.hi * TABLE_SIZE);
     const rc_dd r = rc_two_sum(fr.hi - jd * (1.0 / TABLE_SIZE), fr.lo);
     const rc_dd x = rc_dd_mul(f->two_pi, r);
     rc_dd cx, sx;
@@ -276,7 +293,7 @@ static void pair_cos_sin(const rc_ref_fast *f, int i, double m, cs_pair *out)
     out->s = rc_dd_add(rc_dd_mul(t->s, cx), rc_dd_mul(t->c, sx));
 }
 
-void rc_ref_fast_set_position(rc_ref_fast *f, int64_t m)
+RC_FAST_CLONES void rc_ref_fast_set_position(rc_ref_fast *f, int64_t m)
 {
     if (f->m == m)
         return;
@@ -288,56 +305,23 @@ void rc_ref_fast_set_position(rc_ref_fast *f, int64_t m)
             pair_cos_sin(f, i, (double)m, &f->cs[i]);
 }
 
-static int input_ok(double x)
+RC_FAST_INLINE int input_ok(double x)
 {
     const double ax = fabs(x);
     return x == 0.0 || (ax >= INPUT_MIN && ax <= INPUT_MAX);
 }
 
-static double max_finite(rc_dtype t)
-{
-    switch (t) {
-    case RC_DTYPE_F16: return 65504.0;
-    case RC_DTYPE_BF16: return 0x1.fep127;
-    case RC_DTYPE_F32: return 0x1.fffffep127;
-    default: return 0x1.fffffffffffffp1023;
-    }
-}
 
 /* Decide, from one enclosure, exact (hi = RN53, lo = RN80 - hi) and,
  * when t is not NULL, RN to the dtype *t with its overflow. */
-static int round_all(rc_dd v, double err, const rc_dtype *t, rc_dd *exact, double *rounded)
+RC_FAST_INLINE int round_all(const rc_ref_fast *f, rc_dd v, double err, rc_dd *exact,
+                             double *rounded)
 {
-    const int with_t = t != NULL && *t != RC_DTYPE_F64;
-    int prec[3] = {53, RC_REF_EXACT_BITS, 0};
-    int emin[3] = {-1022, RC_REF_EXACT_EMIN, 0};
-    if (with_t) {
-        const rc_format *fm = rc_dtype_format(*t);
-        prec[2] = fm->precision;
-        emin[2] = fm->emin;
-    }
-    rc_dd_rounding r[3];
-    if (!rc_ref_round_dd_certain_n(v, err, with_t ? 3 : 2, prec, emin, r) ||
-        !r[1].on_grid_of_hi)
-        return 0;
-    const double hi = r[0].big + r[0].rest; /* exact: a 53-bit number */
-    if (isinf(hi) || fabs(hi) > max_finite(RC_DTYPE_F64))
-        return 0; /* past the double range: MPFR's (Inf, 0) */
-    exact->hi = hi;
-    /* big is v.hi and hi its neighbour or itself: big - hi is exact; the
-     * sum is RN80 - RN53, at most 28 bits on the 80-bit grid: exact. */
-    exact->lo = (r[1].big - hi) + r[1].rest;
-    if (t != NULL) {
-        double x = with_t ? r[2].big + r[2].rest : hi;
-        if (fabs(x) > max_finite(*t))
-            x = copysign(INFINITY, x);
-        *rounded = x;
-    }
-    return 1;
+    return rc_certify_dd_inline(v, err, &f->target, exact, rounded);
 }
 
 /* alpha R' and its bound (step 5). */
-static rc_dd scale_by_alpha(const rc_ref_fast *f, rc_dd v, double *err)
+RC_FAST_INLINE rc_dd scale_by_alpha(const rc_ref_fast *f, rc_dd v, double *err)
 {
     if (!f->has_alpha)
         return v;
@@ -350,7 +334,7 @@ static rc_dd scale_by_alpha(const rc_ref_fast *f, rc_dd v, double *err)
  * (2u + u^2) S.hi, exact by fma; one Newton step s0 + (S - s0^2)/(2 s0)
  * leaves t^2/(8 s0^3) < 2^-105 s0, and its two roundings < 2^-104 s0.
  * Relative < 2^-102 in all, NORM_REL_ERR leaves room for alpha. */
-static int pair_norm_fast(const rc_ref_fast *f, double a, double b, rc_dd *out)
+RC_FAST_INLINE int pair_norm_fast(const rc_ref_fast *f, double a, double b, rc_dd *out)
 {
     const rc_dd s = rc_dd_add(rc_two_prod(a, a), rc_two_prod(b, b));
     const double s0 = sqrt(s.hi);
@@ -358,11 +342,12 @@ static int pair_norm_fast(const rc_ref_fast *f, double a, double b, rc_dd *out)
     rc_dd n = rc_fast_two_sum(s0, t / (2.0 * s0));
     double err = n.hi * 0x1p-102;
     n = scale_by_alpha(f, n, &err);
-    return round_all(n, fmax(err, fabs(n.hi) * NORM_REL_ERR), NULL, out, NULL);
+    double unused;
+    return round_all(f, n, fmax(err, fabs(n.hi) * NORM_REL_ERR), out, &unused);
 }
 
-int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, rc_dtype t, double a,
-                     double b, rc_ref_elem *ea, rc_ref_elem *eb)
+RC_FAST_CLONES int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, double a,
+                                    double b, rc_ref_elem *ea, rc_ref_elem *eb)
 {
     if (f->m <= 0 || f->m > RC_MAX_POSITION || !f->usable[i] || !input_ok(a) || !input_ok(b) || !isfinite(a) ||
         !isfinite(b) || (a == 0.0 && b == 0.0))
@@ -376,7 +361,7 @@ int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, rc_dtype t, 
     for (int k = 0; k < 2; k++) {
         double err = (fabs(a) + fabs(b)) * ROT_ERR;
         const rc_dd v = scale_by_alpha(f, out[k], &err);
-        if (!round_all(v, err, &t, &tmp[k].exact, &tmp[k].rounded))
+        if (!round_all(f, v, err, &tmp[k].exact, &tmp[k].rounded))
             return 0;
     }
     rc_dd norm;

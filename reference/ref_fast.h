@@ -22,13 +22,13 @@
 
 typedef struct rc_ref_fast rc_ref_fast;
 
-/* The fast path for n_pairs frequencies freq(i) (given by the caller at
+/* The fast path for outputs of dtype t and n_pairs frequencies freq(i) (given by the caller at
  * `prec` bits, relative error < 3 * 2^-prec) and the output scale alpha
  * (NULL: exactly 1; alpha_exact: alpha is exactly the given value).
  * Returns NULL when out of memory; pairs whose frequency is outside the
  * fast domain are marked and always sent to MPFR. */
 typedef void (*rc_ref_freq_fn)(mpfr_ptr rop, int i, const void *ctx);
-rc_ref_fast *rc_ref_fast_create(int n_pairs, rc_ref_freq_fn freq, const void *ctx,
+rc_ref_fast *rc_ref_fast_create(int n_pairs, rc_dtype t, rc_ref_freq_fn freq, const void *ctx,
                                 mpfr_srcptr alpha, int alpha_exact);
 void rc_ref_fast_destroy(rc_ref_fast *f);
 
@@ -44,7 +44,7 @@ void rc_ref_fast_set_position(rc_ref_fast *f, int64_t m);
  * returns 1 with both elements filled (exact, rounded, pair_norm, kind,
  * certified; not partner), or 0 when any field is undecided or the
  * inputs are outside the fast domain; the elements are then untouched. */
-int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, rc_dtype t, double a,
-                     double b, rc_ref_elem *ea, rc_ref_elem *eb);
+int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, double a, double b,
+                     rc_ref_elem *ea, rc_ref_elem *eb);
 
 #endif /* ROPECHECK_REF_FAST_H */

@@ -47,26 +47,24 @@ int rc_ref_round_certain_n(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype 
 #define RC_REF_EXACT_BITS 80
 #define RC_REF_EXACT_EMIN (-1074 + RC_REF_EXACT_BITS - 1)
 
-/* A rounding decided from a double-double enclosure: the rounded value is
- * big + rest exactly (for precision <= 53 that sum is a double and
- * computing it rounds nothing). on_grid_of_hi: big is the enclosure's
- * v.hi itself (the quantum lies below v.hi's last bit), which the
- * 80-bit canonical rounding relies on. */
-typedef struct rc_dd_rounding {
-    double big, rest;
-    int on_grid_of_hi;
-} rc_dd_rounding;
+/* The dtype a fast-path value is also rounded to: precision 0 for f64
+ * (its rounding is RN53 itself), else p <= 24, emin and the largest
+ * finite value (overflow gives Inf). */
+typedef struct rc_dd_target {
+    int precision;
+    int emin;
+    double max_finite;
+} rc_dd_target;
 
-/* Decide RN to the format (precision, emin; no overflow handling) of
- * every real within err of v.hi + v.lo, in double arithmetic
- * (ref_round_dd.c): 1 and *out when certain, 0 when it cannot prove it
- * (never a wrong 1). v normalized, v.hi != 0; err >= 0. */
-int rc_ref_round_dd_certain(rc_dd v, double err, int precision, int emin, rc_dd_rounding *out);
+/* The target for dtype t (rc_dtype_format's numbers). */
+rc_dd_target rc_dd_target_of(rc_dtype t);
 
-/* The same for n formats at once (the binade is found once): 1 only if
- * every one is certain, out[j] for format j. */
-int rc_ref_round_dd_certain_n(rc_dd v, double err, int n, const int *precision,
-                              const int *emin, rc_dd_rounding *out);
+/* From an enclosure v (normalized, v.hi != 0) with error err >= 0, decide
+ * for every real x within err of v: exact = (RN53(x), RN80(x) - RN53(x)),
+ * the canonical exact value, and *rounded = RN_t(x). 1 when all are
+ * certain, 0 when it cannot prove them (never a wrong 1); in double
+ * arithmetic only (ref_round_dd_inline.h). */
+int rc_ref_certify_dd(rc_dd v, double err, rc_dtype t, rc_dd *exact, double *rounded);
 
 /* The canonical low word (RC_REF_EXACT_BITS) of an enclosure b with error
  * 2^(EXP(b) - err), given hi = RN53 of the same real: 1 and *lo =

@@ -181,7 +181,7 @@ rc_ref *rc_ref_create(const rc_spec *spec)
     mpfr_inits2(RC_REF_PREC_START, ref->ra, ref->rb, (mpfr_ptr)0);
     mpfr_init2(ref->sumsq, 2 * RC_REF_NORM_PREC);
     mpfr_init2(ref->norm, RC_REF_NORM_PREC);
-    ref->fast = rc_ref_fast_create(ref->n_pairs, fast_freq, ref,
+    ref->fast = rc_ref_fast_create(ref->n_pairs, ref->dtype, fast_freq, ref,
                                    ref->alpha_kind == ALPHA_ONE ? NULL : ref->alpha,
                                    ref->alpha_kind == ALPHA_DOUBLE);
     if (ref->fast == NULL) {
@@ -602,7 +602,7 @@ int rc_ref_rotate_head(rc_ref *ref, int64_t m, rc_direction dir, const double *i
         int32_t cb = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
         out[ca].partner = cb;
         out[cb].partner = ca;
-        if (rc_ref_fast_pair(ref->fast, i, dir, ref->dtype, in[ca], in[cb], &out[ca], &out[cb])) {
+        if (rc_ref_fast_pair(ref->fast, i, dir, in[ca], in[cb], &out[ca], &out[cb])) {
             ref->stats.pairs_fast++;
             continue;
         }

@@ -203,10 +203,14 @@ Test(ref_fast, identical_to_mpfr_scaled, .timeout = 600)
     report("scaled", &st);
 }
 
-/* rc_ref_round_dd_certain against MPFR: whenever it claims a rounding,
- * both ends of the enclosure round to it in MPFR (then, by monotonicity,
- * everything between does); and it is not uselessly cautious: an
- * enclosure far from a boundary is decided. */
+/* rc_ref_certify_dd against MPFR: whenever it claims its roundings, both
+ * ends of the enclosure round to them in MPFR (then, by monotonicity,
+ * everything between does): RN53 to exact.hi, RN80 to exact.hi +
+ * exact.lo, RN_T to rounded. Enclosures are built next to the boundaries
+ * of each of the three formats (values, midpoints, binade edges, T's
+ * subnormals and overflow); and it is not uselessly cautious: a small
+ * enclosure a quarter into an 80-bit cell, far from the others' edges, is
+ * decided. */
 static void mpfr_round_format(mpfr_ptr r, mpfr_srcptr x, int p, int emin)
 {
     /* x on the format's grid: quantum 2^max(e - p, emin - p + 1) */
@@ -214,76 +218,100 @@ static void mpfr_round_format(mpfr_ptr r, mpfr_srcptr x, int p, int emin)
     long qe = e - p;
     if (qe < emin - p + 1)
         qe = emin - p + 1;
-    mpfr_t t;
-    mpfr_init2(t, 4200);
-    mpfr_mul_2si(t, x, -qe, MPFR_RNDN); /* exact at 4200 bits */
-    mpfr_roundeven(t, t);
-    mpfr_mul_2si(t, t, qe, MPFR_RNDN);
-    mpfr_set(r, t, MPFR_RNDN); /* r at 4200 bits: exact */
-    mpfr_clear(t);
+    mpfr_mul_2si(r, x, -qe, MPFR_RNDN); /* exact at 4200 bits */
+    mpfr_roundeven(r, r);
+    mpfr_mul_2si(r, r, qe, MPFR_RNDN);
+}
+
+/* Both ends of [v - err, v + err] round (p, emin) to want. */
+static int ends_round_to(mpfr_srcptr lo, mpfr_srcptr hi, int p, int emin, mpfr_srcptr want)
+{
+    mpfr_t r;
+    mpfr_init2(r, 4200);
+    mpfr_round_format(r, lo, p, emin);
+    int ok = mpfr_equal_p(r, want);
+    mpfr_round_format(r, hi, p, emin);
+    ok = ok && mpfr_equal_p(r, want);
+    mpfr_clear(r);
+    return ok;
 }
 
 Test(ref_fast, dd_rounding_decisions_agree_with_mpfr)
 {
     rc_rng g;
     rc_rng_seed3(&g, test_seed(), 3, 0);
-    const int formats[][2] = {{8, -126}, {11, -14}, {24, -126}, {53, -1022},
-                              {RC_REF_EXACT_BITS, RC_REF_EXACT_EMIN}};
-    mpfr_t lo, hi, rl, rh, want;
-    mpfr_inits2(4200, lo, hi, rl, rh, want, (mpfr_ptr)0);
+    const rc_dtype types[] = {RC_DTYPE_F32, RC_DTYPE_F16, RC_DTYPE_BF16, RC_DTYPE_F64};
+    mpfr_t lo, hi, want;
+    mpfr_inits2(4200, lo, hi, want, (mpfr_ptr)0);
     long decided = 0, far_total = 0, far_decided = 0;
     for (int n = 0; n < 200000; n++) {
-        const int k = (int)rc_rng_below(&g, 5);
-        const int p = formats[k][0], emin = formats[k][1];
-        /* near a boundary half of the time: a format value or midpoint
-         * plus a few units of the enclosure */
-        const int ex = (int)rc_rng_below(&g, 60) - 30 + (rc_rng_below(&g, 8) == 0 ? emin : 0);
+        const rc_dtype t = types[rc_rng_below(&g, 4)];
+        const rc_format *ft = rc_dtype_format(t);
+        /* the format whose boundary v is put next to */
+        const int k = (int)rc_rng_below(&g, 3);
+        const int p = k == 0 ? 53 : k == 1 ? RC_REF_EXACT_BITS : ft->precision;
+        int ex = (int)rc_rng_below(&g, 60) - 30;
+        if (rc_rng_below(&g, 8) == 0) /* T's subnormals and overflow, the binade edges */
+            ex = rc_rng_below(&g, 2) ? ft->emin - (int)rc_rng_below(&g, 12) : ft->emax;
         double hi_d = ldexp(1.0 + rc_rng_uniform(&g), ex);
-        if (rc_rng_next(&g) & 1)
-            hi_d = -hi_d;
-        const double q = ldexp(1.0, (ex > emin ? ex : emin) - p + 1);
-        double lo_d = (2.0 * rc_rng_uniform(&g) - 1.0) * 0x1p-53 * fabs(hi_d);
-        if (rc_rng_below(&g, 2) && p < 53)
-            hi_d = (rint(hi_d / q) + (rc_rng_next(&g) & 1 ? 0.5 : 0.0)) * q;
-        if (rc_rng_below(&g, 2) && p == RC_REF_EXACT_BITS)
-            lo_d = (rint(lo_d / q) + 0.5) * q; /* an 80-bit midpoint */
-        rc_dd v = rc_two_sum(hi_d, lo_d);
-        const double err = ldexp(rc_rng_uniform(&g), ex - 60 - (int)rc_rng_below(&g, 60));
-        const int far = !(rc_rng_below(&g, 4));
-        if (far) { /* a quarter into a cell of hi's own binade, a small error */
-            const double base_d = ldexp(1.0 + rc_rng_uniform(&g), ex);
-            v = rc_two_sum(floor(base_d / q) * q, 0.25 * q); /* exact */
-            if (rc_rng_next(&g) & 1)
-                v = rc_dd_neg(v);
+        if (rc_rng_below(&g, 16) == 0)
+            hi_d = ldexp(1.0, ex); /* a power of two */
+        const double q = ldexp(1.0, ex - p + 1);
+        double lo_d = (2.0 * rc_rng_uniform(&g) - 1.0) * 0x1p-54 * hi_d;
+        if (rc_rng_below(&g, 2)) { /* onto a value or a midpoint of format p */
+            const double half = rc_rng_next(&g) & 1 ? 0.5 : 0.0;
+            if (p <= 53)
+                hi_d = (rint(hi_d / q) + (p < 53 ? half : 0.0)) * q;
+            lo_d = p <= 53 ? (half != 0.0 && p == 53 ? 0.5 * q : 0.0) : (rint(lo_d / q) + half) * q;
         }
-        rc_dd_rounding r;
-        const int ok = rc_ref_round_dd_certain(v, far ? q * 0x1p-10 : err, p, emin, &r);
-        if (far && fabs(v.hi) >= ldexp(1.0, emin) * 1.5) {
+        double err = ldexp(rc_rng_uniform(&g), ex - 60 - (int)rc_rng_below(&g, 60));
+        if (rc_rng_below(&g, 2)) /* within err of the value or midpoint: undecidable */
+            lo_d += (2.0 * rc_rng_uniform(&g) - 1.0) * err;
+        rc_dd v = rc_two_sum(hi_d, lo_d);
+        const int far = rc_rng_below(&g, 4) == 0;
+        if (far) {
+            /* 2^-26 above a power of two (far from every edge of T and of
+             * RN53), a quarter into an 80-bit cell, err 2^-10 of it */
+            const int fe = (int)rc_rng_below(&g, 200) - 100;
+            const double q80 = ldexp(1.0, fe - RC_REF_EXACT_BITS + 1);
+            v = rc_two_sum(ldexp(1.0 + 0x1p-26, fe), 0.25 * q80);
+            err = q80 * 0x1p-10;
+        }
+        if (rc_rng_next(&g) & 1)
+            v = rc_dd_neg(v);
+        rc_dd exact;
+        double rounded;
+        const int ok = rc_ref_certify_dd(v, err, t, &exact, &rounded);
+        if (far) {
             far_total++;
             far_decided += ok;
         }
         if (!ok)
             continue;
         decided++;
-        const double e = far ? q * 0x1p-10 : err;
         mpfr_set_d(lo, v.hi, MPFR_RNDN);
         mpfr_add_d(lo, lo, v.lo, MPFR_RNDN); /* exact at 4200 bits */
         mpfr_set(hi, lo, MPFR_RNDN);
-        mpfr_sub_d(lo, lo, e, MPFR_RNDN);
-        mpfr_add_d(hi, hi, e, MPFR_RNDN);
-        mpfr_round_format(rl, lo, p, emin);
-        mpfr_round_format(rh, hi, p, emin);
-        mpfr_set_d(want, r.big, MPFR_RNDN);
-        mpfr_add_d(want, want, r.rest, MPFR_RNDN);
-        cr_assert(mpfr_equal_p(rl, want) && mpfr_equal_p(rh, want),
-                  "p=%d v=%a%+a err %a: claimed %a%+a, the ends round to %Ra and %Ra", p, v.hi,
-                  v.lo, e, r.big, r.rest, rl, rh);
-        if (r.on_grid_of_hi)
-            cr_assert(r.big == v.hi, "on_grid_of_hi but big %a != hi %a", r.big, v.hi);
+        mpfr_sub_d(lo, lo, err, MPFR_RNDN);
+        mpfr_add_d(hi, hi, err, MPFR_RNDN);
+        mpfr_set_d(want, exact.hi, MPFR_RNDN);
+        cr_assert(ends_round_to(lo, hi, 53, -1022, want), "%s v=%a%+a err %a: RN53 claimed %a",
+                  rc_dtype_name(t), v.hi, v.lo, err, exact.hi);
+        mpfr_add_d(want, want, exact.lo, MPFR_RNDN);
+        cr_assert(ends_round_to(lo, hi, RC_REF_EXACT_BITS, RC_REF_EXACT_EMIN, want),
+                  "%s v=%a%+a err %a: RN80 claimed %a%+a", rc_dtype_name(t), v.hi, v.lo, err,
+                  exact.hi, exact.lo);
+        /* RN_T through the reference's own rounding (overflow included) */
+        cr_assert(rc_ref_round_to_dtype(lo, t) == rounded && rc_ref_round_to_dtype(hi, t) == rounded &&
+                      signbit(rc_ref_round_to_dtype(lo, t)) == signbit(rounded),
+                  "%s v=%a%+a err %a: RN_T claimed %a, the ends give %a and %a", rc_dtype_name(t),
+                  v.hi, v.lo, err, rounded, rc_ref_round_to_dtype(lo, t),
+                  rc_ref_round_to_dtype(hi, t));
     }
-    mpfr_clears(lo, hi, rl, rh, want, (mpfr_ptr)0);
+    mpfr_clears(lo, hi, want, (mpfr_ptr)0);
     printf("test_ref_fast: dd rounding: %ld of 200000 decided, %ld of %ld far from a boundary\n",
            decided, far_decided, far_total);
-    cr_expect(far_decided == far_total, "an enclosure of 2^-10 quantum at a cell's quarter "
-                                        "must be decided: %ld of %ld", far_decided, far_total);
+    cr_expect(far_decided == far_total, "an enclosure of 2^-10 quantum a quarter into an 80-bit "
+                                        "cell must be decided: %ld of %ld", far_decided, far_total);
+    cr_expect(decided > 50000, "only %ld decided", decided);
 }
