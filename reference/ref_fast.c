@@ -314,10 +314,10 @@ RC_FAST_INLINE int input_ok(double x)
 
 /* Decide, from one enclosure, exact (hi = RN53, lo = RN80 - hi) and,
  * when t is not NULL, RN to the dtype *t with its overflow. */
-RC_FAST_INLINE int round_all(const rc_ref_fast *f, rc_dd v, double err, rc_dd *exact,
+RC_FAST_INLINE int round_all(const rc_dd_target *t, rc_dd v, double err, rc_dd *exact,
                              double *rounded)
 {
-    return rc_certify_dd_inline(v, err, &f->target, exact, rounded);
+    return rc_certify_dd_inline(v, err, t, exact, rounded);
 }
 
 /* alpha R' and its bound (step 5). */
@@ -342,8 +342,11 @@ RC_FAST_INLINE int pair_norm_fast(const rc_ref_fast *f, double a, double b, rc_d
     rc_dd n = rc_fast_two_sum(s0, t / (2.0 * s0));
     double err = n.hi * 0x1p-102;
     n = scale_by_alpha(f, n, &err);
+    /* Only its exact value is stored: no dtype rounding to decide (an
+     * exact norm may well sit on a bf16 midpoint). */
+    const rc_dd_target none = {0, 0, 0.0};
     double unused;
-    return round_all(f, n, fmax(err, fabs(n.hi) * NORM_REL_ERR), out, &unused);
+    return round_all(&none, n, fmax(err, fabs(n.hi) * NORM_REL_ERR), out, &unused);
 }
 
 RC_FAST_CLONES int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, double a,
@@ -361,7 +364,7 @@ RC_FAST_CLONES int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction di
     for (int k = 0; k < 2; k++) {
         double err = (fabs(a) + fabs(b)) * ROT_ERR;
         const rc_dd v = scale_by_alpha(f, out[k], &err);
-        if (!round_all(f, v, err, &tmp[k].exact, &tmp[k].rounded))
+        if (!round_all(&f->target, v, err, &tmp[k].exact, &tmp[k].rounded))
             return 0;
     }
     rc_dd norm;
