@@ -19,7 +19,7 @@
  *   4. R = a C - b S (or the other three forms) in double-double:
  *      |R' - R| <= (|a| + |b|) 1.5 * 2^-97
  *   5. times alpha when there is one; then the roundings are decided by
- *      rc_ref_round_dd_certain, or the pair goes to MPFR.
+ *      rc_certify_dd_inline (ref_round_dd_inline.h), or the pair goes to MPFR.
  */
 #include "reference/ref_fast.h"
 

@@ -8,7 +8,7 @@
  * output scale), positions log-uniform up to 2^53 - 1, both directions,
  * and inputs of mixed magnitude with zeros, subnormals and specials.
  * The fast path must also decide most pairs, or the comparison would be
- * of MPFR with itself. Plus rc_ref_round_dd_certain against MPFR.
+ * of MPFR with itself. Plus rc_ref_certify_dd against MPFR.
  */
 #include <stdint.h>
 #include <stdio.h>
