@@ -180,6 +180,83 @@ static size_t nearest_rank(double p, size_t n)
     return (size_t)r - 1;
 }
 
+/* The ordering key of a value >= 0 (or +Inf): its bits, which order
+ * non-negative doubles as unsigned integers do (-0 is read as +0). */
+static uint64_t order_key(double x)
+{
+    x += 0.0; /* -0 -> +0 */
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+#define RADIX_BITS 16
+#define RADIX_BINS (1u << RADIX_BITS)
+
+/*
+ * The values of ranks k[0] < k[1] < k[2] by one counting pass over the top
+ * 16 bits of the keys, then a selection inside each rank's bin only (its
+ * values copied out): about two passes over the data instead of three
+ * quickselects. The same values as select_rank, since both return the
+ * element of each rank. Returns -1 (nothing changed) when it does not
+ * apply: a negative value, out of memory, or bins so full (repeated
+ * values: exact results, exact halves) that copying them out would cost
+ * more than selecting in place.
+ */
+static int select_three_by_radix(const double *v, size_t n, const size_t k[3], double out[3])
+{
+    uint64_t *count = calloc(RADIX_BINS, sizeof *count);
+    if (count == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < 0.0) {
+            free(count);
+            return -1;
+        }
+        count[order_key(v[i]) >> (64 - RADIX_BITS)]++;
+    }
+    size_t bin[3], rank_in_bin[3];
+    size_t below = 0, j = 0;
+    for (size_t b = 0; b < RADIX_BINS && j < 3; b++) {
+        while (j < 3 && k[j] < below + count[b]) {
+            bin[j] = b;
+            rank_in_bin[j] = k[j] - below;
+            j++;
+        }
+        below += count[b];
+    }
+    size_t copied = 0;
+    for (int r = 0; r < 3; r++)
+        if (r == 0 || bin[r] != bin[r - 1])
+            copied += count[bin[r]];
+    double *scratch = copied <= n / 4 ? malloc(copied * sizeof *scratch + 1) : NULL;
+    if (scratch == NULL) {
+        free(count);
+        return -1;
+    }
+    for (int r = 0; r < 3; r++) {
+        if (r > 0 && bin[r] == bin[r - 1])
+            continue; /* filled with the earlier rank of the same bin */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (order_key(v[i]) >> (64 - RADIX_BITS) == bin[r])
+                scratch[m++] = v[i];
+        /* every rank that falls in this bin, largest first (select_rank
+         * leaves the prefix below a selected rank holding the smaller ones) */
+        size_t hi = m;
+        for (int q = 2; q >= r; q--) {
+            if (bin[q] != bin[r])
+                continue;
+            select_rank(scratch, hi, rank_in_bin[q]);
+            out[q] = scratch[rank_in_bin[q]];
+            hi = rank_in_bin[q];
+        }
+    }
+    free(scratch);
+    free(count);
+    return 0;
+}
+
 void rc_error_acc_summarize(rc_error_acc *acc, double gate, rc_error_summary *out)
 {
     memset(out, 0, sizeof *out);
@@ -191,18 +268,26 @@ void rc_error_acc_summarize(rc_error_acc *acc, double gate, rc_error_summary *ou
     size_t r999 = nearest_rank(0.999, n);
     size_t r99 = nearest_rank(0.99, n);
     size_t r50 = nearest_rank(0.5, n);
-    /* Largest rank first: afterwards v[0..r999) holds exactly the r999
-     * smaller values, so the next selections work on that prefix, which
-     * must exclude v[r999] itself (a selection only partitions, it would
-     * move it). */
-    select_rank(acc->values, n, r999);
-    if (r99 < r999)
-        select_rank(acc->values, r999, r99);
-    if (r50 < r99)
-        select_rank(acc->values, r99, r50);
-    out->p999 = acc->values[r999];
-    out->p99 = acc->values[r99];
-    out->p50 = acc->values[r50];
+    const size_t ranks[3] = {r50, r99, r999};
+    double q[3];
+    if (n >= 4 * RADIX_BINS && select_three_by_radix(acc->values, n, ranks, q) == 0) {
+        out->p50 = q[0];
+        out->p99 = q[1];
+        out->p999 = q[2];
+    } else {
+        /* Largest rank first: afterwards v[0..r999) holds exactly the r999
+         * smaller values, so the next selections work on that prefix,
+         * which must exclude v[r999] itself (a selection only partitions,
+         * it would move it). */
+        select_rank(acc->values, n, r999);
+        if (r99 < r999)
+            select_rank(acc->values, r999, r99);
+        if (r50 < r99)
+            select_rank(acc->values, r99, r50);
+        out->p999 = acc->values[r999];
+        out->p99 = acc->values[r99];
+        out->p50 = acc->values[r50];
+    }
     out->max = acc->max;
     int64_t over = 0;
     for (size_t i = 0; i < n; i++)

@@ -290,6 +290,51 @@ Test(metrics, quantiles_match_sort_on_random_data)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+Test(metrics, quantiles_match_sort_on_large_data)
+{
+    /* Past 2^18 values the summary selects by a radix count over the top
+     * 16 bits and then inside the bins; checked against qsort on spread
+     * data (ranks in different bins), narrow data (all ranks in one or
+     * two bins), data with +Inf, and heavy repeats (the in-place path). */
+    rc_rng r;
+    rc_rng_seed3(&r, test_seed(), 13, 0);
+    for (int kind = 0; kind < 4; kind++) {
+        const size_t n = 300000 + rc_rng_below(&r, 200000);
+        double *v = malloc(n * sizeof *v);
+        cr_assert(v);
+        rc_error_acc *acc = rc_error_acc_create(n);
+        cr_assert(acc);
+        for (size_t i = 0; i < n; i++) {
+            const double u = rc_rng_uniform(&r);
+            switch (kind) {
+            case 0: v[i] = ldexp(u, -(int)rc_rng_below(&r, 40)); break;      /* spread */
+            case 1: v[i] = 0.25 + u * 0x1p-12; break;                        /* narrow */
+            case 2: v[i] = rc_rng_below(&r, 500) == 0 ? INFINITY : 8.0 * u; break;
+            default: v[i] = rc_rng_below(&r, 4) ? 0.5 : u; break;            /* repeats */
+            }
+            cr_assert_eq(rc_error_acc_add(acc, v[i], NULL), 0);
+        }
+        qsort(v, n, sizeof *v, cmp_double);
+        rc_error_summary s;
+        rc_error_acc_summarize(acc, 1.0, &s);
+        const size_t k50 = (size_t)ceil(0.5 * (double)n) - 1;
+        const size_t k99 = (size_t)ceil(0.99 * (double)n) - 1;
+        const size_t k999 = (size_t)ceil(0.999 * (double)n) - 1;
+        cr_expect_eq(s.p50, v[k50], "kind %d n=%zu p50 %a want %a", kind, n, s.p50, v[k50]);
+        cr_expect_eq(s.p99, v[k99], "kind %d n=%zu p99 %a want %a", kind, n, s.p99, v[k99]);
+        cr_expect_eq(s.p999, v[k999], "kind %d n=%zu p999 %a want %a", kind, n, s.p999, v[k999]);
+        cr_expect_eq(s.max, v[n - 1]);
+        rc_error_acc_destroy(acc);
+        free(v);
+    }
+}
+
 /* ---- an implementation's own frequency table (reference/table_error.h) ---- */
 
 #include "reference/scaling.h"
