@@ -3,6 +3,7 @@
  */
 #include "harness/oracle_pass.h"
 
+#include <mpfr.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -147,13 +148,23 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* A started thread's body: its share, then MPFR's caches of this thread
+ * (constants, cos/sin tables; thread-local in a thread-safe MPFR), which
+ * would otherwise be lost when the thread ends. */
+static void *work_in_thread(void *arg)
+{
+    work(arg);
+    mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
+    return NULL;
+}
+
 void rc_oracle_pass_run(rc_oracle_pass *p, int64_t t0, int64_t t1)
 {
     p->t0 = t0;
     p->t1 = t1;
     for (int j = 1; j < p->jobs; j++)
         p->workers[j].started =
-            pthread_create(&p->workers[j].thread, NULL, work, &p->workers[j]) == 0;
+            pthread_create(&p->workers[j].thread, NULL, work_in_thread, &p->workers[j]) == 0;
     work(&p->workers[0]);
     for (int j = 1; j < p->jobs; j++) {
         if (p->workers[j].started)

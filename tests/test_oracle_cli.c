@@ -127,7 +127,7 @@ static void same_run(const char *const *spec, const char *tag)
         cJSON_Delete(runs[k]);
 }
 
-Test(oracle_cli, oracle_and_jobs_change_no_figure, .timeout = 600)
+Test(oracle_cli, oracle_and_jobs_change_no_figure)
 {
     const char *quick[] = {"--impl", "scalar", "--plugin", GATE_MUTANT_POSITION_PLUS_ONE_PATH,
                            "--quick", "--seed", "5", NULL};
@@ -138,7 +138,7 @@ Test(oracle_cli, oracle_and_jobs_change_no_figure, .timeout = 600)
     same_run(yarn, "yarn");
 }
 
-Test(oracle_cli, shards_with_other_jobs_and_oracle_merge, .timeout = 300)
+Test(oracle_cli, shards_with_other_jobs_and_oracle_merge)
 {
     const char *spec[] = {"--impl", "scalar", "--quick", "--dtype", "f32", "--seed", "2", NULL};
     char s1[256], s2[256], m[256];
