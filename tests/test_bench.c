@@ -166,7 +166,14 @@ Test(bench, smoke_scalar_json_structure)
      * rates divided, and its fallback rate a fraction. */
     const cJSON *fast = member(ref, "fast");
     const double quick = positive(fast, "elements_per_second");
-    cr_expect_eq(positive(fast, "ratio_to_mpfr"), quick / slow);
+    /* cJSON writes 15 significant digits when they read back within
+     * DBL_EPSILON relative of the value (its compare_double), else 17; so
+     * each rate read here is within 2^-52 relative of the double the ratio
+     * was computed from, and their rounded quotient within 2^-51 + 2^-53
+     * < 6e-16 of the ratio. */
+    const double ratio = positive(fast, "ratio_to_mpfr");
+    cr_expect(fabs(ratio - quick / slow) <= 6e-16 * ratio, "ratio %.17g, rates give %.17g",
+              ratio, quick / slow);
     const double fb = member(fast, "fallback_rate")->valuedouble;
     cr_expect(fb >= 0.0 && fb < 1.0, "fallback rate %g", fb);
 
