@@ -66,14 +66,14 @@ rc_dd_target rc_dd_target_of(rc_dtype t);
  * arithmetic only (ref_round_dd_inline.h). */
 int rc_ref_certify_dd(rc_dd v, double err, rc_dtype t, rc_dd *exact, double *rounded);
 
-/* The canonical low word (RC_REF_EXACT_BITS) of an enclosure b with error
- * 2^(EXP(b) - err), given hi = RN53 of the same real: 1 and *lo =
- * RN_80(x) - hi when every real of the enclosure gives the same, else 0.
- * hi infinite gives lo = 0. */
-int rc_ref_exact_lo_certain(mpfr_srcptr b, mpfr_exp_t err, double hi, double *lo);
+/* rc_ref_round_certain_n (n may be 0), and on the same enclosure the
+ * canonical exact value (RC_REF_EXACT_BITS): exact->hi = RN53(x),
+ * exact->lo = RN80(x) - exact->hi (0 when hi is infinite). 1 only when
+ * every one is certain. */
+int rc_ref_exact_certain(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype *types,
+                         double *rounded, rc_dd *exact);
 
-/* The same for an exactly known x: RN_80(x) - hi (0 for hi infinite or x
- * zero). */
+/* For an exactly known x: RN_80(x) - hi (0 for hi infinite or x zero). */
 double rc_ref_exact_lo(mpfr_srcptr x, double hi);
 
 #endif /* ROPECHECK_REF_INTERNAL_H */

@@ -415,15 +415,8 @@ static int try_finish(rc_ref *ref, mpfr_srcptr r, long eb, rc_ref_elem *e)
     if (!mpfr_regular_p(r))
         return 0; /* R == 0 exactly (aC = bS at this w): no sign, no EXP; retry */
     const long err = (long)mpfr_get_exp(r) - eb;
-    rc_dtype types[2] = {ref->dtype, RC_DTYPE_F64};
-    double got[2], lo;
-    int n = ref->dtype == RC_DTYPE_F64 ? 1 : 2;
-    if (!rc_ref_round_certain_n(r, err, n, types, got) ||
-        !rc_ref_exact_lo_certain(r, err, got[n - 1], &lo))
+    if (!rc_ref_exact_certain(r, err, 1, &ref->dtype, &e->rounded, &e->exact))
         return 0;
-    e->rounded = got[0];
-    e->exact.hi = got[n - 1];
-    e->exact.lo = lo;
     e->certified = 1;
     return 1;
 }
@@ -481,8 +474,7 @@ static rc_dd pair_norm_mpfr(rc_ref *ref)
             n.lo = rc_ref_exact_lo(ref->norm, n.hi);
             return n;
         }
-        if (rc_ref_round_certain(ref->norm, err, RC_DTYPE_F64, &n.hi) &&
-            rc_ref_exact_lo_certain(ref->norm, err, n.hi, &n.lo))
+        if (rc_ref_exact_certain(ref->norm, err, 0, NULL, NULL, &n))
             return n;
         if (w * 2 > RC_REF_PREC_CAP) {
             n.hi = mpfr_get_d(ref->norm, MPFR_RNDN); /* never expected: see the Ziv loop */

@@ -80,50 +80,6 @@ static int same_double(double x, double y)
     return x == y && signbit(x) == signbit(y);
 }
 
-int rc_ref_round_certain_n(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype *types,
-                           double *rounded)
-{
-    if (!mpfr_regular_p(b))
-        return 0;
-    /* Ends at precision >= prec(b), on the stack in the common case. */
-    const mpfr_prec_t pr = mpfr_get_prec(b);
-    MPFR_DECL_INIT(lo_s, RC_REF_STACK_PREC);
-    MPFR_DECL_INIT(hi_s, RC_REF_STACK_PREC);
-    MPFR_DECL_INIT(d, 2);
-    mpfr_t lo_h, hi_h;
-    mpfr_ptr lo = lo_s, hi = hi_s;
-    if (pr > RC_REF_STACK_PREC) {
-        mpfr_init2(lo_h, pr);
-        mpfr_init2(hi_h, pr);
-        lo = lo_h;
-        hi = hi_h;
-    }
-    /* d = 2^(EXP(b) - err), rounded up in case it leaves MPFR's exponent
-     * range; the ends are rounded outward. Both only widen the interval. */
-    mpfr_set_ui_2exp(d, 1, mpfr_get_exp(b) - err, MPFR_RNDU);
-    mpfr_sub(lo, b, d, MPFR_RNDD);
-    mpfr_add(hi, b, d, MPFR_RNDU);
-
-    int ok = mpfr_sgn(lo) != 0 && mpfr_sgn(lo) == mpfr_sgn(hi);
-    for (int k = 0; ok && k < n; k++) {
-        /* For f64, MPFR's own correctly rounded conversion (gradual
-         * underflow included) is the same function and much cheaper. */
-        double rl = types[k] == RC_DTYPE_F64 ? mpfr_get_d(lo, MPFR_RNDN)
-                                             : rc_ref_round_to_dtype(lo, types[k]);
-        double rh = types[k] == RC_DTYPE_F64 ? mpfr_get_d(hi, MPFR_RNDN)
-                                             : rc_ref_round_to_dtype(hi, types[k]);
-        /* RN is monotone: equal at both ends means equal in between. */
-        ok = same_double(rl, rh);
-        if (ok)
-            rounded[k] = rl;
-    }
-    if (pr > RC_REF_STACK_PREC) {
-        mpfr_clear(hi_h);
-        mpfr_clear(lo_h);
-    }
-    return ok;
-}
-
 int rc_ref_round_certain(mpfr_srcptr b, mpfr_exp_t err, rc_dtype t, double *rounded)
 {
     return rc_ref_round_certain_n(b, err, 1, &t, rounded);
@@ -167,33 +123,85 @@ double rc_ref_exact_lo(mpfr_srcptr x, double hi)
     return mpfr_get_d(diff, MPFR_RNDN);
 }
 
-int rc_ref_exact_lo_certain(mpfr_srcptr b, mpfr_exp_t err, double hi, double *lo)
+/* Both ends of the enclosure rounded to 80 bits agree: then every real
+ * between does (RN is monotone), and *lo is RN80 - hi. */
+static int exact_lo_on_ends(mpfr_srcptr lo_end, mpfr_srcptr hi_end, double hi, double *lo)
 {
     if (isinf(hi)) {
-        *lo = 0.0;
+        *lo = 0.0; /* beyond the double range: (hi, 0) */
         return 1;
     }
-    if (!mpfr_regular_p(b))
-        return 0;
-    const mpfr_prec_t pr = mpfr_get_prec(b);
-    mpfr_t ends[2];
-    mpfr_init2(ends[0], pr);
-    mpfr_init2(ends[1], pr);
-    MPFR_DECL_INIT(d, 2);
-    mpfr_set_ui_2exp(d, 1, mpfr_get_exp(b) - err, MPFR_RNDU);
-    mpfr_sub(ends[0], b, d, MPFR_RNDD);
-    mpfr_add(ends[1], b, d, MPFR_RNDU);
     MPFR_DECL_INIT(r0, RC_REF_EXACT_BITS);
     MPFR_DECL_INIT(r1, RC_REF_EXACT_BITS);
-    int ok = mpfr_sgn(ends[0]) != 0 && mpfr_sgn(ends[0]) == mpfr_sgn(ends[1]);
-    if (ok) {
-        round_to_exact_format(r0, ends[0]);
-        round_to_exact_format(r1, ends[1]);
-        ok = mpfr_equal_p(r0, r1); /* RN is monotone: so is every real between */
+    round_to_exact_format(r0, lo_end);
+    round_to_exact_format(r1, hi_end);
+    if (!mpfr_equal_p(r0, r1))
+        return 0;
+    *lo = rc_ref_exact_lo(r0, hi); /* r0 is on the grid: rounds to itself */
+    return 1;
+}
+
+/* Every rounding decided on one enclosure b +- 2^(EXP(b) - err): the n
+ * dtypes into rounded[], and, when exact is not NULL, the canonical exact
+ * value (RN53 and RN80 - RN53). */
+static int decide_on_enclosure(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype *types,
+                               double *rounded, rc_dd *exact)
+{
+    if (!mpfr_regular_p(b))
+        return 0;
+    /* Ends at precision >= prec(b), on the stack in the common case. */
+    const mpfr_prec_t pr = mpfr_get_prec(b);
+    MPFR_DECL_INIT(lo_s, RC_REF_STACK_PREC);
+    MPFR_DECL_INIT(hi_s, RC_REF_STACK_PREC);
+    MPFR_DECL_INIT(d, 2);
+    mpfr_t lo_h, hi_h;
+    mpfr_ptr lo = lo_s, hi = hi_s;
+    if (pr > RC_REF_STACK_PREC) {
+        mpfr_init2(lo_h, pr);
+        mpfr_init2(hi_h, pr);
+        lo = lo_h;
+        hi = hi_h;
     }
-    if (ok)
-        *lo = rc_ref_exact_lo(r0, hi); /* r0 is on the grid: rounds to itself */
-    mpfr_clear(ends[0]);
-    mpfr_clear(ends[1]);
+    /* d = 2^(EXP(b) - err), rounded up in case it leaves MPFR's exponent
+     * range; the ends are rounded outward. Both only widen the interval. */
+    mpfr_set_ui_2exp(d, 1, mpfr_get_exp(b) - err, MPFR_RNDU);
+    mpfr_sub(lo, b, d, MPFR_RNDD);
+    mpfr_add(hi, b, d, MPFR_RNDU);
+
+    int ok = mpfr_sgn(lo) != 0 && mpfr_sgn(lo) == mpfr_sgn(hi);
+    for (int k = 0; ok && k < n; k++) {
+        /* For f64, MPFR's own correctly rounded conversion (gradual
+         * underflow included) is the same function and much cheaper. */
+        double rl = types[k] == RC_DTYPE_F64 ? mpfr_get_d(lo, MPFR_RNDN)
+                                             : rc_ref_round_to_dtype(lo, types[k]);
+        double rh = types[k] == RC_DTYPE_F64 ? mpfr_get_d(hi, MPFR_RNDN)
+                                             : rc_ref_round_to_dtype(hi, types[k]);
+        /* RN is monotone: equal at both ends means equal in between. */
+        ok = same_double(rl, rh);
+        if (ok)
+            rounded[k] = rl;
+    }
+    if (ok && exact != NULL) {
+        rc_dd x = {mpfr_get_d(lo, MPFR_RNDN), 0.0};
+        ok = same_double(x.hi, mpfr_get_d(hi, MPFR_RNDN)) && exact_lo_on_ends(lo, hi, x.hi, &x.lo);
+        if (ok)
+            *exact = x;
+    }
+    if (pr > RC_REF_STACK_PREC) {
+        mpfr_clear(hi_h);
+        mpfr_clear(lo_h);
+    }
     return ok;
+}
+
+int rc_ref_round_certain_n(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype *types,
+                           double *rounded)
+{
+    return decide_on_enclosure(b, err, n, types, rounded, NULL);
+}
+
+int rc_ref_exact_certain(mpfr_srcptr b, mpfr_exp_t err, int n, const rc_dtype *types,
+                         double *rounded, rc_dd *exact)
+{
+    return decide_on_enclosure(b, err, n, types, rounded, exact);
 }
