@@ -24,6 +24,7 @@
 #include "reference/ref_fast.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/dd.h"
@@ -75,18 +76,25 @@ typedef struct cs_pair {
     rc_dd c, s;
 } cs_pair;
 
-struct rc_ref_fast {
-    int n_pairs;
-    double (*tau)[4];       /* theta_i / 2 pi as four non-overlapping words */
-    unsigned char *usable;  /* 1: theta_i in the fast domain */
-    cs_pair *cs;            /* per pair, at position m */
-    int64_t m;              /* current position, 0: none */
+/* What every instance shares, computed once per process (consts_once). */
+typedef struct fast_consts {
     cs_pair table[TABLE_SIZE];  /* cos, sin of 2 pi j / 256 */
     rc_dd two_pi;
     rc_dd sin_c[2];         /* -1/3!, 1/5! as dd */
     rc_dd cos_c[2];         /* 1/4!, -1/6! */
     double sin_tail[3];     /* -1/7!, 1/9!, -1/11! */
     double cos_tail[3];     /* 1/8!, -1/10!, 1/12! */
+} fast_consts;
+
+static fast_consts consts;
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+
+struct rc_ref_fast {
+    int n_pairs;
+    double (*tau)[4];       /* theta_i / 2 pi as four non-overlapping words */
+    unsigned char *usable;  /* 1: theta_i in the fast domain */
+    cs_pair *cs;            /* per pair, at position m */
+    int64_t m;              /* current position, 0: none */
     rc_dd_target target;    /* the dtype outputs are rounded to */
     int has_alpha;
     int alpha_exact;
@@ -114,8 +122,11 @@ static rc_dd inv_factorial(int n, int negative, mpfr_ptr x, mpfr_ptr tmp)
     return dd_of_mpfr(x, tmp);
 }
 
-static void init_constants(rc_ref_fast *f)
+/* The table and the polynomial coefficients (256 MPFR sin/cos): the same
+ * for every instance, so once per process. */
+static void init_constants(void)
 {
+    fast_consts *f = &consts;
     mpfr_t x, tmp, pi2;
     mpfr_inits2(128, x, tmp, pi2, (mpfr_ptr)0);
     mpfr_const_pi(pi2, MPFR_RNDN);
@@ -183,7 +194,7 @@ rc_ref_fast *rc_ref_fast_create(int n_pairs, rc_dtype t, rc_ref_freq_fn freq, co
         rc_ref_fast_destroy(f);
         return NULL;
     }
-    init_constants(f);
+    pthread_once(&consts_once, init_constants);
     for (int i = 0; i < n_pairs; i++)
         f->usable[i] = (unsigned char)init_pair(f, i, freq, ctx);
     if (alpha != NULL) {
@@ -253,7 +264,7 @@ RC_FAST_INLINE rc_dd angle_fraction(const double t[4], double m)
  * every intermediate below 1 in magnitude: six operations of at most 8u^2
  * each, < 2^-101 absolute together. Truncation: x^13/13! < 2^-115 and
  * x^14/14! < 2^-124 (alternating series with decreasing terms). */
-RC_FAST_INLINE void sincos_small(const rc_ref_fast *f, rc_dd x, rc_dd *c, rc_dd *s)
+RC_FAST_INLINE void sincos_small(const fast_consts *f, rc_dd x, rc_dd *c, rc_dd *s)
 {
     const rc_dd y = rc_dd_mul(x, x);
     double ts = f->sin_tail[1] + y.hi * f->sin_tail[2];
@@ -287,10 +298,10 @@ RC_FAST_INLINE void pair_cos_sin(const rc_ref_fast *f, int i, double m, cs_pair 
     const rc_dd fr = angle_fraction(f->tau[i], m);
     const double jd = rc_nearest_int(fr.hi * TABLE_SIZE);
     const rc_dd r = rc_two_sum(fr.hi - jd * (1.0 / TABLE_SIZE), fr.lo);
-    const rc_dd x = rc_dd_mul(f->two_pi, r);
+    const rc_dd x = rc_dd_mul(consts.two_pi, r);
     rc_dd cx, sx;
-    sincos_small(f, x, &cx, &sx);
-    const cs_pair *t = &f->table[((int)jd + TABLE_SIZE) & (TABLE_SIZE - 1)];
+    sincos_small(&consts, x, &cx, &sx);
+    const cs_pair *t = &consts.table[((int)jd + TABLE_SIZE) & (TABLE_SIZE - 1)];
     out->c = rc_dd_add(rc_dd_mul(t->c, cx), rc_dd_neg(rc_dd_mul(t->s, sx)));
     out->s = rc_dd_add(rc_dd_mul(t->s, cx), rc_dd_mul(t->c, sx));
 }
@@ -299,27 +310,20 @@ RC_FAST_CLONES void rc_ref_fast_set_position(rc_ref_fast *f, int64_t m)
 {
     if (f->m == m)
         return;
-    f->m = m; /* 0: no angles, every pair goes to MPFR */
-    if (m <= 0 || m > RC_MAX_POSITION)
+    /* 0: no angles, every pair goes to MPFR (position 0, or out of range) */
+    f->m = m > 0 && m <= RC_MAX_POSITION ? m : 0;
+    if (f->m == 0)
         return;
     for (int i = 0; i < f->n_pairs; i++)
         if (f->usable[i])
             pair_cos_sin(f, i, (double)m, &f->cs[i]);
 }
 
+/* Zero, or a magnitude in range; false for NaN and Inf. */
 RC_FAST_INLINE int input_ok(double x)
 {
     const double ax = fabs(x);
     return x == 0.0 || (ax >= INPUT_MIN && ax <= INPUT_MAX);
-}
-
-
-/* Decide, from one enclosure, exact (hi = RN53, lo = RN80 - hi) and,
- * when t is not NULL, RN to the dtype *t with its overflow. */
-RC_FAST_INLINE int round_all(const rc_dd_target *t, rc_dd v, double err, rc_dd *exact,
-                             double *rounded)
-{
-    return rc_certify_dd_inline(v, err, t, exact, rounded);
 }
 
 /* alpha R' and its bound (step 5). */
@@ -348,14 +352,13 @@ RC_FAST_INLINE int pair_norm_fast(const rc_ref_fast *f, double a, double b, rc_d
      * exact norm may well sit on a bf16 midpoint). */
     const rc_dd_target none = {0, 0, 0.0};
     double unused;
-    return round_all(&none, n, fmax(err, fabs(n.hi) * NORM_REL_ERR), out, &unused);
+    return rc_certify_dd_inline(n, fmax(err, fabs(n.hi) * NORM_REL_ERR), &none, out, &unused);
 }
 
 RC_FAST_CLONES int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction dir, double a,
                                     double b, rc_ref_elem *ea, rc_ref_elem *eb)
 {
-    if (f->m <= 0 || f->m > RC_MAX_POSITION || !f->usable[i] || !input_ok(a) || !input_ok(b) || !isfinite(a) ||
-        !isfinite(b) || (a == 0.0 && b == 0.0))
+    if (f->m == 0 || !f->usable[i] || !input_ok(a) || !input_ok(b) || (a == 0.0 && b == 0.0))
         return 0;
     const cs_pair *cs = &f->cs[i];
     const rc_dd s = dir == RC_INVERSE ? rc_dd_neg(cs->s) : cs->s;
@@ -366,7 +369,7 @@ RC_FAST_CLONES int rc_ref_fast_pair(const rc_ref_fast *f, int i, rc_direction di
     for (int k = 0; k < 2; k++) {
         double err = (fabs(a) + fabs(b)) * ROT_ERR;
         const rc_dd v = scale_by_alpha(f, out[k], &err);
-        if (!round_all(&f->target, v, err, &tmp[k].exact, &tmp[k].rounded))
+        if (!rc_certify_dd_inline(v, err, &f->target, &tmp[k].exact, &tmp[k].rounded))
             return 0;
     }
     rc_dd norm;
