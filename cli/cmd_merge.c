@@ -29,6 +29,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/json_num.h"
+#include "cli/merge_slices.h"
 #include "cli/run_record.h"
 #include "cli/safe_file.h"
 #include "cli/shard.h"
@@ -72,7 +73,10 @@ typedef struct merge_state {
     shard_file *files;
     int n_files;
     int64_t count, total;
-    const cJSON **cases; /* by case_index */
+    int64_t positions_below; /* the run's gate_positions_below */
+    const cJSON **cases;     /* by case_index */
+    cJSON **owned;           /* the joined cases (merge_slices.h), freed at the end */
+    int64_t n_owned;
 } merge_state;
 
 static int merge_error(const char *fmt, const char *a, const char *b)
@@ -196,35 +200,120 @@ static int check_shards(const merge_state *m)
     return rc;
 }
 
-/* Each case in its place (by case_index), from its own shard, once. The
- * files hold exactly m->total cases (checked before). 0, or an exit code. */
+/* A case object's token range: slice index and count (0 and 1 without). */
+static int slice_of(const cJSON *c, int64_t *j, int64_t *count, int64_t *lo, int64_t *hi)
+{
+    const cJSON *sl = cJSON_GetObjectItemCaseSensitive(c, "slice");
+    *j = 0;
+    *count = 1;
+    *lo = *hi = 0;
+    if (!sl)
+        return 0;
+    return int_of(sl, "index", j) != 0 || int_of(sl, "count", count) != 0 ||
+                   int_of(sl, "token_lo", lo) != 0 || int_of(sl, "token_hi", hi) != 0 ||
+                   *count < 2 || *j < 0 || *j >= *count
+               ? -1
+               : 0;
+}
+
+/* Each case in its place (by case_index), from the shard the share rule
+ * gives it (cli/shard.h), once; a case cut into token ranges is joined
+ * here (merge_slices.h). The files hold between m->total and the run's
+ * share count of objects (checked before). 0, or an exit code. */
+typedef struct case_parts {
+    int64_t count;         /* token ranges (1: the whole case) */
+    const cJSON **part;    /* by range */
+    int64_t *shard;        /* the shard index that held each */
+} case_parts;
+
+/* Puts object c of shard file f in its place. 0, or an exit code. */
+static int place_one(merge_state *m, case_parts *cp, const shard_file *f, const cJSON *c)
+{
+    char err[400];
+    int64_t ci = -1, j, count, lo, hi, tokens = -1;
+    if (int_of(c, "case_index", &ci) != 0 || ci < 0 || ci >= m->total ||
+        slice_of(c, &j, &count, &lo, &hi) != 0 || int_of(c, "tokens", &tokens) != 0 ||
+        count != rc_shard_slices(m->count, m->total, tokens))
+        return merge_error("%s: %s", f->path,
+                           "a case index or token range that is not one of this run's shares");
+    int64_t want_lo, want_hi;
+    rc_shard_slice_tokens(j, count, tokens, &want_lo, &want_hi);
+    if (count > 1 && (lo != want_lo || hi != want_hi)) {
+        snprintf(err, sizeof err, "case %lld's token range %lld is not [%lld, %lld)",
+                 (long long)ci, (long long)j, (long long)want_lo, (long long)want_hi);
+        return merge_error("%s: %s", f->path, err);
+    }
+    case_parts *k = &cp[ci];
+    if (!k->part) {
+        k->count = count;
+        k->part = calloc((size_t)count, sizeof *k->part);
+        k->shard = calloc((size_t)count, sizeof *k->shard);
+        if (!k->part || !k->shard)
+            return merge_error("out of memory%s%s", "", "");
+    }
+    if (k->count != count || k->part[j]) {
+        snprintf(err, sizeof err, "case %lld%s is there twice", (long long)ci,
+                 count > 1 ? " (a token range of it)" : "");
+        return merge_error("%s: %s", f->path, err);
+    }
+    k->part[j] = c;
+    k->shard[j] = f->index;
+    return 0;
+}
+
+/* Each case in its place (by case_index), from the shard the share rule
+ * gives it (cli/shard.h), once; a case cut into token ranges is joined
+ * (merge_slices.h). 0, or an exit code. */
 static int place_cases(merge_state *m)
 {
-    char err[200];
+    char err[400];
     m->cases = calloc(m->total ? (size_t)m->total : 1, sizeof *m->cases);
-    if (!m->cases)
-        return merge_error("out of memory%s%s", "", "");
-    for (int i = 0; i < m->n_files; i++) {
-        const shard_file *f = &m->files[i];
+    m->owned = calloc(m->total ? (size_t)m->total : 1, sizeof *m->owned);
+    case_parts *cp = calloc(m->total ? (size_t)m->total : 1, sizeof *cp);
+    int rc = !m->cases || !m->owned || !cp ? merge_error("out of memory%s%s", "", "") : 0;
+    for (int i = 0; i < m->n_files && !rc; i++) {
         const cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(f->root, "verify"))
-        {
-            int64_t ci = -1;
-            if (int_of(c, "case_index", &ci) != 0 || ci < 0 || ci >= m->total ||
-                ci % m->count != f->index - 1) {
-                snprintf(err, sizeof err, "a case index that is not shard %lld's",
-                         (long long)f->index);
-                return merge_error("%s: %s", f->path, err);
-            }
-            if (m->cases[ci]) {
-                snprintf(err, sizeof err, "case %lld is there twice", (long long)ci);
-                return merge_error("%s: %s", f->path, err);
-            }
-            m->cases[ci] = c;
-        }
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m->files[i].root, "verify"))
+            if (!rc)
+                rc = place_one(m, cp, &m->files[i], c);
     }
-    /* As many cases as the run and none twice: none is missing. */
-    return 0;
+    /* every share present, and in the shard the rule gives it */
+    int64_t unit = 0;
+    for (int64_t ci = 0; ci < m->total && !rc; ci++) {
+        const case_parts *k = &cp[ci];
+        for (int64_t j = 0; j < (k->part ? k->count : 1) && !rc; j++, unit++) {
+            if (!k->part || !k->part[j]) {
+                snprintf(err, sizeof err, "case %lld%s is missing", (long long)ci,
+                         k->part ? " (a token range of it)" : "");
+                rc = merge_error("%s%s", err, " (a shard is incomplete)");
+            } else if (k->shard[j] != unit % m->count + 1) {
+                snprintf(err, sizeof err, "case %lld%s is in shard %lld; the share rule gives "
+                         "it to shard %lld", (long long)ci, k->count > 1 ? " (a token range)" : "",
+                         (long long)k->shard[j], (long long)(unit % m->count + 1));
+                rc = merge_error("%s%s", err, "");
+            }
+        }
+        if (rc)
+            break;
+        if (k->count == 1) {
+            m->cases[ci] = k->part[0];
+            continue;
+        }
+        cJSON *joined = rc_merge_slices(k->part, k->count, m->positions_below, err, sizeof err);
+        if (!joined) {
+            char what[500];
+            snprintf(what, sizeof what, "case %lld: %s", (long long)ci, err);
+            rc = merge_error("%s%s", what, "");
+            break;
+        }
+        m->cases[ci] = m->owned[m->n_owned++] = joined;
+    }
+    for (int64_t ci = 0; cp && ci < m->total; ci++) {
+        free(cp[ci].part);
+        free(cp[ci].shard);
+    }
+    free(cp);
+    return rc;
 }
 
 static rc_verdict verdict_of(const cJSON *c)
@@ -397,7 +486,14 @@ static int merge_main(merge_state *m, int argc, char **argv)
     int64_t held = 0;
     for (int i = 0; i < m->n_files; i++)
         held += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m->files[i].root, "verify"));
-    if (held != m->total) {
+    /* with fewer cases than shards, a case is cut into ceil(N / cases)
+     * token ranges at most (cli/shard.h) */
+    const int64_t most = m->count > m->total && m->total > 0
+                             ? m->total * ((m->count + m->total - 1) / m->total)
+                             : m->total;
+    if (int_of(m->files[0].root, "gate_positions_below", &m->positions_below) != 0)
+        return merge_error("%s: no gate_positions_below%s", m->files[0].path, "");
+    if (held < m->total || held > most) {
         snprintf(err, sizeof err, "the files hold %lld cases, the run has %lld", (long long)held,
                  (long long)m->total);
         return merge_error("%s%s", err, held < m->total ? " (a case or a shard is missing)"
@@ -433,6 +529,9 @@ int rc_cmd_merge(int argc, char **argv)
     for (int i = 0; i < m.n_files; i++)
         cJSON_Delete(m.files[i].root);
     free(m.files);
+    for (int64_t i = 0; i < m.n_owned; i++)
+        cJSON_Delete(m.owned[i]);
+    free(m.owned);
     free(m.cases);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "cli/run_record.h"
 #include "cli/seed_env.h"
 #include "cli/shard.h"
+#include "cli/sweep.h"
 #include "cli/strict_num.h"
 #include "harness/oracle_pass.h"
 #include "core/spec_check.h"
@@ -115,11 +116,13 @@ static const char usage_text[] =
     "                        every pair that bound cannot decide; mpfr: every pair in\n"
     "                        MPFR. Identical verdicts and figures, only slower\n"
     "                        (reference/README.md, \"The fast path\")\n"
-    "  --shard K/N           run only the K-th of N shares of the cases (case i when\n"
-    "                        i mod N = K-1, in the order the table lists them), for\n"
-    "                        N independent invocations; `ropecheck merge` joins their\n"
-    "                        --json files into the unsharded result\n"
-    "  --json FILE           write results (schema ropecheck.results 1.4)\n"
+    "  --shard K/N           run only the K-th of N shares of the run, for N\n"
+    "                        independent invocations: case i when i mod N = K-1 (in\n"
+    "                        the order the table lists them); with fewer cases than\n"
+    "                        shards, each case is cut into token ranges shared the\n"
+    "                        same way. `ropecheck merge` joins the --json files into\n"
+    "                        the unsharded result\n"
+    "  --json FILE           write results (schema ropecheck.results 1.5)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
     "  -h, --help            this text\n"
@@ -172,6 +175,9 @@ typedef struct verify_opts {
     int direction_set;
     uint64_t require; /* --require: capability bits every target must be judged on */
     int64_t shard_k, shard_n; /* --shard K/N (0/0: the whole run) */
+    int sweep;                /* `ropecheck sweep` (cli/sweep.h) */
+    const char *checkpoint;   /* sweep --checkpoint FILE */
+    int64_t chunk;            /* sweep --chunk N */
 } verify_opts;
 
 /* fmt has one %s, for arg; the line is printed escaped (cli_error.h). */
@@ -266,6 +272,7 @@ static void set_defaults(verify_opts *o)
     o->positions_spec = "0:15,100,4095,131071,2147483647,lograndom:2147483647";
     o->seed = 1; /* $ROPECHECK_SEED: parse_args */
     o->jobs = rc_default_jobs();
+    o->chunk = RC_SWEEP_DEFAULT_CHUNK;
     rc_gate_default(&o->gate);
 }
 
@@ -273,7 +280,7 @@ enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEA
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
        OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT, OPT_SHARD,
-       OPT_PYTHON, OPT_ORACLE, OPT_JOBS };
+       OPT_PYTHON, OPT_ORACLE, OPT_JOBS, OPT_CHECKPOINT, OPT_CHUNK };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -308,6 +315,8 @@ static const struct option long_opts[] = {
     {"shard", required_argument, NULL, OPT_SHARD},
     {"oracle", required_argument, NULL, OPT_ORACLE},
     {"jobs", required_argument, NULL, OPT_JOBS},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"chunk", required_argument, NULL, OPT_CHUNK},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -437,8 +446,18 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             if (rc_shard_parse(a, &o->shard_k, &o->shard_n, err, sizeof err) != 0)
                 return usage_error("--shard: %s", err);
             break;
+        case OPT_CHECKPOINT:
+        case OPT_CHUNK:
+            if (!o->sweep)
+                return usage_error("%s is an option of `ropecheck sweep`", argv[optind - 1]);
+            if (c == OPT_CHECKPOINT)
+                o->checkpoint = a;
+            else if ((bad = parse_i64(a, "--chunk", &o->chunk)) == 0 &&
+                     (o->chunk < 1 || o->chunk > RC_SWEEP_MAX_CHUNK))
+                return usage_error("--chunk %s must be in [1, 1048576] positions", a);
+            break;
         case 'q': o->quiet = 1; break;
-        case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
+        case 'h': fputs(o->sweep ? rc_sweep_usage : usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option %s needs a value", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
@@ -633,8 +652,8 @@ static void print_footer(const rc_run_record *run)
         printf("%lld tokens, ", (long long)run->n_tokens);
     printf("gate at positions < %lld)\n", (long long)run->gate.positions_below);
     if (run->shard_n)
-        printf("shard %lld of %lld: %zu of the run's %lld cases (join the shards' --json "
-               "files with ropecheck merge)\n",
+        printf("shard %lld of %lld: %zu shares (cases, or token ranges of one) of the run's "
+               "%lld cases (join the shards' --json files with ropecheck merge)\n",
                (long long)run->shard_k, (long long)run->shard_n, run->n_cases,
                (long long)run->cases_total);
     for (size_t i = 0; i < run->n_cases; i++) {
@@ -710,16 +729,79 @@ static int matrix_specs(const verify_opts *o, run_spec *out, size_t cap, size_t 
     return 0;
 }
 
+/* Room for more case records. 0, or -1 when out of memory. */
+static int grow_cases(rc_run_record *run)
+{
+    const size_t cap = run->cases_cap ? 2 * run->cases_cap : 64;
+    rc_case_record *grown = realloc(run->cases, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    memset(grown + run->cases_cap, 0, (cap - run->cases_cap) * sizeof *grown);
+    run->cases = grown;
+    run->cases_cap = cap;
+    return 0;
+}
+
+/* Runs record k's case (the whole case, or its token range with the
+ * mergeable state kept for the JSON), or records why it cannot run. */
+static void run_one_case(rc_run_record *run, const rc_target *t, const run_spec *sp,
+                         rc_case_record *k, int tty)
+{
+    rc_verify_case *c = &k->vcase;
+    if (t->broken) { /* failed its guarded load: never called */
+        k->result.verdict = RC_VERDICT_BROKEN;
+        snprintf(k->result.reason, sizeof k->result.reason, "%s", t->why);
+        return;
+    }
+    if (!t->available) {
+        k->result.verdict = RC_VERDICT_SKIP;
+        snprintf(k->result.reason, sizeof k->result.reason, "unavailable: %s", t->why);
+        return;
+    }
+    char label[128];
+    snprintf(label, sizeof label, "%s %s %s %s %s", t->impl->name, sp->cell ? sp->cell : "",
+             rc_dtype_name(c->dtype), rc_layout_name(c->layout),
+             rc_direction_name(c->direction));
+    if (k->slice_count > 1) {
+        const size_t n = strlen(label);
+        snprintf(label + n, sizeof label - n, " tokens %lld..%lld", (long long)c->judge_t0,
+                 (long long)c->judge_t1 - 1);
+    }
+    progress_ctx p = {label, tty};
+    c->progress = show_progress;
+    c->own_table = run->runner ? rc_runner_peek_table : NULL;
+    c->progress_ctx = &p;
+    if (k->slice_count > 1) {
+        const rc_dtype dt = c->dtype;
+        k->partial = calloc(1, sizeof *k->partial);
+        if (!k->partial ||
+            rc_verify_partial_init(k->partial, run->gate.pair[dt], run->gate.component[dt]) != 0) {
+            if (k->partial)
+                rc_verify_partial_free(k->partial);
+            free(k->partial);
+            k->partial = NULL;
+            k->result.verdict = RC_VERDICT_ERROR;
+            snprintf(k->result.reason, sizeof k->result.reason,
+                     "out of memory for error statistics");
+        } else if (rc_verify_run_part(c, &run->gate, &k->result, k->partial)) {
+            rc_verify_partial_result(k->partial, c, &k->result);
+        } else { /* not judged: the verdict is the call's, and there is no state */
+            rc_verify_partial_free(k->partial);
+            free(k->partial);
+            k->partial = NULL;
+        }
+    } else {
+        rc_verify_run(c, &run->gate, &k->result);
+    }
+    add_runner_note(&k->result);
+    c->progress = NULL;
+    c->progress_ctx = NULL;
+}
+
 /* Build and run every case; fills run->cases. */
 static int run_cases(const verify_opts *o, const rc_target_list *targets, const run_spec *specs,
                      size_t n_specs, rc_run_record *run)
 {
-    size_t max_cases = 0;
-    for (size_t s = 0; s < n_specs; s++)
-        max_cases += targets->n * (size_t)(o->n_dtypes * o->n_layouts * specs[s].n_directions);
-    run->cases = calloc(max_cases ? max_cases : 1, sizeof *run->cases);
-    if (!run->cases)
-        return -1;
     int tty = !o->quiet && isatty(STDERR_FILENO);
     table_fmt fmt = {.impl_w = 12, .cells = run->n_cells > 0,
                      .banded = o->profile != RC_PROFILE_EXACT};
@@ -728,68 +810,65 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
         fmt.impl_w = len > fmt.impl_w ? len : fmt.impl_w;
     }
     print_header(&fmt);
+    int64_t total = 0; /* cases of the whole run */
+    for (size_t si = 0; si < n_specs; si++)
+        total += (int64_t)targets->n * o->n_dtypes * o->n_layouts * specs[si].n_directions;
     int64_t index = 0; /* of the case in the whole (unsharded) run */
+    int64_t unit = 0;  /* of the share (a case, or a token range of one: shard.h) */
     for (size_t i = 0; i < targets->n; i++) {
         const rc_target *t = &targets->items[i];
         for (size_t si = 0; si < n_specs; si++) {
             const run_spec *sp = &specs[si];
+            const int64_t slices =
+                o->shard_n ? rc_shard_slices(o->shard_n, total, sp->n_tokens) : 1;
             for (int di = 0; di < o->n_dtypes; di++)
                 for (int li = 0; li < o->n_layouts; li++)
-                    for (int ri = 0; ri < sp->n_directions; ri++, index++) {
-                        if (o->shard_n && index % o->shard_n != o->shard_k - 1)
-                            continue;
-                        rc_case_record *k = &run->cases[run->n_cases++];
-                        k->case_index = index;
-                        k->impl_name = t->impl->name;
-                        k->plugin_path = t->plugin_path;
-                        k->cell = sp->cell;
-                        k->positions_spec = sp->positions_spec;
-                        rc_verify_case *c = &k->vcase;
-                        *c = (rc_verify_case){
-                            .impl = t->impl, .head_dim = sp->head_dim,
-                            .rotary_dim = sp->rotary_dim, .base = sp->base,
-                            .layout = (rc_layout)o->layouts[li],
-                            .dtype = (rc_dtype)o->dtypes[di],
-                            .direction = (rc_direction)sp->directions[ri],
-                            .n_tokens = sp->n_tokens, .n_heads = sp->heads,
-                            .positions = sp->positions, .inplace = sp->inplace,
-                            .stride_pad = sp->stride_pad, .with_specials = sp->specials,
-                            .seed = o->seed, .timeout_s = o->timeout_s,
-                            .scaling = rc_model_opts_scaling(&o->model),
-                            .profile = o->profile, .oracle_mpfr = o->oracle_mpfr,
-                            .jobs = (int)o->jobs};
-                        if (t->broken) { /* failed its guarded load: never called */
-                            k->result.verdict = RC_VERDICT_BROKEN;
-                            snprintf(k->result.reason, sizeof k->result.reason, "%s", t->why);
-                        } else if (!t->available) {
-                            k->result.verdict = RC_VERDICT_SKIP;
-                            snprintf(k->result.reason, sizeof k->result.reason,
-                                     "unavailable: %s", t->why);
-                        } else {
-                            char label[96];
-                            snprintf(label, sizeof label, "%s %s %s %s %s", t->impl->name,
-                                     sp->cell ? sp->cell : "", rc_dtype_name(c->dtype),
-                                     rc_layout_name(c->layout), rc_direction_name(c->direction));
-                            progress_ctx p = {label, tty};
-                            c->progress = show_progress;
-                            c->own_table = run->runner ? rc_runner_peek_table : NULL;
-                            c->progress_ctx = &p;
-                            rc_verify_run(c, &run->gate, &k->result);
-                            add_runner_note(&k->result);
-                            c->progress = NULL;
-                            c->progress_ctx = NULL;
+                    for (int ri = 0; ri < sp->n_directions; ri++, index++)
+                        for (int64_t j = 0; j < slices; j++, unit++) {
+                            if (o->shard_n && unit % o->shard_n != o->shard_k - 1)
+                                continue;
+                            if (run->n_cases == run->cases_cap &&
+                                grow_cases(run) != 0)
+                                return -1;
+                            rc_case_record *k = &run->cases[run->n_cases++];
+                            k->case_index = index;
+                            k->slice_index = j;
+                            k->slice_count = slices;
+                            k->impl_name = t->impl->name;
+                            k->plugin_path = t->plugin_path;
+                            k->cell = sp->cell;
+                            k->positions_spec = sp->positions_spec;
+                            rc_verify_case *c = &k->vcase;
+                            *c = (rc_verify_case){
+                                .impl = t->impl, .head_dim = sp->head_dim,
+                                .rotary_dim = sp->rotary_dim, .base = sp->base,
+                                .layout = (rc_layout)o->layouts[li],
+                                .dtype = (rc_dtype)o->dtypes[di],
+                                .direction = (rc_direction)sp->directions[ri],
+                                .n_tokens = sp->n_tokens, .n_heads = sp->heads,
+                                .positions = sp->positions, .inplace = sp->inplace,
+                                .stride_pad = sp->stride_pad, .with_specials = sp->specials,
+                                .seed = o->seed, .timeout_s = o->timeout_s,
+                                .scaling = rc_model_opts_scaling(&o->model),
+                                .profile = o->profile, .oracle_mpfr = o->oracle_mpfr,
+                                .jobs = (int)o->jobs};
+                            if (slices > 1)
+                                rc_shard_slice_tokens(j, slices, sp->n_tokens, &c->judge_t0,
+                                                      &c->judge_t1);
+                            run_one_case(run, t, sp, k, tty);
+                            print_row(k, &fmt);
+                            fflush(stdout);
                         }
-                        print_row(k, &fmt);
-                        fflush(stdout);
-                    }
         }
     }
     run->cases_total = index;
     return 0;
 }
 
-/* Refuse what cannot fit: buffers and the per-element statistics of the
- * largest spec must fit in half the machine's memory. 0, or -1 with err. */
+/* Refuse what cannot fit: the input and output buffers of the largest spec
+ * must fit in half the machine's memory (the statistics are histograms,
+ * reference/metrics.h, and the reference works a block at a time: neither
+ * grows with the case). 0, or -1 with err. */
 static int check_memory(const run_spec *sp, char *err, size_t len)
 {
     size_t bytes;
@@ -797,10 +876,7 @@ static int check_memory(const run_spec *sp, char *err, size_t len)
                        sp->heads * (sp->head_dim + sp->stride_pad) + sp->stride_pad,
                        sp->head_dim + sp->stride_pad, 8, &bytes, err, len) != 0)
         return -1;
-    /* Input and output buffers, plus the reference's per-element error
-     * statistics (two doubles). */
-    double need = 2.0 * (double)bytes +
-                  16.0 * (double)sp->n_tokens * (double)sp->heads * (double)sp->rotary_dim;
+    double need = 2.0 * (double)bytes;
     double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (have > 0 && need > have / 2) {
         snprintf(err, len, "this run needs %.3g GiB of memory, more than half of this "
@@ -819,10 +895,16 @@ typedef struct verify_run {
     size_t n_specs;
     rc_target_list targets;
     int have_targets;
+    int64_t sweep_lo, sweep_hi; /* sweep: its positions lo..hi */
 } verify_run;
 
 static void verify_run_free(verify_run *v)
 {
+    for (size_t i = 0; i < v->run.n_cases; i++)
+        if (v->run.cases[i].partial) {
+            rc_verify_partial_free(v->run.cases[i].partial);
+            free(v->run.cases[i].partial);
+        }
     free(v->run.cases);
     if (v->have_targets)
         rc_targets_free(&v->targets);
@@ -841,12 +923,22 @@ static int single_spec(verify_run *v, char *err, size_t len)
     *sp = (run_spec){.positions_spec = o->positions_spec, .heads = o->heads,
                      .stride_pad = o->stride_pad, .inplace = o->inplace,
                      .specials = o->specials};
-    if (rc_positions_parse(o->positions_spec, o->tokens, o->seed, &sp->positions, &sp->n_tokens,
-                           err, len) != 0)
-        return usage_error("--positions: %s", err);
     int64_t max_pos = 0;
-    for (int64_t t = 0; t < sp->n_tokens; t++)
-        max_pos = sp->positions[t] > max_pos ? sp->positions[t] : max_pos;
+    if (o->sweep) { /* lo..hi, never materialized: a chunk at a time (sweep.h) */
+        if (rc_sweep_range_parse(o->positions_spec, &v->sweep_lo, &v->sweep_hi, err, len) != 0)
+            return usage_error("--positions: %s", err);
+        if (o->tokens != -1)
+            return usage_error("--tokens: a sweep judges every position of --positions "
+                               "A:B%s", "");
+        sp->n_tokens = v->sweep_hi - v->sweep_lo + 1;
+        max_pos = v->sweep_hi;
+    } else {
+        if (rc_positions_parse(o->positions_spec, o->tokens, o->seed, &sp->positions,
+                               &sp->n_tokens, err, len) != 0)
+            return usage_error("--positions: %s", err);
+        for (int64_t t = 0; t < sp->n_tokens; t++)
+            max_pos = sp->positions[t] > max_pos ? sp->positions[t] : max_pos;
+    }
     rc_spec_args sa = {.head_dim = o->head_dim, .rotary_dim = o->rotary_dim, .base = o->base,
                        .layout = o->layout_set && o->n_layouts == 1 ? o->layouts[0] : -1,
                        .head_dim_set = o->head_dim_set, .rotary_dim_set = o->rotary_dim_set,
@@ -917,10 +1009,107 @@ static int write_results(const verify_run *v, int rc)
     return rc;
 }
 
+/* What a sweep's checkpoint must match: the run's options (less those
+ * that change only speed or where results go), the seed, the share and
+ * the tool's version. */
+static cJSON *sweep_identity(const verify_run *v, int argc, char **argv)
+{
+    cJSON *id = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(id, "run_argv");
+    for (int i = 0, w = 1; i < argc; i += w)
+        if (!rc_shard_ignored_option(argv, argc, i, &w))
+            cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+    char buf[48];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v->o.seed);
+    cJSON_AddStringToObject(id, "seed", buf);
+    snprintf(buf, sizeof buf, "%lld/%lld", (long long)v->o.shard_k, (long long)v->o.shard_n);
+    cJSON_AddStringToObject(id, "shard", buf);
+    cJSON_AddStringToObject(id, "ropecheck", ROPECHECK_VERSION);
+    return id;
+}
+
+/* The sweep of one case (sweep.h) as a run of one record. Returns an exit
+ * code. */
+static int run_sweep(verify_run *v, int argc, char **argv)
+{
+    const verify_opts *o = &v->o;
+    const run_spec *sp = &v->specs[0];
+    if (v->targets.n != 1 || o->n_dtypes != 1 || o->n_layouts != 1 || sp->n_directions != 1)
+        return usage_error("a sweep is of one case: give one implementation, one --dtype, "
+                           "one --layout and one --direction%s", "");
+    const rc_target *t = &v->targets.items[0];
+    if (!t->available || t->broken) {
+        rc_cli_error("sweep", "%s: %s", t->impl->name, t->why);
+        return t->broken ? RC_EXIT_BROKEN : RC_EXIT_NOTHING_JUDGED;
+    }
+    rc_run_record *run = &v->run;
+    if (grow_cases(run) != 0) {
+        rc_cli_error("sweep", "out of memory");
+        return RC_EXIT_USAGE;
+    }
+    const int64_t total = sp->n_tokens;
+    rc_case_record *k = &run->cases[run->n_cases++];
+    *k = (rc_case_record){.impl_name = t->impl->name, .plugin_path = t->plugin_path,
+                          .positions_spec = o->positions_spec, .slice_count = 1};
+    k->vcase = (rc_verify_case){
+        .impl = t->impl, .head_dim = sp->head_dim, .rotary_dim = sp->rotary_dim,
+        .base = sp->base, .layout = (rc_layout)o->layouts[0], .dtype = (rc_dtype)o->dtypes[0],
+        .direction = (rc_direction)sp->directions[0], .n_tokens = total, .n_heads = sp->heads,
+        .inplace = sp->inplace, .stride_pad = sp->stride_pad, .with_specials = sp->specials,
+        .seed = o->seed, .timeout_s = o->timeout_s,
+        .scaling = rc_model_opts_scaling(&o->model), .profile = o->profile,
+        .oracle_mpfr = o->oracle_mpfr, .jobs = (int)o->jobs,
+        .own_table = run->runner ? rc_runner_peek_table : NULL};
+    rc_sweep sw = {.vcase = k->vcase, .lo = v->sweep_lo, .hi = v->sweep_hi, .t0 = 0,
+                   .t1 = total, .chunk = o->chunk, .checkpoint = o->checkpoint,
+                   .tty = isatty(STDERR_FILENO), .quiet = o->quiet};
+    run->cases_total = 1;
+    if (o->shard_n) { /* one contiguous range of the positions per shard */
+        k->slice_count = rc_shard_slices(o->shard_n, 1, total);
+        k->slice_index = o->shard_k - 1;
+        if (k->slice_index >= k->slice_count) { /* fewer positions than shards */
+            run->n_cases = 0;
+            print_footer(run);
+            return write_results(v, RC_EXIT_PASS);
+        }
+        rc_shard_slice_tokens(k->slice_index, k->slice_count, total, &sw.t0, &sw.t1);
+        if (k->slice_count > 1) {
+            k->vcase.judge_t0 = sw.t0;
+            k->vcase.judge_t1 = sw.t1;
+        }
+    }
+    cJSON *id = sweep_identity(v, argc, argv);
+    sw.identity = id;
+    char err[600];
+    table_fmt fmt = {.impl_w = (int)strlen(t->impl->name) > 12 ? (int)strlen(t->impl->name) : 12,
+                     .banded = o->profile != RC_PROFILE_EXACT};
+    const int rc = rc_sweep_run(&sw, &run->gate, &k->result, &k->partial, err, sizeof err);
+    cJSON_Delete(id);
+    if (rc == 130)
+        return rc;
+    if (rc != 0) {
+        rc_cli_error("sweep", "%s", err);
+        run->n_cases = 0;
+        return RC_EXIT_USAGE;
+    }
+    if (k->slice_count <= 1 && k->partial) { /* the whole sweep: no state in the JSON */
+        rc_verify_partial_free(k->partial);
+        free(k->partial);
+        k->partial = NULL;
+    }
+    add_runner_note(&k->result);
+    print_header(&fmt);
+    print_row(k, &fmt);
+    print_footer(run);
+    return write_results(v, exit_code_of(run, !judged(k)));
+}
+
 static int verify_main(verify_run *v, int argc, char **argv)
 {
     verify_opts *o = &v->o;
+    const int sweep = o->sweep;
     set_defaults(o);
+    o->sweep = sweep;
     int rc = parse_args(argc, argv, o);
     if (rc >= 0)
         return rc;
@@ -930,6 +1119,10 @@ static int verify_main(verify_run *v, int argc, char **argv)
                              .runner = o->runner,
                              .python = o->python,
                              .shard_k = o->shard_k, .shard_n = o->shard_n};
+    if (o->sweep && (o->quick || !o->shaped || !strchr(o->positions_spec, ':')))
+        return usage_error("a sweep needs --positions A:B (see ropecheck sweep --help)%s", "");
+    if (o->sweep && o->require)
+        return usage_error("--require is an option of verify%s", "");
     if (o->shaped || o->quick) {
         if ((rc = single_spec(v, err, sizeof err)) >= 0)
             return rc;
@@ -952,11 +1145,22 @@ static int verify_main(verify_run *v, int argc, char **argv)
     char model_replay[1024];
     rc_model_opts_replay(&o->model, model_replay, sizeof model_replay);
     v->run.model_replay = model_replay;
-    for (size_t i = 0; i < v->n_specs; i++)
-        if (check_memory(&v->specs[i], err, sizeof err) != 0)
+    for (size_t i = 0; i < v->n_specs; i++) {
+        run_spec chunked = v->specs[i]; /* a sweep holds one chunk at a time */
+        if (o->sweep && chunked.n_tokens > o->chunk)
+            chunked.n_tokens = o->chunk;
+        if (check_memory(&chunked, err, sizeof err) != 0)
             return usage_error("%s", err);
+    }
+    if (o->sweep && o->checkpoint && rc_output_check(o->checkpoint, err, sizeof err) != 0)
+        return usage_error("--checkpoint: %s", err);
     if ((rc = select_targets(v, err, sizeof err)) >= 0)
         return rc;
+    if (o->sweep) {
+        rc = run_sweep(v, argc, argv);
+        v->run.model_replay = NULL;
+        return rc;
+    }
     if (run_cases(o, &v->targets, v->specs, v->n_specs, &v->run) != 0) {
         rc_cli_error("verify", "out of memory");
         return RC_EXIT_USAGE;
@@ -973,15 +1177,26 @@ static int verify_main(verify_run *v, int argc, char **argv)
     return rc;
 }
 
-int rc_cmd_verify(int argc, char **argv)
+static int verify_or_sweep(int argc, char **argv, int sweep)
 {
     verify_run *v = calloc(1, sizeof *v);
     if (!v) {
         rc_cli_error("verify", "out of memory");
         return RC_EXIT_USAGE;
     }
+    v->o.sweep = sweep;
     int rc = verify_main(v, argc, argv);
     verify_run_free(v);
     free(v);
     return rc;
+}
+
+int rc_cmd_verify(int argc, char **argv)
+{
+    return verify_or_sweep(argc, argv, 0);
+}
+
+int rc_cmd_sweep(int argc, char **argv)
+{
+    return verify_or_sweep(argc, argv, 1);
 }

@@ -25,5 +25,6 @@ int rc_cmd_prove(int argc, char **argv);
 int rc_cmd_bench(int argc, char **argv);
 int rc_cmd_report(int argc, char **argv);
 int rc_cmd_merge(int argc, char **argv);
+int rc_cmd_sweep(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const char usage_text[] =
     "  prove     check them against the RoFormer paper's theory (prove --help)\n"
     "  bench     time implementations against the machine's own limits (bench --help)\n"
     "  report    write report.html and report.md from result JSON (report --help)\n"
+    "  sweep     judge every position of a range for one case, resumable (sweep --help)\n"
     "  merge     join the --json files of verify --shard K/N runs (merge --help)\n"
     "  list      show the implementations and whether they can run here\n"
     "  version   print the version and plug-in ABI version\n"
@@ -66,6 +67,8 @@ static int dispatch(int argc, char **argv)
         return rc_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return rc_cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return rc_cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         if (argc > 2) {
             rc_cli_error(cmd, "unexpected argument '%s'", argv[2]);
@@ -78,7 +81,7 @@ static int dispatch(int argc, char **argv)
         /* `help verify` is `verify --help`; anything more is a typo. */
         if (argc == 3 && strcmp(cmd, "help") == 0) {
             static const char *const cmds[] = {"verify", "prove", "bench", "report", "merge",
-                                               "list"};
+                                               "sweep", "list"};
             for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
                 if (strcmp(argv[2], cmds[i]) == 0) {
                     char help_flag[] = "--help";
@@ -86,7 +89,7 @@ static int dispatch(int argc, char **argv)
                     return dispatch(3, sub);
                 }
             rc_cli_error("help", "unknown command '%s' (one of: verify, prove, "
-                            "bench, report, merge, list)",
+                            "bench, report, merge, sweep, list)",
                     argv[2]);
             return RC_EXIT_USAGE;
         }

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/json_num.h"
+#include "cli/partial_json.h"
 #include "cli/safe_file.h"
 #include "cli/shard.h"
 #include "cli/run_record.h"
@@ -24,8 +25,12 @@
 /* 1.1: cell, positions, cause, finding; 1.2: a location's profile_prediction,
  * band_lo and band_hi under a profile (exact_hi is then the exact value,
  * no longer the prediction); 1.3: run_argv, each case's case_index, and
- * "shard" for a --shard run (cli/cmd_merge.c joins shards) */
-#define RC_RESULTS_SCHEMA_VERSION "1.4"
+ * "shard" for a --shard run (cli/cmd_merge.c joins shards); 1.4: the
+ * reference's oracle and its two paths' counts; 1.5: quantiles at a stated
+ * resolution (reference/metrics.h), a location's pair_ulp_hex and
+ * component_ulp_hex, and a case's "slice" and "state" when a shard judged
+ * one token range of it */
+#define RC_RESULTS_SCHEMA_VERSION "1.5"
 
 static void add_hex(cJSON *o, const char *key, double v)
 {
@@ -54,7 +59,7 @@ static cJSON *summary_json(const rc_error_summary *s)
     return o;
 }
 
-static cJSON *loc_json(const rc_run_record *run, const rc_case_record *k, const rc_elem_loc *l)
+cJSON *rc_loc_json(const rc_elem_loc *l, const char *replay)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "position", (double)l->position);
@@ -78,11 +83,78 @@ static cJSON *loc_json(const rc_run_record *run, const rc_case_record *k, const 
         add_hex(o, "band_lo", l->band_lo);
         add_hex(o, "band_hi", l->band_hi);
     }
+    /* exact: "%a" of the value, so a state read back (cli/partial_json.c)
+     * is the same double */
+    add_hex(o, "pair_ulp_hex", l->pair_ulp);
+    add_hex(o, "component_ulp_hex", l->component_ulp);
     rc_json_add_num(o, "pair_ulp", l->pair_ulp);
     rc_json_add_num(o, "component_ulp", l->component_ulp);
-    char cmd[1024];
-    cJSON_AddStringToObject(o, "replay", rc_replay_command(run, k, l->position, cmd, sizeof cmd));
+    cJSON_AddStringToObject(o, "replay", replay);
     return o;
+}
+
+void rc_case_results_json(cJSON *o, const rc_verify_result *r, const char *oracle,
+                          const char *const replays[RC_CASE_LOCS])
+{
+    cJSON_AddItemToObject(o, "pair_ulp", summary_json(&r->pair));
+    cJSON_AddItemToObject(o, "component_ulp", summary_json(&r->component));
+    if (r->pair_beyond.count > 0)
+        cJSON_AddItemToObject(o, "pair_ulp_beyond_gate_range", summary_json(&r->pair_beyond));
+    cJSON *byp = cJSON_AddArrayToObject(o, "pair_ulp_by_position");
+    for (int b = 0; b < RC_POSITION_BUCKETS; b++) {
+        const rc_position_bucket *pb = &r->pair_by_position[b];
+        if (pb->count == 0)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        /* [lo, hi): bucket 0 is m = 0, bucket b is [2^(b-1), 2^b). */
+        cJSON_AddNumberToObject(e, "position_lo", b == 0 ? 0.0 : ldexp(1.0, b - 1));
+        cJSON_AddNumberToObject(e, "position_hi", ldexp(1.0, b));
+        cJSON_AddNumberToObject(e, "count", (double)pb->count);
+        rc_json_add_num(e, "max", pb->max);
+        rc_json_add_num(e, "p50", pb->p50);
+        rc_json_add_num(e, "p99", pb->p99);
+        cJSON_AddItemToArray(byp, e);
+    }
+    cJSON *hist = cJSON_AddObjectToObject(o, "pair_ulp_histogram");
+    cJSON *edges = cJSON_AddArrayToObject(hist, "edges");
+    cJSON *counts = cJSON_AddArrayToObject(hist, "counts");
+    /* Bin k covers [edges[k], edges[k+1]); the last edge is "inf". */
+    cJSON_AddItemToArray(edges, cJSON_CreateNumber(0));
+    for (int bin = 1; bin < RC_HIST_BINS; bin++)
+        cJSON_AddItemToArray(edges, cJSON_CreateNumber(ldexp(1.0, bin - 9)));
+    cJSON_AddItemToArray(edges, cJSON_CreateString("inf"));
+    for (int bin = 0; bin < RC_HIST_BINS; bin++)
+        cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)r->pair_histogram[bin]));
+    cJSON_AddNumberToObject(o, "passthrough_mismatches", (double)r->passthrough_mismatches);
+    cJSON *sp = cJSON_AddObjectToObject(o, "special_values");
+    cJSON_AddNumberToObject(sp, "elements", (double)r->special_elements);
+    cJSON_AddNumberToObject(sp, "mismatches", (double)r->special_mismatches);
+    cJSON_AddNumberToObject(o, "unwritten_elements", (double)r->unwritten);
+    cJSON *ref = cJSON_AddObjectToObject(o, "reference");
+    /* How the oracle got there (not a figure of the port: the fast and the
+     * MPFR path store identical bits, so only these and the time differ). */
+    cJSON_AddStringToObject(ref, "oracle", oracle);
+    cJSON_AddNumberToObject(ref, "pairs_fast", (double)r->ref_pairs_fast);
+    cJSON_AddNumberToObject(ref, "pairs_mpfr", (double)r->ref_pairs_mpfr);
+    cJSON_AddNumberToObject(ref, "ziv_retries", (double)r->ziv_retries);
+    cJSON_AddNumberToObject(ref, "uncertified", (double)r->uncertified);
+    cJSON_AddNumberToObject(ref, "seconds", r->reference_seconds);
+    const rc_elem_loc *locs[RC_CASE_LOCS];
+    rc_case_locs(r, locs);
+    static const char *const keys[RC_CASE_LOCS] = {"worst_pair", "worst_component",
+                                                   "first_passthrough_mismatch",
+                                                   "first_special_mismatch"};
+    for (int i = 0; i < RC_CASE_LOCS; i++)
+        if (locs[i])
+            cJSON_AddItemToObject(o, keys[i], rc_loc_json(locs[i], replays[i]));
+}
+
+void rc_case_locs(const rc_verify_result *r, const rc_elem_loc *locs[RC_CASE_LOCS])
+{
+    locs[0] = r->pair.has_worst ? &r->pair.worst : NULL;
+    locs[1] = r->component.has_worst ? &r->component.worst : NULL;
+    locs[2] = r->passthrough_mismatches > 0 ? &r->passthrough_first : NULL;
+    locs[3] = r->special_mismatches > 0 ? &r->special_first : NULL;
 }
 
 static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
@@ -100,6 +172,15 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     if (k->positions_spec)
         cJSON_AddStringToObject(o, "positions", k->positions_spec);
     cJSON_AddNumberToObject(o, "case_index", (double)k->case_index);
+    if (k->slice_count > 1) {
+        /* One token range of the case (verify --shard with more shards
+         * than cases): cli/cmd_merge.c joins the ranges. */
+        cJSON *sl = cJSON_AddObjectToObject(o, "slice");
+        cJSON_AddNumberToObject(sl, "index", (double)k->slice_index);
+        cJSON_AddNumberToObject(sl, "count", (double)k->slice_count);
+        cJSON_AddNumberToObject(sl, "token_lo", (double)c->judge_t0);
+        cJSON_AddNumberToObject(sl, "token_hi", (double)c->judge_t1);
+    }
     cJSON_AddStringToObject(o, "dtype", rc_dtype_name(c->dtype));
     cJSON_AddStringToObject(o, "layout", rc_layout_name(c->layout));
     cJSON_AddStringToObject(o, "direction", rc_direction_name(c->direction));
@@ -150,58 +231,17 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     if ((r->verdict != RC_VERDICT_PASS && r->verdict != RC_VERDICT_FAIL) ||
         r->call.outcome != RC_CALL_OK)
         return o;
-    cJSON_AddItemToObject(o, "pair_ulp", summary_json(&r->pair));
-    cJSON_AddItemToObject(o, "component_ulp", summary_json(&r->component));
-    if (r->pair_beyond.count > 0)
-        cJSON_AddItemToObject(o, "pair_ulp_beyond_gate_range", summary_json(&r->pair_beyond));
-    cJSON *byp = cJSON_AddArrayToObject(o, "pair_ulp_by_position");
-    for (int b = 0; b < RC_POSITION_BUCKETS; b++) {
-        const rc_position_bucket *pb = &r->pair_by_position[b];
-        if (pb->count == 0)
-            continue;
-        cJSON *e = cJSON_CreateObject();
-        /* [lo, hi): bucket 0 is m = 0, bucket b is [2^(b-1), 2^b). */
-        cJSON_AddNumberToObject(e, "position_lo", b == 0 ? 0.0 : ldexp(1.0, b - 1));
-        cJSON_AddNumberToObject(e, "position_hi", ldexp(1.0, b));
-        cJSON_AddNumberToObject(e, "count", (double)pb->count);
-        rc_json_add_num(e, "max", pb->max);
-        rc_json_add_num(e, "p50", pb->p50);
-        rc_json_add_num(e, "p99", pb->p99);
-        cJSON_AddItemToArray(byp, e);
-    }
-    cJSON *hist = cJSON_AddObjectToObject(o, "pair_ulp_histogram");
-    cJSON *edges = cJSON_AddArrayToObject(hist, "edges");
-    cJSON *counts = cJSON_AddArrayToObject(hist, "counts");
-    /* Bin k covers [edges[k], edges[k+1]); the last edge is "inf". */
-    cJSON_AddItemToArray(edges, cJSON_CreateNumber(0));
-    for (int bin = 1; bin < RC_HIST_BINS; bin++)
-        cJSON_AddItemToArray(edges, cJSON_CreateNumber(ldexp(1.0, bin - 9)));
-    cJSON_AddItemToArray(edges, cJSON_CreateString("inf"));
-    for (int bin = 0; bin < RC_HIST_BINS; bin++)
-        cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)r->pair_histogram[bin]));
-    cJSON_AddNumberToObject(o, "passthrough_mismatches", (double)r->passthrough_mismatches);
-    cJSON *sp = cJSON_AddObjectToObject(o, "special_values");
-    cJSON_AddNumberToObject(sp, "elements", (double)r->special_elements);
-    cJSON_AddNumberToObject(sp, "mismatches", (double)r->special_mismatches);
-    cJSON_AddNumberToObject(o, "unwritten_elements", (double)r->unwritten);
-    cJSON *ref = cJSON_AddObjectToObject(o, "reference");
-    /* How the oracle got there (not a figure of the port: the fast and the
-     * MPFR path store identical bits, so only these and the time differ). */
-    cJSON_AddStringToObject(ref, "oracle", k->vcase.oracle_mpfr ? "mpfr" : "fast");
-    cJSON_AddNumberToObject(ref, "pairs_fast", (double)r->ref_pairs_fast);
-    cJSON_AddNumberToObject(ref, "pairs_mpfr", (double)r->ref_pairs_mpfr);
-    cJSON_AddNumberToObject(ref, "ziv_retries", (double)r->ziv_retries);
-    cJSON_AddNumberToObject(ref, "uncertified", (double)r->uncertified);
-    cJSON_AddNumberToObject(ref, "seconds", r->reference_seconds);
-    if (r->pair.has_worst)
-        cJSON_AddItemToObject(o, "worst_pair", loc_json(run, k, &r->pair.worst));
-    if (r->component.has_worst)
-        cJSON_AddItemToObject(o, "worst_component", loc_json(run, k, &r->component.worst));
-    if (r->passthrough_mismatches > 0)
-        cJSON_AddItemToObject(o, "first_passthrough_mismatch",
-                              loc_json(run, k, &r->passthrough_first));
-    if (r->special_mismatches > 0)
-        cJSON_AddItemToObject(o, "first_special_mismatch", loc_json(run, k, &r->special_first));
+    const rc_elem_loc *locs[RC_CASE_LOCS];
+    rc_case_locs(r, locs);
+    char replays[RC_CASE_LOCS][1024];
+    const char *rp[RC_CASE_LOCS];
+    for (int i = 0; i < RC_CASE_LOCS; i++)
+        rp[i] = locs[i] ? rc_replay_command(run, k, locs[i]->position, replays[i],
+                                            sizeof replays[i])
+                        : "";
+    rc_case_results_json(o, r, k->vcase.oracle_mpfr ? "mpfr" : "fast", rp);
+    if (k->partial) /* its mergeable state, which `ropecheck merge` joins */
+        cJSON_AddItemToObject(o, "state", rc_partial_to_json(k->partial, r, rp));
     return o;
 }
 

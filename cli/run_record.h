@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "harness/verify.h"
+#include "harness/verify_partial.h"
 #include "reference/table_error.h"
 
 typedef struct rc_case_record {
@@ -20,6 +23,11 @@ typedef struct rc_case_record {
     int64_t case_index;         /* in the whole run (the same with and without --shard) */
     rc_verify_case vcase;
     rc_verify_result result;
+    /* A token range of the case (verify --shard, more shards than cases):
+     * slice slice_index of slice_count, tokens [vcase.judge_t0, judge_t1),
+     * whose mergeable state the JSON carries; NULL: the whole case. */
+    rc_verify_partial *partial;
+    int64_t slice_index, slice_count;
 } rc_case_record;
 
 typedef struct rc_run_record {
@@ -31,7 +39,7 @@ typedef struct rc_run_record {
     const int64_t *positions;
     rc_gate gate;
     rc_case_record *cases;
-    size_t n_cases;
+    size_t n_cases, cases_cap;
     const char *runner; /* --runner COMMAND, or NULL: implementations ran here */
     const char *python; /* --python SPEC (runner is then its command), or NULL */
     const char *model_replay; /* " --hf-config F --context L" etc., or "" / NULL */
@@ -46,6 +54,19 @@ typedef struct rc_run_record {
  * len bytes; returns buf. */
 char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64_t position,
                         char *buf, size_t len);
+
+/* The located elements of a result, in the JSON's order: worst pair,
+ * worst component, first passthrough mismatch, first special mismatch
+ * (NULL where there is none). */
+#define RC_CASE_LOCS 4
+void rc_case_locs(const rc_verify_result *r, const rc_elem_loc *locs[RC_CASE_LOCS]);
+/* A location as the JSON holds it, with its replay command. */
+cJSON *rc_loc_json(const rc_elem_loc *l, const char *replay);
+/* A judged case's figures into its JSON object o: the summaries, the
+ * histogram, the counters, the reference's path counts and the located
+ * elements (replays[i] for locs[i]). Shared by verify and merge. */
+void rc_case_results_json(cJSON *o, const rc_verify_result *r, const char *oracle,
+                          const char *const replays[RC_CASE_LOCS]);
 
 int rc_results_write_json(const char *path, const rc_run_record *run, char *err, size_t err_len);
 int rc_results_write_junit(const char *path, const rc_run_record *run, char *err,

@@ -33,8 +33,10 @@ int rc_shard_parse(const char *s, int64_t *k, int64_t *n, char *err, size_t err_
 
 int rc_shard_ignored_option(char *const *argv, int argc, int i, int *width)
 {
-    /* --jobs and --oracle change how fast, never what: shards may differ in them */
-    static const char *const with_value[] = {"--shard", "--json", "--junit", "--jobs", "--oracle"};
+    /* --jobs and --oracle change how fast, never what: shards may differ in
+     * them; --checkpoint (sweep) is where a run keeps its place */
+    static const char *const with_value[] = {"--shard", "--json",   "--junit",
+                                             "--jobs",  "--oracle", "--checkpoint"};
     const char *a = argv[i];
     *width = 1;
     if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
@@ -51,4 +53,19 @@ int rc_shard_ignored_option(char *const *argv, int argc, int i, int *width)
         }
     }
     return 0;
+}
+
+int64_t rc_shard_slices(int64_t shard_n, int64_t cases_total, int64_t n_tokens)
+{
+    if (shard_n <= cases_total || cases_total <= 0)
+        return 1;
+    const int64_t s = (shard_n + cases_total - 1) / cases_total;
+    return s < n_tokens ? s : (n_tokens > 0 ? n_tokens : 1);
+}
+
+void rc_shard_slice_tokens(int64_t j, int64_t slices, int64_t n_tokens, int64_t *t0, int64_t *t1)
+{
+    /* n_tokens <= 2^24 and slices <= 2^16: the products fit */
+    *t0 = j * n_tokens / slices;
+    *t1 = (j + 1) * n_tokens / slices;
 }

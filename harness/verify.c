@@ -22,6 +22,7 @@
 #include "harness/diagnose.h"
 #include "harness/input_gen.h"
 #include "harness/oracle_pass.h"
+#include "harness/verify_partial.h"
 #include "reference/profile_band.h"
 #include "reference/reference.h"
 #include "reference/scaling.h"
@@ -111,25 +112,8 @@ static uint64_t unwritten_bits(rc_dtype t)
     return n >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * n)) - 1);
 }
 
-/* "finite or +inf", ... : the classes of a RC_CLASS_* mask, in words. */
-static void class_names(unsigned mask, char *buf, size_t n)
-{
-    static const char *const names[] = {"finite", "+inf", "-inf", "nan"};
-    size_t at = 0;
-    buf[0] = '\0';
-    for (unsigned b = 0; b < 4; b++)
-        if (mask & (1u << b)) {
-            int w = snprintf(buf + at, n - at, "%s%s", at ? " or " : "", names[b]);
-            if (w < 0 || (size_t)w >= n - at)
-                return;
-            at += (size_t)w;
-        }
-}
-
 typedef struct compare_state {
-    rc_error_acc *pair, *component, *pair_beyond;
-    rc_error_acc *by_position[RC_POSITION_BUCKETS]; /* created on first use */
-    rc_verify_result *res;
+    rc_verify_partial *part; /* where the figures accumulate */
     rc_profile_ref *profile; /* the case's framework profile, NULL: exact */
     rc_diag *diag;           /* what a failure is diagnosed from (NULL: none) */
 } compare_state;
@@ -158,17 +142,15 @@ static int histogram_bin(double v)
 /* Record a pair-ULP value in its position's bucket. 0, or -1 (no memory). */
 static int add_by_position(compare_state *st, int64_t m, double v)
 {
-    int b = position_bucket(m);
-    if (!st->by_position[b] && !(st->by_position[b] = rc_error_acc_create(0)))
-        return -1;
-    return rc_error_acc_add(st->by_position[b], v, NULL);
+    rc_error_acc *acc = rc_verify_partial_bucket(st->part, position_bucket(m));
+    return acc ? rc_error_acc_add(acc, v, NULL) : -1;
 }
 
 static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64_t h, int ch,
                      const double *in, const rc_ref_elem *e, double got, uint64_t got_bits)
 {
     memset(loc, 0, sizeof *loc);
-    loc->token = t;
+    loc->token = c->token_base + t;
     loc->position = c->positions[t];
     loc->head = (int32_t)h;
     loc->channel = ch;
@@ -211,13 +193,15 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     if (!banded) /* the exact profile's metrics come with the reference */
         rc_oracle_pass_set_output(pass, out_data, token_stride, head_stride);
     const uint64_t fill = unwritten_bits(c->dtype);
-    rc_verify_result *res = st->res;
+    rc_verify_partial *res = st->part;
+    const int64_t t0 = c->judge_t1 > 0 ? c->judge_t0 : 0;
+    const int64_t t1 = c->judge_t1 > 0 ? c->judge_t1 : c->n_tokens;
     int rc = 0;
-    for (int64_t t = 0; t < c->n_tokens && rc == 0; t++) {
+    for (int64_t t = t0; t < t1 && rc == 0; t++) {
         const int64_t m = c->positions[t];
         const int gated = m < gate->positions_below;
-        if (t % block == 0) /* the next block's inputs and reference, on c->jobs threads */
-            rc_oracle_pass_run(pass, t, t + block < c->n_tokens ? t + block : c->n_tokens);
+        if ((t - t0) % block == 0) /* the next block's inputs and reference, on c->jobs threads */
+            rc_oracle_pass_run(pass, t, t + block < t1 ? t + block : t1);
         for (int64_t h = 0; h < c->n_heads && rc == 0; h++) {
             const double *in = rc_oracle_pass_in(pass, t, h);
             const rc_ref_elem *elems = rc_oracle_pass_elems(pass, t, h);
@@ -280,10 +264,10 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     rc = -1;
                 if (gated) {
                     res->pair_histogram[histogram_bin(loc.pair_ulp)]++;
-                    if (rc_error_acc_add(st->pair, loc.pair_ulp, &loc) != 0 ||
-                        rc_error_acc_add(st->component, loc.component_ulp, &loc) != 0)
+                    if (rc_error_acc_add(res->pair, loc.pair_ulp, &loc) != 0 ||
+                        rc_error_acc_add(res->component, loc.component_ulp, &loc) != 0)
                         rc = -1;
-                } else if (rc_error_acc_add(st->pair_beyond, loc.pair_ulp, &loc) != 0) {
+                } else if (rc_error_acc_add(res->pair_beyond, loc.pair_ulp, &loc) != 0) {
                     rc = -1;
                 }
             }
@@ -292,15 +276,16 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
             if (st->diag && gated && !banded)
                 rc_diag_add_head(st->diag, t, h, in, elems, gotv, unwritten);
         }
-        if (c->progress && ((t + 1) % 16 == 0 || t + 1 == c->n_tokens))
-            c->progress(c->progress_ctx, t + 1, c->n_tokens);
+        if (c->progress && ((t + 1 - t0) % 16 == 0 || t + 1 == t1))
+            c->progress(c->progress_ctx, t + 1 - t0, t1 - t0);
     }
     rc_ref_stats stats;
     rc_oracle_pass_stats(pass, &stats);
-    res->ziv_retries = stats.ziv_retries;
-    res->uncertified = stats.uncertified;
-    res->ref_pairs_fast = stats.pairs_fast;
-    res->ref_pairs_mpfr = stats.pairs_mpfr;
+    res->ziv_retries += stats.ziv_retries;
+    res->uncertified += stats.uncertified;
+    res->ref_pairs_fast += stats.pairs_fast;
+    res->ref_pairs_mpfr += stats.pairs_mpfr;
+    res->tokens += t1 - t0;
     rc_oracle_pass_destroy(pass);
     free(band);
     free(gotv);
@@ -322,61 +307,6 @@ static void fill_inputs(const rc_verify_case *c, unsigned char *data, size_t byt
                 rc_elem_store(c->dtype, data, t * token_stride + h * head_stride + ch,
                               scratch[ch]);
         }
-}
-
-static void judge(const rc_verify_case *c, rc_verify_result *res)
-{
-    char *r = res->reason;
-    size_t n = sizeof res->reason;
-    if (res->passthrough_mismatches > 0) {
-        const rc_elem_loc *l = &res->passthrough_first;
-        snprintf(r, n,
-                 "%lld passthrough channel(s) changed; first: token %lld head %d channel %d "
-                 "(input 0x%llx, got 0x%llx)",
-                 (long long)res->passthrough_mismatches, (long long)l->token, l->head,
-                 l->channel, (unsigned long long)l->in_self_bits,
-                 (unsigned long long)l->got_bits);
-        res->verdict = RC_VERDICT_FAIL;
-    } else if (res->special_mismatches > 0) {
-        const rc_elem_loc *l = &res->special_first;
-        char expected[64];
-        if (res->special_first_classes)
-            class_names(res->special_first_classes, expected, sizeof expected);
-        else
-            snprintf(expected, sizeof expected, "%a", l->exact.hi);
-        snprintf(r, n,
-                 "%lld special-value output(s) of the wrong class; first: position %lld head "
-                 "%d channel %d inputs (%a, %a) expected %s%s got %a",
-                 (long long)res->special_mismatches, (long long)l->position, l->head,
-                 l->channel, l->in_self, l->in_partner, expected,
-                 res->special_first_classes ? " (the profile's)" : "", l->got);
-        res->verdict = RC_VERDICT_FAIL;
-    } else if (res->pair.max > res->gate_pair) {
-        snprintf(r, n, "max pair ULP %.4g%s > gate %g (%lld of %lld elements over)%s",
-                 res->pair.max,
-                 c->profile == RC_PROFILE_EXACT ? ""
-                 : res->profile_given_table     ? " from the profile's band (given its own table)"
-                                                : " from the profile's band",
-                 res->gate_pair, (long long)res->pair.over_gate, (long long)res->pair.count,
-                 res->unwritten ? "; some outputs were never written" : "");
-        if (res->profile_table_excess > 0) {
-            const size_t k = strlen(r);
-            snprintf(r + k, n - k,
-                     "; its own frequency table is %.3g f32 ulp outside any the framework's "
-                     "arithmetic gives for this spec (pair %d): not this spec's table",
-                     res->profile_table_excess, res->profile_table_worst);
-        }
-        res->verdict = RC_VERDICT_FAIL;
-    } else if (res->component.max > res->gate_component) {
-        snprintf(r, n, "max component ULP %.4g > gate %g (%lld of %lld elements over)",
-                 res->component.max, res->gate_component,
-                 (long long)res->component.over_gate, (long long)res->component.count);
-        res->verdict = RC_VERDICT_FAIL;
-    } else {
-        snprintf(r, n, "max pair ULP %.4g <= gate %g%s", res->pair.max, res->gate_pair,
-                 res->profile_given_table ? " (the profile's band, given its own table)" : "");
-        res->verdict = RC_VERDICT_PASS;
-    }
 }
 
 int rc_verify_call_verdict(const rc_verify_case *c, rc_verify_result *res)
@@ -426,7 +356,8 @@ int rc_verify_call_verdict(const rc_verify_case *c, rc_verify_result *res)
     }
 }
 
-rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *res)
+int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *res,
+                       rc_verify_partial *part)
 {
     memset(res, 0, sizeof *res);
     res->gate_pair = gate->pair[c->dtype];
@@ -438,7 +369,8 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     const char *why_not = unsupported_reason(c);
     if (why_not) {
         snprintf(res->reason, sizeof res->reason, "%s", why_not);
-        return res->verdict = RC_VERDICT_SKIP;
+        res->verdict = RC_VERDICT_SKIP;
+        return 0;
     }
     const size_t esz = rc_dtype_size(c->dtype);
     const int64_t head_stride = c->head_dim + c->stride_pad;
@@ -452,7 +384,14 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
         rc_scaling_check_base(c->scaling, c->base, err, sizeof err) != 0 ||
         rc_ref_freq_check(c->base, c->rotary_dim, c->scaling, err, sizeof err) != 0) {
         snprintf(res->reason, sizeof res->reason, "invalid case: %s", err);
-        return res->verdict;
+        return 0;
+    }
+    if (c->judge_t0 < 0 || c->judge_t1 < 0 || c->judge_t1 > c->n_tokens ||
+        (c->judge_t1 > 0 && c->judge_t0 >= c->judge_t1) || (c->judge_t1 == 0 && c->judge_t0)) {
+        snprintf(res->reason, sizeof res->reason,
+                 "invalid case: tokens [%lld, %lld) to judge are not a range of the %lld",
+                 (long long)c->judge_t0, (long long)c->judge_t1, (long long)c->n_tokens);
+        return 0;
     }
 
     /* The case as a framework profile sees it (its own table, no theta). */
@@ -469,13 +408,14 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
                      "the %s profile does not model this case (%s, %s scaling)",
                      rc_profile_name(c->profile), rc_dtype_name(c->dtype),
                      rc_scaling_type_name(c->scaling ? c->scaling->type : RC_SCALING_NONE));
-            return res->verdict = RC_VERDICT_SKIP;
+            res->verdict = RC_VERDICT_SKIP;
+            return 0;
         }
         profile = rc_profile_ref_create(c->profile, &pspec);
         if (!profile) {
             snprintf(res->reason, sizeof res->reason, "out of memory for the %s profile",
                      rc_profile_name(c->profile));
-            return res->verdict = RC_VERDICT_ERROR;
+            return 0; /* res->verdict is RC_VERDICT_ERROR */
         }
     }
 
@@ -483,7 +423,8 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
     double *theta = malloc(sizeof(double) * 2 * (size_t)half);
     double *scratch = malloc(sizeof(double) * (size_t)c->head_dim);
     rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
-    compare_state st = {.profile = profile};
+    compare_state st = {.profile = profile, .part = part};
+    int judged = 0;
     int allocated = theta && scratch && rc_guarded_buf_alloc(&in_buf, bytes) == 0 &&
                     (c->inplace || rc_guarded_buf_alloc(&out_buf, bytes) == 0) &&
                     rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)c->n_tokens) == 0;
@@ -536,47 +477,64 @@ rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify
             res->profile_given_table = rc_profile_ref_use_table(profile, given, n_given) == 0;
     }
 
-    size_t expect = (size_t)(c->n_tokens * c->n_heads) * (size_t)c->rotary_dim;
-    st.res = res;
-    st.pair = rc_error_acc_create(expect);
-    st.component = rc_error_acc_create(expect);
-    st.pair_beyond = rc_error_acc_create(0);
-    if (!st.pair || !st.component || !st.pair_beyond) {
-        snprintf(res->reason, sizeof res->reason, "out of memory for error statistics");
-        goto done;
-    }
     st.diag = rc_diag_create(c, res->gate_pair); /* NULL: judged, not diagnosed */
+    const rc_verify_partial before = *part; /* its counters, to see what this part adds */
     t0 = now_seconds();
     if (compare_all(c, gate, outp->data, token_stride, head_stride, &st) != 0) {
         snprintf(res->reason, sizeof res->reason, "out of memory during comparison");
         goto done;
     }
-    res->reference_seconds = now_seconds() - t0;
-    rc_error_acc_summarize(st.pair, res->gate_pair, &res->pair);
-    rc_error_acc_summarize(st.component, res->gate_component, &res->component);
-    rc_error_acc_summarize(st.pair_beyond, res->gate_pair, &res->pair_beyond);
-    for (int b = 0; b < RC_POSITION_BUCKETS; b++) {
-        if (!st.by_position[b])
-            continue;
-        rc_error_summary s;
-        rc_error_acc_summarize(st.by_position[b], INFINITY, &s);
-        res->pair_by_position[b] = (rc_position_bucket){s.count, s.max, s.p50, s.p99};
+    part->reference_seconds += now_seconds() - t0;
+    part->impl_seconds += res->impl_seconds;
+    judged = 1;
+    if (!part->cause[0]) {
+        /* Diagnosed on the first part where the state so far fails, from
+         * this part's outputs (a failure seen only in earlier parts was
+         * diagnosed there). */
+        rc_verify_result now = *res;
+        rc_verify_partial_result(part, c, &now);
+        const int adds_failure =
+            part->passthrough_mismatches > before.passthrough_mismatches ||
+            part->special_mismatches > before.special_mismatches ||
+            now.pair.over_gate > 0 || now.component.over_gate > 0;
+        if (now.verdict == RC_VERDICT_FAIL && adds_failure) {
+            rc_diagnose(st.diag, outp->data, token_stride, head_stride, &now);
+            memcpy(part->cause, now.cause, sizeof part->cause);
+            memcpy(part->finding, now.finding, sizeof part->finding);
+            const int64_t f0 = c->judge_t1 > 0 ? c->judge_t0 : 0;
+            const int64_t f1 = c->judge_t1 > 0 ? c->judge_t1 : c->n_tokens;
+            part->diag_position_lo = part->diag_position_hi = c->positions[f0];
+            for (int64_t t = f0; t < f1; t++) {
+                part->diag_position_lo = c->positions[t] < part->diag_position_lo
+                                             ? c->positions[t] : part->diag_position_lo;
+                part->diag_position_hi = c->positions[t] > part->diag_position_hi
+                                             ? c->positions[t] : part->diag_position_hi;
+            }
+        }
     }
-    judge(c, res);
-    rc_diagnose(st.diag, outp->data, token_stride, head_stride, res);
 
 done:
     rc_diag_destroy(st.diag);
-    rc_error_acc_destroy(st.pair);
-    rc_error_acc_destroy(st.component);
-    rc_error_acc_destroy(st.pair_beyond);
-    for (int b = 0; b < RC_POSITION_BUCKETS; b++)
-        rc_error_acc_destroy(st.by_position[b]);
     rc_guarded_buf_free(&in_buf);
     rc_guarded_buf_free(&out_buf);
     rc_guarded_buf_free(&pos_buf);
     rc_profile_ref_destroy(profile);
     free(theta);
     free(scratch);
+    return judged;
+}
+
+rc_verdict rc_verify_run(const rc_verify_case *c, const rc_gate *gate, rc_verify_result *res)
+{
+    rc_verify_partial part;
+    if (rc_verify_partial_init(&part, gate->pair[c->dtype], gate->component[c->dtype]) != 0) {
+        rc_verify_partial_free(&part);
+        memset(res, 0, sizeof *res);
+        snprintf(res->reason, sizeof res->reason, "out of memory for error statistics");
+        return res->verdict = RC_VERDICT_ERROR;
+    }
+    if (rc_verify_run_part(c, gate, res, &part))
+        rc_verify_partial_result(&part, c, res);
+    rc_verify_partial_free(&part);
     return res->verdict;
 }

@@ -73,6 +73,14 @@ typedef struct rc_verify_case {
     /* Threads for the reference pass (harness/oracle_pass.h): 0 or 1 is
      * one; results are identical for every value. */
     int jobs;
+    /* Judge only tokens [judge_t0, judge_t1) (both 0: all). The
+     * implementation is still called on the whole case, so its outputs are
+     * those of the unsplit call; verify --shard judges a case's token
+     * ranges on different machines (harness/verify_partial.h). */
+    int64_t judge_t0, judge_t1;
+    /* Added to the token index of every reported location: a sweep's
+     * chunk is tokens token_base.. of the whole range (cli/sweep.h). */
+    int64_t token_base;
 } rc_verify_case;
 
 typedef enum rc_verdict {

@@ -3,8 +3,9 @@
  *
  * The unit is the ulp of the exact value's binade in the output type, so a
  * correctly rounded result scores at most 0.5 and a faithful one below 1.
- * Every value an accumulator sees is kept: quantiles are exact nearest-rank
- * values (found by selection, O(n) expected), not estimates.
+ * Accumulators are mergeable histograms (see struct rc_error_acc below):
+ * counts, maxima and worst locations exact, quantiles to a stated
+ * resolution, so shards and chunks of a case combine exactly.
  */
 #include "reference/metrics.h"
 
@@ -64,124 +65,44 @@ double rc_ulp_error(rc_dtype t, double got, rc_dd exact, rc_dd scale)
     return fabs(diff) / ulp; /* ulp is a power of two: exact unless tiny */
 }
 
+/*
+ * The accumulator is a histogram of the values' bits: a value v >= 0 (NaN
+ * is counted as +Inf) falls in the bin keyed by its exponent field and the
+ * top `bits` bits of its significand, which is a bin of relative width
+ * 2^-bits (the zero and subnormal values share the bins of exponent field
+ * 0). Each bin keeps its count and its largest value. Pages of 2^bits bins,
+ * one per exponent field, are made on first use, so the memory is
+ * proportional to the binades the values span, not to their number.
+ *
+ * Why not keep every value for exact order statistics (as this file did
+ * until schema 1.5)? Two runs over disjoint parts of a case - the shards of
+ * `verify --shard`, the chunks of `ropecheck sweep` - must combine into
+ * exactly the figures of one run over the whole case, in memory that does
+ * not grow with the case. Adding histograms is exact; selecting among kept
+ * values is neither mergeable nor bounded. The price is the quantiles'
+ * definition (metrics.h): the largest value in the bin of the nearest-rank
+ * value, an upper bound within a relative 2^-bits of it. Count, maximum,
+ * over-gate count and the worst location stay exact.
+ */
+#define EXP_PAGES 2048 /* the 11-bit exponent field, +Inf in the last */
+
+typedef struct acc_page {
+    int64_t *count; /* 2^bits bins */
+    double *max;
+} acc_page;
+
 struct rc_error_acc {
-    double *values;
-    size_t count;
-    size_t capacity;
+    double gate;
+    int bits;
+    int64_t count, over_gate;
     double max;
-    int has_max;
     int has_worst;
     rc_elem_loc worst;
+    acc_page pages[EXP_PAGES];
 };
 
-rc_error_acc *rc_error_acc_create(size_t expected_count)
-{
-    rc_error_acc *acc = calloc(1, sizeof *acc);
-    if (!acc)
-        return NULL;
-    size_t cap = expected_count > 16 ? expected_count : 16;
-    if (cap > SIZE_MAX / sizeof(double))
-        cap = 16;
-    acc->values = malloc(cap * sizeof(double));
-    if (!acc->values) {
-        free(acc);
-        return NULL;
-    }
-    acc->capacity = cap;
-    return acc;
-}
-
-void rc_error_acc_destroy(rc_error_acc *acc)
-{
-    if (!acc)
-        return;
-    free(acc->values);
-    free(acc);
-}
-
-int rc_error_acc_add(rc_error_acc *acc, double value, const rc_elem_loc *loc)
-{
-    if (isnan(value))
-        value = INFINITY;
-    if (acc->count == acc->capacity) {
-        if (acc->capacity > SIZE_MAX / 2 / sizeof(double))
-            return -1;
-        size_t cap = acc->capacity * 2;
-        double *grown = realloc(acc->values, cap * sizeof(double));
-        if (!grown)
-            return -1;
-        acc->values = grown;
-        acc->capacity = cap;
-    }
-    acc->values[acc->count++] = value;
-    /* Strictly greater: the first element that reaches the maximum keeps
-     * the location, so a replay names the earliest worst case. */
-    if (!acc->has_max || value > acc->max) {
-        acc->max = value;
-        acc->has_max = 1;
-        acc->has_worst = loc != NULL;
-        if (loc)
-            acc->worst = *loc;
-    }
-    return 0;
-}
-
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/*
- * Rearrange v[0..n) so that v[k] is the value of rank k (0-based) in
- * sorted order, everything before it <= v[k] and everything after >= v[k].
- * Quickselect with a three-way (Dutch flag) partition, because ULP values
- * repeat a lot (every exact result is 0, many are exactly 0.5) and a
- * two-way partition degrades to quadratic time on long runs of equal keys.
- * The pivot is the median of three; values hold no NaN (add() maps NaN to
- * +Inf), so < and > are a total order.
- */
-static void select_rank(double *v, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n; /* the rank-k value lies in v[lo..hi) */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        double a = v[lo], b = v[mid], c = v[hi - 1];
-        double pivot = (a < b) ? ((b < c) ? b : (a < c ? c : a)) : ((a < c) ? a : (b < c ? c : b));
-        /* v[lo..lt) < pivot, v[lt..i) == pivot, v[gt..hi) > pivot */
-        size_t lt = lo, i = lo, gt = hi;
-        while (i < gt) {
-            if (v[i] < pivot)
-                swap_d(&v[lt++], &v[i++]);
-            else if (v[i] > pivot)
-                swap_d(&v[i], &v[--gt]);
-            else
-                i++;
-        }
-        if (k < lt)
-            hi = lt;
-        else if (k >= gt)
-            lo = gt;
-        else
-            return; /* v[k] == pivot, in its final place */
-    }
-}
-
-/* Nearest-rank quantile: the smallest value with at least p*n values at
- * or below it, i.e. 1-based rank ceil(p*n). */
-static size_t nearest_rank(double p, size_t n)
-{
-    double r = ceil(p * (double)n);
-    if (r < 1.0)
-        r = 1.0;
-    if (r > (double)n)
-        r = (double)n;
-    return (size_t)r - 1;
-}
-
-/* The ordering key of a value >= 0 (or +Inf): its bits, which order
- * non-negative doubles as unsigned integers do (-0 is read as +0). */
+/* The bits of a value >= 0 or +Inf, which order such doubles as unsigned
+ * integers do (-0 is read as +0). */
 static uint64_t order_key(double x)
 {
     x += 0.0; /* -0 -> +0 */
@@ -190,109 +111,206 @@ static uint64_t order_key(double x)
     return u;
 }
 
-#define RADIX_BITS 16
-#define RADIX_BINS (1u << RADIX_BITS)
-
-/*
- * The values of ranks k[0] < k[1] < k[2] by one counting pass over the top
- * 16 bits of the keys, then a selection inside each rank's bin only (its
- * values copied out): about two passes over the data instead of three
- * quickselects. The same values as select_rank, since both return the
- * element of each rank. Returns -1 (nothing changed) when it does not
- * apply: a negative value, out of memory, or bins so full (repeated
- * values: exact results, exact halves) that copying them out would cost
- * more than selecting in place.
- */
-static int select_three_by_radix(const double *v, size_t n, const size_t k[3], double out[3])
+uint32_t rc_error_acc_key(const rc_error_acc *acc, double value)
 {
-    uint64_t *count = calloc(RADIX_BINS, sizeof *count);
-    if (count == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] < 0.0) {
-            free(count);
+    if (isnan(value) || value < 0.0)
+        value = INFINITY;
+    return (uint32_t)(order_key(value) >> (52 - acc->bits));
+}
+
+rc_error_acc *rc_error_acc_create(double gate, int bits)
+{
+    if (bits < 0 || bits > RC_ERROR_ACC_MAX_BITS)
+        return NULL;
+    rc_error_acc *acc = calloc(1, sizeof *acc);
+    if (!acc)
+        return NULL;
+    acc->gate = isnan(gate) ? INFINITY : gate;
+    acc->bits = bits;
+    return acc;
+}
+
+void rc_error_acc_destroy(rc_error_acc *acc)
+{
+    if (!acc)
+        return;
+    for (int p = 0; p < EXP_PAGES; p++) {
+        free(acc->pages[p].count);
+        free(acc->pages[p].max);
+    }
+    free(acc);
+}
+
+/* Adds n values whose largest is max into bin key. 0, or -1 (no memory). */
+static int add_to_bin(rc_error_acc *acc, uint32_t key, int64_t n, double max)
+{
+    acc_page *pg = &acc->pages[key >> acc->bits];
+    const size_t width = (size_t)1 << acc->bits;
+    if (!pg->count) {
+        pg->count = calloc(width, sizeof *pg->count);
+        pg->max = malloc(width * sizeof *pg->max);
+        if (!pg->count || !pg->max) {
+            free(pg->count);
+            free(pg->max);
+            pg->count = NULL;
+            pg->max = NULL;
             return -1;
         }
-        count[order_key(v[i]) >> (64 - RADIX_BITS)]++;
     }
-    size_t bin[3], rank_in_bin[3];
-    size_t below = 0, j = 0;
-    for (size_t b = 0; b < RADIX_BINS && j < 3; b++) {
-        while (j < 3 && k[j] < below + count[b]) {
-            bin[j] = b;
-            rank_in_bin[j] = k[j] - below;
-            j++;
-        }
-        below += count[b];
-    }
-    size_t copied = 0;
-    for (int r = 0; r < 3; r++)
-        if (r == 0 || bin[r] != bin[r - 1])
-            copied += count[bin[r]];
-    double *scratch = copied <= n / 4 ? malloc(copied * sizeof *scratch + 1) : NULL;
-    if (scratch == NULL) {
-        free(count);
-        return -1;
-    }
-    for (int r = 0; r < 3; r++) {
-        if (r > 0 && bin[r] == bin[r - 1])
-            continue; /* filled with the earlier rank of the same bin */
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (order_key(v[i]) >> (64 - RADIX_BITS) == bin[r])
-                scratch[m++] = v[i];
-        /* every rank that falls in this bin, largest first (select_rank
-         * leaves the prefix below a selected rank holding the smaller ones) */
-        size_t hi = m;
-        for (int q = 2; q >= r; q--) {
-            if (bin[q] != bin[r])
-                continue;
-            select_rank(scratch, hi, rank_in_bin[q]);
-            out[q] = scratch[rank_in_bin[q]];
-            hi = rank_in_bin[q];
-        }
-    }
-    free(scratch);
-    free(count);
+    const size_t i = key & (width - 1);
+    if (pg->count[i] == 0 || max > pg->max[i])
+        pg->max[i] = max;
+    pg->count[i] += n;
     return 0;
 }
 
-void rc_error_acc_summarize(rc_error_acc *acc, double gate, rc_error_summary *out)
+int rc_error_acc_add(rc_error_acc *acc, double value, const rc_elem_loc *loc)
+{
+    if (isnan(value) || value < 0.0) /* an error is >= 0: anything else is +Inf */
+        value = INFINITY;
+    value += 0.0;
+    if (add_to_bin(acc, rc_error_acc_key(acc, value), 1, value) != 0)
+        return -1;
+    acc->over_gate += value > acc->gate;
+    /* Strictly greater: the first element that reaches the maximum keeps
+     * the location, so a replay names the earliest worst case. */
+    if (acc->count++ == 0 || value > acc->max) {
+        acc->max = value;
+        acc->has_worst = loc != NULL;
+        if (loc)
+            acc->worst = *loc;
+    }
+    return 0;
+}
+
+int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later)
+{
+    if (into->bits != later->bits || order_key(into->gate) != order_key(later->gate))
+        return -1;
+    const size_t width = (size_t)1 << later->bits;
+    for (uint32_t p = 0; p < EXP_PAGES; p++) {
+        const acc_page *pg = &later->pages[p];
+        for (size_t i = 0; pg->count && i < width; i++)
+            if (pg->count[i] > 0 &&
+                add_to_bin(into, (p << later->bits) | (uint32_t)i, pg->count[i], pg->max[i]) != 0)
+                return -1;
+    }
+    into->over_gate += later->over_gate;
+    /* later's values come after into's: its worst wins only when larger */
+    if (later->count > 0 && (into->count == 0 || later->max > into->max)) {
+        into->max = later->max;
+        into->has_worst = later->has_worst;
+        into->worst = later->worst;
+    }
+    into->count += later->count;
+    return 0;
+}
+
+int rc_error_acc_bits(const rc_error_acc *acc)
+{
+    return acc->bits;
+}
+
+size_t rc_error_acc_bins(const rc_error_acc *acc, rc_error_bin *out, size_t cap)
+{
+    const size_t width = (size_t)1 << acc->bits;
+    size_t n = 0;
+    for (uint32_t p = 0; p < EXP_PAGES; p++) {
+        const acc_page *pg = &acc->pages[p];
+        for (size_t i = 0; pg->count && i < width; i++) {
+            if (pg->count[i] == 0)
+                continue;
+            if (n < cap)
+                out[n] = (rc_error_bin){(p << acc->bits) | (uint32_t)i, pg->count[i], pg->max[i]};
+            n++;
+        }
+    }
+    return n;
+}
+
+rc_error_acc *rc_error_acc_restore(double gate, int bits, int64_t over_gate,
+                                   const rc_error_bin *bins, size_t n, const rc_elem_loc *worst)
+{
+    rc_error_acc *acc = rc_error_acc_create(gate, bits);
+    if (!acc)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const rc_error_bin *b = &bins[i];
+        /* a bin out of order, empty, or holding a maximum of another bin
+         * is not one this file wrote */
+        if ((i > 0 && b->key <= bins[i - 1].key) || b->count <= 0 || isnan(b->max) ||
+            signbit(b->max) || rc_error_acc_key(acc, b->max) != b->key ||
+            acc->count > INT64_MAX - b->count || add_to_bin(acc, b->key, b->count, b->max) != 0) {
+            rc_error_acc_destroy(acc);
+            return NULL;
+        }
+        if (acc->count == 0 || b->max > acc->max)
+            acc->max = b->max;
+        acc->count += b->count;
+    }
+    /* What the bins allow above the gate: every value of a bin past the
+     * gate's own, and in the gate's bin at least one when its maximum is
+     * above the gate, and at most all of them. */
+    const uint32_t gate_key = rc_error_acc_key(acc, acc->gate);
+    int64_t over_min = 0, over_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (acc->gate < 0.0) { /* below every value: all of them are over */
+            over_min += bins[i].count;
+            over_max += bins[i].count;
+        } else if (bins[i].key > gate_key) {
+            over_min += bins[i].count;
+            over_max += bins[i].count;
+        } else if (bins[i].key == gate_key && bins[i].max > acc->gate) {
+            over_min += 1;
+            over_max += bins[i].count;
+        }
+    }
+    if (over_gate < over_min || over_gate > over_max || (worst && acc->count == 0)) {
+        rc_error_acc_destroy(acc);
+        return NULL;
+    }
+    acc->over_gate = over_gate;
+    acc->has_worst = worst != NULL;
+    if (worst)
+        acc->worst = *worst;
+    return acc;
+}
+
+/* Nearest-rank quantile: the smallest value with at least p*n values at
+ * or below it, i.e. 1-based rank ceil(p*n). */
+static int64_t nearest_rank(double p, int64_t n)
+{
+    double r = ceil(p * (double)n);
+    if (r < 1.0)
+        r = 1.0;
+    if (r > (double)n)
+        r = (double)n;
+    return (int64_t)r - 1;
+}
+
+void rc_error_acc_summarize(const rc_error_acc *acc, rc_error_summary *out)
 {
     memset(out, 0, sizeof *out);
-    out->gate = isnan(gate) ? INFINITY : gate;
-    out->count = (int64_t)acc->count;
+    out->gate = acc->gate;
+    out->count = acc->count;
     if (acc->count == 0)
         return; /* max and quantiles 0, no worst case */
-    size_t n = acc->count;
-    size_t r999 = nearest_rank(0.999, n);
-    size_t r99 = nearest_rank(0.99, n);
-    size_t r50 = nearest_rank(0.5, n);
-    const size_t ranks[3] = {r50, r99, r999};
-    double q[3];
-    if (n >= 4 * RADIX_BINS && select_three_by_radix(acc->values, n, ranks, q) == 0) {
-        out->p50 = q[0];
-        out->p99 = q[1];
-        out->p999 = q[2];
-    } else {
-        /* Largest rank first: afterwards v[0..r999) holds exactly the r999
-         * smaller values, so the next selections work on that prefix,
-         * which must exclude v[r999] itself (a selection only partitions,
-         * it would move it). */
-        select_rank(acc->values, n, r999);
-        if (r99 < r999)
-            select_rank(acc->values, r999, r99);
-        if (r50 < r99)
-            select_rank(acc->values, r99, r50);
-        out->p999 = acc->values[r999];
-        out->p99 = acc->values[r99];
-        out->p50 = acc->values[r50];
+    const int64_t ranks[3] = {nearest_rank(0.5, acc->count), nearest_rank(0.99, acc->count),
+                              nearest_rank(0.999, acc->count)};
+    double *q[3] = {&out->p50, &out->p99, &out->p999};
+    const size_t width = (size_t)1 << acc->bits;
+    int64_t below = 0; /* values in the bins before this one */
+    int r = 0;
+    for (uint32_t p = 0; p < EXP_PAGES && r < 3; p++) {
+        const acc_page *pg = &acc->pages[p];
+        for (size_t i = 0; pg->count && i < width && r < 3; i++) {
+            below += pg->count[i];
+            while (r < 3 && ranks[r] < below)
+                *q[r++] = pg->max[i];
+        }
     }
     out->max = acc->max;
-    int64_t over = 0;
-    for (size_t i = 0; i < n; i++)
-        over += acc->values[i] > out->gate;
-    out->over_gate = over;
+    out->over_gate = acc->over_gate;
     out->has_worst = acc->has_worst;
     if (acc->has_worst)
         out->worst = acc->worst;

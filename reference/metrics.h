@@ -52,25 +52,68 @@ typedef struct rc_elem_loc {
     double component_ulp;
 } rc_elem_loc;
 
-/* Accumulates one metric over many elements; keeps every value for exact
- * quantiles and the location of the largest. */
+/* Accumulates one metric over many elements in memory that grows with
+ * the binades the values span, not with their number, and merges exactly
+ * with another accumulator of the same gate and resolution (the chunks of
+ * a sweep, the token ranges of verify --shard). */
 typedef struct rc_error_acc rc_error_acc;
 
 typedef struct rc_error_summary {
     int64_t count;
     double max;
-    double p50, p99, p999;   /* nearest-rank quantiles */
+    /* Quantiles at the accumulator's resolution r: the largest value in
+     * the bin of relative width 2^-r (metrics.c) that holds the
+     * nearest-rank quantile (1-based rank ceil(p*n)). So each is a value
+     * that occurred, at or above the exact quantile and within a relative
+     * 2^-r of it; equal values give the exact quantile. */
+    double p50, p99, p999;
     double gate;             /* the threshold counted against (Inf: none) */
     int64_t over_gate;       /* values > gate */
     int has_worst;
     rc_elem_loc worst;       /* location of the max (first one seen) */
 } rc_error_summary;
 
-rc_error_acc *rc_error_acc_create(size_t expected_count);
+/* Resolution of the summaries the harness keeps: the case's statistics
+ * (2^-10: about 3 significant digits) and the per-position ones (plots:
+ * 2^-4). */
+#define RC_ERROR_ACC_BITS 10
+#define RC_ERROR_ACC_PLOT_BITS 4
+#define RC_ERROR_ACC_MAX_BITS 12
+
+/* gate: values above it are counted (NaN or +Inf: none is); bits: the
+ * quantile resolution, 0..RC_ERROR_ACC_MAX_BITS. NULL: out of memory or
+ * bits out of range. */
+rc_error_acc *rc_error_acc_create(double gate, int bits);
 void rc_error_acc_destroy(rc_error_acc *acc);
-/* Returns 0, or -1 when out of memory. NaN values count as +Inf. */
+/* Returns 0, or -1 when out of memory. NaN (and negative) values count
+ * as +Inf. */
 int rc_error_acc_add(rc_error_acc *acc, double value, const rc_elem_loc *loc);
-/* Reorders the stored values (selection); may be called more than once. */
-void rc_error_acc_summarize(rc_error_acc *acc, double gate, rc_error_summary *out);
+/* Adds `later` (values seen after into's) to into: the result is what
+ * into would hold had it seen both; on a tie of maxima into's worst
+ * location stays (the first seen). -1: another gate or resolution, or out
+ * of memory (into is then unusable). */
+int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later);
+void rc_error_acc_summarize(const rc_error_acc *acc, rc_error_summary *out);
+
+/* The histogram itself, for a file that resumes or merges it: bin key
+ * (the value's exponent field and top r significand bits), count, and the
+ * largest value in it. */
+typedef struct rc_error_bin {
+    uint32_t key;
+    int64_t count;
+    double max;
+} rc_error_bin;
+
+int rc_error_acc_bits(const rc_error_acc *acc);
+uint32_t rc_error_acc_key(const rc_error_acc *acc, double value);
+/* The non-empty bins in increasing key order: fills up to cap, returns
+ * how many there are. */
+size_t rc_error_acc_bins(const rc_error_acc *acc, rc_error_bin *out, size_t cap);
+/* An accumulator from a summary's gate, over_gate and worst location (NULL:
+ * none) and its bins. NULL when they cannot come from one (keys out of
+ * order, a bin maximum outside its bin, an over-gate count the bins rule
+ * out) or out of memory. */
+rc_error_acc *rc_error_acc_restore(double gate, int bits, int64_t over_gate,
+                                   const rc_error_bin *bins, size_t n, const rc_elem_loc *worst);
 
 #endif /* ROPECHECK_METRICS_H */
