@@ -34,6 +34,8 @@ struct rc_oracle_pass {
     const void *out_data; /* the output view, NULL: no metrics here */
     int64_t token_stride, head_stride;
     double *pair_ulp, *component_ulp; /* like in, when out_data is set */
+    rc_oracle_consumer consume;       /* NULL: none */
+    void *consume_ctx;
     worker *workers;
 };
 
@@ -144,6 +146,8 @@ static void *work(void *arg)
                                      p->elems + off);
             if (p->out_data != NULL)
                 head_metrics(p, t, h, off);
+            if (p->consume != NULL)
+                p->consume(p->consume_ctx, w->index, t, h);
         }
     return NULL;
 }
@@ -172,6 +176,17 @@ void rc_oracle_pass_run(rc_oracle_pass *p, int64_t t0, int64_t t1)
         else
             work(&p->workers[j]); /* could not start: its share here */
     }
+}
+
+void rc_oracle_pass_set_consumer(rc_oracle_pass *p, rc_oracle_consumer fn, void *ctx)
+{
+    p->consume = fn;
+    p->consume_ctx = ctx;
+}
+
+int rc_oracle_pass_jobs(const rc_oracle_pass *p)
+{
+    return p->jobs;
 }
 
 void rc_oracle_pass_set_output(rc_oracle_pass *p, const void *out_data, int64_t token_stride,

@@ -6,8 +6,11 @@
  * every stored field of an element is a fixed function of (spec, position,
  * direction, inputs) - the canonical exact value, its roundings and the
  * pair norm (reference/README.md) - whichever thread, and whichever of the
- * oracle's paths, computed it. The statistics are then accumulated by the
- * caller in token order, on one thread, exactly as with N = 1.
+ * oracle's paths, computed it. A consumer (harness/verify.c) judges each
+ * head on the thread that computed it, into that thread's own mergeable
+ * state (harness/verify_partial.h); the states merge into the one-thread
+ * state whatever N, because every statistic is a sum, a histogram, or a
+ * location chosen by value and then by smallest index.
  */
 #ifndef ROPECHECK_ORACLE_PASS_H
 #define ROPECHECK_ORACLE_PASS_H
@@ -30,6 +33,14 @@ void rc_oracle_pass_destroy(rc_oracle_pass *p);
  * on the same threads (the exact profile only: a band is the caller's). */
 void rc_oracle_pass_set_output(rc_oracle_pass *p, const void *out_data, int64_t token_stride,
                                int64_t head_stride);
+
+/* Called by the worker that computed head h of token t, right after it
+ * (and its metrics), with the worker's index 0..jobs-1: per-worker state
+ * needs no lock. A worker sees its tokens in increasing order. */
+typedef void (*rc_oracle_consumer)(void *ctx, int worker, int64_t t, int64_t h);
+void rc_oracle_pass_set_consumer(rc_oracle_pass *p, rc_oracle_consumer fn, void *ctx);
+/* The threads it uses (jobs after clamping). */
+int rc_oracle_pass_jobs(const rc_oracle_pass *p);
 
 /* Tokens per block for a case: about 2^18 elements, at least one token. */
 int64_t rc_oracle_block_tokens(const rc_verify_case *c);

@@ -139,13 +139,6 @@ static int histogram_bin(double v)
     return e + 8; /* [2^-8, 2^-7) -> e = -7 -> bin 1 */
 }
 
-/* Record a pair-ULP value in its position's bucket. 0, or -1 (no memory). */
-static int add_by_position(compare_state *st, int64_t m, double v)
-{
-    rc_error_acc *acc = rc_verify_partial_bucket(st->part, position_bucket(m));
-    return acc ? rc_error_acc_add(acc, v, NULL) : -1;
-}
-
 static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64_t h, int ch,
                      const double *in, const rc_ref_elem *e, double got, uint64_t got_bits)
 {
@@ -165,6 +158,178 @@ static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64
     loc->rounded = e->rounded;
 }
 
+/* What judging one head needs beside the state: the case, the output view,
+ * and scratch of head_dim entries (one set per thread). */
+typedef struct head_judge {
+    const rc_verify_case *c;
+    const rc_gate *gate;
+    const void *out;
+    int64_t token_stride, head_stride;
+    uint64_t fill;
+    rc_verify_partial *part;
+    double *band;      /* pred, lo, hi under a profile: 3 x head_dim */
+    unsigned *classes; /* a profile's allowed classes of special outputs */
+    double *gotv;
+    unsigned char *unwritten;
+    int rc; /* -1 once out of memory */
+} head_judge;
+
+/* Judge head h of token t into hj->part: passthrough bits, special-value
+ * classes, and each rotated element's pair and component ULP (given, or
+ * from the band when hj->band is set), with its location only when it can
+ * become a worst case. Fills hj->gotv and hj->unwritten for the diagnosis. */
+static void judge_head(head_judge *hj, int64_t t, int64_t h, const double *in,
+                       const rc_ref_elem *elems, const double *pair_ulp,
+                       const double *component_ulp)
+{
+    const rc_verify_case *c = hj->c;
+    rc_verify_partial *res = hj->part;
+    const int banded = hj->band != NULL;
+    const size_t d = (size_t)c->head_dim;
+    const int64_t m = c->positions[t];
+    const int gated = m < hj->gate->positions_below;
+    const int64_t base_idx = t * hj->token_stride + h * hj->head_stride;
+    for (int ch = 0; ch < c->head_dim; ch++) {
+        const rc_ref_elem *e = &elems[ch];
+        double got = rc_elem_load(c->dtype, hj->out, base_idx + ch);
+        uint64_t got_bits = rc_elem_bits(c->dtype, hj->out, base_idx + ch);
+        hj->gotv[ch] = got;
+        hj->unwritten[ch] = got_bits == hj->fill;
+        if (got_bits == hj->fill)
+            res->unwritten++;
+        rc_elem_loc loc;
+        if (e->kind == RC_ELEM_PASSTHROUGH) {
+            if (got_bits != bits_of(c->dtype, in[ch]) && res->passthrough_mismatches++ == 0) {
+                fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
+                res->passthrough_first = loc;
+            }
+            continue;
+        }
+        if (e->kind == RC_ELEM_SPECIAL) {
+            /* Under a profile the framework's own cos/sin signs decide the
+             * class (profile.h), not the exact angle's. */
+            const unsigned cls = rc_value_class(got);
+            const int ok = banded ? (hj->classes[ch] & cls) != 0
+                                  : cls == rc_value_class(e->exact.hi);
+            res->special_elements++;
+            if (!ok && res->special_mismatches++ == 0) {
+                fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
+                res->special_first = loc;
+                res->special_first_classes = banded ? hj->classes[ch] : 0u;
+            }
+            continue;
+        }
+        double pu, cu, lo = 0.0, hi = 0.0;
+        if (banded) {
+            /* Distance from the band [lo, hi]: measured from the band's
+             * nearest point, so inside scores 0. */
+            lo = hj->band[d + (size_t)ch];
+            hi = hj->band[2 * d + (size_t)ch];
+            pu = rc_profile_band_distance(c->dtype, got, lo, hi, e->pair_norm);
+            cu = rc_profile_band_component(c->dtype, got, lo, hi);
+        } else {
+            pu = pair_ulp[ch]; /* rc_ulp_error, on the pass's threads */
+            cu = component_ulp[ch];
+        }
+        rc_error_acc *bucket = rc_verify_partial_bucket(res, position_bucket(m));
+        if (!bucket || rc_error_acc_add(bucket, pu, NULL) != 0)
+            hj->rc = -1;
+        /* The location is written out only for an element that may become
+         * a worst case: the accumulators keep it only then. */
+        const int located = gated ? rc_error_acc_tops(res->pair, pu) ||
+                                        rc_error_acc_tops(res->component, cu)
+                                  : rc_error_acc_tops(res->pair_beyond, pu);
+        if (located) {
+            fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
+            loc.banded = banded;
+            loc.band_pred = banded ? hj->band[ch] : 0.0;
+            loc.band_lo = lo;
+            loc.band_hi = hi;
+            loc.pair_ulp = pu;
+            loc.component_ulp = cu;
+        }
+        const rc_elem_loc *where = located ? &loc : NULL;
+        if (gated) {
+            res->pair_histogram[histogram_bin(pu)]++;
+            if (rc_error_acc_add(res->pair, pu, where) != 0 ||
+                rc_error_acc_add(res->component, cu, where) != 0)
+                hj->rc = -1;
+        } else if (rc_error_acc_add(res->pair_beyond, pu, where) != 0) {
+            hj->rc = -1;
+        }
+    }
+}
+
+static void head_judge_free(head_judge *hj)
+{
+    free(hj->band);
+    free(hj->classes);
+    free(hj->gotv);
+    free(hj->unwritten);
+    hj->band = hj->gotv = NULL;
+    hj->classes = NULL;
+    hj->unwritten = NULL;
+}
+
+/* Scratch for one thread's judge (and a profile's band when banded). */
+static int head_judge_init(head_judge *hj, const head_judge *proto, rc_verify_partial *part,
+                           int banded)
+{
+    *hj = *proto;
+    const size_t d = (size_t)proto->c->head_dim;
+    hj->part = part;
+    hj->band = banded ? malloc(sizeof(double) * 3 * d) : NULL;
+    hj->classes = banded ? malloc(sizeof(unsigned) * d) : NULL;
+    hj->gotv = malloc(sizeof(double) * d);
+    hj->unwritten = malloc(d);
+    hj->rc = 0;
+    if ((banded && (!hj->band || !hj->classes)) || !hj->gotv || !hj->unwritten) {
+        head_judge_free(hj);
+        return -1;
+    }
+    return 0;
+}
+
+/* --jobs: each oracle worker judges the heads it computed into its own
+ * state; merged at the end, in any order, they are the one-thread state
+ * (ties of a maximum or a first mismatch go to the smallest index:
+ * reference/metrics.h, verify_partial.h). */
+typedef struct parallel_judge {
+    rc_oracle_pass *pass;
+    head_judge *per_worker;
+} parallel_judge;
+
+static void judge_in_worker(void *ctx, int worker, int64_t t, int64_t h)
+{
+    parallel_judge *pj = ctx;
+    judge_head(&pj->per_worker[worker], t, h, rc_oracle_pass_in(pj->pass, t, h),
+               rc_oracle_pass_elems(pj->pass, t, h), rc_oracle_pass_pair_ulp(pj->pass, t, h),
+               rc_oracle_pass_component_ulp(pj->pass, t, h));
+}
+
+/* The diagnosis's share of a block judged on the workers: its
+ * accumulator is one, fed here in token order. */
+static void diagnose_block(const head_judge *proto, rc_diag *diag, rc_oracle_pass *pass,
+                           int64_t b0, int64_t b1, head_judge *scratch)
+{
+    const rc_verify_case *c = proto->c;
+    for (int64_t t = b0; t < b1; t++) {
+        if (c->positions[t] >= proto->gate->positions_below)
+            continue;
+        for (int64_t h = 0; h < c->n_heads; h++) {
+            const int64_t base_idx = t * proto->token_stride + h * proto->head_stride;
+            for (int ch = 0; ch < c->head_dim; ch++) {
+                scratch->gotv[ch] = rc_elem_load(c->dtype, proto->out, base_idx + ch);
+                scratch->unwritten[ch] =
+                    rc_elem_bits(c->dtype, proto->out, base_idx + ch) == proto->fill;
+            }
+            rc_diag_add_head(diag, t, h, rc_oracle_pass_in(pass, t, h),
+                             rc_oracle_pass_elems(pass, t, h), scratch->gotv,
+                             scratch->unwritten);
+        }
+    }
+}
+
 /* Walk every element of the output against the reference. Returns 0, or
  * -1 on allocation failure. */
 static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void *out_data,
@@ -174,123 +339,98 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     rc_oracle_pass *pass = rc_oracle_pass_create(c, c->jobs, block);
     /* A profile judges rotated elements by the distance from its band;
      * the exact reference still decides passthrough, special values and
-     * the ULP scale (the output pair's norm). */
+     * the ULP scale (the output pair's norm). Its predictor is one object:
+     * a banded case is judged on this thread. */
     rc_profile_ref *prof = st->profile;
     const int banded = prof != NULL;
+    const int jobs = pass ? rc_oracle_pass_jobs(pass) : 1;
+    const int parallel = !banded && jobs > 1;
     const size_t d = (size_t)c->head_dim;
-    double *band = malloc(sizeof(double) * 3 * d); /* pred, lo, hi */
-    double *gotv = malloc(sizeof(double) * d);
-    unsigned char *unwritten = malloc(d);
-    unsigned *classes = malloc(sizeof(unsigned) * d); /* banded specials */
-    if (!pass || !band || !gotv || !unwritten || !classes) {
-        rc_oracle_pass_destroy(pass);
-        free(band);
-        free(gotv);
-        free(unwritten);
-        free(classes);
-        return -1;
+    const head_judge proto = {.c = c, .gate = gate, .out = out_data,
+                              .token_stride = token_stride, .head_stride = head_stride,
+                              .fill = unwritten_bits(c->dtype)};
+    head_judge main_judge = {0};
+    parallel_judge pj = {.pass = pass};
+    rc_verify_partial *parts = NULL; /* the workers' own states (parallel) */
+    int rc = -1, made = 0;
+    if (!pass || head_judge_init(&main_judge, &proto, st->part, banded) != 0)
+        goto out;
+    if (parallel) {
+        pj.per_worker = calloc((size_t)jobs, sizeof *pj.per_worker);
+        parts = calloc((size_t)jobs, sizeof *parts);
+        if (!pj.per_worker || !parts)
+            goto out;
+        for (; made < jobs; made++)
+            if (rc_verify_partial_init(&parts[made], st->part->gate_pair,
+                                       st->part->gate_component) != 0 ||
+                head_judge_init(&pj.per_worker[made], &proto, &parts[made], 0) != 0) {
+                rc_verify_partial_free(&parts[made]);
+                goto out;
+            }
+        rc_oracle_pass_set_consumer(pass, judge_in_worker, &pj);
     }
     if (!banded) /* the exact profile's metrics come with the reference */
         rc_oracle_pass_set_output(pass, out_data, token_stride, head_stride);
-    const uint64_t fill = unwritten_bits(c->dtype);
-    rc_verify_partial *res = st->part;
     const int64_t t0 = c->judge_t1 > 0 ? c->judge_t0 : 0;
     const int64_t t1 = c->judge_t1 > 0 ? c->judge_t1 : c->n_tokens;
-    int rc = 0;
-    for (int64_t t = t0; t < t1 && rc == 0; t++) {
-        const int64_t m = c->positions[t];
-        const int gated = m < gate->positions_below;
-        if ((t - t0) % block == 0) /* the next block's inputs and reference, on c->jobs threads */
-            rc_oracle_pass_run(pass, t, t + block < t1 ? t + block : t1);
-        for (int64_t h = 0; h < c->n_heads && rc == 0; h++) {
-            const double *in = rc_oracle_pass_in(pass, t, h);
-            const rc_ref_elem *elems = rc_oracle_pass_elems(pass, t, h);
-            const double *pair_ulp = rc_oracle_pass_pair_ulp(pass, t, h);
-            const double *component_ulp = rc_oracle_pass_component_ulp(pass, t, h);
-            if (banded &&
-                (rc_profile_ref_head(prof, m, c->direction, in, band, band + d, band + 2 * d) !=
-                     0 ||
-                 (c->with_specials &&
-                  rc_profile_ref_special_classes(prof, m, c->direction, in, classes) != 0)))
-                rc = -1;
-            const int64_t base_idx = t * token_stride + h * head_stride;
-            for (int ch = 0; ch < c->head_dim; ch++) {
-                const rc_ref_elem *e = &elems[ch];
-                double got = rc_elem_load(c->dtype, out_data, base_idx + ch);
-                uint64_t got_bits = rc_elem_bits(c->dtype, out_data, base_idx + ch);
-                gotv[ch] = got;
-                unwritten[ch] = got_bits == fill;
-                if (got_bits == fill)
-                    res->unwritten++;
-                rc_elem_loc loc;
-                if (e->kind == RC_ELEM_PASSTHROUGH) {
-                    if (got_bits != bits_of(c->dtype, in[ch]) &&
-                        res->passthrough_mismatches++ == 0) {
-                        fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
-                        res->passthrough_first = loc;
-                    }
-                    continue;
-                }
-                if (e->kind == RC_ELEM_SPECIAL) {
-                    /* Under a profile the framework's own cos/sin signs
-                     * decide the class (profile.h), not the exact angle's. */
-                    const unsigned cls = rc_value_class(got);
-                    const int ok = banded ? (classes[ch] & cls) != 0
-                                          : cls == rc_value_class(e->exact.hi);
-                    res->special_elements++;
-                    if (!ok && res->special_mismatches++ == 0) {
-                        fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
-                        res->special_first = loc;
-                        res->special_first_classes = banded ? classes[ch] : 0u;
-                    }
-                    continue;
-                }
-                fill_loc(&loc, c, t, h, ch, in, e, got, got_bits);
-                if (banded) {
-                    /* Distance from the band [lo, hi]: measured from the
-                     * band's nearest point, so inside scores 0. */
-                    const double lo = band[d + (size_t)ch], hi = band[2 * d + (size_t)ch];
-                    loc.banded = 1;
-                    loc.band_pred = band[ch];
-                    loc.band_lo = lo;
-                    loc.band_hi = hi;
-                    loc.pair_ulp = rc_profile_band_distance(c->dtype, got, lo, hi, e->pair_norm);
-                    loc.component_ulp = rc_profile_band_component(c->dtype, got, lo, hi);
-                } else {
-                    loc.pair_ulp = pair_ulp[ch]; /* rc_ulp_error, on the pass's threads */
-                    loc.component_ulp = component_ulp[ch];
-                }
-                if (add_by_position(st, m, loc.pair_ulp) != 0)
-                    rc = -1;
-                if (gated) {
-                    res->pair_histogram[histogram_bin(loc.pair_ulp)]++;
-                    if (rc_error_acc_add(res->pair, loc.pair_ulp, &loc) != 0 ||
-                        rc_error_acc_add(res->component, loc.component_ulp, &loc) != 0)
+    rc = 0;
+    for (int64_t b0 = t0; b0 < t1 && rc == 0; b0 += block) {
+        const int64_t b1 = b0 + block < t1 ? b0 + block : t1;
+        /* the block's inputs and reference on c->jobs threads (and, in
+         * parallel, its judging there too) */
+        rc_oracle_pass_run(pass, b0, b1);
+        if (parallel) {
+            if (st->diag)
+                diagnose_block(&proto, st->diag, pass, b0, b1, &main_judge);
+        } else {
+            for (int64_t t = b0; t < b1 && rc == 0; t++)
+                for (int64_t h = 0; h < c->n_heads && rc == 0; h++) {
+                    const int64_t m = c->positions[t];
+                    const double *in = rc_oracle_pass_in(pass, t, h);
+                    const rc_ref_elem *elems = rc_oracle_pass_elems(pass, t, h);
+                    if (banded && (rc_profile_ref_head(prof, m, c->direction, in,
+                                                       main_judge.band, main_judge.band + d,
+                                                       main_judge.band + 2 * d) != 0 ||
+                                   (c->with_specials &&
+                                    rc_profile_ref_special_classes(prof, m, c->direction, in,
+                                                                   main_judge.classes) != 0)))
                         rc = -1;
-                } else if (rc_error_acc_add(res->pair_beyond, loc.pair_ulp, &loc) != 0) {
-                    rc = -1;
+                    judge_head(&main_judge, t, h, in, elems,
+                               rc_oracle_pass_pair_ulp(pass, t, h),
+                               rc_oracle_pass_component_ulp(pass, t, h));
+                    /* The diagnosis sees gated positions against the exact
+                     * result (not a profile's band: its models are exact
+                     * rotations). */
+                    if (st->diag && m < gate->positions_below && !banded)
+                        rc_diag_add_head(st->diag, t, h, in, elems, main_judge.gotv,
+                                         main_judge.unwritten);
                 }
-            }
-            /* The diagnosis sees gated positions against the exact result
-             * (not a profile's band: its models are exact rotations). */
-            if (st->diag && gated && !banded)
-                rc_diag_add_head(st->diag, t, h, in, elems, gotv, unwritten);
         }
-        if (c->progress && ((t + 1 - t0) % 16 == 0 || t + 1 == t1))
-            c->progress(c->progress_ctx, t + 1 - t0, t1 - t0);
+        for (int j = 0; parallel && j < jobs; j++)
+            rc = pj.per_worker[j].rc ? -1 : rc;
+        rc = main_judge.rc ? -1 : rc;
+        if (c->progress)
+            c->progress(c->progress_ctx, b1 - t0, t1 - t0);
     }
+    for (int j = 0; parallel && j < jobs && rc == 0; j++)
+        if (rc_verify_partial_merge(st->part, &parts[j]) != 0)
+            rc = -1;
     rc_ref_stats stats;
     rc_oracle_pass_stats(pass, &stats);
-    res->ziv_retries += stats.ziv_retries;
-    res->uncertified += stats.uncertified;
-    res->ref_pairs_fast += stats.pairs_fast;
-    res->ref_pairs_mpfr += stats.pairs_mpfr;
-    res->tokens += t1 - t0;
+    st->part->ziv_retries += stats.ziv_retries;
+    st->part->uncertified += stats.uncertified;
+    st->part->ref_pairs_fast += stats.pairs_fast;
+    st->part->ref_pairs_mpfr += stats.pairs_mpfr;
+    st->part->tokens += t1 - t0;
+out:
+    for (int j = 0; j < made; j++) {
+        head_judge_free(&pj.per_worker[j]);
+        rc_verify_partial_free(&parts[j]);
+    }
+    free(pj.per_worker);
+    free(parts);
+    head_judge_free(&main_judge);
     rc_oracle_pass_destroy(pass);
-    free(band);
-    free(gotv);
-    free(unwritten);
-    free(classes);
     return rc;
 }
 

@@ -51,10 +51,16 @@ int rc_verify_partial_merge(rc_verify_partial *into, const rc_verify_partial *la
     }
     for (int k = 0; k < RC_HIST_BINS; k++)
         into->pair_histogram[k] += later->pair_histogram[k];
-    if (into->passthrough_mismatches == 0 && later->passthrough_mismatches > 0)
+    /* the first mismatch is the one of smallest index (token, head,
+     * channel): the same whatever order states merge in */
+    if (later->passthrough_mismatches > 0 &&
+        (into->passthrough_mismatches == 0 ||
+         rc_elem_loc_before(&later->passthrough_first, &into->passthrough_first)))
         into->passthrough_first = later->passthrough_first;
     into->passthrough_mismatches += later->passthrough_mismatches;
-    if (into->special_mismatches == 0 && later->special_mismatches > 0) {
+    if (later->special_mismatches > 0 &&
+        (into->special_mismatches == 0 ||
+         rc_elem_loc_before(&later->special_first, &into->special_first))) {
         into->special_first = later->special_first;
         into->special_first_classes = later->special_first_classes;
     }

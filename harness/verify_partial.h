@@ -47,8 +47,9 @@ void rc_verify_partial_free(rc_verify_partial *p);
 /* The accumulator of position bucket b, made on first use (NULL: no memory). */
 rc_error_acc *rc_verify_partial_bucket(rc_verify_partial *p, int b);
 
-/* Adds `later` (tokens after into's) to into. 0, or -1: other gates, or out
- * of memory (into is then unusable). */
+/* Adds `later` to into (in any order: every first and worst location is
+ * the one of smallest index among equals, reference/metrics.h). 0, or -1:
+ * other gates, or out of memory (into is then unusable). */
 int rc_verify_partial_merge(rc_verify_partial *into, const rc_verify_partial *later);
 
 /* The case's figures and verdict from the state: res already holds the

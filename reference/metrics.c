@@ -86,9 +86,16 @@ double rc_ulp_error(rc_dtype t, double got, rc_dd exact, rc_dd scale)
  */
 #define EXP_PAGES 2048 /* the 11-bit exponent field, +Inf in the last */
 
+/* A bin's count and largest value side by side: one cache line per add.
+ * An empty bin holds max -1, below every value, so an add is two
+ * branch-free updates. */
+typedef struct acc_bin {
+    int64_t count;
+    double max;
+} acc_bin;
+
 typedef struct acc_page {
-    int64_t *count; /* 2^bits bins */
-    double *max;
+    acc_bin *bin; /* 2^bits bins, NULL until used */
 } acc_page;
 
 struct rc_error_acc {
@@ -135,8 +142,7 @@ void rc_error_acc_destroy(rc_error_acc *acc)
     if (!acc)
         return;
     for (int p = 0; p < EXP_PAGES; p++) {
-        free(acc->pages[p].count);
-        free(acc->pages[p].max);
+        free(acc->pages[p].bin);
     }
     free(acc);
 }
@@ -146,21 +152,15 @@ static int add_to_bin(rc_error_acc *acc, uint32_t key, int64_t n, double max)
 {
     acc_page *pg = &acc->pages[key >> acc->bits];
     const size_t width = (size_t)1 << acc->bits;
-    if (!pg->count) {
-        pg->count = calloc(width, sizeof *pg->count);
-        pg->max = malloc(width * sizeof *pg->max);
-        if (!pg->count || !pg->max) {
-            free(pg->count);
-            free(pg->max);
-            pg->count = NULL;
-            pg->max = NULL;
+    if (!pg->bin) {
+        if (!(pg->bin = malloc(width * sizeof *pg->bin)))
             return -1;
-        }
+        for (size_t i = 0; i < width; i++)
+            pg->bin[i] = (acc_bin){0, -1.0};
     }
-    const size_t i = key & (width - 1);
-    if (pg->count[i] == 0 || max > pg->max[i])
-        pg->max[i] = max;
-    pg->count[i] += n;
+    acc_bin *b = &pg->bin[key & (width - 1)];
+    b->max = max > b->max ? max : b->max;
+    b->count += n;
     return 0;
 }
 
@@ -183,6 +183,22 @@ int rc_error_acc_add(rc_error_acc *acc, double value, const rc_elem_loc *loc)
     return 0;
 }
 
+int rc_elem_loc_before(const rc_elem_loc *a, const rc_elem_loc *b)
+{
+    if (a->token != b->token)
+        return a->token < b->token;
+    if (a->head != b->head)
+        return a->head < b->head;
+    return a->channel < b->channel;
+}
+
+int rc_error_acc_tops(const rc_error_acc *acc, double value)
+{
+    if (isnan(value) || value < 0.0)
+        value = INFINITY;
+    return acc->count == 0 || value > acc->max;
+}
+
 int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later)
 {
     if (into->bits != later->bits || order_key(into->gate) != order_key(later->gate))
@@ -190,14 +206,21 @@ int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later)
     const size_t width = (size_t)1 << later->bits;
     for (uint32_t p = 0; p < EXP_PAGES; p++) {
         const acc_page *pg = &later->pages[p];
-        for (size_t i = 0; pg->count && i < width; i++)
-            if (pg->count[i] > 0 &&
-                add_to_bin(into, (p << later->bits) | (uint32_t)i, pg->count[i], pg->max[i]) != 0)
+        for (size_t i = 0; pg->bin && i < width; i++)
+            if (pg->bin[i].count > 0 &&
+                add_to_bin(into, (p << later->bits) | (uint32_t)i, pg->bin[i].count,
+                           pg->bin[i].max) != 0)
                 return -1;
     }
     into->over_gate += later->over_gate;
-    /* later's values come after into's: its worst wins only when larger */
-    if (later->count > 0 && (into->count == 0 || later->max > into->max)) {
+    /* The larger maximum wins; of equal ones the location with the smaller
+     * index (token, head, channel), which is the first seen when the two
+     * cover consecutive tokens and the same whatever order they merge in
+     * (verify --jobs merges its threads' accumulators). */
+    if (later->count > 0 &&
+        (into->count == 0 || later->max > into->max ||
+         (later->max == into->max && later->has_worst &&
+          (!into->has_worst || rc_elem_loc_before(&later->worst, &into->worst))))) {
         into->max = later->max;
         into->has_worst = later->has_worst;
         into->worst = later->worst;
@@ -217,11 +240,12 @@ size_t rc_error_acc_bins(const rc_error_acc *acc, rc_error_bin *out, size_t cap)
     size_t n = 0;
     for (uint32_t p = 0; p < EXP_PAGES; p++) {
         const acc_page *pg = &acc->pages[p];
-        for (size_t i = 0; pg->count && i < width; i++) {
-            if (pg->count[i] == 0)
+        for (size_t i = 0; pg->bin && i < width; i++) {
+            if (pg->bin[i].count == 0)
                 continue;
             if (n < cap)
-                out[n] = (rc_error_bin){(p << acc->bits) | (uint32_t)i, pg->count[i], pg->max[i]};
+                out[n] = (rc_error_bin){(p << acc->bits) | (uint32_t)i, pg->bin[i].count,
+                                        pg->bin[i].max};
             n++;
         }
     }
@@ -303,10 +327,10 @@ void rc_error_acc_summarize(const rc_error_acc *acc, rc_error_summary *out)
     int r = 0;
     for (uint32_t p = 0; p < EXP_PAGES && r < 3; p++) {
         const acc_page *pg = &acc->pages[p];
-        for (size_t i = 0; pg->count && i < width && r < 3; i++) {
-            below += pg->count[i];
+        for (size_t i = 0; pg->bin && i < width && r < 3; i++) {
+            below += pg->bin[i].count;
             while (r < 3 && ranks[r] < below)
-                *q[r++] = pg->max[i];
+                *q[r++] = pg->bin[i].max;
         }
     }
     out->max = acc->max;

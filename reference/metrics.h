@@ -52,6 +52,9 @@ typedef struct rc_elem_loc {
     double component_ulp;
 } rc_elem_loc;
 
+/* 1 when a comes before b in a case's element order (token, head, channel). */
+int rc_elem_loc_before(const rc_elem_loc *a, const rc_elem_loc *b);
+
 /* Accumulates one metric over many elements in memory that grows with
  * the binades the values span, not with their number, and merges exactly
  * with another accumulator of the same gate and resolution (the chunks of
@@ -88,10 +91,14 @@ void rc_error_acc_destroy(rc_error_acc *acc);
 /* Returns 0, or -1 when out of memory. NaN (and negative) values count
  * as +Inf. */
 int rc_error_acc_add(rc_error_acc *acc, double value, const rc_elem_loc *loc);
-/* Adds `later` (values seen after into's) to into: the result is what
- * into would hold had it seen both; on a tie of maxima into's worst
- * location stays (the first seen). -1: another gate or resolution, or out
- * of memory (into is then unusable). */
+/* 1 when adding value would make it the maximum (so its location would be
+ * kept): a caller builds the location only then. */
+int rc_error_acc_tops(const rc_error_acc *acc, double value);
+/* Adds `later` to into: the result is what into would hold had it seen
+ * both; of equal maxima the location that comes first (rc_elem_loc_before)
+ * is kept, so the result does not depend on the order of merging when each
+ * accumulator saw its own elements in increasing order. -1: another gate
+ * or resolution, or out of memory (into is then unusable). */
 int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later);
 void rc_error_acc_summarize(const rc_error_acc *acc, rc_error_summary *out);
 

@@ -37,8 +37,8 @@ for key in ("verify", "summary"):
 PY
 }
 
-# 1. SIGINT and resume: 64 chunks of 1024 positions
-args="--impl scalar --dtype f32 --layout half --heads 2 --positions 5000:70535 --chunk 1024"
+# 1. SIGINT and resume: 64 chunks of 512 positions
+args="--impl scalar --dtype f32 --layout half --heads 1 --positions 5000:37767 --chunk 512"
 "$ropecheck" sweep $args --json whole.json -q >whole.out || fail "the whole sweep: exit $?"
 "$ropecheck" sweep $args --checkpoint ck.json --json resumed.json 2>interrupted.err >/dev/null &
 pid=$!
@@ -53,7 +53,7 @@ kill -INT $pid
 rc=0
 wait $pid || rc=$?
 if [ $rc -eq 0 ]; then
-    fail "the machine finished 65536 positions before the signal: make the sweep longer"
+    fail "the machine finished 32768 positions before the signal: make the sweep longer"
 fi
 [ $rc -eq 130 ] || { cat interrupted.err; fail "interrupted sweep exited $rc, not 130"; }
 [ -s ck.json ] || fail "no checkpoint after the interruption"
@@ -108,7 +108,7 @@ rc=0
 [ $rc -eq 2 ] || fail "a missing shard was not refused (exit $rc)"
 
 # 4. a sweep is verify over the same positions
-"$ropecheck" verify --impl scalar --dtype f32 --layout half --heads 2 --positions 5000:70535 \
+"$ropecheck" verify --impl scalar --dtype f32 --layout half --heads 1 --positions 5000:37767 \
     --json verify.json -q >/dev/null || fail "verify: exit $?"
 compare verify.json whole.json
 echo "PASS: interrupted and resumed, refusals, sharded sweep merged, sweep = verify"

@@ -371,6 +371,21 @@ static void run_once(const tcase *tc, const rc_impl *impl, int rep)
                      rc_verdict_name(whole->verdict), whole->reason);
     cr_assert_gt(whole->pair_beyond.count, 0, "%s: no element beyond positions_below", what);
     cr_assert_gt(whole->pair.count, 0, "%s: no gated element", what);
+    /* --jobs: each thread judges its tokens into its own state and the
+     * states merge (harness/verify.c): every figure, the diagnosis too, is
+     * the one-thread run's, whatever the number of threads. */
+    for (int jobs = 1; jobs <= 5; jobs += 2) {
+        rc_verify_case cj = c;
+        cj.jobs = jobs;
+        rc_verify_result *rj = calloc(1, sizeof *rj);
+        cr_assert(rj);
+        rc_verify_run(&cj, &gate, rj);
+        char wj[300];
+        snprintf(wj, sizeof wj, "%s, --jobs %d against --jobs 2", what, jobs);
+        expect_same_result(wj, whole, rj);
+        cr_expect_str_eq(whole->finding, rj->finding, "%s: finding differs", wj);
+        free(rj);
+    }
 
     /* The ranges, each into its own state, half of them through JSON */
     rc_verify_partial merged;
