@@ -9,6 +9,7 @@
  */
 #include "bench/runner.h"
 
+#include <mpfr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,19 @@ typedef struct item {
     rc_dtype ref_dtype;
     int ref_fast;               /* the certified fast path, else MPFR only */
     rcb_ref_result *ref_result; /* where the fast path's pair counts go */
-    rc_ref *ref;
-    double *ref_in;
-    rc_ref_elem *ref_out;
-    uint64_t ref_pos;
+    double *ref_in;          /* the heads' inputs, shared read-only */
+    struct ref_thread *ref_t; /* one oracle per thread (an rc_ref is not shared) */
+    int ref_threads;
 } item;
+
+/* A thread's own oracle, outputs and position sequence, on its own cache
+ * lines. */
+typedef struct ref_thread {
+    rc_ref *ref;
+    rc_ref_elem *out;
+    uint64_t pos;
+    char pad[40];
+} ref_thread;
 
 typedef struct runner {
     const rcb_options *o;
@@ -160,12 +169,22 @@ static int item_setup(void *ctx, int n_threads, char *err, size_t len)
     if (it->kind == ITEM_REF) {
         rc_spec spec = {.head_dim = REF_HEAD_DIM, .rotary_dim = REF_HEAD_DIM, .base = 500000.0,
                         .layout = RC_LAYOUT_HALF, .dtype = it->ref_dtype};
-        it->ref = rc_ref_create(&spec);
-        if (it->ref)
-            rc_ref_set_fast_path(it->ref, it->ref_fast);
         it->ref_in = malloc(sizeof(double) * REF_HEADS * REF_HEAD_DIM);
-        it->ref_out = malloc(sizeof(rc_ref_elem) * REF_HEADS * REF_HEAD_DIM);
-        if (!it->ref || !it->ref_in || !it->ref_out) {
+        it->ref_t = calloc((size_t)n_threads, sizeof *it->ref_t);
+        it->ref_threads = it->ref_t ? n_threads : 0;
+        int ok = it->ref_in && it->ref_t;
+        for (int t = 0; ok && t < n_threads; t++) {
+            ref_thread *rt = &it->ref_t[t];
+            rt->ref = rc_ref_create(&spec);
+            rt->out = malloc(sizeof(rc_ref_elem) * REF_HEADS * REF_HEAD_DIM);
+            ok = rt->ref && rt->out;
+            if (rt->ref)
+                rc_ref_set_fast_path(rt->ref, it->ref_fast);
+            /* the same sequences for the MPFR and the fast item: their
+             * ratio compares equal work */
+            rt->pos = (R->o->seed | 1) + 0x9E3779B97F4A7C15ull * (uint64_t)t;
+        }
+        if (!ok) {
             snprintf(err, len, "cannot create the reference");
             item_teardown(it); /* the shim calls teardown only after a setup that worked */
             return -1;
@@ -174,7 +193,6 @@ static int item_setup(void *ctx, int n_threads, char *err, size_t len)
         rc_rng_seed3(&rng, R->o->seed, 0x726566ull, (uint64_t)it->ref_dtype);
         for (int i = 0; i < REF_HEADS * REF_HEAD_DIM; i++)
             it->ref_in[i] = rc_round_to_dtype(it->ref_dtype, 2.0 * rc_rng_uniform(&rng) - 1.0);
-        it->ref_pos = R->o->seed | 1;
         return 0;
     }
     if (workload_build(R, it->workload, err, len) != 0)
@@ -203,18 +221,22 @@ static void item_teardown(void *ctx)
 {
     item *it = ctx;
     if (it->kind == ITEM_REF) {
-        if (it->ref && it->ref_fast) {
-            rc_ref_stats st;
-            rc_ref_get_stats(it->ref, &st);
-            it->ref_result->fast_pairs += st.pairs_fast;
-            it->ref_result->fallback_pairs += st.pairs_mpfr;
+        for (int t = 0; t < it->ref_threads; t++) {
+            ref_thread *rt = &it->ref_t[t];
+            if (rt->ref && it->ref_fast) {
+                rc_ref_stats st;
+                rc_ref_get_stats(rt->ref, &st);
+                it->ref_result->fast_pairs += st.pairs_fast;
+                it->ref_result->fallback_pairs += st.pairs_mpfr;
+            }
+            rc_ref_destroy(rt->ref);
+            free(rt->out);
         }
-        rc_ref_destroy(it->ref);
+        free(it->ref_t);
         free(it->ref_in);
-        free(it->ref_out);
-        it->ref = NULL;
+        it->ref_t = NULL;
+        it->ref_threads = 0;
         it->ref_in = NULL;
-        it->ref_out = NULL;
         return;
     }
     const rc_impl *impl = it->kind == ITEM_IMPL ? g_runner->targets[it->target].impl : NULL;
@@ -224,17 +246,30 @@ static void item_teardown(void *ctx)
     it->n_states = 0;
 }
 
+/* MPFR keeps constants and tables per thread: a benchmark thread's are
+ * released before it ends (they would be lost, and reported as leaks). */
+static void item_thread_end(void *ctx, int t)
+{
+    const item *it = ctx;
+    (void)t;
+    if (it->kind == ITEM_REF)
+        mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
+}
+
 static int item_iter(void *ctx, int t, int n, char *err, size_t len)
 {
     item *it = ctx;
     if (it->kind == ITEM_REF) {
         /* A fresh position every call, as verify's random positions are
-         * (the reference caches sin/cos of the last position only). */
-        it->ref_pos = it->ref_pos * 6364136223846793005ull + 1442695040888963407ull;
-        int64_t m = (int64_t)(it->ref_pos >> 33); /* [0, 2^31) */
+         * (the reference caches sin/cos of the last position only); each
+         * thread all REF_HEADS heads on its own oracle. */
+        (void)n;
+        ref_thread *rt = &it->ref_t[t];
+        rt->pos = rt->pos * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t m = (int64_t)(rt->pos >> 33); /* [0, 2^31) */
         for (int h = 0; h < REF_HEADS; h++)
-            if (rc_ref_rotate_head(it->ref, m, RC_FORWARD, it->ref_in + h * REF_HEAD_DIM,
-                                   it->ref_out + h * REF_HEAD_DIM) != 0) {
+            if (rc_ref_rotate_head(rt->ref, m, RC_FORWARD, it->ref_in + h * REF_HEAD_DIM,
+                                   rt->out + h * REF_HEAD_DIM) != 0) {
                 snprintf(err, len, "rc_ref_rotate_head failed");
                 return -1;
             }
@@ -360,13 +395,14 @@ static int add_item(runner *R, item *it, const char *name, double bytes, double 
                     double elements)
 {
     rcb_case c = {.name = name, .setup = item_setup, .iter = item_iter,
-                  .teardown = item_teardown, .ctx = it, .bytes_per_iter = bytes,
-                  .elements_per_iter = elements, .tokens_per_iter = tokens};
+                  .teardown = item_teardown, .thread_end = item_thread_end, .ctx = it,
+                  .bytes_per_iter = bytes, .elements_per_iter = elements,
+                  .tokens_per_iter = tokens};
     snprintf(it->dest->bench_name, sizeof it->dest->bench_name, "%s", name);
     it->dest->bytes_per_iter = bytes;
     it->dest->tokens_per_iter = tokens;
     it->dest->elements_per_iter = elements;
-    int threads = it->kind == ITEM_REF ? 1 : R->o->threads;
+    const int threads = R->o->threads;
     it->shim_index = rcb_register(&c, threads, R->o->min_time_s, R->o->repetitions);
     return it->shim_index < 0 ? -1 : 0;
 }
@@ -558,7 +594,9 @@ static int add_references(plan *P, rcb_report *rep)
             it->dest = fast ? &rr->fast : &rr->v;
             snprintf(P->name, sizeof P->name, "reference/%s/d%d/%s", fast ? "fast" : "mpfr",
                      REF_HEAD_DIM, rc_dtype_name(rr->dtype));
-            if (add_item(&P->R, it, P->name, 0.0, 1.0, REF_HEADS * REF_HEAD_DIM) != 0)
+            /* every thread does all REF_HEADS heads per iteration */
+            const double per_iter = (double)P->R.o->threads * REF_HEADS * REF_HEAD_DIM;
+            if (add_item(&P->R, it, P->name, 0.0, (double)P->R.o->threads, per_iter) != 0)
                 return -1;
         }
     }

@@ -60,6 +60,8 @@ void run_case(benchmark::State &st, Entry *e)
             st.SkipWithError(err);
         }
     }
+    if (e->setup_ok && e->c.thread_end)
+        e->c.thread_end(e->c.ctx, t);
     if (t == 0 && e->setup_ok && e->c.teardown)
         e->c.teardown(e->c.ctx);
     // Each thread reports its share; Google Benchmark sums counters over

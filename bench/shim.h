@@ -31,12 +31,17 @@ typedef int (*rcb_iter_fn)(void *ctx, int thread_index, int n_threads, char *err
                            size_t err_len);
 /* Called once by thread 0 after each timed loop (untimed). May be NULL. */
 typedef void (*rcb_teardown_fn)(void *ctx);
+/* Called by every thread after its timed loop (untimed), before thread 0's
+ * teardown may run: for per-thread library state (MPFR's thread-local
+ * caches). Must not touch what teardown frees. May be NULL. */
+typedef void (*rcb_thread_end_fn)(void *ctx, int thread_index);
 
 typedef struct rcb_case {
     const char *name;            /* Google Benchmark's name; copied */
     rcb_setup_fn setup;          /* may be NULL */
     rcb_iter_fn iter;
     rcb_teardown_fn teardown;    /* may be NULL */
+    rcb_thread_end_fn thread_end; /* may be NULL */
     void *ctx;
     double bytes_per_iter;       /* all threads together */
     double elements_per_iter;

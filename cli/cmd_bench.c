@@ -56,7 +56,8 @@ static const char usage_text[] =
     "  --repetitions N       time every benchmark N times and report the median run\n"
     "                        (default 1; 5 or more on a busy machine)\n"
     "  --threads N           split every case's tokens over N threads (default 1:\n"
-    "                        single-threaded); the probe uses the same threads\n"
+    "                        single-threaded); the probe uses the same threads, and\n"
+    "                        the reference runs one oracle per thread (verify --jobs)\n"
     "  --no-reference        skip timing the MPFR reference\n"
     "  --seed N              input values (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           limit of the guarded trial call each implementation gets\n"
@@ -400,11 +401,14 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
             continue;
         }
         const double slow = r->v.elements_per_second, fast = r->fast.elements_per_second;
-        printf("%sreference, %s, d %d, %d heads per position: MPFR %.3g elements/s, fast path "
-               "%.3g elements/s (%.1fx, %.3f%% of pairs fell back to MPFR): verifying 1e6 "
+        char on[32] = "";
+        if (rep->threads > 1) /* every thread its own oracle, as verify --jobs */
+            snprintf(on, sizeof on, " on %d threads", rep->threads);
+        printf("%sreference, %s, d %d, %d heads per position%s: MPFR %.3g elements/s, fast "
+               "path %.3g elements/s (%.1fx, %.3f%% of pairs fell back to MPFR): verifying 1e6 "
                "elements takes about %.2f s\n",
-               i == 0 ? "\n" : "", rc_dtype_name(r->dtype), r->head_dim, r->heads, slow, fast,
-               fast / slow, 100.0 * ref_fallback_rate(r), 1e6 / fast);
+               i == 0 ? "\n" : "", rc_dtype_name(r->dtype), r->head_dim, r->heads, on, slow,
+               fast, fast / slow, 100.0 * ref_fallback_rate(r), 1e6 / fast);
     }
 }
 
@@ -459,7 +463,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(b, "schema_version", "1.1");
+    cJSON_AddStringToObject(b, "schema_version", "1.2");
     cJSON_AddStringToObject(b, "kind", "bench");
     cJSON_AddStringToObject(b, "ropecheck_version", ROPECHECK_VERSION);
     cJSON *m = cJSON_AddObjectToObject(b, "machine");
@@ -548,6 +552,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
         cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
         cJSON_AddNumberToObject(o, "head_dim", r->head_dim);
         cJSON_AddNumberToObject(o, "heads_per_call", r->heads);
+        cJSON_AddNumberToObject(o, "threads", rep->threads); /* 1.2: rates over all of them */
         cJSON_AddBoolToObject(o, "ok", r->v.ok && r->fast.ok);
         if (r->v.ok && r->fast.ok) {
             /* the MPFR-only path, as before, and the fast path beside it */
@@ -610,7 +615,7 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
     }
     cJSON_AddItemToObject(root, "benchmarks", bench);
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(root, "schema_version", "1.1");
+    cJSON_AddStringToObject(root, "schema_version", "1.2");
     cJSON_AddStringToObject(root, "kind", "bench");
     cJSON_AddItemToObject(root, "ropecheck", block);
     char *out = cJSON_Print(root);

@@ -108,11 +108,11 @@ static void check_variant(const cJSON *v, double tokens, double bytes_per_token,
 static void expect_context(const cJSON *root)
 {
     cr_expect_str_eq(string_of(root, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(root, "schema_version"), "1.1");
+    cr_expect_str_eq(string_of(root, "schema_version"), "1.2");
     cr_expect_str_eq(string_of(root, "kind"), "bench");
     const cJSON *b = member(root, "ropecheck");
     cr_expect_str_eq(string_of(b, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(b, "schema_version"), "1.1");
+    cr_expect_str_eq(string_of(b, "schema_version"), "1.2");
     cr_expect_str_eq(string_of(b, "kind"), "bench");
     const cJSON *m = member(b, "machine");
     static const char *const keys[] = {"cpu_model", "isa", "compiler", "c_flags", "build_type",
@@ -202,6 +202,46 @@ Test(bench, smoke_scalar_json_structure)
             cr_expect_eq(positive(e, "bytes_per_iteration"), bytes * tok, "%s", name);
         }
     }
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+/* The reference with two threads: one oracle per thread, each doing all 8
+ * heads of a position per iteration, the rates over both (issue 16: the
+ * reference's share of bench on all cores). */
+Test(bench, reference_runs_one_oracle_per_thread)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--impl", "scalar", "--shape", "phi-2", "--mode", "decode-b1",
+                          "--dtype", "f16", "--threads", "2", "--min-time", "0.01", "--json",
+                          path, NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstderr:\n%s", r.status, r.err);
+    cr_expect(strstr(r.out, "reference, f16, d 128, 8 heads per position on 2 threads: MPFR") !=
+                  NULL,
+              "reference line does not state its threads:\n%s", r.out);
+    cJSON *root = load_json(path);
+    const cJSON *b = member(root, "ropecheck");
+    const cJSON *ref = cJSON_GetArrayItem(member(b, "reference"), 0);
+    cr_assert(ref, "no reference timing");
+    cr_expect_eq(positive(ref, "threads"), 2.0);
+    positive(member(ref, "fast"), "elements_per_second");
+    int refs = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, member(root, "benchmarks"))
+    {
+        const char *name = string_of(e, "name");
+        if (strncmp(name, "reference/", 10) != 0)
+            continue;
+        refs++;
+        cr_expect_eq(positive(e, "threads"), 2.0, "%s", name);
+        /* 2 threads x 8 heads x 128 channels, 2 positions, per iteration */
+        cr_expect_eq(positive(e, "elements_per_iteration"), 2.0 * 8.0 * 128.0, "%s", name);
+        cr_expect_eq(positive(e, "tokens_per_iteration"), 2.0, "%s", name);
+    }
+    cr_expect_eq(refs, 2, "the MPFR and the fast reference records");
     cJSON_Delete(root);
     cli_result_free(&r);
     remove(path);
