@@ -27,11 +27,16 @@
 #endif
 
 static const char usage_text[] =
-    "usage: ropecheck report RESULTS.json... -o DIR\n"
+    "usage: ropecheck report RESULTS.json... -o DIR [--baseline NAME]\n"
     "\n"
     "Writes DIR/report.html (one self-contained file, figures inline) and\n"
     "DIR/report.md (figures as PNG files beside it) from the JSON that\n"
-    "`verify --json`, `prove --json` and `bench --json` write.\n"
+    "`verify --json`, `prove --json` and `bench --json` write. A summary table\n"
+    "comes first: per implementation the worst verdict and pair ULP, the case\n"
+    "counts, the worst proof, and the fraction of the streaming probe cold and hot.\n"
+    "\n"
+    "  --baseline NAME   ratio columns (GB/s over NAME's, same case, cold and hot);\n"
+    "                    default: the baseline bench --baseline recorded, if any\n"
     "\n"
     "Needs Python 3 with matplotlib (tools/setup-debian.sh installs it). Tried in\n"
     "order: $ROPECHECK_PYTHON, /usr/bin/python3, python3 on PATH.\n"

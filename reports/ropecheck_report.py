@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """ropecheck_report.py - turn ropecheck result JSON into report.html and report.md.
 
-Run by `ropecheck report RESULTS.json... -o DIR` (cli/cmd_report.c), or
-directly: python3 reports/ropecheck_report.py RESULTS.json... -o DIR.
+Run by `ropecheck report RESULTS.json... -o DIR [--baseline NAME]`
+(cli/cmd_report.c, which passes its arguments on unchanged), or directly:
+python3 reports/ropecheck_report.py RESULTS.json... -o DIR [--baseline NAME].
+--baseline names the implementation the bench ratio columns compare to
+(default: the one `bench --baseline` recorded in a bench file, if any).
 
 Inputs are files of schema "ropecheck.results" (reports/schema/
 results.schema.json), kind "verify", "prove" or "bench". Every problem with
@@ -37,6 +40,7 @@ import re
 import secrets
 import stat
 import sys
+import textwrap
 import warnings
 
 SCHEMA_NAME = "ropecheck.results"
@@ -54,6 +58,11 @@ MAX_PANELS = 12              # panels (bench shapes) per figure
 MAX_CELL_CHARS = 2000        # one string in a table cell or paragraph
 MAX_LABEL_CHARS = 60         # one string in a figure's legend or title
 MAX_SCHEMA_ERRORS = 100      # schema errors collected before giving up counting
+FIG_DPI = 100                # every figure is saved at this resolution ...
+MAX_FIG_WIDTH_PX = 1600      # ... and at most this wide (report.html shows it at most
+                             # at the page's width, never wider than it was drawn)
+MAX_BAR_IMPLS = 12           # implementations in the fraction-of-probe bars
+BARS_PER_ROW = 48            # bars on one axis of that figure before it wraps a row
 
 
 class InputError(Exception):
@@ -645,6 +654,11 @@ def fmt(v, digits=4):
     return f"{x:.{digits}g}"
 
 
+def fmt_finite(x, digits=4):
+    """fmt() of a number that may be missing (NaN): "-" for that."""
+    return "-" if isinstance(x, float) and math.isnan(x) else fmt(x, digits)
+
+
 def obj(v):
     """v if it is a JSON object, else an empty one (for keys the schema
     leaves open, so they may hold anything)."""
@@ -707,7 +721,7 @@ def plt_module():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"figure.dpi": 100, "font.size": 10, "axes.grid": True,
+    plt.rcParams.update({"figure.dpi": FIG_DPI, "font.size": 10, "axes.grid": True,
                          "grid.alpha": 0.3, "axes.titlesize": 11})
     # Glyphs missing from the font, log axes with nothing positive: warnings
     # that would clutter stderr, which says only what went wrong.
@@ -727,9 +741,21 @@ def impl_colors(names):
 
 
 def png_bytes(fig):
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return buf.getvalue()
+    """The figure as PNG at FIG_DPI, at most MAX_FIG_WIDTH_PX wide. Every
+    figure is laid out to fit (wrapped into rows of panels, legends inside
+    the width); this is the guard for one that still comes out wider (a
+    long legend entry, say): it is saved again at the resolution that fits,
+    its text smaller rather than the page scrolling sideways."""
+    dpi = FIG_DPI
+    for _ in range(3):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", dpi=dpi)
+        data = buf.getvalue()
+        width = int.from_bytes(data[16:20], "big")  # the IHDR's width
+        if width <= MAX_FIG_WIDTH_PX:
+            break
+        dpi = dpi * (MAX_FIG_WIDTH_PX - 4) / width
+    return data
 
 
 def worst_series(series, value, what):
@@ -865,8 +891,14 @@ def fig_histogram(plt, cases):
     impls_all = {i for d in by_dt.values() for i in d}
     colors = impl_colors(impls_all)
     dts = sorted(by_dt)
-    fig, axes = plt.subplots(1, len(dts), figsize=(6 * len(dts), 4.2), squeeze=False)
-    for ax, dt in zip(axes[0], dts):
+    # Two panels a row at most: four dtypes side by side were 2,400 px wide.
+    ncol = min(2, len(dts))
+    nrow = (len(dts) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.2 * ncol, 4.2 * nrow), squeeze=False)
+    for j in range(len(dts), nrow * ncol):
+        axes[j // ncol][j % ncol].set_visible(False)
+    for i, dt in enumerate(dts):
+        ax = axes[i // ncol][i % ncol]
         # Worst first: the most weight beyond the gate's bins.
         shown_impls, note = worst_series(by_dt[dt], lambda ec: high(
             sum(n * e for n, e in zip(ec[1], ec[0])) / (sum(ec[1]) or 1.0)),
@@ -891,6 +923,7 @@ def fig_histogram(plt, cases):
         ax.set_ylabel("fraction of elements")
         ax.set_title(f"{dt}: distribution of pair error")
         ax.legend(fontsize=8, title="implementation", loc="lower center")
+    fig.tight_layout()
     return fig, " ".join(notes) or None
 
 
@@ -941,49 +974,106 @@ def fig_throughput(plt, bench):
     colors = impl_colors(k[0] for s in shapes for k in pts[s])
     ncol = min(3, len(shapes))
     nrow = (len(shapes) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 4.0 * nrow), squeeze=False)
+    width_in = 4.1 * ncol + 0.4
+    fig, axes = plt.subplots(nrow, ncol, figsize=(width_in, 3.4 * nrow), squeeze=False)
     for i, shape in enumerate(shapes):
         ax = axes[i // ncol][i % ncol]
         for dt, line in sorted(roof.get(shape, {}).items()):
             line.sort()
             ax.plot([t for t, _ in line], [g for _, g in line], color="black",
-                    ls=DTYPE_STYLE.get(dt, "-"), lw=2.2, alpha=0.55,
-                    label=f"probe (roofline) {dt}")
+                    ls=DTYPE_STYLE.get(dt, "-"), lw=2.2, alpha=0.55)
         for (impl, dt), line in sorted(pts[shape].items()):
             line.sort()
             ax.plot([t for t, _ in line], [g for _, g in line], ls=DTYPE_STYLE.get(dt, "-"),
-                    marker=DTYPE_MARK.get(dt, "o"), color=colors[impl],
-                    label=f"{label(impl)} {dt}")
+                    marker=DTYPE_MARK.get(dt, "o"), color=colors[impl])
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("tokens per call")
-        ax.set_ylabel("GB/s (bytes read + written)")
-        ax.set_title(f"{label(shape)}: throughput out of cache")
-        ax.legend(fontsize=7)
+        if i % ncol == 0:
+            ax.set_ylabel("GB/s (read + written)")
+        ax.set_title(f"{label(shape)}", loc="left")
     for j in range(len(shapes), nrow * ncol):
         axes[j // ncol][j % ncol].set_visible(False)
-    fig.suptitle("Throughput against tokens; black: the streaming probe over the same bytes")
-    fig.tight_layout()
+    # One legend for every panel (a legend in each hid the lines): colour
+    # is the implementation, line style and marker the dtype.
+    dts = sorted({k[1] for s in shapes for k in pts[s]} |
+                 {dt for s in shapes for dt in roof.get(s, {})})
+    handles = [plt.Line2D([], [], color=c, lw=3, label=label(i))
+               for i, c in sorted(colors.items())]
+    handles += [plt.Line2D([], [], color="#444444", ls=DTYPE_STYLE.get(dt, "-"),
+                           marker=DTYPE_MARK.get(dt, "o"), label=dt) for dt in dts]
+    handles.append(plt.Line2D([], [], color="black", lw=2.2, alpha=0.55,
+                              label="streaming probe (roofline)"))
+    shared_legend(fig, handles, width_in, 3.4 * nrow,
+                  "Throughput out of cache against tokens per call; black: the streaming "
+                  "probe over the same bytes (the machine's limit)")
     return fig, " ".join(notes) or None
 
 
+def shared_legend(fig, handles, width_in, body_in, title):
+    """The title and one legend for all panels above them, inside the
+    figure's width (a legend beside the panels would widen the PNG)."""
+    ncol = max(1, min(len(handles), int(width_in // 1.9)))
+    legend_rows = (len(handles) + ncol - 1) // ncol
+    # The title wrapped to the width (about 10 characters an inch at 12 pt):
+    # a longer line would widen the saved PNG past the panels.
+    lines = textwrap.wrap(title, max(30, int(width_in * 10.5)))
+    title_in = 0.22 * len(lines)
+    head_in = 0.58 + title_in + 0.22 * (legend_rows - 1)
+    fig_h = head_in + body_in
+    fig.set_size_inches(width_in, fig_h)
+    fig.suptitle("\n".join(lines), y=1 - 0.12 / fig_h, va="top")
+    legend = fig.legend(handles=handles, loc="upper center", ncol=ncol, fontsize=9,
+                        bbox_to_anchor=(0.5, 1 - (0.2 + title_in) / fig_h), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - head_in / fig_h))
+    # tight_layout leaves room for the title on top of the rectangle it is
+    # given: the panels are moved up to just under the legend.
+    try:
+        r = fig.canvas.get_renderer()
+        px = fig_h * fig.dpi
+        below = legend.get_window_extent(r).y0 / px - 0.1 / fig_h
+        top = max(ax.get_tightbbox(r).y1 for ax in fig.axes if ax.get_visible()) / px
+        if below > top:
+            fig.subplots_adjust(top=fig.subplotpars.top + below - top)
+    except (TypeError, AttributeError, ValueError):
+        pass  # the layout of tight_layout stands
+
+
+def variant_fraction(case, which):
+    """A bench case's fraction of the probe for one variant ("cold" or
+    "hot"), or NaN when that variant did not run or has none."""
+    v = bench_variant(case, which)
+    return num(v["fraction_of_probe"]) if v and "fraction_of_probe" in v else float("nan")
+
+
+def fraction_layout(n_shapes, n_impls):
+    """(shapes per row, rows per dtype) for the fraction figure: at most
+    BARS_PER_ROW bars (two per implementation and shape) on one axis, so a
+    bar stays wide enough for its label at a width of at most
+    MAX_FIG_WIDTH_PX."""
+    per_shape = 2 * max(1, n_impls)
+    spr = max(1, min(n_shapes, BARS_PER_ROW // per_shape))
+    return spr, (n_shapes + spr - 1) // spr
+
+
 def fig_fraction(plt, bench):
-    """Fraction of the probe (out of cache) per shape and implementation."""
+    """Fraction of the probe per shape and implementation, cold (out of
+    cache, solid) and hot (in cache, hatched) side by side, at each shape's
+    largest token count. One row of panels per dtype, wrapped into more
+    rows when the bars would not fit the width."""
     cases = [c for c in bench.get("cases", []) if c.get("outcome") == "ran"]
-    best = {}  # (dtype, shape) -> largest-token mode's fractions per impl
+    best = {}  # (dtype, shape) -> largest-token mode's (cold, hot) fractions per impl
     for c in cases:
-        v = bench_variant(c, "cold")
-        if not v or "fraction_of_probe" not in v:
-            continue
-        f, t = num(v["fraction_of_probe"]), num(c["tokens"])
-        if not finite(f, t):
+        cold, hot = variant_fraction(c, "cold"), variant_fraction(c, "hot")
+        t = num(c["tokens"])
+        if not math.isfinite(t) or not (math.isfinite(cold) or math.isfinite(hot)):
             continue
         key = (c["dtype"], c["shape"])
         cur = best.setdefault(key, {"tokens": -math.inf, "mode": "", "impls": {}})
         if t > cur["tokens"]:
             cur.update(tokens=t, mode=c.get("mode", ""), impls={})
         if t == cur["tokens"]:
-            cur["impls"][c["impl"]] = f
+            cur["impls"][c["impl"]] = (cold, hot)
     if not best:
         return None, None
     notes = []
@@ -996,41 +1086,79 @@ def fig_fraction(plt, bench):
     # The implementations furthest below the probe are the ones to see.
     lowest = {}
     for b in best.values():
-        for i, f in b["impls"].items():
+        for i, fs in b["impls"].items():
+            f = min((x for x in fs if math.isfinite(x)), default=math.inf)
             lowest[i] = min(lowest.get(i, f), f)
-    kept, note = worst_series(lowest, lambda f: -f, "implementations")
-    if note:
-        notes.append(note)
-    impls = sorted(kept)
+    kept, out = pick(sorted(lowest), MAX_BAR_IMPLS, lambda i: -lowest[i])
+    if out:
+        notes.append(f"{len(out):,} more implementations not drawn (at most "
+                     f"{MAX_BAR_IMPLS}; those furthest below the probe are shown).")
+    impls = kept
     dts = sorted({k[0] for k in best})
     colors = impl_colors(impls)
-    n_shapes = len({k[1] for k in best})
-    width = max(5.5, 1.5 + 0.5 * n_shapes * len(impls))
-    fig, axes = plt.subplots(1, len(dts), figsize=(width * len(dts), 4.4), squeeze=False)
-    for ax, dt in zip(axes[0], dts):
-        shapes = sorted(s for d, s in best if d == dt)
-        w = 0.8 / max(1, len(impls))
+    shapes_of = {dt: sorted(s for d, s in best if d == dt) for dt in dts}
+    n_max = max(len(v) for v in shapes_of.values())
+    spr, _ = fraction_layout(n_max, len(impls))
+    rows = [(dt, shapes_of[dt][i:i + spr]) for dt in dts
+            for i in range(0, len(shapes_of[dt]), spr)]
+    # A wide one row of panels would be unreadable; a tall one scrolls. Past
+    # MAX_PANELS rows (many implementations and shapes) rows take more bars.
+    while len(rows) > MAX_PANELS and spr < n_max:
+        spr += 1
+        rows = [(dt, shapes_of[dt][i:i + spr]) for dt in dts
+                for i in range(0, len(shapes_of[dt]), spr)]
+    bars_in_row = max(len(r[1]) for r in rows) * 2 * len(impls)
+    max_width_in = MAX_FIG_WIDTH_PX / FIG_DPI - 0.6  # room for the y label and padding
+    width_in = min(max_width_in, max(7.0, 1.6 + 0.26 * bars_in_row + 0.4 * spr))
+    slots = max(len(r[1]) for r in rows)
+    # A bar's width in pixels decides how its value is written: across,
+    # upright, or (too thin for either) not at all.
+    bar_px = (width_in - 1.2) * FIG_DPI / slots * 0.84 / (2 * max(1, len(impls)))
+    label_rot = 0 if bar_px >= 28 else 90 if bar_px >= 11 else None
+    values = [x for b in best.values() for fs in b["impls"].values() for x in fs
+              if math.isfinite(x)]
+    top = max(1.1, min(max(values, default=1.0), 1e300) * (1.3 if label_rot == 90 else 1.15))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width_in, 0.8 + 2.7 * len(rows)),
+                             squeeze=False)
+    w = 0.84 / (2 * max(1, len(impls)))
+    for ax, (dt, shapes) in zip((a[0] for a in axes), rows):
         for j, impl in enumerate(impls):
-            xs, ys = [], []
-            for i, s in enumerate(shapes):
-                f = best[(dt, s)]["impls"].get(impl)
-                if f is not None:
-                    xs.append(i + (j - (len(impls) - 1) / 2) * w)
-                    ys.append(f)
-            bars = ax.bar(xs, ys, w, color=colors[impl], label=label(impl))
-            ax.bar_label(bars, fmt="%.2f", fontsize=7)
+            for v, which in enumerate(("cold", "hot")):
+                xs, ys = [], []
+                for i, s in enumerate(shapes):
+                    f = best[(dt, s)]["impls"].get(impl, (math.nan, math.nan))[v]
+                    if math.isfinite(f):
+                        xs.append(i + (2 * j + v - (2 * len(impls) - 1) / 2) * w)
+                        ys.append(f)
+                if not xs:
+                    continue
+                style = ({"color": colors[impl], "edgecolor": colors[impl]} if v == 0 else
+                         {"facecolor": "white", "edgecolor": colors[impl], "hatch": "////",
+                          "linewidth": 1.0})
+                bars = ax.bar(xs, ys, w, **style)
+                if label_rot is not None:
+                    ax.bar_label(bars, labels=[f"{y:.2f}" if abs(y) < 1000 else fmt(y, 2)
+                                               for y in ys],
+                                 fontsize=8, rotation=label_rot, padding=2)
         ax.axhline(1.0, color="black", ls=(0, (6, 3)), lw=1.2)
         ax.set_xticks(range(len(shapes)))
         ax.set_xticklabels([f"{label(s)}\n{label(best[(dt, s)]['mode'])}" for s in shapes],
-                           fontsize=8)
-        ax.set_ylabel("fraction of probe (1 = machine limit)")
-        ax.set_ylim(0, max(1.1, max((v for b in best.values() for v in b["impls"].values()),
-                                    default=1) * 1.15))
-        ax.set_title(f"{dt}")
-        ax.legend(fontsize=8, title="implementation")
-    fig.suptitle("Fraction of the streaming probe, out of cache, at each shape's largest "
-                 "token count (higher is better)")
-    fig.tight_layout()
+                           fontsize=9)
+        ax.set_xlim(-0.5, max(len(shapes), spr) - 0.5)
+        ax.set_ylabel("fraction of probe")
+        ax.set_ylim(0, top)
+        part = [r for r in rows if r[0] == dt]
+        ax.set_title(dt if len(part) == 1 else
+                     f"{dt} ({part.index((dt, shapes)) + 1} of {len(part)})", loc="left")
+    # One legend for every panel: the colours, then what solid and hatched mean.
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[i], label=label(i)) for i in impls]
+    handles += [plt.Rectangle((0, 0), 1, 1, facecolor="#333333", edgecolor="#333333",
+                              label="cold: out of cache (solid)"),
+                plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="#333333",
+                              hatch="////", label="hot: in cache (hatched)")]
+    shared_legend(fig, handles, width_in, 2.7 * len(rows),
+                  "Fraction of the streaming probe at each shape's largest token count "
+                  "(higher is better; dashed: 1 = the machine's limit)")
     return fig, " ".join(notes) or None
 
 
@@ -1145,25 +1273,54 @@ def spec_matrix(cases, specs):
 
 
 def reason_rows(reasons, specs):
-    """The cases that did not pass, at most MAX_TABLE_ROWS in input order,
-    and a summary of the rest: how many per implementation, verdict and
-    cause, so that no failure is left unaccounted for. Which rows: the
-    first case of every (implementation, verdict, cause), worst first,
-    then the second of each, and so on; so every kind of failure is shown
-    with its reason, not 500 copies of the most common one."""
-    rank, seen = [], {}
+    """The cases that did not pass, at most MAX_TABLE_ROWS rows, and a
+    count of the rest per implementation, verdict and cause, so that no
+    failure is left unaccounted for.
+
+    Skipped cases are not listed one by one: those of one implementation
+    with one reason are one row, "cuda: 96 cases skipped" beside the
+    reason, after the failures. Which failures: the first case of every
+    (implementation, verdict, cause), worst first, then the second of each,
+    and so on; so every kind of failure is shown with its reason, not 500
+    copies of the most common one. The skip rows rank with the first of
+    each kind.
+
+    Returns (rows, rest, summary, summary_out): rest counts the cases left
+    out by verdict ({verdict: n})."""
+    items, rank, seen, skips = [], [], {}, {}
     for c in reasons:
+        if c["verdict"] == "skip":
+            k = (c["impl"], c["reason"])
+            if k not in skips:
+                skips[k] = [c["impl"], c["reason"], 0]
+            skips[k][2] += 1
+            continue
         k = (c["impl"], c["verdict"], c.get("cause"))
         seen[k] = nth = seen.get(k, -1) + 1  # c is the nth case of its kind
+        items.append(c)
         rank.append((-nth, severity(c["verdict"])))
-    kept, left_out = pick(range(len(reasons)), MAX_TABLE_ROWS, lambda i: rank[i])
-    shown_cases, rest = [reasons[i] for i in kept], [reasons[i] for i in left_out]
-    rows = [[case_label(c, specs), c["verdict"], c["reason"], cause_text(c)]
-            for c in shown_cases]
-    groups = {}
-    for c in rest:
-        k = (c["impl"], c["verdict"], c.get("cause") or "")
-        groups[k] = groups.get(k, 0) + 1
+    for g in skips.values():
+        items.append(g)
+        rank.append((0, severity("skip")))
+    kept, left_out = pick(range(len(items)), MAX_TABLE_ROWS, lambda i: rank[i])
+    rows = []
+    for i in kept:
+        x = items[i]
+        if isinstance(x, dict):
+            rows.append([case_label(x, specs), x["verdict"], x["reason"], cause_text(x)])
+        else:
+            impl, reason, n = x
+            rows.append([f"{clean(impl, 200)}: {n:,} case{'' if n == 1 else 's'} skipped",
+                         "skip", reason, ""])
+    groups, rest = {}, {}
+    for i in left_out:
+        x = items[i]
+        if isinstance(x, dict):
+            k, n = (x["impl"], x["verdict"], x.get("cause") or ""), 1
+        else:
+            k, n = (x[0], "skip", ""), x[2]
+        groups[k] = groups.get(k, 0) + n
+        rest[k[1]] = rest.get(k[1], 0) + n
     summary = [[impl, v, cause, f"{n:,}"] for (impl, v, cause), n in groups.items()]
     summary, summary_out = pick(summary, MAX_TABLE_ROWS, lambda r: severity(r[1]))
     return rows, rest, summary, summary_out
@@ -1199,8 +1356,55 @@ def ns(v):
     return f"{x:,.0f}" if math.isfinite(x) else fmt(v)
 
 
-def bench_rows(bench):
+def bench_key(c):
+    """What makes two bench cases the same case for different implementations."""
+    return (c["shape"], c["mode"], c["dtype"])
+
+
+def variant_gbps(c, which):
+    v = bench_variant(c, which)
+    return num(v.get("gb_per_second")) if v else float("nan")
+
+
+def baseline_rates(bench, name):
+    """bench_key -> (cold GB/s, hot GB/s) of the baseline implementation's
+    cases that ran (the first of each case, should a name be timed twice)."""
+    rates = {}
+    if name is None:
+        return rates
+    for c in bench.get("cases", []):
+        if c["impl"] == name and c.get("outcome") == "ran" and bench_key(c) not in rates:
+            rates[bench_key(c)] = (variant_gbps(c, "cold"), variant_gbps(c, "hot"))
+    return rates
+
+
+def ratio_to(c, which, rates):
+    """This case's GB/s over the baseline's, same case and variant (the
+    bytes are the same: its time over this time); NaN without both."""
+    base = rates.get(bench_key(c), (math.nan, math.nan))[0 if which == "cold" else 1]
+    g = variant_gbps(c, which)
+    return g / base if finite(g, base) and base > 0 else float("nan")
+
+
+def bench_baseline(bench, requested):
+    """The implementation the ratio columns of one bench file are to: the
+    report's --baseline, else the one `bench --baseline` recorded in the
+    file's settings, else None."""
+    if requested is not None:
+        return requested
+    b = obj(bench.get("settings")).get("baseline")
+    return b if isinstance(b, str) and b else None
+
+
+def bench_rows(bench, base=None):
+    """The table of every bench case: one row per case that ran, one per
+    implementation, outcome and reason for those that did not. With a
+    baseline, two more columns: the GB/s ratio to it, cold and hot."""
     rows, not_run = [], {}
+    rates = baseline_rates(bench, base)
+    # bench's own ratio to scalar, unless the baseline is scalar: the same
+    # figure would then be there twice.
+    with_scalar = base != "scalar"
     for c in bench.get("cases", []):
         cold, hot = bench_variant(c, "cold"), bench_variant(c, "hot")
         if c.get("outcome") != "ran" or not cold:
@@ -1208,29 +1412,154 @@ def bench_rows(bench):
             k = (c["impl"], c["outcome"], c.get("why", ""))
             not_run.setdefault(k, []).append(c)
             continue
-        rows.append([c["impl"], c["shape"], c["mode"], c["dtype"],
-                     "ran", fmt(cold.get("gb_per_second"), 3),
-                     fmt(cold.get("fraction_of_probe"), 2),
-                     fmt(hot.get("ratio_to_scalar") if hot else None, 3),
-                     ns(cold.get("ns_per_token")), ""])
+        hot = hot or {}
+        row = [c["impl"], c["shape"], c["mode"], c["dtype"],
+               "ran", fmt(cold.get("gb_per_second"), 3), fmt(hot.get("gb_per_second"), 3),
+               fmt(cold.get("fraction_of_probe"), 2), fmt(hot.get("fraction_of_probe"), 2)]
+        if with_scalar:
+            row.append(fmt(hot.get("ratio_to_scalar"), 3))
+        if base is not None:
+            row += [fmt_finite(ratio_to(c, "cold", rates), 3),
+                    fmt_finite(ratio_to(c, "hot", rates), 3)]
+        rows.append(row + [ns(cold.get("ns_per_token")), ""])
+    n_cols = 11 + with_scalar + (2 if base is not None else 0)
     for (impl, outcome, why), cs in not_run.items():
         def kinds(key):
             names = list(dict.fromkeys(plain(c.get(key, "?")) for c in cs))
             more = f" and {len(names) - 8} more" if len(names) > 8 else ""
             return ", ".join(names[:8]) + more
         rows.append([impl, kinds("shape"), kinds("mode"), kinds("dtype"),
-                     f"{outcome} ({len(cs)} cases)", "", "", "", "", why])
+                     f"{outcome} ({len(cs)} cases)"] + [""] * (n_cols - 6) + [why])
     # Rows that did not run are the ones to keep when there are too many.
     rows, left_out = pick(rows, MAX_TABLE_ROWS, lambda r: 0 if r[4] == "ran" else 1)
-    return (["impl", "shape", "mode", "dtype", "outcome", "GB/s cold", "of probe cold",
-             "x scalar hot", "ns/token cold", "note"], rows, left_out)
+    header = ["impl", "shape", "mode", "dtype", "outcome", "GB/s cold", "GB/s hot",
+              "of probe cold", "of probe hot"] + ["x scalar hot"] * with_scalar
+    if base is not None:
+        name = clean(base, MAX_LABEL_CHARS)
+        header += [f"x {name} cold", f"x {name} hot"]
+    return header + ["ns/token cold", "note"], rows, left_out
+
+
+def short(x):
+    """A fraction or ratio to read at a glance: two decimals (0.42, 1.30),
+    two significant digits below 0.1 (0.0021), where 0.00 would say nothing."""
+    return f"{x:.2f}" if 0.1 <= abs(x) < 1000 or x == 0 else fmt(x, 2)
+
+
+def median_text(xs):
+    """"0.42 (0.10-0.95)": the median of xs and their range, or "-"."""
+    xs = sorted(x for x in xs if math.isfinite(x))
+    if not xs:
+        return "-"
+    n = len(xs)
+    med = xs[n // 2] if n % 2 else xs[n // 2 - 1] / 2 + xs[n // 2] / 2
+    lo, hi = short(xs[0]), short(xs[-1])
+    return short(med) + (f" ({lo}\u2013{hi})" if lo != hi else "")
+
+
+def unavailable(bench):
+    """{implementation: why} of those the bench run could not time at all
+    (not built for this CPU, no device): its "implementations" list."""
+    out = {}
+    for i in bench.get("implementations") or []:
+        if type(i) is dict and i.get("available") is False and type(i.get("name")) is str:
+            why = i.get("why")
+            out[i["name"]] = why if type(why) is str and why else "unavailable"
+    return out
+
+
+def summary_table(verify, prove, benches):
+    """One row per implementation, every input together: the worst verify
+    verdict and pair ULP, how many cases passed, failed (FAIL, BROKEN,
+    ERROR) and were skipped, the worst proof verdict, the fraction of the
+    probe cold and hot, and the ratio to each baseline (median over the
+    cases that ran, their range in brackets). benches: [(bench, baseline
+    name or None)]. (header, rows, left_out, verdict columns)."""
+    impls = {}
+
+    def entry(name):
+        e = impls.get(name)
+        if e is None:
+            e = impls[name] = {"verdict": "", "ulp": math.nan, "pass": 0, "failed": 0,
+                               "skip": 0, "proof": "", "cold": [], "hot": [], "ratios": {},
+                               "not_run": {}}
+        return e
+    for c in verify:
+        e = entry(c["impl"])
+        v = c["verdict"]
+        e["verdict"] = worse(v, e["verdict"])
+        u = num((c.get("pair_ulp") or {}).get("max"))
+        if not math.isnan(u):
+            e["ulp"] = u if math.isnan(e["ulp"]) else max(e["ulp"], u)
+        e["pass" if v == "pass" else "skip" if v == "skip" else "failed"] += 1
+    for c in prove:
+        e = entry(c["impl"])
+        e["proof"] = worse(c["verdict"], e["proof"])
+    base_names = list(dict.fromkeys(base for _, base in benches if base is not None))
+    for b, base in benches:
+        rates = baseline_rates(b, base)
+        for name, why in unavailable(b).items():
+            entry(name)["not_run"]["not timed: " + why] = None
+        for c in b.get("cases", []):
+            e = entry(c["impl"])
+            if c.get("outcome") != "ran":
+                e["not_run"][c["outcome"]] = e["not_run"].get(c["outcome"], 0) + 1
+                continue
+            e["cold"].append(variant_fraction(c, "cold"))
+            e["hot"].append(variant_fraction(c, "hot"))
+            if base is not None:
+                r = e["ratios"].setdefault(base, ([], []))
+                r[0].append(ratio_to(c, "cold", rates))
+                r[1].append(ratio_to(c, "hot", rates))
+    has_verify, has_prove, has_bench = bool(verify), bool(prove), bool(benches)
+    header = ["implementation"]
+    if has_verify:
+        header += ["verdict (worst)", "worst pair ULP", "pass", "failed", "skipped"]
+    if has_prove:
+        header += ["proofs (worst)"]
+    if has_bench:
+        header += ["of probe cold", "of probe hot"]
+        for name in base_names:
+            header += [f"x {clean(name, MAX_LABEL_CHARS)} cold",
+                       f"x {clean(name, MAX_LABEL_CHARS)} hot"]
+    verdict_cols = []
+    if has_verify:
+        verdict_cols.append(1)
+    if has_prove:
+        verdict_cols.append(header.index("proofs (worst)"))
+    rows = []
+    for name, e in impls.items():
+        row = [name]
+        if has_verify:
+            counted = e["pass"] + e["failed"] + e["skip"]
+            row += [e["verdict"], fmt(e["ulp"]) if not math.isnan(e["ulp"]) else "-",
+                    f"{e['pass']:,}", f"{e['failed']:,}", f"{e['skip']:,}"] if counted else \
+                   ["-", "-", "-", "-", "-"]
+        if has_prove:
+            row.append(e["proof"] or "-")
+        if has_bench:
+            not_run = ", ".join(o if n is None else f"{n:,} {o}"
+                                for o, n in e["not_run"].items())
+            if e["cold"] or e["hot"]:
+                row += [median_text(e["cold"]), median_text(e["hot"])]
+            else:
+                row += [not_run or "-", not_run or "-"]
+            for base in base_names:
+                cold, hot = e["ratios"].get(base, ([], []))
+                row += [median_text(cold), median_text(hot)]
+        rows.append(row)
+    rows, left_out = pick(rows, MAX_TABLE_ROWS, lambda r: severity(
+        worst_of(r[i] for i in verdict_cols)))
+    return header, rows, left_out, verdict_cols
 
 
 # ---------------------------------------------------------------- output
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#222;
-max-width:1240px}
+max-width:1640px}
+p{max-width:80em}
+.tbl{overflow-x:auto;max-width:100%}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid #ccc;
 padding-bottom:3px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}
@@ -1241,7 +1570,7 @@ font-weight:bold}td.BROKEN{background:#3a0000;color:#fff;font-weight:bold}
 td.skip{background:#eee;color:#666}td.ERROR{background:#ffe0a0;font-weight:bold}
 code{font-size:12px;background:#f6f6f6;padding:1px 3px;word-break:break-all}
 .note{background:#fff6d6;border-left:4px solid #e0b000;padding:6px 10px;margin:8px 0}
-img{max-width:100%;border:1px solid #eee}
+img{display:block;max-width:100%;height:auto;border:1px solid #eee}
 .hdr td{border:none;padding:1px 10px 1px 0}
 """
 
@@ -1272,7 +1601,8 @@ class Report:
         self.md.append(("> **Note:** " if note else "") + md(text) + "\n")
 
     def table(self, header, rows, verdict_cols=(), code_cols=()):
-        out = ["<table><tr>" + "".join(f"<th>{h(x)}</th>" for x in header) + "</tr>"]
+        out = ['<div class="tbl"><table><tr>' + "".join(f"<th>{h(x)}</th>" for x in header)
+               + "</tr>"]
         for r in rows:
             tds = []
             for i, x in enumerate(r):
@@ -1287,7 +1617,7 @@ class Report:
                 cls = f' class="{word}"' if word else ""
                 tds.append(f"<td{cls}>{s}</td>")
             out.append("<tr>" + "".join(tds) + "</tr>")
-        out.append("</table>")
+        out.append("</table></div>")
         self.html.append("\n".join(out))
 
         def cell(i, x):
@@ -1377,9 +1707,11 @@ def accuracy_sections(rep, verify, add_fig):
         rows, rest, summary, summary_out = reason_rows(reasons, specs)
         rep.table(["case", "verdict", "reason", "likely cause"], rows, verdict_cols=(1,))
         if rest:
-            rep.para(f"{len(rest):,} more cases that did not pass are not listed one by one "
-                     f"({count_text(c['verdict'] for c in rest)}); all of them, by "
-                     "implementation, verdict and cause:", note=True)
+            counts = ", ".join(f"{n:,} {v}" for v, n in
+                               sorted(rest.items(), key=lambda kv: -severity(kv[0])))
+            rep.para(f"{sum(rest.values()):,} more cases that did not pass are not in the "
+                     f"table above ({counts}); all of them, by implementation, verdict and "
+                     "cause:", note=True)
             rep.table(["implementation", "verdict", "likely cause", "cases"], summary,
                       verdict_cols=(1,))
             rep.left_out(len(summary_out), "groups", (r[1] for r in summary_out))
@@ -1448,16 +1780,25 @@ def findings_cell(c):
 
 
 def bench_sections(rep, benches, add_fig):
+    """benches: [(the bench block, its baseline's name or None)]."""
     rep.h2("Performance")
     if not benches:
         rep.para("No bench results among the inputs: throughput and fraction-of-probe "
                  "figures skipped.", note=True)
-    for b in benches:
+    for b, base in benches:
         st = obj(b.get("settings"))
         if st:
             rep.para(f"Threads: {plain(st.get('threads', '?'))}; bytes counted: "
                      f"{plain(st.get('bytes_counted', '?'))}; fraction of probe: "
                      f"{plain(st.get('fraction_of_probe', '?'))}.")
+        if base is not None:
+            if baseline_rates(b, base):
+                rep.para(f"Baseline: {base}. The columns x {base} are each case's GB/s over "
+                         f"{base}'s in the same case (shape, mode, dtype) and variant: above 1 "
+                         f"is faster than {base}.")
+            else:
+                rep.para(f"Baseline {base}: it has no case that ran in these bench results, "
+                         "so its ratio columns are empty.", note=True)
         if not add_fig(lambda plt: fig_throughput(plt, b),
                        "throughput against tokens with the probe", "throughput"):
             rep.para("Bench results carry no cold gb_per_second/tokens: throughput figure "
@@ -1466,7 +1807,15 @@ def bench_sections(rep, benches, add_fig):
                        "fraction of probe per shape and implementation", "fraction_of_probe"):
             rep.para("Bench results carry no fraction_of_probe: that figure skipped.",
                      note=True)
-        header, rows, left_out = bench_rows(b)
+        gone = {}
+        for name, why in unavailable(b).items():
+            gone.setdefault(why, []).append(name)
+        if gone:
+            rep.para("Not timed (unavailable here): " + "; ".join(
+                f"{', '.join(names[:MAX_SERIES])}"
+                f"{f' and {len(names) - MAX_SERIES:,} more' if len(names) > MAX_SERIES else ''}"
+                f": {why}" for why, names in list(gone.items())[:MAX_SERIES]) + ".")
+        header, rows, left_out = bench_rows(b, base)
         if rows:
             rep.table(header, rows)
             rep.left_out(len(left_out), "bench cases that ran")
@@ -1488,9 +1837,36 @@ def ref_fast_text(fast):
             f"{fmt(100 * num(fast.get('fallback_rate')), 2)}% of pairs to MPFR)")
 
 
-def build(docs, paths):
+def summary_section(rep, verify, prove, benches):
+    """The first section: one row per implementation, to read at a glance."""
+    rep.h2("Summary")
+    header, rows, left_out, verdict_cols = summary_table(verify, prove, benches)
+    if not rows:
+        rep.para("No implementation in the inputs.", note=True)
+        return
+    rep.table(header, rows, verdict_cols=verdict_cols)
+    rep.left_out(len(left_out), "implementations",
+                 (worst_of(r[i] for i in verdict_cols) for r in left_out))
+    said = []
+    if verify:
+        said.append("verdict, worst pair ULP and the case counts are over every verify case "
+                    "(failed: FAIL, BROKEN or ERROR)")
+    if prove:
+        said.append("proofs: the worst verdict of its prove checks")
+    if benches:
+        said.append("of probe: the fraction of the streaming probe, median over the bench "
+                    "cases that ran (smallest\u2013largest in brackets; 1 = the machine's "
+                    "limit), cold out of cache, hot in cache")
+        if any(base is not None for _, base in benches):
+            said.append("x NAME: GB/s over the baseline NAME's in the same case, median")
+    rep.para("; ".join(said) + ". Details in the sections below.")
+
+
+def build(docs, paths, baseline=None):
     """The report: [(file name, bytes)], report.html last. Nothing is
-    written here: write_outputs() does that, all or nothing."""
+    written here: write_outputs() does that, all or nothing. baseline: the
+    implementation the bench ratio columns are to (--baseline), else the
+    one each bench file recorded, if any."""
     plt = plt_module()
     rep = Report()
     hdr = header_info(docs, paths)
@@ -1505,7 +1881,8 @@ def build(docs, paths):
     prove = [c for d in docs if d["kind"] == "prove" for c in d["prove"]]
     fig2 = next((d["figure2"] for d in docs if d["kind"] == "prove"
                  and isinstance(d.get("figure2"), dict)), None)
-    benches = [d["ropecheck"] for d in docs if d["kind"] == "bench"]
+    benches = [(d["ropecheck"], bench_baseline(d["ropecheck"], baseline))
+               for d in docs if d["kind"] == "bench"]
 
     n = [0]
 
@@ -1531,6 +1908,7 @@ def build(docs, paths):
             rep.para(note, note=True)
         return True
 
+    summary_section(rep, verify, prove, benches)
     accuracy_sections(rep, verify, add_fig)
     prove_sections(rep, prove, fig2, add_fig)
     bench_sections(rep, benches, add_fig)
@@ -1637,6 +2015,23 @@ def internal_error(e, paths):
                 f"{where}); please report this")
 
 
+def check_baseline(name, docs):
+    """--baseline must name an implementation some bench input timed (or
+    tried to): a misspelt name is refused, not shown as empty columns."""
+    if name is None:
+        return
+    timed = list(dict.fromkeys([c["impl"] for d in docs if d["kind"] == "bench"
+                                for c in d["ropecheck"]["cases"]] +
+                               [n for d in docs if d["kind"] == "bench"
+                                for n in unavailable(d["ropecheck"])]))
+    if name not in timed:
+        where = (f"the bench results name {', '.join(clean(t, 60) for t in timed[:12])}"
+                 f"{' ...' if len(timed) > 12 else ''}" if timed else
+                 "no bench results among the inputs")
+        raise InputError(f"--baseline {clean(name, 100)}: not an implementation of the bench "
+                         f"results ({where})")
+
+
 def main(argv):
     ap = _Parser(
         prog="ropecheck report",
@@ -1645,12 +2040,17 @@ def main(argv):
                     f"Each input is a regular file of at most {MAX_INPUT_BYTES >> 20} MiB.")
     ap.add_argument("results", nargs="+", metavar="RESULTS.json")
     ap.add_argument("-o", "--output", required=True, metavar="DIR")
+    ap.add_argument("--baseline", metavar="NAME",
+                    help="an implementation of the bench results: the performance table "
+                         "and the summary show each case's GB/s over NAME's, cold and hot "
+                         "(default: the --baseline the bench run was given, if any)")
     args = ap.parse_args(argv)
     try:
         val = validator()
         docs = [load(p, val) for p in args.results]
+        check_baseline(args.baseline, docs)
         prepare_outdir(args.output)
-        files = build(docs, args.results)
+        files = build(docs, args.results, args.baseline)
         write_outputs(args.output, files)
     except (InputError, OutputError) as e:
         return fail(str(e))

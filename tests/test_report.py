@@ -431,6 +431,218 @@ class ReportTests(TempDirCase):
         self.assertIn("nowhere/ropecheck_report.py", r.stderr)
 
 
+    # ---------------------------------------------------- at a glance (issue 17)
+
+    def read_report(self, out):
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        return page, md
+
+    def test_skips_are_one_row_per_implementation_and_reason(self):
+        """40 cases of one implementation skipped for one reason are one row
+        "cuda: 40 cases skipped" beside the reason, not 40 rows; another
+        reason of another implementation is a row of its own."""
+        doc = load(FIXTURES[0])
+        model = doc["verify"][0]
+        extra = []
+        for i in range(40):
+            c = dict(model, impl="cuda", verdict="skip", reason="unavailable: no CUDA device",
+                     dtype=("f32", "bf16")[i % 2], base=10000 + i // 4)
+            for k in ("worst_pair", "pair_ulp_by_position", "pair_ulp_histogram", "cause",
+                      "finding"):
+                c.pop(k, None)
+            extra.append(c)
+        for reason in ("not supported: f16", "not supported: f16", "not supported: strided"):
+            extra.append(dict(extra[0], impl="avx2", reason=reason))
+        doc["verify"] += extra
+        r, out = self.make_report([self.write_json("skips.json", doc)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page, md = self.read_report(out)
+        reasons = next(t for t in md_tables(md) if t[0].startswith("| case | verdict | reason |"))
+        cuda = [row for row in reasons if "no CUDA device" in row]
+        self.assertEqual(cuda, ["| cuda: 40 cases skipped | skip | "
+                                "unavailable: no CUDA device |  |"])
+        self.assertIn("| avx2: 2 cases skipped | skip | not supported: f16 |  |", reasons)
+        self.assertIn("| avx2: 1 case skipped | skip | not supported: strided |  |", reasons)
+        # The failures are still listed one by one, before the skips.
+        fails = [i for i, row in enumerate(reasons) if "| **FAIL** |" in row or "**BROKEN**" in row]
+        self.assertEqual(len(fails), 4)
+        self.assertLess(max(fails), reasons.index(cuda[0]))
+        self.assertEqual(page.count("no CUDA device"), 1)
+        self.assertIn('<td>cuda: 40 cases skipped</td><td class="skip">skip</td>', page)
+
+    def many_impls_bench(self, n=8):
+        """The bench fixture with n more implementations (copies of avx2 at
+        other speeds): 10 implementations, 3 shapes, 2 dtypes."""
+        doc = load(FIXTURES[2])
+        rc = doc["ropecheck"]
+        avx2 = [c for c in rc["cases"] if c["impl"] == "avx2"]
+        for k in range(n):
+            for c in avx2:
+                c = json.loads(json.dumps(c))
+                c["impl"] = f"plugin-port-{k}"
+                for v in ("cold", "hot"):
+                    for key in ("gb_per_second", "fraction_of_probe"):
+                        if key in c[v]:
+                            c[v][key] *= 0.4 + 0.15 * k
+                rc["cases"].append(c)
+        return doc
+
+    def test_every_figure_fits_the_page_width(self):
+        """10 implementations x 3 shapes x 2 dtypes of bench (a 3,300 px
+        wide fraction figure before) and verify in 4 dtypes (a 2,400 px
+        histogram): every PNG at most 1,600 px wide, and the page shows
+        figures no wider than the page."""
+        v = load(FIXTURES[0])
+        for c in list(v["verify"]):
+            for dt in ("f16", "f64"):
+                v["verify"].append(dict(c, dtype=dt))
+        files = [self.write_json("v4.json", v), FIXTURES[1],
+                 self.write_json("many.json", self.many_impls_bench())]
+        r, out = self.make_report(files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page, md = self.read_report(out)
+        pngs = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", md)
+        self.assertEqual(len(pngs), 5)
+        sizes = {}
+        for p in pngs:
+            with open(os.path.join(out, p), "rb") as f:
+                sizes[p] = png_size(f.read())
+        print(f"figure sizes: {sizes}", file=sys.stderr)
+        for p, (w, h) in sizes.items():
+            self.assertLessEqual(w, 1600, p)
+            self.assertGreater(w, 600, p)
+        frac = next(p for p in pngs if "fraction" in p)
+        self.assertGreater(sizes[frac][0], 1000)  # wrapped into rows, not shrunk
+        self.assertRegex(page, r"img\{[^}]*max-width:100%")
+        # The guard for any figure drawn wider than the page anyway.
+        mod = report_module()
+        plt = mod.plt_module()
+        fig, ax = plt.subplots(figsize=(40, 3))
+        ax.plot([1, 2], [1, 2])
+        w, h = png_size(mod.png_bytes(fig))
+        plt.close("all")
+        self.assertLessEqual(w, mod.MAX_FIG_WIDTH_PX)
+        self.assertGreater(w, mod.MAX_FIG_WIDTH_PX - 40)
+
+    def test_fraction_figure_draws_cold_and_hot(self):
+        """Each implementation's bar pair per shape: cold (solid) and hot
+        (hatched), at the shape's largest token count, both drawn."""
+        mod = report_module()
+        plt = mod.plt_module()
+        bench = load(FIXTURES[2])["ropecheck"]
+        fig, _ = mod.fig_fraction(plt, bench)
+        want = {"cold": set(), "hot": set()}
+        for c in bench["cases"]:
+            if c["outcome"] == "ran" and c["mode"] == "prefill-4096":
+                for v in want:
+                    want[v].add(round(c[v]["fraction_of_probe"], 9))
+        got = {"cold": set(), "hot": set()}
+        for ax in fig.axes:
+            for patch in ax.patches:
+                got["hot" if patch.get_hatch() else "cold"].add(round(patch.get_height(), 9))
+        legend = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+        plt.close("all")
+        self.assertEqual(got, want)
+        self.assertEqual(len(want["cold"]), 12)  # 2 impls x 3 shapes x 2 dtypes
+        self.assertIn("cold: out of cache (solid)", legend)
+        self.assertIn("hot: in cache (hatched)", legend)
+
+    def bench_table(self, md):
+        t = next(t for t in md_tables(md) if t[0].startswith("| impl | shape | mode |"))
+        head = [x.strip() for x in t[0].strip("|").split(" | ")]
+        return head, [dict(zip(head, (x.strip() for x in row.strip("|").split(" | "))))
+                      for row in t[2:]]
+
+    def test_baseline_ratio_columns(self):
+        """--baseline NAME (passed on by `ropecheck report`): the bench
+        table gains x NAME cold and hot, each case's GB/s over NAME's in the
+        same case; the summary their medians. A baseline recorded by
+        `bench --baseline` is the default; an unknown name is refused."""
+        bench = load(FIXTURES[2])
+        speed = {(c["impl"], c["shape"], c["mode"], c["dtype"]):
+                 (c["cold"]["gb_per_second"], c["hot"]["gb_per_second"])
+                 for c in bench["ropecheck"]["cases"] if c["outcome"] == "ran"}
+        r, out = self.make_report([FIXTURES[0], FIXTURES[2], "--baseline", "scalar"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page, md = self.read_report(out)
+        head, rows = self.bench_table(md)
+        self.assertIn("x scalar cold", head)
+        self.assertIn("x scalar hot", head)
+        n = 0
+        for row in rows:
+            if row["outcome"] != "ran":
+                continue
+            mine = speed[(row["impl"], row["shape"], row["mode"], row["dtype"])]
+            base = speed[("scalar", row["shape"], row["mode"], row["dtype"])]
+            self.assertEqual(row["x scalar cold"], f"{mine[0] / base[0]:.3g}", row)
+            self.assertEqual(row["x scalar hot"], f"{mine[1] / base[1]:.3g}", row)
+            n += 1
+        self.assertEqual(n, 36)
+        self.assertIn("Baseline: scalar.", md)
+        summary = md_tables(md)[0]
+        self.assertIn("x scalar cold", summary[0])
+        scalar = next(row for row in summary if row.startswith("| scalar |"))
+        self.assertTrue(scalar.endswith("| 1.00 | 1.00 |"), scalar)
+        # Without --baseline: the one bench recorded, if any; else no columns.
+        r, out = self.make_report([FIXTURES[2]], out="plain")
+        self.assertNotIn("x scalar cold", self.read_report(out)[1])
+        bench["ropecheck"]["settings"]["baseline"] = "avx2"
+        r, out = self.make_report([self.write_json("b.json", bench)], out="recorded")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head, rows = self.bench_table(self.read_report(out)[1])
+        self.assertIn("x avx2 hot", head)
+        self.assertEqual({row["x avx2 hot"] for row in rows if row["impl"] == "avx2"}, {"1"})
+        # --baseline overrides it; an implementation no bench input names is refused.
+        r, out = self.make_report([self.write_json("b.json", bench), "--baseline", "scalar"],
+                                  out="override")
+        self.assertIn("x scalar hot", self.bench_table(self.read_report(out)[1])[0])
+        for inputs, needle in (([FIXTURES[2], "--baseline", "scalr"],
+                                "--baseline scalr: not an implementation of the bench results "
+                                "(the bench results name scalar, avx2, mutant_crash)"),
+                               ([FIXTURES[0], "--baseline", "scalar"],
+                                "no bench results among the inputs")):
+            r, out = self.make_report(inputs, out="refused")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+            self.assertIn(needle, r.stderr)
+            self.assertFalse(os.path.exists(out))
+
+    def test_summary_table_comes_first(self):
+        """The first section is one row per implementation: worst verdict,
+        worst pair ULP, cases passed, failed, skipped, the worst proof, and
+        the fraction of the probe cold and hot (median and range)."""
+        r, out = self.make_report(FIXTURES)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page, md = self.read_report(out)
+        self.assertEqual(re.findall(r"^## (.*)$", md, re.M)[0], "Summary")
+        self.assertLess(page.index("<h2>Summary</h2>"), page.index("<h2>Accuracy: verdicts</h2>"))
+        t = md_tables(md)[0]
+        head = [x.strip() for x in t[0].strip("|").split(" | ")]
+        self.assertEqual(head, ["implementation", "verdict (worst)", "worst pair ULP", "pass",
+                                "failed", "skipped", "proofs (worst)", "of probe cold",
+                                "of probe hot"])
+        rows = {r[0]: r for r in ([md_text(x.strip()) for x in line.strip("|").split(" | ")]
+                                  for line in t[2:])}
+        self.assertEqual(list(rows), ["scalar", "avx2", "mutant_wrong", "mutant_crash"])
+        self.assertEqual(rows["mutant_wrong"][1:6], ["**FAIL**", "3.321e+07", "0", "2", "0"])
+        self.assertEqual(rows["mutant_crash"][1:6], ["**BROKEN**", "-", "0", "2", "0"])
+        self.assertEqual(rows["scalar"][1], "pass")
+        self.assertEqual(rows["scalar"][3:6], ["2", "0", "0"])
+        self.assertEqual(rows["mutant_crash"][7:], ["18 broken", "18 broken"])
+        bench = load(FIXTURES[2])["ropecheck"]
+        for i, v in ((7, "cold"), (8, "hot")):
+            xs = sorted(c[v]["fraction_of_probe"] for c in bench["cases"]
+                        if c["impl"] == "avx2" and c["outcome"] == "ran")
+            med = (xs[8] + xs[9]) / 2
+            m = re.match(r"^(\S+) \((\S+)\u2013(\S+)\)$", rows["avx2"][i])
+            self.assertTrue(m, rows["avx2"][i])
+            for got, want in zip(m.groups(), (med, xs[0], xs[-1])):
+                self.assertAlmostEqual(float(got), want, delta=max(0.006, want * 0.06))
+        self.assertRegex(page, r'<td>mutant_wrong</td><td class="FAIL">FAIL</td>')
+
     # ---------------------------------------------------- hostile input
     # Each writes only inside self.tmp; nothing may hang (every run has a
     # timeout) and every refusal is one line, exit 2, nothing written.
@@ -699,26 +911,36 @@ class ReportTests(TempDirCase):
             md = f.read()
         self.assertIn("Cases: 1,000 BROKEN, 2,500 FAIL, 45,500 pass, 1,000 skip.", md)
         self.assertIn("more specifications not shown", md)
-        m = re.search(r"([\d,]+) more cases that did not pass are not listed one by one "
-                      r"\(([\d,]+) BROKEN, ([\d,]+) FAIL, ([\d,]+) skip\)", md_text(md))
+        m = re.search(r"([\d,]+) more cases that did not pass are not in the table above "
+                      r"\(([\d,]+) BROKEN, ([\d,]+) FAIL\)", md_text(md))
         self.assertTrue(m, "no line counting the cases left out of the reasons table")
         left = [int(x.replace(",", "")) for x in m.groups()]
-        self.assertEqual(left[0], 4500 - 500)
+        # 3,500 failures one row each and the 1,000 skips as one row per
+        # implementation and reason (16): 500 rows shown, every skip among them.
+        self.assertEqual(left[0], 3500 + 16 - 500)
         self.assertEqual(sum(left[1:]), left[0])
         tables = md_tables(md)
         for t in tables:
             self.assertLessEqual(len(t), 2 + 500)
         # The reasons table shows every implementation with each verdict
-        # at least once, and the summary after it counts the rest of each.
+        # at least once (its skips in one row), and the table after it
+        # counts the rest of each.
         reasons = next(t for t in tables if t[0].startswith("| case | verdict | reason |"))
         summary = next(t for t in tables if t[0].startswith("| implementation | verdict |"))
         self.assertEqual(len(reasons), 2 + 500)
+        skipped = 0
         for i in range(16):
-            for v in ("**FAIL**", "**BROKEN**", "skip"):
+            for v in ("**FAIL**", "**BROKEN**"):
                 self.assertTrue(any(row.startswith(f"| impl{i:02d} ") and f"| {v} |" in row
                                     for row in reasons), (i, v))
                 self.assertTrue(any(row.startswith(f"| impl{i:02d} | {v} |")
                                     for row in summary), (i, v))
+            rows = [re.match(rf"\| impl{i:02d}: (\d+) cases skipped \| skip \| "
+                             r"not supported: f16 \|", row) for row in reasons]
+            rows = [r for r in rows if r]
+            self.assertEqual(len(rows), 1, i)
+            skipped += int(rows[0].group(1))
+        self.assertEqual(skipped, 1000)
 
 
 class SchemaTests(TempDirCase):
