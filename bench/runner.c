@@ -402,7 +402,7 @@ static int add_item(runner *R, item *it, const char *name, double bytes, double 
     it->dest->bytes_per_iter = bytes;
     it->dest->tokens_per_iter = tokens;
     it->dest->elements_per_iter = elements;
-    const int threads = R->o->threads;
+    const int threads = it->kind == ITEM_REF ? R->o->ref_jobs : R->o->threads;
     it->shim_index = rcb_register(&c, threads, R->o->min_time_s, R->o->repetitions);
     return it->shim_index < 0 ? -1 : 0;
 }
@@ -583,6 +583,7 @@ static int add_references(plan *P, rcb_report *rep)
         rr->dtype = (rc_dtype)dt;
         rr->head_dim = REF_HEAD_DIM;
         rr->heads = REF_HEADS;
+        rr->threads = P->R.o->ref_jobs;
         /* The same inputs and positions through MPFR only and through the
          * certified fast path: their ratio is the fast path's speed-up. */
         for (int fast = 0; fast <= 1; fast++) {
@@ -595,8 +596,8 @@ static int add_references(plan *P, rcb_report *rep)
             snprintf(P->name, sizeof P->name, "reference/%s/d%d/%s", fast ? "fast" : "mpfr",
                      REF_HEAD_DIM, rc_dtype_name(rr->dtype));
             /* every thread does all REF_HEADS heads per iteration */
-            const double per_iter = (double)P->R.o->threads * REF_HEADS * REF_HEAD_DIM;
-            if (add_item(&P->R, it, P->name, 0.0, (double)P->R.o->threads, per_iter) != 0)
+            const double per_iter = (double)rr->threads * REF_HEADS * REF_HEAD_DIM;
+            if (add_item(&P->R, it, P->name, 0.0, (double)rr->threads, per_iter) != 0)
                 return -1;
         }
     }

@@ -36,6 +36,7 @@ typedef struct rcb_options {
     unsigned mode_mask;     /* bit i: rcb_mode_get(i) */
     unsigned dtype_mask;    /* bit t: rc_dtype t */
     int reference;          /* also time the MPFR reference */
+    int ref_jobs;           /* 1 .. RCB_MAX_THREADS: its threads, one oracle each */
     int progress;           /* a line per benchmark on stderr */
     const char *json_path;  /* Google Benchmark's JSON goes here (may be NULL) */
     uint64_t seed;          /* input values */
@@ -93,6 +94,7 @@ typedef struct rcb_ref_result {
     rcb_variant fast;           /* the certified fast path, same inputs */
     uint64_t fast_pairs;        /* pairs the fast path decided, over its runs */
     uint64_t fallback_pairs;    /* pairs it sent to MPFR */
+    int threads;                /* the rates are over this many, one oracle each */
 } rcb_ref_result;
 
 typedef struct rcb_report {

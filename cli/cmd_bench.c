@@ -21,6 +21,7 @@
 #include "cli/impl_select.h"
 #include "cli/seed_env.h"
 #include "cli/strict_num.h"
+#include "harness/oracle_pass.h"
 #include "impls/builtins.h"
 
 #define MAX_LIST 16
@@ -56,8 +57,9 @@ static const char usage_text[] =
     "  --repetitions N       time every benchmark N times and report the median run\n"
     "                        (default 1; 5 or more on a busy machine)\n"
     "  --threads N           split every case's tokens over N threads (default 1:\n"
-    "                        single-threaded); the probe uses the same threads, and\n"
-    "                        the reference runs one oracle per thread (verify --jobs)\n"
+    "                        single-threaded); the probe uses the same threads\n"
+    "  --jobs N              the reference's threads, one oracle each, as verify --jobs\n"
+    "                        (default: the processors online); its rates are over all\n"
     "  --no-reference        skip timing the MPFR reference\n"
     "  --seed N              input values (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           limit of the guarded trial call each implementation gets\n"
@@ -175,7 +177,7 @@ static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, 
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
        OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT,
-       OPT_BASELINE };
+       OPT_BASELINE, OPT_JOBS };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -193,6 +195,7 @@ static const struct option long_opts[] = {
     {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
     {"json", required_argument, NULL, OPT_JSON},
     {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"jobs", required_argument, NULL, OPT_JOBS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -207,6 +210,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->r.shape_mask = (1u << rcb_shape_count()) - 1;
     o->r.dtype_mask = (1u << RC_DTYPE_F32) | (1u << RC_DTYPE_BF16) | (1u << RC_DTYPE_F16);
     o->r.reference = 1;
+    o->r.ref_jobs = rc_default_jobs() < RCB_MAX_THREADS ? rc_default_jobs() : RCB_MAX_THREADS;
     o->r.timeout_s = 60.0;
     o->r.seed = 1;
     char seed_err[256];
@@ -264,6 +268,11 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             if (parse_count(optarg, "--threads", 1, RCB_MAX_THREADS, &v))
                 return 2;
             o->r.threads = (int)v;
+            break;
+        case OPT_JOBS:
+            if (parse_count(optarg, "--jobs", 1, RCB_MAX_THREADS, &v))
+                return 2;
+            o->r.ref_jobs = (int)v;
             break;
         case OPT_REPS:
             if (parse_count(optarg, "--repetitions", 1, 100, &v))
@@ -402,8 +411,8 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
         }
         const double slow = r->v.elements_per_second, fast = r->fast.elements_per_second;
         char on[32] = "";
-        if (rep->threads > 1) /* every thread its own oracle, as verify --jobs */
-            snprintf(on, sizeof on, " on %d threads", rep->threads);
+        if (r->threads > 1) /* every thread its own oracle, as verify --jobs */
+            snprintf(on, sizeof on, " on %d threads", r->threads);
         printf("%sreference, %s, d %d, %d heads per position%s: MPFR %.3g elements/s, fast "
                "path %.3g elements/s (%.1fx, %.3f%% of pairs fell back to MPFR): verifying 1e6 "
                "elements takes about %.2f s\n",
@@ -552,7 +561,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
         cJSON_AddStringToObject(o, "dtype", rc_dtype_name(r->dtype));
         cJSON_AddNumberToObject(o, "head_dim", r->head_dim);
         cJSON_AddNumberToObject(o, "heads_per_call", r->heads);
-        cJSON_AddNumberToObject(o, "threads", rep->threads); /* 1.2: rates over all of them */
+        cJSON_AddNumberToObject(o, "threads", r->threads); /* 1.2: rates over all of them */
         cJSON_AddBoolToObject(o, "ok", r->v.ok && r->fast.ok);
         if (r->v.ok && r->fast.ok) {
             /* the MPFR-only path, as before, and the fast path beside it */

@@ -10,6 +10,7 @@
 #include "harness/verify.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,12 +405,15 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     if (st->diag && m < gate->positions_below && !banded)
                         rc_diag_add_head(st->diag, t, h, in, elems, main_judge.gotv,
                                          main_judge.unwritten);
+                    if (c->progress && h + 1 == c->n_heads && (t + 1 - t0) % 16 == 0 &&
+                        t + 1 < t1)
+                        c->progress(c->progress_ctx, t + 1 - t0, t1 - t0);
                 }
         }
         for (int j = 0; parallel && j < jobs; j++)
             rc = pj.per_worker[j].rc ? -1 : rc;
         rc = main_judge.rc ? -1 : rc;
-        if (c->progress)
+        if (c->progress && (parallel || b1 == t1)) /* one thread: every 16 tokens above */
             c->progress(c->progress_ctx, b1 - t0, t1 - t0);
     }
     for (int j = 0; parallel && j < jobs && rc == 0; j++)
@@ -435,18 +439,59 @@ out:
 }
 
 /* Fill the input buffer: gaps with a byte pattern, view with the inputs. */
-static void fill_inputs(const rc_verify_case *c, unsigned char *data, size_t bytes,
-                        int64_t token_stride, int64_t head_stride, double *scratch)
+/* One thread's share of the input tensor: tokens [t0, t1). */
+typedef struct fill_share {
+    const rc_verify_case *c;
+    unsigned char *data;
+    int64_t token_stride, head_stride, t0, t1;
+    pthread_t thread;
+    int started;
+    double scratch[RC_MAX_HEAD_DIM];
+} fill_share;
+
+static void *fill_tokens(void *arg)
 {
-    memset(data, 0x5A, bytes);
-    for (int64_t t = 0; t < c->n_tokens; t++)
+    fill_share *f = arg;
+    const rc_verify_case *c = f->c;
+    for (int64_t t = f->t0; t < f->t1; t++)
         for (int64_t h = 0; h < c->n_heads; h++) {
             rc_input_gen_head(c->seed, c->positions[t], h, c->dtype, c->head_dim,
-                              c->with_specials, scratch);
+                              c->with_specials, f->scratch);
             for (int ch = 0; ch < c->head_dim; ch++)
-                rc_elem_store(c->dtype, data, t * token_stride + h * head_stride + ch,
-                              scratch[ch]);
+                rc_elem_store(c->dtype, f->data, t * f->token_stride + h * f->head_stride + ch,
+                              f->scratch[ch]);
         }
+    return NULL;
+}
+
+/* Fill the input buffer: gaps with a byte pattern, view with the inputs
+ * (a function of seed, position and head only), on c->jobs threads: each
+ * writes its own tokens, so the bytes do not depend on the threads. A
+ * thread that cannot start leaves its share to this one. */
+static int fill_inputs(const rc_verify_case *c, unsigned char *data, size_t bytes,
+                       int64_t token_stride, int64_t head_stride)
+{
+    memset(data, 0x5A, bytes);
+    int64_t jobs = c->jobs < 1 ? 1 : c->jobs > RC_ORACLE_MAX_JOBS ? RC_ORACLE_MAX_JOBS : c->jobs;
+    jobs = jobs > c->n_tokens ? (c->n_tokens > 0 ? c->n_tokens : 1) : jobs;
+    fill_share *f = calloc((size_t)jobs, sizeof *f);
+    if (!f)
+        return -1;
+    for (int64_t j = 0; j < jobs; j++) {
+        f[j] = (fill_share){.c = c, .data = data, .token_stride = token_stride,
+                            .head_stride = head_stride, .t0 = c->n_tokens * j / jobs,
+                            .t1 = c->n_tokens * (j + 1) / jobs};
+        f[j].started = j > 0 && pthread_create(&f[j].thread, NULL, fill_tokens, &f[j]) == 0;
+    }
+    fill_tokens(&f[0]);
+    for (int64_t j = 1; j < jobs; j++) {
+        if (f[j].started)
+            pthread_join(f[j].thread, NULL);
+        else
+            fill_tokens(&f[j]);
+    }
+    free(f);
+    return 0;
 }
 
 int rc_verify_call_verdict(const rc_verify_case *c, rc_verify_result *res)
@@ -561,11 +606,10 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
 
     const int half = c->rotary_dim / 2;
     double *theta = malloc(sizeof(double) * 2 * (size_t)half);
-    double *scratch = malloc(sizeof(double) * (size_t)c->head_dim);
     rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
     compare_state st = {.profile = profile, .part = part};
     int judged = 0;
-    int allocated = theta && scratch && rc_guarded_buf_alloc(&in_buf, bytes) == 0 &&
+    int allocated = theta && rc_guarded_buf_alloc(&in_buf, bytes) == 0 &&
                     (c->inplace || rc_guarded_buf_alloc(&out_buf, bytes) == 0) &&
                     rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)c->n_tokens) == 0;
     if (!allocated) {
@@ -575,7 +619,10 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
     rc_guarded_buf *outp = c->inplace ? &in_buf : &out_buf;
     rc_ref_freq_table(c->base, c->rotary_dim, c->scaling, theta, theta + half);
     const rc_dd alpha = rc_ref_out_scale_dd(c->scaling);
-    fill_inputs(c, in_buf.data, bytes, token_stride, head_stride, scratch);
+    if (fill_inputs(c, in_buf.data, bytes, token_stride, head_stride) != 0) {
+        snprintf(res->reason, sizeof res->reason, "out of memory filling the inputs");
+        goto done;
+    }
     if (!c->inplace)
         memset(out_buf.data, 0xFF, bytes);
     memcpy(pos_buf.data, c->positions, sizeof(int64_t) * (size_t)c->n_tokens);
@@ -660,7 +707,6 @@ done:
     rc_guarded_buf_free(&pos_buf);
     rc_profile_ref_destroy(profile);
     free(theta);
-    free(scratch);
     return judged;
 }
 

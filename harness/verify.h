@@ -58,7 +58,8 @@ typedef struct rc_verify_case {
      * real result, the default) or a framework profile's band
      * (reference/profile.h); the gate is then the profile's. */
     rc_profile profile;
-    /* Called now and then during the reference pass (may be NULL). */
+    /* Called during the reference pass (may be NULL): every 16 tokens and
+     * at the end, or once a block of tokens with jobs > 1. */
     void (*progress)(void *ctx, int64_t done, int64_t total);
     void *progress_ctx;
     /* Optional: after the call, the frequency table the implementation

@@ -216,11 +216,12 @@ int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later)
     /* The larger maximum wins; of equal ones the location with the smaller
      * index (token, head, channel), which is the first seen when the two
      * cover consecutive tokens and the same whatever order they merge in
-     * (verify --jobs merges its threads' accumulators). */
+     * (verify --jobs merges its threads' accumulators). A maximum added
+     * without a location stays into's, as one pass would keep it. */
     if (later->count > 0 &&
         (into->count == 0 || later->max > into->max ||
-         (later->max == into->max && later->has_worst &&
-          (!into->has_worst || rc_elem_loc_before(&later->worst, &into->worst))))) {
+         (later->max == into->max && later->has_worst && into->has_worst &&
+          rc_elem_loc_before(&later->worst, &into->worst)))) {
         into->max = later->max;
         into->has_worst = later->has_worst;
         into->worst = later->worst;

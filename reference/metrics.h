@@ -97,7 +97,8 @@ int rc_error_acc_tops(const rc_error_acc *acc, double value);
 /* Adds `later` to into: the result is what into would hold had it seen
  * both; of equal maxima the location that comes first (rc_elem_loc_before)
  * is kept, so the result does not depend on the order of merging when each
- * accumulator saw its own elements in increasing order. -1: another gate
+ * accumulator saw its own elements in increasing order, every maximum with
+ * its location (as verify gives them; by_position's none). -1: another gate
  * or resolution, or out of memory (into is then unusable). */
 int rc_error_acc_merge(rc_error_acc *into, const rc_error_acc *later);
 void rc_error_acc_summarize(const rc_error_acc *acc, rc_error_summary *out);

@@ -126,8 +126,11 @@ Test(bench, smoke_scalar_json_structure)
 {
     char path[512];
     temp_json(path, sizeof path);
+    /* --jobs 1: the reference on one thread too (its default is every
+     * processor), so every record below is single-threaded */
     const char *argv[] = {"bench", "--impl", "scalar", "--shape", "phi-2", "--mode", "decode-b1",
-                          "--dtype", "bf16", "--min-time", "0.01", "--json", path, "-q", NULL};
+                          "--dtype", "bf16", "--min-time", "0.01", "--jobs", "1", "--json", path,
+                          "-q", NULL};
     cli_result r = cli_run(argv);
     cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
     cr_expect(strstr(r.out, "1 thread (single-threaded") != NULL, "threads not stated:\n%s", r.out);
@@ -207,15 +210,15 @@ Test(bench, smoke_scalar_json_structure)
     remove(path);
 }
 
-/* The reference with two threads: one oracle per thread, each doing all 8
+/* The reference with --jobs 2: one oracle per thread, each doing all 8
  * heads of a position per iteration, the rates over both (issue 16: the
- * reference's share of bench on all cores). */
+ * reference's share of bench on all cores); the ports' --threads apart. */
 Test(bench, reference_runs_one_oracle_per_thread)
 {
     char path[512];
     temp_json(path, sizeof path);
     const char *argv[] = {"bench", "--impl", "scalar", "--shape", "phi-2", "--mode", "decode-b1",
-                          "--dtype", "f16", "--threads", "2", "--min-time", "0.01", "--json",
+                          "--dtype", "f16", "--jobs", "2", "--min-time", "0.01", "--json",
                           path, NULL};
     cli_result r = cli_run(argv);
     cr_assert_eq(r.status, 0, "exit %d\nstderr:\n%s", r.status, r.err);
@@ -233,8 +236,10 @@ Test(bench, reference_runs_one_oracle_per_thread)
     cJSON_ArrayForEach(e, member(root, "benchmarks"))
     {
         const char *name = string_of(e, "name");
-        if (strncmp(name, "reference/", 10) != 0)
+        if (strncmp(name, "reference/", 10) != 0) {
+            cr_expect_eq(positive(e, "threads"), 1.0, "%s: --jobs is the reference's", name);
             continue;
+        }
         refs++;
         cr_expect_eq(positive(e, "threads"), 2.0, "%s", name);
         /* 2 threads x 8 heads x 128 channels, 2 positions, per iteration */
