@@ -592,6 +592,66 @@ Test(profile_fn, float_pow_bracket_holds_the_exact_value)
     mpfr_clears(x, y, r, (mpfr_ptr)0);
 }
 
+/* The f32 cos/sin of an angle known only as a band [lo, hi] (a profile's
+ * angle after its roundings): the result band must hold the function at
+ * every point of the input band, so it reaches 1 or -1 when the band
+ * holds an extremum, by parity (cos: 2k*pi and (2k+1)*pi; sin: shifted by
+ * pi/2). Checked on hand cases with zero, one and several extrema, and
+ * for soundness on seeded random bands against the function sampled
+ * densely in MPFR. */
+Test(profile_fn, trig_band_holds_every_point_and_its_extrema)
+{
+    const struct {
+        double lo, hi;
+        int cos_min, cos_max, sin_min, sin_max; /* 1: the band must reach -1 / 1 */
+    } hand[] = {
+        {0.5, 1.0, 0, 0, 0, 0},  /* no extremum of either */
+        {3.0, 3.3, 1, 0, 0, 0},  /* pi: cos's minimum only */
+        {6.0, 6.5, 0, 1, 0, 0},  /* 2*pi: cos's maximum only */
+        {1.5, 1.7, 0, 0, 0, 1},  /* pi/2: sin's maximum only */
+        {0.5, 7.0, 1, 1, 1, 1},  /* several multiples: both parities */
+        {-7.0, -0.5, 1, 1, 1, 1},
+        {100.0, 110.0, 1, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+        const rc_pv x = {.p = hand[i].lo, .lo = hand[i].lo, .hi = hand[i].hi};
+        const rc_pv c = rc_pf_cos(x, 1), s = rc_pf_sin(x, 1);
+        cr_expect(hand[i].cos_min ? c.lo == -1.0 : c.lo > -1.0, "cos [%g, %g]: lo %a", x.lo,
+                  x.hi, c.lo);
+        cr_expect(hand[i].cos_max ? c.hi == 1.0 : c.hi < 1.0, "cos [%g, %g]: hi %a", x.lo, x.hi,
+                  c.hi);
+        cr_expect(hand[i].sin_min ? s.lo == -1.0 : s.lo > -1.0, "sin [%g, %g]: lo %a", x.lo,
+                  x.hi, s.lo);
+        cr_expect(hand[i].sin_max ? s.hi == 1.0 : s.hi < 1.0, "sin [%g, %g]: hi %a", x.lo, x.hi,
+                  s.hi);
+    }
+    rc_rng g;
+    rc_rng_seed3(&g, test_seed(), 9, 0);
+    mpfr_t t, v;
+    mpfr_inits2(128, t, v, (mpfr_ptr)0);
+    for (int k = 0; k < 300; k++) {
+        const double lo = (double)(float)(200.0 * rc_rng_uniform(&g) - 100.0);
+        const double w = ldexp(rc_rng_uniform(&g), -(int)rc_rng_below(&g, 12)) * 8.0;
+        const double hi = (double)(float)(lo + w);
+        const rc_pv x = {.p = lo, .lo = lo, .hi = hi};
+        for (int fn = 0; fn < 2; fn++) {
+            const rc_pv b = fn ? rc_pf_sin(x, 1) : rc_pf_cos(x, 1);
+            for (int j = 0; j <= 256; j++) {
+                mpfr_set_d(t, lo + (hi - lo) * j / 256.0, MPFR_RNDN);
+                if (fn)
+                    mpfr_sin(v, t, MPFR_RNDN);
+                else
+                    mpfr_cos(v, t, MPFR_RNDN);
+                cr_assert(mpfr_cmp_d(v, b.lo) >= 0 && mpfr_cmp_d(v, b.hi) <= 0,
+                          "%s over [%a, %a]: %.17g at %a outside [%a, %a]", fn ? "sin" : "cos",
+                          lo, hi, mpfr_get_d(v, MPFR_RNDN), mpfr_get_d(t, MPFR_RNDN), b.lo,
+                          b.hi);
+            }
+        }
+    }
+    mpfr_clears(t, v, (mpfr_ptr)0);
+}
+
 /* ---- the hf profile given the framework's own table ------------------- */
 
 /* rc_profile_ref_use_table: the hf band then starts from the reported
