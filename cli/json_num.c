@@ -10,6 +10,13 @@
 
 #include "cli/safe_file.h"
 
+void rc_json_add_hex(cJSON *o, const char *key, double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%a", v);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
 void rc_json_add_num(cJSON *o, const char *key, double v)
 {
     if (isfinite(v))

@@ -13,6 +13,10 @@
 
 void rc_json_add_num(cJSON *o, const char *key, double v);
 
+/* v exactly, as C99 "%a" ("inf", "nan" for those): the form a result or a
+ * state is read back from bit for bit. */
+void rc_json_add_hex(cJSON *o, const char *key, double v);
+
 /* root printed (indented, with a final newline) and written whole to path
  * (cli/safe_file.h: the old file stays until the new one is complete).
  * 0, or -1 with err. */

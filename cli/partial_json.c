@@ -9,12 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add_hex(cJSON *o, const char *key, double v)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%a", v);
-    cJSON_AddStringToObject(o, key, buf);
-}
+#include "cli/json_num.h"
+
 
 static void add_int(cJSON *o, const char *key, int64_t v)
 {
@@ -47,7 +43,7 @@ static cJSON *acc_json(const rc_error_acc *acc, const char *replay)
     cJSON *o = cJSON_CreateObject();
     rc_error_summary s;
     rc_error_acc_summarize(acc, &s);
-    add_hex(o, "gate", s.gate);
+    rc_json_add_hex(o, "gate", s.gate);
     add_int(o, "bits", rc_error_acc_bits(acc));
     add_int(o, "over_gate", s.over_gate);
     const size_t n = rc_error_acc_bins(acc, NULL, 0);
@@ -79,8 +75,8 @@ cJSON *rc_partial_to_json(const rc_verify_partial *p, const rc_verify_result *r,
 {
     cJSON *o = cJSON_CreateObject();
     add_int(o, "tokens", p->tokens);
-    add_hex(o, "gate_pair", p->gate_pair);
-    add_hex(o, "gate_component", p->gate_component);
+    rc_json_add_hex(o, "gate_pair", p->gate_pair);
+    rc_json_add_hex(o, "gate_component", p->gate_component);
     cJSON_AddItemToObject(o, "pair", acc_json(p->pair, replays[0]));
     cJSON_AddItemToObject(o, "component", acc_json(p->component, replays[1]));
     cJSON_AddItemToObject(o, "pair_beyond", acc_json(p->pair_beyond, ""));
@@ -109,14 +105,14 @@ cJSON *rc_partial_to_json(const rc_verify_partial *p, const rc_verify_result *r,
     add_int(o, "uncertified", (int64_t)p->uncertified);
     add_int(o, "pairs_fast", (int64_t)p->ref_pairs_fast);
     add_int(o, "pairs_mpfr", (int64_t)p->ref_pairs_mpfr);
-    add_hex(o, "impl_seconds", p->impl_seconds);
-    add_hex(o, "reference_seconds", p->reference_seconds);
+    rc_json_add_hex(o, "impl_seconds", p->impl_seconds);
+    rc_json_add_hex(o, "reference_seconds", p->reference_seconds);
     cJSON_AddStringToObject(o, "cause", p->cause);
     cJSON_AddStringToObject(o, "finding", p->finding);
     add_int(o, "diag_position_lo", p->diag_position_lo);
     add_int(o, "diag_position_hi", p->diag_position_hi);
     add_int(o, "profile_given_table", r->profile_given_table);
-    add_hex(o, "profile_table_excess", r->profile_table_excess);
+    rc_json_add_hex(o, "profile_table_excess", r->profile_table_excess);
     add_int(o, "profile_table_worst", r->profile_table_worst);
     return o;
 }

@@ -32,12 +32,6 @@
  * one token range of it */
 #define RC_RESULTS_SCHEMA_VERSION "1.5"
 
-static void add_hex(cJSON *o, const char *key, double v)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%a", v);
-    cJSON_AddStringToObject(o, key, buf);
-}
 
 static void add_bits(cJSON *o, const char *key, uint64_t bits)
 {
@@ -67,26 +61,26 @@ cJSON *rc_loc_json(const rc_elem_loc *l, const char *replay)
     cJSON_AddNumberToObject(o, "head", l->head);
     cJSON_AddNumberToObject(o, "channel", l->channel);
     cJSON_AddNumberToObject(o, "partner_channel", l->partner);
-    add_hex(o, "input", l->in_self);
+    rc_json_add_hex(o, "input", l->in_self);
     add_bits(o, "input_bits", l->in_self_bits);
-    add_hex(o, "partner_input", l->in_partner);
+    rc_json_add_hex(o, "partner_input", l->in_partner);
     add_bits(o, "partner_input_bits", l->in_partner_bits);
-    add_hex(o, "got", l->got);
+    rc_json_add_hex(o, "got", l->got);
     add_bits(o, "got_bits", l->got_bits);
-    add_hex(o, "exact_hi", l->exact.hi);
-    add_hex(o, "exact_lo", l->exact.lo);
-    add_hex(o, "correctly_rounded", l->rounded);
+    rc_json_add_hex(o, "exact_hi", l->exact.hi);
+    rc_json_add_hex(o, "exact_lo", l->exact.lo);
+    rc_json_add_hex(o, "correctly_rounded", l->rounded);
     if (l->banded) {
         /* Under a profile: the framework's predicted result and the band
          * the distances (pair_ulp, component_ulp) are measured from. */
-        add_hex(o, "profile_prediction", l->band_pred);
-        add_hex(o, "band_lo", l->band_lo);
-        add_hex(o, "band_hi", l->band_hi);
+        rc_json_add_hex(o, "profile_prediction", l->band_pred);
+        rc_json_add_hex(o, "band_lo", l->band_lo);
+        rc_json_add_hex(o, "band_hi", l->band_hi);
     }
     /* exact: "%a" of the value, so a state read back (cli/partial_json.c)
      * is the same double */
-    add_hex(o, "pair_ulp_hex", l->pair_ulp);
-    add_hex(o, "component_ulp_hex", l->component_ulp);
+    rc_json_add_hex(o, "pair_ulp_hex", l->pair_ulp);
+    rc_json_add_hex(o, "component_ulp_hex", l->component_ulp);
     rc_json_add_num(o, "pair_ulp", l->pair_ulp);
     rc_json_add_num(o, "component_ulp", l->component_ulp);
     cJSON_AddStringToObject(o, "replay", replay);
@@ -204,8 +198,8 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
         rc_json_add_num(t, "max_f32_ulp", tb->max_f32_ulp);
         rc_json_add_num(t, "max_rel_error", tb->max_rel);
         cJSON_AddNumberToObject(t, "worst_pair", tb->worst);
-        add_hex(t, "worst_got", tb->worst_got);
-        add_hex(t, "worst_exact", tb->worst_exact);
+        rc_json_add_hex(t, "worst_got", tb->worst_got);
+        rc_json_add_hex(t, "worst_exact", tb->worst_exact);
     }
     cJSON_AddStringToObject(o, "profile", rc_profile_name(c->profile));
     if (r->profile_given_table) /* 1.2: the band used the implementation's own table */
