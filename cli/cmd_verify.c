@@ -1015,10 +1015,7 @@ static int write_results(const verify_run *v, int rc)
 static cJSON *sweep_identity(const verify_run *v, int argc, char **argv)
 {
     cJSON *id = cJSON_CreateObject();
-    cJSON *a = cJSON_AddArrayToObject(id, "run_argv");
-    for (int i = 0, w = 1; i < argc; i += w)
-        if (!rc_shard_ignored_option(argv, argc, i, &w))
-            cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+    cJSON_AddItemToObject(id, "run_argv", rc_run_argv_json(argc, argv));
     char buf[48];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)v->o.seed);
     cJSON_AddStringToObject(id, "seed", buf);

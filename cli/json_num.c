@@ -17,6 +17,13 @@ void rc_json_add_hex(cJSON *o, const char *key, double v)
     cJSON_AddStringToObject(o, key, buf);
 }
 
+void rc_json_add_bits(cJSON *o, const char *key, uint64_t bits)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)bits);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
 void rc_json_add_num(cJSON *o, const char *key, double v)
 {
     if (isfinite(v))

@@ -75,6 +75,12 @@ static cJSON *case_object(const cJSON *first, const rc_verify_result *res,
     return o;
 }
 
+/* A range's own maxima (NaN: no located worst) and mismatch counts. */
+typedef struct range_own {
+    double pair_max, component_max;
+    int64_t passthrough, special;
+} range_own;
+
 cJSON *rc_merge_slices(const cJSON *const *parts, int64_t n, int64_t positions_below,
                        char *err, size_t err_len)
 {
@@ -87,13 +93,13 @@ cJSON *rc_merge_slices(const cJSON *const *parts, int64_t n, int64_t positions_b
             return unjudged_case(parts[j]);
     rc_verify_partial *st = calloc((size_t)n, sizeof *st);
     const char *(*rp)[RC_CASE_LOCS] = calloc((size_t)n, sizeof *rp);
-    /* each range's own maxima and mismatch counts, taken before range 0's
-     * state grows into the merged one */
-    double(*own_max)[4] = calloc((size_t)n, sizeof *own_max);
+    /* each range's own figures, taken before range 0's state grows into
+     * the merged one: which range each located element comes from */
+    range_own *own = calloc((size_t)n, sizeof *own);
     rc_verify_result *res = calloc(1, sizeof *res), scratch;
     cJSON *out = NULL;
     int64_t loaded = 0;
-    if (!st || !rp || !res || !own_max) {
+    if (!st || !rp || !res || !own) {
         snprintf(err, err_len, "out of memory");
         goto done;
     }
@@ -111,10 +117,10 @@ cJSON *rc_merge_slices(const cJSON *const *parts, int64_t n, int64_t positions_b
         rc_error_summary sp, sc;
         rc_error_acc_summarize(st[loaded].pair, &sp);
         rc_error_acc_summarize(st[loaded].component, &sc);
-        own_max[loaded][0] = sp.has_worst ? sp.max : NAN;
-        own_max[loaded][1] = sc.has_worst ? sc.max : NAN;
-        own_max[loaded][2] = (double)st[loaded].passthrough_mismatches;
-        own_max[loaded][3] = (double)st[loaded].special_mismatches;
+        own[loaded] = (range_own){.pair_max = sp.has_worst ? sp.max : NAN,
+                                  .component_max = sc.has_worst ? sc.max : NAN,
+                                  .passthrough = st[loaded].passthrough_mismatches,
+                                  .special = st[loaded].special_mismatches};
         if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) ||
             (double)st[loaded].tokens != hi->valuedouble - lo->valuedouble) {
             snprintf(err, err_len, "token range %lld: its state did not judge its tokens",
@@ -144,13 +150,13 @@ cJSON *rc_merge_slices(const cJSON *const *parts, int64_t n, int64_t positions_b
      * merge keeps the first of equal maxima), with that range's replay. */
     const char *replays[RC_CASE_LOCS] = {"", "", "", ""};
     for (int64_t j = n - 1; j >= 0; j--) {
-        if (own_max[j][0] == res->pair.max)
+        if (own[j].pair_max == res->pair.max)
             replays[0] = rp[j][0];
-        if (own_max[j][1] == res->component.max)
+        if (own[j].component_max == res->component.max)
             replays[1] = rp[j][1];
-        if (own_max[j][2] > 0)
+        if (own[j].passthrough > 0)
             replays[2] = rp[j][2];
-        if (own_max[j][3] > 0)
+        if (own[j].special > 0)
             replays[3] = rp[j][3];
     }
     rc_verify_partial_label_finding(&st[0], res); /* made from one range's outputs */
@@ -162,7 +168,7 @@ done:
         rc_verify_partial_free(&st[j]);
     free(st);
     free(rp);
-    free(own_max);
+    free(own);
     free(res);
     return out;
 }

@@ -11,7 +11,6 @@
 
 #include "cli/json_num.h"
 
-
 static void add_int(cJSON *o, const char *key, int64_t v)
 {
     cJSON_AddNumberToObject(o, key, (double)v);
@@ -21,9 +20,7 @@ static void add_raw(cJSON *o, const char *key, double v)
 {
     uint64_t u;
     memcpy(&u, &v, sizeof u);
-    char buf[32];
-    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)u);
-    cJSON_AddStringToObject(o, key, buf);
+    rc_json_add_bits(o, key, u);
 }
 
 /* A location as the results hold it, plus the doubles a "%a" cannot give

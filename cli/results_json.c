@@ -33,12 +33,6 @@
 #define RC_RESULTS_SCHEMA_VERSION "1.5"
 
 
-static void add_bits(cJSON *o, const char *key, uint64_t bits)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)bits);
-    cJSON_AddStringToObject(o, key, buf);
-}
 
 static cJSON *summary_json(const rc_error_summary *s)
 {
@@ -62,11 +56,11 @@ cJSON *rc_loc_json(const rc_elem_loc *l, const char *replay)
     cJSON_AddNumberToObject(o, "channel", l->channel);
     cJSON_AddNumberToObject(o, "partner_channel", l->partner);
     rc_json_add_hex(o, "input", l->in_self);
-    add_bits(o, "input_bits", l->in_self_bits);
+    rc_json_add_bits(o, "input_bits", l->in_self_bits);
     rc_json_add_hex(o, "partner_input", l->in_partner);
-    add_bits(o, "partner_input_bits", l->in_partner_bits);
+    rc_json_add_bits(o, "partner_input_bits", l->in_partner_bits);
     rc_json_add_hex(o, "got", l->got);
-    add_bits(o, "got_bits", l->got_bits);
+    rc_json_add_bits(o, "got_bits", l->got_bits);
     rc_json_add_hex(o, "exact_hi", l->exact.hi);
     rc_json_add_hex(o, "exact_lo", l->exact.lo);
     rc_json_add_hex(o, "correctly_rounded", l->rounded);
@@ -261,6 +255,15 @@ static void add_host(cJSON *root)
         fclose(f);
 }
 
+cJSON *rc_run_argv_json(int argc, char *const *argv)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0, w = 1; i < argc; i += w)
+        if (!rc_shard_ignored_option(argv, argc, i, &w))
+            cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+    return a;
+}
+
 int rc_results_write_json(const char *path, const rc_run_record *run, char *err, size_t err_len)
 {
     cJSON *root = cJSON_CreateObject();
@@ -276,10 +279,7 @@ int rc_results_write_json(const char *path, const rc_run_record *run, char *err,
         cJSON_AddItemToArray(argv, cJSON_CreateString(run->argv[i]));
     /* What the run computes: argv less the per-invocation options
      * (shard.h); every shard of one run has the same. */
-    cJSON *run_argv = cJSON_AddArrayToObject(root, "run_argv");
-    for (int i = 0, w = 1; i < run->argc; i += w)
-        if (!rc_shard_ignored_option(run->argv, run->argc, i, &w))
-            cJSON_AddItemToArray(run_argv, cJSON_CreateString(run->argv[i]));
+    cJSON_AddItemToObject(root, "run_argv", rc_run_argv_json(run->argc, run->argv));
     if (run->shard_n) {
         cJSON *sh = cJSON_AddObjectToObject(root, "shard");
         cJSON_AddNumberToObject(sh, "index", (double)run->shard_k);

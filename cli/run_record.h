@@ -68,6 +68,11 @@ cJSON *rc_loc_json(const rc_elem_loc *l, const char *replay);
 void rc_case_results_json(cJSON *o, const rc_verify_result *r, const char *oracle,
                           const char *const replays[RC_CASE_LOCS]);
 
+/* What a run computes: argv less the per-invocation options (shard.h),
+ * as a JSON array: the same for every shard of a run and for a resumed
+ * sweep (its checkpoint's identity). */
+cJSON *rc_run_argv_json(int argc, char *const *argv);
+
 int rc_results_write_json(const char *path, const rc_run_record *run, char *err, size_t err_len);
 int rc_results_write_junit(const char *path, const rc_run_record *run, char *err,
                            size_t err_len);
