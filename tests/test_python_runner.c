@@ -272,6 +272,56 @@ Test(python_runner, golden_transformers_outputs_lie_in_the_hf_band)
     cli_result_free(&r);
 }
 
+/* The second recording (PROVENANCE.md): transformers 5.25 on PyPI's torch
+ * 2.15 dispatching to its AVX-512 kernels, every preset that has a Llama
+ * RoPE and the shapes issue 15 lists (head_dim 96 and 256, llama3 at base
+ * 1e4, dynamic NTK), in all four dtypes, bf16 replayed as bits. Each must
+ * lie in the hf band; bf16 without the profile must fail (its f32 angle),
+ * so the bf16 replay is not vacuous. */
+#define PYPI_GOLDEN "../data/golden/hf-transformers/pypi-torch2.15-transformers5.25"
+#define GOLDEN_POSITIONS "0:2,4095,131071,1048575,16777217,2147483647"
+Test(python_runner, golden_pypi_transformers_outputs_lie_in_the_hf_band)
+{
+    cr_assert_eq(setenv("ROPECHECK_GOLDEN_DIR", PYPI_GOLDEN, 1), 0);
+    static const char *const specs[][6] = {
+        {"--model", "llama-3-8b"},
+        {"--model", "llama-3.1-8b"},
+        {"--model", "qwen2-7b"},
+        {"--model", "qwen2-7b-instruct-yarn"},
+        {"--model", "phi-2"},
+        {"--model", "gpt-neox-20b"},
+        {"--model", "phi-3-mini-128k"},
+        {"--layout", "half", "--head-dim", "96", "--base", "10000"},
+        {"--layout", "half", "--head-dim", "256", "--base", "10000"},
+        {"--layout", "half", "--base", "10000", "--scaling",
+         "llama3:factor=8,low=1,high=4,original=8192"},
+        {"--layout", "half", "--base", "10000", "--scaling", "dynamic:factor=2,original=4096"},
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        const char *argv[32] = {"verify", "--python", "ropepkg.golden:replay", "--profile", "hf",
+                                "--dtype", "f32,f64,f16,bf16", "--heads", "1", "--positions",
+                                GOLDEN_POSITIONS, "--seed", "1", "--quiet"};
+        size_t n = 14;
+        for (size_t k = 0; k < 6 && specs[i][k]; k++)
+            argv[n++] = specs[i][k];
+        argv[n] = NULL;
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 0, "%s %s: exit %d\n%s%s", specs[i][0], specs[i][1], r.status,
+                     r.out, r.err);
+        cr_expect(strstr(r.out, "4 cases: 4 pass"), "%s %s: %s", specs[i][0], specs[i][1], r.out);
+        cli_result_free(&r);
+    }
+    const char *exact[] = {"verify",     "--python", "ropepkg.golden:replay", "--model",
+                           "llama-3-8b", "--dtype",  "bf16",
+                           "--heads",    "1",        "--positions",
+                           GOLDEN_POSITIONS, "--seed", "1", "--quiet", NULL};
+    cli_result r = run(exact);
+    cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "1 cases: 0 pass, 1 fail"), "%s", r.out);
+    cli_result_free(&r);
+    cr_assert_eq(unsetenv("ROPECHECK_GOLDEN_DIR"), 0);
+}
+
 /* The hf and vllm call shapes (python/ropecheck_runner/signatures.py):
  * functions that take cos and sin, built by the runner the frameworks'
  * way. With the frameworks' own arithmetic they sit on the hf profile's

@@ -36,7 +36,7 @@ class ResultError(Exception):
 _FLAGS = {"inverse": codes.CAP_INVERSE, "partial_rotary": codes.CAP_PARTIAL_ROTARY,
           "inplace": codes.CAP_INPLACE, "strided": codes.CAP_STRIDED,
           "scaling": codes.CAP_SCALING}
-CAPS_KEYS = ("dtypes", "layouts") + tuple(_FLAGS)
+CAPS_KEYS = ("dtypes", "layouts", "bf16_bits") + tuple(_FLAGS)
 
 
 def rope_caps(**declared: Any) -> Callable:
@@ -57,13 +57,22 @@ def parse_caps(declared: Mapping, mode_dtypes: int) -> int:
     """RC_CAP_* bits from a declaration. Everything is offered unless the
     declaration narrows it; dtypes are further limited to what the tensor
     mode can carry (mode_dtypes: numpy has no bf16). CapsError on unknown
-    keys or names, so a typo cannot silently offer or hide a case."""
+    keys or names, so a typo cannot silently offer or hide a case.
+
+    bf16_bits=True says the function takes bf16 as its u16 bit patterns
+    where the mode has no bf16 type (numpy): it gets a uint16 array and
+    may return uint16 bits (taken as they are) or floats (rounded once)."""
     if not isinstance(declared, Mapping):
         raise CapsError("ropecheck_caps must be a dict, not %s" % type(declared).__name__)
     unknown = sorted(set(declared) - set(CAPS_KEYS))
     if unknown:
         raise CapsError("unknown ropecheck_caps key '%s' (known: %s)"
                         % (unknown[0], ", ".join(CAPS_KEYS)))
+    bits = declared.get("bf16_bits", False)
+    if not isinstance(bits, bool):
+        raise CapsError("ropecheck_caps['bf16_bits'] must be True or False")
+    if bits:
+        mode_dtypes |= codes.CAP_BF16
     caps = 0
     for key, names, bit in (("dtypes", codes.DTYPE_NAMES, codes.dtype_cap),
                             ("layouts", codes.LAYOUT_NAMES, codes.layout_cap)):

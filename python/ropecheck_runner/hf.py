@@ -6,22 +6,25 @@ Serve it with the torch tensors mode::
         ropecheck verify --python "ropecheck_runner.hf:apply --tensors torch" \\
         --hf-config path/to/config.json --profile hf
 
-``apply`` builds transformers' ``LlamaRotaryEmbedding`` from a model's
-config.json (offline: the file is read, nothing is downloaded) and applies
-``apply_rotary_pos_emb`` to the case's tensor, so what is judged is
-transformers' code on the installed torch. The config comes from
-``$ROPECHECK_HF_CONFIG`` when set (then a config that does not match the
-case ropecheck asks for is a finding: a wrong base or family fails), else
-from the case's own spec (base, rotary_dim, scaling family), which tests
-transformers' arithmetic alone.
+``apply`` builds the model's own rotary module (transformers'
+``<Type>RotaryEmbedding`` of the config's model_type, e.g.
+``LlamaRotaryEmbedding``, ``GPTNeoXRotaryEmbedding``; transformers 4 and
+5) from a model's config.json (offline: the file is read, nothing is
+downloaded) and applies ``apply_rotary_pos_emb`` to the case's tensor, so
+what is judged is transformers' code on the installed torch. The config
+comes from ``$ROPECHECK_HF_CONFIG`` when set (then a config that does not
+match the case ropecheck asks for is a finding: a wrong base or family
+fails), else from the case's own spec (base, rotary_dim, scaling family),
+which tests transformers' arithmetic alone.
 
-What transformers' Llama RoPE has: the half layout (rotate_half), partial
-rotary through ``partial_rotary_factor``, the default, linear, llama3 and
-yarn rope types. Inverse is not a transformers operation; it is served as
-the rotation with sine negated, which is how ropecheck's hf profile defines
-it. Dynamic NTK and LongRoPE choose their table from the largest position
-of the call, not from the context ropecheck names, so they are refused
-with that reason.
+What it serves: the half layout (rotate_half), partial rotary through
+``partial_rotary_factor``, the default, linear, dynamic, llama3 and yarn
+rope types from a spec, and longrope from a config file (its factor
+lists). Inverse is not a transformers operation; it is served as the
+rotation with sine negated, which is how ropecheck's hf profile defines
+it. Dynamic NTK sizes its table by the call's largest position + 1, as
+ropecheck's default --context does; another --context is refused with
+that reason.
 
 Each reply reports ``inv_freq`` (runner protocol 3): ropecheck measures it
 against the exact table and, under ``--profile hf``, judges the rest of the
@@ -30,7 +33,7 @@ pipeline given it.
 import json
 import os
 
-_FAMILIES = ("none", "linear", "llama3", "yarn")
+_FAMILIES = ("none", "linear", "llama3", "yarn", "dynamic")
 _cache = {}
 
 
@@ -40,12 +43,12 @@ def _config_from_spec(spec):
     sc = spec["scaling"]
     fam = sc["family"]
     if fam not in _FAMILIES:
-        raise ValueError("transformers picks the %s table from the call's largest position, "
-                         "not from ropecheck's --context: not served" % fam)
+        raise ValueError("a %s table is not built from a spec here (its factor lists come "
+                         "from a config file: set ROPECHECK_HF_CONFIG)" % fam)
     rope_scaling = None
     original = int(sc["original_context"]) or 4096
-    if fam == "linear":
-        rope_scaling = {"rope_type": "linear", "factor": sc["factor"]}
+    if fam in ("linear", "dynamic"):
+        rope_scaling = {"rope_type": fam, "factor": sc["factor"]}
     elif fam == "llama3":
         rope_scaling = {"rope_type": "llama3", "factor": sc["factor"],
                         "low_freq_factor": sc["low_freq_factor"],
@@ -76,21 +79,59 @@ def _config_from_file(path):
     return CONFIG_MAPPING[model_type](**d)
 
 
+def _rotary_class(config, partial):
+    """The rotary module transformers itself uses for this config's model
+    type (modeling_<type>.<Type>RotaryEmbedding: transformers 5 gives each
+    model its own, and only those of partial-rotary models read
+    partial_rotary_factor), else Llama's; a config made from the spec with
+    partial rotary takes GPT-NeoX's, the reference partial-rotary model."""
+    import importlib
+    model_type = getattr(config, "model_type", "llama")
+    if partial and model_type == "llama":
+        model_type = "gpt_neox"
+    try:
+        module = importlib.import_module("transformers.models.%s.modeling_%s"
+                                         % (model_type, model_type))
+    except ImportError:
+        module = None
+    names = sorted(n for n in dir(module or object) if n.endswith("RotaryEmbedding")
+                   and "Vision" not in n and not n.startswith("_"))
+    if names:
+        return getattr(module, names[0])
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+    return LlamaRotaryEmbedding
+
+
+def _construct(cls, config, device):
+    """cls(config) on the device: transformers 4 takes device=, 5 does not."""
+    import inspect
+    if "device" in inspect.signature(cls.__init__).parameters:
+        return cls(config=config, device=device)
+    return cls(config=config).to(device)
+
+
 def _rotary(spec, device):
     """transformers' rotary module for this case (cached per config and
     shape: building it computes inv_freq once, as a model does)."""
-    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
     path = os.environ.get("ROPECHECK_HF_CONFIG")
     key = (path, spec["base"], spec["head_dim"], spec["rotary_dim"],
            repr(sorted((k, str(v)) for k, v in spec["scaling"].items())), str(device))
-    if key not in _cache:
+    dynamic = spec["scaling"]["family"] == "dynamic"
+    if dynamic or key not in _cache:
         config = _config_from_file(path) if path else _config_from_spec(spec)
         if not path:
             config.head_dim = spec["head_dim"]
-        rot = LlamaRotaryEmbedding(config=config, device=device)
+        partial = not path and spec["rotary_dim"] != spec["head_dim"]
+        rot = _construct(_rotary_class(config, partial), config, device)
         if rot.inv_freq.shape[0] * 2 != spec["rotary_dim"]:
             raise ValueError("the config rotates %d channels; the case has rotary_dim %d"
                              % (rot.inv_freq.shape[0] * 2, spec["rotary_dim"]))
+        if dynamic:
+            # transformers' dynamic module keeps the largest length it has
+            # seen (it grows its table, and resets only below the original
+            # context): a fresh one per call is what one request of that
+            # length gets, independent of the cases before it.
+            return rot
         _cache[key] = rot
     return _cache[key]
 
@@ -98,6 +139,11 @@ def _rotary(spec, device):
 def apply(x, positions, *, theta, layout, direction, out_scale, spec):
     import torch
     from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+    sc = spec["scaling"]
+    if sc["family"] == "dynamic" and int(sc["context"]) != int(positions.max()) + 1:
+        raise ValueError("transformers sizes the dynamic table by the call's largest position "
+                         "+ 1 (%d), not by --context %d" % (int(positions.max()) + 1,
+                                                            int(sc["context"])))
     rot = _rotary(spec, x.device)
     r = spec["rotary_dim"]
     # transformers' shapes: q (batch, heads, tokens, head_dim), position_ids

@@ -34,7 +34,8 @@ def _status_for(exc: BaseException) -> int:
 
 
 class NumpyMode:
-    """x is a contiguous numpy array of the request's dtype (f32, f64, f16)."""
+    """x is a contiguous numpy array of the request's dtype (f32, f64, f16;
+    bf16 as uint16 bit patterns, for functions declaring bf16_bits)."""
     name = "numpy"
     device = "cpu"
     dtypes = _NUMPY_DTYPES
@@ -49,7 +50,10 @@ class NumpyMode:
         return x.copy()  # the function may write into it: keep ours intact
 
     def to_wire(self, y, dtype: int) -> np.ndarray:
-        return tensors.to_wire(np.asarray(y), dtype)
+        y = np.asarray(y)
+        if dtype == codes.BF16 and y.dtype == np.uint16:
+            return y  # bf16 bit patterns (bf16_bits): already the wire type
+        return tensors.to_wire(y, dtype)
 
     def wire_bits(self, x, dtype: int) -> np.ndarray:
         return np.asarray(x)

@@ -250,6 +250,25 @@ class ServeLoop(unittest.TestCase):
             self.assertIn(why, str(err.exception))
         with self.assertRaises(adapters.CapsError):
             adapters.rope_caps(strided="no")
+        # bf16_bits offers bf16 where the mode has no bf16 type, and only then
+        # matters: without it numpy mode drops bf16 from the declaration.
+        bits = {"dtypes": ["f32", "bf16"], "bf16_bits": True}
+        self.assertEqual(adapters.parse_caps(bits, numpy_dtypes) & ~codes.CAP_F32 & 0xF,
+                         codes.CAP_BF16)
+        self.assertFalse(adapters.parse_caps({"dtypes": ["bf16"]}, numpy_dtypes) & codes.CAP_BF16)
+        self.assertFalse(adapters.parse_caps({"dtypes": ["f32"], "bf16_bits": True},
+                                             numpy_dtypes) & codes.CAP_BF16)
+        with self.assertRaises(adapters.CapsError) as err:
+            adapters.parse_caps({"bf16_bits": "yes"}, numpy_dtypes)
+        self.assertIn("must be True or False", str(err.exception))
+
+    def test_numpy_mode_takes_bf16_bits_as_they_are(self):
+        from ropecheck_runner import modes
+        m = modes.NumpyMode()
+        bits = np.array([0x3F80, 0x7FC1, 0x0001, 0xFF80], dtype=np.uint16)
+        self.assertEqual(m.to_wire(bits, codes.BF16).tobytes(), bits.tobytes())
+        # floats are rounded once: 1 + 2^-9 is a tie, to even (1.0 = 0x3F80)
+        self.assertEqual(m.to_wire(np.array([1.0 + 2.0 ** -9]), codes.BF16).tolist(), [0x3F80])
 
     def test_table_reported(self):
         req, x = build(self.rng, name="t", rotary_dim=8, head_dim=8)

@@ -5,7 +5,8 @@ and writes what it was given and what it returned, one .npz per case, into
 ``$ROPECHECK_GOLDEN_DIR``. ``replay`` (numpy mode, no torch needed) finds
 the file for the case it is asked, checks that the input is the recorded
 one (ropecheck's inputs depend only on the seed, position and head), and
-returns the recorded output and table. So ``verify --python
+returns the recorded output and table (bf16 travels as its uint16 bit
+patterns both ways: numpy has no bfloat16, and replay declares bf16_bits). So ``verify --python
 ropepkg.golden:replay --profile hf`` judges the hf profile against real
 transformers on a machine that has neither torch nor transformers.
 tests/data/golden/hf-transformers/PROVENANCE.md says how the files were made.
@@ -16,6 +17,16 @@ import os
 import numpy as np
 
 _NP = {"f32": np.float32, "f64": np.float64, "f16": np.float16}
+
+
+def _wire(t, dtype):
+    """A torch tensor as the numpy array the wire carries: the dtype's own
+    type, or for bf16 its uint16 bit patterns (numpy has no bfloat16)."""
+    import torch
+    if dtype == "bf16":
+        return t.detach().cpu().to(torch.bfloat16).contiguous().view(torch.int16).numpy() \
+            .view(np.uint16)
+    return t.detach().cpu().numpy().astype(_NP[dtype])
 DEFAULT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "data", "golden", "hf-transformers")
 
@@ -41,10 +52,9 @@ def record(x, positions, *, theta, layout, direction, out_scale, spec):
     folder = os.environ.get("ROPECHECK_GOLDEN_DIR")
     if not folder:
         raise ValueError("set ROPECHECK_GOLDEN_DIR to the folder the recordings go to")
-    dt = _NP[spec["dtype"]]
     pos = positions.cpu().numpy()
     np.savez_compressed(os.path.join(folder, case_name(pos, layout, direction, spec)),
-                        x=x.cpu().numpy().astype(dt), y=y.cpu().numpy().astype(dt),
+                        x=_wire(x, spec["dtype"]), y=_wire(y, spec["dtype"]),
                         table=table.cpu().numpy(), positions=pos)
     return y, table
 
@@ -58,8 +68,10 @@ def replay(x, positions, *, theta, layout, direction, out_scale, spec):
     with np.load(path) as g:
         if g["x"].shape != x.shape or g["x"].tobytes() != x.tobytes():
             raise ValueError("the input differs from the recorded one (another seed?)")
-        return g["y"].astype(np.float64), g["table"]
+        y = g["y"]
+        # bf16: the recorded bit patterns, returned as bits (bf16_bits).
+        return (y if y.dtype == np.uint16 else y.astype(np.float64)), g["table"]
 
 
-record.ropecheck_caps = {"dtypes": ["f32", "f64", "f16"], "layouts": ["half"]}
-replay.ropecheck_caps = record.ropecheck_caps
+record.ropecheck_caps = {"dtypes": ["f32", "f64", "f16", "bf16"], "layouts": ["half"]}
+replay.ropecheck_caps = dict(record.ropecheck_caps, bf16_bits=True)
