@@ -162,6 +162,15 @@ RC_INLINE void store8(rc_dtype t, void *base, int64_t idx, __m512d v)
     }
 }
 
+rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out)
+{
+    if (!in || !out || !avx512_available(NULL, 0) || t == RC_DTYPE_F64 ||
+        (unsigned)t >= RC_DTYPE_COUNT)
+        return RC_ERR_UNSUPPORTED;
+    store8(t, out, 0, _mm512_loadu_pd(in));
+    return RC_OK;
+}
+
 RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
 {
     const int64_t n = st->rotary_dim / 2;
@@ -356,6 +365,12 @@ const rc_impl rc_impl_avx512_table = {
 };
 
 #else /* the compiler could not target AVX-512: an honest, unavailable entry */
+
+rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out)
+{
+    (void)t, (void)in, (void)out;
+    return RC_ERR_UNSUPPORTED;
+}
 
 static int avx512_available(char *why, size_t why_len)
 {
