@@ -22,8 +22,9 @@
  *
  * LAYOUTS: half = contiguous a's and b's; interleaved = [a0 b0 a1 b1 ..]
  * against rows laid out the same way (il[], port_state.h: INTERLEAVED
- * ROWS). Tails (pairs that do not fill a vector) use scalar.c's per-pair
- * code (rc_rotate_elems, impls/common/rotate_pair.h).
+ * ROWS). Tails (pairs that do not fill a vector) of f32/f16/bf16 heads go
+ * through the same arithmetic with masked loads and stores (load8_first);
+ * f64 tails use scalar.c's per-pair code (rc_port_pair_f64).
  *
  * Never executed without avx512_available() saying yes: prepare() checks
  * it too. Thread safety: no static mutable state.
@@ -162,6 +163,46 @@ RC_INLINE void store8(rc_dtype t, void *base, int64_t idx, __m512d v)
     }
 }
 
+/* The first k < 8 elements (mask (1 << k) - 1): AVX-512's masked loads
+ * and stores neither read nor write the other lanes' memory (no fault past
+ * the end of a buffer), and a masked-out lane loads 0, whose rotation is
+ * 0 and is never stored. Tails of a head go through these instead of the
+ * per-pair scalar code: partial rotary (GPT-NeoX's 12 pairs) has a tail
+ * on every head. */
+RC_INLINE __m512d load8_first(rc_dtype t, const void *base, int64_t idx, __mmask8 k)
+{
+    switch (t) {
+    case RC_DTYPE_F16: {
+        const __m128i h = _mm_maskz_loadu_epi16(k, (const uint16_t *)base + idx);
+        return _mm512_cvtps_pd(_mm256_cvtph_ps(h));
+    }
+    case RC_DTYPE_BF16: {
+        const __m128i h = _mm_maskz_loadu_epi16(k, (const uint16_t *)base + idx);
+        return _mm512_cvtps_pd(
+            _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+    }
+    default:
+        return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, (const float *)base + idx));
+    }
+}
+
+RC_INLINE void store8_first(rc_dtype t, void *base, int64_t idx, __m512d v, __mmask8 k)
+{
+    switch (t) {
+    case RC_DTYPE_F16:
+        _mm_mask_storeu_epi16((uint16_t *)base + idx, k,
+                              _mm256_cvtps_ph(cvt_pd_ps_odd(v), _MM_FROUND_TO_NEAREST_INT));
+        break;
+    case RC_DTYPE_BF16:
+        _mm_mask_storeu_epi16((uint16_t *)base + idx, k,
+                              _mm256_cvtepi32_epi16(f32_to_bf16_rne(cvt_pd_ps_odd(v))));
+        break;
+    default:
+        _mm256_mask_storeu_ps((float *)base + idx, k, _mm512_cvtpd_ps(v));
+        break;
+    }
+}
+
 rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out)
 {
     if (!in || !out || !avx512_available(NULL, 0) || t == RC_DTYPE_F64 ||
@@ -169,6 +210,21 @@ rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out)
         return RC_ERR_UNSUPPORTED;
     store8(t, out, 0, _mm512_loadu_pd(in));
     return RC_OK;
+}
+
+/* One vector of up to eight pairs i.. of the half layout; k selects the
+ * pairs (0xFF: all eight). */
+RC_INLINE void half_pairs8(const rc_port_state *st, rc_dtype t, const void *in, void *out,
+                           int64_t i, int64_t n, __mmask8 k)
+{
+    const __m512d signbit = _mm512_set1_pd(-0.0);
+    const __m512d a = load8_first(t, in, i, k), b = load8_first(t, in, i + n, k);
+    const __m512d c = _mm512_maskz_loadu_pd(k, st->cos_hi + i);
+    const __m512d s = _mm512_maskz_loadu_pd(k, st->sin_hi + i);
+    const __m512d x = _mm512_fmadd_pd(a, c, _mm512_xor_pd(_mm512_mul_pd(b, s), signbit));
+    const __m512d y = _mm512_fmadd_pd(a, s, _mm512_mul_pd(b, c));
+    store8_first(t, out, i, x, k);
+    store8_first(t, out, i + n, y, k);
 }
 
 RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
@@ -184,8 +240,21 @@ RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void 
         store8(t, out, i, x);
         store8(t, out, i + n, y);
     }
-    for (; i < n; i++)
-        rc_rotate_elems(t, in, out, i, i + n, st->cos_hi[i], st->sin_hi[i]);
+    if (i < n)
+        half_pairs8(st, t, in, out, i, n, (__mmask8)((1u << (n - i)) - 1));
+}
+
+/* One vector of up to four pairs i.. of the interleaved layout; k selects
+ * their channels (0xFF: all four pairs). */
+RC_INLINE void interleaved_pairs4(const rc_port_state *st, rc_dtype t, const void *in,
+                                  void *out, int64_t i, __mmask8 k)
+{
+    const __m512d v = load8_first(t, in, 2 * i, k); /* a0 b0 .. a3 b3 */
+    const __m512d a = _mm512_movedup_pd(v);        /* a0 a0 .. a3 a3 */
+    const __m512d b = _mm512_permute_pd(v, 0xFF);  /* b0 b0 .. b3 b3 */
+    const __m512d cs = _mm512_maskz_loadu_pd(k, st->il[0] + 2 * i);
+    const __m512d sc = _mm512_maskz_loadu_pd(k, st->il[1] + 2 * i);
+    store8_first(t, out, 2 * i, _mm512_fmadd_pd(a, cs, _mm512_mul_pd(b, sc)), k);
 }
 
 RC_INLINE void head_interleaved_narrow(const rc_port_state *st, rc_dtype t, const void *in,
@@ -201,8 +270,8 @@ RC_INLINE void head_interleaved_narrow(const rc_port_state *st, rc_dtype t, cons
         const __m512d sc = _mm512_loadu_pd(st->il[1] + 2 * i);
         store8(t, out, 2 * i, _mm512_fmadd_pd(a, cs, _mm512_mul_pd(b, sc)));
     }
-    for (; i < n; i++)
-        rc_rotate_elems(t, in, out, 2 * i, 2 * i + 1, st->cos_hi[i], st->sin_hi[i]);
+    if (i < n)
+        interleaved_pairs4(st, t, in, out, i, (__mmask8)((1u << (2 * (n - i))) - 1));
 }
 
 static void head_half_f32(const rc_port_state *st, const void *in, void *out)
