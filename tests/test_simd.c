@@ -515,6 +515,80 @@ static void reuse_suite(const rc_impl *impl)
             }
 }
 
+/* `impl` on one fresh state (nothing kept from an earlier call): the
+ * expected output of a call, for the kept-rows suite. */
+static void apply_fresh(const rc_impl *impl, const rc_spec *spec, const run *b,
+                        const simd_case *c, const int64_t *pos, int64_t n, rc_direction dir,
+                        unsigned char *out)
+{
+    void *state = NULL;
+    cr_assert_eq(impl->prepare(spec, &state), RC_OK);
+    memcpy(out, b->out_init, b->bytes);
+    rc_tensor tin = {b->in, n, c->n_heads, c->token_stride, c->head_stride};
+    rc_tensor tout = {out, n, c->n_heads, c->token_stride, c->head_stride};
+    cr_assert_eq(impl->apply(state, &tin, &tout, pos, dir), RC_OK);
+    impl->release(state);
+}
+
+/* Rows kept across calls (impls/common/port_state.h): one state through
+ * calls that repeat, reverse, shorten and change the previous call's
+ * positions, the last by writing into the same array, each checked bit for
+ * bit against scalar on a fresh state. A cache keyed without the
+ * direction, by the array's address, or on a prefix, fails here. */
+static void kept_rows_suite(const rc_impl *impl)
+{
+    require(impl);
+    const uint64_t seed = test_seed(impl->name);
+    for (int l = 0; l < RC_LAYOUT_COUNT; l++)
+        for (int t = 0; t < RC_DTYPE_COUNT; t++) {
+            simd_case c = packed_case(6, (rc_layout)l, (rc_dtype)t, RC_FORWARD);
+            c.n_tokens = 12;
+            char name[200];
+            case_name(&c, name, sizeof name);
+            run b;
+            run_case(&rc_impl_scalar, &c, seed, &b);
+            double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
+            rc_spec spec = make_spec(&c, hi, lo);
+            int64_t pos[12], changed[12], last[12];
+            memcpy(pos, b.pos, sizeof pos);
+            memcpy(changed, b.pos, sizeof changed);
+            memcpy(last, b.pos, sizeof last);
+            changed[7] += 1;
+            last[11] += 1;
+            struct {
+                const int64_t *pos;
+                int64_t n;
+                rc_direction dir;
+                int mutate; /* before the call, write `changed` into pos */
+            } const calls[] = {{pos, 12, RC_FORWARD, 0}, {pos, 12, RC_FORWARD, 0},
+                               {pos, 12, RC_INVERSE, 0}, {pos, 12, RC_FORWARD, 0},
+                               {changed, 12, RC_FORWARD, 0}, {pos, 12, RC_FORWARD, 0},
+                               {last, 12, RC_FORWARD, 0},    {pos, 12, RC_FORWARD, 0},
+                               {pos, 11, RC_FORWARD, 0}, {pos, 12, RC_FORWARD, 0},
+                               {pos, 12, RC_FORWARD, 1}};
+            void *state = NULL;
+            cr_assert_eq(impl->prepare(&spec, &state), RC_OK);
+            unsigned char *got = malloc(b.bytes), *want = malloc(b.bytes);
+            cr_assert(got && want);
+            for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
+                if (calls[k].mutate)
+                    memcpy(pos, changed, sizeof pos);
+                apply_fresh(&rc_impl_scalar, &spec, &b, &c, calls[k].pos, calls[k].n,
+                            calls[k].dir, want);
+                memcpy(got, b.out_init, b.bytes);
+                rc_tensor tin = {b.in, calls[k].n, c.n_heads, c.token_stride, c.head_stride};
+                rc_tensor tout = {got, calls[k].n, c.n_heads, c.token_stride, c.head_stride};
+                cr_assert_eq(impl->apply(state, &tin, &tout, calls[k].pos, calls[k].dir), RC_OK);
+                cr_assert(memcmp(got, want, b.bytes) == 0,
+                          "%s (%s): call %zu differs from a fresh state's", impl->name, name, k);
+            }
+            free(got);
+            free(want);
+            impl->release(state);
+            run_free(&b);
+        }
+}
+
 /* The registry entries each binary tests: a port's two angle strategies.
  * Every suite below runs once per entry (Criterion parameters), so a new
  * strategy is one more line here, not a copy of the tests. The parameter
@@ -547,6 +621,13 @@ PORT_TEST(strides_inplace, strides_suite)
 PORT_TEST(matches_scalar, scalar_suite)
 PORT_TEST(rejects_bad_calls, rejects_suite)
 PORT_TEST(state_reuse, reuse_suite)
+PORT_TEST(kept_rows, kept_rows_suite)
+
+#ifndef RC_TEST_AVX512
+/* Scalar keeps rows through the same code (port_state.c); checked here
+ * against its own fresh states. */
+Test(simd_scalar, kept_rows) { kept_rows_suite(&rc_impl_scalar); }
+#endif
 
 /* prepare() refuses, rather than crashes, where the CPU lacks the ISA;
  * where it has it, available() must agree with prepare(). Where the port

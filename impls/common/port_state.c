@@ -99,6 +99,9 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     st->row = row ? row : rc_exact_sincos_row;
     st->table = NULL;
     st->table_tokens = 0;
+    st->kept_positions = NULL;
+    st->kept_tokens = 0;
+    st->kept_direction = RC_FORWARD;
     point_rows(st, st->storage + 2 * half);
     *out = st;
     return RC_OK;
@@ -107,8 +110,10 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
 void rc_port_state_destroy(void *state)
 {
     rc_port_state *st = state;
-    if (st)
+    if (st) {
         free(st->table);
+        free(st->kept_positions);
+    }
     free(st);
 }
 
@@ -132,22 +137,49 @@ static void rotate_token(const rc_port_state *st, rc_port_head_fn head, const rc
     }
 }
 
-/* Room for n tokens' rows in st->table. */
+/* Room for n tokens' rows in st->table, and their positions. */
 static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
 {
     if (n <= st->table_tokens)
         return RC_OK;
     /* free + malloc, not realloc: the old rows need not be kept. */
     free(st->table);
+    free(st->kept_positions);
     st->table = NULL;
+    st->kept_positions = NULL;
     st->table_tokens = 0;
+    st->kept_tokens = 0;
     if ((uint64_t)n > SIZE_MAX / sizeof(double) / rows)
         return RC_ERR_NOMEM;
     st->table = malloc((size_t)n * rows * sizeof(double));
-    if (!st->table)
+    st->kept_positions = malloc((size_t)n * sizeof(int64_t));
+    if (!st->table || !st->kept_positions) {
+        free(st->table);
+        free(st->kept_positions);
+        st->table = NULL;
+        st->kept_positions = NULL;
         return RC_ERR_NOMEM;
+    }
     st->table_tokens = n;
     return RC_OK;
+}
+
+/* Whether the table holds this call's rows (port_state.h, ROWS KEPT
+ * ACROSS CALLS). */
+static int rows_kept_for(const rc_port_state *st, int64_t n, const int64_t *positions,
+                         rc_direction direction)
+{
+    return st->kept_tokens == n && st->kept_direction == direction &&
+           memcmp(st->kept_positions, positions, (size_t)n * sizeof *positions) == 0;
+}
+
+static void rotate_from_table(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+                              const rc_tensor *out, size_t rows)
+{
+    for (int64_t t = 0; t < in->n_tokens; t++) {
+        point_rows(st, st->table + (size_t)t * rows);
+        rotate_token(st, head, in, out, t);
+    }
 }
 
 rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
@@ -161,25 +193,46 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
     if (args != RC_OK || empty)
         return args;
 
-    if (st->mode == RC_ANGLES_FUSED) {
-        for (int64_t t = 0; t < in->n_tokens; t++) {
+    const int64_t n = in->n_tokens;
+    const size_t rows = rows_per_token(st->rotary_dim, st->dtype, st->il_rows);
+    const int keep = (uint64_t)n <= RC_ROW_CACHE_BYTES / sizeof(double) / rows;
+    if (keep && rows_kept_for(st, n, positions, direction)) {
+        rotate_from_table(st, head, in, out, rows);
+        return RC_OK;
+    }
+    /* The table is about to change: it holds no call's rows until full. */
+    st->kept_tokens = 0;
+    rc_status grown = keep || st->mode == RC_ANGLES_TABLE ? grow_table(st, n, rows) : RC_OK;
+    if (grown != RC_OK && st->mode == RC_ANGLES_TABLE)
+        return grown;
+    if (st->mode == RC_ANGLES_FUSED && (!keep || grown != RC_OK)) {
+        /* One token's rows at a time in the state's own storage. */
+        point_rows(st, st->storage + 2 * (size_t)(st->rotary_dim / 2));
+        for (int64_t t = 0; t < n; t++) {
             fill_rows(st, positions[t], direction);
             rotate_token(st, head, in, out, t);
         }
         return RC_OK;
     }
-    /* RC_ANGLES_TABLE: one pass over the positions, then one over the data. */
-    const size_t rows = rows_per_token(st->rotary_dim, st->dtype, st->il_rows);
-    rc_status grown = grow_table(st, in->n_tokens, rows);
-    if (grown != RC_OK)
-        return grown;
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        point_rows(st, st->table + (size_t)t * rows);
-        fill_rows(st, positions[t], direction);
+    if (st->mode == RC_ANGLES_FUSED) {
+        /* Each token's rows into its table slot, then its heads. */
+        for (int64_t t = 0; t < n; t++) {
+            point_rows(st, st->table + (size_t)t * rows);
+            fill_rows(st, positions[t], direction);
+            rotate_token(st, head, in, out, t);
+        }
+    } else {
+        /* RC_ANGLES_TABLE: one pass over the positions, then one over the data. */
+        for (int64_t t = 0; t < n; t++) {
+            point_rows(st, st->table + (size_t)t * rows);
+            fill_rows(st, positions[t], direction);
+        }
+        rotate_from_table(st, head, in, out, rows);
     }
-    for (int64_t t = 0; t < in->n_tokens; t++) {
-        point_rows(st, st->table + (size_t)t * rows);
-        rotate_token(st, head, in, out, t);
+    if (keep) {
+        memcpy(st->kept_positions, positions, (size_t)n * sizeof *positions);
+        st->kept_tokens = n;
+        st->kept_direction = direction;
     }
     return RC_OK;
 }

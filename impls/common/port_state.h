@@ -22,6 +22,22 @@
  *     the same exact angles. The table grows, never shrinks, so repeated
  *     calls of one size allocate once.
  *
+ * ROWS KEPT ACROSS CALLS. A model applies RoPE to every layer at the same
+ * positions, and frameworks compute cos/sin once per forward pass for all
+ * layers (transformers' position_embeddings, vLLM's cos_sin_cache). The
+ * ports do the same: both strategies write every token's rows into the
+ * table (the fused one just before rotating that token, so the rows are
+ * still where it reads them) and remember the call's positions and
+ * direction. A later call with the same direction and the same positions
+ * (compared element by element, not by pointer, so a caller may reuse
+ * its array) rotates against the table without computing an angle.
+ * Anything else refills it. The rows depend only on the spec (fixed at
+ * prepare), the position and the direction, so reuse cannot change a
+ * bit; tests/test_simd.c (state_reuse) checks repeated, changed and
+ * reversed calls against scalar. Calls whose rows would exceed
+ * RC_ROW_CACHE_BYTES keep the fused one-token rows and nothing across
+ * calls (the table strategy then still builds its table, as before).
+ *
  * INTERLEAVED ROWS. A port whose interleaved-layout kernels multiply a
  * channel vector [a0 b0 a1 b1 ..] by rows arranged like the channels asks
  * for them (interleaved_rows); they are built from the cos/sin rows after
@@ -49,6 +65,10 @@
 #include "ropecheck/rope.h"
 
 typedef enum { RC_ANGLES_FUSED, RC_ANGLES_TABLE } rc_angle_mode;
+
+/* The largest table of rows kept across calls: 64 MiB (32768 tokens of a
+ * 128-channel head in f64, or of GPT-J's interleaved rows). */
+#define RC_ROW_CACHE_BYTES ((size_t)64 << 20)
 
 /* Same signature as rc_exact_sincos_row in impls/common/exact_angle.h: a
  * port may pass a vectorized row filler that returns the same bits; NULL
@@ -79,8 +99,11 @@ typedef struct rc_port_state {
     rc_angle_mode mode;
     int il_rows;          /* 1 when il[] is filled */
     rc_sincos_row_fn row; /* never NULL */
-    double *table;        /* RC_ANGLES_TABLE: table_tokens tokens' rows */
+    double *table;        /* table_tokens tokens' rows (see ROWS KEPT ACROSS CALLS) */
     int64_t table_tokens;
+    int64_t *kept_positions; /* table_tokens entries; the first kept_tokens are valid */
+    int64_t kept_tokens;     /* 0: the table holds no call's rows */
+    rc_direction kept_direction;
     double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
 } rc_port_state;
 
