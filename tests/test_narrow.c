@@ -35,7 +35,7 @@ static void require_avx512(void)
     if (!rc_impl_avx512.available(why, sizeof why)) {
         const double zeros[8] = {0};
         uint16_t out[8];
-        cr_assert_eq(rc_avx512_store8(RC_DTYPE_F16, zeros, out), RC_ERR_UNSUPPORTED,
+        cr_assert_eq(rc_avx512_store8(RC_DTYPE_F16, 0, zeros, out), RC_ERR_UNSUPPORTED,
                      "the store must refuse where AVX-512 is unavailable");
         cr_skip_test("avx512: %s", why);
     }
@@ -121,7 +121,7 @@ static void push_edges(values *s, rc_dtype t)
     }
 }
 
-static void check_type(rc_dtype t, const char *name)
+static void check_type(rc_dtype t, int bf16_instruction, const char *name)
 {
     require_avx512();
     const uint64_t seed = rc_test_seed(name, 20261204u);
@@ -152,7 +152,7 @@ static void check_type(rc_dtype t, const char *name)
     unsigned char got[8 * 4], want[8 * 4];
     size_t mismatches = 0;
     for (size_t i = 0; i < s.n; i += 8) {
-        cr_assert_eq(rc_avx512_store8(t, s.v + i, got), RC_OK);
+        cr_assert_eq(rc_avx512_store8(t, bf16_instruction, s.v + i, got), RC_OK);
         for (int k = 0; k < 8; k++)
             rc_elem_store(t, want, k, s.v[i + k]);
         for (int k = 0; k < 8; k++)
@@ -166,16 +166,29 @@ static void check_type(rc_dtype t, const char *name)
     free(s.v);
 }
 
-Test(narrow_avx512, f16_every_tie) { check_type(RC_DTYPE_F16, "test_narrow f16"); }
-Test(narrow_avx512, bf16_every_tie) { check_type(RC_DTYPE_BF16, "test_narrow bf16"); }
-Test(narrow_avx512, f32_random_ties) { check_type(RC_DTYPE_F32, "test_narrow f32"); }
+Test(narrow_avx512, f16_every_tie) { check_type(RC_DTYPE_F16, 0, "test_narrow f16"); }
+Test(narrow_avx512, bf16_every_tie) { check_type(RC_DTYPE_BF16, 0, "test_narrow bf16"); }
+Test(narrow_avx512, f32_random_ties) { check_type(RC_DTYPE_F32, 0, "test_narrow f32"); }
+
+/* The kernels store bf16 through AVX512-BF16's instruction where the CPU
+ * has it: the same values through that path. */
+Test(narrow_avx512, bf16_instruction_every_tie)
+{
+    require_avx512();
+    const double zeros[8] = {0};
+    uint16_t out[8];
+    if (rc_avx512_store8(RC_DTYPE_BF16, 1, zeros, out) == RC_ERR_UNSUPPORTED)
+        cr_skip_test("avx512: CPU lacks avx512bf16 (the kernels store bf16 without it)");
+    check_type(RC_DTYPE_BF16, 1, "test_narrow bf16 (avx512bf16)");
+}
 
 Test(narrow_avx512, refuses_bad_arguments)
 {
     require_avx512();
     double in[8] = {0};
     double out[8];
-    cr_expect_eq(rc_avx512_store8(RC_DTYPE_F64, in, out), RC_ERR_UNSUPPORTED);
-    cr_expect_eq(rc_avx512_store8((rc_dtype)9, in, out), RC_ERR_UNSUPPORTED);
-    cr_expect_eq(rc_avx512_store8(RC_DTYPE_F16, NULL, out), RC_ERR_UNSUPPORTED);
+    cr_expect_eq(rc_avx512_store8(RC_DTYPE_F64, 0, in, out), RC_ERR_UNSUPPORTED);
+    cr_expect_eq(rc_avx512_store8((rc_dtype)9, 0, in, out), RC_ERR_UNSUPPORTED);
+    cr_expect_eq(rc_avx512_store8(RC_DTYPE_F16, 0, NULL, out), RC_ERR_UNSUPPORTED);
+    cr_expect_eq(rc_avx512_store8(RC_DTYPE_F16, 1, in, out), RC_ERR_UNSUPPORTED);
 }

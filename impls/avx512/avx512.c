@@ -17,8 +17,11 @@
  * error analysis holds (f32/f16/bf16 ~0.5 pair ULP, f64 <= ~1.92 below
  * m = 2^31). Double to f16/bf16 is one rounding: double -> f32 rounding to
  * odd (truncate with the instruction's embedded rounding mode, then set
- * the last bit if inexact), then f32 -> f16/bf16 to nearest; see
- * impls/avx2/avx2.c for why that equals a single rounding.
+ * the last bit if any of the 29 dropped significand bits is set), then
+ * f32 -> f16/bf16 to nearest (F16C; for bf16 AVX512-BF16's instruction
+ * where the CPU has it, else integer arithmetic); see impls/avx2/avx2.c
+ * for why that equals a single rounding. tests/test_narrow.c checks the
+ * store at every f16/bf16 tie.
  *
  * LAYOUTS: half = contiguous a's and b's; interleaved = [a0 b0 a1 b1 ..]
  * against rows laid out the same way (il[], port_state.h: INTERLEAVED
@@ -103,15 +106,43 @@ static rc_status avx512_prepare_table(const rc_spec *spec, void **state)
 /* ---- narrow types: eight elements <-> eight double lanes ---- */
 
 /* Double to f32 rounding to odd: truncate (embedded rounding, no MXCSR
- * change), then set the last bit where that was inexact. Truncation of a
- * finite value beyond FLT_MAX gives FLT_MAX (odd); NaN and Inf compare
- * unequal-ordered false, so they pass unchanged. */
+ * change), then set the last bit where that was inexact. For |x| >= 2^-126
+ * (x a normal double, and the result f32-normal or overflowing) the bits
+ * truncation drops are exactly the low 29 of x's significand, so one
+ * integer test says "inexact" (two instructions fewer than converting
+ * back and comparing). Beyond FLT_MAX truncation gives FLT_MAX, already
+ * odd; Inf passes exact; a NaN may get its last payload bit set, which no
+ * f16/bf16 conversion reads. Below 2^-126 (an f32-subnormal result) the
+ * test misses dropped bits: harmless for f16, whose smallest rounding
+ * boundary is 2^-25 (every such x rounds to a signed zero either way), and
+ * bf16's store checks for it (store8). */
 RC_INLINE __m256 cvt_pd_ps_odd(__m512d x)
+{
+    const __m256 t = _mm512_cvt_roundpd_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __mmask8 inexact =
+        _mm512_test_epi64_mask(_mm512_castpd_si512(x), _mm512_set1_epi64(0x1FFFFFFF));
+    const __m256i tb = _mm256_castps_si256(t);
+    return _mm256_castsi256_ps(_mm256_mask_or_epi32(tb, inexact, tb, _mm256_set1_epi32(1)));
+}
+
+/* The same, exact for every x (also f32-subnormal results): convert back
+ * and compare. NaN and Inf compare unequal-ordered false, so they pass
+ * unchanged. */
+RC_INLINE __m256 cvt_pd_ps_odd_any(__m512d x)
 {
     const __m256 t = _mm512_cvt_roundpd_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     const __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), x, _CMP_NEQ_OQ);
     const __m256i tb = _mm256_castps_si256(t);
     return _mm256_castsi256_ps(_mm256_mask_or_epi32(tb, inexact, tb, _mm256_set1_epi32(1)));
+}
+
+/* Whether a lane of x is nonzero and below 2^-126 in magnitude (the bf16
+ * subnormal range, where cvt_pd_ps_odd's test is not enough). */
+RC_INLINE int any_below_f32_normal(__m512d x)
+{
+    const __m512d a = _mm512_abs_pd(x);
+    return (_mm512_cmp_pd_mask(a, _mm512_set1_pd(0x1p-126), _CMP_LT_OQ) &
+            _mm512_cmp_pd_mask(a, _mm512_setzero_pd(), _CMP_NEQ_OQ)) != 0;
 }
 
 /* f32 bits to bf16 bits (low 16 of each lane), nearest even, NaN quieted. */
@@ -127,6 +158,33 @@ RC_INLINE __m256i f32_to_bf16_rne(__m256 f)
     return _mm256_blendv_epi8(rounded, quiet, nan);
 }
 
+/* Double to bf16 bits, one rounding (odd to f32, then nearest even). */
+RC_INLINE __m128i bf16_of8(__m512d v)
+{
+    const __m256 odd = any_below_f32_normal(v) ? cvt_pd_ps_odd_any(v) : cvt_pd_ps_odd(v);
+    return _mm256_cvtepi32_epi16(f32_to_bf16_rne(odd));
+}
+
+/* The kernels' element kinds: the dtypes, plus bf16 stored through
+ * AVX512-BF16's f32 -> bf16 instruction (VCVTNEPS2BF16: nearest even, NaN
+ * quieted as f32_to_bf16_rne does, but f32-subnormal inputs read as zero,
+ * so vectors with any value below 2^-126 take bf16_of8). Selected at run
+ * time where the CPU has AVX512-BF16 (pick_head_fn). */
+#define RC_BF16_NE ((rc_dtype)RC_DTYPE_COUNT)
+
+__attribute__((target("avx512bf16"))) static inline __m128i bf16_of8_ne(__m512d v)
+{
+    if (any_below_f32_normal(v))
+        return bf16_of8(v);
+    return (__m128i)_mm256_cvtneps_pbh(cvt_pd_ps_odd(v));
+}
+
+static int cpu_has_avx512bf16(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16");
+}
+
 RC_INLINE __m512d load8(rc_dtype t, const void *base, int64_t idx)
 {
     switch (t) {
@@ -134,7 +192,8 @@ RC_INLINE __m512d load8(rc_dtype t, const void *base, int64_t idx)
         const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + idx));
         return _mm512_cvtps_pd(_mm256_cvtph_ps(h));
     }
-    case RC_DTYPE_BF16: {
+    case RC_DTYPE_BF16:
+    case RC_BF16_NE: {
         const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + idx));
         return _mm512_cvtps_pd(
             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
@@ -152,11 +211,12 @@ RC_INLINE void store8(rc_dtype t, void *base, int64_t idx, __m512d v)
         _mm_storeu_si128((__m128i *)((uint16_t *)base + idx), h);
         break;
     }
-    case RC_DTYPE_BF16: {
-        const __m128i h = _mm256_cvtepi32_epi16(f32_to_bf16_rne(cvt_pd_ps_odd(v)));
-        _mm_storeu_si128((__m128i *)((uint16_t *)base + idx), h);
+    case RC_DTYPE_BF16:
+        _mm_storeu_si128((__m128i *)((uint16_t *)base + idx), bf16_of8(v));
         break;
-    }
+    case RC_BF16_NE:
+        _mm_storeu_si128((__m128i *)((uint16_t *)base + idx), bf16_of8_ne(v));
+        break;
     default:
         _mm256_storeu_ps((float *)base + idx, _mm512_cvtpd_ps(v));
         break;
@@ -176,7 +236,8 @@ RC_INLINE __m512d load8_first(rc_dtype t, const void *base, int64_t idx, __mmask
         const __m128i h = _mm_maskz_loadu_epi16(k, (const uint16_t *)base + idx);
         return _mm512_cvtps_pd(_mm256_cvtph_ps(h));
     }
-    case RC_DTYPE_BF16: {
+    case RC_DTYPE_BF16:
+    case RC_BF16_NE: {
         const __m128i h = _mm_maskz_loadu_epi16(k, (const uint16_t *)base + idx);
         return _mm512_cvtps_pd(
             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
@@ -194,8 +255,10 @@ RC_INLINE void store8_first(rc_dtype t, void *base, int64_t idx, __m512d v, __mm
                               _mm256_cvtps_ph(cvt_pd_ps_odd(v), _MM_FROUND_TO_NEAREST_INT));
         break;
     case RC_DTYPE_BF16:
-        _mm_mask_storeu_epi16((uint16_t *)base + idx, k,
-                              _mm256_cvtepi32_epi16(f32_to_bf16_rne(cvt_pd_ps_odd(v))));
+        _mm_mask_storeu_epi16((uint16_t *)base + idx, k, bf16_of8(v));
+        break;
+    case RC_BF16_NE:
+        _mm_mask_storeu_epi16((uint16_t *)base + idx, k, bf16_of8_ne(v));
         break;
     default:
         _mm256_mask_storeu_ps((float *)base + idx, k, _mm512_cvtpd_ps(v));
@@ -203,12 +266,14 @@ RC_INLINE void store8_first(rc_dtype t, void *base, int64_t idx, __m512d v, __mm
     }
 }
 
-rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out)
+rc_status rc_avx512_store8(rc_dtype t, int bf16_instruction, const double in[8], void *out)
 {
     if (!in || !out || !avx512_available(NULL, 0) || t == RC_DTYPE_F64 ||
         (unsigned)t >= RC_DTYPE_COUNT)
         return RC_ERR_UNSUPPORTED;
-    store8(t, out, 0, _mm512_loadu_pd(in));
+    if (bf16_instruction && (t != RC_DTYPE_BF16 || !cpu_has_avx512bf16()))
+        return RC_ERR_UNSUPPORTED;
+    store8(bf16_instruction ? RC_BF16_NE : t, out, 0, _mm512_loadu_pd(in));
     return RC_OK;
 }
 
@@ -285,6 +350,16 @@ static void head_half_f16(const rc_port_state *st, const void *in, void *out)
 static void head_half_bf16(const rc_port_state *st, const void *in, void *out)
 {
     head_half_narrow(st, RC_DTYPE_BF16, in, out);
+}
+__attribute__((target("avx512bf16"))) static void head_half_bf16_ne(const rc_port_state *st,
+                                                                    const void *in, void *out)
+{
+    head_half_narrow(st, RC_BF16_NE, in, out);
+}
+__attribute__((target("avx512bf16"))) static void head_il_bf16_ne(const rc_port_state *st,
+                                                                  const void *in, void *out)
+{
+    head_interleaved_narrow(st, RC_BF16_NE, in, out);
 }
 static void head_il_f32(const rc_port_state *st, const void *in, void *out)
 {
@@ -394,6 +469,8 @@ static rc_port_head_fn pick_head_fn(rc_layout l, rc_dtype t)
                                                          head_half_f16, head_half_bf16};
     static rc_port_head_fn const il[RC_DTYPE_COUNT] = {head_il_f32, head_il_f64, head_il_f16,
                                                        head_il_bf16};
+    if (t == RC_DTYPE_BF16 && cpu_has_avx512bf16())
+        return l == RC_LAYOUT_HALF ? head_half_bf16_ne : head_il_bf16_ne;
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
 }
 
@@ -408,7 +485,7 @@ static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor 
 const rc_impl rc_impl_avx512 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512",
-    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C, fused angles: "
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C (+BF16 where present), fused angles: "
                    "exact angle per token (double-double, shared with scalar) for all its "
                    "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
@@ -422,7 +499,7 @@ const rc_impl rc_impl_avx512 = {
 const rc_impl rc_impl_avx512_table = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512-table",
-    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C, table angles: "
+    .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C (+BF16 where present), table angles: "
                    "exact cos/sin table of all positions of the call, then all tokens x "
                    "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
@@ -435,9 +512,9 @@ const rc_impl rc_impl_avx512_table = {
 
 #else /* the compiler could not target AVX-512: an honest, unavailable entry */
 
-rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out)
+rc_status rc_avx512_store8(rc_dtype t, int bf16_instruction, const double in[8], void *out)
 {
-    (void)t, (void)in, (void)out;
+    (void)t, (void)bf16_instruction, (void)in, (void)out;
     return RC_ERR_UNSUPPORTED;
 }
 

@@ -11,8 +11,10 @@ extern const rc_impl rc_impl_avx512_table; /* table angles: all positions first 
 
 /* The kernels' narrowing store, exported for tests/test_narrow.c: rounds
  * in[0..7] once to t (f32, f16, bf16) into out[0..7] of that type, as the
- * head kernels do. RC_OK, or RC_ERR_UNSUPPORTED where the code was not
- * built or the CPU lacks AVX-512 (never executes an instruction then). */
-rc_status rc_avx512_store8(rc_dtype t, const double in[8], void *out);
+ * head kernels do; bf16_instruction: bf16 through AVX512-BF16's
+ * conversion, as the kernels store bf16 where the CPU has it. RC_OK, or
+ * RC_ERR_UNSUPPORTED where the code was not built or the CPU lacks what
+ * was asked (never executes an instruction then). */
+rc_status rc_avx512_store8(rc_dtype t, int bf16_instruction, const double in[8], void *out);
 
 #endif
