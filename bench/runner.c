@@ -26,10 +26,12 @@
 enum item_kind { ITEM_IMPL, ITEM_PROBE, ITEM_REF };
 
 /* A cursor per thread, each on its own cache line: threads advance them on
- * every call. */
+ * every call. calls counts a thread's calls (--new-positions alternates
+ * the position sets by it). */
 typedef struct padded_cursor {
     size_t v;
-    char pad[64 - sizeof(size_t)];
+    size_t calls;
+    char pad[64 - 2 * sizeof(size_t)];
 } padded_cursor;
 
 typedef struct workload {
@@ -42,6 +44,7 @@ typedef struct workload {
     size_t copies;       /* cold pool */
     unsigned char *in, *out;
     int64_t *positions;
+    int64_t *positions_next; /* positions + 1: --new-positions' other set */
     double *theta;       /* hi[r/2] then lo[r/2] */
 } workload;
 
@@ -102,6 +105,7 @@ static void workload_free(runner *R)
     free(w->in);
     free(w->out);
     free(w->positions);
+    free(w->positions_next);
     free(w->theta);
     memset(w, 0, sizeof *w);
     R->current = SIZE_MAX;
@@ -130,8 +134,9 @@ static int workload_build(runner *R, size_t wi, char *err, size_t len)
     w->in = aligned_alloc(64, total);
     w->out = aligned_alloc(64, total);
     w->positions = malloc(sizeof(int64_t) * (size_t)w->tokens);
+    w->positions_next = malloc(sizeof(int64_t) * (size_t)w->tokens);
     w->theta = malloc(sizeof(double) * 2 * (size_t)half);
-    if (!w->in || !w->out || !w->positions || !w->theta) {
+    if (!w->in || !w->out || !w->positions || !w->positions_next || !w->theta) {
         snprintf(err, len, "out of memory for 2 x %zu bytes of tensors", total);
         workload_free(R);
         return -1;
@@ -142,8 +147,10 @@ static int workload_build(runner *R, size_t wi, char *err, size_t len)
         memcpy(w->in + c * w->copy_stride, w->in, copy_bytes);
     /* Touch every output page now so no timed call pays a page fault. */
     memset(w->out, 0, total);
-    for (int64_t t = 0; t < w->tokens; t++)
+    for (int64_t t = 0; t < w->tokens; t++) {
         w->positions[t] = rcb_position(w->mode, t);
+        w->positions_next[t] = w->positions[t] + 1; /* < 2^31: far inside the ABI's range */
+    }
     rc_ref_theta_table(s->base, s->rotary_dim, w->theta, w->theta + half);
     R->current = wi;
     return 0;
@@ -197,8 +204,10 @@ static int item_setup(void *ctx, int n_threads, char *err, size_t len)
     }
     if (workload_build(R, it->workload, err, len) != 0)
         return -1;
-    for (int t = 0; t < n_threads; t++)
+    for (int t = 0; t < n_threads; t++) {
         it->cursor[t].v = (size_t)t % R->built.copies;
+        it->cursor[t].calls = 0;
+    }
     it->n_states = 0;
     if (it->kind != ITEM_IMPL)
         return 0;
@@ -295,8 +304,14 @@ static int item_iter(void *ctx, int t, int n, char *err, size_t len)
                     .token_stride = w->heads * d, .head_stride = d};
     rc_tensor out = in;
     out.data = w->out + off;
-    rc_status st = g_runner->targets[it->target].impl->apply(it->states[t], &in, &out,
-                                                             w->positions + lo, RC_FORWARD);
+    /* --new-positions: odd calls of a thread at positions + 1, so no call
+     * of its state repeats the previous call's positions (the ports keep
+     * that call's cos/sin rows, impls/common/port_state.h). */
+    const int64_t *pos =
+        g_runner->o->new_positions && (it->cursor[t].calls++ & 1) ? w->positions_next
+                                                                   : w->positions;
+    rc_status st = g_runner->targets[it->target].impl->apply(it->states[t], &in, &out, pos + lo,
+                                                             RC_FORWARD);
     if (st != RC_OK) {
         snprintf(err, len, "apply returned %s", rc_status_name(st));
         return -1;
@@ -424,6 +439,7 @@ static void plan_init(plan *P, const rcb_options *o, const rcb_target *targets, 
     memset(P, 0, sizeof *P);
     rcb_machine_detect(&rep->machine);
     rep->threads = o->threads;
+    rep->new_positions = o->new_positions;
     rep->min_time_s = o->min_time_s;
     rep->repetitions = o->repetitions;
     runner *R = &P->R;

@@ -43,6 +43,8 @@ typedef struct rcb_options {
     double timeout_s;       /* the guarded trial call of each implementation */
     int baseline;           /* index into the targets of --baseline's implementation,
                                -1: none (ratio_to_baseline stays 0) */
+    int new_positions;      /* every call at positions the state's previous call did not
+                               use (nothing kept across calls helps), else the same */
 } rcb_options;
 
 typedef struct rcb_target {
@@ -100,6 +102,7 @@ typedef struct rcb_ref_result {
 typedef struct rcb_report {
     rcb_machine machine;
     int threads;
+    int new_positions;          /* rcb_options.new_positions */
     double min_time_s;
     int repetitions;
     size_t hot_bytes_per_thread; /* input + output per thread, hot variant */

@@ -60,6 +60,11 @@ static const char usage_text[] =
     "                        single-threaded); the probe uses the same threads\n"
     "  --jobs N              the reference's threads, one oracle each, as verify --jobs\n"
     "                        (default: the processors online); its rates are over all\n"
+    "  --new-positions       every call at positions its state's previous call did not\n"
+    "                        use (a model's first layer: the built-in ports keep the\n"
+    "                        last call's cos/sin rows, as frameworks keep cos/sin for\n"
+    "                        every layer; by default every call repeats the positions,\n"
+    "                        as layers 2..L do)\n"
     "  --no-reference        skip timing the MPFR reference\n"
     "  --seed N              input values (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           limit of the guarded trial call each implementation gets\n"
@@ -177,7 +182,7 @@ static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, 
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
        OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT,
-       OPT_BASELINE, OPT_JOBS };
+       OPT_BASELINE, OPT_JOBS, OPT_NEW_POSITIONS };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -196,6 +201,7 @@ static const struct option long_opts[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"jobs", required_argument, NULL, OPT_JOBS},
+    {"new-positions", no_argument, NULL, OPT_NEW_POSITIONS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -273,6 +279,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             if (parse_count(optarg, "--jobs", 1, RCB_MAX_THREADS, &v))
                 return 2;
             o->r.ref_jobs = (int)v;
+            break;
+        case OPT_NEW_POSITIONS:
+            o->r.new_positions = 1;
             break;
         case OPT_REPS:
             if (parse_count(optarg, "--repetitions", 1, 100, &v))
@@ -368,6 +377,11 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
     if (rep->repetitions > 1)
         printf("; median of %d repetitions", rep->repetitions);
     printf("\n");
+    printf("positions: %s\n",
+           rep->new_positions
+               ? "new every call (--new-positions: a model's first layer, no cos/sin kept)"
+               : "the same every call (layers 2..L: a port may reuse the last call's cos/sin; "
+                 "--new-positions for the first)");
     printf("cpu: %s [%s]; %s %s, git %s\n", mc->cpu_model, mc->isa, mc->compiler, mc->build_type,
            mc->git_revision);
     if (strstr(mc->c_flags, "sanitize") || strcmp(mc->build_type, "Debug") == 0)
@@ -472,7 +486,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(b, "schema_version", "1.2");
+    cJSON_AddStringToObject(b, "schema_version", "1.3");
     cJSON_AddStringToObject(b, "kind", "bench");
     cJSON_AddStringToObject(b, "ropecheck_version", ROPECHECK_VERSION);
     cJSON *m = cJSON_AddObjectToObject(b, "machine");
@@ -487,6 +501,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
     cJSON_AddStringToObject(m, "git_revision", rep->machine.git_revision);
     cJSON *s = cJSON_AddObjectToObject(b, "settings");
     cJSON_AddNumberToObject(s, "threads", rep->threads);
+    cJSON_AddBoolToObject(s, "new_positions", rep->new_positions); /* 1.3 */
     rc_json_add_num(s, "min_time_s", rep->min_time_s);
     cJSON_AddNumberToObject(s, "repetitions", rep->repetitions);
     cJSON_AddStringToObject(s, "figures", rep->repetitions > 1
@@ -624,7 +639,7 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
     }
     cJSON_AddItemToObject(root, "benchmarks", bench);
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(root, "schema_version", "1.2");
+    cJSON_AddStringToObject(root, "schema_version", "1.3");
     cJSON_AddStringToObject(root, "kind", "bench");
     cJSON_AddItemToObject(root, "ropecheck", block);
     char *out = cJSON_Print(root);

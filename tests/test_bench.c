@@ -108,11 +108,11 @@ static void check_variant(const cJSON *v, double tokens, double bytes_per_token,
 static void expect_context(const cJSON *root)
 {
     cr_expect_str_eq(string_of(root, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(root, "schema_version"), "1.2");
+    cr_expect_str_eq(string_of(root, "schema_version"), "1.3");
     cr_expect_str_eq(string_of(root, "kind"), "bench");
     const cJSON *b = member(root, "ropecheck");
     cr_expect_str_eq(string_of(b, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(b, "schema_version"), "1.2");
+    cr_expect_str_eq(string_of(b, "schema_version"), "1.3");
     cr_expect_str_eq(string_of(b, "kind"), "bench");
     const cJSON *m = member(b, "machine");
     static const char *const keys[] = {"cpu_model", "isa", "compiler", "c_flags", "build_type",
@@ -331,6 +331,41 @@ Test(bench, plugin_refusing_a_dtype_is_skipped_and_scalar_is_the_yardstick)
     cJSON_ArrayForEach(i, member(b, "implementations"))
         baseline |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(i, "baseline_only"));
     cr_expect(baseline, "scalar not marked as baseline_only");
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+/* --new-positions: no state ever gets its previous call's positions (a
+ * plug-in that refuses such a call runs clean), and the setting is in the
+ * JSON and the header; without it every call repeats them (the same
+ * plug-in is broken at its second call, exit 3). */
+Test(bench, new_positions_never_repeat_a_states_previous_call)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--plugin", MUTANT_NO_REPEAT_PATH, "--new-positions",
+                          "--shape", "phi-2", "--mode", "decode-b1,prefill-512", "--dtype",
+                          "f32", "--threads", "2", "--min-time", "0.01", "--no-reference",
+                          "--json", path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "positions: new every call"), "%s", r.out);
+    cJSON *root = load_json(path);
+    const cJSON *b = member(root, "ropecheck");
+    cr_expect(cJSON_IsTrue(member(member(b, "settings"), "new_positions")));
+    cr_expect_str_eq(string_of(find_case(b, "mutant_no_repeat", "f32"), "outcome"), "ran");
+    cJSON_Delete(root);
+    cli_result_free(&r);
+
+    const char *same[] = {"bench", "--plugin", MUTANT_NO_REPEAT_PATH, "--shape", "phi-2",
+                          "--mode", "decode-b1", "--dtype", "f32", "--min-time", "0.01",
+                          "--no-reference", "--json", path, "-q", NULL};
+    r = cli_run(same);
+    cr_expect_eq(r.status, 3, "exit %d\nstdout:\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "positions: the same every call"), "%s", r.out);
+    root = load_json(path);
+    cr_expect(cJSON_IsFalse(member(member(member(root, "ropecheck"), "settings"), "new_positions")));
     cJSON_Delete(root);
     cli_result_free(&r);
     remove(path);
