@@ -201,13 +201,12 @@ RC_INLINE void store4(rc_dtype t, void *base, int64_t idx, __m256d v)
 RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
 {
     const int64_t n = st->rotary_dim / 2;
-    const __m256d signbit = _mm256_set1_pd(-0.0);
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const __m256d a = load4(t, in, i), b = load4(t, in, i + n);
         const __m256d c = _mm256_loadu_pd(st->cos_hi + i), s = _mm256_loadu_pd(st->sin_hi + i);
         /* x = fma(a, c, -(b*s)); y = fma(a, s, b*c): scalar.c's order. */
-        const __m256d x = _mm256_fmadd_pd(a, c, _mm256_xor_pd(_mm256_mul_pd(b, s), signbit));
+        const __m256d x = _mm256_fmsub_pd(a, c, _mm256_mul_pd(b, s));
         const __m256d y = _mm256_fmadd_pd(a, s, _mm256_mul_pd(b, c));
         store4(t, out, i, x);
         store4(t, out, i + n, y);

@@ -282,11 +282,10 @@ rc_status rc_avx512_store8(rc_dtype t, int bf16_instruction, const double in[8],
 RC_INLINE void half_pairs8(const rc_port_state *st, rc_dtype t, const void *in, void *out,
                            int64_t i, int64_t n, __mmask8 k)
 {
-    const __m512d signbit = _mm512_set1_pd(-0.0);
     const __m512d a = load8_first(t, in, i, k), b = load8_first(t, in, i + n, k);
     const __m512d c = _mm512_maskz_loadu_pd(k, st->cos_hi + i);
     const __m512d s = _mm512_maskz_loadu_pd(k, st->sin_hi + i);
-    const __m512d x = _mm512_fmadd_pd(a, c, _mm512_xor_pd(_mm512_mul_pd(b, s), signbit));
+    const __m512d x = _mm512_fmsub_pd(a, c, _mm512_mul_pd(b, s));
     const __m512d y = _mm512_fmadd_pd(a, s, _mm512_mul_pd(b, c));
     store8_first(t, out, i, x, k);
     store8_first(t, out, i + n, y, k);
@@ -295,12 +294,11 @@ RC_INLINE void half_pairs8(const rc_port_state *st, rc_dtype t, const void *in, 
 RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
 {
     const int64_t n = st->rotary_dim / 2;
-    const __m512d signbit = _mm512_set1_pd(-0.0);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m512d a = load8(t, in, i), b = load8(t, in, i + n);
         const __m512d c = _mm512_loadu_pd(st->cos_hi + i), s = _mm512_loadu_pd(st->sin_hi + i);
-        const __m512d x = _mm512_fmadd_pd(a, c, _mm512_xor_pd(_mm512_mul_pd(b, s), signbit));
+        const __m512d x = _mm512_fmsub_pd(a, c, _mm512_mul_pd(b, s));
         const __m512d y = _mm512_fmadd_pd(a, s, _mm512_mul_pd(b, c));
         store8(t, out, i, x);
         store8(t, out, i + n, y);
