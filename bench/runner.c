@@ -38,6 +38,7 @@ typedef struct workload {
     const rcb_shape *shape;
     const rcb_mode *mode;
     rc_dtype dtype;
+    int threads;         /* the benchmark threads its cases and probe run on */
     int64_t tokens, heads, hot_tokens;
     size_t token_bytes;  /* one token's input (= output) bytes */
     size_t copy_stride;  /* bytes between copies, 64-byte multiple */
@@ -417,7 +418,7 @@ static int add_item(runner *R, item *it, const char *name, double bytes, double 
     it->dest->bytes_per_iter = bytes;
     it->dest->tokens_per_iter = tokens;
     it->dest->elements_per_iter = elements;
-    const int threads = it->kind == ITEM_REF ? R->o->ref_jobs : R->o->threads;
+    const int threads = it->kind == ITEM_REF ? R->o->ref_jobs : R->wl[it->workload].threads;
     it->shim_index = rcb_register(&c, threads, R->o->min_time_s, R->o->repetitions);
     return it->shim_index < 0 ? -1 : 0;
 }
@@ -438,7 +439,8 @@ static void plan_init(plan *P, const rcb_options *o, const rcb_target *targets, 
 {
     memset(P, 0, sizeof *P);
     rcb_machine_detect(&rep->machine);
-    rep->threads = o->threads;
+    memcpy(rep->thread_counts, o->thread_counts, sizeof rep->thread_counts);
+    rep->n_thread_counts = o->n_thread_counts;
     rep->new_positions = o->new_positions;
     rep->min_time_s = o->min_time_s;
     rep->repetitions = o->repetitions;
@@ -460,8 +462,9 @@ static void plan_init(plan *P, const rcb_options *o, const rcb_target *targets, 
 static int plan_alloc(plan *P, rcb_report *rep)
 {
     const size_t n_targets = P->R.n_targets;
-    /* Workloads: shape x mode x dtype. */
-    size_t max_wl = rcb_shape_count() * rcb_mode_count() * RC_DTYPE_COUNT;
+    /* Workloads: thread count x shape x mode x dtype. */
+    size_t max_wl = (size_t)P->R.o->n_thread_counts * rcb_shape_count() * rcb_mode_count() *
+                    RC_DTYPE_COUNT;
     P->R.wl = calloc(max_wl, sizeof *P->R.wl);
     size_t max_items = max_wl * (2 + 2 * n_targets) + 2 * RC_DTYPE_COUNT;
     P->items = calloc(max_items, sizeof *P->items);
@@ -488,21 +491,22 @@ static void plan_free(plan *P)
 
 /* Sizes only: workload_build makes the buffers when its first benchmark
  * runs. Returns the workload's index. */
-static size_t describe_workload(runner *R, const rcb_shape *s, const rcb_mode *m, rc_dtype dt)
+static size_t describe_workload(runner *R, const rcb_shape *s, const rcb_mode *m, rc_dtype dt,
+                                int threads)
 {
     size_t wi = R->n_wl++;
     workload *w = &R->wl[wi];
     w->shape = s;
     w->mode = m;
     w->dtype = dt;
+    w->threads = threads;
     w->tokens = m->tokens;
     w->heads = s->q_heads + s->kv_heads;
     w->token_bytes = (size_t)(w->heads * s->head_dim) * rc_dtype_size(w->dtype);
     int64_t per_thread = (int64_t)(R->hot_bytes / (2 * w->token_bytes));
     if (per_thread < 1)
         per_thread = 1;
-    w->hot_tokens = per_thread * R->o->threads < w->tokens ? per_thread * R->o->threads
-                                                           : w->tokens;
+    w->hot_tokens = per_thread * threads < w->tokens ? per_thread * threads : w->tokens;
     size_t both = 2 * (size_t)w->tokens * w->token_bytes;
     w->copies = both >= R->pool_bytes ? 1 : (R->pool_bytes + both - 1) / both;
     return wi;
@@ -524,8 +528,13 @@ static int add_variants(plan *P, enum item_kind kind, size_t wi, size_t ti, rcb_
         it->hot = !v;
         it->dest = v ? cold : hot;
         double tok = (double)(v ? w->tokens : w->hot_tokens);
-        snprintf(P->name, sizeof P->name, "%s/%s/%s/%s/%s", who, s->name, w->mode->name,
-                 rc_dtype_name(w->dtype), v ? "cold" : "hot");
+        /* In a scaling run the names carry the count: the shim matches
+         * results by name. */
+        char tn[16] = "";
+        if (P->R.o->n_thread_counts > 1)
+            snprintf(tn, sizeof tn, "/t%d", w->threads);
+        snprintf(P->name, sizeof P->name, "%s/%s/%s/%s/%s%s", who, s->name, w->mode->name,
+                 rc_dtype_name(w->dtype), v ? "cold" : "hot", tn);
         if (add_item(&P->R, it, P->name, 2.0 * tok * (double)w->token_bytes, tok,
                      tok * elem_per_token) != 0)
             return -1;
@@ -559,6 +568,7 @@ static int add_case(plan *P, rcb_report *rep, size_t wi, size_t si, size_t ti)
     c->shape = w->shape;
     c->mode = w->mode;
     c->dtype = w->dtype;
+    c->threads = w->threads;
     c->tokens = w->tokens;
     c->heads = w->heads;
     const char *why;
@@ -582,6 +592,7 @@ static int add_workload(plan *P, rcb_report *rep, size_t wi, size_t si)
     p->shape = w->shape;
     p->mode = w->mode;
     p->dtype = w->dtype;
+    p->threads = w->threads;
     if (add_variants(P, ITEM_PROBE, wi, 0, &p->hot, &p->cold, "probe") != 0)
         return -1;
     for (size_t ti = 0; ti < P->R.n_targets; ti++)
@@ -625,22 +636,23 @@ static int add_references(plan *P, rcb_report *rep)
 static int build_list(plan *P, rcb_report *rep)
 {
     const rcb_options *o = P->R.o;
-    for (size_t si = 0; si < rcb_shape_count(); si++) {
-        if (!(o->shape_mask & (1u << si)))
-            continue;
-        for (size_t mi = 0; mi < rcb_mode_count(); mi++) {
-            if (!(o->mode_mask & (1u << mi)))
+    for (int k = 0; k < o->n_thread_counts; k++)
+        for (size_t si = 0; si < rcb_shape_count(); si++) {
+            if (!(o->shape_mask & (1u << si)))
                 continue;
-            for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
-                if (!(o->dtype_mask & (1u << dt)))
+            for (size_t mi = 0; mi < rcb_mode_count(); mi++) {
+                if (!(o->mode_mask & (1u << mi)))
                     continue;
-                size_t wi = describe_workload(&P->R, rcb_shape_get(si), rcb_mode_get(mi),
-                                              (rc_dtype)dt);
-                if (add_workload(P, rep, wi, si) != 0)
-                    return -1;
+                for (int dt = 0; dt < RC_DTYPE_COUNT; dt++) {
+                    if (!(o->dtype_mask & (1u << dt)))
+                        continue;
+                    size_t wi = describe_workload(&P->R, rcb_shape_get(si), rcb_mode_get(mi),
+                                                  (rc_dtype)dt, o->thread_counts[k]);
+                    if (add_workload(P, rep, wi, si) != 0)
+                        return -1;
+                }
             }
         }
-    }
     return o->reference ? add_references(P, rep) : 0;
 }
 
@@ -702,7 +714,7 @@ static void derive_probe_fractions(rcb_report *rep)
         const rcb_probe_result *p = NULL;
         for (size_t j = 0; j < rep->n_probes; j++)
             if (rep->probes[j].shape == c->shape && rep->probes[j].mode == c->mode &&
-                rep->probes[j].dtype == c->dtype)
+                rep->probes[j].dtype == c->dtype && rep->probes[j].threads == c->threads)
                 p = &rep->probes[j];
         for (int v = 0; v < 2; v++) {
             rcb_variant *cv = v ? &c->cold : &c->hot;
@@ -733,7 +745,8 @@ static void derive_ratios(rcb_report *rep, const rcb_target *targets, int baseli
         rcb_case_result *c = &rep->cases[i];
         for (size_t j = 0; j < rep->n_cases; j++) {
             const rcb_case_result *x = &rep->cases[j];
-            if (x->shape != c->shape || x->mode != c->mode || x->dtype != c->dtype)
+            if (x->shape != c->shape || x->mode != c->mode || x->dtype != c->dtype ||
+                x->threads != c->threads)
                 continue;
             const rcb_target *xt = &targets[x->target];
             const int to[2] = {xt->impl == scalar_impl() && !xt->plugin_path,

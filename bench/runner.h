@@ -27,9 +27,13 @@
 #include "ropecheck/plugin.h"
 
 #define RCB_MAX_THREADS 64
+#define RCB_MAX_THREAD_COUNTS 8
 
 typedef struct rcb_options {
-    int threads;            /* 1 .. RCB_MAX_THREADS; tokens split between them */
+    /* Every case runs once per count (a scaling run when there are
+     * several), each 1 .. RCB_MAX_THREADS, its tokens split between them. */
+    int thread_counts[RCB_MAX_THREAD_COUNTS];
+    int n_thread_counts;    /* >= 1 */
     double min_time_s;      /* Google Benchmark's minimum time per benchmark */
     int repetitions;        /* >= 1; above 1 every figure is the median run */
     unsigned shape_mask;    /* bit i: rcb_shape_get(i) */
@@ -76,6 +80,7 @@ typedef struct rcb_case_result {
     const rcb_shape *shape;
     const rcb_mode *mode;
     rc_dtype dtype;
+    int threads;                /* the case's tokens split over this many */
     int64_t tokens, heads;
     rcb_outcome outcome;
     char why[512];              /* skipped or broken: why */
@@ -86,6 +91,7 @@ typedef struct rcb_probe_result {
     const rcb_shape *shape;
     const rcb_mode *mode;
     rc_dtype dtype;
+    int threads;
     rcb_variant hot, cold;
 } rcb_probe_result;
 
@@ -101,7 +107,8 @@ typedef struct rcb_ref_result {
 
 typedef struct rcb_report {
     rcb_machine machine;
-    int threads;
+    int thread_counts[RCB_MAX_THREAD_COUNTS]; /* rcb_options' */
+    int n_thread_counts;
     int new_positions;          /* rcb_options.new_positions */
     double min_time_s;
     int repetitions;

@@ -56,8 +56,13 @@ static const char usage_text[] =
     "  --min-time S          Google Benchmark's minimum time per benchmark (default 0.1)\n"
     "  --repetitions N       time every benchmark N times and report the median run\n"
     "                        (default 1; 5 or more on a busy machine)\n"
-    "  --threads N           split every case's tokens over N threads (default 1:\n"
-    "                        single-threaded); the probe uses the same threads\n"
+    "  --threads N[,N...]    split every case's tokens over N threads (default 1:\n"
+    "                        single-threaded), the probe on the same threads; several\n"
+    "                        counts run every case at each, and a scaling table (rate at\n"
+    "                        N threads over the first count's) follows; 'all' is 1, 2,\n"
+    "                        4, ... and the processors online. The ports do not start\n"
+    "                        threads of their own: a caller's threads split the tokens\n"
+    "                        between states (bench/README.md, Threads)\n"
     "  --jobs N              the reference's threads, one oracle each, as verify --jobs\n"
     "                        (default: the processors online); its rates are over all\n"
     "  --new-positions       every call at positions its state's previous call did not\n"
@@ -93,6 +98,7 @@ static const char usage_text[] =
     "  ropecheck bench --impl scalar --shape llama3-8b --mode prefill-4096 --dtype f32\n"
     "  ropecheck bench --plugin ./libport.so --json bench.json\n"
     "  ropecheck bench --shape phi-2 --dtype bf16 --threads 2 --min-time 0.5\n"
+    "  ropecheck bench --impl avx512 --shape llama3-8b --dtype f32 --threads all\n"
     "  ropecheck bench --long --shape llama3-8b --mode prefill-32768\n";
 
 typedef struct bench_opts {
@@ -180,6 +186,43 @@ static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, 
     return 0;
 }
 
+/* --threads: "all", or comma-separated counts in 1..RCB_MAX_THREADS, no
+ * count twice, at most RCB_MAX_THREAD_COUNTS. 0, or 2 with the error said. */
+static int parse_threads(const char *arg, rcb_options *r)
+{
+    r->n_thread_counts = 0;
+    if (strcmp(arg, "all") == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        if (online < 1)
+            online = 1;
+        if (online > RCB_MAX_THREADS)
+            online = RCB_MAX_THREADS;
+        for (long n = 1; n < online; n *= 2)
+            r->thread_counts[r->n_thread_counts++] = (int)n;
+        r->thread_counts[r->n_thread_counts++] = (int)online;
+        return 0;
+    }
+    char buf[256];
+    if (strlen(arg) >= sizeof buf || !*arg)
+        return usage_error("--threads '%s': expected counts like 1,2,4 or 'all'", arg);
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int64_t v;
+        if (r->n_thread_counts == RCB_MAX_THREAD_COUNTS)
+            return usage_error("--threads '%s': at most 8 counts", arg);
+        if (parse_count(tok, "--threads", 1, RCB_MAX_THREADS, &v))
+            return 2;
+        for (int k = 0; k < r->n_thread_counts; k++)
+            if (r->thread_counts[k] == (int)v)
+                return usage_error("--threads '%s': a count given twice", arg);
+        r->thread_counts[r->n_thread_counts++] = (int)v;
+    }
+    if (r->n_thread_counts == 0)
+        return usage_error("--threads '%s': expected counts like 1,2,4 or 'all'", arg);
+    return 0;
+}
+
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
        OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT,
        OPT_BASELINE, OPT_JOBS, OPT_NEW_POSITIONS };
@@ -210,7 +253,8 @@ static const struct option long_opts[] = {
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->r.threads = 1;
+    o->r.thread_counts[0] = 1;
+    o->r.n_thread_counts = 1;
     o->r.min_time_s = 0.1;
     o->r.repetitions = 1;
     o->r.shape_mask = (1u << rcb_shape_count()) - 1;
@@ -271,9 +315,8 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                 return 2;
             break;
         case OPT_THREADS:
-            if (parse_count(optarg, "--threads", 1, RCB_MAX_THREADS, &v))
+            if (parse_threads(optarg, &o->r))
                 return 2;
-            o->r.threads = (int)v;
             break;
         case OPT_JOBS:
             if (parse_count(optarg, "--jobs", 1, RCB_MAX_THREADS, &v))
@@ -366,13 +409,66 @@ static void print_row(const char *impl, const rcb_shape *s, const rcb_mode *m, r
     printf("\n");
 }
 
+/* The case of c's implementation and workload at `threads` threads, or
+ * NULL. */
+static const rcb_case_result *case_at(const rcb_report *rep, const rcb_case_result *c,
+                                      int threads)
+{
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        const rcb_case_result *x = &rep->cases[i];
+        if (x->target == c->target && x->shape == c->shape && x->mode == c->mode &&
+            x->dtype == c->dtype && x->threads == threads)
+            return x;
+    }
+    return NULL;
+}
+
+/* A scaling run (several --threads counts): each case's aggregate rate at
+ * every count over its rate at the first count, cold and hot. */
+static void print_scaling(const rcb_report *rep, const rcb_target *t)
+{
+    if (rep->n_thread_counts < 2)
+        return;
+    const int first = rep->thread_counts[0];
+    printf("\nscaling: GB/s at N threads / GB/s at %d (cold | hot)\n", first);
+    printf("%-12s %-10s %-14s %-5s", "impl", "shape", "mode", "dtype");
+    for (int k = 1; k < rep->n_thread_counts; k++) {
+        char col[32];
+        snprintf(col, sizeof col, "x%d/%d", rep->thread_counts[k], first);
+        printf(" %15s", col);
+    }
+    printf("\n");
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        const rcb_case_result *c = &rep->cases[i];
+        if (c->threads != first || c->outcome != RCB_RAN)
+            continue;
+        printf("%-12s %-10s %-14s %-5s", t[c->target].impl->name, c->shape->name, c->mode->name,
+               rc_dtype_name(c->dtype));
+        for (int k = 1; k < rep->n_thread_counts; k++) {
+            const rcb_case_result *x = case_at(rep, c, rep->thread_counts[k]);
+            char cell[40] = "-";
+            if (x && x->outcome == RCB_RAN && x->cold.ok && x->hot.ok && c->cold.gbps > 0 &&
+                c->hot.gbps > 0)
+                snprintf(cell, sizeof cell, "%.2f | %.2f", x->cold.gbps / c->cold.gbps,
+                         x->hot.gbps / c->hot.gbps);
+            printf(" %15s", cell);
+        }
+        printf("\n");
+    }
+}
+
 static void print_table(const rcb_report *rep, const rcb_target *t, const char *baseline)
 {
     const int wb = baseline != NULL;
     const rcb_machine *mc = &rep->machine;
-    printf("ropecheck bench: %d thread%s%s; min time %g s per benchmark", rep->threads,
-           rep->threads == 1 ? "" : "s",
-           rep->threads == 1 ? " (single-threaded; --threads N for more)" : "",
+    const int single = rep->n_thread_counts == 1 && rep->thread_counts[0] == 1;
+    printf("ropecheck bench: ");
+    for (int k = 0; k < rep->n_thread_counts; k++)
+        printf("%s%d", k ? ", " : "", rep->thread_counts[k]);
+    printf(" thread%s%s; min time %g s per benchmark", single ? "" : "s",
+           single                     ? " (single-threaded; --threads N for more)"
+           : rep->n_thread_counts > 1 ? " (every case at each count)"
+                                      : "",
            rep->min_time_s);
     if (rep->repetitions > 1)
         printf("; median of %d repetitions", rep->repetitions);
@@ -402,10 +498,13 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
     printf("\n");
     for (size_t p = 0; p < rep->n_probes; p++) {
         const rcb_probe_result *pr = &rep->probes[p];
+        if (rep->n_thread_counts > 1 && (p == 0 || rep->probes[p - 1].threads != pr->threads))
+            printf("-- %d thread%s\n", pr->threads, pr->threads == 1 ? "" : "s");
         print_row("(probe)", pr->shape, pr->mode, pr->dtype, &pr->cold, &pr->hot, 0, wb);
         for (size_t i = 0; i < rep->n_cases; i++) {
             const rcb_case_result *c = &rep->cases[i];
-            if (c->shape != pr->shape || c->mode != pr->mode || c->dtype != pr->dtype)
+            if (c->shape != pr->shape || c->mode != pr->mode || c->dtype != pr->dtype ||
+                c->threads != pr->threads)
                 continue;
             const char *name = t[c->target].impl->name;
             if (c->outcome != RCB_RAN)
@@ -416,6 +515,7 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
                 print_row(name, c->shape, c->mode, c->dtype, &c->cold, &c->hot, 1, wb);
         }
     }
+    print_scaling(rep, t);
     for (size_t i = 0; i < rep->n_refs; i++) {
         const rcb_ref_result *r = &rep->refs[i];
         if (!r->v.ok || !r->fast.ok) {
@@ -463,8 +563,10 @@ static cJSON *variant_json(const rcb_variant *v, int with_ratio)
     return o;
 }
 
-static cJSON *case_keys(cJSON *o, const rcb_shape *s, const rcb_mode *m, rc_dtype dt)
+static cJSON *case_keys(cJSON *o, const rcb_shape *s, const rcb_mode *m, rc_dtype dt,
+                        int threads)
 {
+    cJSON_AddNumberToObject(o, "threads", threads); /* 1.4 */
     cJSON_AddStringToObject(o, "shape", s->name);
     cJSON_AddStringToObject(o, "model", s->model);
     cJSON_AddStringToObject(o, "mode", m->name);
@@ -486,7 +588,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(b, "schema_version", "1.3");
+    cJSON_AddStringToObject(b, "schema_version", "1.4");
     cJSON_AddStringToObject(b, "kind", "bench");
     cJSON_AddStringToObject(b, "ropecheck_version", ROPECHECK_VERSION);
     cJSON *m = cJSON_AddObjectToObject(b, "machine");
@@ -500,7 +602,12 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
     cJSON_AddStringToObject(m, "build_type", rep->machine.build_type);
     cJSON_AddStringToObject(m, "git_revision", rep->machine.git_revision);
     cJSON *s = cJSON_AddObjectToObject(b, "settings");
-    cJSON_AddNumberToObject(s, "threads", rep->threads);
+    /* threads: the one count (1.0), or the first of a scaling run's;
+     * thread_counts (1.4): all of them, each case and probe saying its own */
+    cJSON_AddNumberToObject(s, "threads", rep->thread_counts[0]);
+    cJSON *counts = cJSON_AddArrayToObject(s, "thread_counts");
+    for (int k = 0; k < rep->n_thread_counts; k++)
+        cJSON_AddItemToArray(counts, cJSON_CreateNumber(rep->thread_counts[k]));
     cJSON_AddBoolToObject(s, "new_positions", rep->new_positions); /* 1.3 */
     rc_json_add_num(s, "min_time_s", rep->min_time_s);
     cJSON_AddNumberToObject(s, "repetitions", rep->repetitions);
@@ -549,7 +656,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
         cJSON_AddStringToObject(o, "impl", t[c->target].impl->name);
         if (t[c->target].plugin_path)
             cJSON_AddStringToObject(o, "plugin", t[c->target].plugin_path);
-        case_keys(o, c->shape, c->mode, c->dtype);
+        case_keys(o, c->shape, c->mode, c->dtype, c->threads);
         cJSON_AddStringToObject(o, "outcome", c->outcome == RCB_RAN       ? "ran"
                                               : c->outcome == RCB_SKIPPED ? "skipped"
                                                                           : "broken");
@@ -564,7 +671,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
     cJSON *probes = cJSON_AddArrayToObject(b, "probes");
     for (size_t i = 0; i < rep->n_probes; i++) {
         const rcb_probe_result *p = &rep->probes[i];
-        cJSON *o = case_keys(cJSON_CreateObject(), p->shape, p->mode, p->dtype);
+        cJSON *o = case_keys(cJSON_CreateObject(), p->shape, p->mode, p->dtype, p->threads);
         cJSON_AddItemToObject(o, "cold", variant_json(&p->cold, 0));
         cJSON_AddItemToObject(o, "hot", variant_json(&p->hot, 0));
         cJSON_AddItemToArray(probes, o);
@@ -639,7 +746,7 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
     }
     cJSON_AddItemToObject(root, "benchmarks", bench);
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(root, "schema_version", "1.3");
+    cJSON_AddStringToObject(root, "schema_version", "1.4");
     cJSON_AddStringToObject(root, "kind", "bench");
     cJSON_AddItemToObject(root, "ropecheck", block);
     char *out = cJSON_Print(root);

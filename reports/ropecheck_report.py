@@ -620,7 +620,27 @@ def load(path, val):
         raise InputError(f"{shown(path)}: out of memory reading it")
     check_version(path, doc)
     schema_check(path, doc, val)
+    if doc.get("kind") == "bench":
+        label_thread_counts(doc["ropecheck"])
     return doc
+
+
+def label_thread_counts(bench):
+    """A scaling run (bench --threads 1,2,...; 1.4) holds every case once
+    per thread count. Cases beyond the first count are shown as their own
+    implementation, "avx512 (2 threads)", so that every table and figure
+    keeps one entry per implementation and case; impl_name keeps the
+    implementation's own name (a baseline is matched by it, at the same
+    count: bench_key holds the count)."""
+    cases = [c for c in bench.get("cases", []) if isinstance(c, dict)]
+    counts = list(dict.fromkeys(c.get("threads") for c in cases
+                                if isinstance(c.get("threads"), int)))
+    for c in cases:
+        c.setdefault("impl_name", c.get("impl"))
+        t = c.get("threads")
+        if len(counts) > 1 and isinstance(t, int) and t != counts[0] \
+                and isinstance(c.get("impl"), str):
+            c["impl"] = f"{c['impl']} ({t} threads)"
 
 
 # ---------------------------------------------------------------- numbers
@@ -1357,8 +1377,9 @@ def ns(v):
 
 
 def bench_key(c):
-    """What makes two bench cases the same case for different implementations."""
-    return (c["shape"], c["mode"], c["dtype"])
+    """What makes two bench cases the same case for different implementations
+    (the thread count too: a scaling run times every case at each)."""
+    return (c["shape"], c["mode"], c["dtype"], c.get("threads"))
 
 
 def variant_gbps(c, which):
@@ -1373,7 +1394,8 @@ def baseline_rates(bench, name):
     if name is None:
         return rates
     for c in bench.get("cases", []):
-        if c["impl"] == name and c.get("outcome") == "ran" and bench_key(c) not in rates:
+        if c.get("impl_name", c["impl"]) == name and c.get("outcome") == "ran" \
+                and bench_key(c) not in rates:
             rates[bench_key(c)] = (variant_gbps(c, "cold"), variant_gbps(c, "hot"))
     return rates
 

@@ -108,11 +108,11 @@ static void check_variant(const cJSON *v, double tokens, double bytes_per_token,
 static void expect_context(const cJSON *root)
 {
     cr_expect_str_eq(string_of(root, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(root, "schema_version"), "1.3");
+    cr_expect_str_eq(string_of(root, "schema_version"), "1.4");
     cr_expect_str_eq(string_of(root, "kind"), "bench");
     const cJSON *b = member(root, "ropecheck");
     cr_expect_str_eq(string_of(b, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(b, "schema_version"), "1.3");
+    cr_expect_str_eq(string_of(b, "schema_version"), "1.4");
     cr_expect_str_eq(string_of(b, "kind"), "bench");
     const cJSON *m = member(b, "machine");
     static const char *const keys[] = {"cpu_model", "isa", "compiler", "c_flags", "build_type",
@@ -371,6 +371,51 @@ Test(bench, new_positions_never_repeat_a_states_previous_call)
     remove(path);
 }
 
+/* --threads 1,2: every case and probe once per count, told apart in the
+ * JSON (threads, settings.thread_counts) and in the shim's names (each
+ * count measured, none lost to a name clash), and a scaling table whose
+ * entries are the printed rates' quotients. */
+Test(bench, thread_counts_give_a_scaling_run)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--impl", "scalar", "--shape", "phi-2", "--mode",
+                          "decode-b1", "--dtype", "f32", "--threads", "1,2", "--min-time",
+                          "0.01", "--no-reference", "--json", path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "ropecheck bench: 1, 2 threads"), "%s", r.out);
+    cr_expect(strstr(r.out, "-- 2 threads"), "%s", r.out);
+    cr_expect(strstr(r.out, "scaling: GB/s at N threads / GB/s at 1"), "%s", r.out);
+    cJSON *root = load_json(path);
+    const cJSON *b = member(root, "ropecheck");
+    const cJSON *counts = member(member(b, "settings"), "thread_counts");
+    cr_assert_eq(cJSON_GetArraySize(counts), 2);
+    cr_expect_eq(cJSON_GetArrayItem(counts, 1)->valuedouble, 2.0);
+    double gbps[3][2] = {{0}}; /* [threads][cold, hot] */
+    int seen[3] = {0};
+    const cJSON *c;
+    cJSON_ArrayForEach(c, member(b, "cases")) {
+        const int t = (int)member(c, "threads")->valuedouble;
+        cr_assert(t == 1 || t == 2, "threads %d", t);
+        cr_expect_str_eq(string_of(c, "outcome"), "ran");
+        cr_expect(cJSON_IsTrue(member(member(c, "hot"), "ok")), "threads %d: hot not run", t);
+        gbps[t][0] = member(member(c, "cold"), "gb_per_second")->valuedouble;
+        gbps[t][1] = member(member(c, "hot"), "gb_per_second")->valuedouble;
+        seen[t]++;
+    }
+    cr_expect(seen[1] == 1 && seen[2] == 1, "cases per count: %d, %d", seen[1], seen[2]);
+    int probes[3] = {0};
+    cJSON_ArrayForEach(c, member(b, "probes")) probes[(int)member(c, "threads")->valuedouble]++;
+    cr_expect(probes[1] == 1 && probes[2] == 1, "probes per count: %d, %d", probes[1], probes[2]);
+    char cell[64];
+    snprintf(cell, sizeof cell, "%.2f | %.2f", gbps[2][0] / gbps[1][0], gbps[2][1] / gbps[1][1]);
+    cr_expect(strstr(r.out, cell), "no scaling cell '%s' in:\n%s", cell, r.out);
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
 Test(bench, crashing_plugin_is_reported_broken_exit_3)
 {
     char path[512];
@@ -431,6 +476,9 @@ BAD(min_time_nan, "--min-time 'nan'", "--min-time", "nan")
 BAD(threads_zero, "--threads '0'", "--threads", "0")
 BAD(threads_too_many, "--threads '65'", "--threads", "65")
 BAD(threads_garbage, "--threads '2x'", "--threads", "2x")
+BAD(threads_twice, "a count given twice", "--threads", "1,2,1")
+BAD(threads_empty, "expected counts like 1,2,4", "--threads", ",")
+BAD(threads_nine_counts, "at most 8 counts", "--threads", "1,2,3,4,5,6,7,8,9")
 BAD(repetitions_zero, "--repetitions '0'", "--repetitions", "0")
 BAD(unknown_shape, "unknown shape 'llama-9'", "--shape", "llama-9")
 BAD(unknown_mode, "unknown mode 'train'", "--mode", "train")

@@ -610,6 +610,46 @@ class ReportTests(TempDirCase):
             self.assertIn(needle, r.stderr)
             self.assertFalse(os.path.exists(out))
 
+    def test_scaling_run_shows_each_thread_count(self):
+        """A scaling run (bench --threads 1,2; 1.4) holds every case once per
+        count: the cases beyond the first count are their own rows, named
+        "IMPL (2 threads)", and a baseline ratio compares a case with the
+        baseline at the same count, not across counts."""
+        import copy
+        bench = load(FIXTURES[2])
+        b = bench["ropecheck"]
+        b["settings"]["thread_counts"] = [1, 2]
+        twos = []
+        for c in b["cases"]:
+            c["threads"] = 1
+            two = copy.deepcopy(c)
+            two["threads"] = 2
+            if two["outcome"] == "ran":
+                for v in ("cold", "hot"):
+                    # scalar gains 3x with 2 threads, everyone else 2x
+                    two[v]["gb_per_second"] *= 3.0 if c["impl"] == "scalar" else 2.0
+            twos.append(two)
+        b["cases"] += twos
+        for p in list(b["probes"]):
+            p["threads"] = 1
+            two = copy.deepcopy(p)
+            two["threads"] = 2
+            b["probes"].append(two)
+        r, out = self.make_report([self.write_json("scaling.json", bench), "--baseline",
+                                   "scalar"], out="scaling")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head, rows = self.bench_table(self.read_report(out)[1])
+        ran = [row for row in rows if row["outcome"] == "ran"]
+        self.assertEqual(len(ran), 72)
+        avx2_two = [row for row in ran if row["impl"] == "avx2 (2 threads)"]
+        self.assertTrue(avx2_two)
+        speed = {(c["impl"], c["shape"], c["mode"], c["dtype"], c["threads"]):
+                 c["hot"]["gb_per_second"] for c in b["cases"] if c["outcome"] == "ran"}
+        for row in avx2_two:
+            mine = speed[("avx2", row["shape"], row["mode"], row["dtype"], 2)]
+            base = speed[("scalar", row["shape"], row["mode"], row["dtype"], 2)]
+            self.assertEqual(row["x scalar hot"], f"{mine / base:.3g}", row)
+
     def test_summary_table_comes_first(self):
         """The first section is one row per implementation: worst verdict,
         worst pair ULP, cases passed, failed, skipped, the worst proof, and
