@@ -102,6 +102,7 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     st->kept_positions = NULL;
     st->kept_tokens = 0;
     st->kept_direction = RC_FORWARD;
+    st->kept_row = NULL;
     point_rows(st, st->storage + 2 * half);
     *out = st;
     return RC_OK;
@@ -169,7 +170,7 @@ static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
 static int rows_kept_for(const rc_port_state *st, int64_t n, const int64_t *positions,
                          rc_direction direction)
 {
-    return st->kept_tokens == n && st->kept_direction == direction &&
+    return st->kept_tokens == n && st->kept_direction == direction && st->kept_row == st->row &&
            memcmp(st->kept_positions, positions, (size_t)n * sizeof *positions) == 0;
 }
 
@@ -233,6 +234,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
         memcpy(st->kept_positions, positions, (size_t)n * sizeof *positions);
         st->kept_tokens = n;
         st->kept_direction = direction;
+        st->kept_row = st->row;
     }
     return RC_OK;
 }

@@ -30,7 +30,8 @@
  * still where it reads them) and remember the call's positions and
  * direction. A later call with the same direction and the same positions
  * (compared element by element, not by pointer, so a caller may reuse
- * its array) rotates against the table without computing an angle.
+ * its array), and the same row function (a test may swap st->row between
+ * calls), rotates against the table without computing an angle.
  * Anything else refills it. The rows depend only on the spec (fixed at
  * prepare), the position and the direction, so reuse cannot change a
  * bit; tests/test_simd.c (state_reuse) checks repeated, changed and
@@ -104,6 +105,7 @@ typedef struct rc_port_state {
     int64_t *kept_positions; /* table_tokens entries; the first kept_tokens are valid */
     int64_t kept_tokens;     /* 0: the table holds no call's rows */
     rc_direction kept_direction;
+    rc_sincos_row_fn kept_row; /* the row function that filled them */
     double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
 } rc_port_state;
 
