@@ -19,6 +19,7 @@
 
 #include <math.h>
 
+#include "core/axes.h"
 #include "core/dtype_convert.h"
 #include "core/scaling.h"
 #include "reference/ref_fast.h"
@@ -580,29 +581,73 @@ static void passthrough(double x, int32_t ch, rc_ref_elem *e)
     e->certified = 1;
 }
 
+/* Pair i at the position set last (set_position and the fast path's). */
+static void rotate_pair_at_position(rc_ref *ref, int32_t i, rc_direction dir, const double *in,
+                                    rc_ref_elem *out)
+{
+    const int32_t half = ref->n_pairs;
+    int32_t ca = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
+    int32_t cb = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
+    out[ca].partner = cb;
+    out[cb].partner = ca;
+    if (rc_ref_fast_pair(ref->fast, i, dir, in[ca], in[cb], &out[ca], &out[cb])) {
+        ref->stats.pairs_fast++;
+        return;
+    }
+    rotate_pair(ref, i, dir, in[ca], in[cb], &out[ca], &out[cb]);
+    ref->stats.pairs_mpfr++;
+}
+
+static void passthrough_channels(rc_ref *ref, const double *in, rc_ref_elem *out)
+{
+    for (int32_t ch = ref->rotary_dim; ch < ref->head_dim; ch++)
+        passthrough(in[ch], ch, &out[ch]);
+    ref->stats.elements += (uint64_t)ref->head_dim;
+}
+
+static void go_to_position(rc_ref *ref, int64_t m)
+{
+    set_position(ref, m);
+    rc_ref_fast_set_position(ref->fast, ref->use_fast ? m : 0);
+}
+
 int rc_ref_rotate_head(rc_ref *ref, int64_t m, rc_direction dir, const double *in,
                        rc_ref_elem *out)
 {
     if (ref == NULL || in == NULL || out == NULL || m < 0 || m > RC_MAX_POSITION ||
         (unsigned)dir >= RC_DIRECTION_COUNT)
         return -1;
-    set_position(ref, m);
-    rc_ref_fast_set_position(ref->fast, ref->use_fast ? m : 0);
-    const int32_t half = ref->n_pairs;
-    for (int32_t i = 0; i < half; i++) {
-        int32_t ca = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-        int32_t cb = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
-        out[ca].partner = cb;
-        out[cb].partner = ca;
-        if (rc_ref_fast_pair(ref->fast, i, dir, in[ca], in[cb], &out[ca], &out[cb])) {
-            ref->stats.pairs_fast++;
+    go_to_position(ref, m);
+    for (int32_t i = 0; i < ref->n_pairs; i++)
+        rotate_pair_at_position(ref, i, dir, in, out);
+    passthrough_channels(ref, in, out);
+    return 0;
+}
+
+int rc_ref_rotate_head_axes(rc_ref *ref, const rc_axes *axes, const int64_t *pos,
+                            rc_direction dir, const double *in, rc_ref_elem *out)
+{
+    char why[160];
+    if (ref == NULL || axes == NULL || pos == NULL || in == NULL || out == NULL ||
+        (unsigned)dir >= RC_DIRECTION_COUNT ||
+        rc_axes_check(axes, ref->rotary_dim, why, sizeof why) != 0)
+        return -1;
+    for (int32_t k = 0; k < axes->n_axes; k++)
+        if (pos[k] < 0 || pos[k] > RC_MAX_POSITION)
+            return -1;
+    /* Axis by axis, each of its pairs; an axis at the position of an
+     * earlier one is done with it (text tokens: every axis the same). */
+    for (int32_t k = 0; k < axes->n_axes; k++) {
+        int earlier = 0;
+        for (int32_t j = 0; j < k; j++)
+            earlier |= pos[j] == pos[k];
+        if (earlier)
             continue;
-        }
-        rotate_pair(ref, i, dir, in[ca], in[cb], &out[ca], &out[cb]);
-        ref->stats.pairs_mpfr++;
+        go_to_position(ref, pos[k]);
+        for (int32_t i = 0; i < ref->n_pairs; i++)
+            if (pos[axes->pair_axis[i]] == pos[k])
+                rotate_pair_at_position(ref, i, dir, in, out);
     }
-    for (int32_t ch = ref->rotary_dim; ch < ref->head_dim; ch++)
-        passthrough(in[ch], ch, &out[ch]);
-    ref->stats.elements += (uint64_t)ref->head_dim;
+    passthrough_channels(ref, in, out);
     return 0;
 }

@@ -61,6 +61,17 @@ void rc_ref_destroy(rc_ref *ref);
 int rc_ref_rotate_head(rc_ref *ref, int64_t m, rc_direction dir, const double *in,
                        rc_ref_elem *out);
 
+/* Multi-axis RoPE (core/axes.h; DESIGN.md, "Multi-axis RoPE"): one head of
+ * a token at positions pos[0 .. axes->n_axes - 1], pair i rotated by
+ * pos[axes->pair_axis[i]] * theta_i. Every element is what
+ * rc_ref_rotate_head gives at that pair's position, bit for bit (the pairs
+ * are independent; this only picks each pair's position). Axes holding the
+ * same position cost one set of sin/cos. Returns 0, or -1 for an invalid
+ * argument (a map of another rotary_dim, a position out of range). */
+struct rc_axes;
+int rc_ref_rotate_head_axes(rc_ref *ref, const struct rc_axes *axes, const int64_t *pos,
+                            rc_direction dir, const double *in, rc_ref_elem *out);
+
 /* theta_i = base^(-2i/r) as a double-double accurate to ~2^-104 relative:
  * the table the host hands to implementations in rc_spec. */
 rc_dd rc_ref_theta_dd(double base, int rotary_dim, int i);
