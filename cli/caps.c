@@ -18,7 +18,7 @@ static const struct {
     {RC_CAP_INTERLEAVED, "interleaved"}, {RC_CAP_HALF, "half"},
     {RC_CAP_INVERSE, "inverse"}, {RC_CAP_PARTIAL_ROTARY, "partial"},
     {RC_CAP_INPLACE, "inplace"}, {RC_CAP_STRIDED, "strided"},
-    {RC_CAP_SCALING, "scaling"},
+    {RC_CAP_SCALING, "scaling"}, {RC_CAP_MULTI_AXIS, "multi-axis"},
 };
 #define N_CAPS (sizeof cap_names / sizeof cap_names[0])
 

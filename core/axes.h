@@ -17,8 +17,6 @@
 
 #include "ropecheck/rope.h"
 
-#define RC_MAX_AXES 4
-
 typedef struct rc_axes {
     int32_t n_axes;                         /* 1 .. RC_MAX_AXES */
     int32_t n_pairs;                        /* rotary_dim / 2 */

@@ -74,7 +74,13 @@ int rc_impl_check(const rc_impl *impl, char *err, size_t err_len)
 
 uint64_t rc_impl_caps(const rc_impl *impl)
 {
-    /* A version-1 struct cannot know bit 20; whatever it holds there is
-     * not a promise to read rc_spec's ABI-2 fields. */
-    return impl->abi_version >= 2u ? impl->caps : impl->caps & ~RC_CAP_SCALING;
+    /* A version-1 struct cannot know bit 20, nor one before version 4 bit
+     * 21; whatever they hold there is not a promise to read rc_spec's
+     * fields of the later version. */
+    uint64_t caps = impl->caps;
+    if (impl->abi_version < 2u)
+        caps &= ~RC_CAP_SCALING;
+    if (impl->abi_version < 4u)
+        caps &= ~RC_CAP_MULTI_AXIS;
+    return caps;
 }

@@ -101,6 +101,13 @@ rc_status rc_apply_args_check(int64_t head_dim, size_t elem_size, const rc_tenso
                               const rc_tensor *out, const int64_t *positions,
                               rc_direction direction, int *empty)
 {
+    return rc_apply_args_check_axes(head_dim, elem_size, in, out, positions, 1, direction, empty);
+}
+
+rc_status rc_apply_args_check_axes(int64_t head_dim, size_t elem_size, const rc_tensor *in,
+                                   const rc_tensor *out, const int64_t *positions,
+                                   int32_t n_axes, rc_direction direction, int *empty)
+{
     char why[160];
     *empty = 0;
     if (!in || !out || (direction != RC_FORWARD && direction != RC_INVERSE))
@@ -117,8 +124,9 @@ rc_status rc_apply_args_check(int64_t head_dim, size_t elem_size, const rc_tenso
     if (in->data == out->data &&
         (in->token_stride != out->token_stride || in->head_stride != out->head_stride))
         return RC_ERR_INVALID;
-    /* Every position before anything is written. */
-    if (rc_positions_check(positions, in->n_tokens, why, sizeof why) != 0)
+    /* Every position before anything is written: n_axes per token. */
+    if (n_axes < 1 || n_axes > RC_MAX_AXES || in->n_tokens > INT64_MAX / n_axes ||
+        rc_positions_check(positions, in->n_tokens * n_axes, why, sizeof why) != 0)
         return RC_ERR_INVALID;
     return RC_OK;
 }
@@ -137,6 +145,16 @@ rc_status rc_prepare_spec_check(const rc_spec *spec)
         if (!(spec->theta_hi[i] > 0.0) || !isfinite(spec->theta_hi[i]) ||
             !isfinite(spec->theta_lo[i]))
             return RC_ERR_INVALID;
+    /* ABI 4's axes: 0 or 1 means one; more need a map onto them. */
+    if (spec->n_axes < 0 || spec->n_axes > RC_MAX_AXES)
+        return RC_ERR_INVALID;
+    if (spec->n_axes > 1) {
+        if (!spec->pair_axis)
+            return RC_ERR_INVALID;
+        for (int32_t i = 0; i < spec->rotary_dim / 2; i++)
+            if (spec->pair_axis[i] >= spec->n_axes)
+                return RC_ERR_INVALID;
+    }
     /* ABI 2's output scale: 0 means 1 (rope.h); otherwise positive. */
     if (spec->out_scale_hi != 0.0 &&
         (!(spec->out_scale_hi > 0.0) || !isfinite(spec->out_scale_hi) ||

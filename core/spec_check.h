@@ -28,8 +28,9 @@ int rc_positions_check(const int64_t *positions, int64_t n, char *err, size_t er
 /* The checks every built-in prepare() makes: spec non-NULL, head_dim,
  * rotary_dim and base valid (rc_spec_check), a known layout and dtype,
  * a theta table of r/2 positive, finite entries (the domain of
- * impls/common/exact_angle.h), and an output scale that is 0 (none) or
- * positive and finite. RC_OK or RC_ERR_INVALID. */
+ * impls/common/exact_angle.h), an output scale that is 0 (none) or
+ * positive and finite, and n_axes in 0 .. RC_MAX_AXES with, above 1, a
+ * pair_axis map of r/2 entries below it. RC_OK or RC_ERR_INVALID. */
 rc_status rc_prepare_spec_check(const rc_spec *spec);
 
 /* The checks every built-in apply() makes before touching memory, so each
@@ -41,5 +42,11 @@ rc_status rc_prepare_spec_check(const rc_spec *spec);
 rc_status rc_apply_args_check(int64_t head_dim, size_t elem_size, const rc_tensor *in,
                               const rc_tensor *out, const int64_t *positions,
                               rc_direction direction, int *empty);
+
+/* The same with n_axes (1 .. RC_MAX_AXES) positions per token, every one
+ * of the n_tokens * n_axes checked. */
+rc_status rc_apply_args_check_axes(int64_t head_dim, size_t elem_size, const rc_tensor *in,
+                                   const rc_tensor *out, const int64_t *positions,
+                                   int32_t n_axes, rc_direction direction, int *empty);
 
 #endif /* ROPECHECK_SPEC_CHECK_H */

@@ -465,7 +465,10 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
     for (size_t i = 0; i < g_n; i++) {
         slot *s = &g_slots[i];
         s->o = offers[i];
-        s->impl.caps = offers[i].caps;
+        /* The protocol carries one position per token and no axis map:
+         * whatever a runner's port offers, multi-axis cases are not sent
+         * (they skip with the cap's reason). */
+        s->impl.caps = offers[i].caps & ~RC_CAP_MULTI_AXIS;
         /* Prefix the runner's architecture: "[runner, aarch64] ...". */
         char desc[sizeof s->o.description];
         memcpy(desc, s->o.description, sizeof desc);

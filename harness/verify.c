@@ -88,6 +88,7 @@ static const char *unsupported_reason(const rc_verify_case *c)
         {RC_CAP_INPLACE, "in-place not offered"},
         {RC_CAP_STRIDED, "strided tensors not offered"},
         {RC_CAP_SCALING, "frequency scaling not offered (RC_CAP_SCALING)"},
+        {RC_CAP_MULTI_AXIS, "multi-axis positions not offered (RC_CAP_MULTI_AXIS, ABI 4)"},
     };
     const uint64_t missing = rc_verify_case_caps(c) & ~rc_impl_caps(c->impl);
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)

@@ -455,7 +455,7 @@ Test(alloc_failure, scaling_and_positions_parsers, .init = make_tmpdir, .fini = 
 Test(alloc_failure, port_state)
 {
     double th[4] = {1.0, 0.1, 0.01, 0.001}, tl[4] = {0};
-    rc_spec spec = {8, 8, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0};
+    rc_spec spec = {8, 8, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0, 0, NULL};
     long k = 1;
     for (; k < MAX_FAULTS; k++) {
         void *st = NULL;

@@ -385,7 +385,7 @@ const rc_impl rc_impl_avx2 = {
                    "exact angle per token (double-double, shared with scalar) for all its "
                    "heads; 4-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = avx2_available,
     .prepare = avx2_prepare,
     .apply = avx2_apply,
@@ -399,7 +399,7 @@ const rc_impl rc_impl_avx2_table = {
                    "exact cos/sin table of all positions of the call, then all tokens x "
                    "heads; 4-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = avx2_available,
     .prepare = avx2_prepare_table,
     .apply = avx2_apply,

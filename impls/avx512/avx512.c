@@ -487,7 +487,7 @@ const rc_impl rc_impl_avx512 = {
                    "exact angle per token (double-double, shared with scalar) for all its "
                    "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = avx512_available,
     .prepare = avx512_prepare,
     .apply = avx512_apply,
@@ -501,7 +501,7 @@ const rc_impl rc_impl_avx512_table = {
                    "exact cos/sin table of all positions of the call, then all tokens x "
                    "heads; 8-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = avx512_available,
     .prepare = avx512_prepare_table,
     .apply = avx512_apply,

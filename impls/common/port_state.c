@@ -39,15 +39,11 @@ static void point_rows(rc_port_state *st, double *base)
         st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
 }
 
-/* The rows of position m at the rows st points at: the row function,
- * then the interleaved arrangement (port_state.h, INTERLEAVED ROWS). */
-static void fill_rows(rc_port_state *st, int64_t m, rc_direction dir)
+/* The interleaved arrangement of the rows st points at (port_state.h,
+ * INTERLEAVED ROWS). */
+static void arrange_interleaved(rc_port_state *st)
 {
     const int32_t half = st->rotary_dim / 2;
-    st->row(m, dir == RC_INVERSE, half, st->theta_hi, st->theta_lo, st->alpha, st->cos_hi,
-            st->sin_hi, st->cos_lo, st->sin_lo);
-    if (!st->il_rows)
-        return;
     if (st->dtype == RC_DTYPE_F64) {
         for (int32_t i = 0; i < half; i++) {
             st->il[0][2 * i] = st->il[0][2 * i + 1] = st->cos_hi[i];
@@ -67,6 +63,48 @@ static void fill_rows(rc_port_state *st, int64_t m, rc_direction dir)
     }
 }
 
+/* A token at positions pos[0 .. n_axes-1]: each pair's rows from the row
+ * function at its axis's position (port_state.h, MULTI-AXIS), one run per
+ * distinct position through axis_rows. */
+static void fill_rows_axes(rc_port_state *st, const int64_t *pos, rc_direction dir)
+{
+    const int32_t half = st->rotary_dim / 2;
+    const int f64 = st->dtype == RC_DTYPE_F64;
+    double *ch = st->axis_rows, *sh = ch + half, *cl = sh + half, *sl = cl + half;
+    for (int32_t k = 0; k < st->n_axes; k++) {
+        int earlier = 0;
+        for (int32_t j = 0; j < k; j++)
+            earlier |= pos[j] == pos[k];
+        if (earlier)
+            continue;
+        st->row(pos[k], dir == RC_INVERSE, half, st->theta_hi, st->theta_lo, st->alpha, ch, sh,
+                f64 ? cl : NULL, f64 ? sl : NULL);
+        for (int32_t i = 0; i < half; i++) {
+            if (pos[st->pair_axis[i]] != pos[k])
+                continue;
+            st->cos_hi[i] = ch[i];
+            st->sin_hi[i] = sh[i];
+            if (f64) {
+                st->cos_lo[i] = cl[i];
+                st->sin_lo[i] = sl[i];
+            }
+        }
+    }
+}
+
+/* The rows of a token at positions pos (n_axes of them) at the rows st
+ * points at: the row function, then the interleaved arrangement. */
+static void fill_rows(rc_port_state *st, const int64_t *pos, rc_direction dir)
+{
+    if (st->n_axes > 1)
+        fill_rows_axes(st, pos, dir);
+    else
+        st->row(pos[0], dir == RC_INVERSE, st->rotary_dim / 2, st->theta_hi, st->theta_lo,
+                st->alpha, st->cos_hi, st->sin_hi, st->cos_lo, st->sin_lo);
+    if (st->il_rows)
+        arrange_interleaved(st);
+}
+
 rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
                                rc_sincos_row_fn row, void **out)
 {
@@ -80,8 +118,11 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
         return valid;
     const size_t half = (size_t)spec->rotary_dim / 2;
     const int il_rows = interleaved_rows && spec->layout == RC_LAYOUT_INTERLEAVED;
-    /* theta_hi, theta_lo, then one token's rows. */
-    const size_t doubles = 2 * half + rows_per_token(spec->rotary_dim, spec->dtype, il_rows);
+    const int32_t n_axes = spec->n_axes > 1 ? spec->n_axes : 1;
+    /* theta_hi, theta_lo, one token's rows, then (multi-axis) the scratch
+     * rows of one axis position. */
+    const size_t doubles = 2 * half + rows_per_token(spec->rotary_dim, spec->dtype, il_rows) +
+                           (n_axes > 1 ? 4 * half : 0);
     rc_port_state *st = malloc(sizeof *st + doubles * sizeof(double));
     if (!st)
         return RC_ERR_NOMEM;
@@ -103,6 +144,11 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     st->kept_tokens = 0;
     st->kept_direction = RC_FORWARD;
     st->kept_row = NULL;
+    st->n_axes = n_axes;
+    memset(st->pair_axis, 0, sizeof st->pair_axis);
+    if (n_axes > 1)
+        memcpy(st->pair_axis, spec->pair_axis, half);
+    st->axis_rows = n_axes > 1 ? st->storage + doubles - 4 * half : NULL;
     point_rows(st, st->storage + 2 * half);
     *out = st;
     return RC_OK;
@@ -138,7 +184,7 @@ static void rotate_token(const rc_port_state *st, rc_port_head_fn head, const rc
     }
 }
 
-/* Room for n tokens' rows in st->table, and their positions. */
+/* Room for n tokens' rows in st->table, and their positions (n_axes each). */
 static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
 {
     if (n <= st->table_tokens)
@@ -150,10 +196,11 @@ static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
     st->kept_positions = NULL;
     st->table_tokens = 0;
     st->kept_tokens = 0;
-    if ((uint64_t)n > SIZE_MAX / sizeof(double) / rows)
+    if ((uint64_t)n > SIZE_MAX / sizeof(double) / rows ||
+        (uint64_t)n > SIZE_MAX / sizeof(int64_t) / (uint64_t)st->n_axes)
         return RC_ERR_NOMEM;
     st->table = malloc((size_t)n * rows * sizeof(double));
-    st->kept_positions = malloc((size_t)n * sizeof(int64_t));
+    st->kept_positions = malloc((size_t)n * (size_t)st->n_axes * sizeof(int64_t));
     if (!st->table || !st->kept_positions) {
         free(st->table);
         free(st->kept_positions);
@@ -170,8 +217,9 @@ static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
 static int rows_kept_for(const rc_port_state *st, int64_t n, const int64_t *positions,
                          rc_direction direction)
 {
+    const size_t bytes = (size_t)n * (size_t)st->n_axes * sizeof *positions;
     return st->kept_tokens == n && st->kept_direction == direction && st->kept_row == st->row &&
-           memcmp(st->kept_positions, positions, (size_t)n * sizeof *positions) == 0;
+           memcmp(st->kept_positions, positions, bytes) == 0;
 }
 
 static void rotate_from_table(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
@@ -189,12 +237,13 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
     if (!st || !head)
         return RC_ERR_INVALID;
     int empty;
-    rc_status args = rc_apply_args_check(st->head_dim, rc_dtype_size(st->dtype), in, out,
-                                         positions, direction, &empty);
+    rc_status args = rc_apply_args_check_axes(st->head_dim, rc_dtype_size(st->dtype), in, out,
+                                              positions, st->n_axes, direction, &empty);
     if (args != RC_OK || empty)
         return args;
 
     const int64_t n = in->n_tokens;
+    const int32_t a = st->n_axes; /* positions per token */
     const size_t rows = rows_per_token(st->rotary_dim, st->dtype, st->il_rows);
     const int keep = (uint64_t)n <= RC_ROW_CACHE_BYTES / sizeof(double) / rows;
     if (keep && rows_kept_for(st, n, positions, direction)) {
@@ -210,7 +259,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
         /* One token's rows at a time in the state's own storage. */
         point_rows(st, st->storage + 2 * (size_t)(st->rotary_dim / 2));
         for (int64_t t = 0; t < n; t++) {
-            fill_rows(st, positions[t], direction);
+            fill_rows(st, positions + t * a, direction);
             rotate_token(st, head, in, out, t);
         }
         return RC_OK;
@@ -219,19 +268,19 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
         /* Each token's rows into its table slot, then its heads. */
         for (int64_t t = 0; t < n; t++) {
             point_rows(st, st->table + (size_t)t * rows);
-            fill_rows(st, positions[t], direction);
+            fill_rows(st, positions + t * a, direction);
             rotate_token(st, head, in, out, t);
         }
     } else {
         /* RC_ANGLES_TABLE: one pass over the positions, then one over the data. */
         for (int64_t t = 0; t < n; t++) {
             point_rows(st, st->table + (size_t)t * rows);
-            fill_rows(st, positions[t], direction);
+            fill_rows(st, positions + t * a, direction);
         }
         rotate_from_table(st, head, in, out, rows);
     }
     if (keep) {
-        memcpy(st->kept_positions, positions, (size_t)n * sizeof *positions);
+        memcpy(st->kept_positions, positions, (size_t)n * (size_t)a * sizeof *positions);
         st->kept_tokens = n;
         st->kept_direction = direction;
         st->kept_row = st->row;

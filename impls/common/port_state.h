@@ -53,6 +53,13 @@
  *     rc_rotate_dd(b, a, ch, cl, -sh, -sl).
  * The sines already carry the direction's sign (RC_INVERSE negates them).
  *
+ * MULTI-AXIS. With n_axes >= 2 (rope.h) a token has n_axes positions and
+ * each pair its axis: the row function runs once per distinct position of
+ * the token into scratch rows, and each pair takes its entries from the
+ * run at its own axis's position, so the rows hold exactly the bits the
+ * single-axis code gives that pair at that position (and a text token,
+ * all positions equal, costs one run). Every CPU port offers it this way.
+ *
  * Thread safety: no static mutable state; the rows live in the state,
  * which the ABI never uses from two calls at once.
  */
@@ -96,6 +103,13 @@ typedef struct rc_port_state {
     /* One token's interleaved rows, r entries each (see the header); NULL
      * unless asked for and the layout is interleaved. il[2], il[3]: f64. */
     double *il[4];
+    /* Multi-axis RoPE (rope.h, ABI 4): n_axes positions per token (1 when
+     * the spec has none); pair i's rows come from the position on axis
+     * pair_axis[i], filled one distinct position at a time through
+     * axis_rows (4 x r/2 doubles, see fill_rows in port_state.c). */
+    int32_t n_axes;
+    uint8_t pair_axis[RC_MAX_HEAD_DIM / 2];
+    double *axis_rows;
     /* How the rows are made (rc_port_apply's business). */
     rc_angle_mode mode;
     int il_rows;          /* 1 when il[] is filled */

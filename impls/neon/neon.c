@@ -273,7 +273,7 @@ const rc_impl rc_impl_neon = {
     .description = "AArch64 NEON, fused angles: exact angle per token (double-double, shared "
                    "with scalar) for all its heads; 2-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = NULL,
     .prepare = neon_prepare,
     .apply = neon_apply,
@@ -286,7 +286,7 @@ const rc_impl rc_impl_neon_table = {
     .description = "AArch64 NEON, table angles: exact cos/sin table of all positions of the "
                    "call, then all tokens x heads; 2-lane double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = NULL,
     .prepare = neon_prepare_table,
     .apply = neon_apply,

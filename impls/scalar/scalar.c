@@ -146,7 +146,7 @@ const rc_impl rc_impl_scalar = {
     .name = "scalar",
     .description = "portable C11: exact angle (double-double), double rotation, rounded once",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING,
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
     .available = NULL,
     .prepare = scalar_prepare,
     .apply = scalar_apply,

@@ -1,6 +1,6 @@
 /*
- * ropecheck/plugin.h - the implementation ABI, version 3 (RC_ABI_VERSION
- * below; versions 1 and 2 still load). The entry symbol kept its first
+ * ropecheck/plugin.h - the implementation ABI, version 4 (RC_ABI_VERSION
+ * below; versions 1 to 3 still load). The entry symbol kept its first
  * name, ropecheck_plugin_v1, in every version: the struct's abi_version
  * says which fields follow.
  *
@@ -43,7 +43,9 @@
  *   - out->data == in->data means in place: the strides are then equal.
  *     Otherwise the buffers do not overlap and `in` must be left unchanged.
  *   - in and out have the same n_tokens and n_heads; strides may differ.
- *   - positions[t], t < n_tokens, are in [0, RC_MAX_POSITION].
+ *   - positions[t], t < n_tokens, are in [0, RC_MAX_POSITION]. With a
+ *     multi-axis spec (n_axes >= 2, RC_CAP_MULTI_AXIS) there are n_axes
+ *     per token: positions[t * n_axes + k], each in that range.
  *   - Write only the elements of the view: channels 0..head_dim-1 of each
  *     (token, head). Channels rotary_dim..head_dim-1 are copied bit-exactly.
  *   - Return RC_OK, or RC_ERR_UNSUPPORTED for a combination not offered in
@@ -71,8 +73,12 @@ extern "C" {
  *      plug-in still loads: it is treated as not offering scaling.
  *   3: rc_impl gains explain() at its end: the port's own one-line reason
  *      for a status other than RC_OK. ropecheck reads the field only from
- *      structs that say version 3, so older plug-ins load unchanged. */
-#define RC_ABI_VERSION 3u
+ *      structs that say version 3, so older plug-ins load unchanged.
+ *   4: rc_spec gains n_axes and pair_axis at its end (multi-axis RoPE,
+ *      rope.h), and caps gains RC_CAP_MULTI_AXIS. An older plug-in is
+ *      treated as not offering it, and multi-axis cases skip it with that
+ *      reason. */
+#define RC_ABI_VERSION 4u
 #define RC_ABI_VERSION_MIN 1u /* the oldest version ropecheck still loads */
 
 /* Name of the symbol a plug-in exports (a function, see above). */
@@ -93,6 +99,8 @@ extern "C" {
 /* Any frequency table in theta_hi/lo (not only base^(-2i/r)) and the output
  * scale out_scale_hi/lo: every rc_scaling family. ABI >= 2. */
 #define RC_CAP_SCALING        (1ull << 20)
+/* Several position axes per token (rc_spec n_axes, pair_axis). ABI >= 4. */
+#define RC_CAP_MULTI_AXIS     (1ull << 21)
 
 #define RC_CAP_ALL_DTYPES (RC_CAP_F32 | RC_CAP_F64 | RC_CAP_F16 | RC_CAP_BF16)
 #define RC_CAP_ALL_LAYOUTS (RC_CAP_INTERLEAVED | RC_CAP_HALF)
@@ -100,7 +108,7 @@ extern "C" {
  * other bit set. */
 #define RC_CAP_KNOWN                                                                   \
     (RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |  \
-     RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING)
+     RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS)
 
 /* The longest description ropecheck accepts, in bytes. */
 #define RC_DESCRIPTION_MAX 200

@@ -35,6 +35,12 @@
  *
  *   The host computes both exactly and hands them over in rc_spec, so a
  *   port needs no knowledge of the family: it rotates with the table.
+ *
+ *   Multi-axis RoPE (ABI 4: multimodal M-RoPE, 2-D vision RoPE): a token
+ *   has positions (p_0, .., p_{A-1}) on A = n_axes axes and pair i rotates
+ *   by phi = p_{axis(i)} * theta_i, axis(i) = pair_axis[i] of the spec.
+ *   One axis is the ordinary RoPE above. DESIGN.md, "Multi-axis RoPE",
+ *   gives the maps the model families define.
  */
 #ifndef ROPECHECK_ROPE_H
 #define ROPECHECK_ROPE_H
@@ -53,6 +59,9 @@ extern "C" {
 /* Positions are integers in [0, RC_MAX_POSITION]: every such value is exact
  * in a double, which the exact-angle code relies on. */
 #define RC_MAX_POSITION ((int64_t)9007199254740991) /* 2^53 - 1 */
+
+/* The most position axes a token may have (multi-axis RoPE, ABI 4). */
+#define RC_MAX_AXES 4
 
 /* Element type of input and output (the same for both). */
 typedef enum rc_dtype {
@@ -157,6 +166,12 @@ typedef struct rc_spec {
     double out_scale_hi;       /* alpha = out_scale_hi + out_scale_lo multiplies */
     double out_scale_lo;       /* channels < rotary_dim; out_scale_hi == 0 means 1,
                                   so a zero-initialized spec means no scale */
+    /* ABI 4 (plugin.h): read these only with RC_CAP_MULTI_AXIS. */
+    int32_t n_axes;            /* 0 or 1: one position per token, as in every
+                                  earlier ABI; 2 .. RC_MAX_AXES: apply()'s
+                                  positions hold n_axes per token, token-major */
+    const uint8_t *pair_axis;  /* n_axes >= 2: r/2 entries, each < n_axes; pair i
+                                  rotates by positions[t * n_axes + pair_axis[i]] */
 } rc_spec;
 
 /*

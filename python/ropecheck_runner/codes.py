@@ -58,6 +58,7 @@ CAP_PARTIAL_ROTARY = 1 << 17
 CAP_INPLACE = 1 << 18
 CAP_STRIDED = 1 << 19
 CAP_SCALING = 1 << 20
+CAP_MULTI_AXIS = 1 << 21  # ABI 4; the runner protocol does not carry axes yet: never offered
 
 # harness/runner_client.h: RC_RUNNER_MAX_IMPLS; harness/runner_decode.h's
 # name buffer (64 bytes with the NUL).

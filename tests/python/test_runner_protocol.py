@@ -49,7 +49,7 @@ class HeaderConstants(unittest.TestCase):
         self.assertEqual(enum["RC_SCALING_TABLE"], len(codes.SCALING_NAMES) - 1)
         plugin_h = self.read("include/ropecheck/plugin.h")
         caps = re.findall(r"#define RC_CAP_(\w+)\s+\(1ull << (\d+)\)", plugin_h)
-        self.assertEqual(len(caps), 11)
+        self.assertEqual(len(caps), 12)
         for name, shift in caps:
             self.assertEqual(getattr(codes, "CAP_" + name), 1 << int(shift), name)
         proto_h = self.read("runner/protocol.h")
