@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "random_axes.h"
 #include "test_seed.h"
 #include "core/axes.h"
 #include "core/dtype_convert.h"
@@ -57,37 +58,6 @@ static rc_spec spec_of(const mcase *c)
     return s;
 }
 
-static void random_map(rc_rng *g, int r, rc_axes *a)
-{
-    char err[200];
-    const int pairs = r / 2;
-    switch (rc_rng_next(g) % 4) {
-    case 0: {
-        int32_t s[3] = {(int32_t)(rc_rng_next(g) % (uint64_t)(pairs + 1)), 0, 0};
-        s[1] = (int32_t)(rc_rng_next(g) % (uint64_t)(pairs - s[0] + 1));
-        s[2] = pairs - s[0] - s[1];
-        cr_assert_eq(rc_axes_sections(s, 3, r, a, err, sizeof err), 0, "%s", err);
-        return;
-    }
-    case 1: {
-        int32_t s[3] = {pairs - 2 * (pairs / 3), pairs / 3, pairs / 3};
-        cr_assert_eq(rc_axes_interleaved(s, 3, r, a, err, sizeof err), 0, "%s", err);
-        return;
-    }
-    case 2:
-        if (r % 4 == 0) {
-            cr_assert_eq(rc_axes_vision2d(r, a, err, sizeof err), 0, "%s", err);
-            return;
-        }
-        /* fall through */
-    default:
-        cr_assert_eq(rc_axes_single(r, a, err, sizeof err), 0, "%s", err);
-        a->n_axes = 2 + (int32_t)(rc_rng_next(g) % (RC_MAX_AXES - 1));
-        for (int i = 0; i < pairs; i++)
-            a->pair_axis[i] = (uint8_t)(rc_rng_next(g) % (uint64_t)a->n_axes);
-    }
-}
-
 static void draw_positions(rc_rng *g, mcase *c)
 {
     const int a = c->axes.n_axes;
@@ -112,7 +82,7 @@ static void make_case(rc_rng *g, int trial, mcase *c)
     c->dir = (rc_direction)(rc_rng_next(g) % RC_DIRECTION_COUNT);
     c->base = trial % 2 ? 10000.0 : 1e6;
     rc_ref_theta_table(c->base, c->r, c->hi, c->lo);
-    random_map(g, c->r, &c->axes);
+    rc_test_random_axes(g, c->r, &c->axes);
     if (c->axes.n_axes == 1) { /* a section list may leave one axis: make it two */
         c->axes.n_axes = 2;
         c->axes.pair_axis[0] = 1;

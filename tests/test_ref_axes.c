@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "random_axes.h"
 #include "test_seed.h"
 #include "core/axes.h"
 #include "core/dtype_convert.h"
@@ -48,40 +49,6 @@ static double draw(rc_rng *g, rc_dtype t)
     return rc_round_to_dtype(t, x);
 }
 
-static void random_map(rc_rng *g, int r, rc_axes *a)
-{
-    char err[200];
-    const int pairs = r / 2;
-    switch (rc_rng_next(g) % 5) {
-    case 0: {
-        int32_t s[3] = {(int32_t)(rc_rng_next(g) % (uint64_t)(pairs + 1)), 0, 0};
-        s[1] = (int32_t)(rc_rng_next(g) % (uint64_t)(pairs - s[0] + 1));
-        s[2] = pairs - s[0] - s[1];
-        cr_assert_eq(rc_axes_sections(s, 3, r, a, err, sizeof err), 0, "%s", err);
-        break;
-    }
-    case 1: {
-        int32_t s[3] = {pairs - 2 * (pairs / 3), pairs / 3, pairs / 3};
-        cr_assert_eq(rc_axes_interleaved(s, 3, r, a, err, sizeof err), 0, "%s", err);
-        break;
-    }
-    case 2:
-        if (r % 4 == 0) {
-            cr_assert_eq(rc_axes_vision2d(r, a, err, sizeof err), 0, "%s", err);
-            break;
-        }
-        /* fall through */
-    case 3:
-        cr_assert_eq(rc_axes_single(r, a, err, sizeof err), 0, "%s", err);
-        break;
-    default: /* any map at all, up to four axes */
-        cr_assert_eq(rc_axes_single(r, a, err, sizeof err), 0, "%s", err);
-        a->n_axes = 1 + (int32_t)(rc_rng_next(g) % RC_MAX_AXES);
-        for (int i = 0; i < pairs; i++)
-            a->pair_axis[i] = (uint8_t)(rc_rng_next(g) % (uint64_t)a->n_axes);
-    }
-}
-
 static int64_t draw_position(rc_rng *g)
 {
     const uint64_t u = rc_rng_next(g);
@@ -108,7 +75,7 @@ Test(ref_axes, each_pair_is_the_single_axis_result_at_its_position)
         const rc_direction dir = (rc_direction)(rc_rng_next(&g) % RC_DIRECTION_COUNT);
         const double base = trial % 3 ? 10000.0 : 1e6;
         rc_axes a;
-        random_map(&g, r, &a);
+        rc_test_random_axes(&g, r, &a);
         int64_t pos[RC_MAX_AXES];
         const int all_equal = trial % 5 == 0;
         for (int k = 0; k < a.n_axes; k++)
