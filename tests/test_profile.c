@@ -598,7 +598,7 @@ Test(profile_fn, float_pow_bracket_holds_the_exact_value)
  * holds an extremum, by parity (cos: 2k*pi and (2k+1)*pi; sin: shifted by
  * pi/2). Checked on hand cases with zero, one and several extrema, and
  * for soundness on seeded random bands against the function sampled
- * densely in MPFR. */
+ * densely in MPFR; a band with a non-finite end is [-1, 1]. */
 Test(profile_fn, trig_band_holds_every_point_and_its_extrema)
 {
     const struct {
@@ -623,6 +623,16 @@ Test(profile_fn, trig_band_holds_every_point_and_its_extrema)
         cr_expect(hand[i].sin_min ? s.lo == -1.0 : s.lo > -1.0, "sin [%g, %g]: lo %a", x.lo,
                   x.hi, s.lo);
         cr_expect(hand[i].sin_max ? s.hi == 1.0 : s.hi < 1.0, "sin [%g, %g]: hi %a", x.lo, x.hi,
+                  s.hi);
+    }
+    /* A band with a NaN or infinite end (an angle that overflowed in the
+     * framework's arithmetic) says nothing: the whole range [-1, 1]. */
+    const double wild[][2] = {{NAN, 1.0}, {0.5, NAN}, {-INFINITY, 1.0}, {0.5, INFINITY}};
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        const rc_pv x = {.p = 0.75, .lo = wild[i][0], .hi = wild[i][1]};
+        const rc_pv c = rc_pf_cos(x, 1), s = rc_pf_sin(x, 1);
+        cr_expect(c.lo == -1.0 && c.hi == 1.0 && s.lo == -1.0 && s.hi == 1.0,
+                  "band [%a, %a]: cos [%a, %a], sin [%a, %a]", x.lo, x.hi, c.lo, c.hi, s.lo,
                   s.hi);
     }
     rc_rng g;
