@@ -44,7 +44,7 @@ Test(axes, every_map_transformers_computes)
         const int n = strcmp(sec, "-") ? parse_sections(sec, s, 8) : 0;
         rc_axes a;
         char err[256] = "";
-        int rc;
+        int rc = -1;
         if (strcmp(kind, "sections") == 0)
             rc = rc_axes_sections(s, n, rotary_dim, &a, err, sizeof err);
         else if (strcmp(kind, "interleaved") == 0)
