@@ -947,6 +947,19 @@ static int single_spec(verify_run *v, char *err, size_t len)
         return usage_error("--layout lists two layouts; a model rotates one%s", "");
     if (rc_model_opts_resolve(&o->model, &sa, max_pos, err, len) != 0)
         return usage_error("%s", err);
+    if (o->model.have_config && o->model.config.local_base > 0.0) {
+        /* A second RoPE in the model (Gemma 2/3's sliding-window layers):
+         * this run is the global one only, and must say so. */
+        fprintf(stderr,
+                "ropecheck verify: note: %s also has a local RoPE (rope_local_base_freq %.17g, "
+                "no scaling) for its sliding-window layers; this run verifies the global one "
+                "(base %.17g) only. The local one: --head-dim %lld --rotary-dim %lld --base "
+                "%.17g --layout %s, without --hf-config/--model\n",
+                o->model.hf_config ? o->model.hf_config : o->model.model,
+                o->model.config.local_base, sa.base, (long long)sa.head_dim,
+                (long long)sa.rotary_dim, o->model.config.local_base,
+                rc_layout_name(o->model.config.layout));
+    }
     o->head_dim = sa.head_dim;
     o->rotary_dim = sa.rotary_dim;
     o->base = sa.base;

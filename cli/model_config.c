@@ -484,6 +484,26 @@ static int read_scaling(ctx *c, const cJSON *root, const cJSON *rs, const char *
     memset(sc, 0, sizeof *sc);
     if (rs == NULL)
         return 0;
+    char f[96];
+    /* Multi-axis M-RoPE (Qwen2-VL "type": "mrope", Qwen3-VL's interleaved
+     * variant): its own positions per axis, which verify does not generate
+     * yet. Said plainly rather than as an unknown type, or judged as the
+     * one-axis RoPE it is not. */
+    const cJSON *sections = member(rs, "mrope_section");
+    if (sections) {
+        char list[96] = "";
+        size_t n = 0;
+        for (const cJSON *it = cJSON_IsArray(sections) ? sections->child : NULL;
+             it && n + 12 < sizeof list; it = it->next)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%g", n ? ", " : "",
+                                  cJSON_IsNumber(it) ? it->valuedouble : 0.0);
+        const cJSON *il = member(rs, "mrope_interleaved");
+        return fail(c, field_name(f, sizeof f, prefix, "mrope_section"),
+                    "multi-axis M-RoPE (%s sections [%s]): verify does not generate tuple "
+                    "positions yet (the ABI, version 4, and the CPU ports do: DESIGN.md, "
+                    "\"Multi-axis RoPE\")",
+                    cJSON_IsTrue(il) ? "interleaved" : "contiguous", list);
+    }
     const char *rope_type = NULL, *legacy = NULL;
     int has_rt = get_string(c, rs, prefix, "rope_type", &rope_type);
     int has_lt = get_string(c, rs, prefix, "type", &legacy);
@@ -491,7 +511,6 @@ static int read_scaling(ctx *c, const cJSON *root, const cJSON *rs, const char *
         return -1;
     const char *ct_rt = has_rt ? canonical_type(rope_type, 0, m->model_type) : NULL;
     const char *ct_lt = has_lt ? canonical_type(legacy, 1, m->model_type) : NULL;
-    char f[96];
     if (ct_rt && ct_lt && strcmp(ct_rt, ct_lt) != 0)
         return fail(c, field_name(f, sizeof f, prefix, "type"),
                     "'%s' disagrees with %srope_type '%s'", legacy, prefix, rope_type);
@@ -676,6 +695,13 @@ static int read_model(ctx *c, const cJSON *root, rc_model_config *m)
     if (read_shape(c, root, m) != 0 || read_base(c, root, rs_new, m) != 0 ||
         read_rotary(c, root, rs_new, m) != 0)
         return -1;
+    /* Gemma 2/3: the sliding-window layers rotate with their own base
+     * (transformers' Gemma3 config, rope_local_base_freq; no scaling). */
+    int has_local = get_number(c, root, "", "rope_local_base_freq", &m->local_base);
+    if (has_local < 0)
+        return -1;
+    if (has_local && !(m->local_base > 0.0 && isfinite(m->local_base)))
+        return fail(c, "rope_local_base_freq", "%.17g must be > 0 and finite", m->local_base);
     /* GPT-J rotates (2i, 2i+1) (rotate_every_two in modeling_gptj.py);
      * every other transformers model with RoPE uses rotate_half. */
     m->layout = strcmp(m->model_type, "gptj") == 0 ? RC_LAYOUT_INTERLEAVED : RC_LAYOUT_HALF;

@@ -15,7 +15,10 @@
  *   num_key_value_heads (default num_attention_heads), max_position_embeddings
  *   rope_scaling (or transformers v5 rope_parameters): rope_type or legacy
  *     type, one of default, linear, dynamic, yarn, llama3, longrope (legacy
- *     "su" = longrope), with every field of that family
+ *     "su" = longrope), with every field of that family; an mrope_section
+ *     (multi-axis M-RoPE) is refused with the reason: verify does not
+ *     generate tuple positions yet
+ *   rope_local_base_freq (Gemma 2/3's local RoPE) into local_base
  *
  * Anything unknown, missing, of the wrong JSON type, out of range or
  * contradictory is an error: one line naming the file (origin) and the
@@ -47,6 +50,9 @@ typedef struct rc_model_config {
     rc_scaling scaling;   /* type RC_SCALING_NONE without rope_scaling; context 0.
                              short_factor / long_factor belong to the struct:
                              release them with rc_model_config_free */
+    double local_base;    /* rope_local_base_freq: a second RoPE the model's
+                             sliding-window layers use (Gemma 2/3); 0 if none.
+                             Not what the spec above describes: verify says so */
 } rc_model_config;
 
 /* Parses config.json text. origin names the text in messages (a file name).

@@ -67,6 +67,31 @@ static void expect_shape(const rc_model_config *m, int head_dim, int rotary_dim,
     cr_expect_eq(m->scaling.context, 0, "context is the caller's to set");
 }
 
+/* Gemma 2/3's second, local RoPE is read (verify names it); M-RoPE is
+ * refused with the reason, whichever way its config says it. */
+Test(model_config, local_base_and_mrope)
+{
+    rc_model_config m;
+    parse_ok("{\"head_dim\": 256, \"hidden_size\": 2560, \"num_attention_heads\": 8, "
+             "\"rope_theta\": 1e6, \"rope_local_base_freq\": 10000}", &m);
+    cr_expect(m.local_base == 10000.0 && m.base == 1e6, "local %g base %g", m.local_base, m.base);
+    rc_model_config_free(&m);
+    parse_ok("{\"head_dim\": 128, \"hidden_size\": 1024, \"num_attention_heads\": 8}", &m);
+    cr_expect(m.local_base == 0.0);
+    rc_model_config_free(&m);
+    expect_error("{\"head_dim\": 128, \"hidden_size\": 1024, \"num_attention_heads\": 8, "
+                 "\"rope_local_base_freq\": -1}",
+                 "rope_local_base_freq: -1 must be > 0");
+    expect_error("{\"hidden_size\": 3584, \"num_attention_heads\": 28, \"rope_scaling\": "
+                 "{\"type\": \"mrope\", \"mrope_section\": [16, 24, 24]}}",
+                 "rope_scaling.mrope_section: multi-axis M-RoPE (contiguous sections "
+                 "[16, 24, 24])");
+    expect_error("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_parameters\": "
+                 "{\"rope_type\": \"default\", \"rope_theta\": 5e6, \"mrope_section\": "
+                 "[24, 20, 20], \"mrope_interleaved\": true}}",
+                 "multi-axis M-RoPE (interleaved sections [24, 20, 20])");
+}
+
 /* --- the checked-in model configs --------------------------------------- */
 
 Test(model_config, llama_3_8b_plain_rope_theta_500000)
@@ -251,7 +276,7 @@ Test(model_config_errors, bad_files_name_file_and_field)
         const char *file, *want;
     } cases[] = {
         {"invalid-json", "invalid JSON near line 5"},
-        {"unknown-rope-type", "rope_scaling.type: unknown rope type 'mrope'"},
+        {"unknown-rope-type", "rope_scaling.type: unknown rope type 'fourier'"},
         {"yarn-missing-factor", "rope_scaling.factor: missing (required by rope_type 'yarn')"},
         {"llama3-missing-low-freq-factor",
          "rope_scaling.low_freq_factor: missing (required by rope_type 'llama3')"},
