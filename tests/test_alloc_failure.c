@@ -35,6 +35,7 @@
 #include "impls/builtins.h"
 #include "harness/verify.h"
 #include "impls/common/port_state.h"
+#include "impls/scalar/scalar.h"
 #include "proofs/proofs.h"
 #include "tests/mutants_proofs/mutants_proofs.h"
 
@@ -449,6 +450,48 @@ Test(alloc_failure, scaling_and_positions_parsers, .init = make_tmpdir, .fini = 
     }
     cr_assert(k > 1 && k < MAX_FAULTS, "positions: %ld allocations swept", k - 1);
     free(base);
+}
+
+/* A fused port whose table of kept rows cannot be allocated still
+ * rotates, one token's rows at a time in its own storage, and gives the
+ * same bits (impls/common/port_state.c); single- and multi-axis. */
+Test(alloc_failure, port_apply_without_room_for_kept_rows)
+{
+    double th[4], tl[4];
+    for (int i = 0; i < 4; i++) {
+        th[i] = pow(10000.0, -i / 4.0);
+        tl[i] = 0.0;
+    }
+    const uint8_t map[4] = {0, 1, 1, 0};
+    for (int axes = 1; axes <= 2; axes++) {
+        rc_spec spec = {8, 8, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0,
+                        axes, axes > 1 ? map : NULL};
+        float in[3 * 8], base[3 * 8], got[3 * 8];
+        for (int i = 0; i < 24; i++)
+            in[i] = (float)(i + 1) / 7.0f;
+        const int64_t pos[6] = {5, 1000003, 77, 12, 2147483000, 77};
+        rc_tensor tin = {in, 3, 1, 8, 8}, tb = {base, 3, 1, 8, 8}, tg = {got, 3, 1, 8, 8};
+        void *st = NULL;
+        cr_assert_eq(rc_impl_scalar.prepare(&spec, &st), RC_OK);
+        cr_assert_eq(rc_impl_scalar.apply(st, &tin, &tb, pos, RC_FORWARD), RC_OK);
+        rc_impl_scalar.release(st);
+        long k = 1;
+        for (; k < MAX_FAULTS; k++) {
+            cr_assert_eq(rc_impl_scalar.prepare(&spec, &st), RC_OK);
+            memset(got, 0, sizeof got);
+            arm(k);
+            rc_status s = rc_impl_scalar.apply(st, &tin, &tg, pos, RC_FORWARD);
+            const int reached = disarm(); /* allocation k was made, and failed */
+            rc_impl_scalar.release(st);
+            cr_expect_eq(s, RC_OK, "%d axes, allocation %ld failing: %s", axes, k,
+                         rc_status_name(s));
+            cr_expect(memcmp(got, base, sizeof got) == 0,
+                      "%d axes, allocation %ld failing: other outputs", axes, k);
+            if (!reached)
+                break;
+        }
+        cr_assert(k > 1 && k < MAX_FAULTS, "apply: %ld allocations swept", k - 1);
+    }
 }
 
 /* A built-in port's prepare: RC_ERR_NOMEM, never a state half made. */

@@ -24,6 +24,7 @@
 #include "core/axes.h"
 #include "core/dtype_convert.h"
 #include "core/registry.h"
+#include "core/spec_check.h"
 #include "core/rng.h"
 #include "impls/avx2/avx2.h"
 #include "impls/avx512/avx512.h"
@@ -259,6 +260,19 @@ Test(ports_axes, abi_and_argument_refusals)
     bad.pair_axis = wide;
     cr_expect_eq(rc_impl_scalar.prepare(&bad, &st), RC_ERR_INVALID);
 
+    /* The one-axis check is the n_axes = 1 case of the checker. */
+    {
+        float a[8] = {0}, b[8];
+        rc_tensor ta = {a, 1, 1, 8, 8}, tb = {b, 1, 1, 8, 8};
+        const int64_t p1[1] = {7}, bad1[1] = {-7};
+        int empty = 1;
+        cr_expect_eq(rc_apply_args_check(8, 4, &ta, &tb, p1, RC_FORWARD, &empty), RC_OK);
+        cr_expect_eq(empty, 0);
+        cr_expect_eq(rc_apply_args_check(8, 4, &ta, &tb, bad1, RC_FORWARD, &empty),
+                     RC_ERR_INVALID);
+        cr_expect_eq(rc_apply_args_check_axes(8, 4, &ta, &tb, p1, 0, RC_FORWARD, &empty),
+                     RC_ERR_INVALID);
+    }
     cr_assert_eq(rc_impl_scalar.prepare(&s, &st), RC_OK);
     float in[16] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8}, out[16];
     rc_tensor tin = {in, 2, 1, 8, 8}, tout = {out, 2, 1, 8, 8};
