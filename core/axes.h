@@ -50,6 +50,18 @@ int rc_axes_vision2d(int32_t rotary_dim, rc_axes *out, char *err, size_t err_len
  * fraction num/den = 2j / (r/2). */
 void rc_axes_vision2d_exponent(int32_t rotary_dim, int32_t i, int64_t *num, int64_t *den);
 
+/* Whether axis k's position differs from every earlier axis's: the
+ * multi-axis row code (the reference, impls/common/port_state.c) runs once
+ * per distinct position of a token and serves there every pair whose axis
+ * sits at it, so a text token (all positions equal) costs one run. */
+static inline int rc_axes_position_is_new(const int64_t *pos, int32_t k)
+{
+    for (int32_t j = 0; j < k; j++)
+        if (pos[j] == pos[k])
+            return 0;
+    return 1;
+}
+
 /* 0 when every pair's axis is below n_axes and n_pairs matches rotary_dim,
  * else -1 with the reason. */
 int rc_axes_check(const rc_axes *a, int32_t rotary_dim, char *err, size_t err_len);

@@ -638,10 +638,7 @@ int rc_ref_rotate_head_axes(rc_ref *ref, const rc_axes *axes, const int64_t *pos
     /* Axis by axis, each of its pairs; an axis at the position of an
      * earlier one is done with it (text tokens: every axis the same). */
     for (int32_t k = 0; k < axes->n_axes; k++) {
-        int earlier = 0;
-        for (int32_t j = 0; j < k; j++)
-            earlier |= pos[j] == pos[k];
-        if (earlier)
+        if (!rc_axes_position_is_new(pos, k))
             continue;
         go_to_position(ref, pos[k]);
         for (int32_t i = 0; i < ref->n_pairs; i++)

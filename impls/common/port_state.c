@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/axes.h"
 #include "core/scaling.h"
 #include "core/spec_check.h"
 #include "impls/common/exact_angle.h"
@@ -37,6 +38,13 @@ static void point_rows(rc_port_state *st, double *base)
     const int n_il = st->il_rows ? (f64 ? 4 : 2) : 0;
     for (int k = 0; k < 4; k++)
         st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
+}
+
+/* Where one token's rows live when they are not kept in the table: the
+ * state's own storage, after theta_hi and theta_lo (r/2 doubles each). */
+static double *own_rows(rc_port_state *st)
+{
+    return st->storage + st->rotary_dim;
 }
 
 /* The interleaved arrangement of the rows st points at (port_state.h,
@@ -72,10 +80,7 @@ static void fill_rows_axes(rc_port_state *st, const int64_t *pos, rc_direction d
     const int f64 = st->dtype == RC_DTYPE_F64;
     double *ch = st->axis_rows, *sh = ch + half, *cl = sh + half, *sl = cl + half;
     for (int32_t k = 0; k < st->n_axes; k++) {
-        int earlier = 0;
-        for (int32_t j = 0; j < k; j++)
-            earlier |= pos[j] == pos[k];
-        if (earlier)
+        if (!rc_axes_position_is_new(pos, k))
             continue;
         st->row(pos[k], dir == RC_INVERSE, half, st->theta_hi, st->theta_lo, st->alpha, ch, sh,
                 f64 ? cl : NULL, f64 ? sl : NULL);
@@ -149,7 +154,7 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     if (n_axes > 1)
         memcpy(st->pair_axis, spec->pair_axis, half);
     st->axis_rows = n_axes > 1 ? st->storage + doubles - 4 * half : NULL;
-    point_rows(st, st->storage + 2 * half);
+    point_rows(st, own_rows(st));
     *out = st;
     return RC_OK;
 }
@@ -257,7 +262,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
         return grown;
     if (st->mode == RC_ANGLES_FUSED && (!keep || grown != RC_OK)) {
         /* One token's rows at a time in the state's own storage. */
-        point_rows(st, st->storage + 2 * (size_t)(st->rotary_dim / 2));
+        point_rows(st, own_rows(st));
         for (int64_t t = 0; t < n; t++) {
             fill_rows(st, positions + t * a, direction);
             rotate_token(st, head, in, out, t);
