@@ -192,18 +192,16 @@ static int parse_threads(const char *arg, rcb_options *r)
 {
     r->n_thread_counts = 0;
     if (strcmp(arg, "all") == 0) {
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        if (online < 1)
-            online = 1;
-        if (online > RCB_MAX_THREADS)
-            online = RCB_MAX_THREADS;
-        for (long n = 1; n < online; n *= 2)
-            r->thread_counts[r->n_thread_counts++] = (int)n;
-        r->thread_counts[r->n_thread_counts++] = (int)online;
+        /* the processors online, as --jobs counts them */
+        const int online = rc_default_jobs() < RCB_MAX_THREADS ? rc_default_jobs()
+                                                                : RCB_MAX_THREADS;
+        for (int n = 1; n < online; n *= 2)
+            r->thread_counts[r->n_thread_counts++] = n;
+        r->thread_counts[r->n_thread_counts++] = online;
         return 0;
     }
     char buf[256];
-    if (strlen(arg) >= sizeof buf || !*arg)
+    if (strlen(arg) >= sizeof buf || rc_list_has_empty_item(arg))
         return usage_error("--threads '%s': expected counts like 1,2,4 or 'all'", arg);
     snprintf(buf, sizeof buf, "%s", arg);
     char *save = NULL;
@@ -218,8 +216,6 @@ static int parse_threads(const char *arg, rcb_options *r)
                 return usage_error("--threads '%s': a count given twice", arg);
         r->thread_counts[r->n_thread_counts++] = (int)v;
     }
-    if (r->n_thread_counts == 0)
-        return usage_error("--threads '%s': expected counts like 1,2,4 or 'all'", arg);
     return 0;
 }
 
