@@ -949,12 +949,13 @@ static int single_spec(verify_run *v, char *err, size_t len)
         return usage_error("%s", err);
     if (o->model.have_config && o->model.config.local_base > 0.0) {
         /* A second RoPE in the model (Gemma 2/3's sliding-window layers):
-         * this run is the global one only, and must say so. */
-        fprintf(stderr,
-                "ropecheck verify: note: %s also has a local RoPE (rope_local_base_freq %.17g, "
-                "no scaling) for its sliding-window layers; this run verifies the global one "
-                "(base %.17g) only. The local one: --head-dim %lld --rotary-dim %lld --base "
-                "%.17g --layout %s, without --hf-config/--model\n",
+         * this run is the global one only, and must say so (the path it
+         * quotes escaped, as in every message). */
+        rc_cli_error("verify",
+                     "note: %s also has a local RoPE (rope_local_base_freq %.17g, no scaling) "
+                     "for its sliding-window layers; this run verifies the global one (base "
+                     "%.17g) only. The local one: --head-dim %lld --rotary-dim %lld --base "
+                     "%.17g --layout %s, without --hf-config/--model",
                 o->model.hf_config ? o->model.hf_config : o->model.model,
                 o->model.config.local_base, sa.base, (long long)sa.head_dim,
                 (long long)sa.rotary_dim, o->model.config.local_base,
