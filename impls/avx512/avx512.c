@@ -291,6 +291,9 @@ RC_INLINE void half_pairs8(const rc_port_state *st, rc_dtype t, const void *in, 
     store8_first(t, out, i + n, y, k);
 }
 
+/* The body keeps plain loads and stores and only the tail goes through
+ * half_pairs8: with an all-ones mask the masked path measured 5-10% slower
+ * in cache for f16 (NeoX-20B here; the interleaved kernel likewise). */
 RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
 {
     const int64_t n = st->rotary_dim / 2;
