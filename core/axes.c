@@ -102,6 +102,7 @@ int rc_axes_vision2d(int32_t rotary_dim, rc_axes *out, char *err, size_t err_len
         return -1;
     }
     out->n_axes = 2;
+    out->freq_period = out->n_pairs / 2;
     for (int32_t i = out->n_pairs / 2; i < out->n_pairs; i++)
         out->pair_axis[i] = 1;
     return 0;
@@ -126,6 +127,11 @@ int rc_axes_check(const rc_axes *a, int32_t rotary_dim, char *err, size_t err_le
                  (int)rotary_dim, (int)(rotary_dim / 2));
         return -1;
     }
+    if (a->freq_period < 0 || a->freq_period > a->n_pairs) {
+        snprintf(err, err_len, "frequency period %d: 0 .. %d pairs", (int)a->freq_period,
+                 (int)a->n_pairs);
+        return -1;
+    }
     for (int32_t i = 0; i < a->n_pairs; i++)
         if (a->pair_axis[i] >= a->n_axes) {
             snprintf(err, err_len, "pair %d is on axis %d of %d", (int)i, (int)a->pair_axis[i],
@@ -133,4 +139,28 @@ int rc_axes_check(const rc_axes *a, int32_t rotary_dim, char *err, size_t err_le
             return -1;
         }
     return 0;
+}
+
+void rc_axes_runs(const uint8_t *map, int n, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && map[j + 1] == map[i])
+            j++;
+        char run[48];
+        if (j > i)
+            snprintf(run, sizeof run, "%s%d..%d axis %d", i ? ", " : "pairs ", i, j, map[i]);
+        else
+            snprintf(run, sizeof run, "%s%d axis %d", i ? ", " : "pairs ", i, map[i]);
+        if (used + strlen(run) + 6 > len) {
+            snprintf(buf + used, len - used, ", ...");
+            return;
+        }
+        used += (size_t)snprintf(buf + used, len - used, "%s", run);
+        i = j + 1;
+    }
 }

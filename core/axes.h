@@ -21,6 +21,9 @@ typedef struct rc_axes {
     int32_t n_axes;                         /* 1 .. RC_MAX_AXES */
     int32_t n_pairs;                        /* rotary_dim / 2 */
     uint8_t pair_axis[RC_MAX_HEAD_DIM / 2]; /* pair i's axis, < n_axes */
+    int32_t freq_period;                    /* 0, or the frequencies restart every
+                                               freq_period pairs (rc_spec's field;
+                                               vision2d: r/4) */
 } rc_axes;
 
 /* One axis: every pair on axis 0 (ordinary RoPE). */
@@ -61,6 +64,11 @@ static inline int rc_axes_position_is_new(const int64_t *pos, int32_t k)
             return 0;
     return 1;
 }
+
+/* map[0 .. n-1] as runs, "pairs 0..15 axis 0, 16..39 axis 1, ...", into
+ * buf; cut with ", ..." when it does not fit (an interleaved map has a
+ * run per pair). For findings that show a map. */
+void rc_axes_runs(const uint8_t *map, int n, char *buf, size_t len);
 
 /* 0 when every pair's axis is below n_axes and n_pairs matches rotary_dim,
  * else -1 with the reason. */

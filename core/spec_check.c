@@ -155,6 +155,8 @@ rc_status rc_prepare_spec_check(const rc_spec *spec)
             if (spec->pair_axis[i] >= spec->n_axes)
                 return RC_ERR_INVALID;
     }
+    if (spec->freq_period < 0 || spec->freq_period > spec->rotary_dim / 2)
+        return RC_ERR_INVALID;
     /* ABI 2's output scale: 0 means 1 (rope.h); otherwise positive. */
     if (spec->out_scale_hi != 0.0 &&
         (!(spec->out_scale_hi > 0.0) || !isfinite(spec->out_scale_hi) ||

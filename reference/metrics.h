@@ -30,7 +30,9 @@ double rc_ulp_error(rc_dtype t, double got, rc_dd exact, rc_dd scale);
 /* Where an error was seen: enough to replay the case. */
 typedef struct rc_elem_loc {
     int64_t token;      /* index in the batch */
-    int64_t position;   /* m */
+    int64_t position;   /* m: the position this channel's pair rotates by */
+    int32_t n_axes;     /* >= 2: a multi-axis case, the token's positions below */
+    int64_t positions[RC_MAX_AXES];
     int32_t head;
     int32_t channel;    /* the output channel measured */
     int32_t partner;    /* the other channel of its pair */

@@ -52,6 +52,7 @@ typedef enum alpha_kind {
 struct rc_ref {
     int32_t head_dim;
     int32_t rotary_dim;
+    int32_t freq_period; /* rc_spec's: 0, or the frequencies restart every P pairs */
     double base;
     rc_scaling *scaling; /* deep copy, NULL: none */
     alpha_kind alpha_kind;
@@ -107,7 +108,10 @@ static int spec_ok(const rc_spec *spec)
            spec->rotary_dim <= spec->head_dim && spec->rotary_dim % 2 == 0 &&
            isfinite(spec->base) && spec->base > 0.0 &&
            (unsigned)spec->layout < RC_LAYOUT_COUNT && (unsigned)spec->dtype < RC_DTYPE_COUNT &&
-           rc_scaling_check(spec->scaling, spec->rotary_dim, NULL, 0) == 0;
+           rc_scaling_check(spec->scaling, spec->rotary_dim, NULL, 0) == 0 &&
+           spec->freq_period >= 0 && spec->freq_period <= spec->rotary_dim / 2 &&
+           (spec->freq_period == 0 ||
+            rc_scaling_check(spec->scaling, 2 * spec->freq_period, NULL, 0) == 0);
 }
 
 /* Exactly 1, exactly a double, or a formula's value (README.md): the
@@ -131,11 +135,22 @@ static alpha_kind classify_alpha(const rc_scaling *sc, double *value)
     return ALPHA_COMPUTED;
 }
 
+/* theta_i of pair i: the spec's table, or with a period P (rc_spec's
+ * freq_period: 2-D vision RoPE) entry i mod P of the table of a rotary
+ * dimension 2P, base^(-2(i mod P)/(2P)). */
+static void pair_freq(const rc_ref *ref, mpfr_ptr rop, int i)
+{
+    if (ref->freq_period > 0)
+        rc_ref_freq_mpfr(rop, ref->base, 2 * ref->freq_period, ref->scaling,
+                         i % ref->freq_period);
+    else
+        rc_ref_freq_mpfr(rop, ref->base, ref->rotary_dim, ref->scaling, i);
+}
+
 /* The frequencies for the fast path, from the same definition. */
 static void fast_freq(mpfr_ptr rop, int i, const void *ctx)
 {
-    const rc_ref *ref = ctx;
-    rc_ref_freq_mpfr(rop, ref->base, ref->rotary_dim, ref->scaling, i);
+    pair_freq(ctx, rop, i);
 }
 
 rc_ref *rc_ref_create(const rc_spec *spec)
@@ -147,6 +162,7 @@ rc_ref *rc_ref_create(const rc_spec *spec)
         return NULL;
     ref->head_dim = spec->head_dim;
     ref->rotary_dim = spec->rotary_dim;
+    ref->freq_period = spec->freq_period;
     ref->base = spec->base;
     ref->layout = spec->layout;
     ref->dtype = spec->dtype;
@@ -164,7 +180,7 @@ rc_ref *rc_ref_create(const rc_spec *spec)
     }
     for (int i = 0; i < ref->n_pairs; i++) {
         angle_set_init(&ref->cache[i], RC_REF_PREC_START);
-        rc_ref_freq_mpfr(ref->cache[i].theta, ref->base, ref->rotary_dim, ref->scaling, i);
+        pair_freq(ref, ref->cache[i].theta, i);
         ref->pair_m[i] = -1;
     }
     ref->alpha_kind = classify_alpha(ref->scaling, &ref->alpha_double);
@@ -260,7 +276,7 @@ static const angle_set *angles_at(rc_ref *ref, int i, mpfr_prec_t w)
     if (w == RC_REF_PREC_START)
         return start_angles(ref, i);
     angle_set_prec(&ref->work, w);
-    rc_ref_freq_mpfr(ref->work.theta, ref->base, ref->rotary_dim, ref->scaling, i);
+    pair_freq(ref, ref->work.theta, i);
     angle_set_eval(&ref->work, ref->m_mp);
     note_precision(ref, w);
     return &ref->work;

@@ -771,6 +771,20 @@ void rc_ref_freq_table(double base, int rotary_dim, const rc_scaling *sc, double
     mpfr_clear(t);
 }
 
+void rc_ref_freq_table_period(double base, int rotary_dim, const rc_scaling *sc, int period,
+                              double *hi, double *lo)
+{
+    if (period <= 0) {
+        rc_ref_freq_table(base, rotary_dim, sc, hi, lo);
+        return;
+    }
+    rc_ref_freq_table(base, 2 * period, sc, hi, lo); /* entries 0 .. P-1 */
+    for (int i = period; i < rotary_dim / 2; i++) {
+        hi[i] = hi[i % period];
+        lo[i] = lo[i % period];
+    }
+}
+
 int rc_ref_freq_check(double base, int rotary_dim, const rc_scaling *sc, char *err,
                       size_t err_len)
 {

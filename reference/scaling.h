@@ -31,6 +31,12 @@ void rc_ref_out_scale_mpfr(mpfr_ptr rop, const rc_scaling *sc);
 void rc_ref_freq_table(double base, int rotary_dim, const rc_scaling *sc, double *hi,
                        double *lo);
 
+/* The same with rc_spec's freq_period P > 0: entry i is entry i mod P of
+ * the table of rotary dimension 2P (the 2-D vision RoPE's per-axis
+ * tables); P = 0 is rc_ref_freq_table. */
+void rc_ref_freq_table_period(double base, int rotary_dim, const rc_scaling *sc, int period,
+                              double *hi, double *lo);
+
 /* The frequencies every port and the exact-angle analysis are built for
  * (impls/common/exact_angle.h, DOMAIN): each theta_i of the (scaled)
  * table in [2^-1000, 1], so that m*theta_i < 2^53 for every position and

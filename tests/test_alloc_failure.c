@@ -465,7 +465,7 @@ Test(alloc_failure, port_apply_without_room_for_kept_rows)
     const uint8_t map[4] = {0, 1, 1, 0};
     for (int axes = 1; axes <= 2; axes++) {
         rc_spec spec = {8, 8, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0,
-                        axes, axes > 1 ? map : NULL};
+                        axes, axes > 1 ? map : NULL, 0};
         float in[3 * 8], base[3 * 8], got[3 * 8];
         for (int i = 0; i < 24; i++)
             in[i] = (float)(i + 1) / 7.0f;
@@ -498,7 +498,7 @@ Test(alloc_failure, port_apply_without_room_for_kept_rows)
 Test(alloc_failure, port_state)
 {
     double th[4] = {1.0, 0.1, 0.01, 0.001}, tl[4] = {0};
-    rc_spec spec = {8, 8, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {8, 8, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0, 0, NULL, 0};
     long k = 1;
     for (; k < MAX_FAULTS; k++) {
         void *st = NULL;

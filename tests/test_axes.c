@@ -126,3 +126,25 @@ Test(axes, vision_frequencies_restart_per_axis)
         cr_expect_eq(num, 2 * (i % 32), "pair %d: exponent %lld/64", i, (long long)num);
     }
 }
+
+/* The runs findings show a map in: whole, then cut with ", ..." where the
+ * buffer ends, never past it. */
+Test(axes, runs_spell_a_map_and_cut_where_it_must)
+{
+    char err[256], buf[200];
+    rc_axes a;
+    const int32_t s[3] = {16, 24, 24};
+    cr_assert_eq(rc_axes_sections(s, 3, 128, &a, err, sizeof err), 0, "%s", err);
+    rc_axes_runs(a.pair_axis, a.n_pairs, buf, sizeof buf);
+    cr_expect_str_eq(buf, "pairs 0..15 axis 0, 16..39 axis 1, 40..63 axis 2");
+    const int32_t il[3] = {24, 20, 20};
+    cr_assert_eq(rc_axes_interleaved(il, 3, 128, &a, err, sizeof err), 0, "%s", err);
+    char small[40];
+    memset(small, 'x', sizeof small);
+    rc_axes_runs(a.pair_axis, a.n_pairs, small, 30);
+    cr_expect(strlen(small) < 30, "%s", small);
+    cr_expect(strstr(small, ", ...") != NULL, "%s", small);
+    cr_expect_eq(small[31], 'x'); /* nothing written past the length */
+    rc_axes_runs(a.pair_axis, 1, buf, sizeof buf);
+    cr_expect_str_eq(buf, "pairs 0 axis 0");
+}

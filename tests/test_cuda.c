@@ -129,7 +129,7 @@ static void run_impl(const rc_impl *impl, const gcase *c, uint64_t seed, gbufs *
 
     double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
     rc_ref_theta_table(1e4, c->r, hi, lo);
-    rc_spec spec = {c->d, c->r, 1e4, c->layout, c->dtype, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {c->d, c->r, 1e4, c->layout, c->dtype, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
     void *st = NULL;
     rc_status s = impl->prepare(&spec, &st);
     cr_assert_eq(s, RC_OK, "%s prepare: %s", impl->name, rc_status_name(s));
@@ -178,7 +178,7 @@ static void check_reference(const rc_impl *impl)
                                               "%s: in place differs at %zu", impl->name, i);
                             gbufs_free(&bo);
                         }
-                        rc_spec spec = {d, r, 1e4, c.layout, c.dtype, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+                        rc_spec spec = {d, r, 1e4, c.layout, c.dtype, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
                         rc_ref *ref = rc_ref_create(&spec);
                         cr_assert(ref);
                         double inv[RC_MAX_HEAD_DIM];
@@ -220,7 +220,7 @@ static void check_f64_unsupported(const rc_impl *impl)
     require(impl);
     double hi[32], lo[32];
     rc_ref_theta_table(1e4, 64, hi, lo);
-    rc_spec spec = {64, 64, 1e4, RC_LAYOUT_HALF, RC_DTYPE_F64, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {64, 64, 1e4, RC_LAYOUT_HALF, RC_DTYPE_F64, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
     void *st = NULL;
     cr_assert_eq(impl->prepare(&spec, &st), RC_ERR_UNSUPPORTED);
     cr_assert_null(st);
@@ -235,7 +235,7 @@ static void check_rejects(const rc_impl *impl)
     enum { D = 8, T = 2, H = 2, N = T * H * D + 8 };
     double hi[D / 2], lo[D / 2];
     rc_ref_theta_table(1e4, D, hi, lo);
-    rc_spec spec = {D, D, 1e4, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {D, D, 1e4, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F32, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
     void *st = NULL;
     cr_assert_eq(impl->prepare(&spec, &st), RC_OK);
     float in[N], out[N], before_in[N], before_out[N];

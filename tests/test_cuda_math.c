@@ -430,7 +430,7 @@ Test(cuda_math, reference)
                                               "in place differs from out of place at %zu", i);
                             bufs_free(&bo);
                         }
-                        rc_spec spec = {d, r, 1e4, c.layout, c.dtype, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+                        rc_spec spec = {d, r, 1e4, c.layout, c.dtype, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
                         rc_ref *ref = rc_ref_create(&spec);
                         cr_assert(ref);
                         double inv[RC_MAX_HEAD_DIM];
@@ -483,7 +483,7 @@ Test(cuda_math, matches_scalar)
                     memcpy(so, b.out_init, b.bytes);
                     double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
                     rc_ref_theta_table(1e4, r, hi, lo);
-                    rc_spec spec = {d, r, 1e4, c.layout, c.dtype, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+                    rc_spec spec = {d, r, 1e4, c.layout, c.dtype, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
                     void *st = NULL;
                     cr_assert_eq(rc_impl_scalar.prepare(&spec, &st), RC_OK);
                     rc_tensor tin = {b.in, c.n_tokens, c.n_heads, c.token_stride, c.head_stride};

@@ -86,7 +86,7 @@ static void case_init(rcase *c, rc_dtype t, rc_layout layout, int d, int r, int6
                       int64_t nh, int64_t ts, int64_t hs, int in_place, int64_t max_pos)
 {
     memset(c, 0, sizeof *c);
-    c->spec = (rc_spec){d, r, 10000.0, layout, t, c->theta_hi, c->theta_lo, NULL, 0.0, 0.0, 0, NULL};
+    c->spec = (rc_spec){d, r, 10000.0, layout, t, c->theta_hi, c->theta_lo, NULL, 0.0, 0.0, 0, NULL, 0};
     for (int i = 0; i < r / 2; i++)
         c->theta_hi[i] = pow(10000.0, -2.0 * i / r); /* lo = 0: not under test here */
     c->in_place = in_place;

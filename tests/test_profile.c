@@ -131,7 +131,7 @@ Test(profile, names_and_unsupported)
         cr_expect_eq((int)p, k);
     }
     cr_expect_eq(rc_profile_parse("tf", &p), -1);
-    rc_spec s = {128, 128, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {128, 128, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
     cr_expect(rc_profile_ref_create(RC_PROFILE_EXACT, &s) == NULL);
     s.dtype = RC_DTYPE_BF16; /* ggml's CPU rope has f32 and f16 kernels only */
     cr_expect(rc_profile_ref_create(RC_PROFILE_GGML, &s) == NULL);
@@ -160,7 +160,7 @@ Test(profile, ggml_port_inside_band)
                     sc.type = RC_SCALING_LINEAR;
                     sc.factor = 4.0;
                     rc_spec s = {shapes[sh][0], shapes[sh][1], bases[sh], (rc_layout)l, dts[t],
-                                 NULL, NULL, lin ? &sc : NULL, 0.0, 0.0, 0, NULL};
+                                 NULL, NULL, lin ? &sc : NULL, 0.0, 0.0, 0, NULL, 0};
                     rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_GGML, &s);
                     cr_assert(p != NULL);
                     const float freq_scale = lin ? 1.0f / (float)sc.factor : 1.0f;
@@ -213,7 +213,7 @@ Test(profile, hf_port_inside_band)
         for (int t = 0; t < RC_DTYPE_COUNT; t++)
             for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
                 rc_spec s = {128, 128, bases[f], (rc_layout)l, (rc_dtype)t, NULL, NULL,
-                             f ? &fam[f] : NULL, 0.0, 0.0, 0, NULL};
+                             f ? &fam[f] : NULL, 0.0, 0.0, 0, NULL, 0};
                 if (t == RC_DTYPE_F16 && l == RC_LAYOUT_HALF)
                     s.rotary_dim = 64; /* partial rotary: channels 64.. pass through */
                 rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_HF, &s);
@@ -249,7 +249,7 @@ Test(profile, hf_port_inside_band)
 static void against_exact(rc_profile prof, unsigned flags, int64_t m, rc_rng *g, double *max_ulp,
                           double *outside, double *width)
 {
-    rc_spec s = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
     rc_ref *ref = rc_ref_create(&s);
     rc_profile_ref *p = rc_profile_ref_create_ex(prof, &s, flags);
     cr_assert(ref != NULL && p != NULL);
@@ -332,7 +332,7 @@ Test(profile, hf_longrope_switches_above_the_original_context)
     for (int k = 0; k < 3; k++) {
         rc_scaling sc = {.type = RC_SCALING_LONGROPE, .factor = 32.0, .original_context = L0,
                          .context = ctx[k], .short_factor = short_f, .long_factor = long_f};
-        rc_spec s = {64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, &sc, 0.0, 0.0, 0, NULL};
+        rc_spec s = {64, 64, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, &sc, 0.0, 0.0, 0, NULL, 0};
         rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_HF, &s);
         cr_assert(p != NULL);
         double lo[64], hi[64];
@@ -415,7 +415,7 @@ Test(profile, special_classes_hold_the_ports)
         for (int t = 0; t < RC_DTYPE_COUNT; t++)
             for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
                 rc_spec s = {64, 64, 10000.0, (rc_layout)l, (rc_dtype)t, NULL, NULL, NULL,
-                             0.0, 0.0, 0, NULL};
+                             0.0, 0.0, 0, NULL, 0};
                 rc_profile_ref *p = rc_profile_ref_create((rc_profile)pr, &s);
                 if (pr == RC_PROFILE_GGML && t != RC_DTYPE_F32 && t != RC_DTYPE_F16) {
                     cr_assert(p == NULL);
@@ -491,7 +491,7 @@ Test(profile, special_classes_follow_the_cosine_band)
         for (int t = 0; t < RC_DTYPE_COUNT; t++) {
             if (pr == RC_PROFILE_GGML && t != RC_DTYPE_F32)
                 continue;
-            rc_spec s = {2, 2, 10000.0, RC_LAYOUT_HALF, (rc_dtype)t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+            rc_spec s = {2, 2, 10000.0, RC_LAYOUT_HALF, (rc_dtype)t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
             rc_profile_ref *p = rc_profile_ref_create((rc_profile)pr, &s);
             rc_ref *exact = rc_ref_create(&s);
             cr_assert(p != NULL && exact != NULL);
@@ -671,7 +671,7 @@ Test(profile_fn, trig_band_holds_every_point_and_its_extrema)
  * non-positive entry are refused and change nothing. */
 Test(profile, hf_band_given_the_framework_table)
 {
-    rc_spec s = {2, 2, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {2, 2, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
     rc_profile_ref *p = rc_profile_ref_create(RC_PROFILE_HF, &s);
     cr_assert(p != NULL);
     const double in[2] = {1.0, 0.0}, half_t[1] = {0.5}, zero_t[1] = {0.0};
@@ -710,7 +710,7 @@ Test(profile, hf_band_given_the_framework_table)
 Test(profile, reported_table_excess)
 {
     enum { R = 128, H = R / 2 };
-    rc_spec s = {R, R, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {R, R, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
     double hi[H], lo[H], t[H];
     int worst = -1;
     rc_ref_freq_table(10000.0, R, NULL, hi, lo);

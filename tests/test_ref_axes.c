@@ -25,7 +25,7 @@
 
 static rc_ref *make_ref(int d, int r, double base, rc_layout l, rc_dtype t)
 {
-    rc_spec s = {d, r, base, l, t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {d, r, base, l, t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
     rc_ref *ref = rc_ref_create(&s);
     cr_assert(ref != NULL, "rc_ref_create(d=%d r=%d)", d, r);
     return ref;

@@ -152,7 +152,7 @@ Test(ref_fast, identical_to_mpfr_plain, .timeout = 600)
         for (int k = 0; k < 5; k++)
             for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
                 rc_spec s = {dims[k][0], dims[k][1], bases[(k + l) % 5], (rc_layout)l,
-                             (rc_dtype)t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+                             (rc_dtype)t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
                 char what[128];
                 snprintf(what, sizeof what, "%s d=%d r=%d base %g %s", rc_dtype_name(s.dtype),
                          s.head_dim, s.rotary_dim, s.base, rc_layout_name(s.layout));
@@ -194,7 +194,7 @@ Test(ref_fast, identical_to_mpfr_scaled, .timeout = 600)
     for (int t = 0; t < RC_DTYPE_COUNT; t++)
         for (int k = 0; k < 7; k++) {
             rc_spec s = {128, 128, k == 5 ? 500000.0 : 10000.0, (rc_layout)(k % 2),
-                         (rc_dtype)t, NULL, NULL, &fams[k], 0.0, 0.0, 0, NULL};
+                         (rc_dtype)t, NULL, NULL, &fams[k], 0.0, 0.0, 0, NULL, 0};
             char what[128];
             snprintf(what, sizeof what, "%s scaling family %d", rc_dtype_name(s.dtype),
                      (int)fams[k].type);

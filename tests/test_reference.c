@@ -48,7 +48,7 @@ static void need_long_double(void)
 
 static rc_ref *make_ref(int d, int r, double base, rc_layout l, rc_dtype t)
 {
-    rc_spec s = {d, r, base, l, t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {d, r, base, l, t, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0};
     rc_ref *ref = rc_ref_create(&s);
     cr_assert(ref != NULL, "rc_ref_create(d=%d r=%d base=%g)", d, r, base);
     return ref;
@@ -99,12 +99,12 @@ static long exp_bound2(double x, double y)
 Test(reference, invalid_arguments)
 {
     rc_spec bad[] = {
-        {4, 3, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL},  /* odd r */
-        {4, 6, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL},  /* r > d */
-        {4, 4, 0.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL},    /* base 0 */
-        {4, 4, NAN, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL},    /* base NaN */
-        {4, 4, 10000, RC_LAYOUT_COUNT, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL}, /* layout */
-        {4, 4, 10000, RC_LAYOUT_HALF, RC_DTYPE_COUNT, NULL, NULL, NULL, 0.0, 0.0, 0, NULL} /* dtype */
+        {4, 3, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0},  /* odd r */
+        {4, 6, 10000, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0},  /* r > d */
+        {4, 4, 0.0, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0},    /* base 0 */
+        {4, 4, NAN, RC_LAYOUT_HALF, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0},    /* base NaN */
+        {4, 4, 10000, RC_LAYOUT_COUNT, RC_DTYPE_F32, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0}, /* layout */
+        {4, 4, 10000, RC_LAYOUT_HALF, RC_DTYPE_COUNT, NULL, NULL, NULL, 0.0, 0.0, 0, NULL, 0} /* dtype */
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
         cr_expect(rc_ref_create(&bad[k]) == NULL, "spec %zu must be rejected", k);

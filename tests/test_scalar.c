@@ -739,7 +739,7 @@ Test(scalar, f64_overflow_gives_infinity)
      * low words); scalar falls back to the IEEE formula. */
     double th[1], tl[1];
     rc_ref_theta_table(10000.0, 2, th, tl);
-    rc_spec spec = {2, 2, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F64, th, tl, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {2, 2, 10000.0, RC_LAYOUT_INTERLEAVED, RC_DTYPE_F64, th, tl, NULL, 0.0, 0.0, 0, NULL, 0};
     void *state;
     cr_assert_eq(rc_impl_scalar.prepare(&spec, &state), RC_OK);
     double in[2] = {0x1.fffffffffffffp+1023, -0x1.fffffffffffffp+1023}, out[2];
@@ -762,7 +762,7 @@ Test(scalar, rejects_invalid_specs_and_calls)
 {
     double th[64], tl[64];
     rc_ref_theta_table(10000.0, 128, th, tl);
-    rc_spec ok = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec ok = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, th, tl, NULL, 0.0, 0.0, 0, NULL, 0};
     void *state = (void *)1;
     rc_spec s = ok;
     s.head_dim = 127;

@@ -180,7 +180,7 @@ static void run_free(run *r)
 static rc_spec make_spec(const simd_case *c, double *hi, double *lo)
 {
     rc_ref_theta_table(c->base, c->r, hi, lo);
-    rc_spec s = {c->d, c->r, c->base, c->layout, c->dtype, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec s = {c->d, c->r, c->base, c->layout, c->dtype, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
     return s;
 }
 
@@ -432,7 +432,7 @@ static void rejects_suite(const rc_impl *impl)
     enum { D = 16, T = 3, H = 2, N = D * T * H };
     double hi[D / 2], lo[D / 2];
     rc_ref_theta_table(10000.0, D, hi, lo);
-    rc_spec spec = {D, D, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {D, D, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
     float in[N], out[N], before[N];
     for (int i = 0; i < N; i++) {
         in[i] = (float)(i + 1);
@@ -641,7 +641,7 @@ static void availability_check(const rc_impl *impl)
     const int ok = impl->available(why, sizeof why);
     double hi[64], lo[64];
     rc_ref_theta_table(10000.0, 128, hi, lo);
-    rc_spec spec = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, hi, lo, NULL, 0.0, 0.0, 0, NULL};
+    rc_spec spec = {128, 128, 10000.0, RC_LAYOUT_HALF, RC_DTYPE_F32, hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
     void *state = NULL;
     rc_status s = impl->prepare(&spec, &state);
     if (ok) {

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++)
         for (size_t d = 0; d < sizeof dtypes / sizeof dtypes[0]; d++)
             for (int fused = 0; fused < 2; fused++) {
-                rc_spec spec = {D, D, 5e5, RC_LAYOUT_HALF, dtypes[d], hi, lo, NULL, 0.0, 0.0, 0, NULL};
+                rc_spec spec = {D, D, 5e5, RC_LAYOUT_HALF, dtypes[d], hi, lo, NULL, 0.0, 0.0, 0, NULL, 0};
                 rc_cuda_bench_case c = {&spec, fused, modes[m].n_tokens, QH, KH, modes[m].pos,
                                         reps, batch};
                 rc_cuda_bench_result r;

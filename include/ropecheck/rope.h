@@ -172,6 +172,11 @@ typedef struct rc_spec {
                                   positions hold n_axes per token, token-major */
     const uint8_t *pair_axis;  /* n_axes >= 2: r/2 entries, each < n_axes; pair i
                                   rotates by positions[t * n_axes + pair_axis[i]] */
+    int32_t freq_period;       /* 0: theta_i = base^(-2i/r) (scaled) as ever. P > 0:
+                                  the frequencies restart every P pairs, theta_i =
+                                  base^(-2(i mod P)/(2P)) (2-D vision RoPE, P = r/4:
+                                  each axis has its own table). theta_hi/lo hold
+                                  them already */
 } rc_spec;
 
 /*
