@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/dtype_convert.h"
+#include "harness/case_axes.h"
 #include "harness/input_gen.h"
 #include "reference/metrics.h"
 #include "reference/scaling.h"
@@ -69,7 +70,9 @@ rc_diag *rc_diag_create(const rc_verify_case *c, double gate_pair)
     d->fails = malloc(MAX_FAILS * sizeof *d->fails);
     d->theta = malloc(2 * (size_t)d->half * sizeof *d->theta);
     if (d->theta)
-        rc_ref_freq_table(c->base, c->rotary_dim, c->scaling, d->theta, d->theta + d->half);
+        rc_ref_freq_table_period(c->base, c->rotary_dim, c->scaling,
+                                 c->axes ? c->axes->freq_period : 0, d->theta,
+                                 d->theta + d->half);
     if (!d->theta || !d->token_max || !d->token_unwritten || !d->head_max || !d->pair_max || !d->cell_err ||
         !d->fails) {
         rc_diag_destroy(d);
@@ -128,7 +131,7 @@ void rc_diag_add_head(rc_diag *d, int64_t t, int64_t h, const double *in,
                 const double ga = got[ca], gb = got[cb];
                 fail_pair *f = &d->fails[d->n_fails++];
                 f->t = t;
-                f->m = c->positions[t];
+                f->m = rc_case_pair_pos(c, t, i);
                 f->h = (int32_t)h;
                 f->pair = i;
                 f->dphi = atan2(xa * gb - xb * ga, xa * ga + xb * gb);
@@ -190,6 +193,8 @@ static void find_confinement(const rc_diag *d, confinement *k)
             k->first_bad = t;
         k->last_bad = t;
         k->all_bad_unwritten &= d->token_unwritten[t] > 0;
+        if (rc_case_n_axes(c) >= 2) /* a divisor of which axis: not asked */
+            continue;
         if (c->positions[t] == 0)
             zero_bad = 1;
         else
@@ -198,7 +203,7 @@ static void find_confinement(const rc_diag *d, confinement *k)
     /* Distinct failing positions, and whether a passing position breaks
      * the divisor (else "multiples of g" says nothing). */
     for (int64_t t = 0; t < c->n_tokens; t++) {
-        int64_t m = c->positions[t];
+        int64_t m = rc_case_pos_max(c, t);
         if (is_bad(d, d->token_max[t]))
             k->n_bad_positions++;
         else if (g >= 2 && m > 0 && m % g != 0)
@@ -211,12 +216,13 @@ static void find_confinement(const rc_diag *d, confinement *k)
     int64_t passing_multiples = 0, min_bad = INT64_MAX, max_bad = 0;
     int passing_below = 0, passing_above = 0;
     for (int64_t t = 0; t < c->n_tokens; t++)
-        if (is_bad(d, d->token_max[t]) && c->positions[t] > 0) {
-            min_bad = c->positions[t] < min_bad ? c->positions[t] : min_bad;
-            max_bad = c->positions[t] > max_bad ? c->positions[t] : max_bad;
+        if (is_bad(d, d->token_max[t]) && rc_case_pos_max(c, t) > 0) {
+            const int64_t m = rc_case_pos_max(c, t);
+            min_bad = m < min_bad ? m : min_bad;
+            max_bad = m > max_bad ? m : max_bad;
         }
     for (int64_t t = 0; t < c->n_tokens && g >= 2; t++) {
-        const int64_t m = c->positions[t];
+        const int64_t m = c->positions[t]; /* g >= 2: one axis */
         if (is_bad(d, d->token_max[t]) || m == 0)
             continue;
         passing_multiples += m % g == 0;
@@ -234,27 +240,56 @@ static void find_confinement(const rc_diag *d, confinement *k)
             k->one_pair = i;
 }
 
+/* Token t's position as words: "position 7", or "positions (7, 3, 9)". */
+static const char *position_words(const rc_verify_case *c, int64_t t, char *buf, size_t len)
+{
+    const int32_t a = rc_case_n_axes(c);
+    const int64_t *p = rc_case_pos(c, t);
+    if (a == 1) {
+        snprintf(buf, len, "position %lld", (long long)p[0]);
+        return buf;
+    }
+    int n = snprintf(buf, len, "positions (");
+    for (int32_t k = 0; k < a && n >= 0 && (size_t)n < len; k++)
+        n += snprintf(buf + n, len - (size_t)n, "%s%lld", k ? ", " : "", (long long)p[k]);
+    if (n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ")");
+    return buf;
+}
+
 /* "the last token (t=1030 of 1031)", "the first token", "token 7". */
 static void token_words(const rc_verify_case *c, int64_t t, char *buf, size_t len)
 {
+    char pw[96];
+    position_words(c, t, pw, sizeof pw);
     if (t == c->n_tokens - 1 && c->n_tokens > 1)
-        snprintf(buf, len, "the last token (t=%lld of %lld, position %lld)", (long long)t,
-                 (long long)c->n_tokens, (long long)c->positions[t]);
+        snprintf(buf, len, "the last token (t=%lld of %lld, %s)", (long long)t,
+                 (long long)c->n_tokens, pw);
     else if (t == 0 && c->n_tokens > 1)
-        snprintf(buf, len, "the first token (position %lld)", (long long)c->positions[0]);
+        snprintf(buf, len, "the first token (%s)", pw);
     else
-        snprintf(buf, len, "token %lld (position %lld)", (long long)t,
-                 (long long)c->positions[t]);
+        snprintf(buf, len, "token %lld (%s)", (long long)t, pw);
 }
 
 /* ---- alternative models, each checked exactly on failing heads ---------- */
 
-typedef enum pos_map { POS_SAME, POS_PLUS_ONE, POS_MINUS_ONE, POS_TOKEN, POS_F32, POS_ZERO } pos_map;
+/* Position maps. Each applies to every position of a token; the last
+ * four exist only with several axes: every pair at axis 0's position
+ * (the port rotates as a one-axis RoPE does, which is right for text
+ * tokens only), two axes' positions exchanged, the positions read
+ * axis-major (positions[k * n_tokens + t], llama.cpp's layout) where the
+ * ABI has them token-major, and text tokens (every position equal) given
+ * their position on the first axis only, 0 on the others. */
+typedef enum pos_map {
+    POS_SAME, POS_PLUS_ONE, POS_MINUS_ONE, POS_TOKEN, POS_F32, POS_ZERO,
+    POS_AXIS0, POS_SWAP, POS_AXIS_MAJOR, POS_TEXT_ZERO
+} pos_map;
 
 typedef struct model {
     const char *cause;
     char text[200];
     pos_map pos;
+    int swap_a, swap_b; /* POS_SWAP: the two axes */
     int flip_direction;
     int flip_layout;
     double base; /* 0: the spec's */
@@ -270,6 +305,34 @@ static int64_t map_position(pos_map p, int64_t t, int64_t m)
     case POS_ZERO: return 0;
     default: return m;
     }
+}
+
+/* Token t's positions under model mo into alt (rc_case_n_axes entries).
+ * 1 when they differ from the case's. */
+static int map_tuple(const rc_verify_case *c, const model *mo, int64_t t, int64_t *alt)
+{
+    const int32_t a = rc_case_n_axes(c);
+    const int64_t *p = rc_case_pos(c, t);
+    int differs = 0;
+    for (int32_t k = 0; k < a; k++) {
+        switch (mo->pos) {
+        case POS_AXIS0: alt[k] = p[0]; break;
+        case POS_SWAP:
+            alt[k] = k == mo->swap_a ? p[mo->swap_b] : k == mo->swap_b ? p[mo->swap_a] : p[k];
+            break;
+        case POS_TEXT_ZERO:
+            alt[k] = k > 0 && rc_case_pos_min(c, t) == rc_case_pos_max(c, t) ? 0 : p[k];
+            break;
+        case POS_AXIS_MAJOR: {
+            const int64_t flat = k * c->n_tokens + t; /* < n_tokens * a */
+            alt[k] = c->positions[flat];
+            break;
+        }
+        default: alt[k] = map_position(mo->pos, t, p[k]); break;
+        }
+        differs |= alt[k] != p[k];
+    }
+    return differs;
 }
 
 typedef struct sample {
@@ -307,18 +370,21 @@ static size_t pick_samples(const rc_diag *d, sample *s)
  * dir). +Inf when the model maps the position outside [0, 2^53 - 1] or
  * the reference refuses it: such a model cannot explain the head. e is
  * scratch for head_dim elements. */
-static double model_error(const rc_diag *d, pos_map pm, rc_ref *ref, rc_direction dir,
+static double model_error(const rc_diag *d, const model *mo, rc_ref *ref, rc_direction dir,
                           const sample *sk, const void *out, int64_t ts, int64_t hs,
                           rc_ref_elem *e)
 {
     const rc_verify_case *c = &d->c;
-    const int64_t m = c->positions[sk->t];
-    const int64_t alt = map_position(pm, sk->t, m);
+    int64_t alt[RC_MAX_AXES];
     double in[RC_MAX_HEAD_DIM];
-    if (alt < 0 || alt > RC_MAX_POSITION)
-        return INFINITY;
-    rc_input_gen_head(c->seed, m, sk->h, c->dtype, c->head_dim, c->with_specials, in);
-    if (rc_ref_rotate_head(ref, alt, dir, in, e) != 0)
+    map_tuple(c, mo, sk->t, alt);
+    for (int32_t k = 0; k < rc_case_n_axes(c); k++)
+        if (alt[k] < 0 || alt[k] > RC_MAX_POSITION)
+            return INFINITY;
+    rc_input_gen_head(c->seed, rc_case_input_key(c, sk->t), sk->h, c->dtype, c->head_dim,
+                      c->with_specials, in);
+    if ((rc_case_n_axes(c) >= 2 ? rc_ref_rotate_head_axes(ref, c->axes, alt, dir, in, e)
+                                : rc_ref_rotate_head(ref, alt[0], dir, in, e)) != 0)
         return INFINITY;
     double worst = 0.0;
     for (int ch = 0; ch < c->head_dim; ch++) {
@@ -339,15 +405,18 @@ static int model_explains(const rc_diag *d, const model *mo, const sample *s, si
     const rc_verify_case *c = &d->c;
     rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim,
                     .base = mo->base > 0 ? mo->base : c->base, .layout = c->layout,
-                    .dtype = c->dtype, .scaling = c->scaling};
+                    .dtype = c->dtype, .scaling = c->scaling,
+                    .freq_period = c->axes ? c->axes->freq_period : 0};
     if (mo->flip_layout)
         spec.layout = c->layout == RC_LAYOUT_HALF ? RC_LAYOUT_INTERLEAVED : RC_LAYOUT_HALF;
     rc_direction dir = c->direction;
     if (mo->flip_direction)
         dir = dir == RC_FORWARD ? RC_INVERSE : RC_FORWARD;
     int differs = mo->flip_layout || mo->flip_direction || mo->base > 0;
-    for (size_t k = 0; k < n && !differs; k++)
-        differs = map_position(mo->pos, s[k].t, c->positions[s[k].t]) != c->positions[s[k].t];
+    for (size_t k = 0; k < n && !differs; k++) {
+        int64_t alt[RC_MAX_AXES];
+        differs = map_tuple(c, mo, s[k].t, alt);
+    }
     if (!differs)
         return 0;
     rc_ref *ref = rc_ref_create(&spec);
@@ -361,7 +430,7 @@ static int model_explains(const rc_diag *d, const model *mo, const sample *s, si
          * gate itself. */
         double spec_err = d->cell_err[s[k].t * c->n_heads + s[k].h];
         double allowed = isfinite(spec_err) ? fmax(d->gate, spec_err * MODEL_FACTOR) : d->gate;
-        ok = model_error(d, mo->pos, ref, dir, &s[k], out, ts, hs, e) <= allowed;
+        ok = model_error(d, mo, ref, dir, &s[k], out, ts, hs, e) <= allowed;
     }
     rc_ref_destroy(ref);
     free(e);
@@ -377,12 +446,13 @@ static double fit_base(const rc_diag *d, const void *out, int64_t ts, int64_t hs
     const rc_verify_case *c = &d->c;
     int64_t t1 = -1;
     for (int64_t t = 0; t < c->n_tokens && t1 < 0; t++)
-        if (c->positions[t] == 1)
+        if (rc_case_pos_min(c, t) == 1 && rc_case_pos_max(c, t) == 1) /* every pair at 1 */
             t1 = t;
     if (t1 < 0 || d->half < 3)
         return 0.0;
     double in[RC_MAX_HEAD_DIM];
-    rc_input_gen_head(c->seed, 1, 0, c->dtype, c->head_dim, c->with_specials, in);
+    rc_input_gen_head(c->seed, rc_case_input_key(c, t1), 0, c->dtype, c->head_dim,
+                      c->with_specials, in);
     /* One output ulp over the pair norm bounds the measured angle's error;
      * keep pairs whose angle is 100 times larger. */
     const double ulp_rel = ldexp(1.0, 1 - rc_dtype_format(c->dtype)->precision);
@@ -425,6 +495,27 @@ static size_t list_models(const rc_diag *d, double fitted, model *mo, size_t cap
     const rc_verify_case *c = &d->c;
     size_t n = 0;
 #define ADD(...) do { if (n < cap) { mo[n] = (model){__VA_ARGS__}; n++; } } while (0)
+    const int32_t n_axes = rc_case_n_axes(c);
+    if (n_axes >= 2) {
+        ADD(.cause = "mrope-axes-ignored", .pos = POS_AXIS0,
+            .text = "every pair rotates by the first axis's position, as a one-axis RoPE does: "
+                    "right only for tokens whose positions are all equal (text tokens)");
+        for (int a = 0; a < n_axes; a++)
+            for (int b = a + 1; b < n_axes; b++) {
+                ADD(.cause = "mrope-axes-swapped", .pos = POS_SWAP, .swap_a = a, .swap_b = b);
+                snprintf(mo[n - 1].text, sizeof mo[n - 1].text,
+                         "the positions of axes %d and %d are exchanged: the pairs of axis %d "
+                         "rotate by axis %d's position and the other way round",
+                         a, b, a, b);
+            }
+        ADD(.cause = "mrope-text-positions", .pos = POS_TEXT_ZERO,
+            .text = "text tokens (every position equal) rotate with position 0 on every axis "
+                    "but the first: a text token must carry its position on every axis");
+        ADD(.cause = "mrope-positions-axis-major", .pos = POS_AXIS_MAJOR,
+            .text = "the positions are read axis-major (positions[k * n_tokens + t], all of "
+                    "axis 0 first), where apply() has them token-major "
+                    "(positions[t * n_axes + k])");
+    }
     ADD(.cause = "position-rounded-to-f32", .pos = POS_F32,
         .text = "the outputs are the exact rotation at f32(m): the position is rounded to "
                 "float before the angle (wrong from 2^24 + 1 on)");
@@ -472,6 +563,137 @@ static size_t list_models(const rc_diag *d, double fitted, model *mo, size_t cap
     }
 #undef ADD
     return n;
+}
+
+/* ---- multi-axis: the axis each channel rotates by --------------------------- */
+
+static void set(rc_verify_result *res, const char *cause, const char *fmt, const char *a,
+                const char *b);
+
+static int lowest_bit(unsigned m)
+{
+    int k = 0;
+    while (m && !(m & 1u)) {
+        m >>= 1;
+        k++;
+    }
+    return k;
+}
+
+/* With several axes, the axis every output channel rotates by, recovered
+ * from the sampled failing heads: on each head, channel ch fits axis k when
+ * its error against the exact rotation at the token's position on axis k
+ * is within what model_explains allows; a channel's axes are those it fits
+ * on every head (heads whose positions coincide on two axes leave both).
+ * When every channel fits some axis but not every pair its spec axis, the
+ * map itself is wrong, and the finding says how:
+ *   mrope-wrong-half  a pair's two channels rotate by different axes (the
+ *                     section map applied to channels, or to one half of
+ *                     rotate_half's channels only);
+ *   mrope-sections    whole pairs rotate by another axis than the spec's
+ *                     (sections misassigned: other sizes, other order, the
+ *                     contiguous map for the interleaved one or back).
+ * 1 with res set, 0 when the map does not explain the failures, -1 out of
+ * memory. */
+static int axis_map_finding(const rc_diag *d, const sample *s, size_t n, const void *out,
+                            int64_t ts, int64_t hs, rc_verify_result *res)
+{
+    const rc_verify_case *c = &d->c;
+    const int32_t n_axes = rc_case_n_axes(c);
+    if (n_axes < 2 || n == 0)
+        return 0;
+    rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim, .base = c->base,
+                    .layout = c->layout, .dtype = c->dtype, .scaling = c->scaling,
+                    .freq_period = c->axes ? c->axes->freq_period : 0};
+    rc_ref *ref = rc_ref_create(&spec);
+    rc_ref_elem *e = malloc(sizeof *e * (size_t)c->head_dim);
+    if (!ref || !e) {
+        rc_ref_destroy(ref);
+        free(e);
+        return -1;
+    }
+    rc_ref_set_fast_path(ref, !c->oracle_mpfr);
+    unsigned mask[RC_MAX_HEAD_DIM];
+    for (int ch = 0; ch < c->head_dim; ch++)
+        mask[ch] = (1u << n_axes) - 1u;
+    double in[RC_MAX_HEAD_DIM];
+    for (size_t k = 0; k < n; k++) {
+        const int64_t *pos = rc_case_pos(c, s[k].t);
+        const double spec_err = d->cell_err[s[k].t * c->n_heads + s[k].h];
+        const double allowed =
+            isfinite(spec_err) ? fmax(d->gate, spec_err * MODEL_FACTOR) : d->gate;
+        unsigned fits[RC_MAX_HEAD_DIM] = {0}, rotated[RC_MAX_HEAD_DIM] = {0};
+        rc_input_gen_head(c->seed, rc_case_input_key(c, s[k].t), s[k].h, c->dtype,
+                          c->head_dim, c->with_specials, in);
+        for (int32_t a = 0; a < n_axes; a++) {
+            if (!rc_axes_position_is_new(pos, a) ||
+                rc_ref_rotate_head(ref, pos[a], c->direction, in, e) != 0)
+                continue;
+            unsigned same = 0; /* every axis at this position */
+            for (int32_t b = 0; b < n_axes; b++)
+                same |= pos[b] == pos[a] ? 1u << b : 0u;
+            for (int ch = 0; ch < c->head_dim; ch++) {
+                if (e[ch].kind != RC_ELEM_ROTATED)
+                    continue;
+                rotated[ch] = 1;
+                const double got = rc_elem_load(c->dtype, out, s[k].t * ts + s[k].h * hs + ch);
+                if (rc_ulp_error(c->dtype, got, e[ch].exact, e[ch].pair_norm) <= allowed)
+                    fits[ch] |= same;
+            }
+        }
+        for (int ch = 0; ch < c->head_dim; ch++)
+            if (rotated[ch]) /* a special value's channel says nothing of its axis */
+                mask[ch] &= fits[ch];
+    }
+    rc_ref_destroy(ref);
+    free(e);
+    uint8_t got_map[RC_MAX_HEAD_DIM / 2];
+    int wrong_pairs = 0, split_pairs = 0, first_split = -1, first_wrong = -1;
+    for (int i = 0; i < d->half; i++) {
+        int ca, cb;
+        pair_channels(c->layout, d->half, i, &ca, &cb);
+        if (!mask[ca] || !mask[cb])
+            return 0; /* a channel no axis explains: not (only) the map */
+        const unsigned want = 1u << c->axes->pair_axis[i];
+        const unsigned both = mask[ca] & mask[cb];
+        got_map[i] = (uint8_t)((both & want) ? c->axes->pair_axis[i] : lowest_bit(both));
+        if (!both) {
+            split_pairs++;
+            first_split = first_split < 0 ? i : first_split;
+        } else if (!(both & want)) {
+            wrong_pairs++;
+            first_wrong = first_wrong < 0 ? i : first_wrong;
+        }
+    }
+    char text[600], runs_got[200], runs_want[200];
+    if (split_pairs > 0) {
+        int ca, cb;
+        pair_channels(c->layout, d->half, first_split, &ca, &cb);
+        snprintf(text, sizeof text,
+                 "the two channels of a pair rotate by different axes (%d of %d pairs; pair "
+                 "%d: channel %d by axis %d, its partner %d by axis %d, the spec says axis %d "
+                 "for both): the axis map is applied to channels, not to pairs%s",
+                 split_pairs, d->half, first_split, ca, lowest_bit(mask[ca]), cb,
+                 lowest_bit(mask[cb]), c->axes->pair_axis[first_split],
+                 c->layout == RC_LAYOUT_HALF
+                     ? " (in the half layout: sections laid over the r channels once, or "
+                       "over one half only, where each half needs the whole map)"
+                     : "");
+        set(res, "mrope-wrong-half", "%s%s", text, "");
+        return 1;
+    }
+    if (wrong_pairs == 0)
+        return 0; /* every pair fits its spec axis: the map is right */
+    rc_axes_runs(got_map, d->half, runs_got, sizeof runs_got);
+    rc_axes_runs(c->axes->pair_axis, d->half, runs_want, sizeof runs_want);
+    snprintf(text, sizeof text,
+             "%d of %d pairs rotate by another axis than the spec's map (first: pair %d by "
+             "axis %d, the spec's axis %d): sections misassigned. The outputs: %s; the "
+             "spec: %s",
+             wrong_pairs, d->half, first_wrong, got_map[first_wrong],
+             c->axes->pair_axis[first_wrong], runs_got, runs_want);
+    set(res, "mrope-sections", "%s%s", text, "");
+    return 1;
 }
 
 /* ---- the shape of the error ----------------------------------------------- */
@@ -600,10 +822,10 @@ static const char *confinement_words(const rc_diag *d, const confinement *k, cha
      * no claim then. Within twice, size cannot make the difference. */
     int64_t max_pass = 0;
     for (int64_t t = 0; t < c->n_tokens; t++)
-        if (!is_bad(d, d->token_max[t]) && c->positions[t] > max_pass)
-            max_pass = c->positions[t];
+        if (!is_bad(d, d->token_max[t]) && rc_case_pos_max(c, t) > max_pass)
+            max_pass = rc_case_pos_max(c, t);
     if (k->bad_tokens == 1 && c->n_tokens > 1 &&
-        c->positions[k->first_bad] / 2 <= max_pass) {
+        rc_case_pos_max(c, k->first_bad) / 2 <= max_pass) {
         token_words(c, k->first_bad, tw, sizeof tw);
         snprintf(buf, len, "only on %s", tw);
         return "one-token";
@@ -680,8 +902,8 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
     const char *confined = confinement_words(d, k, where, sizeof where);
     sample s[MAX_SAMPLES];
     size_t ns = pick_samples(d, s);
-    model mo[16];
-    size_t nm = list_models(d, fit_base(d, out, ts, hs), mo, 16);
+    model mo[32];
+    size_t nm = list_models(d, fit_base(d, out, ts, hs), mo, 32);
     /* Every model is checked: when two explain the same outputs (at the
      * one failing position 2^31 - 1, f32(m) is m + 1), the finding names
      * the first, the most specific, and says the evidence fits the other
@@ -696,7 +918,13 @@ static void rotated_finding(rc_diag *d, const confinement *k, const void *out, i
         else if (ex && strcmp(mo[i].cause, fits->cause) != 0)
             also = &mo[i];
     }
-    if (!fits && marginal(d, res, text, sizeof text)) {
+    const int map = !fits && !d->out_of_memory
+                        ? axis_map_finding(d, s, ns, out, ts, hs, res) : 0;
+    if (map < 0)
+        d->out_of_memory = 1;
+    if (map != 0) {
+        /* the axis map's finding, set above */
+    } else if (!fits && marginal(d, res, text, sizeof text)) {
         set(res, "rounding-level", "%s%s", text, "");
     } else if (k->divisor >= 2) {
         snprintf(text, sizeof text, "wrong only at positions that are multiples of %lld "

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/dtype_convert.h"
+#include "harness/case_axes.h"
 #include "harness/input_gen.h"
 #include "reference/metrics.h"
 
@@ -83,7 +84,8 @@ rc_oracle_pass *rc_oracle_pass_create(const rc_verify_case *c, int jobs, int64_t
         return NULL;
     }
     rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim, .base = c->base,
-                    .layout = c->layout, .dtype = c->dtype, .scaling = c->scaling};
+                    .layout = c->layout, .dtype = c->dtype, .scaling = c->scaling,
+                    .freq_period = c->axes ? c->axes->freq_period : 0};
     for (int j = 0; j < jobs; j++) {
         p->workers[j].p = p;
         p->workers[j].index = j;
@@ -138,12 +140,16 @@ static void *work(void *arg)
     for (int64_t t = p->t0 + w->index; t < p->t1; t += p->jobs)
         for (int64_t h = 0; h < c->n_heads; h++) {
             const size_t off = head_offset(p, t, h);
-            rc_input_gen_head(c->seed, c->positions[t], h, c->dtype, c->head_dim,
+            rc_input_gen_head(c->seed, rc_case_input_key(c, t), h, c->dtype, c->head_dim,
                               c->with_specials, p->in + off);
-            /* Arguments valid by construction (checked spec, positions in
-             * range): the call cannot fail. */
-            (void)rc_ref_rotate_head(w->ref, c->positions[t], c->direction, p->in + off,
-                                     p->elems + off);
+            /* Arguments valid by construction (checked spec and map,
+             * positions in range): the calls cannot fail. */
+            if (rc_case_n_axes(c) >= 2)
+                (void)rc_ref_rotate_head_axes(w->ref, c->axes, rc_case_pos(c, t), c->direction,
+                                              p->in + off, p->elems + off);
+            else
+                (void)rc_ref_rotate_head(w->ref, c->positions[t], c->direction, p->in + off,
+                                         p->elems + off);
             if (p->out_data != NULL)
                 head_metrics(p, t, h, off);
             if (p->consume != NULL)

@@ -204,6 +204,7 @@ typedef struct proxy_state {
     rc_scaling scaling; /* version 3: the family, its factors copied below */
     double *factors;    /* short then long, n_factors each */
     uint32_t n_factors;
+    uint8_t pair_axis[RC_MAX_HEAD_DIM / 2]; /* version 4: the map, copied */
 } proxy_state;
 
 static void proxy_free(proxy_state *s)
@@ -249,6 +250,13 @@ static rc_status proxy_prepare(size_t i, const rc_spec *spec, void **state)
     s->spec = *spec;
     s->spec.scaling = NULL;
     s->theta = theta;
+    if (spec->n_axes >= 2 && spec->pair_axis) { /* valid during prepare only */
+        memcpy(s->pair_axis, spec->pair_axis, half);
+        s->spec.pair_axis = s->pair_axis;
+    } else {
+        s->spec.n_axes = 0;
+        s->spec.pair_axis = NULL;
+    }
     if (spec->scaling) {
         s->scaling = *spec->scaling;
         s->scaling.short_factor = s->scaling.long_factor = s->scaling.table = NULL;
@@ -299,6 +307,11 @@ static void encode_apply(const proxy_state *s, const rc_tensor *in, const rc_ten
         rcrp_write_u32(o, (uint32_t)s->scaling.type);
         rcrp_write_u32(o, s->n_factors);
     }
+    const int32_t n_axes = s->spec.n_axes >= 2 ? s->spec.n_axes : 1;
+    if (g_version >= 4) { /* multi-axis RoPE */
+        rcrp_write_u32(o, n_axes >= 2 ? (uint32_t)n_axes : 0u);
+        rcrp_write_u32(o, (uint32_t)s->spec.freq_period);
+    }
     for (size_t k = 0; k < 2 * half; k++)
         rcrp_write_u64(o, rcrp_bits_of(s->theta[k]));
     /* Protocol 2: the output scale (rope.h; 0 means 1). */
@@ -309,7 +322,9 @@ static void encode_apply(const proxy_state *s, const rc_tensor *in, const rc_ten
         for (size_t k = 0; k < 2 * (size_t)s->n_factors; k++)
             rcrp_write_u64(o, rcrp_bits_of(s->factors[k]));
     }
-    for (int64_t t = 0; t < in->n_tokens; t++)
+    if (g_version >= 4 && n_axes >= 2)
+        rcrp_write_bytes(o, s->pair_axis, half);
+    for (int64_t t = 0; t < in->n_tokens * n_axes; t++)
         put_i64(o, positions[t]);
     rcrp_write_u64(o, in_ext);
     rcrp_write_bytes(o, in->data, in_ext);
@@ -465,10 +480,10 @@ int rc_runner_open(const char *command, double timeout_s, char *err, size_t err_
     for (size_t i = 0; i < g_n; i++) {
         slot *s = &g_slots[i];
         s->o = offers[i];
-        /* The protocol carries one position per token and no axis map:
-         * whatever a runner's port offers, multi-axis cases are not sent
-         * (they skip with the cap's reason). */
-        s->impl.caps = offers[i].caps & ~RC_CAP_MULTI_AXIS;
+        /* Before version 4 the protocol carries one position per token
+         * and no axis map: whatever a runner's port offers, multi-axis
+         * cases are not sent then (they skip with the cap's reason). */
+        s->impl.caps = g_version >= 4 ? offers[i].caps : offers[i].caps & ~RC_CAP_MULTI_AXIS;
         /* Prefix the runner's architecture: "[runner, aarch64] ...". */
         char desc[sizeof s->o.description];
         memcpy(desc, s->o.description, sizeof desc);

@@ -20,6 +20,7 @@
 #include "core/registry.h"
 #include "core/scaling.h"
 #include "core/spec_check.h"
+#include "harness/case_axes.h"
 #include "harness/diagnose.h"
 #include "harness/input_gen.h"
 #include "harness/oracle_pass.h"
@@ -71,6 +72,7 @@ uint64_t rc_verify_case_caps(const rc_verify_case *c)
     caps |= c->inplace ? RC_CAP_INPLACE : 0;
     caps |= c->stride_pad > 0 ? RC_CAP_STRIDED : 0;
     caps |= !rc_scaling_is_none(c->scaling) ? RC_CAP_SCALING : 0;
+    caps |= rc_case_n_axes(c) >= 2 ? RC_CAP_MULTI_AXIS : 0;
     return caps;
 }
 
@@ -141,12 +143,33 @@ static int histogram_bin(double v)
     return e + 8; /* [2^-8, 2^-7) -> e = -7 -> bin 1 */
 }
 
+/* The pair channel ch belongs to (ch < rotary_dim). */
+static int32_t pair_of_channel(const rc_verify_case *c, int ch)
+{
+    const int half = c->rotary_dim / 2;
+    if (c->layout == RC_LAYOUT_INTERLEAVED)
+        return ch / 2;
+    return ch < half ? ch : ch - half;
+}
+
+/* The position channel ch of token t rotates by: its pair's (a channel
+ * beyond rotary_dim is not rotated: the token's first position). */
+static int64_t channel_position(const rc_verify_case *c, int64_t t, int ch)
+{
+    return ch < c->rotary_dim ? rc_case_pair_pos(c, t, pair_of_channel(c, ch))
+                              : rc_case_pos(c, t)[0];
+}
+
 static void fill_loc(rc_elem_loc *loc, const rc_verify_case *c, int64_t t, int64_t h, int ch,
                      const double *in, const rc_ref_elem *e, double got, uint64_t got_bits)
 {
     memset(loc, 0, sizeof *loc);
     loc->token = c->token_base + t;
-    loc->position = c->positions[t];
+    loc->position = channel_position(c, t, ch);
+    if (rc_case_n_axes(c) >= 2) {
+        loc->n_axes = rc_case_n_axes(c);
+        memcpy(loc->positions, rc_case_pos(c, t), sizeof(int64_t) * (size_t)loc->n_axes);
+    }
     loc->head = (int32_t)h;
     loc->channel = ch;
     loc->partner = e->partner;
@@ -188,8 +211,7 @@ static void judge_head(head_judge *hj, int64_t t, int64_t h, const double *in,
     rc_verify_partial *res = hj->part;
     const int banded = hj->band != NULL;
     const size_t d = (size_t)c->head_dim;
-    const int64_t m = c->positions[t];
-    const int gated = m < hj->gate->positions_below;
+    const int gated = rc_case_pos_max(c, t) < hj->gate->positions_below;
     const int64_t base_idx = t * hj->token_stride + h * hj->head_stride;
     for (int ch = 0; ch < c->head_dim; ch++) {
         const rc_ref_elem *e = &elems[ch];
@@ -233,7 +255,8 @@ static void judge_head(head_judge *hj, int64_t t, int64_t h, const double *in,
             pu = pair_ulp[ch]; /* rc_ulp_error, on the pass's threads */
             cu = component_ulp[ch];
         }
-        rc_error_acc *bucket = rc_verify_partial_bucket(res, position_bucket(m));
+        rc_error_acc *bucket =
+            rc_verify_partial_bucket(res, position_bucket(channel_position(c, t, ch)));
         if (!bucket || rc_error_acc_add(bucket, pu, NULL) != 0)
             hj->rc = -1;
         /* The location is written out only for an element that may become
@@ -316,7 +339,7 @@ static void diagnose_block(const head_judge *proto, rc_diag *diag, rc_oracle_pas
 {
     const rc_verify_case *c = proto->c;
     for (int64_t t = b0; t < b1; t++) {
-        if (c->positions[t] >= proto->gate->positions_below)
+        if (rc_case_pos_max(c, t) >= proto->gate->positions_below)
             continue;
         for (int64_t h = 0; h < c->n_heads; h++) {
             const int64_t base_idx = t * proto->token_stride + h * proto->head_stride;
@@ -330,6 +353,44 @@ static void diagnose_block(const head_judge *proto, rc_diag *diag, rc_oracle_pas
                              scratch->unwritten);
         }
     }
+}
+
+/* The profile's band (and, with special values, its allowed classes) for
+ * one head of token t into hj->band / hj->classes. With several axes each
+ * pair's channels come from the band at its own axis's position, one call
+ * per distinct position of the token: a framework's multi-axis path is its
+ * one-axis arithmetic per pair (transformers' Qwen2-VL and Qwen3-VL
+ * multiply inv_freq by each axis's position as Llama's path does, and
+ * pick sections of cos/sin afterwards; reference/PROFILES.md). 0, or -1. */
+static int profile_band_head(rc_profile_ref *prof, const rc_verify_case *c, int64_t t,
+                             const double *in, head_judge *hj)
+{
+    const size_t d = (size_t)c->head_dim;
+    const int32_t n_axes = rc_case_n_axes(c);
+    const int64_t *pos = rc_case_pos(c, t);
+    double band[3 * RC_MAX_HEAD_DIM];
+    unsigned classes[RC_MAX_HEAD_DIM];
+    for (int32_t k = 0; k < n_axes; k++) {
+        if (!rc_axes_position_is_new(pos, k))
+            continue;
+        double *b = n_axes == 1 ? hj->band : band;
+        unsigned *cl = n_axes == 1 ? hj->classes : classes;
+        if (rc_profile_ref_head(prof, pos[k], c->direction, in, b, b + d, b + 2 * d) != 0 ||
+            (c->with_specials &&
+             rc_profile_ref_special_classes(prof, pos[k], c->direction, in, cl) != 0))
+            return -1;
+        if (n_axes == 1)
+            return 0;
+        for (size_t ch = 0; ch < d; ch++) {
+            if (channel_position(c, t, (int)ch) != pos[k])
+                continue;
+            for (int j = 0; j < 3; j++)
+                hj->band[j * d + ch] = band[j * d + ch];
+            if (c->with_specials)
+                hj->classes[ch] = classes[ch];
+        }
+    }
+    return 0;
 }
 
 /* Walk every element of the output against the reference. Returns 0, or
@@ -347,7 +408,6 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
     const int banded = prof != NULL;
     const int jobs = pass ? rc_oracle_pass_jobs(pass) : 1;
     const int parallel = !banded && jobs > 1;
-    const size_t d = (size_t)c->head_dim;
     const head_judge proto = {.c = c, .gate = gate, .out = out_data,
                               .token_stride = token_stride, .head_stride = head_stride,
                               .fill = unwritten_bits(c->dtype)};
@@ -387,15 +447,9 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
         } else {
             for (int64_t t = b0; t < b1 && rc == 0; t++)
                 for (int64_t h = 0; h < c->n_heads && rc == 0; h++) {
-                    const int64_t m = c->positions[t];
                     const double *in = rc_oracle_pass_in(pass, t, h);
                     const rc_ref_elem *elems = rc_oracle_pass_elems(pass, t, h);
-                    if (banded && (rc_profile_ref_head(prof, m, c->direction, in,
-                                                       main_judge.band, main_judge.band + d,
-                                                       main_judge.band + 2 * d) != 0 ||
-                                   (c->with_specials &&
-                                    rc_profile_ref_special_classes(prof, m, c->direction, in,
-                                                                   main_judge.classes) != 0)))
+                    if (banded && profile_band_head(prof, c, t, in, &main_judge) != 0)
                         rc = -1;
                     judge_head(&main_judge, t, h, in, elems,
                                rc_oracle_pass_pair_ulp(pass, t, h),
@@ -403,7 +457,7 @@ static int compare_all(const rc_verify_case *c, const rc_gate *gate, const void 
                     /* The diagnosis sees gated positions against the exact
                      * result (not a profile's band: its models are exact
                      * rotations). */
-                    if (st->diag && m < gate->positions_below && !banded)
+                    if (st->diag && rc_case_pos_max(c, t) < gate->positions_below && !banded)
                         rc_diag_add_head(st->diag, t, h, in, elems, main_judge.gotv,
                                          main_judge.unwritten);
                     if (c->progress && h + 1 == c->n_heads && (t + 1 - t0) % 16 == 0 &&
@@ -456,7 +510,7 @@ static void *fill_tokens(void *arg)
     const rc_verify_case *c = f->c;
     for (int64_t t = f->t0; t < f->t1; t++)
         for (int64_t h = 0; h < c->n_heads; h++) {
-            rc_input_gen_head(c->seed, c->positions[t], h, c->dtype, c->head_dim,
+            rc_input_gen_head(c->seed, rc_case_input_key(c, t), h, c->dtype, c->head_dim,
                               c->with_specials, f->scratch);
             for (int ch = 0; ch < c->head_dim; ch++)
                 rc_elem_store(c->dtype, f->data, t * f->token_stride + h * f->head_stride + ch,
@@ -565,7 +619,8 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
     if (rc_spec_check(c->head_dim, c->rotary_dim, c->base, err, sizeof err) != 0 ||
         rc_shape_check(c->n_tokens, c->n_heads, c->head_dim, token_stride, head_stride, esz,
                        &bytes, err, sizeof err) != 0 ||
-        rc_positions_check(c->positions, c->n_tokens, err, sizeof err) != 0 ||
+        (c->axes && rc_axes_check(c->axes, c->rotary_dim, err, sizeof err) != 0) ||
+        rc_positions_check(c->positions, c->n_tokens * rc_case_n_axes(c), err, sizeof err) != 0 ||
         rc_scaling_check(c->scaling, c->rotary_dim, err, sizeof err) != 0 ||
         rc_scaling_check_base(c->scaling, c->base, err, sizeof err) != 0 ||
         rc_ref_freq_check(c->base, c->rotary_dim, c->scaling, err, sizeof err) != 0) {
@@ -585,6 +640,14 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
                            .base = c->base, .layout = c->layout, .dtype = c->dtype,
                            .scaling = c->scaling};
     rc_profile_ref *profile = NULL;
+    if (c->profile != RC_PROFILE_EXACT && c->axes && c->axes->freq_period > 0) {
+        /* The profiles model one frequency table per spec (PROFILES.md). */
+        snprintf(res->reason, sizeof res->reason,
+                 "the %s profile does not model frequencies that restart per axis (2-D "
+                 "vision RoPE)", rc_profile_name(c->profile));
+        res->verdict = RC_VERDICT_SKIP;
+        return 0;
+    }
     if (c->profile != RC_PROFILE_EXACT) {
         /* A framework without this case (ggml has no bf16 RoPE, no
          * llama3 table): nothing to match, so nothing to judge. The
@@ -606,19 +669,21 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
     }
 
     const int half = c->rotary_dim / 2;
+    const size_t pos_bytes = sizeof(int64_t) * (size_t)c->n_tokens * (size_t)rc_case_n_axes(c);
     double *theta = malloc(sizeof(double) * 2 * (size_t)half);
     rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
     compare_state st = {.profile = profile, .part = part};
     int judged = 0;
     int allocated = theta && rc_guarded_buf_alloc(&in_buf, bytes) == 0 &&
                     (c->inplace || rc_guarded_buf_alloc(&out_buf, bytes) == 0) &&
-                    rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)c->n_tokens) == 0;
+                    rc_guarded_buf_alloc(&pos_buf, pos_bytes) == 0;
     if (!allocated) {
         snprintf(res->reason, sizeof res->reason, "out of memory for %zu-byte tensors", bytes);
         goto done;
     }
     rc_guarded_buf *outp = c->inplace ? &in_buf : &out_buf;
-    rc_ref_freq_table(c->base, c->rotary_dim, c->scaling, theta, theta + half);
+    const int32_t period = c->axes ? c->axes->freq_period : 0;
+    rc_ref_freq_table_period(c->base, c->rotary_dim, c->scaling, period, theta, theta + half);
     const rc_dd alpha = rc_ref_out_scale_dd(c->scaling);
     if (fill_inputs(c, in_buf.data, bytes, token_stride, head_stride) != 0) {
         snprintf(res->reason, sizeof res->reason, "out of memory filling the inputs");
@@ -626,12 +691,17 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
     }
     if (!c->inplace)
         memset(out_buf.data, 0xFF, bytes);
-    memcpy(pos_buf.data, c->positions, sizeof(int64_t) * (size_t)c->n_tokens);
+    memcpy(pos_buf.data, c->positions, pos_bytes);
 
     rc_spec spec = {.head_dim = c->head_dim, .rotary_dim = c->rotary_dim, .base = c->base,
                     .layout = c->layout, .dtype = c->dtype, .theta_hi = theta,
                     .theta_lo = theta + half, .scaling = c->scaling,
                     .out_scale_hi = alpha.hi, .out_scale_lo = alpha.lo};
+    if (rc_case_n_axes(c) >= 2) {
+        spec.n_axes = c->axes->n_axes;
+        spec.pair_axis = c->axes->pair_axis;
+    }
+    spec.freq_period = period;
     rc_tensor in = {.data = in_buf.data, .n_tokens = c->n_tokens, .n_heads = c->n_heads,
                     .token_stride = token_stride, .head_stride = head_stride};
     rc_tensor out = in;
@@ -691,12 +761,14 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
             memcpy(part->finding, now.finding, sizeof part->finding);
             const int64_t f0 = c->judge_t1 > 0 ? c->judge_t0 : 0;
             const int64_t f1 = c->judge_t1 > 0 ? c->judge_t1 : c->n_tokens;
-            part->diag_position_lo = part->diag_position_hi = c->positions[f0];
+            part->diag_position_lo = rc_case_pos_min(c, f0);
+            part->diag_position_hi = rc_case_pos_max(c, f0);
             for (int64_t t = f0; t < f1; t++) {
-                part->diag_position_lo = c->positions[t] < part->diag_position_lo
-                                             ? c->positions[t] : part->diag_position_lo;
-                part->diag_position_hi = c->positions[t] > part->diag_position_hi
-                                             ? c->positions[t] : part->diag_position_hi;
+                const int64_t lo = rc_case_pos_min(c, t), hi = rc_case_pos_max(c, t);
+                part->diag_position_lo = lo < part->diag_position_lo ? lo
+                                                                     : part->diag_position_lo;
+                part->diag_position_hi = hi > part->diag_position_hi ? hi
+                                                                     : part->diag_position_hi;
             }
         }
     }

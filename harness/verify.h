@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "core/axes.h"
 #include "harness/guarded_call.h"
 #include "reference/metrics.h"
 #include "reference/profile.h"
@@ -43,7 +44,12 @@ typedef struct rc_verify_case {
     rc_direction direction;
     int64_t n_tokens;
     int64_t n_heads;
-    const int64_t *positions; /* n_tokens entries */
+    const int64_t *positions; /* n_tokens entries; n_tokens * n_axes with axes */
+    /* Several position axes per token (core/axes.h; NULL or n_axes 1: one):
+     * pair i rotates by positions[t * n_axes + axes->pair_axis[i]]. Read
+     * through harness/case_axes.h. Cases with it are skipped for
+     * implementations without RC_CAP_MULTI_AXIS. */
+    const rc_axes *axes;
     int inplace;              /* out->data == in->data */
     int64_t stride_pad;       /* extra elements after each head and token */
     int with_specials;        /* NaN/Inf in some pairs */
