@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/axes_opt.h"
 #include "cli/json_num.h"
 #include "cli/cli_error.h"
 #include "cli/commands.h"
@@ -47,6 +48,14 @@ static const char usage_text[] =
     "  abel        the summation-by-parts identity and the decay bound of Sec. 3.4.3\n"
     "              (certified with directed rounding); Figure 2's curve in the JSON\n"
     "  linear      linear attention (Eq. 19): O(N) prefix sums = O(N^2) form\n"
+    "  axes        multi-axis RoPE only (--axes, an M-RoPE --hf-config): several\n"
+    "              tokens of a call each rotated by its own tuple; the axis every\n"
+    "              channel follows, both directions, named against the spec's map\n"
+    "              (axes ignored or exchanged, sections misassigned, a pair's\n"
+    "              channels on two axes); text tokens rotated by their position on\n"
+    "              every axis; Eq. 16 for shifts along one axis. The four checks\n"
+    "              above then probe text tokens (every axis at one position), where\n"
+    "              M-RoPE is the one-axis RoPE\n"
     "\n"
     "With no spec option, prove runs the coverage matrix: head_dim/rotary_dim/base\n"
     "128/128/10000, 96/24/500000 and 80/32/31415.9265 (partial rotary, a large and\n"
@@ -71,6 +80,8 @@ static const char usage_text[] =
     "                        oracles then expect the scaled frequencies and the\n"
     "                        attention factor, and name the table a port matches\n"
     "                        instead (e.g. plain frequencies: scaling missing)\n"
+    "  --axes SPEC           multi-axis RoPE, as for verify: mrope:S0,S1,S2,\n"
+    "                        mrope-interleaved:S0,S1,S2, vision2d\n"
     "  --seed N              random trials (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           seconds per implementation call (default 60); its CPU\n"
     "                        time is capped at S + 2\n"
@@ -109,6 +120,10 @@ typedef struct prove_opts {
     int quick;      /* --quick */
     int matrix;     /* no spec option: run the coverage matrix */
     int spec_width; /* the table's spec column */
+    const char *axes_spec; /* --axes */
+    int has_axes;          /* a multi-axis run: axes below */
+    rc_axes axes;
+    char axes_label[64];
 } prove_opts;
 
 /* One spec of a run: the matrix's, or the one the options give. */
@@ -170,7 +185,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         {"python", required_argument, NULL, 'P'},
         {"hf-config", required_argument, NULL, 'H'}, {"model", required_argument, NULL, 'M'},
         {"scaling", required_argument, NULL, 'S'},  {"context", required_argument, NULL, 'C'},
-        {"quick", no_argument, NULL, 'Q'},
+        {"quick", no_argument, NULL, 'Q'},         {"axes", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->dtype = -1;
@@ -273,6 +288,7 @@ static int parse_args(int argc, char **argv, prove_opts *o)
             break;
         }
         case 'Q': o->quick = 1; break;
+        case 'A': o->axes_spec = optarg; break;
         case 'h': fputs(usage_text, stdout); return RC_EXIT_PASS;
         case ':': return usage_error("option needs a value:", argv[optind - 1]);
         default: return usage_error("unknown option", argv[optind - 1]);
@@ -305,10 +321,19 @@ static int parse_args(int argc, char **argv, prove_opts *o)
         rc_cli_error("prove", "%s", err);
         return RC_EXIT_USAGE;
     }
+    const int got = rc_axes_opt_settle(o->axes_spec,
+                                       o->model.have_config ? &o->model.config : NULL,
+                                       (int32_t)o->rotary_dim, &o->axes, o->axes_label,
+                                       sizeof o->axes_label, err, sizeof err);
+    if (got < 0) {
+        rc_cli_error("prove", "%s (see ropecheck prove --help)", err);
+        return RC_EXIT_USAGE;
+    }
+    o->has_axes = got == 1 && o->axes.n_axes >= 2;
     /* A spec option says which RoPE to judge: then exactly that one. */
     o->matrix = !(o->quick || o->head_dim_set || o->rotary_dim_set || o->base_set ||
                   o->model.hf_config || o->model.model || o->model.scaling_text ||
-                  o->model.context);
+                  o->model.context || o->axes_spec);
     return -1;
 }
 
@@ -327,9 +352,10 @@ static int run_specs(const prove_opts *o, prove_spec *out)
 static void spec_label(const prove_spec *ps, const prove_opts *o, char *buf, size_t len)
 {
     const rc_scaling *sc = rc_model_opts_scaling(&o->model);
-    snprintf(buf, len, "d%lld/r%lld/b%.10g%s%s", (long long)ps->head_dim,
+    snprintf(buf, len, "d%lld/r%lld/b%.10g%s%s%s%s", (long long)ps->head_dim,
              (long long)ps->rotary_dim, ps->base, sc ? "+" : "",
-             sc ? rc_scaling_type_name(sc->type) : "");
+             sc ? rc_scaling_type_name(sc->type) : "", o->has_axes ? "+" : "",
+             o->has_axes ? o->axes_label : "");
 }
 
 /* Where one check's row goes: the implementation, the spec, the layout,
@@ -421,7 +447,7 @@ static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
                           .rotary_dim = (int32_t)x->spec->rotary_dim,
                           .base = x->spec->base, .layout = x->layout, .dtype = o->dtype,
                           .scaling = rc_model_opts_scaling(&o->model),
-                          .timeout_s = o->timeout_s};
+                          .timeout_s = o->timeout_s, .axes = o->has_axes ? &o->axes : NULL};
     if (t->broken) { /* failed its guarded load (cli/impl_select.h): never called */
         rc_proof_result r = {.verdict = RC_PROOF_ERROR, .broken = 1};
         snprintf(r.error, sizeof r.error, "%.250s", t->why);
@@ -442,6 +468,16 @@ static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
     if (!rot || !abel || !lin) {
         rc_cli_error("prove", "out of memory");
         *x->worst = RC_EXIT_USAGE;
+    } else if (o->has_axes && o->axes.freq_period > 0) {
+        /* Frequencies that restart per axis (2-D vision RoPE): no position
+         * makes the port a one-axis RoPE, so only the axes check applies. */
+        static const char *const one_axis[] = {"rotation", "relative", "abel", "linear"};
+        for (size_t i = 0; i < sizeof one_axis / sizeof one_axis[0]; i++) {
+            rc_proof_result r = {.verdict = RC_PROOF_SKIPPED};
+            snprintf(r.error, sizeof r.error, "frequencies restart per axis (%s): a one-axis "
+                     "oracle; the axes check covers this spec", o->axes_label);
+            report_check(x, one_axis[i], &r);
+        }
     } else {
         rc_prove_rotation(t->impl, &spec, rot);
         report_check(x, "rotation", &rot->res);
@@ -451,6 +487,10 @@ static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
         report_check(x, "abel", &abel->res);
         rc_prove_linear_attention(t->impl, &spec, o->seed, 256, 8, max_pos, lin);
         report_check(x, "linear", &lin->res);
+    }
+    if (rot && abel && lin && o->has_axes) {
+        rc_prove_axes(t->impl, &spec, o->seed, 64, &rel);
+        report_check(x, "axes", &rel);
     }
     free(rot);
     free(abel);
@@ -484,7 +524,7 @@ static int prove_target(const rc_target *t, const prove_opts *o, cJSON *checks, 
     int judged = 0;
     char why[256] = "";
     for (int s = 0; s < n_specs; s++) {
-        char label[64];
+        char label[160];
         spec_label(&specs[s], o, label, sizeof label);
         for (int l = 0; l < o->n_layouts; l++) {
             const row_ctx x = {t->impl->name, o->name_width, o->spec_width, &specs[s], label,
@@ -591,7 +631,7 @@ int rc_cmd_prove(int argc, char **argv)
     const int n_specs = run_specs(&o, specs);
     o.spec_width = 4;
     for (int s = 0; s < n_specs; s++) {
-        char label[64];
+        char label[160];
         spec_label(&specs[s], &o, label, sizeof label);
         o.spec_width = (int)strlen(label) > o.spec_width ? (int)strlen(label) : o.spec_width;
     }

@@ -21,6 +21,7 @@
 #include "cli/gate_parse.h"
 #include "cli/impl_select.h"
 #include "cli/model_opts.h"
+#include "cli/axes_opt.h"
 #include "cli/positions.h"
 #include "cli/run_record.h"
 #include "cli/seed_env.h"
@@ -68,7 +69,16 @@ static const char usage_text[] =
     "  --heads N             heads per token (default 4)\n"
     "  --tokens N            tokens (default: from --positions)\n"
     "  --positions SPEC      M | A:B | random:MAX | lograndom:MAX, comma-separated\n"
-    "                        (default 0:15,100,4095,131071,2147483647,lograndom:2147483647)\n"
+    "                        (default 0:15,100,4095,131071,2147483647,lograndom:2147483647);\n"
+    "                        with --axes also P0/P1/.. (one token's tuple) and\n"
+    "                        grid:G0/G1/..@S (an image block after S text positions);\n"
+    "                        M and A:B are then text tokens, every axis at M\n"
+    "  --axes SPEC           multi-axis RoPE, several positions per token (DESIGN.md,\n"
+    "                        \"Multi-axis RoPE\"): mrope:S0,S1,S2 (Qwen2-VL sections of\n"
+    "                        pairs), mrope-interleaved:S0,S1,S2 (Qwen3-VL), vision2d\n"
+    "                        (Qwen2-VL's vision tower: row, column). An M-RoPE\n"
+    "                        --hf-config sets it. Default positions: text, an image\n"
+    "                        grid, large and log-random tuples\n"
     "  --inplace             output buffer = input buffer\n"
     "  --stride-pad N        N unused elements after every head and token (strided views)\n"
     "  --specials            put NaN and Inf into some pairs (checked by class)\n"
@@ -89,6 +99,9 @@ static const char usage_text[] =
     "                        longrope:short=@F,long=@F,factor=32,original=4096, table:@F\n"
     "  --context L           sequence length for dynamic NTK and LongRoPE (default:\n"
     "                        the largest position + 1, as Hugging Face does)\n"
+    "  --rope-kind KIND      a model with two RoPEs (Gemma 2/3: global for full\n"
+    "                        attention, local for sliding-window layers): verify only\n"
+    "                        global or local (default: both, labelled)\n"
     "\n"
     "Judging and output:\n"
     "  --profile NAME        exact (default): against the exact real result;\n"
@@ -122,7 +135,7 @@ static const char usage_text[] =
     "                        shards, each case is cut into token ranges shared the\n"
     "                        same way. `ropecheck merge` joins the --json files into\n"
     "                        the unsharded result\n"
-    "  --json FILE           write results (schema ropecheck.results 1.5)\n"
+    "  --json FILE           write results (schema ropecheck.results 1.6)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
     "  -h, --help            this text\n"
@@ -130,7 +143,9 @@ static const char usage_text[] =
     "A failing case names its most likely cause, checked against the outputs (e.g.\n"
     "wrong-base, exponent-over-head-dim, position-off-by-one, token-index-as-position,\n"
     "sparse-positions, direction, layout, unwritten-outputs, angle-precision,\n"
-    "sincos-approximation, radial-scale), with the evidence.\n"
+    "sincos-approximation, radial-scale; multi-axis: mrope-axes-ignored,\n"
+    "mrope-axes-swapped, mrope-sections, mrope-wrong-half,\n"
+    "mrope-positions-axis-major), with the evidence.\n"
     "\n"
     "Exit status: 0 pass, 1 a gate failed (or apply() refused a case it offered),\n"
     "2 bad usage or input, 3 an implementation crashed, hung, or wrote where it must\n"
@@ -145,7 +160,10 @@ static const char usage_text[] =
     "      --direction forward,inverse --inplace --gate pair=0.75\n"
     "  ropecheck verify --impl scalar --hf-config tests/data/configs/llama-3.1-8b.json \\\n"
     "      --positions random:131071\n"
-    "  ropecheck verify --plugin ./libport.so --model qwen2-7b --dtype bf16 --profile hf\n";
+    "  ropecheck verify --plugin ./libport.so --model qwen2-7b --dtype bf16 --profile hf\n"
+    "  ropecheck verify --impl scalar,avx512 --hf-config qwen2-vl/config.json\n"
+    "  ropecheck verify --impl scalar --head-dim 80 --axes vision2d --base 10000 \\\n"
+    "      --positions grid:16/16@0\n";
 
 typedef struct verify_opts {
     const char *impl_names[MAX_LIST];
@@ -158,6 +176,9 @@ typedef struct verify_opts {
     int64_t head_dim, rotary_dim, heads, tokens, stride_pad;
     double base, timeout_s;
     const char *positions_spec;
+    int positions_set;    /* --positions given (else the default for the axes) */
+    const char *axes_spec; /* --axes, or NULL */
+    const char *rope_kind; /* --rope-kind global|local, or NULL: every kind */
     uint64_t seed;
     int oracle_mpfr;
     int64_t jobs;
@@ -280,7 +301,7 @@ enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_DTYPE, OPT_LAYOUT, OPT_DIRECTION, OPT_HEA
        OPT_ROTARY_DIM, OPT_BASE, OPT_HEADS, OPT_TOKENS, OPT_POSITIONS, OPT_INPLACE,
        OPT_STRIDE_PAD, OPT_SPECIALS, OPT_SEED, OPT_GATE, OPT_TIMEOUT, OPT_JSON, OPT_JUNIT, OPT_RUNNER,
        OPT_HF_CONFIG, OPT_MODEL, OPT_SCALING, OPT_CONTEXT, OPT_PROFILE, OPT_QUICK, OPT_REQUIRE, OPT_MEMORY_LIMIT, OPT_SHARD,
-       OPT_PYTHON, OPT_ORACLE, OPT_JOBS, OPT_CHECKPOINT, OPT_CHUNK };
+       OPT_PYTHON, OPT_ORACLE, OPT_JOBS, OPT_CHECKPOINT, OPT_CHUNK, OPT_AXES, OPT_ROPE_KIND };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -317,6 +338,8 @@ static const struct option long_opts[] = {
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"chunk", required_argument, NULL, OPT_CHUNK},
+    {"axes", required_argument, NULL, OPT_AXES},
+    {"rope-kind", required_argument, NULL, OPT_ROPE_KIND},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -384,7 +407,16 @@ static int parse_args(int argc, char **argv, verify_opts *o)
             break;
         case OPT_HEADS: bad = parse_i64(a, "--heads", &o->heads); break;
         case OPT_TOKENS: bad = parse_i64(a, "--tokens", &o->tokens); break;
-        case OPT_POSITIONS: o->positions_spec = a; break;
+        case OPT_POSITIONS:
+            o->positions_spec = a;
+            o->positions_set = 1;
+            break;
+        case OPT_AXES: o->axes_spec = a; break;
+        case OPT_ROPE_KIND:
+            if (strcmp(a, "global") != 0 && strcmp(a, "local") != 0)
+                return usage_error("--rope-kind %s: global or local", a);
+            o->rope_kind = a;
+            break;
         case OPT_INPLACE: o->inplace = 1; break;
         case OPT_STRIDE_PAD:
             bad = parse_i64(a, "--stride-pad", &o->stride_pad);
@@ -467,6 +499,7 @@ static int parse_args(int argc, char **argv, verify_opts *o)
         case OPT_HEAD_DIM: case OPT_ROTARY_DIM: case OPT_BASE: case OPT_HEADS: case OPT_TOKENS:
         case OPT_POSITIONS: case OPT_INPLACE: case OPT_STRIDE_PAD: case OPT_SPECIALS:
         case OPT_HF_CONFIG: case OPT_MODEL: case OPT_SCALING: case OPT_CONTEXT: case OPT_PROFILE:
+        case OPT_AXES: case OPT_ROPE_KIND:
             o->shaped = 1;
             break;
         default: break;
@@ -663,7 +696,7 @@ static void print_footer(const rc_run_record *run)
             printf("replay worst %s%s%s %s %s %s: %s\n", k->impl_name, k->cell ? " " : "",
                    k->cell ? k->cell : "", rc_dtype_name(k->vcase.dtype),
                    rc_layout_name(k->vcase.layout), rc_direction_name(k->vcase.direction),
-                   rc_replay_command(run, k, k->result.pair.worst.position, cmd, sizeof cmd));
+                   rc_replay_command(run, k, &k->result.pair.worst, cmd, sizeof cmd));
         }
     }
 }
@@ -690,6 +723,12 @@ typedef struct run_spec {
     int64_t *positions, n_tokens;
     int directions[RC_DIRECTION_COUNT], n_directions;
     int inplace, specials;
+    int has_axes;          /* several positions per token: axes below */
+    rc_axes axes;
+    char axes_spec[64];    /* as --axes spells it (cli/axes_opt.h) */
+    int own_scaling;       /* scaling below, not the model options' (a local RoPE) */
+    const rc_scaling *scaling;
+    const char *rope_kind; /* "global" / "local" of a model with two RoPEs, or NULL */
 } run_spec;
 
 /* The cells of the coverage matrix as run specs (positions drawn from the
@@ -803,7 +842,7 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                      size_t n_specs, rc_run_record *run)
 {
     int tty = !o->quiet && isatty(STDERR_FILENO);
-    table_fmt fmt = {.impl_w = 12, .cells = run->n_cells > 0,
+    table_fmt fmt = {.impl_w = 12, .cells = run->n_cells > 0 || (n_specs > 0 && specs[0].cell),
                      .banded = o->profile != RC_PROFILE_EXACT};
     for (size_t i = 0; i < targets->n; i++) {
         int len = (int)strlen(targets->items[i].impl->name);
@@ -838,6 +877,8 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                             k->plugin_path = t->plugin_path;
                             k->cell = sp->cell;
                             k->positions_spec = sp->positions_spec;
+                            k->axes_spec = sp->has_axes ? sp->axes_spec : NULL;
+                            k->rope_kind = sp->rope_kind;
                             rc_verify_case *c = &k->vcase;
                             *c = (rc_verify_case){
                                 .impl = t->impl, .head_dim = sp->head_dim,
@@ -849,7 +890,9 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
                                 .positions = sp->positions, .inplace = sp->inplace,
                                 .stride_pad = sp->stride_pad, .with_specials = sp->specials,
                                 .seed = o->seed, .timeout_s = o->timeout_s,
-                                .scaling = rc_model_opts_scaling(&o->model),
+                                .scaling = sp->own_scaling ? sp->scaling
+                                                           : rc_model_opts_scaling(&o->model),
+                                .axes = sp->has_axes ? &sp->axes : NULL,
                                 .profile = o->profile, .oracle_mpfr = o->oracle_mpfr,
                                 .jobs = (int)o->jobs};
                             if (slices > 1)
@@ -863,6 +906,12 @@ static int run_cases(const verify_opts *o, const rc_target_list *targets, const 
     }
     run->cases_total = index;
     return 0;
+}
+
+/* Positions per token of a run spec. */
+static int32_t spec_positions_per_token(const run_spec *sp)
+{
+    return sp->has_axes ? sp->axes.n_axes : 1;
 }
 
 /* Refuse what cannot fit: the input and output buffers of the largest spec
@@ -896,6 +945,7 @@ typedef struct verify_run {
     rc_target_list targets;
     int have_targets;
     int64_t sweep_lo, sweep_hi; /* sweep: its positions lo..hi */
+    char default_positions[256]; /* a multi-axis spec's default --positions */
 } verify_run;
 
 static void verify_run_free(verify_run *v)
@@ -913,6 +963,117 @@ static void verify_run_free(verify_run *v)
         free(v->specs[i].positions);
 }
 
+/* Positions per token of the options' spec: --axes's, else an M-RoPE
+ * config's (read here once more: the positions, which decide the context
+ * the model options resolve with, depend on it), else 1; -1 with err for
+ * a bad --axes. A config that does not load is reported by the resolve
+ * that follows. */
+static int32_t spec_n_axes(const verify_opts *o, char *err, size_t len)
+{
+    if (o->axes_spec)
+        return rc_axes_opt_count(o->axes_spec, err, len);
+    if (!o->model.hf_config && !o->model.model)
+        return 1;
+    rc_model_config cfg;
+    char why[512];
+    const int rc = o->model.hf_config ? rc_model_config_load(o->model.hf_config, &cfg, why,
+                                                             sizeof why)
+                                      : rc_model_preset(o->model.model, &cfg, why, sizeof why);
+    if (rc != 0)
+        return 1;
+    const int32_t n = cfg.axes.n_axes >= 2 ? cfg.axes.n_axes : 1;
+    rc_model_config_free(&cfg);
+    return n;
+}
+
+/* The default positions of a multi-axis spec: text tokens, an image block
+ * after them (Qwen2-VL's get_rope_index places one so), the text that
+ * follows, tuples of large and unequal positions up to 2^31 - 1 on every
+ * axis, and log-random tuples (each axis drawn alone). */
+static void default_axes_positions(int32_t n_axes, char *buf, size_t len)
+{
+    char grid[32] = "", big[3][64] = {"", "", ""};
+    int g = 0;
+    for (int32_t k = 0; k < n_axes; k++) {
+        g += snprintf(grid + g, sizeof grid - (size_t)g, "%s%d", k ? "/" : "",
+                      n_axes >= 3 && k == 0 ? 2 : 6);
+        for (int j = 0; j < 3; j++) {
+            static const long long v[3][RC_MAX_AXES] = {
+                {1000, 1003, 1001, 1002},
+                {2147483647, 2147483646, 2147483645, 2147483644},
+                {131071, 7, 65535, 3}};
+            const size_t u = strlen(big[j]);
+            snprintf(big[j] + u, sizeof big[j] - u, "%s%lld", k ? "/" : "", v[j][k]);
+        }
+    }
+    snprintf(buf, len, "0:15,grid:%s@16,22:29,%s,%s,%s,lograndom:2147483647", grid, big[0],
+             big[1], big[2]);
+}
+
+/* The axis map of the options' spec, once rotary_dim is settled: --axes's
+ * or the config's (both given: they must agree). -1 to continue, else an
+ * exit code. */
+static int settle_axes(verify_run *v, run_spec *sp, char *err, size_t len)
+{
+    const verify_opts *o = &v->o;
+    const int got = rc_axes_opt_settle(o->axes_spec,
+                                       o->model.have_config ? &o->model.config : NULL,
+                                       sp->rotary_dim, &sp->axes, sp->axes_spec,
+                                       sizeof sp->axes_spec, err, len);
+    if (got < 0)
+        return usage_error("%s", err);
+    if (got == 0)
+        return -1;
+    v->run.axes_replay = o->axes_spec != NULL;
+    sp->has_axes = 1;
+    if (o->sweep)
+        return usage_error("a sweep walks one position axis; give a multi-axis spec's "
+                           "tuples to verify --positions%s", "");
+    if (o->shard_n)
+        return usage_error("--shard does not take multi-axis specs yet (merge cannot "
+                           "rebuild their axis map); run the case whole%s", "");
+    return -1;
+}
+
+/* A model with two RoPEs (Gemma 2/3: the global one of full-attention
+ * layers, and a local one, rope_local_base_freq, without scaling, for its
+ * sliding-window layers): both kinds, each its own labelled spec, or the
+ * one --rope-kind names. -1 to continue, else an exit code. */
+static int settle_rope_kinds(verify_run *v, char *err, size_t len)
+{
+    const verify_opts *o = &v->o;
+    run_spec *sp = &v->specs[0];
+    const double local = o->model.have_config ? o->model.config.local_base : 0.0;
+    if (!(local > 0.0)) {
+        if (o->rope_kind)
+            return usage_error("--rope-kind %s: the model has one RoPE", o->rope_kind);
+        return -1;
+    }
+    const int want_global = !o->rope_kind || strcmp(o->rope_kind, "global") == 0;
+    const int want_local = !o->rope_kind || strcmp(o->rope_kind, "local") == 0;
+    run_spec local_spec = *sp;
+    local_spec.base = local;
+    local_spec.own_scaling = 1;
+    local_spec.scaling = NULL;
+    local_spec.cell = local_spec.rope_kind = "local";
+    if (rc_ref_freq_check(local, (int)sp->rotary_dim, NULL, err, len) != 0)
+        return usage_error("the local RoPE: %s", err);
+    sp->cell = sp->rope_kind = "global";
+    if (!want_global) {
+        *sp = local_spec;
+        return -1;
+    }
+    if (!want_local)
+        return -1;
+    const size_t bytes = sizeof(int64_t) * (size_t)sp->n_tokens * (size_t)spec_positions_per_token(sp);
+    local_spec.positions = malloc(bytes);
+    if (!local_spec.positions)
+        return usage_error("out of memory for positions%s", "");
+    memcpy(local_spec.positions, sp->positions, bytes);
+    v->specs[v->n_specs++] = local_spec;
+    return -1;
+}
+
 /* The options' own spec (--quick, or any spec option given). Returns -1
  * to continue, else an exit code. */
 static int single_spec(verify_run *v, char *err, size_t len)
@@ -923,6 +1084,14 @@ static int single_spec(verify_run *v, char *err, size_t len)
     *sp = (run_spec){.positions_spec = o->positions_spec, .heads = o->heads,
                      .stride_pad = o->stride_pad, .inplace = o->inplace,
                      .specials = o->specials};
+    const int32_t n_axes = o->sweep ? 1 : spec_n_axes(o, err, len);
+    if (n_axes < 1)
+        return usage_error("%s", err);
+    if (n_axes >= 2 && !o->positions_set) {
+        default_axes_positions(n_axes, v->default_positions, sizeof v->default_positions);
+        sp->positions_spec = o->positions_spec = v->default_positions;
+        v->run.positions_spec = o->positions_spec;
+    }
     int64_t max_pos = 0;
     if (o->sweep) { /* lo..hi, never materialized: a chunk at a time (sweep.h) */
         if (rc_sweep_range_parse(o->positions_spec, &v->sweep_lo, &v->sweep_hi, err, len) != 0)
@@ -933,10 +1102,10 @@ static int single_spec(verify_run *v, char *err, size_t len)
         sp->n_tokens = v->sweep_hi - v->sweep_lo + 1;
         max_pos = v->sweep_hi;
     } else {
-        if (rc_positions_parse(o->positions_spec, o->tokens, o->seed, &sp->positions,
-                               &sp->n_tokens, err, len) != 0)
+        if (rc_positions_parse_axes(o->positions_spec, n_axes, o->tokens, o->seed,
+                                    &sp->positions, &sp->n_tokens, err, len) != 0)
             return usage_error("--positions: %s", err);
-        for (int64_t t = 0; t < sp->n_tokens; t++)
+        for (int64_t t = 0; t < sp->n_tokens * n_axes; t++)
             max_pos = sp->positions[t] > max_pos ? sp->positions[t] : max_pos;
     }
     rc_spec_args sa = {.head_dim = o->head_dim, .rotary_dim = o->rotary_dim, .base = o->base,
@@ -947,20 +1116,6 @@ static int single_spec(verify_run *v, char *err, size_t len)
         return usage_error("--layout lists two layouts; a model rotates one%s", "");
     if (rc_model_opts_resolve(&o->model, &sa, max_pos, err, len) != 0)
         return usage_error("%s", err);
-    if (o->model.have_config && o->model.config.local_base > 0.0) {
-        /* A second RoPE in the model (Gemma 2/3's sliding-window layers):
-         * this run is the global one only, and must say so (the path it
-         * quotes escaped, as in every message). */
-        rc_cli_error("verify",
-                     "note: %s also has a local RoPE (rope_local_base_freq %.17g, no scaling) "
-                     "for its sliding-window layers; this run verifies the global one (base "
-                     "%.17g) only. The local one: --head-dim %lld --rotary-dim %lld --base "
-                     "%.17g --layout %s, without --hf-config/--model",
-                o->model.hf_config ? o->model.hf_config : o->model.model,
-                o->model.config.local_base, sa.base, (long long)sa.head_dim,
-                (long long)sa.rotary_dim, o->model.config.local_base,
-                rc_layout_name(o->model.config.layout));
-    }
     o->head_dim = sa.head_dim;
     o->rotary_dim = sa.rotary_dim;
     o->base = sa.base;
@@ -977,6 +1132,9 @@ static int single_spec(verify_run *v, char *err, size_t len)
     sp->base = o->base;
     memcpy(sp->directions, o->directions, sizeof sp->directions);
     sp->n_directions = o->n_directions;
+    int rc;
+    if ((rc = settle_axes(v, sp, err, len)) >= 0 || (rc = settle_rope_kinds(v, err, len)) >= 0)
+        return rc;
     v->run.positions = sp->positions;
     v->run.n_tokens = sp->n_tokens;
     return -1;

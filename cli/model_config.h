@@ -15,10 +15,16 @@
  *   num_key_value_heads (default num_attention_heads), max_position_embeddings
  *   rope_scaling (or transformers v5 rope_parameters): rope_type or legacy
  *     type, one of default, linear, dynamic, yarn, llama3, longrope (legacy
- *     "su" = longrope), with every field of that family; an mrope_section
- *     (multi-axis M-RoPE) is refused with the reason: verify does not
- *     generate tuple positions yet
- *   rope_local_base_freq (Gemma 2/3's local RoPE) into local_base
+ *     "su" = longrope, "mrope" = default), with every field of that family
+ *   multi-axis M-RoPE: rope_scaling.mrope_section (Qwen2-VL, Qwen2.5-VL:
+ *     contiguous sections; Qwen3-VL, or mrope_interleaved true: interleaved)
+ *     into axes / axes_kind / mrope_section, beside any scaling family
+ *   the language model's fields under text_config (multimodal configs:
+ *     Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Gemma 3), and for those model types
+ *     transformers' class defaults for what the file leaves out
+ *   the local RoPE of sliding-window layers (Gemma 3) into local_base:
+ *     rope_local_base_freq, or transformers v5's per-layer-type
+ *     rope_parameters {"full_attention": {..}, "sliding_attention": {..}}
  *
  * Anything unknown, missing, of the wrong JSON type, out of range or
  * contradictory is an error: one line naming the file (origin) and the
@@ -35,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/axes.h"
 #include "ropecheck/rope.h"
 
 typedef struct rc_model_config {
@@ -53,6 +60,9 @@ typedef struct rc_model_config {
     double local_base;    /* rope_local_base_freq: a second RoPE the model's
                              sliding-window layers use (Gemma 2/3); 0 if none.
                              Not what the spec above describes: verify says so */
+    rc_axes axes;          /* multi-axis map (core/axes.h); axes.n_axes 0: one position per token */
+    char axes_kind[24];    /* "" (one axis), "mrope" (contiguous sections) or "mrope-interleaved" */
+    int32_t mrope_section[RC_MAX_AXES]; int n_mrope_section; /* as written in the config */
 } rc_model_config;
 
 /* Parses config.json text. origin names the text in messages (a file name).

@@ -208,6 +208,24 @@ static void read_loc(reader *rd, const cJSON *o, rc_elem_loc *l, const char **re
         return;
     }
     l->position = get_int(rd, o, "position", 0, ((int64_t)1 << 53) - 1);
+    const cJSON *tuple = cJSON_GetObjectItemCaseSensitive(o, "positions");
+    if (tuple) { /* a multi-axis token's positions (results schema 1.6) */
+        const int n = cJSON_IsArray(tuple) ? cJSON_GetArraySize(tuple) : 0;
+        if (n < 2 || n > RC_MAX_AXES) {
+            fail(rd, "positions", "an array of 2 .. 4 positions");
+            return;
+        }
+        l->n_axes = n;
+        for (int a = 0; a < n; a++) {
+            const cJSON *e = cJSON_GetArrayItem(tuple, a);
+            const double v = cJSON_IsNumber(e) ? e->valuedouble : -1.0;
+            if (!(v >= 0 && v <= 0x1p53 - 1 && v == floor(v))) {
+                fail(rd, "positions", "integers in [0, 2^53 - 1]");
+                return;
+            }
+            l->positions[a] = (int64_t)v;
+        }
+    }
     l->token = get_int(rd, o, "token", 0, INT64_MAX);
     l->head = (int32_t)get_int(rd, o, "head", 0, INT32_MAX);
     l->channel = (int32_t)get_int(rd, o, "channel", 0, INT32_MAX);

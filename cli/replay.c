@@ -78,8 +78,8 @@ static void append_gate(char *buf, size_t len, int *n, const rc_run_record *run,
     APPEND("'");
 }
 
-char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64_t position,
-                        char *buf, size_t len)
+char *rc_replay_command(const rc_run_record *run, const rc_case_record *k,
+                        const rc_elem_loc *loc, char *buf, size_t len)
 {
     const rc_verify_case *c = &k->vcase;
     int nn = 0, *n = &nn;
@@ -91,11 +91,20 @@ char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64
         APPEND("ropecheck verify --impl %s", k->impl_name);
     }
     APPEND(" --dtype %s --layout %s --direction %s --head-dim %d --rotary-dim %d --base %.17g "
-           "--heads %lld --positions %lld --seed %llu%s%s",
+           "--heads %lld --positions ",
            rc_dtype_name(c->dtype), rc_layout_name(c->layout), rc_direction_name(c->direction),
-           c->head_dim, c->rotary_dim, c->base, (long long)c->n_heads, (long long)position,
-           (unsigned long long)run->seed, c->inplace ? " --inplace" : "",
+           c->head_dim, c->rotary_dim, c->base, (long long)c->n_heads);
+    if (loc->n_axes >= 2) /* the token's tuple: P0/P1/.. (cli/positions.h) */
+        for (int32_t a = 0; a < loc->n_axes; a++)
+            APPEND("%s%lld", a ? "/" : "", (long long)loc->positions[a]);
+    else
+        APPEND("%lld", (long long)loc->position);
+    APPEND(" --seed %llu%s%s", (unsigned long long)run->seed, c->inplace ? " --inplace" : "",
            c->with_specials ? " --specials" : "");
+    if (k->axes_spec && run->axes_replay)
+        APPEND(" --axes %s", k->axes_spec);
+    if (k->rope_kind) /* [a-z]: no quoting */
+        APPEND(" --rope-kind %s", k->rope_kind);
     if (c->stride_pad > 0)
         APPEND(" --stride-pad %lld", (long long)c->stride_pad);
     if (run->model_replay && *run->model_replay)

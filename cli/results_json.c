@@ -29,8 +29,9 @@
  * reference's oracle and its two paths' counts; 1.5: quantiles at a stated
  * resolution (reference/metrics.h), a location's pair_ulp_hex and
  * component_ulp_hex, and a case's "slice" and "state" when a shard judged
- * one token range of it */
-#define RC_RESULTS_SCHEMA_VERSION "1.5"
+ * one token range of it; 1.6: multi-axis cases, their "axes" (kind, map) and
+ * a location's "positions" (the token's tuple) */
+#define RC_RESULTS_SCHEMA_VERSION "1.6"
 
 
 
@@ -51,6 +52,11 @@ cJSON *rc_loc_json(const rc_elem_loc *l, const char *replay)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "position", (double)l->position);
+    if (l->n_axes >= 2) { /* 1.6: a multi-axis token's positions, position its pair's */
+        cJSON *p = cJSON_AddArrayToObject(o, "positions");
+        for (int32_t k = 0; k < l->n_axes; k++)
+            cJSON_AddItemToArray(p, cJSON_CreateNumber((double)l->positions[k]));
+    }
     cJSON_AddNumberToObject(o, "token", (double)l->token);
     cJSON_AddNumberToObject(o, "head", l->head);
     cJSON_AddNumberToObject(o, "channel", l->channel);
@@ -183,6 +189,14 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     char scaling[512];
     rc_scaling_describe(c->scaling, scaling, sizeof scaling);
     cJSON_AddStringToObject(o, "scaling", scaling);
+    if (c->axes && c->axes->n_axes >= 2) { /* 1.6 */
+        cJSON *ax = cJSON_AddObjectToObject(o, "axes");
+        cJSON_AddStringToObject(ax, "spec", k->axes_spec ? k->axes_spec : "");
+        cJSON_AddNumberToObject(ax, "n_axes", c->axes->n_axes);
+        cJSON *pa = cJSON_AddArrayToObject(ax, "pair_axis");
+        for (int32_t i = 0; i < c->axes->n_pairs; i++)
+            cJSON_AddItemToArray(pa, cJSON_CreateNumber(c->axes->pair_axis[i]));
+    }
     if (r->has_own_table) {
         /* Schema 1.2: the implementation's own frequency table (runner
          * protocol 3) against the exact one. */
@@ -224,7 +238,7 @@ static cJSON *case_json(const rc_run_record *run, const rc_case_record *k)
     char replays[RC_CASE_LOCS][1024];
     const char *rp[RC_CASE_LOCS];
     for (int i = 0; i < RC_CASE_LOCS; i++)
-        rp[i] = locs[i] ? rc_replay_command(run, k, locs[i]->position, replays[i],
+        rp[i] = locs[i] ? rc_replay_command(run, k, locs[i], replays[i],
                                             sizeof replays[i])
                         : "";
     rc_case_results_json(o, r, k->vcase.oracle_mpfr ? "mpfr" : "fast", rp);

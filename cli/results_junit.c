@@ -127,7 +127,7 @@ int rc_results_write_junit(const char *path, const rc_run_record *run, char *err
         const rc_verify_result *r = &k->result;
         case_name(k, text[i].name, sizeof text[i].name);
         if (r->verdict == RC_VERDICT_FAIL && r->pair.has_worst)
-            rc_replay_command(run, k, r->pair.worst.position, text[i].replay,
+            rc_replay_command(run, k, &r->pair.worst, text[i].replay,
                               sizeof text[i].replay);
         cases[i] = (rc_junit_case){.impl = k->impl_name, .name = text[i].name,
                                    .seconds = r->impl_seconds + r->reference_seconds,

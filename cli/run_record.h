@@ -20,6 +20,10 @@ typedef struct rc_case_record {
     const char *cell;        /* the coverage-matrix cell (cli/coverage.h); NULL: the
                                 single spec of the options */
     const char *positions_spec; /* the --positions text this case ran */
+    const char *axes_spec;      /* multi-axis: the map as --axes takes it, e.g.
+                                   "mrope:16,24,24"; NULL: one axis */
+    const char *rope_kind;      /* "global" / "local" of a model with two RoPEs
+                                   (Gemma 3), replayed as --rope-kind; NULL */
     int64_t case_index;         /* in the whole run (the same with and without --shard) */
     rc_verify_case vcase;
     rc_verify_result result;
@@ -43,17 +47,18 @@ typedef struct rc_run_record {
     const char *runner; /* --runner COMMAND, or NULL: implementations ran here */
     const char *python; /* --python SPEC (runner is then its command), or NULL */
     const char *model_replay; /* " --hf-config F --context L" etc., or "" / NULL */
+    int axes_replay;          /* the axes came from --axes (not a config): replay it */
     size_t n_cells;           /* > 0: the default coverage matrix ran */
     int64_t shard_k, shard_n; /* --shard K/N; 0/0: the whole run */
     int64_t cases_total;      /* cases of the whole run (all shards) */
 } rc_run_record;
 
-/* The command that replays case k's worst element: the same options with
- * --positions set to that element's position (inputs depend only on seed,
- * position and head, so the element sees identical inputs). Writes at most
- * len bytes; returns buf. */
-char *rc_replay_command(const rc_run_record *run, const rc_case_record *k, int64_t position,
-                        char *buf, size_t len);
+/* The command that replays the case k element at loc: the same options with
+ * --positions set to that element's token's position, or its tuple
+ * (inputs depend only on seed, positions and head, so the element sees
+ * identical inputs). Writes at most len bytes; returns buf. */
+char *rc_replay_command(const rc_run_record *run, const rc_case_record *k,
+                        const rc_elem_loc *loc, char *buf, size_t len);
 
 /* The located elements of a result, in the JSON's order: worst pair,
  * worst component, first passthrough mismatch, first special mismatch

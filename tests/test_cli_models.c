@@ -92,18 +92,18 @@ Test(cli_models, broken_configs_exit_2_naming_the_field)
     }
 }
 
-/* Models with more than one RoPE: M-RoPE is refused with its reason (no
- * tuple positions in verify yet), and a Gemma 3 config's local RoPE is
- * named as not checked, with the options that check it (and those pass). */
-Test(cli_models, second_ropes_are_named_not_skipped_silently)
+/* Models with more than one RoPE: an M-RoPE config verifies on tuple
+ * positions (its map from mrope_section), and a Gemma 3 config verifies
+ * both its RoPEs, each labelled, each replayable alone with --rope-kind. */
+Test(cli_models, second_ropes_are_verified_and_labelled)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/multi/qwen2-vl-7b-mrope.json", RC_CONFIGS_DIR);
-    const char *mrope[] = {"verify", "--impl", "scalar", "--hf-config", path, NULL};
+    const char *mrope[] = {"verify", "--impl", "scalar", "--hf-config", path, "--dtype", "f32",
+                           "--quiet", NULL};
     cli_result r = run(mrope);
-    cr_expect_eq(r.status, 2, "exit %d", r.status);
-    cr_expect(strstr(r.err, "multi-axis M-RoPE (contiguous sections [16, 24, 24])"), "%s",
-              r.err);
+    cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "1 cases: 1 pass"), "%s", r.out);
     cli_result_free(&r);
 
     snprintf(path, sizeof path, "%s/multi/gemma-3-4b-two-ropes.json", RC_CONFIGS_DIR);
@@ -111,17 +111,21 @@ Test(cli_models, second_ropes_are_named_not_skipped_silently)
                            "--dtype", "f32", "--quiet", NULL};
     r = run(gemma);
     cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
-    const char *note = "also has a local RoPE (rope_local_base_freq 10000, no scaling)";
-    cr_expect(strstr(r.err, note), "%s", r.err);
-    const char *how = strstr(r.err, "The local one: ");
-    cr_assert(how, "%s", r.err);
+    cr_expect(strstr(r.out, "scalar       global"), "the global RoPE's row:\n%s", r.out);
+    cr_expect(strstr(r.out, "scalar       local"), "the local RoPE's row:\n%s", r.out);
+    cr_expect(strstr(r.out, "2 cases: 2 pass"), "%s", r.out);
     cli_result_free(&r);
-    const char *local[] = {"verify", "--impl", "scalar", "--head-dim", "256", "--rotary-dim",
-                           "256", "--base", "10000", "--layout", "half", "--dtype", "f32",
-                           "--quiet", NULL};
+    const char *local[] = {"verify", "--impl", "scalar", "--hf-config", path, "--rope-kind",
+                           "local", "--dtype", "f32", "--quiet", NULL};
     r = run(local);
-    cr_expect_eq(r.status, 0, "the local RoPE as the note gives it: exit %d\n%s", r.status,
-                 r.out);
+    cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "scalar       local") && !strstr(r.out, "global"), "%s", r.out);
+    cli_result_free(&r);
+    const char *one[] = {"verify", "--impl", "scalar", "--model", "llama-3-8b", "--rope-kind",
+                         "local", NULL};
+    r = run(one);
+    cr_expect_eq(r.status, 2, "exit %d", r.status);
+    cr_expect(strstr(r.err, "--rope-kind local: the model has one RoPE"), "%s", r.err);
     cli_result_free(&r);
 }
 

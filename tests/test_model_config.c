@@ -67,14 +67,15 @@ static void expect_shape(const rc_model_config *m, int head_dim, int rotary_dim,
     cr_expect_eq(m->scaling.context, 0, "context is the caller's to set");
 }
 
-/* Gemma 2/3's second, local RoPE is read (verify names it); M-RoPE is
- * refused with the reason, whichever way its config says it. */
-Test(model_config, local_base_and_mrope)
+/* Gemma 2/3's second, local RoPE is read (verify names it). */
+Test(model_config, local_base)
 {
     rc_model_config m;
     parse_ok("{\"head_dim\": 256, \"hidden_size\": 2560, \"num_attention_heads\": 8, "
              "\"rope_theta\": 1e6, \"rope_local_base_freq\": 10000}", &m);
     cr_expect(m.local_base == 10000.0 && m.base == 1e6, "local %g base %g", m.local_base, m.base);
+    cr_expect_eq(m.axes.n_axes, 0, "one position per token");
+    cr_expect_str_eq(m.axes_kind, "");
     rc_model_config_free(&m);
     parse_ok("{\"head_dim\": 128, \"hidden_size\": 1024, \"num_attention_heads\": 8}", &m);
     cr_expect(m.local_base == 0.0);
@@ -82,14 +83,331 @@ Test(model_config, local_base_and_mrope)
     expect_error("{\"head_dim\": 128, \"hidden_size\": 1024, \"num_attention_heads\": 8, "
                  "\"rope_local_base_freq\": -1}",
                  "rope_local_base_freq: -1 must be > 0");
-    expect_error("{\"hidden_size\": 3584, \"num_attention_heads\": 28, \"rope_scaling\": "
-                 "{\"type\": \"mrope\", \"mrope_section\": [16, 24, 24]}}",
-                 "rope_scaling.mrope_section: multi-axis M-RoPE (contiguous sections "
-                 "[16, 24, 24])");
-    expect_error("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_parameters\": "
-                 "{\"rope_type\": \"default\", \"rope_theta\": 5e6, \"mrope_section\": "
-                 "[24, 20, 20], \"mrope_interleaved\": true}}",
-                 "multi-axis M-RoPE (interleaved sections [24, 20, 20])");
+}
+
+/* --- multi-axis M-RoPE ----------------------------------------------------- */
+
+static void expect_sections(const rc_model_config *m, const char *kind, int n, int32_t s0,
+                            int32_t s1, int32_t s2)
+{
+    cr_expect_str_eq(m->axes_kind, kind);
+    cr_expect_eq(m->n_mrope_section, n, "%d sections", m->n_mrope_section);
+    const int32_t want[3] = {s0, s1, s2};
+    for (int k = 0; k < n && k < 3; k++)
+        cr_expect_eq(m->mrope_section[k], want[k], "section %d: %d", k, (int)m->mrope_section[k]);
+}
+
+/* Qwen2-VL's config.json: three contiguous sections of pairs (16, 24, 24
+ * of head_dim 128's 64), default frequencies ("type": "mrope" is no
+ * scaling). The map is core/axes.c's, checked there against transformers. */
+Test(model_config, qwen2_vl_contiguous_sections)
+{
+    rc_model_config m;
+    char err[512];
+    cr_assert_eq(rc_model_config_load(RC_CONFIGS_DIR "/multi/qwen2-vl-7b-mrope.json", &m, err,
+                                      sizeof err),
+                 0, "%s", err);
+    expect_shape(&m, 128, 128, 1e6, RC_LAYOUT_HALF, 28, 4, 32768);
+    cr_expect_eq(m.scaling.type, RC_SCALING_NONE, "mrope: default frequencies");
+    cr_assert_eq(m.axes.n_axes, 3);
+    cr_assert_eq(m.axes.n_pairs, 64);
+    expect_sections(&m, "mrope", 3, 16, 24, 24);
+    cr_expect_eq(m.axes.pair_axis[0], 0);
+    cr_expect_eq(m.axes.pair_axis[15], 0);
+    cr_expect_eq(m.axes.pair_axis[16], 1);
+    cr_expect_eq(m.axes.pair_axis[39], 1);
+    cr_expect_eq(m.axes.pair_axis[40], 2);
+    cr_expect_eq(m.axes.pair_axis[63], 2);
+    rc_axes want;
+    const int32_t s[3] = {16, 24, 24};
+    cr_assert_eq(rc_axes_sections(s, 3, 128, &want, err, sizeof err), 0, "%s", err);
+    cr_expect(memcmp(m.axes.pair_axis, want.pair_axis, 64) == 0, "the rc_axes_sections map");
+    char line[1024];
+    rc_model_config_describe(&m, line, sizeof line);
+    cr_expect(strstr(line, "mrope sections 16,24,24") != NULL, "%s", line);
+    rc_model_config_free(&m);
+
+    /* transformers 5 writes it under text_config, with type "mrope" beside
+     * rope_type "default" (Qwen2VLTextConfig.convert_rope_params_to_dict). */
+    parse_ok("{\"model_type\": \"qwen2_vl\", \"text_config\": {\"hidden_size\": 3584, "
+             "\"num_attention_heads\": 28, \"num_key_value_heads\": 4, "
+             "\"max_position_embeddings\": 32768, \"model_type\": \"qwen2_vl_text\", "
+             "\"rope_parameters\": {\"type\": \"mrope\", \"mrope_section\": [16, 24, 24], "
+             "\"rope_theta\": 1000000.0, \"rope_type\": \"default\"}}}",
+             &m);
+    expect_shape(&m, 128, 128, 1e6, RC_LAYOUT_HALF, 28, 4, 32768);
+    cr_expect_eq(m.axes.n_axes, 3);
+    expect_sections(&m, "mrope", 3, 16, 24, 24);
+    rc_model_config_free(&m);
+
+    /* Without a model type, rope_type "default" with mrope_section is the
+     * contiguous M-RoPE too; fewer sections, fewer axes. */
+    parse_ok("{" "\"hidden_size\": 1024, \"num_attention_heads\": 16, "
+             "\"rope_scaling\": {\"rope_type\": \"default\", \"mrope_section\": [12, 20]}}",
+             &m);
+    cr_expect_eq(m.axes.n_axes, 2);
+    expect_sections(&m, "mrope", 2, 12, 20, 0);
+    cr_expect_eq(m.axes.pair_axis[11], 0);
+    cr_expect_eq(m.axes.pair_axis[12], 1);
+    rc_model_config_free(&m);
+}
+
+/* Qwen3-VL: interleaved (pair i on axis i mod 3 while i < 3 s_k), the
+ * model under text_config, theta 5e6. */
+Test(model_config, qwen3_vl_interleaved_in_text_config)
+{
+    rc_model_config m;
+    parse_ok("{\"model_type\": \"qwen3_vl\", \"vision_config\": {\"hidden_size\": 1152, "
+             "\"num_heads\": 16}, \"text_config\": {\"head_dim\": 128, \"hidden_size\": 4096, "
+             "\"max_position_embeddings\": 262144, \"model_type\": \"qwen3_vl_text\", "
+             "\"num_attention_heads\": 32, \"num_key_value_heads\": 8, \"rope_scaling\": "
+             "{\"mrope_interleaved\": true, \"mrope_section\": [24, 20, 20], \"rope_type\": "
+             "\"default\"}, \"rope_theta\": 5000000}}",
+             &m);
+    expect_shape(&m, 128, 128, 5e6, RC_LAYOUT_HALF, 32, 8, 262144);
+    cr_expect_eq(m.scaling.type, RC_SCALING_NONE);
+    cr_expect_str_eq(m.model_type, "qwen3_vl");
+    cr_assert_eq(m.axes.n_axes, 3);
+    expect_sections(&m, "mrope-interleaved", 3, 24, 20, 20);
+    rc_axes want;
+    char err[256];
+    const int32_t s[3] = {24, 20, 20};
+    cr_assert_eq(rc_axes_interleaved(s, 3, 128, &want, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(m.axes.n_pairs, want.n_pairs);
+    cr_expect(memcmp(m.axes.pair_axis, want.pair_axis, sizeof want.pair_axis) == 0,
+              "the rc_axes_interleaved map");
+    /* tests/data/axes/transformers_maps.txt: 0120...0120 then 0000. */
+    cr_expect(m.axes.pair_axis[0] == 0 && m.axes.pair_axis[1] == 1 && m.axes.pair_axis[2] == 2);
+    cr_expect(m.axes.pair_axis[58] == 1 && m.axes.pair_axis[59] == 2);
+    cr_expect(m.axes.pair_axis[61] == 0 && m.axes.pair_axis[63] == 0);
+    char line[1024];
+    rc_model_config_describe(&m, line, sizeof line);
+    cr_expect(strstr(line, "mrope-interleaved sections 24,20,20") != NULL, "%s", line);
+    rc_model_config_free(&m);
+
+    /* Qwen3-VL interleaves whatever mrope_interleaved says (transformers
+     * never reads it); without mrope_section, its default 24, 20, 20. */
+    parse_ok("{\"model_type\": \"qwen3_vl\", \"text_config\": {\"rope_theta\": 5000000}}", &m);
+    expect_shape(&m, 128, 128, 5e6, RC_LAYOUT_HALF, 32, 32, 128000);
+    expect_sections(&m, "mrope-interleaved", 3, 24, 20, 20);
+    rc_model_config_free(&m);
+    expect_error("{\"model_type\": \"qwen3_vl\", \"text_config\": {\"rope_scaling\": "
+                 "{\"mrope_interleaved\": false, \"mrope_section\": [24, 20, 20]}}}",
+                 "text_config.rope_scaling.mrope_interleaved: false, but transformers' "
+                 "Qwen3VLTextRotaryEmbedding.recomposition_frequencies lays the sections out "
+                 "interleaved");
+    expect_error("{\"model_type\": \"qwen2_vl\", \"hidden_size\": 3584, \"num_attention_heads\": "
+                 "28, \"num_key_value_heads\": 4, \"rope_scaling\": {\"type\": \"mrope\", "
+                 "\"mrope_interleaved\": true, \"mrope_section\": [16, 24, 24]}}",
+                 "rope_scaling.mrope_interleaved: true, but transformers' "
+                 "Qwen2VLRotaryEmbedding.recomposition_frequencies lays the sections out "
+                 "contiguously");
+    /* Other model types: the flag decides. */
+    parse_ok("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_parameters\": "
+             "{\"rope_type\": \"default\", \"rope_theta\": 5e6, \"mrope_section\": [24, 20, 20], "
+             "\"mrope_interleaved\": true}}",
+             &m);
+    expect_sections(&m, "mrope-interleaved", 3, 24, 20, 20);
+    cr_expect(memcmp(m.axes.pair_axis, want.pair_axis, sizeof want.pair_axis) == 0);
+    rc_model_config_free(&m);
+}
+
+/* The language model's fields under text_config: read there, and the top
+ * level must not say otherwise. */
+Test(model_config, nested_text_config)
+{
+    rc_model_config m;
+    /* A model type with no class defaults: fields only at the top level are
+     * still read, text_config's win where it has them. */
+    parse_ok("{\"model_type\": \"llava\", \"max_position_embeddings\": 4096, \"text_config\": "
+             "{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_attention_heads\": 32, "
+             "\"num_key_value_heads\": 8, \"rope_theta\": 500000.0}}",
+             &m);
+    expect_shape(&m, 128, 128, 500000.0, RC_LAYOUT_HALF, 32, 8, 4096);
+    cr_expect_str_eq(m.model_type, "llava");
+    rc_model_config_free(&m);
+    /* Both places, same value: fine. */
+    parse_ok("{\"model_type\": \"qwen2_vl\", \"hidden_size\": 3584, \"text_config\": "
+             "{\"hidden_size\": 3584, \"num_attention_heads\": 28, \"num_key_value_heads\": 4}}",
+             &m);
+    cr_expect_eq(m.head_dim, 128);
+    cr_expect(m.base == 1e6, "Qwen2VLTextConfig.default_theta");
+    expect_sections(&m, "mrope", 3, 16, 24, 24); /* Qwen2VLRotaryEmbedding's default */
+    rc_model_config_free(&m);
+    expect_error("{\"rope_theta\": 10000, \"text_config\": {\"hidden_size\": 4096, "
+                 "\"num_attention_heads\": 32, \"rope_theta\": 500000}}",
+                 "rope_theta: 10000 disagrees with text_config.rope_theta 500000");
+    expect_error("{\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2}, \"text_config\": "
+                 "{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_scaling\": "
+                 "{\"type\": \"linear\", \"factor\": 4}}}",
+                 "rope_scaling: the top-level value disagrees with text_config.rope_scaling");
+    /* Qwen2VLConfig with a text_config ignores the top-level fields: one
+     * text_config lacks is the class default there, not this value. */
+    expect_error("{\"model_type\": \"qwen2_vl\", \"num_attention_heads\": 28, \"text_config\": "
+                 "{\"hidden_size\": 3584, \"num_key_value_heads\": 4}}",
+                 "num_attention_heads: given at the top level, which transformers' "
+                 "Qwen2VLTextConfig does not read for model_type 'qwen2_vl' (it takes "
+                 "text_config.num_attention_heads, default 64 there)");
+    /* Qwen3VLConfig never reads a flat config. */
+    expect_error("{\"model_type\": \"qwen3_vl\", \"hidden_size\": 2048, \"num_attention_heads\": "
+                 "16}",
+                 "num_attention_heads: given at the top level, which transformers' "
+                 "Qwen3VLTextConfig does not read");
+    expect_error("{\"text_config\": [1]}", "text_config: must be an object or null, got an "
+                                           "array");
+    expect_error("{\"text_config\": {\"hidden_size\": 4096, \"num_attention_heads\": 32, "
+                 "\"rope_theta\": \"1e4\"}}",
+                 "text_config.rope_theta: must be a number, got a string");
+    expect_error("{\"text_config\": {\"hidden_size\": 4096}}",
+                 "text_config.num_attention_heads: missing");
+}
+
+/* The section list is checked and the field named; the numbers are those
+ * of head_dim 128 (64 pairs). */
+Test(model_config_errors, mrope_sections_refused_with_the_field)
+{
+#define QWEN2VL(sections)                                                                     \
+    "{\"hidden_size\": 3584, \"num_attention_heads\": 28, \"rope_scaling\": {\"type\": "       \
+    "\"mrope\", \"mrope_section\": " sections "}}"
+    expect_error(QWEN2VL("[16, 24, 20]"),
+                 "t.json: rope_scaling.mrope_section: 16 + 24 + 20 = 60 pairs, not rotary_dim/2 "
+                 "= 64");
+    expect_error(QWEN2VL("[16.5, 24, 23.5]"),
+                 "rope_scaling.mrope_section: entry 0 = 16.5 is not an integer");
+    expect_error(QWEN2VL("[-16, 40, 40]"),
+                 "rope_scaling.mrope_section: entry 0 = -16 must be a positive integer");
+    expect_error(QWEN2VL("[0, 32, 32]"),
+                 "rope_scaling.mrope_section: entry 0 = 0 must be a positive integer");
+    expect_error(QWEN2VL("[16, \"24\", 24]"),
+                 "rope_scaling.mrope_section: entry 1 must be a positive integer, got a string");
+    expect_error(QWEN2VL("[8, 8, 16, 16, 16]"),
+                 "rope_scaling.mrope_section: 5 sections: contiguous M-RoPE has 1 to 3");
+    expect_error(QWEN2VL("[16, 16, 16, 16]"),
+                 "4 sections: contiguous M-RoPE has 1 to 3 (temporal, height, width); "
+                 "transformers puts section k on axis k % 3");
+    expect_error(QWEN2VL("[]"), "rope_scaling.mrope_section: 0 sections");
+    expect_error(QWEN2VL("\"16,24,24\""),
+                 "rope_scaling.mrope_section: must be an array of positive integers, got a "
+                 "string");
+    expect_error(QWEN2VL("{\"t\": 16}"),
+                 "rope_scaling.mrope_section: must be an array of positive integers, got an "
+                 "object");
+#undef QWEN2VL
+    expect_error("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_scaling\": "
+                 "{\"mrope_interleaved\": true, \"mrope_section\": [32, 32]}}",
+                 "rope_scaling.mrope_section: 2 sections: interleaved M-RoPE has exactly 3");
+    expect_error("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_scaling\": "
+                 "{\"mrope_interleaved\": 1, \"mrope_section\": [24, 20, 20]}}",
+                 "rope_scaling.mrope_interleaved: must be true or false, got a number");
+    expect_error("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_scaling\": "
+                 "{\"type\": \"mrope\"}}",
+                 "rope_scaling.mrope_section: missing (type 'mrope' says M-RoPE)");
+    /* A default section list that does not fit the head says where it came
+     * from. */
+    expect_error("{\"model_type\": \"qwen2_vl\", \"hidden_size\": 2048, \"num_attention_heads\": "
+                 "32, \"num_key_value_heads\": 8}",
+                 "rope_scaling.mrope_section: 16 + 24 + 24 = 64 pairs, not rotary_dim/2 = 32 "
+                 "(transformers' Qwen2VLRotaryEmbedding default: the config gives none)");
+    /* The VL rotary embeddings rotate the whole head. */
+    expect_error("{\"model_type\": \"qwen2_vl\", \"hidden_size\": 3584, \"num_attention_heads\": "
+                 "28, \"num_key_value_heads\": 4, \"partial_rotary_factor\": 0.5}",
+                 "partial_rotary_factor: rotary_dim 64 of head_dim 128: transformers' "
+                 "Qwen2VLRotaryEmbedding rotates the whole head");
+    /* A mismatch beside a partial rotary factor counts rotary_dim's pairs. */
+    expect_error("{\"hidden_size\": 4096, \"num_attention_heads\": 32, "
+                 "\"partial_rotary_factor\": 0.5, \"rope_scaling\": {\"mrope_section\": [16, "
+                 "24, 24]}}",
+                 "16 + 24 + 24 = 64 pairs, not rotary_dim/2 = 32");
+}
+
+/* M-RoPE beside a frequency scaling family: transformers computes inv_freq
+ * with the family's function and then splits the pairs (Qwen2.5-VL's model
+ * card YaRN block). */
+Test(model_config, mrope_with_yarn)
+{
+    rc_model_config m;
+    parse_ok("{\"model_type\": \"qwen2_5_vl\", \"hidden_size\": 3584, \"num_attention_heads\": "
+             "28, \"num_key_value_heads\": 4, \"max_position_embeddings\": 128000, "
+             "\"rope_theta\": 1000000.0, \"rope_scaling\": {\"type\": \"yarn\", "
+             "\"mrope_section\": [16, 24, 24], \"factor\": 4, "
+             "\"original_max_position_embeddings\": 32768}}",
+             &m);
+    cr_assert_eq(m.scaling.type, RC_SCALING_YARN);
+    cr_expect(m.scaling.factor == 4.0);
+    cr_expect_eq(m.scaling.original_context, 32768);
+    cr_expect_eq(m.axes.n_axes, 3);
+    expect_sections(&m, "mrope", 3, 16, 24, 24);
+    rc_model_config_free(&m);
+}
+
+/* Gemma 3, transformers 4 (rope_local_base_freq) and 5 (rope_parameters
+ * per layer type): the same two RoPEs. */
+Test(model_config, gemma3_both_forms)
+{
+    static const char *const files[] = {"multi/gemma-3-4b-two-ropes",
+                                        "multi/gemma-3-4b-rope-parameters", "gemma-3-4b"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        rc_model_config m;
+        load(files[i], &m);
+        expect_shape(&m, 256, 256, 1e6, RC_LAYOUT_HALF, 8, 4, 131072);
+        cr_expect(m.local_base == 10000.0, "%s: local %g", files[i], m.local_base);
+        cr_expect_eq(m.scaling.type, RC_SCALING_LINEAR, "%s", files[i]);
+        cr_expect(m.scaling.factor == 8.0, "%s", files[i]);
+        cr_expect_eq(m.axes.n_axes, 0);
+        char line[1024];
+        rc_model_config_describe(&m, line, sizeof line);
+        cr_expect(strstr(line, "local base 10000") != NULL, "%s", line);
+        rc_model_config_free(&m);
+    }
+    rc_model_config m;
+    /* A Gemma 3 config without a local base: Gemma3TextConfig's 10000. */
+    parse_ok("{\"model_type\": \"gemma3_text\", \"rope_theta\": 1e6}", &m);
+    cr_expect(m.local_base == 10000.0 && m.base == 1e6);
+    rc_model_config_free(&m);
+    /* The sliding entry without rope_theta takes rope_local_base_freq. */
+    parse_ok("{\"model_type\": \"gemma3_text\", \"rope_local_base_freq\": 20000, "
+             "\"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\"}, "
+             "\"sliding_attention\": {\"rope_type\": \"default\"}}}",
+             &m);
+    cr_expect(m.local_base == 20000.0 && m.base == 1e6, "local %g base %g", m.local_base,
+              m.base);
+    rc_model_config_free(&m);
+    /* Other models with per-layer-type parameters: an entry without
+     * rope_theta takes the top-level one. */
+    parse_ok("{" "\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_theta\": 160000, "
+             "\"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\"}, "
+             "\"sliding_attention\": {\"rope_type\": \"default\"}}}",
+             &m);
+    cr_expect(m.local_base == 160000.0 && m.base == 160000.0);
+    rc_model_config_free(&m);
+
+#define G3(rp) "{\"model_type\": \"gemma3_text\", \"rope_parameters\": " rp "}"
+    expect_error(G3("{\"full_attention\": {\"rope_type\": \"default\"}, \"sliding_attention\": "
+                    "{\"rope_type\": \"linear\", \"factor\": 2}}"),
+                 "rope_parameters.sliding_attention.rope_type: 'linear': the sliding-window "
+                 "layers' RoPE must be rope_type 'default'");
+    expect_error(G3("{\"rope_type\": \"linear\", \"factor\": 8}"),
+                 "rope_parameters: flat, but transformers' "
+                 "Gemma3TextConfig.convert_rope_params_to_dict ignores flat keys");
+    expect_error(G3("{\"full_attention\": {\"rope_type\": \"default\"}, \"rope_theta\": 5}"),
+                 "rope_parameters.rope_theta: beside per-layer-type entries");
+    expect_error(G3("{\"full_attention\": {\"rope_type\": \"default\"}, \"chunked_attention\": "
+                    "{\"rope_type\": \"default\"}}"),
+                 "rope_parameters.chunked_attention: per-layer-type RoPE parameters for this "
+                 "layer type are not supported");
+    expect_error(G3("{\"full_attention\": {\"rope_type\": \"default\", \"rope_theta\": 1e6}, "
+                    "\"sliding_attention\": {\"rope_type\": \"default\", \"rope_theta\": "
+                    "10000}}, \"rope_local_base_freq\": 20000"),
+                 "rope_parameters.sliding_attention.rope_theta: 10000 disagrees with "
+                 "rope_local_base_freq 20000");
+    expect_error(G3("{\"full_attention\": {\"rope_type\": \"default\", \"rope_theta\": 1e6}}, "
+                    "\"rope_theta\": 5e5"),
+                 "rope_parameters.full_attention.rope_theta: 1000000 disagrees with rope_theta "
+                 "500000");
+    expect_error(G3("{\"full_attention\": {\"rope_type\": \"linear\"}}"),
+                 "rope_parameters.full_attention.factor: missing (required by rope_type "
+                 "'linear')");
+#undef G3
 }
 
 /* --- the checked-in model configs --------------------------------------- */
@@ -212,7 +530,7 @@ static char *read_file(const char *path, size_t *len)
 
 Test(model_preset, every_preset_is_its_config_file_byte_for_byte)
 {
-    cr_assert_eq(rc_model_preset_count(), 8);
+    cr_assert_eq(rc_model_preset_count(), 12);
     cr_assert_eq(rc_embedded_config_count, rc_model_preset_count(),
                  "embedded files and described presets differ");
     for (size_t i = 0; i < rc_model_preset_count(); i++) {
@@ -238,7 +556,10 @@ Test(model_preset, every_preset_is_its_config_file_byte_for_byte)
                       a.layout == b.layout && a.n_heads == b.n_heads &&
                       a.n_kv_heads == b.n_kv_heads && a.max_position == b.max_position &&
                       a.scaling.type == b.scaling.type && a.scaling.factor == b.scaling.factor &&
-                      a.scaling.original_context == b.scaling.original_context,
+                      a.scaling.original_context == b.scaling.original_context &&
+                      a.local_base == b.local_base && a.axes.n_axes == b.axes.n_axes &&
+                      memcmp(&a.axes, &b.axes, sizeof a.axes) == 0 &&
+                      strcmp(a.axes_kind, b.axes_kind) == 0,
                   "%s: preset and file disagree", name);
         rc_model_config_free(&a);
         rc_model_config_free(&b);
@@ -265,6 +586,45 @@ Test(model_preset, describe_names_model_and_family)
     cr_expect(strstr(line, "llama-3.1-8b: head_dim 128, rotary_dim 128, base 500000") != NULL,
               "%s", line);
     cr_expect(strstr(line, "llama3 factor=8") != NULL, "%s", line);
+    rc_model_config_free(&m);
+}
+
+/* The multimodal presets: their sections, text_config, and Gemma 3's
+ * class defaults and local base. */
+Test(model_preset, multimodal_presets)
+{
+    rc_model_config m;
+    char err[512], line[1024];
+    cr_assert_eq(rc_model_preset("qwen2-vl-7b", &m, err, sizeof err), 0, "%s", err);
+    expect_shape(&m, 128, 128, 1e6, RC_LAYOUT_HALF, 28, 4, 32768);
+    cr_expect_eq(m.scaling.type, RC_SCALING_NONE);
+    expect_sections(&m, "mrope", 3, 16, 24, 24);
+    cr_expect_eq(m.axes.pair_axis[16], 1);
+    rc_model_config_describe(&m, line, sizeof line);
+    cr_expect(strstr(line, "qwen2-vl-7b: head_dim 128") && strstr(line, "mrope sections 16,24,24"),
+              "%s", line);
+    rc_model_config_free(&m);
+
+    cr_assert_eq(rc_model_preset("qwen2.5-vl-7b", &m, err, sizeof err), 0, "%s", err);
+    expect_shape(&m, 128, 128, 1e6, RC_LAYOUT_HALF, 28, 4, 128000);
+    expect_sections(&m, "mrope", 3, 16, 24, 24);
+    rc_model_config_free(&m);
+
+    cr_assert_eq(rc_model_preset("qwen3-vl-8b", &m, err, sizeof err), 0, "%s", err);
+    expect_shape(&m, 128, 128, 5e6, RC_LAYOUT_HALF, 32, 8, 262144);
+    expect_sections(&m, "mrope-interleaved", 3, 24, 20, 20);
+    cr_expect_eq(m.axes.pair_axis[61], 0);
+    rc_model_config_describe(&m, line, sizeof line);
+    cr_expect(strstr(line, "mrope-interleaved sections 24,20,20"), "%s", line);
+    rc_model_config_free(&m);
+
+    cr_assert_eq(rc_model_preset("gemma-3-4b", &m, err, sizeof err), 0, "%s", err);
+    expect_shape(&m, 256, 256, 1e6, RC_LAYOUT_HALF, 8, 4, 131072);
+    cr_expect(m.local_base == 10000.0);
+    cr_expect(m.scaling.type == RC_SCALING_LINEAR && m.scaling.factor == 8.0);
+    cr_expect_eq(m.axes.n_axes, 0);
+    rc_model_config_describe(&m, line, sizeof line);
+    cr_expect(strstr(line, "local base 10000"), "%s", line);
     rc_model_config_free(&m);
 }
 
@@ -415,9 +775,13 @@ Test(model_config_errors, rope_scaling_fields)
                  "\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2}}",
                  "rope_parameters: given together with rope_scaling");
     expect_error("{" HEAD "\"rope_parameters\": {\"full_attention\": {\"rope_type\": "
-                 "\"default\"}, \"sliding_attention\": {\"rope_type\": \"default\"}}}",
-                 "rope_parameters.full_attention: per-layer-type RoPE parameters are not "
-                 "supported");
+                 "\"default\"}, \"chunked_attention\": {\"rope_type\": \"default\"}}}",
+                 "rope_parameters.chunked_attention: per-layer-type RoPE parameters for this "
+                 "layer type are not supported");
+    expect_error("{" HEAD "\"rope_scaling\": {\"full_attention\": {\"rope_type\": "
+                 "\"default\"}}}",
+                 "rope_scaling.full_attention: per-layer-type RoPE parameters belong in "
+                 "rope_parameters");
     expect_error("{" HEAD "\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2, "
                  "\"factor\": 3}}",
                  "rope_scaling.factor: appears twice");
