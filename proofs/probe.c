@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/axes.h"
 #include "core/dtype_convert.h"
 #include "core/registry.h"
 #include "harness/guarded_call.h"
@@ -25,6 +26,12 @@ double rc_default_gate_pair(rc_dtype t)
     rc_gate g;
     rc_gate_default(&g);
     return g.pair[t];
+}
+
+/* Positions per token of a call: the map's axes, else 1. */
+static int32_t probe_axes(const rc_probe *p)
+{
+    return p->axes && p->axes->n_axes >= 2 ? p->axes->n_axes : 1;
 }
 
 double rc_probe_exact(const rc_probe *p, double x)
@@ -51,6 +58,10 @@ int rc_probe_supported(const rc_probe *p, char *why, size_t why_len)
     }
     if (p->rotary_dim < p->head_dim && !(im->caps & RC_CAP_PARTIAL_ROTARY)) {
         snprintf(why, why_len, "%s does not offer partial rotary", im->name);
+        return 0;
+    }
+    if (probe_axes(p) >= 2 && !(rc_impl_caps(im) & RC_CAP_MULTI_AXIS)) {
+        snprintf(why, why_len, "multi-axis positions not offered (RC_CAP_MULTI_AXIS, ABI 4)");
         return 0;
     }
     /* rc_impl_caps: a version-1 struct never offers scaling, whatever bit
@@ -130,10 +141,31 @@ static void set_fault(const rc_probe *p, rc_probe_fault f)
     *p->fault = (int)f;
 }
 
+/* One guarded call; pos holds `tuples` ? n_axes : 1 positions per token
+ * (one is then spread over every axis: a text token). */
+static rc_status apply_call(const rc_probe *p, const rc_probe_view *v, const double *in,
+                            const int64_t *pos, int tuples, rc_direction dir, double *out,
+                            char *err, size_t err_len);
+
 rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const double *in,
                               const int64_t *pos, rc_direction dir, double *out, char *err,
                               size_t err_len)
 {
+    return apply_call(p, v, in, pos, 0, dir, out, err, err_len);
+}
+
+rc_status rc_probe_apply_tuples(const rc_probe *p, const rc_probe_view *v, const double *in,
+                                const int64_t *pos, rc_direction dir, double *out, char *err,
+                                size_t err_len)
+{
+    return apply_call(p, v, in, pos, 1, dir, out, err, err_len);
+}
+
+static rc_status apply_call(const rc_probe *p, const rc_probe_view *v, const double *in,
+                            const int64_t *pos, int tuples, rc_direction dir, double *out,
+                            char *err, size_t err_len)
+{
+    const int32_t n_axes = probe_axes(p);
     const size_t half = (size_t)p->rotary_dim / 2;
     const size_t esz = rc_dtype_size(p->dtype);
     const size_t n_in = (size_t)rc_probe_view_extent(p, v, 0);
@@ -144,15 +176,19 @@ rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const d
     rc_status st = RC_ERR_NOMEM;
     if (!th_hi || !th_lo || rc_guarded_buf_alloc(&bin, n_in * esz) != 0 ||
         rc_guarded_buf_alloc(&bout, n_out * esz) != 0 ||
-        rc_guarded_buf_alloc(&bpos, (size_t)v->n_tokens * sizeof(int64_t)) != 0) {
+        rc_guarded_buf_alloc(&bpos, (size_t)(v->n_tokens * n_axes) * sizeof(int64_t)) != 0) {
         snprintf(err, err_len, "out of memory");
         goto done;
     }
-    rc_ref_freq_table(p->base, p->rotary_dim, p->scaling, th_hi, th_lo);
+    rc_ref_freq_table_period(p->base, p->rotary_dim, p->scaling,
+                             p->axes ? p->axes->freq_period : 0, th_hi, th_lo);
     for (size_t e = 0; e < n_in; e++)
         rc_elem_store(p->dtype, bin.data, (int64_t)e, in[e]);
     memset(bout.data, FILL_BYTE, n_out * esz); /* NaN in every dtype: unwritten shows */
-    memcpy(bpos.data, pos, (size_t)v->n_tokens * sizeof(int64_t));
+    int64_t *bp = (int64_t *)bpos.data;
+    for (int64_t t = 0; t < v->n_tokens; t++)
+        for (int32_t k = 0; k < n_axes; k++)
+            bp[t * n_axes + k] = tuples ? pos[t * n_axes + k] : pos[t];
 
     rc_spec spec = {.head_dim = p->head_dim,
                     .rotary_dim = p->rotary_dim,
@@ -167,6 +203,11 @@ rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const d
         spec.scaling = p->scaling;
         spec.out_scale_hi = alpha.hi;
         spec.out_scale_lo = alpha.lo;
+    }
+    if (n_axes >= 2) { /* ABI 4: only for a multi-axis spec */
+        spec.n_axes = n_axes;
+        spec.pair_axis = p->axes->pair_axis;
+        spec.freq_period = p->axes->freq_period;
     }
     rc_tensor tin = {bin.data, v->n_tokens, v->n_heads, v->in_token_stride, v->in_head_stride};
     rc_tensor tout = {bout.data, v->n_tokens, v->n_heads, v->out_token_stride,

@@ -35,6 +35,9 @@ typedef struct rc_probe {
     rc_layout layout;
     rc_dtype dtype;
     const rc_scaling *scaling; /* NULL: none (RC_SCALING_NONE is stored as NULL) */
+    const struct rc_axes *axes; /* NULL: one axis; else every call hands over the map,
+                                   and positions are tuples (rc_probe_apply_tuples) or
+                                   text tokens, one position on every axis */
     double alpha;     /* the output scale to double precision (2^-104 relative
                          in the spec handed over; 1 without scaling) */
     double timeout_s; /* per guarded call */
@@ -68,6 +71,12 @@ int64_t rc_probe_view_extent(const rc_probe *p, const rc_probe_view *v, int outp
 rc_status rc_probe_apply_view(const rc_probe *p, const rc_probe_view *v, const double *in,
                               const int64_t *pos, rc_direction dir, double *out, char *err,
                               size_t err_len);
+
+/* rc_probe_apply_view with p->axes: pos holds n_axes positions per token
+ * (token-major), handed over as they are. */
+rc_status rc_probe_apply_tuples(const rc_probe *p, const rc_probe_view *v, const double *in,
+                                const int64_t *pos, rc_direction dir, double *out, char *err,
+                                size_t err_len);
 
 /* Rotate n_rows heads: row t is in[t*head_dim .. +head_dim) at position
  * pos[t] (a packed rc_probe_apply_view with one head per token). Inputs are stored into the dtype (the caller passes values that

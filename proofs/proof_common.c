@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/axes.h"
 #include "core/scaling.h"
 #include "proofs/proof_internal.h"
 #include "reference/scaling.h"
@@ -164,6 +165,13 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
     p->scaling = rc_scaling_is_none(spec->scaling) ? NULL : spec->scaling;
     p->alpha = p->scaling ? rc_ref_out_scale_dd(p->scaling).hi : 1.0;
     p->timeout_s = spec->timeout_s > 0.0 ? spec->timeout_s : 60.0;
+    p->axes = spec->axes && spec->axes->n_axes >= 2 ? spec->axes : NULL;
+    if (p->axes && rc_axes_check(p->axes, spec->rotary_dim, why, sizeof why) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "invalid axis map: %s", why);
+        rc_proof_error(r, msg);
+        return -1;
+    }
     p->broken = &r->broken;
     p->fault = &r->fault;
     r->dtype = p->dtype;

@@ -50,6 +50,13 @@ typedef struct rc_proof_spec {
      * from ropecheck verify, and every oracle expects both; one without
      * RC_CAP_SCALING is skipped. Must stay valid during the call. */
     const rc_scaling *scaling;
+    /* Several position axes per token (core/axes.h; NULL or one axis:
+     * none). The one-axis oracles then probe the port on text tokens,
+     * every axis at the token's one position, where a multi-axis RoPE is
+     * the one-axis RoPE (DESIGN.md, "Multi-axis RoPE"); rc_prove_axes
+     * probes the axes themselves. One without RC_CAP_MULTI_AXIS is
+     * skipped. Must stay valid during the call. */
+    const struct rc_axes *axes;
 } rc_proof_spec;
 
 #define RC_PROOF_MAX_ALSO 4
@@ -201,5 +208,20 @@ typedef struct rc_linattn_result {
 int rc_prove_linear_attention(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed,
                               int n_tokens, int dv, int64_t max_position,
                               rc_linattn_result *out);
+
+/* ------------------------------------------------------------------ */
+/* 5. Multi-axis RoPE (DESIGN.md, "Multi-axis RoPE"; spec->axes with two or
+ * more axes, else SKIPPED). Recovers from outputs, against the exact
+ * rotation of each pair at each axis's position within the gate G
+ * (proofs/axes.c): that several tokens in one call are each rotated by
+ * their own tuple (positions read axis-major is named); which axis every
+ * channel follows, forward and inverse, on tuples of distinct positions,
+ * named against the spec's map (axes ignored, two axes exchanged, sections
+ * misassigned, a pair's two channels on different axes); that text tokens
+ * (every position equal) rotate every pair by that position (pairs left
+ * unrotated are named); and Eq. 16 per axis, n_trials shifts along one axis
+ * with the others fixed. Figure: the worst Eq. 16 gap over its bound. */
+int rc_prove_axes(const rc_impl *impl, const rc_proof_spec *spec, uint64_t seed, int n_trials,
+                  rc_proof_result *out);
 
 #endif /* ROPECHECK_PROOFS_H */
