@@ -23,9 +23,12 @@
 /* Every frame starts with this magic ("RCRP" in memory), the frame type
  * and the payload length in bytes. */
 #define RCRP_MAGIC 0x50524352u
-#define RCRP_VERSION 3u /* 2: APPLY carries the output scale; 3: the scaling
+#define RCRP_VERSION 4u /* 2: APPLY carries the output scale; 3: the scaling
                            family and parameters (APPLY) and the
-                           implementation's own frequency table (RESULT) */
+                           implementation's own frequency table (RESULT);
+                           4: multi-axis positions (APPLY: n_axes,
+                           freq_period, pair_axis, n_axes positions per
+                           token) */
 #define RCRP_MIN_VERSION 2u /* the oldest version a host still speaks */
 #define RCRP_HEADER_BYTES 16u
 

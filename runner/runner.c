@@ -125,7 +125,9 @@ static void send_hello(const rc_impl *const *list, size_t n)
         why[sizeof why - 1] = '\0';
         rcrp_write_str(&o, list[i]->name);
         rcrp_write_str(&o, list[i]->description);
-        rcrp_write_u64(&o, list[i]->caps);
+        /* Before version 4 APPLY carries one position per token: no
+         * multi-axis offer then, whatever the port could do. */
+        rcrp_write_u64(&o, g_version >= 4 ? list[i]->caps : list[i]->caps & ~RC_CAP_MULTI_AXIS);
         rcrp_write_u32(&o, avail ? 1u : 0u);
         rcrp_write_str(&o, avail ? "" : why);
     }
@@ -181,11 +183,13 @@ static int64_t i64_of(uint64_t u)
 
 /* The fixed fields after the name: head_dim, rotary_dim (u32), base
  * (u64), layout, dtype, direction, inplace (u32), six i64; version 3 adds
- * the scaling family and n_factors (u32). */
+ * the scaling family and n_factors (u32), version 4 n_axes and
+ * freq_period (u32). */
 #define APPLY_FIXED_BYTES_V2 (4u + 4u + 8u + 4u * 4u + 6u * 8u)
-#define APPLY_FIXED_BYTES (APPLY_FIXED_BYTES_V2 + (g_version >= 3 ? 8u : 0u))
+#define APPLY_FIXED_BYTES                                                                      \
+    (APPLY_FIXED_BYTES_V2 + (g_version >= 3 ? 8u : 0u) + (g_version >= 4 ? 8u : 0u))
 /* The longest head: the name string at its longest, then the fields. */
-#define APPLY_HEAD_MAX (2u + RCRP_MAX_STRING + APPLY_FIXED_BYTES_V2 + 8u)
+#define APPLY_HEAD_MAX (2u + RCRP_MAX_STRING + APPLY_FIXED_BYTES_V2 + 16u)
 
 /* An APPLY's head: the name and every field before the theta table. */
 typedef struct apply_head {
@@ -195,6 +199,7 @@ typedef struct apply_head {
     uint32_t layout, dtype, direction, inplace;
     int64_t shape[6]; /* tokens, heads, in strides, out strides */
     uint32_t family, n_factors; /* version 3 (else 0) */
+    uint32_t n_axes, freq_period; /* version 4 (else 0): multi-axis RoPE */
 } apply_head;
 
 typedef enum apply_verdict {
@@ -218,6 +223,7 @@ typedef struct apply_req {
     rc_scaling scaling;   /* version 3: the family (spec.scaling points here
                              unless it is none) */
     double *factors;      /* version 3: short then long, n_factors each */
+    uint8_t pair_axis[RC_MAX_HEAD_DIM / 2]; /* version 4, n_axes >= 2 */
 } apply_req;
 
 static void apply_req_free(apply_req *r)
@@ -257,6 +263,10 @@ static apply_verdict decode_head(const unsigned char *p, size_t len, apply_head 
         h->family = rcrp_read_u32(&in);
         h->n_factors = rcrp_read_u32(&in);
     }
+    if (g_version >= 4) {
+        h->n_axes = rcrp_read_u32(&in);
+        h->freq_period = rcrp_read_u32(&in);
+    }
     if (in.bad) {
         snprintf(why, why_len, "truncated header");
         return APPLY_MALFORMED;
@@ -292,6 +302,11 @@ static apply_verdict check_head(const apply_head *h, size_t head_bytes,
     }
     if (rc_spec_check(h->head_dim, h->rotary_dim, h->base, why, why_len) != 0)
         return APPLY_REFUSE;
+    if (h->n_axes > RC_MAX_AXES || h->freq_period > (uint32_t)h->rotary_dim / 2) {
+        snprintf(why, why_len, "%u axes, frequency period %u: at most %d axes and r/2 pairs",
+                 (unsigned)h->n_axes, (unsigned)h->freq_period, RC_MAX_AXES);
+        return APPLY_REFUSE;
+    }
     const size_t esize = rc_dtype_size((rc_dtype)h->dtype);
     const int64_t *shape = h->shape;
     if (rc_shape_check(shape[0], shape[1], h->head_dim, shape[2], shape[3], esize, in_extent,
@@ -299,7 +314,8 @@ static apply_verdict check_head(const apply_head *h, size_t head_bytes,
         rc_shape_check(shape[0], shape[1], h->head_dim, shape[4], shape[5], esize, out_extent,
                        why, why_len))
         return APPLY_REFUSE;
-    if ((uint64_t)shape[0] > RCRP_MAX_PAYLOAD / 8 ||
+    const uint64_t per_token = h->n_axes >= 2 ? h->n_axes : 1; /* positions */
+    if ((uint64_t)shape[0] > RCRP_MAX_PAYLOAD / 32 ||
         (h->inplace && (shape[2] != shape[4] || shape[3] != shape[5]))) {
         snprintf(why, why_len, "inconsistent shape");
         return APPLY_MALFORMED;
@@ -317,7 +333,10 @@ static apply_verdict check_head(const apply_head *h, size_t head_bytes,
         return APPLY_MALFORMED;
     }
     uint64_t n = (uint64_t)head_bytes + 16 * half /* theta hi, lo */ + 16 /* out scale */ +
-                 8 * (uint64_t)shape[0] /* positions */ + 8 + (uint64_t)*in_extent;
+                 8 * per_token * (uint64_t)shape[0] /* positions */ + 8 +
+                 (uint64_t)*in_extent;
+    if (h->n_axes >= 2) /* version 4: the map */
+        n += half;
     if (g_version >= 3) /* the family's parameters and factors */
         n += RCRP_SCALING_PARAM_BYTES + 16 * (uint64_t)h->n_factors;
     if (!h->inplace)
@@ -363,7 +382,8 @@ static apply_verdict decode_apply(const unsigned char *payload, size_t len,
     /* Both sizes are bounded by len, which matched the shape. */
     const size_t half = (size_t)spec->rotary_dim / 2;
     req->theta = malloc(2 * half * sizeof *req->theta);
-    req->positions = malloc((size_t)n_tokens * sizeof *req->positions);
+    const size_t per_token = h.n_axes >= 2 ? h.n_axes : 1;
+    req->positions = malloc((size_t)n_tokens * per_token * sizeof *req->positions);
     if (!req->theta || !req->positions) {
         apply_req_free(req);
         snprintf(why, why_len, "out of memory");
@@ -396,7 +416,22 @@ static apply_verdict decode_apply(const unsigned char *payload, size_t len,
         if (sc->type != RC_SCALING_NONE)
             spec->scaling = sc;
     }
-    for (int64_t t = 0; t < n_tokens; t++)
+    if (h.n_axes >= 2) { /* version 4: the map, each pair's axis below n_axes */
+        const unsigned char *map = rcrp_take(&in, half);
+        for (size_t i = 0; map && i < half; i++) {
+            if (map[i] >= h.n_axes) {
+                apply_req_free(req);
+                snprintf(why, why_len, "pair %zu on axis %u of %u", i, (unsigned)map[i],
+                         (unsigned)h.n_axes);
+                return APPLY_REFUSE;
+            }
+            req->pair_axis[i] = map[i];
+        }
+        spec->n_axes = (int32_t)h.n_axes;
+        spec->pair_axis = req->pair_axis;
+    }
+    spec->freq_period = (int32_t)h.freq_period;
+    for (int64_t t = 0; t < n_tokens * (int64_t)per_token; t++)
         req->positions[t] = i64_of(rcrp_read_u64(&in));
     spec->theta_hi = req->theta;
     spec->theta_lo = req->theta + half;
@@ -571,12 +606,12 @@ static void serve(const rc_impl *const *list, size_t n, inject what, long inject
 }
 
 static const char usage[] =
-    "usage: ropecheck-runner [--impl NAME[,NAME]] [--protocol 2|3]\n"
+    "usage: ropecheck-runner [--impl NAME[,NAME]] [--protocol 2|3|4]\n"
     "                        [--inject segv|hang|garbage|exit [--inject-after N]]\n"
     "       ropecheck-runner --list\n"
     "Serves the protocol of runner/PROTOCOL.md on stdin/stdout for ropecheck's\n"
     "--runner option. --impl limits what it offers (default: everything built in).\n"
-    "--protocol 2 speaks the previous version (default 3).\n"
+    "--protocol 2 or 3 speaks an earlier version (default 4).\n"
     "--inject makes it misbehave on the first request, or after N served ones\n"
     "(for testing the host).\n";
 
@@ -627,8 +662,10 @@ int main(int argc, char **argv)
                 g_version = 2;
             else if (strcmp(v, "3") == 0)
                 g_version = 3;
+            else if (strcmp(v, "4") == 0)
+                g_version = 4;
             else
-                die("--protocol takes 2 or 3, not '%s'", v);
+                die("--protocol takes 2, 3 or 4, not '%s'", v);
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;

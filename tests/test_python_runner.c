@@ -322,6 +322,39 @@ Test(python_runner, golden_pypi_transformers_outputs_lie_in_the_hf_band)
     cr_assert_eq(unsetenv("ROPECHECK_GOLDEN_DIR"), 0);
 }
 
+/* transformers' M-RoPE path (Qwen2-VL's Qwen2VLRotaryEmbedding, contiguous
+ * sections; Qwen3-VL's Qwen3VLTextRotaryEmbedding, interleaved), recorded
+ * on tuple positions (text, an image block, large unequal tuples) through
+ * runner protocol 4, replayed in numpy mode: each pair lies in the hf band
+ * at its own axis's position in all four dtypes, the profile's model of
+ * that path (DESIGN.md, "Multi-axis RoPE"); without the profile the same
+ * outputs fail. */
+#define AXES_GOLDEN_POSITIONS "0:2,5/9/700,grid:1/2/2@3,4095/4096/4097,131071/7/65535," \
+                              "16777217/3/2147483647,2147483647/2147483646/2147483645"
+Test(python_runner, golden_transformers_mrope_lies_in_the_hf_band)
+{
+    cr_assert_eq(setenv("ROPECHECK_GOLDEN_DIR", PYPI_GOLDEN, 1), 0);
+    static const char *const models[] = {"qwen2-vl-7b", "qwen3-vl-8b"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *argv[] = {"verify", "--python", "ropepkg.golden:replay", "--profile", "hf",
+                              "--model", models[i], "--dtype", "f32,f64,f16,bf16", "--heads",
+                              "1", "--positions", AXES_GOLDEN_POSITIONS, "--seed", "1",
+                              "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 0, "%s: exit %d\n%s%s", models[i], r.status, r.out, r.err);
+        cr_expect(strstr(r.out, "4 cases: 4 pass"), "%s: %s", models[i], r.out);
+        cli_result_free(&r);
+        const char *exact[] = {"verify", "--python", "ropepkg.golden:replay", "--model",
+                               models[i], "--dtype", "f32,bf16", "--heads", "1", "--positions",
+                               AXES_GOLDEN_POSITIONS, "--seed", "1", "--quiet", NULL};
+        r = run(exact);
+        cr_expect_eq(r.status, 1, "%s: exit %d\n%s", models[i], r.status, r.out);
+        cr_expect(strstr(r.out, "2 cases: 0 pass, 2 fail"), "%s", r.out);
+        cli_result_free(&r);
+    }
+    cr_assert_eq(unsetenv("ROPECHECK_GOLDEN_DIR"), 0);
+}
+
 /* The hf and vllm call shapes (python/ropecheck_runner/signatures.py):
  * functions that take cos and sin, built by the runner the frameworks'
  * way. With the frameworks' own arithmetic they sit on the hf profile's

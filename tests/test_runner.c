@@ -41,6 +41,26 @@ static cli_result run(const char *const *argv)
     return r;
 }
 
+/* stdout minus the first `skip` columns of every line: the impl name
+ * column, so two implementations' tables can be compared. */
+static char *strip_columns(const char *s, size_t skip)
+{
+    char *out = malloc(strlen(s) + 1), *w = out;
+    cr_assert(out);
+    while (*s) {
+        const char *eol = strchr(s, '\n');
+        size_t len = eol ? (size_t)(eol - s) : strlen(s);
+        if (len > skip) {
+            memcpy(w, s + skip, len - skip);
+            w += len - skip;
+        }
+        *w++ = '\n';
+        s += len + (eol ? 1 : 0);
+    }
+    *w = '\0';
+    return out;
+}
+
 #ifndef RC_TEST_NEON
 
 #define SMALL "--heads", "2", "--head-dim", "32", "--positions", "0:7,100,4095,2147483647", \
@@ -317,12 +337,41 @@ Test(runner, older_runners_work_and_unknown_versions_are_named)
     const char *w[] = {"verify", "--runner", cmd, "--impl", "scalar", SMALL, NULL};
     r = run(w);
     cr_expect_eq(r.status, 3, "exit %d", r.status);
-    cr_expect(strstr(r.err, "runner speaks protocol version 9; this ropecheck speaks 2 to 3"),
+    cr_expect(strstr(r.err, "runner speaks protocol version 9; this ropecheck speaks 2 to 4"),
               "%s", r.err);
     cli_result_free(&r);
     char rm[600];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     cr_expect_eq(system(rm), 0);
+}
+
+/* Multi-axis RoPE travels in protocol 4 (the map, n_axes positions per
+ * token): the runner's ports give the in-process figures; a version-3
+ * runner does not offer it, and the cases skip with the cap's reason. */
+Test(runner, multi_axis_through_the_runner)
+{
+    const char *local[] = {"verify", "--impl", "scalar", "--axes", "mrope:16,24,24",
+                           "--dtype", "f32,bf16", "--quiet", NULL};
+    const char *remote[] = {"verify", "--runner", ROPECHECK_RUNNER_BIN, "--impl", "scalar",
+                            "--axes", "mrope:16,24,24", "--dtype", "f32,bf16", "--quiet", NULL};
+    cli_result a = run(local), b = run(remote);
+    cr_expect_eq(a.status, 0, "%s", a.out);
+    cr_expect_eq(b.status, 0, "%s%s", b.out, b.err);
+    char *sa = strip_columns(a.out, 12), *sb = strip_columns(b.out, 12);
+    cr_expect_str_eq(sb, sa, "the runner's figures are the in-process ones");
+    free(sa);
+    free(sb);
+    cli_result_free(&a);
+    cli_result_free(&b);
+
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --protocol 3", ROPECHECK_RUNNER_BIN);
+    const char *old[] = {"verify", "--runner", cmd, "--impl", "scalar", "--axes",
+                         "mrope:16,24,24", "--dtype", "f32", "--quiet", NULL};
+    cli_result r = run(old);
+    cr_expect_eq(r.status, 4, "nothing judged: exit %d\n%s", r.status, r.out);
+    cr_expect(strstr(r.out, "multi-axis positions not offered (RC_CAP_MULTI_AXIS"), "%s", r.out);
+    cli_result_free(&r);
 }
 
 Test(runner, crash_during_apply)
@@ -449,6 +498,8 @@ Test(runner, runner_refuses_a_request_length_its_shape_does_not_imply)
         rcrp_write_u64(&o, (uint64_t)shape[i]);
     rcrp_write_u32(&o, 0); /* version 3: scaling family none */
     rcrp_write_u32(&o, 0); /* version 3: no per-pair factors */
+    rcrp_write_u32(&o, 0); /* version 4: one position per token */
+    rcrp_write_u32(&o, 0); /* version 4: no frequency period */
     rcrp_frame_end(&o);
     rcrp_put_u64(o.p + 8, (uint64_t)1 << 35);
     write_frame_file(dir, "apply.bin", &o);
@@ -474,27 +525,6 @@ Test(runner, runner_refuses_a_request_length_its_shape_does_not_imply)
 }
 
 #else /* RC_TEST_NEON: the NEON port under qemu-user */
-
-/* stdout minus the first `skip` columns of every line: the impl name
- * column, so two implementations' tables can be compared. */
-static char *strip_columns(const char *s, size_t skip)
-{
-    char *out = malloc(strlen(s) + 1), *w = out;
-    cr_assert(out);
-    while (*s) {
-        const char *eol = strchr(s, '\n');
-        size_t len = eol ? (size_t)(eol - s) : strlen(s);
-        if (len > skip) {
-            memcpy(w, s + skip, len - skip);
-            w += len - skip;
-        }
-        *w++ = '\n';
-        s += len + (eol ? 1 : 0);
-    }
-    *w = '\0';
-    return out;
-}
-
 
 static int have(const char *tool)
 {
@@ -605,6 +635,16 @@ Test(runner_neon, same_figures_as_aarch64_scalar)
     }
     free(ss);
     cli_result_free(&s);
+}
+
+/* M-RoPE (protocol 4) on NEON under qemu: both maps, every dtype, layout
+ * and direction. */
+Test(runner_neon, multi_axis_passes)
+{
+    static const char *const contiguous[] = {"--axes", "mrope:16,24,24", NULL};
+    static const char *const interleaved[] = {"--axes", "mrope-interleaved:24,20,20", NULL};
+    expect_all_pass("neon", contiguous);
+    expect_all_pass("neon-table", interleaved);
 }
 
 Test(runner_neon, scaled_models_pass_both_directions)

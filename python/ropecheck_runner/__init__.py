@@ -1,5 +1,5 @@
 """ropecheck_runner: the runner side of ropecheck's runner protocol
-(runner/PROTOCOL.md, version 3) for Python RoPE implementations.
+(runner/PROTOCOL.md, version 4) for Python RoPE implementations.
 
     python3 -m ropecheck_runner mypkg.rope:apply
 

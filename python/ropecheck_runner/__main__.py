@@ -46,14 +46,17 @@ judge them with --profile hf (python/README.md, "Signatures").
 Declare what it does not do with an attribute, e.g.
     apply.ropecheck_caps = {"dtypes": ["f32", "f16"], "inverse": False}
 (keys: dtypes, layouts, inverse, partial_rotary, inplace, strided,
-scaling); the rest of python/README.md explains every argument.
+scaling, and multi_axis, which is off unless declared True: then M-RoPE
+cases come with positions int64 (n_tokens, n_axes) and spec["axes"] =
+{"n_axes", "pair_axis", "freq_period"}, pair i rotating by
+positions[:, pair_axis[i]]); python/README.md explains every argument.
 
 examples:
   ropecheck verify --runner "python3 -m ropecheck_runner mypkg.rope:apply"
   python3 -m ropecheck_runner --list mypkg.rope:apply mypkg.rope:apply_fast=fast
   python3 -m ropecheck_runner --tensors torch --device cuda mypkg.rope:apply
 
-It speaks runner/PROTOCOL.md (version 3) on stdin/stdout; do not run it
+It speaks runner/PROTOCOL.md (version 4) on stdin/stdout; do not run it
 by hand except with --list. The function's print() output goes to stderr.
 """
 

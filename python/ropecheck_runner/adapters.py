@@ -36,7 +36,10 @@ class ResultError(Exception):
 _FLAGS = {"inverse": codes.CAP_INVERSE, "partial_rotary": codes.CAP_PARTIAL_ROTARY,
           "inplace": codes.CAP_INPLACE, "strided": codes.CAP_STRIDED,
           "scaling": codes.CAP_SCALING}
-CAPS_KEYS = ("dtypes", "layouts", "bf16_bits") + tuple(_FLAGS)
+# Offered only when declared True: a function written for one position per
+# token would misread a (n_tokens, n_axes) array.
+_OPT_IN = {"multi_axis": codes.CAP_MULTI_AXIS}
+CAPS_KEYS = ("dtypes", "layouts", "bf16_bits") + tuple(_FLAGS) + tuple(_OPT_IN)
 
 
 def rope_caps(**declared: Any) -> Callable:
@@ -90,6 +93,11 @@ def parse_caps(declared: Mapping, mode_dtypes: int) -> int:
         if not isinstance(value, bool):
             raise CapsError("ropecheck_caps['%s'] must be True or False" % key)
         caps |= bit if value else 0
+    for key, bit in _OPT_IN.items():
+        value = declared.get(key, False)
+        if not isinstance(value, bool):
+            raise CapsError("ropecheck_caps['%s'] must be True or False" % key)
+        caps |= bit if value else 0
     return caps
 
 
@@ -110,6 +118,8 @@ def needed_caps(req: ApplyRequest) -> Dict[int, str]:
         need[codes.CAP_STRIDED] = "strided tensors"
     if h.family != 0 or out_scale(req) != 1.0:
         need[codes.CAP_SCALING] = "frequency scaling"
+    if h.n_axes >= 2:
+        need[codes.CAP_MULTI_AXIS] = "multi-axis positions (declare multi_axis=True)"
     return need
 
 
@@ -156,6 +166,13 @@ def spec_dict(req: ApplyRequest, mode_name: str, device: str) -> Dict[str, Any]:
             "short_factor": factors(req.short_factor), "long_factor": factors(req.long_factor),
         },
         "tensors": mode_name, "device": device,
+        # Multi-axis RoPE (protocol 4): positions then come as (n_tokens,
+        # n_axes) and pair i rotates by positions[:, pair_axis[i]].
+        "axes": None if h.n_axes < 2 else {
+            "n_axes": h.n_axes,
+            "pair_axis": np.frombuffer(req.pair_axis, dtype=np.uint8).astype(np.int64),
+            "freq_period": h.freq_period,
+        },
     }
 
 
@@ -166,6 +183,8 @@ def call_plain(fn: Callable, mode, req: ApplyRequest, x_user) -> Tuple[Any, Any]
     theta = (np.frombuffer(req.theta_hi, dtype=np.float64)
              + np.frombuffer(req.theta_lo, dtype=np.float64))
     positions = np.frombuffer(req.positions, dtype=np.int64).copy()
+    if h.n_axes >= 2:
+        positions = positions.reshape(h.n_tokens, h.n_axes)
     result = fn(
         x_user, mode.from_numpy(positions),
         theta=mode.from_numpy(theta),

@@ -9,7 +9,7 @@ those headers, so a renumbering there cannot silently desynchronise us.
 
 # runner/protocol.h
 MAGIC = 0x50524352  # the bytes "RCRP" in memory
-VERSION = 3  # the version this runner speaks (HELLO announces it)
+VERSION = 4  # the version this runner speaks (HELLO announces it)
 HELLO, APPLY, RESULT = 1, 2, 3
 HEADER_BYTES = 16
 FLAG_INPUT_CHANGED = 1
@@ -58,7 +58,8 @@ CAP_PARTIAL_ROTARY = 1 << 17
 CAP_INPLACE = 1 << 18
 CAP_STRIDED = 1 << 19
 CAP_SCALING = 1 << 20
-CAP_MULTI_AXIS = 1 << 21  # ABI 4; the runner protocol does not carry axes yet: never offered
+CAP_MULTI_AXIS = 1 << 21  # ABI 4, protocol 4: offered when a function declares multi_axis=True
+MAX_AXES = 4  # rope.h: RC_MAX_AXES
 
 # harness/runner_client.h: RC_RUNNER_MAX_IMPLS; harness/runner_decode.h's
 # name buffer (64 bytes with the NUL).

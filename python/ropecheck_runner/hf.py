@@ -26,6 +26,12 @@ it. Dynamic NTK sizes its table by the call's largest position + 1, as
 ropecheck's default --context does; another --context is refused with
 that reason.
 
+Multi-axis M-RoPE (runner protocol 4; Qwen2-VL, Qwen2.5-VL, Qwen3-VL from
+``$ROPECHECK_HF_CONFIG``): the positions go in as transformers' position
+ids of shape (3, batch, tokens), and the model's own text rotary module
+(``Qwen2VLRotaryEmbedding``, ``Qwen3VLTextRotaryEmbedding``) picks each
+pair's section or interleaved axis, so what is judged is its map too.
+
 Each reply reports ``inv_freq`` (runner protocol 3): ropecheck measures it
 against the exact table and, under ``--profile hf``, judges the rest of the
 pipeline given it.
@@ -76,7 +82,11 @@ def _config_from_file(path):
     model_type = d.pop("model_type", "llama")
     if model_type not in CONFIG_MAPPING:
         raise ValueError("%s: model_type %r is not one transformers knows" % (path, model_type))
-    return CONFIG_MAPPING[model_type](**d)
+    config = CONFIG_MAPPING[model_type](**d)
+    # Vision-language configs (Qwen2-VL, Qwen3-VL): the text model's own
+    # config is what its rotary module takes.
+    text = getattr(config, "text_config", None)
+    return text if text is not None else config
 
 
 def _rotary_class(config, partial):
@@ -87,6 +97,8 @@ def _rotary_class(config, partial):
     partial rotary takes GPT-NeoX's, the reference partial-rotary model."""
     import importlib
     model_type = getattr(config, "model_type", "llama")
+    if model_type.endswith("_text"):  # a VL model's text config: its model's module
+        model_type = model_type[:-len("_text")]
     if partial and model_type == "llama":
         model_type = "gpt_neox"
     try:
@@ -97,7 +109,10 @@ def _rotary_class(config, partial):
     names = sorted(n for n in dir(module or object) if n.endswith("RotaryEmbedding")
                    and "Vision" not in n and not n.startswith("_"))
     if names:
-        return getattr(module, names[0])
+        # Qwen3-VL's text rotary is Qwen3VLTextRotaryEmbedding (the vision
+        # ones are excluded above): prefer a Text one where there is one.
+        text = [n for n in names if "Text" in n]
+        return getattr(module, (text or names)[0])
     from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
     return LlamaRotaryEmbedding
 
@@ -144,12 +159,23 @@ def apply(x, positions, *, theta, layout, direction, out_scale, spec):
         raise ValueError("transformers sizes the dynamic table by the call's largest position "
                          "+ 1 (%d), not by --context %d" % (int(positions.max()) + 1,
                                                             int(sc["context"])))
+    axes = spec.get("axes")
+    if axes is not None and not os.environ.get("ROPECHECK_HF_CONFIG"):
+        raise ValueError("M-RoPE comes from a model's config here (its rotary module picks "
+                         "the sections): set ROPECHECK_HF_CONFIG")
     rot = _rotary(spec, x.device)
     r = spec["rotary_dim"]
     # transformers' shapes: q (batch, heads, tokens, head_dim), position_ids
-    # (batch, tokens); cos/sin (batch, tokens, rotary_dim).
+    # (batch, tokens), or (3, batch, tokens) for M-RoPE; cos/sin (batch,
+    # tokens, rotary_dim).
     q = x[..., :r].permute(1, 0, 2)[None]
-    position_ids = positions.to(x.device)[None, :]
+    if axes is not None:
+        if not hasattr(rot, "mrope_section") and "VL" not in type(rot).__name__:
+            raise ValueError("%s is not an M-RoPE module: the config is not a "
+                             "vision-language model's" % type(rot).__name__)
+        position_ids = positions.to(x.device).T[:, None, :]  # (n_axes, 1, tokens)
+    else:
+        position_ids = positions.to(x.device)[None, :]
     cos, sin = rot(q, position_ids)
     if direction < 0:
         sin = -sin
@@ -158,4 +184,5 @@ def apply(x, positions, *, theta, layout, direction, out_scale, spec):
     return y, rot.inv_freq.detach().to(torch.float64)
 
 
-apply.ropecheck_caps = {"dtypes": ["f32", "f64", "f16", "bf16"], "layouts": ["half"]}
+apply.ropecheck_caps = {"dtypes": ["f32", "f64", "f16", "bf16"], "layouts": ["half"],
+                        "multi_axis": True}

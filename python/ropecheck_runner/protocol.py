@@ -1,4 +1,4 @@
-"""Framing of runner/PROTOCOL.md, version 3, in pure Python: strings,
+"""Framing of runner/PROTOCOL.md, version 4, in pure Python: strings,
 frame headers, the HELLO and RESULT frames (runner -> host) and the
 stream helpers. request.py decodes APPLY (host -> runner).
 

@@ -1,4 +1,4 @@
-"""Decoding APPLY frames (runner/PROTOCOL.md, version 3), checked as the
+"""Decoding APPLY frames (runner/PROTOCOL.md, version 4), checked as the
 C runner (runner/runner.c) checks them, with the same words.
 
 Safety as there: read_apply reads an APPLY's fixed head first, derives
@@ -20,11 +20,12 @@ from .protocol import Malformed, Refused, parse_header, read_exact, read_into, s
 
 
 # After the name: head_dim, rotary_dim, base, layout, dtype, direction,
-# inplace, the six i64 shape fields, then (version 3) family, n_factors.
-_HEAD = struct.Struct("<IId4I6q2I")
+# inplace, the six i64 shape fields, then (version 3) family, n_factors,
+# (version 4) n_axes, freq_period.
+_HEAD = struct.Struct("<IId4I6q4I")
 # After the output scale (version 3): rc_scaling's parameters.
 _SCALING = struct.Struct("<dqqddIddddd")
-assert _HEAD.size == 88 and _SCALING.size == 84  # protocol.h's sizes
+assert _HEAD.size == 96 and _SCALING.size == 84  # protocol.h's sizes
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,14 @@ class ApplyHead:
     out_strides: tuple
     family: int
     n_factors: int
+    n_axes: int  # version 4: 0 or 1 one position per token, 2..4 that many
+    freq_period: int  # version 4: rc_spec's
     size: int
+
+    @property
+    def per_token(self) -> int:
+        """Positions per token."""
+        return self.n_axes if self.n_axes >= 2 else 1
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,8 @@ class ApplyRequest:
     scaling: Scaling
     short_factor: Optional[array]
     long_factor: Optional[array]
-    positions: array
+    pair_axis: Optional[bytes]  # version 4, n_axes >= 2: each pair's axis
+    positions: array  # n_tokens * per_token, token-major
     input: memoryview
     output: Optional[memoryview]
     in_extent: int
@@ -99,7 +108,8 @@ def decode_head(buf: bytes) -> ApplyHead:
     name = bytes(buf[2:2 + n]).decode("utf-8", "replace")
     f = _HEAD.unpack_from(buf, 2 + n)
     return ApplyHead(name, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8],
-                     (f[9], f[10]), (f[11], f[12]), f[13], f[14], 2 + n + _HEAD.size)
+                     (f[9], f[10]), (f[11], f[12]), f[13], f[14], f[15], f[16],
+                     2 + n + _HEAD.size)
 
 
 def _spec_check(h: ApplyHead) -> None:
@@ -147,10 +157,13 @@ def plan_apply(h: ApplyHead, names: Sequence[str]) -> "tuple[int, int, int]":
     if h.family >= len(codes.SCALING_NAMES):
         raise Refused("unknown scaling family %d" % h.family)
     _spec_check(h)
+    if h.n_axes > codes.MAX_AXES or h.freq_period > h.rotary_dim // 2:
+        raise Refused("%d axes, frequency period %d: at most %d axes and r/2 pairs"
+                      % (h.n_axes, h.freq_period, codes.MAX_AXES))
     esize = codes.DTYPE_SIZES[h.dtype]
     in_ext = shape_extent(h.n_tokens, h.n_heads, h.head_dim, *h.in_strides, esize)
     out_ext = shape_extent(h.n_tokens, h.n_heads, h.head_dim, *h.out_strides, esize)
-    if h.n_tokens > codes.MAX_PAYLOAD // 8 or (h.inplace and h.in_strides != h.out_strides):
+    if h.n_tokens > codes.MAX_PAYLOAD // 32 or (h.inplace and h.in_strides != h.out_strides):
         raise Malformed("inconsistent shape")
     if in_ext > codes.MAX_PAYLOAD or out_ext > codes.MAX_PAYLOAD:
         raise Malformed("buffer lengths do not match the shape")
@@ -158,7 +171,7 @@ def plan_apply(h: ApplyHead, names: Sequence[str]) -> "tuple[int, int, int]":
     if h.n_factors not in (0, half):
         raise Malformed("%d scaling factors for %d pairs" % (h.n_factors, half))
     n = (h.size + 16 * half + 16 + _SCALING.size + 16 * h.n_factors
-         + 8 * h.n_tokens + 8 + in_ext)
+         + (half if h.n_axes >= 2 else 0) + 8 * h.per_token * h.n_tokens + 8 + in_ext)
     if not h.inplace:
         n += 8 + out_ext
     return in_ext, out_ext, n
@@ -190,8 +203,12 @@ def decode_apply(payload: bytes, names: Sequence[str]) -> ApplyRequest:
         short = _take_array("d", mv, at, h.n_factors)
         long = _take_array("d", mv, at + 8 * h.n_factors, h.n_factors)
         at += 16 * h.n_factors
-    positions = _take_array("q", mv, at, h.n_tokens)
-    at += 8 * h.n_tokens
+    pair_axis = None
+    if h.n_axes >= 2:
+        pair_axis = bytes(mv[at:at + half])
+        at += half
+    positions = _take_array("q", mv, at, h.n_tokens * h.per_token)
+    at += 8 * h.n_tokens * h.per_token
     (in_len,) = struct.unpack_from("<Q", mv, at)
     inp = mv[at + 8:at + 8 + in_ext]
     at += 8 + in_ext
@@ -204,7 +221,7 @@ def decode_apply(payload: bytes, names: Sequence[str]) -> ApplyRequest:
     if in_len != in_ext or out_len != out_ext or at != len(payload):
         raise Malformed("buffer lengths do not match the shape")
     return ApplyRequest(h, theta_hi, theta_lo, scale_hi, scale_lo, scaling, short, long,
-                        positions, inp, out, in_ext, out_ext)
+                        pair_axis, positions, inp, out, in_ext, out_ext)
 
 
 def check_values(req: ApplyRequest) -> Optional[str]:
@@ -217,6 +234,10 @@ def check_values(req: ApplyRequest) -> Optional[str]:
     hi, lo = req.out_scale_hi, req.out_scale_lo
     if hi != 0 and not (hi > 0 and math.isfinite(hi) and math.isfinite(lo)):
         return "output scale %r + %r is neither 0 (none) nor positive and finite" % (hi, lo)
+    if req.pair_axis is not None:
+        for i, k in enumerate(req.pair_axis):
+            if k >= req.head.n_axes:
+                return "pair %d on axis %d of %d" % (i, k, req.head.n_axes)
     if req.positions and not (min(req.positions) >= 0
                               and max(req.positions) <= codes.MAX_POSITION):
         t = next(t for t, m in enumerate(req.positions)

@@ -47,7 +47,7 @@ class CommandLine(unittest.TestCase):
         frames = wire.split_frames(out)
         self.assertEqual([t for t, _ in frames], [wire.HELLO, wire.RESULT, wire.RESULT])
         version, _, offers = wire.parse_hello(frames[0][1])
-        self.assertEqual((version, [o.name for o in offers]), (3, ["apply", "raises"]))
+        self.assertEqual((version, [o.name for o in offers]), (4, ["apply", "raises"]))
         self.assertEqual(offers[0].description, "python: ropepkg.noisy:apply (numpy)")
         ok, failed = (wire.parse_result(p) for _, p in frames[1:])
         self.assertEqual((ok.status, failed.status, failed.message),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/python/test_runner_protocol.py - the Python runner
-(python/ropecheck_runner) against runner/PROTOCOL.md, version 3.
+(python/ropecheck_runner) against runner/PROTOCOL.md, version 4.
 
 Run from anywhere: python3 tests/python/test_runner_protocol.py
 Exit 0 when every test passed, 77 (skipped) without numpy.
@@ -71,7 +71,7 @@ class ServeLoop(unittest.TestCase):
         impls = [make_impl("apply", rope.apply), make_impl("plain", lambda x, p, **kw: x)]
         impls[1].available, impls[1].why = False, "no accelerator here"
         status, (version, arch, offers), results, _ = run(b"", impls)
-        self.assertEqual((status, version, arch, results), (0, 3, "x86_64", []))
+        self.assertEqual((status, version, arch, results), (0, 4, "x86_64", []))
         self.assertEqual([o.name for o in offers], ["apply", "plain"])
         every = (codes.CAP_INTERLEAVED | codes.CAP_HALF | codes.CAP_INVERSE
                  | codes.CAP_PARTIAL_ROTARY | codes.CAP_INPLACE | codes.CAP_STRIDED
@@ -194,6 +194,38 @@ class ServeLoop(unittest.TestCase):
                              (codes.ERR_INTERNAL, "ValueError: boom", b"", 0))
         self.check_result(ok, x, results[2])
         self.assertEqual(log.count("Traceback"), 1)  # the first failure only
+
+    def test_multi_axis(self):
+        """Protocol 4: a function declaring multi_axis=True gets positions
+        as (n_tokens, n_axes) and the map in spec["axes"]; one that does
+        not declare it is not offered the case (and says why)."""
+        seen = {}
+
+        def spy(x, positions, **kw):
+            seen.update(kw, positions=positions)
+            return x
+        spy.ropecheck_caps = {"multi_axis": True}
+        req, _ = build(self.rng, name="spy", positions=[0, 0], head_dim=8)
+        req.n_axes, req.pair_axis = 3, [0, 1, 2, 2]
+        req.positions = [5, 6, 7, 100, 200, 300]
+        plain, _ = build(self.rng, name="plain", positions=[0, 0], head_dim=8)
+        plain.n_axes, plain.pair_axis, plain.positions = 3, [0, 1, 2, 2], req.positions
+        impls = [make_impl("spy", spy), make_impl("plain", lambda x, p, **kw: x)]
+        self.assertTrue(impls[0].caps & codes.CAP_MULTI_AXIS)
+        self.assertFalse(impls[1].caps & codes.CAP_MULTI_AXIS)
+        status, _, results, _ = run(req.frame() + plain.frame(), impls)
+        self.assertEqual((status, results[0].status, results[0].message), (0, 0, ""))
+        self.assertEqual(seen["positions"].tolist(), [[5, 6, 7], [100, 200, 300]])
+        axes = seen["spec"]["axes"]
+        self.assertEqual((axes["n_axes"], axes["pair_axis"].tolist(), axes["freq_period"]),
+                         (3, [0, 1, 2, 2], 0))
+        self.assertEqual(results[1].status, codes.ERR_UNSUPPORTED)
+        self.assertIn("multi-axis positions (declare multi_axis=True)", results[1].message)
+        bad, _ = build(self.rng, name="spy", positions=[0, 0], head_dim=8)
+        bad.n_axes, bad.pair_axis, bad.positions = 3, [0, 1, 3, 2], req.positions
+        status, _, results, _ = run(bad.frame(), impls)
+        self.assertEqual(results[0].status, codes.ERR_INVALID)
+        self.assertIn("pair 2 on axis 3 of 3", results[0].message)
 
     def test_unsupported(self):
         cases = [(build(self.rng, dtype=1)[0], "not offered (ropecheck_caps): dtype f64"),

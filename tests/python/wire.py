@@ -1,4 +1,4 @@
-"""The host's side of runner/PROTOCOL.md (version 3), written for the tests
+"""The host's side of runner/PROTOCOL.md (version 4), written for the tests
 independently of python/ropecheck_runner: field by field from the
 document, so a mistake in the package's own decoder cannot hide in a
 shared one. Encodes APPLY frames, decodes HELLO and RESULT frames.
@@ -46,7 +46,10 @@ class Apply:
     params: Tuple = (0.0, 0, 0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
     short_factor: List[float] = field(default_factory=list)
     long_factor: List[float] = field(default_factory=list)
-    positions: List[int] = field(default_factory=lambda: [0, 1])
+    n_axes: int = 0  # version 4: 0/1 one position per token, 2..4 that many
+    freq_period: int = 0
+    pair_axis: List[int] = field(default_factory=list)  # n_axes >= 2: rotary_dim/2
+    positions: List[int] = field(default_factory=lambda: [0, 1])  # n_tokens * axes
     inbuf: bytes = b""
     outbuf: bytes = b""
 
@@ -64,12 +67,15 @@ class Apply:
              i64(self.n_tokens), i64(self.n_heads),
              i64(self.in_strides[0]), i64(self.in_strides[1]),
              i64(self.out_strides[0]), i64(self.out_strides[1]),
-             u32(self.family), u32(len(self.short_factor))]
+             u32(self.family), u32(len(self.short_factor)),
+             u32(self.n_axes), u32(self.freq_period)]
         p += [f64(v) for v in hi] + [f64(v) for v in lo]
         p += [f64(self.out_scale[0]), f64(self.out_scale[1])]
         p += [f64(fac), i64(orig), i64(ctx), f64(bfast), f64(bslow), u32(trunc),
               f64(ms), f64(msall), f64(att), f64(lowf), f64(highf)]
         p += [f64(v) for v in self.short_factor] + [f64(v) for v in self.long_factor]
+        if self.n_axes >= 2:
+            p += [bytes(self.pair_axis)]
         p += [i64(m) for m in self.positions]
         p += [u64(len(self.inbuf)), self.inbuf]
         if not self.inplace:

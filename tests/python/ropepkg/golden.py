@@ -34,11 +34,16 @@ DEFAULT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 def case_name(positions, layout, direction, spec):
     """A file name that names the case and hashes everything that shapes it."""
     sc = spec["scaling"]
-    key = repr((spec["dtype"], layout, int(direction), spec["head_dim"], spec["rotary_dim"],
-                float(spec["base"]),
-                sorted((k, None if v is None else np.asarray(v).tolist() if hasattr(v, "shape")
-                        else v) for k, v in sc.items()),
-                [int(p) for p in np.asarray(positions)]))
+    fields = (spec["dtype"], layout, int(direction), spec["head_dim"], spec["rotary_dim"],
+              float(spec["base"]),
+              sorted((k, None if v is None else np.asarray(v).tolist() if hasattr(v, "shape")
+                      else v) for k, v in sc.items()),
+              [int(p) for p in np.asarray(positions).ravel()])
+    axes = spec.get("axes")
+    if axes is not None:  # multi-axis: the map too (one-axis names are unchanged)
+        fields += (int(axes["n_axes"]), [int(a) for a in axes["pair_axis"]],
+                   int(axes["freq_period"]))
+    key = repr(fields)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return "%s-%s-%s-d%d-r%d-%s-%s.npz" % (spec["dtype"], layout,
                                             "fwd" if direction > 0 else "inv", spec["head_dim"],
@@ -73,5 +78,6 @@ def replay(x, positions, *, theta, layout, direction, out_scale, spec):
         return (y if y.dtype == np.uint16 else y.astype(np.float64)), g["table"]
 
 
-record.ropecheck_caps = {"dtypes": ["f32", "f64", "f16", "bf16"], "layouts": ["half"]}
+record.ropecheck_caps = {"dtypes": ["f32", "f64", "f16", "bf16"], "layouts": ["half"],
+                         "multi_axis": True}
 replay.ropecheck_caps = dict(record.ropecheck_caps, bf16_bits=True)
