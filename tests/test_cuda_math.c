@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "test_seed.h"
+#include "core/axes.h"
 #include "core/dtype_convert.h"
 #include "core/rng.h"
 #include "impls/cuda/cuda_rotate_math.h"
@@ -605,4 +606,87 @@ Test(cuda_math, pair_channels)
                 cr_assert_eq(seen[ch], 1, "r=%d layout %d: channel %d covered %d times", r, l, ch,
                              seen[ch]);
         }
+}
+
+/* Multi-axis RoPE (ABI 4): the sin/cos kernels take each pair's position
+ * on its axis (rc_cuda_pair_position); emulated both ways (table: entry g
+ * of [n_tokens][half]; fused: a token's row at a time) on M-RoPE maps with
+ * tuples of unequal positions, the outputs must be the scalar port's bit
+ * for bit (scalar is checked against the oracle at these gates). */
+Test(cuda_math, multi_axis_matches_scalar)
+{
+    const uint64_t seed = test_seed("multi_axis");
+    const int d = 64, r = 64, half = r / 2;
+    const int64_t n_tokens = 9, n_heads = 2;
+    char err[256];
+    rc_axes maps[2];
+    const int32_t sec[3] = {8, 12, 12}, il[3] = {12, 10, 10};
+    cr_assert_eq(rc_axes_sections(sec, 3, r, &maps[0], err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rc_axes_interleaved(il, 3, r, &maps[1], err, sizeof err), 0, "%s", err);
+    double hi[RC_MAX_HEAD_DIM / 2], lo[RC_MAX_HEAD_DIM / 2];
+    rc_ref_theta_table(1e4, r, hi, lo);
+    rc_rng g;
+    rc_rng_seed3(&g, seed, 0x4d524f50u, 0);
+    int64_t pos[9 * 3];
+    for (int64_t k = 0; k < n_tokens * 3; k++)
+        pos[k] = k < 3 ? 7 : (int64_t)rc_rng_below(&g, 2147483648u); /* token 0: text */
+    for (int mi = 0; mi < 2; mi++)
+        for (int di = 0; di < 3; di++)
+            for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
+                const rc_dtype t = dtypes[di];
+                const size_t es = rc_dtype_size(t), n = (size_t)(n_tokens * n_heads * d);
+                unsigned char *in = malloc(n * es), *tab = malloc(n * es), *fus = malloc(n * es),
+                              *sc = malloc(n * es);
+                cr_assert(in && tab && fus && sc);
+                for (size_t i = 0; i < n; i++)
+                    rc_elem_store(t, in, (int64_t)i, draw(&g, t, 0));
+                const int32_t items = rc_cuda_head_items(d, r);
+                double cs[9 * RC_MAX_HEAD_DIM / 2], sn[9 * RC_MAX_HEAD_DIM / 2];
+                for (int64_t e = 0; e < n_tokens * half; e++) { /* table_kernel */
+                    int64_t tk;
+                    int32_t i;
+                    rc_cuda_table_index(e, half, &tk, &i);
+                    rc_cuda_token_sincos(rc_cuda_pair_position(pos, tk, i, 3, maps[mi].pair_axis),
+                                         hi[i], lo[i], 1.0, 0, &cs[e], &sn[e]);
+                }
+                for (int64_t e = 0; e < n_tokens * n_heads * items; e++) { /* rotate_kernel */
+                    int64_t tk, h;
+                    int32_t j;
+                    rc_cuda_item_index(e, items, n_heads, &tk, &h, &j);
+                    const size_t off = (size_t)rc_cuda_head_offset(tk, h, n_heads * d, d) * es;
+                    rc_cuda_head_item(t, (rc_layout)l, r, j, (const char *)in + off,
+                                      (char *)tab + off, cs + tk * half, sn + tk * half);
+                }
+                for (int64_t tk = 0; tk < n_tokens; tk++) { /* fused_kernel */
+                    double fc[RC_MAX_HEAD_DIM / 2], fs[RC_MAX_HEAD_DIM / 2];
+                    for (int32_t i = 0; i < half; i++)
+                        rc_cuda_token_sincos(
+                            rc_cuda_pair_position(pos, tk, i, 3, maps[mi].pair_axis), hi[i],
+                            lo[i], 1.0, 0, &fc[i], &fs[i]);
+                    for (int64_t e = 0; e < n_heads * items; e++) {
+                        int64_t t0, h;
+                        int32_t j;
+                        rc_cuda_item_index(e, items, n_heads, &t0, &h, &j);
+                        const size_t off = (size_t)rc_cuda_head_offset(tk, h, n_heads * d, d) * es;
+                        rc_cuda_head_item(t, (rc_layout)l, r, j, (const char *)in + off,
+                                          (char *)fus + off, fc, fs);
+                    }
+                }
+                rc_spec spec = {d, r, 1e4, (rc_layout)l, t, hi, lo, NULL, 0.0, 0.0, 3,
+                                maps[mi].pair_axis, 0};
+                void *st = NULL;
+                cr_assert_eq(rc_impl_scalar.prepare(&spec, &st), RC_OK);
+                rc_tensor tin = {in, n_tokens, n_heads, n_heads * d, d};
+                rc_tensor tout = {sc, n_tokens, n_heads, n_heads * d, d};
+                cr_assert_eq(rc_impl_scalar.apply(st, &tin, &tout, pos, RC_FORWARD), RC_OK);
+                rc_impl_scalar.release(st);
+                cr_expect(memcmp(tab, sc, n * es) == 0, "map %d %s %s: table emulation differs "
+                          "from scalar", mi, rc_dtype_name(t), rc_layout_name((rc_layout)l));
+                cr_expect(memcmp(fus, sc, n * es) == 0, "map %d %s %s: fused emulation differs "
+                          "from scalar", mi, rc_dtype_name(t), rc_layout_name((rc_layout)l));
+                free(in);
+                free(tab);
+                free(fus);
+                free(sc);
+            }
 }

@@ -25,7 +25,9 @@ typedef struct rc_cuda_ctx rc_cuda_ctx;
 /* fused = 0: table mode (a sin/cos table kernel, then the rotation
  * kernel); fused = 1: one kernel, each block computes its token's sin/cos
  * into shared memory and rotates every head. The spec's theta table is
- * copied to the device. */
+ * copied to the device, and with n_axes >= 2 (ABI 4) its pair_axis map:
+ * positions then hold n_axes per token, each pair taking its axis's
+ * (rc_cuda_pair_position). */
 rc_status rc_cuda_backend_create(const rc_spec *spec, int fused, rc_cuda_ctx **out);
 
 /* Host pointers in, host pointers out (the rc_impl ABI): copies the view's
@@ -43,7 +45,7 @@ typedef struct rc_cuda_dev_tensor {
 } rc_cuda_dev_tensor;
 
 /* Device pointers: rotates q and, when k is not NULL, k (the same tokens
- * and d_positions, a device array) in the same launch. Asynchronous on
+ * and d_positions, a device array of n_tokens * the spec's n_axes) in the same launch. Asynchronous on
  * the default stream; errors of the kernels show at the next synchronizing
  * call. Arguments must already be valid (cuda_impl.c checks them). */
 rc_status rc_cuda_backend_run_device(rc_cuda_ctx *ctx, const rc_cuda_dev_tensor *q,

@@ -25,7 +25,8 @@
 
 #define CUDA_CAPS                                                                           \
     (RC_CAP_F32 | RC_CAP_F16 | RC_CAP_BF16 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE |           \
-     RC_CAP_PARTIAL_ROTARY | RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING)
+     RC_CAP_PARTIAL_ROTARY | RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING |             \
+     RC_CAP_MULTI_AXIS)
 
 #ifdef ROPECHECK_HAVE_CUDA
 
@@ -34,6 +35,7 @@
 /* What apply() needs on the host side, around the device context. */
 typedef struct cuda_state {
     int32_t head_dim;
+    int32_t n_axes; /* positions per token (ABI 4) */
     rc_dtype dtype;
     rc_cuda_ctx *ctx;
 } cuda_state;
@@ -60,6 +62,7 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, int fused)
     if (!st)
         return RC_ERR_NOMEM;
     st->head_dim = spec->head_dim;
+    st->n_axes = spec->n_axes >= 2 ? spec->n_axes : 1;
     st->dtype = spec->dtype;
     rc_status rs = rc_cuda_backend_create(spec, fused, &st->ctx);
     if (rs != RC_OK) {
@@ -88,8 +91,8 @@ static rc_status cuda_apply(void *state, const rc_tensor *in, const rc_tensor *o
         return RC_ERR_INVALID;
     const size_t esize = rc_dtype_size(st->dtype);
     int empty = 0;
-    rc_status rs =
-        rc_apply_args_check(st->head_dim, esize, in, out, positions, direction, &empty);
+    rc_status rs = rc_apply_args_check_axes(st->head_dim, esize, in, out, positions,
+                                            st->n_axes, direction, &empty);
     if (rs != RC_OK || empty)
         return rs;
     /* The byte extents of both views, for the copies (already valid). */

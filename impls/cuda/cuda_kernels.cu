@@ -54,6 +54,8 @@ struct rc_cuda_ctx {
     double *d_theta_hi; /* r/2 each */
     double *d_theta_lo;
     double alpha; /* output scale (hi word: CUDA offers no f64) */
+    int32_t n_axes;     /* ABI 4: positions per token (1: one) */
+    uint8_t *d_pair_axis; /* n_axes >= 2: r/2 entries on the device */
     /* Grown on demand, freed in destroy. */
     void *d_in;
     size_t d_in_cap;
@@ -81,7 +83,8 @@ struct dev_job {
     int64_t n_heads;
 };
 
-__global__ void table_kernel(const int64_t *pos, int64_t n_tokens, const double *theta_hi,
+__global__ void table_kernel(const int64_t *pos, int32_t n_axes, const uint8_t *pair_axis,
+                             int64_t n_tokens, const double *theta_hi,
                              const double *theta_lo, double alpha, int32_t half, int inverse,
                              double *cos_tab,
                              double *sin_tab)
@@ -92,8 +95,8 @@ __global__ void table_kernel(const int64_t *pos, int64_t n_tokens, const double 
         int64_t t;
         int32_t i;
         rc_cuda_table_index(g, half, &t, &i);
-        rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], alpha, inverse, &cos_tab[g],
-                             &sin_tab[g]);
+        rc_cuda_token_sincos(rc_cuda_pair_position(pos, t, i, n_axes, pair_axis), theta_hi[i],
+                             theta_lo[i], alpha, inverse, &cos_tab[g], &sin_tab[g]);
     }
 }
 
@@ -151,7 +154,8 @@ __global__ void rotate_kernel(rc_dtype dtype, rc_layout layout, int32_t head_dim
 
 __global__ void fused_kernel(rc_dtype dtype, rc_layout layout, int32_t head_dim,
                              int32_t rotary_dim, int64_t n_tokens, size_t esize, dev_job jb,
-                             const int64_t *pos, const double *theta_hi, const double *theta_lo,
+                             const int64_t *pos, int32_t n_axes, const uint8_t *pair_axis,
+                             const double *theta_hi, const double *theta_lo,
                              double alpha, int inverse)
 {
     extern __shared__ double smem[]; /* cos[r/2], then sin[r/2] */
@@ -162,8 +166,8 @@ __global__ void fused_kernel(rc_dtype dtype, rc_layout layout, int32_t head_dim,
     const int64_t n = jb.n_heads * items;
     for (int64_t t = blockIdx.x; t < n_tokens; t += gridDim.x) {
         for (int32_t i = threadIdx.x; i < half; i += blockDim.x)
-            rc_cuda_token_sincos(pos[t], theta_hi[i], theta_lo[i], alpha, inverse, &cs[i],
-                                 &sn[i]);
+            rc_cuda_token_sincos(rc_cuda_pair_position(pos, t, i, n_axes, pair_axis),
+                                 theta_hi[i], theta_lo[i], alpha, inverse, &cs[i], &sn[i]);
         __syncthreads();
         if (n < ((int64_t)1 << 31)) {
             for (uint32_t g = threadIdx.x; g < (uint32_t)n; g += blockDim.x) {
@@ -275,6 +279,16 @@ extern "C" rc_status rc_cuda_backend_create(const rc_spec *spec, int fused, rc_c
         rc_cuda_backend_destroy(ctx);
         return device_error();
     }
+    ctx->n_axes = spec->n_axes >= 2 && spec->pair_axis ? spec->n_axes : 1;
+    if (ctx->n_axes >= 2) { /* the map, read per pair by the sin/cos kernels */
+        const size_t mbytes = (size_t)(spec->rotary_dim / 2);
+        if (cudaMalloc((void **)&ctx->d_pair_axis, mbytes) != cudaSuccess ||
+            cudaMemcpy(ctx->d_pair_axis, spec->pair_axis, mbytes, cudaMemcpyHostToDevice) !=
+                cudaSuccess) {
+            rc_cuda_backend_destroy(ctx);
+            return device_error();
+        }
+    }
     *out = ctx;
     return RC_OK;
 }
@@ -311,7 +325,8 @@ extern "C" rc_status rc_cuda_backend_run_device(rc_cuda_ctx *ctx, const rc_cuda_
         const size_t smem = 2 * (size_t)half * sizeof(double); /* <= 8 KiB: r <= 1024 */
         fused_kernel<<<(unsigned)nb, RC_CUDA_BLOCK, smem>>>(
             ctx->dtype, ctx->layout, ctx->head_dim, ctx->rotary_dim, n_tokens, esize, jb,
-            d_positions, ctx->d_theta_hi, ctx->d_theta_lo, ctx->alpha, inverse);
+            d_positions, ctx->n_axes, ctx->d_pair_axis, ctx->d_theta_hi, ctx->d_theta_lo,
+            ctx->alpha, inverse);
     } else {
         const size_t entries = (size_t)n_tokens * (size_t)half;
         rc_status st;
@@ -320,8 +335,8 @@ extern "C" rc_status rc_cuda_backend_run_device(rc_cuda_ctx *ctx, const rc_cuda_
             return st;
         double *cos_tab = ctx->d_table, *sin_tab = ctx->d_table + entries;
         table_kernel<<<grid_for((int64_t)entries), RC_CUDA_BLOCK>>>(
-            d_positions, n_tokens, ctx->d_theta_hi, ctx->d_theta_lo, ctx->alpha, half, inverse, cos_tab,
-            sin_tab);
+            d_positions, ctx->n_axes, ctx->d_pair_axis, n_tokens, ctx->d_theta_hi,
+            ctx->d_theta_lo, ctx->alpha, half, inverse, cos_tab, sin_tab);
         if (cudaGetLastError() != cudaSuccess)
             return device_error();
         rotate_kernel<<<grid_for(n_tokens * jb.n_heads * items), RC_CUDA_BLOCK>>>(
@@ -338,7 +353,7 @@ extern "C" rc_status rc_cuda_backend_apply(rc_cuda_ctx *ctx, const rc_tensor *in
                                            const int64_t *positions, rc_direction direction)
 {
     const int inplace = in->data == out->data;
-    const size_t pos_bytes = (size_t)in->n_tokens * sizeof(int64_t);
+    const size_t pos_bytes = (size_t)in->n_tokens * (size_t)ctx->n_axes * sizeof(int64_t);
     rc_status st;
     if ((st = grow(&ctx->d_in, &ctx->d_in_cap, in_bytes)) != RC_OK)
         return st;
@@ -375,5 +390,6 @@ extern "C" void rc_cuda_backend_destroy(rc_cuda_ctx *ctx)
     cudaFree(ctx->d_out);
     cudaFree(ctx->d_pos);
     cudaFree(ctx->d_table);
+    cudaFree(ctx->d_pair_axis);
     free(ctx);
 }

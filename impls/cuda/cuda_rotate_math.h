@@ -240,6 +240,15 @@ RC_HOSTDEV void rc_cuda_head_item(rc_dtype t, rc_layout layout, int32_t rotary_d
         ((uint16_t *)dst)[ch] = ((const uint16_t *)src)[ch];
 }
 
+/* The position pair i of token t rotates by (rope.h, ABI 4): positions[t]
+ * with one axis; with n_axes >= 2 the token has n_axes positions,
+ * token-major, and pair i takes the one on its axis. */
+RC_HOSTDEV int64_t rc_cuda_pair_position(const int64_t *pos, int64_t t, int32_t i,
+                                         int32_t n_axes, const uint8_t *pair_axis)
+{
+    return n_axes >= 2 ? pos[t * n_axes + pair_axis[i]] : pos[t];
+}
+
 /* The thread-to-work maps of the kernels, shared with the host test's
  * emulation. Table entry g of [n_tokens][half]: token t, pair i. */
 RC_HOSTDEV void rc_cuda_table_index(int64_t g, int32_t half, int64_t *t, int32_t *i)
