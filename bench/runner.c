@@ -16,6 +16,7 @@
 
 #include "bench/probe.h"
 #include "bench/shim.h"
+#include "core/axes.h"
 #include "core/dtype_convert.h"
 #include "core/registry.h"
 #include "impls/builtins.h"
@@ -47,6 +48,8 @@ typedef struct workload {
     int64_t *positions;
     int64_t *positions_next; /* positions + 1: --new-positions' other set */
     double *theta;       /* hi[r/2] then lo[r/2] */
+    int32_t n_axes;      /* positions per token: 1, or 3 with --axes */
+    rc_axes axes;        /* --axes: the shape's map (rcb_axes_map) */
 } workload;
 
 typedef struct item {
@@ -134,8 +137,15 @@ static int workload_build(runner *R, size_t wi, char *err, size_t len)
     int half = s->rotary_dim / 2;
     w->in = aligned_alloc(64, total);
     w->out = aligned_alloc(64, total);
-    w->positions = malloc(sizeof(int64_t) * (size_t)w->tokens);
-    w->positions_next = malloc(sizeof(int64_t) * (size_t)w->tokens);
+    w->n_axes = 1;
+    if (R->o->axes != RCB_AXES_NONE) {
+        if (rcb_axes_map(R->o->axes, s->rotary_dim, &w->axes, err, len) != 0)
+            return -1;
+        w->n_axes = w->axes.n_axes;
+    }
+    const size_t n_pos = (size_t)w->tokens * (size_t)w->n_axes;
+    w->positions = malloc(sizeof(int64_t) * n_pos);
+    w->positions_next = malloc(sizeof(int64_t) * n_pos);
     w->theta = malloc(sizeof(double) * 2 * (size_t)half);
     if (!w->in || !w->out || !w->positions || !w->positions_next || !w->theta) {
         snprintf(err, len, "out of memory for 2 x %zu bytes of tensors", total);
@@ -149,8 +159,14 @@ static int workload_build(runner *R, size_t wi, char *err, size_t len)
     /* Touch every output page now so no timed call pays a page fault. */
     memset(w->out, 0, total);
     for (int64_t t = 0; t < w->tokens; t++) {
-        w->positions[t] = rcb_position(w->mode, t);
-        w->positions_next[t] = w->positions[t] + 1; /* < 2^31: far inside the ABI's range */
+        /* With axes, three unequal positions near the mode's: an image
+         * token's (every axis its own row of cos/sin). */
+        const int64_t m = rcb_position(w->mode, t);
+        for (int32_t k = 0; k < w->n_axes; k++) {
+            const int64_t p = m + (k == 0 ? 0 : k == 1 ? 1 + t % 7 : 2 + t % 11);
+            w->positions[t * w->n_axes + k] = p;
+            w->positions_next[t * w->n_axes + k] = p + 1; /* < 2^31: inside the ABI's range */
+        }
     }
     rc_ref_theta_table(s->base, s->rotary_dim, w->theta, w->theta + half);
     R->current = wi;
@@ -163,7 +179,20 @@ static rc_spec workload_spec(const workload *w)
     rc_spec spec = {.head_dim = w->shape->head_dim, .rotary_dim = w->shape->rotary_dim,
                     .base = w->shape->base, .layout = w->shape->layout, .dtype = w->dtype,
                     .theta_hi = w->theta, .theta_lo = w->theta + half};
+    if (w->n_axes >= 2) {
+        spec.n_axes = w->n_axes;
+        spec.pair_axis = w->axes.pair_axis;
+    }
     return spec;
+}
+
+int rcb_axes_map(int kind, int32_t rotary_dim, rc_axes *out, char *err, size_t len)
+{
+    const int32_t half = rotary_dim / 2, side = 3 * half / 8;
+    const int32_t sections[3] = {half - 2 * side, side, side};
+    return kind == RCB_AXES_MROPE_INTERLEAVED
+               ? rc_axes_interleaved(sections, 3, rotary_dim, out, err, len)
+               : rc_axes_sections(sections, 3, rotary_dim, out, err, len);
 }
 
 /* ---- callbacks ---- */
@@ -311,8 +340,8 @@ static int item_iter(void *ctx, int t, int n, char *err, size_t len)
     const int64_t *pos =
         g_runner->o->new_positions && (it->cursor[t].calls++ & 1) ? w->positions_next
                                                                    : w->positions;
-    rc_status st = g_runner->targets[it->target].impl->apply(it->states[t], &in, &out, pos + lo,
-                                                             RC_FORWARD);
+    rc_status st = g_runner->targets[it->target].impl->apply(it->states[t], &in, &out,
+                                                             pos + lo * w->n_axes, RC_FORWARD);
     if (st != RC_OK) {
         snprintf(err, len, "apply returned %s", rc_status_name(st));
         return -1;
@@ -324,9 +353,13 @@ static int item_iter(void *ctx, int t, int n, char *err, size_t len)
 
 /* 1 when impl lacks a capability shape s in dtype dt needs (why names
  * them), else 0. */
-static int caps_missing(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, char *why,
-                        size_t len)
+static int caps_missing(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, int axes,
+                        char *why, size_t len)
 {
+    if (axes != RCB_AXES_NONE && !(rc_impl_caps(impl) & RC_CAP_MULTI_AXIS)) {
+        snprintf(why, len, "does not offer multi-axis positions (RC_CAP_MULTI_AXIS, ABI 4)");
+        return 1;
+    }
     uint64_t need = rc_cap_for_dtype(dt) | rc_cap_for_layout(s->layout);
     if (s->rotary_dim < s->head_dim)
         need |= RC_CAP_PARTIAL_ROTARY;
@@ -368,10 +401,14 @@ static int trial_verdict(const rc_call_result *res, char *why, size_t len)
  * the implementation runs unguarded in this process. 0: fine; 1: skip
  * (why); 2: broken (why). */
 static int trial_call(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, double timeout_s,
-                      uint64_t seed, char *why, size_t len)
+                      uint64_t seed, int axes_kind, char *why, size_t len)
 {
-    if (caps_missing(impl, s, dt, why, len))
+    if (caps_missing(impl, s, dt, axes_kind, why, len))
         return 1;
+    rc_axes axes;
+    if (axes_kind != RCB_AXES_NONE && rcb_axes_map(axes_kind, s->rotary_dim, &axes, why, len))
+        return 1;
+    const int32_t n_axes = axes_kind != RCB_AXES_NONE ? axes.n_axes : 1;
     const int64_t tokens = 2, heads = s->q_heads + s->kv_heads;
     size_t bytes = (size_t)(tokens * heads * s->head_dim) * rc_dtype_size(dt);
     int half = s->rotary_dim / 2;
@@ -379,16 +416,21 @@ static int trial_call(const rc_impl *impl, const rcb_shape *s, rc_dtype dt, doub
     rc_guarded_buf in_buf = {0}, out_buf = {0}, pos_buf = {0};
     int rc = 2;
     if (!theta || rc_guarded_buf_alloc(&in_buf, bytes) || rc_guarded_buf_alloc(&out_buf, bytes) ||
-        rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)tokens)) {
+        rc_guarded_buf_alloc(&pos_buf, sizeof(int64_t) * (size_t)(tokens * n_axes))) {
         snprintf(why, len, "out of memory for the trial call");
         goto done;
     }
     rc_ref_theta_table(s->base, s->rotary_dim, theta, theta + half);
     fill_inputs(dt, in_buf.data, tokens * heads * s->head_dim, seed, 0x747269616cull);
-    int64_t pos[2] = {RCB_DECODE_POSITION, RCB_DECODE_POSITION - 37};
-    memcpy(pos_buf.data, pos, sizeof pos);
+    int64_t *pos = (int64_t *)pos_buf.data;
+    for (int64_t k = 0; k < tokens * n_axes; k++)
+        pos[k] = RCB_DECODE_POSITION - 37 * k;
     rc_spec spec = {.head_dim = s->head_dim, .rotary_dim = s->rotary_dim, .base = s->base,
                     .layout = s->layout, .dtype = dt, .theta_hi = theta, .theta_lo = theta + half};
+    if (n_axes >= 2) {
+        spec.n_axes = n_axes;
+        spec.pair_axis = axes.pair_axis;
+    }
     rc_tensor in = {.data = in_buf.data, .n_tokens = tokens, .n_heads = heads,
                     .token_stride = heads * s->head_dim, .head_stride = s->head_dim};
     rc_tensor out = in;
@@ -442,6 +484,7 @@ static void plan_init(plan *P, const rcb_options *o, const rcb_target *targets, 
     memcpy(rep->thread_counts, o->thread_counts, sizeof rep->thread_counts);
     rep->n_thread_counts = o->n_thread_counts;
     rep->new_positions = o->new_positions;
+    rep->axes = o->axes;
     rep->min_time_s = o->min_time_s;
     rep->repetitions = o->repetitions;
     runner *R = &P->R;
@@ -553,7 +596,8 @@ static int case_trial(plan *P, size_t ti, size_t si, const workload *w, const ch
         if (o->progress)
             fprintf(stderr, "ropecheck bench: trial call %s %s %s\n", impl->name, w->shape->name,
                     rc_dtype_name(w->dtype));
-        P->trial[k] = trial_call(impl, w->shape, w->dtype, o->timeout_s, o->seed, P->trial_why[k],
+        P->trial[k] = trial_call(impl, w->shape, w->dtype, o->timeout_s, o->seed, o->axes,
+                                 P->trial_why[k],
                                  sizeof P->trial_why[k]);
     }
     *why = P->trial_why[k];

@@ -49,7 +49,19 @@ typedef struct rcb_options {
                                -1: none (ratio_to_baseline stays 0) */
     int new_positions;      /* every call at positions the state's previous call did not
                                use (nothing kept across calls helps), else the same */
+    int axes;               /* RCB_AXES_*: multi-axis RoPE (M-RoPE) workloads */
 } rcb_options;
+
+/* bench --axes: every shape's pairs on three axes in Qwen2-VL's proportions
+ * (rcb_axes_map), every token at three unequal positions (the cost of an
+ * image token; a text token costs one axis). */
+enum { RCB_AXES_NONE = 0, RCB_AXES_MROPE = 1, RCB_AXES_MROPE_INTERLEAVED = 2 };
+
+/* The map of kind for a shape of rotary_dim: sections s1 = s2 = floor(3/8
+ * of r/2), s0 the rest (16, 24, 24 for r 128, Qwen2-VL's), contiguous or
+ * interleaved. 0, or -1 with err. */
+struct rc_axes;
+int rcb_axes_map(int kind, int32_t rotary_dim, struct rc_axes *out, char *err, size_t len);
 
 typedef struct rcb_target {
     const rc_impl *impl;
@@ -110,6 +122,7 @@ typedef struct rcb_report {
     int thread_counts[RCB_MAX_THREAD_COUNTS]; /* rcb_options' */
     int n_thread_counts;
     int new_positions;          /* rcb_options.new_positions */
+    int axes;                   /* rcb_options.axes */
     double min_time_s;
     int repetitions;
     size_t hot_bytes_per_thread; /* input + output per thread, hot variant */

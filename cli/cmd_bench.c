@@ -70,6 +70,11 @@ static const char usage_text[] =
     "                        last call's cos/sin rows, as frameworks keep cos/sin for\n"
     "                        every layer; by default every call repeats the positions,\n"
     "                        as layers 2..L do)\n"
+    "  --axes KIND           multi-axis RoPE (M-RoPE): every shape's pairs on three axes\n"
+    "                        in Qwen2-VL's proportions (16, 24, 24 of 64 pairs; KIND\n"
+    "                        mrope contiguous, mrope-interleaved as Qwen3-VL), every\n"
+    "                        token at three unequal positions (an image token's cost);\n"
+    "                        compare with the same run without it\n"
     "  --no-reference        skip timing the MPFR reference\n"
     "  --seed N              input values (default: $ROPECHECK_SEED or 1)\n"
     "  --timeout S           limit of the guarded trial call each implementation gets\n"
@@ -221,7 +226,7 @@ static int parse_threads(const char *arg, rcb_options *r)
 
 enum { OPT_IMPL = 256, OPT_PLUGIN, OPT_SHAPE, OPT_MODE, OPT_LONG, OPT_DTYPE, OPT_MIN_TIME,
        OPT_THREADS, OPT_REPS, OPT_NO_REF, OPT_SEED, OPT_TIMEOUT, OPT_JSON, OPT_MEMORY_LIMIT,
-       OPT_BASELINE, OPT_JOBS, OPT_NEW_POSITIONS };
+       OPT_BASELINE, OPT_JOBS, OPT_NEW_POSITIONS, OPT_AXES };
 
 static const struct option long_opts[] = {
     {"impl", required_argument, NULL, OPT_IMPL},
@@ -241,6 +246,7 @@ static const struct option long_opts[] = {
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"new-positions", no_argument, NULL, OPT_NEW_POSITIONS},
+    {"axes", required_argument, NULL, OPT_AXES},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -321,6 +327,17 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             break;
         case OPT_NEW_POSITIONS:
             o->r.new_positions = 1;
+            break;
+        case OPT_AXES:
+            if (strcmp(optarg, "mrope") == 0)
+                o->r.axes = RCB_AXES_MROPE;
+            else if (strcmp(optarg, "mrope-interleaved") == 0)
+                o->r.axes = RCB_AXES_MROPE_INTERLEAVED;
+            else {
+                rc_cli_error("bench", "--axes %s: mrope or mrope-interleaved (see ropecheck "
+                             "bench --help)", optarg);
+                return 2;
+            }
             break;
         case OPT_REPS:
             if (parse_count(optarg, "--repetitions", 1, 100, &v))
@@ -474,6 +491,10 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
                ? "new every call (--new-positions: a model's first layer, no cos/sin kept)"
                : "the same every call (layers 2..L: a port may reuse the last call's cos/sin; "
                  "--new-positions for the first)");
+    if (rep->axes != RCB_AXES_NONE)
+        printf("axes: %s M-RoPE, sections 3/8, 3/8 and the rest of the pairs; every token at "
+               "three unequal positions (--axes)\n",
+               rep->axes == RCB_AXES_MROPE ? "contiguous" : "interleaved");
     printf("cpu: %s [%s]; %s %s, git %s\n", mc->cpu_model, mc->isa, mc->compiler, mc->build_type,
            mc->git_revision);
     if (strstr(mc->c_flags, "sanitize") || strcmp(mc->build_type, "Debug") == 0)
@@ -584,7 +605,7 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(b, "schema_version", "1.4");
+    cJSON_AddStringToObject(b, "schema_version", "1.5");
     cJSON_AddStringToObject(b, "kind", "bench");
     cJSON_AddStringToObject(b, "ropecheck_version", ROPECHECK_VERSION);
     cJSON *m = cJSON_AddObjectToObject(b, "machine");
@@ -605,6 +626,9 @@ static cJSON *ropecheck_block(const rcb_report *rep, const rcb_target *t, size_t
     for (int k = 0; k < rep->n_thread_counts; k++)
         cJSON_AddItemToArray(counts, cJSON_CreateNumber(rep->thread_counts[k]));
     cJSON_AddBoolToObject(s, "new_positions", rep->new_positions); /* 1.3 */
+    cJSON_AddStringToObject(s, "axes", rep->axes == RCB_AXES_MROPE ? "mrope" /* 1.5 */
+                                       : rep->axes == RCB_AXES_MROPE_INTERLEAVED
+                                           ? "mrope-interleaved" : "none");
     rc_json_add_num(s, "min_time_s", rep->min_time_s);
     cJSON_AddNumberToObject(s, "repetitions", rep->repetitions);
     cJSON_AddStringToObject(s, "figures", rep->repetitions > 1
@@ -742,7 +766,7 @@ static int augment_json(const char *gb_path, const char *path, cJSON *block, cha
     }
     cJSON_AddItemToObject(root, "benchmarks", bench);
     cJSON_AddStringToObject(root, "schema", "ropecheck.results");
-    cJSON_AddStringToObject(root, "schema_version", "1.4");
+    cJSON_AddStringToObject(root, "schema_version", "1.5");
     cJSON_AddStringToObject(root, "kind", "bench");
     cJSON_AddItemToObject(root, "ropecheck", block);
     char *out = cJSON_Print(root);

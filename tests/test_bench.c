@@ -108,11 +108,11 @@ static void check_variant(const cJSON *v, double tokens, double bytes_per_token,
 static void expect_context(const cJSON *root)
 {
     cr_expect_str_eq(string_of(root, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(root, "schema_version"), "1.4");
+    cr_expect_str_eq(string_of(root, "schema_version"), "1.5");
     cr_expect_str_eq(string_of(root, "kind"), "bench");
     const cJSON *b = member(root, "ropecheck");
     cr_expect_str_eq(string_of(b, "schema"), "ropecheck.results");
-    cr_expect_str_eq(string_of(b, "schema_version"), "1.4");
+    cr_expect_str_eq(string_of(b, "schema_version"), "1.5");
     cr_expect_str_eq(string_of(b, "kind"), "bench");
     const cJSON *m = member(b, "machine");
     static const char *const keys[] = {"cpu_model", "isa", "compiler", "c_flags", "build_type",
@@ -367,6 +367,37 @@ Test(bench, new_positions_never_repeat_a_states_previous_call)
     root = load_json(path);
     cr_expect(cJSON_IsFalse(member(member(member(root, "ropecheck"), "settings"), "new_positions")));
     cJSON_Delete(root);
+    cli_result_free(&r);
+    remove(path);
+}
+
+/* --axes mrope: M-RoPE workloads (three positions per token) run for the
+ * ports that offer multi-axis RoPE, and are skipped with the reason for a
+ * plug-in that does not; the setting is in the header and the JSON. */
+Test(bench, axes_run_mrope_workloads)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *argv[] = {"bench", "--impl", "scalar", "--plugin", PORT_GGML_PATH, "--axes",
+                          "mrope", "--shape", "phi-2,neox-20b", "--mode", "decode-b64",
+                          "--dtype", "f32", "--min-time", "0.01", "--no-reference", "--json",
+                          path, "-q", NULL};
+    cli_result r = cli_run(argv);
+    cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "axes: contiguous M-RoPE"), "%s", r.out);
+    cJSON *root = load_json(path);
+    const cJSON *b = member(root, "ropecheck");
+    cr_expect_str_eq(string_of(member(b, "settings"), "axes"), "mrope");
+    cr_expect_str_eq(string_of(find_case(b, "scalar", "f32"), "outcome"), "ran");
+    const cJSON *g = find_case(b, "port_ggml", "f32");
+    cr_expect_str_eq(string_of(g, "outcome"), "skipped");
+    cr_expect(strstr(string_of(g, "why"), "multi-axis positions"), "%s", string_of(g, "why"));
+    cJSON_Delete(root);
+    cli_result_free(&r);
+    const char *bad[] = {"bench", "--axes", "spiral", NULL};
+    r = cli_run(bad);
+    cr_expect_eq(r.status, 2, "exit %d", r.status);
+    cr_expect(strstr(r.err, "--axes spiral: mrope or mrope-interleaved"), "%s", r.err);
     cli_result_free(&r);
     remove(path);
 }
