@@ -1207,9 +1207,14 @@ def impl_order(cases):
 def spec_key(c):
     """What a case computed beyond impl x dtype x layout x direction. Files
     written before scaling and profiles existed lack the keys: they ran the
-    plain spec against the exact result."""
+    plain spec against the exact result. A multi-axis case (results 1.6)
+    names its axis map beside the scaling."""
+    scaling = c.get("scaling") or "none"
+    axes = obj(c.get("axes")).get("spec")  # 1.6: a multi-axis case's map
+    if axes:
+        scaling = f"{scaling} + axes {axes}"
     return (num(c.get("head_dim")), num(c.get("rotary_dim")), num(c.get("base")),
-            c.get("scaling") or "none", c.get("profile") or "exact")
+            scaling, c.get("profile") or "exact")
 
 
 def spec_numbers(cases):

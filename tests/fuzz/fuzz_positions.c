@@ -4,7 +4,10 @@
  * if any, is --tokens (a decimal integer; anything else means absent).
  *
  * Properties on success: 1..RC_MAX_TOKENS positions, each in
- * [0, RC_MAX_POSITION], exactly --tokens of them when it was given.
+ * [0, RC_MAX_POSITION], exactly --tokens of them when it was given. The
+ * same spec is parsed for one axis and for three (M-RoPE: tuples P0/P1/P2
+ * and grid:G0/G1/G2@S items; cli/positions.h), where the properties hold
+ * for every one of the tokens' three positions.
  *
  * Inputs that would expand to more than 2^16 positions while staying
  * within RC_MAX_TOKENS (2^24) are skipped: each costs time linear in its
@@ -44,6 +47,18 @@ static int too_slow(const char *spec, int64_t tokens)
     int64_t total = 0;
     for (const char *p = spec; *p;) {
         size_t n = strcspn(p, ",");
+        if (n > 5 && strncmp(p, "grid:", 5) == 0) { /* the product of its sizes */
+            int64_t prod = 1;
+            for (const char *q = p + 5; q < p + n && *q != '@';) {
+                const size_t k = strcspn(q, "/@,");
+                const int64_t g = digits_value(q, k);
+                prod = g < 1 ? prod : prod > INT64_MAX / g ? INT64_MAX : prod * g;
+                q += k + (q[k] == '/');
+            }
+            total = prod >= INT64_MAX - total ? INT64_MAX : total + prod;
+            p += n + (p[n] == ',');
+            continue;
+        }
         const char *colon = memchr(p, ':', n);
         int64_t a = colon ? digits_value(p, (size_t)(colon - p)) : digits_value(p, n);
         int64_t b = colon ? digits_value(colon + 1, n - (size_t)(colon + 1 - p)) : a;
@@ -77,6 +92,15 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         if (tokens >= 0)
             FUZZ_CHECK(n == tokens);
         for (int64_t t = 0; t < n; t++)
+            FUZZ_CHECK(pos[t] >= 0 && pos[t] <= RC_MAX_POSITION);
+        free(pos);
+    }
+    pos = NULL;
+    if (rc_positions_parse_axes(spec, 3, tokens, 7, &pos, &n, err, sizeof err) == 0) {
+        FUZZ_CHECK(pos != NULL && n >= 1 && n <= RC_MAX_TOKENS);
+        if (tokens >= 0)
+            FUZZ_CHECK(n == tokens);
+        for (int64_t t = 0; t < 3 * n; t++)
             FUZZ_CHECK(pos[t] >= 0 && pos[t] <= RC_MAX_POSITION);
         free(pos);
     }
