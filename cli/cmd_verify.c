@@ -45,11 +45,12 @@ static const char usage_text[] =
     "is reported and the run goes on.\n"
     "\n"
     "With no option that shapes the spec or the tensors, verify runs the coverage\n"
-    "matrix (reference/COVERAGE.md): 8 cells that move every field a port receives\n"
+    "matrix (reference/COVERAGE.md): 9 cells that move every field a port receives\n"
     "away from its common value (bases 1e4, 5e5, 1e6 and 31415.93..., partial rotary\n"
     "24/96 and 32/80, head_dim 64-128, 1-5 heads, 1 to 1031 tokens, strides, in place,\n"
-    "NaN/Inf, both directions, positions 0..1030 densely and up to 2^31 - 1), over\n"
-    "every dtype and layout. --quick, or any spec option below, runs one spec.\n"
+    "NaN/Inf, both directions, positions 0..1030 densely and up to 2^31 - 1, and an\n"
+    "M-RoPE cell for ports that offer multi-axis RoPE), over every dtype and layout.\n"
+    "--quick, or any spec option below, runs one spec.\n"
     "\n"
     "What to verify (default: every built-in; unavailable ones are skipped):\n"
     "  --impl NAME[,NAME]    built-in implementation(s), or 'all' (`ropecheck list`)\n"
@@ -750,8 +751,17 @@ static int matrix_specs(const verify_opts *o, run_spec *out, size_t cap, size_t 
                         .base = cc->base, .heads = cc->heads, .stride_pad = cc->stride_pad,
                         .inplace = cc->inplace, .specials = cc->specials};
         char perr[256];
-        if (rc_positions_parse(cc->positions, cc->tokens, o->seed, &r->positions, &r->n_tokens,
-                               perr, sizeof perr) != 0) {
+        if (cc->axes) { /* a multi-axis cell: its map, and tuple positions */
+            if (rc_axes_opt_parse(cc->axes, cc->rotary_dim, &r->axes, perr, sizeof perr) != 0) {
+                snprintf(err, len, "coverage cell %s: %s", cc->name, perr);
+                return -1;
+            }
+            r->has_axes = 1;
+            snprintf(r->axes_spec, sizeof r->axes_spec, "%s", cc->axes);
+        }
+        if (rc_positions_parse_axes(cc->positions, r->has_axes ? r->axes.n_axes : 1,
+                                    cc->tokens, o->seed, &r->positions, &r->n_tokens, perr,
+                                    sizeof perr) != 0) {
             snprintf(err, len, "coverage cell %s: %s", cc->name, perr);
             return -1;
         }

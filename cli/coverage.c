@@ -55,6 +55,13 @@ static const rc_coverage_cell cells[] = {
     {.name = "one-token", .head_dim = 128, .rotary_dim = 128, .base = 10000.0, .heads = 1,
      .positions = "131071", .tokens = -1, .forward = 1,
      .bug_classes = "a call of one token (loops that assume a full vector or block)"},
+    {.name = "mrope", .head_dim = 128, .rotary_dim = 128, .base = 1000000.0, .heads = 2,
+     .positions = "0:7,grid:2/4/4@8,12:15,131071/7/65535,2147483647/2147483646/2147483645,"
+                  "lograndom:2147483647",
+     .tokens = 64, .forward = 1, .inverse = 1, .axes = "mrope:16,24,24",
+     .bug_classes = "multi-axis RoPE, for ports that offer it (the others skip the cell): "
+                    "sections misassigned, axes swapped or ignored, the map on one half "
+                    "only, text tokens without equal positions, positions read axis-major"},
 };
 
 size_t rc_coverage_count(void)

@@ -30,6 +30,8 @@ typedef struct rc_coverage_cell {
     int inplace;
     int64_t stride_pad;
     int specials;
+    const char *axes;      /* NULL, or a multi-axis map as --axes spells it
+                              (cli/axes_opt.h): positions are then tuples */
     const char *bug_classes; /* what the cell exists to catch (COVERAGE.md) */
 } rc_coverage_cell;
 

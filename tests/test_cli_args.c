@@ -243,7 +243,8 @@ Test(coverage, cells_match_the_documented_table)
         cr_expect_eq(strtoll(fl[3], NULL, 10), c->heads, "%s: heads", c->name);
         int64_t *pos = NULL, n = 0;
         char err[256];
-        cr_assert_eq(rc_positions_parse(c->positions, c->tokens, 1, &pos, &n, err, sizeof err),
+        cr_assert_eq(rc_positions_parse_axes(c->positions, c->axes ? 3 : 1, c->tokens, 1, &pos,
+                                             &n, err, sizeof err),
                      0, "%s: %s", c->name, err);
         free(pos);
         cr_expect_eq(strtoll(fl[4], NULL, 10), n, "%s: tokens", c->name);

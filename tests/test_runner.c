@@ -562,7 +562,7 @@ TestSuite(runner_neon, .timeout = 600);
 
 /* verify --impl `impl` over NEON_ALL and the `extra` arguments (NULL or
  * NULL-terminated): every case passes (without spec options that is the
- * default coverage matrix, 8 cells x 16 dtype/layout/direction cases). */
+ * default coverage matrix, 9 cells x 16 dtype/layout/direction cases). */
 static void expect_all_pass(const char *impl, const char *const *extra)
 {
     const char *cmd = neon_runner();

@@ -132,6 +132,44 @@ Test(verify_axes, axis_major_positions_are_named)
                  "mrope-positions-axis-major");
 }
 
+/* The default run (the coverage matrix, no spec option) catches every
+ * M-RoPE mistake in its mrope cell, named, and nothing else fails: a CI
+ * job that runs `verify --plugin` alone gates a multi-axis port. (The
+ * contiguous-layout mutant is right on the cell's contiguous map; the
+ * interleaved maps catch it: sections_misassigned_is_named.) */
+Test(verify_axes, default_matrix_catches_each_mistake, .timeout = 900)
+{
+    static const struct {
+        const char *path, *cause;
+    } m[] = {
+        {AXES_MUTANT_IGNORED_PATH, "mrope-axes-ignored"},
+        {AXES_MUTANT_SWAPPED_PATH, "mrope-axes-swapped"},
+        {AXES_MUTANT_WRONG_HALF_PATH, "mrope-wrong-half"},
+        {AXES_MUTANT_TEXT_ZERO_PATH, "mrope-text-positions"},
+        {AXES_MUTANT_AXIS_MAJOR_PATH, "mrope-positions-axis-major"},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        const char *argv[] = {"verify", "--plugin", m[i].path, "--dtype", "f32", "--seed",
+                              seed(), "--quiet", NULL};
+        cli_result r = run(argv);
+        cr_expect_eq(r.status, 1, "%s: exit %d\n%s", m[i].path, r.status, r.out);
+        cr_expect(strstr(r.out, "coverage matrix of 9 cells"), "%s", r.out);
+        char want[96];
+        snprintf(want, sizeof want, "    cause %s:", m[i].cause);
+        cr_expect(strstr(r.out, want), "%s: '%s' not named:\n%s", m[i].path, m[i].cause, r.out);
+        /* every failing row is in the mrope cell */
+        for (const char *p = strstr(r.out, " FAIL "); p; p = strstr(p + 1, " FAIL ")) {
+            const char *line = p;
+            while (line > r.out && line[-1] != '\n')
+                line--;
+            const char *cell = strstr(line, " mrope ");
+            cr_expect(cell && cell < p, "%s: a failure outside the mrope cell: %.*s",
+                      m[i].path, (int)(strchr(p, '\n') - line), line);
+        }
+        cli_result_free(&r);
+    }
+}
+
 /* The mutants are right on a one-axis spec (no map to get wrong), so the
  * failures above are the map's. */
 Test(verify_axes, mutants_pass_one_axis)
