@@ -295,3 +295,22 @@ Test(verify_axes, prove_names_each_mistake, .timeout = 600)
                 "a text token must carry its position on every axis");
     prove_names(AXES_MUTANT_AXIS_MAJOR_PATH, "mrope:16,24,24", "positions read axis-major");
 }
+
+/* What does not take multi-axis specs yet says so (exit 2), rather than
+ * judging one axis: shards (merge cannot rebuild the map) and sweeps. */
+Test(verify_axes, shards_and_sweeps_refuse_axes)
+{
+    const char *shard[] = {"verify", "--impl", "scalar", "--axes", "mrope:16,24,24", "--shard",
+                           "1/2", NULL};
+    cli_result r = run(shard);
+    cr_expect_eq(r.status, 2, "exit %d", r.status);
+    cr_expect(strstr(r.err, "--shard does not take multi-axis specs yet"), "%s", r.err);
+    cli_result_free(&r);
+    const char *sweep[] = {"sweep", "--impl", "scalar", "--axes", "mrope:16,24,24",
+                           "--positions", "0:10", "--dtype", "f32", "--layout", "half",
+                           "--direction", "forward", NULL};
+    r = run(sweep);
+    cr_expect_eq(r.status, 2, "exit %d", r.status);
+    cr_expect(strstr(r.err, "a sweep walks one position axis"), "%s", r.err);
+    cli_result_free(&r);
+}
