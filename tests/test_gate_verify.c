@@ -200,6 +200,20 @@ Test(gate_verify, ignores_strides_is_named_from_a_pad_of_one)
     cli_result_free(&r);
 }
 
+/* The note that a gate below 0.5 fails even correctly rounded outputs is
+ * said below 0.5 only: scalar's f64 (a double-double rotation, up to about
+ * 0.67 ulp) over a gate of 0.55 is rounding level without it. */
+Test(gate_verify, below_half_note_only_below_half)
+{
+    const char *argv[] = {"verify", "--impl", "scalar", "--dtype", "f64", "--layout", "half",
+                          "--quick", "--gate", "f64:pair=0.55", "--quiet", NULL};
+    cli_result r = run(argv);
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.out, "cause rounding-level:"), "%s", r.out);
+    cr_expect(!strstr(r.out, "a gate below 0.5"), "%s", r.out);
+    cli_result_free(&r);
+}
+
 /* "Rounding level" is an excess of at most twice max(gate, 1) ulp: with a
  * gate of 0.2, scalar's 0.5 (correct rounding) is rounding level, not a
  * defect to diagnose (2 * max(0.2, 1) = 2 >= 0.5; 2 * 0.2 would not be). */
