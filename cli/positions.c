@@ -92,7 +92,7 @@ static int parse_tuple(const char *item, int32_t n, int64_t *p, char *err, size_
     snprintf(buf, sizeof buf, "%s", item);
     int32_t k = 0;
     char *save = NULL;
-    if (buf[0] == '/' || buf[strlen(buf) - 1] == '/' || strstr(buf, "//")) {
+    if (!buf[0] || buf[0] == '/' || buf[strlen(buf) - 1] == '/' || strstr(buf, "//")) {
         snprintf(err, err_len, "tuple '%s' has an empty position", item);
         return -1;
     }
