@@ -76,7 +76,9 @@ class ServeLoop(unittest.TestCase):
         every = (codes.CAP_INTERLEAVED | codes.CAP_HALF | codes.CAP_INVERSE
                  | codes.CAP_PARTIAL_ROTARY | codes.CAP_INPLACE | codes.CAP_STRIDED
                  | codes.CAP_SCALING)
-        self.assertEqual(offers[0].caps, every | codes.CAP_F32 | codes.CAP_F16)
+        # rope.apply declares multi_axis (off unless declared: "plain" lacks it)
+        self.assertEqual(offers[0].caps,
+                         every | codes.CAP_F32 | codes.CAP_F16 | codes.CAP_MULTI_AXIS)
         self.assertEqual(offers[1].caps, every | codes.CAP_F32 | codes.CAP_F64 | codes.CAP_F16)
         self.assertEqual((offers[0].available, offers[0].why), (1, ""))
         self.assertEqual((offers[1].available, offers[1].why), (0, "no accelerator here"))

@@ -3,7 +3,8 @@
     fn(x, positions, *, theta, layout, direction, out_scale, spec) -> y | (y, table)
 
 apply            correct for f32 and f16 outputs at every position up to
-                 2^53: the angle is reduced exactly enough (below)
+                 2^53: the angle is reduced exactly enough (below); also
+                 multi-axis RoPE (multi_axis: pair i at positions[:, pair_axis[i]])
 apply_f32_table  a framework's way: frequencies rounded to float32 (as a
                  float32 inv_freq is); reports that table, so the host can
                  show why it fails the exact gate beyond short positions
@@ -56,7 +57,9 @@ def reduced_angle(positions, theta_hi, theta_lo):
     term is below ~2 in size, so the sum's roundings stay near 2^-51.
     Not enough for f64 outputs (ulps of 2^-52 of the norm), which is why
     apply does not offer f64."""
-    m = np.asarray(positions, dtype=np.float64)[:, None]  # exact: m <= 2^53
+    m = np.asarray(positions, dtype=np.float64)  # exact: m <= 2^53
+    if m.ndim == 1:  # one position per token; else already one per pair
+        m = m[:, None]
     hi = np.asarray(theta_hi, dtype=np.float64)[None, :]
     lo = np.asarray(theta_lo, dtype=np.float64)[None, :]
     p, e = _two_prod(m, hi)
@@ -89,11 +92,22 @@ def apply(x, positions, *, theta, layout, direction, out_scale, spec):
     """The correct port: the exact table (theta_hi + theta_lo from spec),
     an accurately reduced angle, rotation in float64, returned in float64
     for the runner to round once."""
-    phi = reduced_angle(positions, spec["theta_hi"], spec["theta_lo"]) * direction
+    phi = reduced_angle(pair_positions(positions, spec), spec["theta_hi"],
+                        spec["theta_lo"]) * direction
     return rotate(x, phi, layout, out_scale)
 
 
-apply.ropecheck_caps = {"dtypes": ["f32", "f16"]}
+def pair_positions(positions, spec):
+    """The positions as reduced_angle takes them: one per token, or with
+    several axes (spec["axes"], runner protocol 4) each pair's own,
+    positions[:, pair_axis[i]], shape (n_tokens, rotary_dim/2)."""
+    axes = spec.get("axes")
+    if axes is None:
+        return positions
+    return np.asarray(positions)[:, np.asarray(axes["pair_axis"])]
+
+
+apply.ropecheck_caps = {"dtypes": ["f32", "f16"], "multi_axis": True}
 
 
 def apply_f32_table(x, positions, *, theta, layout, direction, out_scale, spec):
