@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/dtype_convert.h"
+#include "core/pair_layout.h"
 #include "harness/case_axes.h"
 #include "harness/input_gen.h"
 #include "reference/metrics.h"
@@ -95,12 +96,6 @@ void rc_diag_destroy(rc_diag *d)
     free(d);
 }
 
-/* Channels of pair i in the case's layout. */
-static void pair_channels(rc_layout layout, int half, int i, int *ca, int *cb)
-{
-    *ca = layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-    *cb = layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
-}
 
 static double fmax_nan(double a, double b)
 {
@@ -116,7 +111,7 @@ void rc_diag_add_head(rc_diag *d, int64_t t, int64_t h, const double *in,
         d->token_unwritten[t] += unwritten[ch];
     for (int i = 0; i < d->half; i++) {
         int ca, cb;
-        pair_channels(c->layout, d->half, i, &ca, &cb);
+        rc_pair_channels(c->layout, c->rotary_dim, i, &ca, &cb);
         if (elems[ca].kind != RC_ELEM_ROTATED || elems[cb].kind != RC_ELEM_ROTATED)
             continue;
         double ea = rc_ulp_error(c->dtype, got[ca], elems[ca].exact, elems[ca].pair_norm);
@@ -460,7 +455,7 @@ static double fit_base(const rc_diag *d, const void *out, int64_t ts, int64_t hs
     int n = 0;
     for (int i = 1; i < d->half; i++) {
         int ca, cb;
-        pair_channels(c->layout, d->half, i, &ca, &cb);
+        rc_pair_channels(c->layout, c->rotary_dim, i, &ca, &cb);
         double ga = rc_elem_load(c->dtype, out, t1 * ts + ca);
         double gb = rc_elem_load(c->dtype, out, t1 * ts + cb);
         double th = atan2(in[ca] * gb - in[cb] * ga, in[ca] * ga + in[cb] * gb);
@@ -651,7 +646,7 @@ static int axis_map_finding(const rc_diag *d, const sample *s, size_t n, const v
     int wrong_pairs = 0, split_pairs = 0, first_split = -1, first_wrong = -1;
     for (int i = 0; i < d->half; i++) {
         int ca, cb;
-        pair_channels(c->layout, d->half, i, &ca, &cb);
+        rc_pair_channels(c->layout, c->rotary_dim, i, &ca, &cb);
         if (!mask[ca] || !mask[cb])
             return 0; /* a channel no axis explains: not (only) the map */
         const unsigned want = 1u << c->axes->pair_axis[i];
@@ -668,7 +663,7 @@ static int axis_map_finding(const rc_diag *d, const sample *s, size_t n, const v
     char text[600], runs_got[200], runs_want[200];
     if (split_pairs > 0) {
         int ca, cb;
-        pair_channels(c->layout, d->half, first_split, &ca, &cb);
+        rc_pair_channels(c->layout, c->rotary_dim, first_split, &ca, &cb);
         snprintf(text, sizeof text,
                  "the two channels of a pair rotate by different axes (%d of %d pairs; pair "
                  "%d: channel %d by axis %d, its partner %d by axis %d, the spec says axis %d "

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/dtype_convert.h"
+#include "core/pair_layout.h"
 #include "core/registry.h"
 #include "core/scaling.h"
 #include "core/spec_check.h"
@@ -143,20 +144,12 @@ static int histogram_bin(double v)
     return e + 8; /* [2^-8, 2^-7) -> e = -7 -> bin 1 */
 }
 
-/* The pair channel ch belongs to (ch < rotary_dim). */
-static int32_t pair_of_channel(const rc_verify_case *c, int ch)
-{
-    const int half = c->rotary_dim / 2;
-    if (c->layout == RC_LAYOUT_INTERLEAVED)
-        return ch / 2;
-    return ch < half ? ch : ch - half;
-}
 
 /* The position channel ch of token t rotates by: its pair's (a channel
  * beyond rotary_dim is not rotated: the token's first position). */
 static int64_t channel_position(const rc_verify_case *c, int64_t t, int ch)
 {
-    return ch < c->rotary_dim ? rc_case_pair_pos(c, t, pair_of_channel(c, ch))
+    return ch < c->rotary_dim ? rc_case_pair_pos(c, t, rc_channel_pair(c->layout, c->rotary_dim, ch))
                               : rc_case_pos(c, t)[0];
 }
 

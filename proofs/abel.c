@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pair_layout.h"
 #include "core/rng.h"
 #include "core/scaling.h"
 #include "proofs/proof_internal.h"
@@ -241,9 +242,8 @@ int rc_abel_curve_scaled(double base, int rotary_dim, const rc_scaling *sc, int 
 /* Pair i of x as a complex number (spec layout). */
 static void pair_of(const rc_probe *p, const double *x, int i, double *re, double *im)
 {
-    const int half = p->rotary_dim / 2;
-    const int a = p->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-    const int b = p->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
+    int a, b;
+    rc_pair_channels(p->layout, p->rotary_dim, i, &a, &b);
     *re = x[a];
     *im = x[b];
 }

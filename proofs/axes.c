@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "core/axes.h"
+#include "core/pair_layout.h"
 #include "core/registry.h"
 #include "core/rng.h"
 #include "proofs/proof_internal.h"
@@ -57,13 +58,6 @@ typedef struct axes_ctx {
     char err[256];
 } axes_ctx;
 
-/* Channels of pair i in the spec's layout. */
-static void pair_channels(const rc_probe *p, int i, int *ca, int *cb)
-{
-    const int half = p->rotary_dim / 2;
-    *ca = p->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-    *cb = p->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
-}
 
 /* The tuples of check 2: every axis at a different position in each, the
  * positions spread over [0, 2^31 - 1] (where the gates apply). */
@@ -301,7 +295,7 @@ static int check_map(axes_ctx *x, rc_direction dir)
     int found[RC_MAX_HEAD_DIM / 2], unexplained = -1;
     for (int i = 0; i < x->half; i++) {
         int ca, cb;
-        pair_channels(p, i, &ca, &cb);
+        rc_pair_channels(p->layout, p->rotary_dim, i, &ca, &cb);
         if (!mask[ca] || !mask[cb]) {
             unexplained = unexplained < 0 ? i : unexplained;
             found[i] = -1;
@@ -355,7 +349,7 @@ static int check_text(axes_ctx *x)
             int axes_unrotated = 0, first = -1;
             for (int i = 0; i < x->half; i++) {
                 int ca, cb;
-                pair_channels(p, i, &ca, &cb);
+                rc_pair_channels(p->layout, p->rotary_dim, i, &ca, &cb);
                 if ((fits[ca] & fits[cb] & 1u) && text[j] != 0) {
                     axes_unrotated |= 1 << p->axes->pair_axis[i];
                     first = first < 0 ? i : first;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pair_layout.h"
 #include "core/scaling.h"
 #include "core/spec_check.h"
 #include "reference/metrics.h"
@@ -214,13 +215,6 @@ static int angles_at(rc_profile_ref *r, int64_t m, rc_direction dir)
     return 0;
 }
 
-/* The channels of pair i in the spec's layout. */
-static void pair_channels(const rc_profile_ref *r, int i, int *ca, int *cb)
-{
-    const int interleaved = r->layout == RC_LAYOUT_INTERLEAVED;
-    *ca = interleaved ? 2 * i : i;
-    *cb = interleaved ? 2 * i + 1 : i + r->rotary_dim / 2;
-}
 
 /* Pair i's sine in direction dir. Inverse: hf has none; defined as the
  * rotation with sin negated. ggml's backward pass multiplies the cached
@@ -249,7 +243,7 @@ int rc_profile_ref_head(rc_profile_ref *r, int64_t m, rc_direction dir, const do
     const int n = r->rotary_dim / 2;
     for (int i = 0; i < n; i++) {
         int ca, cb;
-        pair_channels(r, i, &ca, &cb);
+        rc_pair_channels(r->layout, r->rotary_dim, i, &ca, &cb);
         const double a = in[ca], b = in[cb];
         if (!isfinite(a) || !isfinite(b)) {
             pred[ca] = lo[ca] = hi[ca] = pred[cb] = lo[cb] = hi[cb] = NAN;
@@ -301,7 +295,7 @@ int rc_profile_ref_special_classes(rc_profile_ref *r, int64_t m, rc_direction di
     const int n = r->rotary_dim / 2;
     for (int i = 0; i < n; i++) {
         int ca, cb;
-        pair_channels(r, i, &ca, &cb);
+        rc_pair_channels(r->layout, r->rotary_dim, i, &ca, &cb);
         const double a = in[ca], b = in[cb];
         if (isfinite(a) && isfinite(b))
             continue;

@@ -21,6 +21,7 @@
 
 #include "core/axes.h"
 #include "core/dtype_convert.h"
+#include "core/pair_layout.h"
 #include "core/scaling.h"
 #include "reference/ref_fast.h"
 #include "reference/ref_internal.h"
@@ -601,9 +602,8 @@ static void passthrough(double x, int32_t ch, rc_ref_elem *e)
 static void rotate_pair_at_position(rc_ref *ref, int32_t i, rc_direction dir, const double *in,
                                     rc_ref_elem *out)
 {
-    const int32_t half = ref->n_pairs;
-    int32_t ca = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i : i;
-    int32_t cb = ref->layout == RC_LAYOUT_INTERLEAVED ? 2 * i + 1 : i + half;
+    int ca, cb;
+    rc_pair_channels(ref->layout, ref->rotary_dim, i, &ca, &cb);
     out[ca].partner = cb;
     out[cb].partner = ca;
     if (rc_ref_fast_pair(ref->fast, i, dir, in[ca], in[cb], &out[ca], &out[cb])) {
