@@ -6,6 +6,8 @@
  */
 #include "core/axes.h"
 
+#include "core/pair_layout.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -162,5 +164,37 @@ void rc_axes_runs(const uint8_t *map, int n, char *buf, size_t len)
         }
         used += (size_t)snprintf(buf + used, len - used, "%s", run);
         i = j + 1;
+    }
+}
+
+int rc_axes_lowest(unsigned set)
+{
+    for (int k = 0; k < RC_MAX_AXES; k++)
+        if (set & (1u << k))
+            return k;
+    return 0;
+}
+
+void rc_axes_recover(const rc_axes *spec, rc_layout layout, const unsigned *mask,
+                     rc_axes_recovered *out)
+{
+    memset(out, 0, sizeof *out);
+    out->first_unexplained = out->first_split = out->first_wrong = -1;
+    for (int i = 0; i < spec->n_pairs; i++) {
+        int ca, cb;
+        rc_pair_channels(layout, 2 * spec->n_pairs, i, &ca, &cb);
+        const unsigned want = 1u << spec->pair_axis[i], both = mask[ca] & mask[cb];
+        out->found[i] = 0xFF;
+        if (!mask[ca] || !mask[cb]) {
+            if (out->unexplained++ == 0)
+                out->first_unexplained = i;
+        } else if (!both) {
+            if (out->split++ == 0)
+                out->first_split = i;
+        } else {
+            out->found[i] = (uint8_t)((both & want) ? spec->pair_axis[i] : rc_axes_lowest(both));
+            if (!(both & want) && out->wrong++ == 0)
+                out->first_wrong = i;
+        }
     }
 }

@@ -70,6 +70,25 @@ static inline int rc_axes_position_is_new(const int64_t *pos, int32_t k)
  * run per pair). For findings that show a map. */
 void rc_axes_runs(const uint8_t *map, int n, char *buf, size_t len);
 
+/* A map recovered from outputs: mask[ch], ch < rotary_dim, holds the axes
+ * channel ch was seen to follow (rc_ref_axis_fits, intersected over heads).
+ * Per pair, the axes both its channels follow: none for one channel
+ * (unexplained), none in common (split: the map applied to channels, not
+ * pairs), or some; found[i] is then the spec's axis when it is among them,
+ * else the lowest (0xFF for unexplained or split pairs). */
+typedef struct rc_axes_recovered {
+    int unexplained, first_unexplained; /* pairs with a channel no axis explains */
+    int split, first_split;             /* pairs whose channels share no axis */
+    int wrong, first_wrong;             /* pairs on one axis, not the spec's */
+    uint8_t found[RC_MAX_HEAD_DIM / 2];
+} rc_axes_recovered;
+
+void rc_axes_recover(const rc_axes *spec, rc_layout layout, const unsigned *mask,
+                     rc_axes_recovered *out);
+
+/* The lowest axis in a bit set (0 for an empty one). */
+int rc_axes_lowest(unsigned set);
+
 /* 0 when every pair's axis is below n_axes and n_pairs matches rotary_dim,
  * else -1 with the reason. */
 int rc_axes_check(const rc_axes *a, int32_t rotary_dim, char *err, size_t err_len);

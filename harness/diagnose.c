@@ -565,16 +565,6 @@ static size_t list_models(const rc_diag *d, double fitted, model *mo, size_t cap
 static void set(rc_verify_result *res, const char *cause, const char *fmt, const char *a,
                 const char *b);
 
-static int lowest_bit(unsigned m)
-{
-    int k = 0;
-    while (m && !(m & 1u)) {
-        m >>= 1;
-        k++;
-    }
-    return k;
-}
-
 /* With several axes, the axis every output channel rotates by, recovered
  * from the sampled failing heads: on each head, channel ch fits axis k when
  * its error against the exact rotation at the token's position on axis k
@@ -608,68 +598,40 @@ static int axis_map_finding(const rc_diag *d, const sample *s, size_t n, const v
         return -1;
     }
     rc_ref_set_fast_path(ref, !c->oracle_mpfr);
-    unsigned mask[RC_MAX_HEAD_DIM];
+    unsigned mask[RC_MAX_HEAD_DIM], fits[RC_MAX_HEAD_DIM];
     for (int ch = 0; ch < c->head_dim; ch++)
         mask[ch] = (1u << n_axes) - 1u;
-    double in[RC_MAX_HEAD_DIM];
+    double in[RC_MAX_HEAD_DIM], got[RC_MAX_HEAD_DIM];
     for (size_t k = 0; k < n; k++) {
-        const int64_t *pos = rc_case_pos(c, s[k].t);
         const double spec_err = d->cell_err[s[k].t * c->n_heads + s[k].h];
         const double allowed =
             isfinite(spec_err) ? fmax(d->gate, spec_err * MODEL_FACTOR) : d->gate;
-        unsigned fits[RC_MAX_HEAD_DIM] = {0}, rotated[RC_MAX_HEAD_DIM] = {0};
         rc_input_gen_head(c->seed, rc_case_input_key(c, s[k].t), s[k].h, c->dtype,
                           c->head_dim, c->with_specials, in);
-        for (int32_t a = 0; a < n_axes; a++) {
-            if (!rc_axes_position_is_new(pos, a) ||
-                rc_ref_rotate_head(ref, pos[a], c->direction, in, e) != 0)
-                continue;
-            unsigned same = 0; /* every axis at this position */
-            for (int32_t b = 0; b < n_axes; b++)
-                same |= pos[b] == pos[a] ? 1u << b : 0u;
-            for (int ch = 0; ch < c->head_dim; ch++) {
-                if (e[ch].kind != RC_ELEM_ROTATED)
-                    continue;
-                rotated[ch] = 1;
-                const double got = rc_elem_load(c->dtype, out, s[k].t * ts + s[k].h * hs + ch);
-                if (rc_ulp_error(c->dtype, got, e[ch].exact, e[ch].pair_norm) <= allowed)
-                    fits[ch] |= same;
-            }
-        }
-        for (int ch = 0; ch < c->head_dim; ch++)
-            if (rotated[ch]) /* a special value's channel says nothing of its axis */
-                mask[ch] &= fits[ch];
+        for (int ch = 0; ch < c->rotary_dim; ch++)
+            got[ch] = rc_elem_load(c->dtype, out, s[k].t * ts + s[k].h * hs + ch);
+        rc_ref_axis_fits(ref, n_axes, rc_case_pos(c, s[k].t), c->direction, in, got, allowed,
+                         e, fits);
+        for (int ch = 0; ch < c->rotary_dim; ch++)
+            mask[ch] &= fits[ch];
     }
     rc_ref_destroy(ref);
     free(e);
-    uint8_t got_map[RC_MAX_HEAD_DIM / 2];
-    int wrong_pairs = 0, split_pairs = 0, first_split = -1, first_wrong = -1;
-    for (int i = 0; i < d->half; i++) {
-        int ca, cb;
-        rc_pair_channels(c->layout, c->rotary_dim, i, &ca, &cb);
-        if (!mask[ca] || !mask[cb])
-            return 0; /* a channel no axis explains: not (only) the map */
-        const unsigned want = 1u << c->axes->pair_axis[i];
-        const unsigned both = mask[ca] & mask[cb];
-        got_map[i] = (uint8_t)((both & want) ? c->axes->pair_axis[i] : lowest_bit(both));
-        if (!both) {
-            split_pairs++;
-            first_split = first_split < 0 ? i : first_split;
-        } else if (!(both & want)) {
-            wrong_pairs++;
-            first_wrong = first_wrong < 0 ? i : first_wrong;
-        }
-    }
+    rc_axes_recovered rec;
+    rc_axes_recover(c->axes, c->layout, mask, &rec);
+    if (rec.unexplained > 0)
+        return 0; /* a channel no axis explains: not (only) the map */
     char text[600], runs_got[200], runs_want[200];
-    if (split_pairs > 0) {
+    if (rec.split > 0) {
+        const int first_split = rec.first_split;
         int ca, cb;
         rc_pair_channels(c->layout, c->rotary_dim, first_split, &ca, &cb);
         snprintf(text, sizeof text,
                  "the two channels of a pair rotate by different axes (%d of %d pairs; pair "
                  "%d: channel %d by axis %d, its partner %d by axis %d, the spec says axis %d "
                  "for both): the axis map is applied to channels, not to pairs%s",
-                 split_pairs, d->half, first_split, ca, lowest_bit(mask[ca]), cb,
-                 lowest_bit(mask[cb]), c->axes->pair_axis[first_split],
+                 rec.split, d->half, first_split, ca, rc_axes_lowest(mask[ca]), cb,
+                 rc_axes_lowest(mask[cb]), c->axes->pair_axis[first_split],
                  c->layout == RC_LAYOUT_HALF
                      ? " (in the half layout: sections laid over the r channels once, or "
                        "over one half only, where each half needs the whole map)"
@@ -677,16 +639,16 @@ static int axis_map_finding(const rc_diag *d, const sample *s, size_t n, const v
         set(res, "mrope-wrong-half", "%s%s", text, "");
         return 1;
     }
-    if (wrong_pairs == 0)
+    if (rec.wrong == 0)
         return 0; /* every pair fits its spec axis: the map is right */
-    rc_axes_runs(got_map, d->half, runs_got, sizeof runs_got);
+    rc_axes_runs(rec.found, d->half, runs_got, sizeof runs_got);
     rc_axes_runs(c->axes->pair_axis, d->half, runs_want, sizeof runs_want);
     snprintf(text, sizeof text,
              "%d of %d pairs rotate by another axis than the spec's map (first: pair %d by "
              "axis %d, the spec's axis %d): sections misassigned. The outputs: %s; the "
              "spec: %s",
-             wrong_pairs, d->half, first_wrong, got_map[first_wrong],
-             c->axes->pair_axis[first_wrong], runs_got, runs_want);
+             rec.wrong, d->half, rec.first_wrong, rec.found[rec.first_wrong],
+             c->axes->pair_axis[rec.first_wrong], runs_got, runs_want);
     set(res, "mrope-sections", "%s%s", text, "");
     return 1;
 }

@@ -89,21 +89,11 @@ static int call_tuples(axes_ctx *x, const double *in, const int64_t *pos, int64_
 }
 
 /* Per rotated channel of the output head got[], bit k set when it is
- * within the gate of the exact rotation of its pair at pos[k] (channels
- * beyond rotary_dim are not asked: left 0). */
+ * within the gate of the exact rotation of its pair at pos[k]. */
 static void channel_fits(axes_ctx *x, const double *in, const double *got, const int64_t *pos,
                          rc_direction dir, unsigned *fits)
 {
-    const rc_probe *p = x->p;
-    memset(fits, 0, sizeof(unsigned) * (size_t)p->head_dim);
-    for (int32_t k = 0; k < x->n_axes; k++) {
-        if (rc_ref_rotate_head(x->ref, pos[k], dir, in, x->e) != 0)
-            continue;
-        for (int ch = 0; ch < p->rotary_dim; ch++)
-            if (x->e[ch].kind == RC_ELEM_ROTATED &&
-                rc_ulp_error(p->dtype, got[ch], x->e[ch].exact, x->e[ch].pair_norm) <= x->gate)
-                fits[ch] |= 1u << k;
-    }
+    rc_ref_axis_fits(x->ref, x->n_axes, pos, dir, in, got, x->gate, x->e, fits);
 }
 
 /* Whether head got[] is the exact rotation at the tuple pos (every rotated
@@ -202,16 +192,8 @@ static int check_call(axes_ctx *x)
     return 1;
 }
 
-static int lowest(unsigned m)
-{
-    for (int k = 0; k < RC_MAX_AXES; k++)
-        if (m & (1u << k))
-            return k;
-    return -1;
-}
-
 /* The map found (found[i] per pair) against the spec's: names what differs. */
-static void map_findings(axes_ctx *x, const int *found)
+static void map_findings(axes_ctx *x, const uint8_t *found)
 {
     const uint8_t *want = x->p->axes->pair_axis;
     const int32_t A = x->n_axes;
@@ -258,10 +240,7 @@ static void map_findings(axes_ctx *x, const int *found)
         return;
     }
     char got[72], spec[72];
-    uint8_t found_map[RC_MAX_HEAD_DIM / 2];
-    for (int i = 0; i < x->half; i++)
-        found_map[i] = (uint8_t)found[i];
-    rc_axes_runs(found_map, x->half, got, sizeof got);
+    rc_axes_runs(found, x->half, got, sizeof got);
     rc_axes_runs(want, x->half, spec, sizeof spec);
     rc_proof_add(x->r, "sections misassigned: %d of %d pairs rotate by another axis (first: "
                  "pair %d by axis %d, the spec's %d); found %s; the spec: %s", wrong, x->half,
@@ -292,36 +271,29 @@ static int check_map(axes_ctx *x, rc_direction dir)
         }
     }
     const int before = x->r->n_findings + x->r->findings_dropped;
-    int found[RC_MAX_HEAD_DIM / 2], unexplained = -1;
-    for (int i = 0; i < x->half; i++) {
+    rc_axes_recovered rec;
+    rc_axes_recover(p->axes, p->layout, mask, &rec);
+    if (rec.split > 0) { /* one pair says it; the map below would only echo it */
+        const int i = rec.first_split;
         int ca, cb;
         rc_pair_channels(p->layout, p->rotary_dim, i, &ca, &cb);
-        if (!mask[ca] || !mask[cb]) {
-            unexplained = unexplained < 0 ? i : unexplained;
-            found[i] = -1;
-            continue;
-        }
-        const unsigned want = 1u << p->axes->pair_axis[i];
-        if (!(mask[ca] & mask[cb])) {
-            rc_proof_add(x->r, "the two channels of pair %d rotate by different axes (channel "
-                         "%d by axis %d, channel %d by axis %d; the spec: axis %d for both): "
-                         "the axis map is applied to channels, not pairs%s%s", i, ca,
-                         lowest(mask[ca]), cb, lowest(mask[cb]), p->axes->pair_axis[i],
-                         p->layout == RC_LAYOUT_HALF ? " (rotate_half's second half needs "
-                                                       "the whole map again)" : "",
-                         dir == RC_INVERSE ? " (inverse)" : "");
-            return 1; /* one pair says it; the map below would only echo it */
-        }
-        const unsigned both = mask[ca] & mask[cb];
-        found[i] = (both & want) ? p->axes->pair_axis[i] : lowest(both);
-    }
-    if (unexplained >= 0) {
-        rc_proof_add(x->r, "pair %d follows no axis's position at the spec's frequencies%s "
-                     "(the one-axis oracles on text tokens say how its angle is wrong)",
-                     unexplained, dir == RC_INVERSE ? " in the inverse direction" : "");
+        rc_proof_add(x->r, "the two channels of pair %d rotate by different axes (channel "
+                     "%d by axis %d, channel %d by axis %d; the spec: axis %d for both): "
+                     "the axis map is applied to channels, not pairs%s%s", i, ca,
+                     rc_axes_lowest(mask[ca]), cb, rc_axes_lowest(mask[cb]),
+                     p->axes->pair_axis[i],
+                     p->layout == RC_LAYOUT_HALF ? " (rotate_half's second half needs "
+                                                   "the whole map again)" : "",
+                     dir == RC_INVERSE ? " (inverse)" : "");
         return 1;
     }
-    map_findings(x, found);
+    if (rec.unexplained > 0) {
+        rc_proof_add(x->r, "pair %d follows no axis's position at the spec's frequencies%s "
+                     "(the one-axis oracles on text tokens say how its angle is wrong)",
+                     rec.first_unexplained, dir == RC_INVERSE ? " in the inverse direction" : "");
+        return 1;
+    }
+    map_findings(x, rec.found);
     return x->r->n_findings + x->r->findings_dropped - before;
 }
 

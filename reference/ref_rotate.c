@@ -24,6 +24,7 @@
 #include "core/pair_layout.h"
 #include "core/scaling.h"
 #include "reference/ref_fast.h"
+#include "reference/metrics.h"
 #include "reference/ref_internal.h"
 #include "reference/reference.h"
 #include "reference/scaling.h"
@@ -663,4 +664,33 @@ int rc_ref_rotate_head_axes(rc_ref *ref, const rc_axes *axes, const int64_t *pos
     }
     passthrough_channels(ref, in, out);
     return 0;
+}
+
+void rc_ref_axis_fits(rc_ref *ref, int32_t n_axes, const int64_t *pos, rc_direction dir,
+                      const double *in, const double *got, double allowed,
+                      rc_ref_elem *scratch, unsigned *fits)
+{
+    const unsigned every = (1u << n_axes) - 1u;
+    for (int32_t ch = 0; ch < ref->rotary_dim; ch++)
+        fits[ch] = 0;
+    for (int32_t a = 0; a < n_axes; a++) {
+        if (!rc_axes_position_is_new(pos, a) ||
+            rc_ref_rotate_head(ref, pos[a], dir, in, scratch) != 0)
+            continue;
+        unsigned same = 0; /* every axis at this position */
+        for (int32_t b = 0; b < n_axes; b++)
+            same |= pos[b] == pos[a] ? 1u << b : 0u;
+        for (int32_t ch = 0; ch < ref->rotary_dim; ch++) {
+            if (scratch[ch].kind != RC_ELEM_ROTATED)
+                continue;
+            if (rc_ulp_error(ref->dtype, got[ch], scratch[ch].exact, scratch[ch].pair_norm) <=
+                allowed)
+                fits[ch] |= same;
+        }
+        /* A channel the reference does not rotate (a special value) says
+         * nothing of its axis: every bit, neutral to an intersection. */
+        for (int32_t ch = 0; ch < ref->rotary_dim; ch++)
+            if (scratch[ch].kind != RC_ELEM_ROTATED)
+                fits[ch] = every;
+    }
 }

@@ -72,6 +72,18 @@ struct rc_axes;
 int rc_ref_rotate_head_axes(rc_ref *ref, const struct rc_axes *axes, const int64_t *pos,
                             rc_direction dir, const double *in, rc_ref_elem *out);
 
+/* Which axes one output head follows (multi-axis RoPE): bit k of fits[ch],
+ * ch < rotary_dim, is set when got[ch] (the head's output, as doubles) is
+ * within `allowed` pair ULP of the exact rotation of its pair at pos[k];
+ * axes at one position share their bits. A channel the reference does not
+ * rotate (a special value) gets every bit, neutral to an intersection over
+ * heads. scratch: head_dim elements. For the diagnosis and the axes proof,
+ * which intersect these over heads and read the map off the result
+ * (rc_axes_recover, core/axes.h). */
+void rc_ref_axis_fits(rc_ref *ref, int32_t n_axes, const int64_t *pos, rc_direction dir,
+                      const double *in, const double *got, double allowed,
+                      rc_ref_elem *scratch, unsigned *fits);
+
 /* theta_i = base^(-2i/r) as a double-double accurate to ~2^-104 relative:
  * the table the host hands to implementations in rc_spec. */
 rc_dd rc_ref_theta_dd(double base, int rotary_dim, int i);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/axes.h"
+#include "core/pair_layout.h"
 
 static int parse_sections(const char *text, int32_t *s, int max)
 {
@@ -147,4 +148,44 @@ Test(axes, runs_spell_a_map_and_cut_where_it_must)
     cr_expect_eq(small[31], 'x'); /* nothing written past the length */
     rc_axes_runs(a.pair_axis, 1, buf, sizeof buf);
     cr_expect_str_eq(buf, "pairs 0 axis 0");
+}
+
+/* rc_axes_recover reads a map off per-channel axis sets: the spec's axis
+ * wherever it is among them, a pair whose channels share no axis is split,
+ * one with a channel no axis explains is unexplained, and each count comes
+ * with the first pair. */
+Test(axes, recover_reads_the_map_off_channel_sets)
+{
+    char err[256];
+    rc_axes a;
+    const int32_t s[3] = {2, 1, 1}; /* 4 pairs: axes 0 0 1 2 */
+    cr_assert_eq(rc_axes_sections(s, 3, 8, &a, err, sizeof err), 0, "%s", err);
+    unsigned mask[8];
+    rc_axes_recovered r;
+    for (int l = 0; l < RC_LAYOUT_COUNT; l++) {
+        int ca, cb;
+        for (int i = 0; i < 4; i++) { /* right: each pair's axis, and axis 0 besides */
+            rc_pair_channels((rc_layout)l, 8, i, &ca, &cb);
+            mask[ca] = mask[cb] = (1u << a.pair_axis[i]) | 1u;
+        }
+        rc_axes_recover(&a, (rc_layout)l, mask, &r);
+        cr_expect(r.unexplained == 0 && r.split == 0 && r.wrong == 0);
+        cr_expect(r.found[2] == 1 && r.found[3] == 2);
+        rc_pair_channels((rc_layout)l, 8, 3, &ca, &cb); /* pair 3 by axis 1: wrong */
+        mask[ca] = mask[cb] = 2u;
+        rc_axes_recover(&a, (rc_layout)l, mask, &r);
+        cr_expect(r.wrong == 1 && r.first_wrong == 3 && r.found[3] == 1);
+        rc_pair_channels((rc_layout)l, 8, 2, &ca, &cb); /* pair 2's channels: 1 and 2 */
+        mask[ca] = 2u;
+        mask[cb] = 4u;
+        rc_axes_recover(&a, (rc_layout)l, mask, &r);
+        cr_expect(r.split == 1 && r.first_split == 2 && r.found[2] == 0xFF);
+        rc_pair_channels((rc_layout)l, 8, 1, &ca, &cb); /* pair 1: a channel explained by none */
+        mask[cb] = 0u;
+        rc_axes_recover(&a, (rc_layout)l, mask, &r);
+        cr_expect(r.unexplained == 1 && r.first_unexplained == 1 && r.split == 1 &&
+                  r.wrong == 1);
+    }
+    cr_expect_eq(rc_axes_lowest(0u), 0);
+    cr_expect_eq(rc_axes_lowest(6u), 1);
 }
