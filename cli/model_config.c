@@ -510,15 +510,15 @@ static int read_shape(ctx *c, const lm_view *v, rc_model_config *m)
     return 0;
 }
 
-/* base: rope_theta (Llama, Qwen, Phi), rotary_emb_base (GPT-NeoX), or
- * rope_parameters.rope_theta (transformers v5; with per-layer-type
- * parameters, full_attention's); none of them: the family's default_theta,
- * else 10000 (GPT-J, and transformers' default). Every one present must
- * agree. */
-static int read_base(ctx *c, const lm_view *v, const cJSON *rope_params, const char *rp_prefix,
-                     rc_model_config *m)
+/* One number the config may give in up to three places, every one present
+ * agreeing: keys[0] or keys[1] where the language model's fields are
+ * (lm_obj), and rp_key of rope_parameters. Each must lie in (0, max]
+ * (max infinite: > 0). 1 with *out and its field's name in name (the first
+ * given), 0 when none is, -1 after fail(). */
+static int read_agreed_number(ctx *c, const lm_view *v, const char *const keys[2],
+                              const cJSON *rope_params, const char *rp_prefix,
+                              const char *rp_key, double max, double *out, char name[96])
 {
-    static const char *const keys[2] = {"rope_theta", "rotary_emb_base"};
     char names[3][96];
     double val[3];
     int have[3];
@@ -529,22 +529,45 @@ static int read_base(ctx *c, const lm_view *v, const cJSON *rope_params, const c
         if ((have[i] = get_number(c, o, p, keys[i], &val[i])) < 0)
             return -1;
     }
-    field_name(names[2], sizeof names[2], rp_prefix, "rope_theta");
-    if ((have[2] = get_number(c, rope_params, rp_prefix, "rope_theta", &val[2])) < 0)
+    field_name(names[2], sizeof names[2], rp_prefix, rp_key);
+    if ((have[2] = get_number(c, rope_params, rp_prefix, rp_key, &val[2])) < 0)
         return -1;
     int first = -1;
     for (int i = 0; i < 3; i++) {
         if (!have[i])
             continue;
-        if (!(val[i] > 0.0))
-            return fail(c, names[i], "%.17g must be > 0", val[i]);
+        if (!(val[i] > 0.0 && val[i] <= max))
+            return isinf(max) ? fail(c, names[i], "%.17g must be > 0", val[i])
+                              : fail(c, names[i], "%.17g must be in (0, %g]", val[i], max);
         if (first < 0)
             first = i;
         else if (val[i] != val[first])
             return fail(c, names[i], "%.17g disagrees with %s %.17g", val[i], names[first],
                         val[first]);
     }
-    m->base = first >= 0 ? val[first] : v->fam ? v->fam->theta : 10000.0;
+    if (first < 0)
+        return 0;
+    *out = val[first];
+    memcpy(name, names[first], 96);
+    return 1;
+}
+
+/* base: rope_theta (Llama, Qwen, Phi), rotary_emb_base (GPT-NeoX), or
+ * rope_parameters.rope_theta (transformers v5; with per-layer-type
+ * parameters, full_attention's); none of them: the family's default_theta,
+ * else 10000 (GPT-J, and transformers' default). Every one present must
+ * agree. */
+static int read_base(ctx *c, const lm_view *v, const cJSON *rope_params, const char *rp_prefix,
+                     rc_model_config *m)
+{
+    static const char *const keys[2] = {"rope_theta", "rotary_emb_base"};
+    char name[96];
+    double base = 0.0;
+    const int got = read_agreed_number(c, v, keys, rope_params, rp_prefix, "rope_theta",
+                                       INFINITY, &base, name);
+    if (got < 0)
+        return -1;
+    m->base = got ? base : v->fam ? v->fam->theta : 10000.0;
     return 0;
 }
 
@@ -557,31 +580,12 @@ static int read_rotary(ctx *c, const lm_view *v, const cJSON *rope_params, const
                        rc_model_config *m, double *factor)
 {
     static const char *const keys[2] = {"partial_rotary_factor", "rotary_pct"};
-    char names[3][96];
-    double fr[3];
-    int have[3];
-    for (int i = 0; i < 2; i++) {
-        const char *p;
-        const cJSON *o = lm_obj(v, keys[i], &p);
-        field_name(names[i], sizeof names[i], p, keys[i]);
-        if ((have[i] = get_number(c, o, p, keys[i], &fr[i])) < 0)
-            return -1;
-    }
-    field_name(names[2], sizeof names[2], rp_prefix, "partial_rotary_factor");
-    if ((have[2] = get_number(c, rope_params, rp_prefix, "partial_rotary_factor", &fr[2])) < 0)
+    char fname[96];
+    double frac = 1.0;
+    const int have_frac = read_agreed_number(c, v, keys, rope_params, rp_prefix,
+                                             "partial_rotary_factor", 1.0, &frac, fname);
+    if (have_frac < 0)
         return -1;
-    int first = -1;
-    for (int i = 0; i < 3; i++) {
-        if (!have[i])
-            continue;
-        if (!(fr[i] > 0.0 && fr[i] <= 1.0))
-            return fail(c, names[i], "%.17g must be in (0, 1]", fr[i]);
-        if (first < 0)
-            first = i;
-        else if (fr[i] != fr[first])
-            return fail(c, names[i], "%.17g disagrees with %s %.17g", fr[i], names[first],
-                        fr[first]);
-    }
     int64_t abs_dim = 0;
     const char *ap;
     const cJSON *ao = lm_obj(v, "rotary_dim", &ap);
@@ -591,18 +595,18 @@ static int read_rotary(ctx *c, const lm_view *v, const cJSON *rope_params, const
     if (has_abs < 0)
         return -1;
     int64_t r = m->head_dim;
-    *factor = first >= 0 ? fr[first] : 1.0;
-    if (first >= 0) {
-        r = (int64_t)((double)m->head_dim * fr[first]);
+    *factor = frac;
+    if (have_frac) {
+        r = (int64_t)((double)m->head_dim * frac);
         if (has_abs && abs_dim != r)
             return fail(c, af, "%lld disagrees with int(head_dim %d * %s %.17g) = %lld",
-                        (long long)abs_dim, (int)m->head_dim, names[first], fr[first],
+                        (long long)abs_dim, (int)m->head_dim, fname, frac,
                         (long long)r);
         if (r < 2 || r % 2 != 0)
-            return fail(c, names[first],
+            return fail(c, fname,
                         "int(head_dim %d * %.17g) = %lld rotated channels: must be even and "
                         ">= 2",
-                        (int)m->head_dim, fr[first], (long long)r);
+                        (int)m->head_dim, frac, (long long)r);
     } else if (has_abs) {
         r = abs_dim;
         if (r < 2 || r % 2 != 0 || r > m->head_dim)
