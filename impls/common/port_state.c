@@ -11,17 +11,37 @@
 #include "core/axes.h"
 #include "core/scaling.h"
 #include "core/spec_check.h"
+#include "impls/common/certified_f32.h"
 #include "impls/common/exact_angle.h"
+
+/* The f32 rows of a token (port_state.h, F32 ROWS). */
+#define RC_F32_ROWS 6
+
+/* Entries of each f32 row (port_state.h, F32 ROWS): one per pair in the
+ * half layout, one per channel interleaved. */
+static size_t f32_lanes(int32_t rotary_dim, rc_layout layout)
+{
+    return layout == RC_LAYOUT_INTERLEAVED ? (size_t)rotary_dim : (size_t)rotary_dim / 2;
+}
 
 /* Doubles of rows one token needs: cos, sin (+ their low words for f64)
  * of r/2 pairs, plus the interleaved rows (2 of r entries for narrow
- * types, 4 for f64) when kept. At most 12 * r/2. */
-static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, int il_rows)
+ * types, 4 for f64) when kept, plus the six f32 rows and their "usable"
+ * flag when kept (6 * lanes + 1 floats, rounded up to doubles). At most
+ * 12 * r/2 + 3r + 1. */
+static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, rc_layout layout, int il_rows,
+                             int f32_rows)
 {
     const size_t half = (size_t)rotary_dim / 2;
     const int f64 = dtype == RC_DTYPE_F64;
     const size_t il = il_rows ? (f64 ? 8 : 4) : 0;
-    return ((f64 ? 4 : 2) + il) * half;
+    const size_t f32 = f32_rows ? (RC_F32_ROWS * f32_lanes(rotary_dim, layout) + 2) / 2 : 0;
+    return ((f64 ? 4 : 2) + il) * half + f32;
+}
+
+static size_t state_rows_per_token(const rc_port_state *st)
+{
+    return rows_per_token(st->rotary_dim, st->dtype, st->layout, st->il_rows, st->f32_rows);
 }
 
 /* Points the row pointers the kernels read at one token's rows at `base`
@@ -38,6 +58,23 @@ static void point_rows(rc_port_state *st, double *base)
     const int n_il = st->il_rows ? (f64 ? 4 : 2) : 0;
     for (int k = 0; k < 4; k++)
         st->il[k] = k < n_il ? base + next + 2 * (size_t)k * half : NULL;
+    /* The f32 rows after the double ones (floats in the same block: that
+     * memory is only ever read and written as floats). */
+    st->f32_base = st->f32_rows ? (float *)(base + next + 2 * (size_t)n_il * half) : NULL;
+    for (int k = 0; k < RC_F32_ROWS; k++)
+        st->r32[k] = NULL;
+}
+
+/* The f32 row pointers of the rows at st->f32_base, as built by
+ * arrange_f32: NULL when the token's flag says they cannot be used. */
+static void point_f32_rows(rc_port_state *st)
+{
+    if (!st->f32_rows)
+        return;
+    const size_t lanes = f32_lanes(st->rotary_dim, st->layout);
+    const int usable = st->f32_base[RC_F32_ROWS * lanes] != 0.0f;
+    for (int k = 0; k < RC_F32_ROWS; k++)
+        st->r32[k] = usable ? st->f32_base + (size_t)k * lanes : NULL;
 }
 
 /* Where one token's rows live when they are not kept in the table: the
@@ -69,6 +106,44 @@ static void arrange_interleaved(rc_port_state *st)
             st->il[1][2 * i + 1] = st->cos_hi[i];
         }
     }
+}
+
+/* The f32 rows (port_state.h, F32 ROWS) of the double rows st points at,
+ * and after them the flag point_f32_rows reads: 1 when every entry is one
+ * impls/common/certified_f32.h's analysis covers. */
+static void arrange_f32(rc_port_state *st)
+{
+    const int32_t half = st->rotary_dim / 2;
+    const size_t lanes = f32_lanes(st->rotary_dim, st->layout);
+    float *r[RC_F32_ROWS];
+    for (int k = 0; k < RC_F32_ROWS; k++)
+        r[k] = st->f32_base + (size_t)k * lanes;
+    int usable = 1;
+    for (int32_t i = 0; i < half; i++) {
+        float c, s;
+        usable &= rc_cert_row_entry(st->cos_hi[i], &c);
+        usable &= rc_cert_row_entry(st->sin_hi[i], &s);
+        if (st->layout == RC_LAYOUT_INTERLEAVED) {
+            /* il[0] = [c s ..], il[1] = [-s c ..], as the double rows. */
+            r[0][2 * i] = c;
+            r[0][2 * i + 1] = s;
+            r[1][2 * i] = -s;
+            r[1][2 * i + 1] = c;
+            for (int j = 2 * i; j < 2 * i + 2; j++) {
+                r[2][j] = rc_cert_weight(r[0][j], 2);
+                r[3][j] = rc_cert_weight(r[1][j], 3);
+                r[4][j] = r[5][j] = 0.0f;
+            }
+        } else {
+            r[0][i] = c;
+            r[1][i] = s;
+            r[2][i] = rc_cert_weight(c, 2); /* x = a c - RN(b s) */
+            r[3][i] = rc_cert_weight(s, 3);
+            r[4][i] = rc_cert_weight(s, 2); /* y = a s + RN(b c) */
+            r[5][i] = rc_cert_weight(c, 3);
+        }
+    }
+    st->f32_base[RC_F32_ROWS * lanes] = usable ? 1.0f : 0.0f;
 }
 
 /* A token at positions pos[0 .. n_axes-1]: each pair's rows from the row
@@ -108,9 +183,13 @@ static void fill_rows(rc_port_state *st, const int64_t *pos, rc_direction dir)
                 st->alpha, st->cos_hi, st->sin_hi, st->cos_lo, st->sin_lo);
     if (st->il_rows)
         arrange_interleaved(st);
+    if (st->f32_rows) {
+        arrange_f32(st);
+        point_f32_rows(st);
+    }
 }
 
-rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
+rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, unsigned rows,
                                rc_sincos_row_fn row, void **out)
 {
     if (!out)
@@ -122,11 +201,15 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     if (valid != RC_OK)
         return valid;
     const size_t half = (size_t)spec->rotary_dim / 2;
-    const int il_rows = interleaved_rows && spec->layout == RC_LAYOUT_INTERLEAVED;
+    const int il_rows = (rows & RC_ROWS_INTERLEAVED) && spec->layout == RC_LAYOUT_INTERLEAVED;
+    const int f32_rows = (rows & RC_ROWS_F32) &&
+                         (spec->dtype == RC_DTYPE_F16 || spec->dtype == RC_DTYPE_BF16);
     const int32_t n_axes = spec->n_axes > 1 ? spec->n_axes : 1;
     /* theta_hi, theta_lo, one token's rows, then (multi-axis) the scratch
      * rows of one axis position. */
-    const size_t doubles = 2 * half + rows_per_token(spec->rotary_dim, spec->dtype, il_rows) +
+    const size_t doubles = 2 * half +
+                           rows_per_token(spec->rotary_dim, spec->dtype, spec->layout, il_rows,
+                                          f32_rows) +
                            (n_axes > 1 ? 4 * half : 0);
     rc_port_state *st = malloc(sizeof *st + doubles * sizeof(double));
     if (!st)
@@ -142,6 +225,7 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int inte
     st->alpha = rc_spec_out_scale(spec);
     st->mode = mode;
     st->il_rows = il_rows;
+    st->f32_rows = f32_rows;
     st->row = row ? row : rc_exact_sincos_row;
     st->table = NULL;
     st->table_tokens = 0;
@@ -232,6 +316,7 @@ static void rotate_from_table(rc_port_state *st, rc_port_head_fn head, const rc_
 {
     for (int64_t t = 0; t < in->n_tokens; t++) {
         point_rows(st, st->table + (size_t)t * rows);
+        point_f32_rows(st);
         rotate_token(st, head, in, out, t);
     }
 }
@@ -249,7 +334,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
 
     const int64_t n = in->n_tokens;
     const int32_t a = st->n_axes; /* positions per token */
-    const size_t rows = rows_per_token(st->rotary_dim, st->dtype, st->il_rows);
+    const size_t rows = state_rows_per_token(st);
     const int keep = (uint64_t)n <= RC_ROW_CACHE_BYTES / sizeof(double) / rows;
     if (keep && rows_kept_for(st, n, positions, direction)) {
         rotate_from_table(st, head, in, out, rows);

@@ -53,15 +53,21 @@
  *     rc_rotate_dd(b, a, ch, cl, -sh, -sl).
  * The sines already carry the direction's sign (RC_INVERSE negates them).
  *
- * MULTI-AXIS. With n_axes >= 2 (rope.h) a token has n_axes positions and
- * each pair its axis: the row function runs once per distinct position of
- * the token into scratch rows, and each pair takes its entries from the
- * run at its own axis's position, so the rows hold exactly the bits the
- * single-axis code gives that pair at that position (and a text token,
- * all positions equal, costs one run). Every CPU port offers it this way.
- *
- * Thread safety: no static mutable state; the rows live in the state,
- * which the ABI never uses from two calls at once.
+ * F32 ROWS (f16 and bf16 only, for a port that asks with RC_ROWS_F32):
+ * the rows of the certified f32-width rotation (impls/common/
+ * certified_f32.h has the error analysis), each result r = RN32(A R0 +
+ * RN32(B R1)) with the bound's weights W0 (of R0) and W1 (of R1):
+ *   half layout (r/2 entries per row): r32[0] = c, r32[1] = s rounded to
+ *     f32; x's weights r32[2] = W0(c), r32[3] = W1(s); y's r32[4] = W0(s),
+ *     r32[5] = W1(c).
+ *   interleaved (r entries per row): r32[0], r32[1] = il[0], il[1] rounded
+ *     to f32; r32[2] = W0(r32[0]), r32[3] = W1(r32[1]); r32[4], r32[5]
+ *     unused.
+ * A token whose rows the analysis does not cover (an entry rounding to an
+ * f32 below RC_CERT_MIN_ROW, or not finite; see certified_f32.h) gets
+ * r32[0] = NULL, and the kernels take the double path for all its heads.
+ * They are built after each fill like il[] and kept in the table with the
+ * other rows.
  */
 #ifndef ROPECHECK_IMPLS_COMMON_PORT_STATE_H
 #define ROPECHECK_IMPLS_COMMON_PORT_STATE_H
@@ -103,6 +109,10 @@ typedef struct rc_port_state {
     /* One token's interleaved rows, r entries each (see the header); NULL
      * unless asked for and the layout is interleaved. il[2], il[3]: f64. */
     double *il[4];
+    /* One token's f32 rows (see F32 ROWS); all NULL unless asked for and
+     * the dtype is f16/bf16, r32[0] NULL also for a token they cannot
+     * serve. */
+    const float *r32[6];
     /* Multi-axis RoPE (rope.h, ABI 4): n_axes positions per token (1 when
      * the spec has none); pair i's rows come from the position on axis
      * pair_axis[i], filled one distinct position at a time through
@@ -113,6 +123,8 @@ typedef struct rc_port_state {
     /* How the rows are made (rc_port_apply's business). */
     rc_angle_mode mode;
     int il_rows;          /* 1 when il[] is filled */
+    int f32_rows;         /* 1 when r32[] is filled (F32 ROWS) */
+    float *f32_base;      /* where the current token's f32 rows are built */
     rc_sincos_row_fn row; /* never NULL */
     double *table;        /* table_tokens tokens' rows (see ROWS KEPT ACROSS CALLS) */
     int64_t table_tokens;
@@ -128,13 +140,17 @@ typedef struct rc_port_state {
  * are rc_port_apply's. */
 typedef void (*rc_port_head_fn)(const rc_port_state *st, const void *in, void *out);
 
+/* The rows beyond cos/sin that a port's kernels read (rc_port_state_create's
+ * `rows`, or-ed): */
+#define RC_ROWS_INTERLEAVED 1u /* il[], kept only when the layout is interleaved */
+#define RC_ROWS_F32 2u         /* r32[], kept only when the dtype is f16 or bf16 */
+
 /* A port's prepare (the ABI's, with its void ** state): checks the spec
  * (rc_prepare_spec_check), copies theta and alpha (rc_spec_out_scale).
- * interleaved_rows: the port's interleaved-layout kernels read il[] (kept
- * only when spec->layout is interleaved). row: NULL for
+ * rows: RC_ROWS_* the port's kernels read. row: NULL for
  * rc_exact_sincos_row. RC_OK with *state an rc_port_state, or
  * RC_ERR_INVALID / RC_ERR_NOMEM with *state NULL. */
-rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, int interleaved_rows,
+rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, unsigned rows,
                                rc_sincos_row_fn row, void **state);
 
 /* Every such port's release (the ABI's): frees an rc_port_state; NULL is
