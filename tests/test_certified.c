@@ -1,211 +1,39 @@
 /*
- * tests/test_certified.c - the f16/bf16 kernels that rotate at f32 width
- * and certify each result (impls/common/certified_f32.h) against scalar,
- * bit for bit, on inputs chosen to sit next to the type's rounding
- * boundaries.
- *
- * Random inputs (tests/test_simd.c) rarely put scalar's double result x_d
- * within the certificate's width (about 2^-22 relative) of a point where
- * the f16/bf16 rounding changes, so a bound that is too small, a
- * certificate that compares the wrong things, or a refused vector stored
- * anyway would pass there. Here every pair of every head is drawn (from a
- * seeded generator) until its x_d or y_d lies within 2^-20 relative of
- * such a point, with scalar's own double rows (the exact-angle row of
- * impls/common/exact_angle.h and rc_rotate_pair_d), so about a quarter of
- * the results land inside the certificate's width and must be refused
- * there and done in double. Positions, directions and layouts vary; one
- * token in four is scaled into the type's subnormal results.
- *
- * Each port entry the CPU cannot run is skipped with the port's reason.
- * Checked by hand when it was written: with the bound's weights halved
- * (rc_cert_weight at 2^-25) this test fails (bf16) and test_simd passes;
- * at a quarter both dtypes fail here and test_simd still passes.
+ * tests/test_certified.c - the x86 ports' f16/bf16 kernels that rotate at
+ * f32 width and certify each result (impls/common/certified_f32.h),
+ * against scalar bit for bit on inputs next to the types' rounding
+ * boundaries (tests/near_boundary.h says how and why). Every runnable
+ * entry (avx512, avx512-table, avx2, avx2-table) on the same inputs; an
+ * entry the CPU cannot run is named in the log, and the test is skipped
+ * when none can.
  */
 #include <criterion/criterion.h>
-#include <math.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "test_seed.h"
-#include "core/dtype_convert.h"
-#include "core/rng.h"
-#include "core/scaling.h"
+#include "near_boundary.h"
 #include "impls/avx2/avx2.h"
 #include "impls/avx512/avx512.h"
-#include "impls/common/exact_angle.h"
-#include "impls/common/rotate_pair.h"
-#include "impls/scalar/scalar.h"
-#include "reference/reference.h"
 
-#define N_TOKENS 6
-#define N_HEADS 3
-#define NEAR 8 /* f32 ulps of x from a rounding boundary: 2^-21..2^-20 relative */
-#define TIGHT 2 /* the same, right at the boundary: inside the certificate */
-
-/* Whether x is within `ulps` f32 ulps of a point where the type's
- * rounding changes: in the type's normal range, the f32 bits the type
- * drops are that close to half their range (the midpoint); elsewhere
- * (subnormal results, overflow) by rounding either side. Only picks
- * inputs: the oracle is scalar's bits. */
-static int near_boundary(rc_dtype t, double x, int ulps)
-{
-    const float f = (float)fabs(x);
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    const int f16 = t == RC_DTYPE_F16;
-    const uint32_t lo = f16 ? 0x38800000u : 0x00800000u; /* smallest normal of the type */
-    const uint32_t hi = f16 ? 0x477FE000u : 0x7F7F0000u; /* largest finite */
-    if (b >= lo && b < hi) {
-        const int drop = f16 ? 13 : 16;
-        const int64_t m = (int64_t)(b & ((1u << drop) - 1)) - (1 << (drop - 1));
-        return m > -ulps && m < ulps;
-    }
-    const double d = ldexp(fabs(x), -23) * ulps;
-    return rc_round_to_dtype(t, x - d) != rc_round_to_dtype(t, x + d);
-}
-
-/* A value of the type: |x| in [2^-4, 2^4) times 2^scale, random sign. */
-static double draw(rc_rng *g, rc_dtype t, int scale)
-{
-    const double mant = 1.0 + rc_rng_uniform(g);
-    const int ex = (int)(rc_rng_next(g) % 8) - 4 + scale;
-    const double x = ldexp(mant, ex);
-    return rc_round_to_dtype(t, rc_rng_next(g) & 1 ? -x : x);
-}
-
-typedef struct cert_case {
-    int d, r;
-    rc_layout layout;
-    rc_dtype dtype;
-    rc_direction dir;
-} cert_case;
-
-/* Fills one head's pairs with inputs near a boundary (see the header) for
- * the rows ch, sh; returns how many of the 2 * r/2 results are within
- * TIGHT ulps of one. */
-static int fill_head(rc_rng *g, const cert_case *c, const double *ch, const double *sh,
-                     int scale, void *in, int64_t base)
-{
-    const int half = c->r / 2;
-    int tight = 0;
-    for (int i = 0; i < half; i++) {
-        const int64_t ia = c->layout == RC_LAYOUT_HALF ? i : 2 * i;
-        const int64_t ib = c->layout == RC_LAYOUT_HALF ? i + half : 2 * i + 1;
-        double a = 0, b = 0, x = 0, y = 0;
-        for (int tries = 0; tries < 1 << 16; tries++) {
-            a = draw(g, c->dtype, scale);
-            b = draw(g, c->dtype, scale);
-            rc_rotate_pair_d(a, b, ch[i], sh[i], &x, &y);
-            if (near_boundary(c->dtype, x, NEAR) || near_boundary(c->dtype, y, NEAR))
-                break;
-        }
-        tight += near_boundary(c->dtype, x, TIGHT) + near_boundary(c->dtype, y, TIGHT);
-        rc_elem_store(c->dtype, in, base + ia, a);
-        rc_elem_store(c->dtype, in, base + ib, b);
-    }
-    return tight;
-}
-
-/* The ports under test; an entry the CPU cannot run is left out. */
-static const rc_impl *const ports[] = {&rc_impl_avx512, &rc_impl_avx512_table, &rc_impl_avx2,
-                                       &rc_impl_avx2_table};
-#define N_PORTS (sizeof ports / sizeof ports[0])
-
-/* One case's inputs, then scalar and every runnable port on them. */
-static void run_case(const int *runnable, const cert_case *c, uint64_t seed)
-{
-    static const int64_t positions[N_TOKENS] = {0, 1, 77, 4096, 131071, 2147483647};
-    double th[RC_MAX_HEAD_DIM / 2], tl[RC_MAX_HEAD_DIM / 2];
-    rc_ref_theta_table(10000.0, c->r, th, tl);
-    rc_spec spec = {c->d, c->r, 10000.0, c->layout, c->dtype, th, tl, NULL, 0.0, 0.0, 0, NULL, 0};
-    const rc_dd alpha = rc_spec_out_scale(&spec);
-    const size_t es = rc_dtype_size(c->dtype);
-    const size_t n = (size_t)N_TOKENS * N_HEADS * (size_t)c->d;
-    unsigned char *in = calloc(n, es), *got = calloc(n, es), *want = calloc(n, es);
-    void *state = NULL;
-    cr_assert(in && got && want);
-    rc_rng g;
-    rc_rng_seed3(&g, seed, (uint64_t)c->d * 1000 + (uint64_t)c->r,
-                 (uint64_t)c->dtype * 16 + (uint64_t)c->layout * 4 + (uint64_t)c->dir);
-    int tight = 0;
-    for (int t = 0; t < N_TOKENS; t++) {
-        double ch[RC_MAX_HEAD_DIM / 2], sh[RC_MAX_HEAD_DIM / 2];
-        rc_exact_sincos_row(positions[t], c->dir == RC_INVERSE, c->r / 2, th, tl, alpha, ch, sh,
-                            NULL, NULL);
-        /* Token 2: values near the bottom of the type (subnormal results). */
-        const int scale = t == 2 ? (c->dtype == RC_DTYPE_F16 ? -18 : -128) : 0;
-        for (int h = 0; h < N_HEADS; h++)
-            tight += fill_head(&g, c, ch, sh, scale, in, ((int64_t)t * N_HEADS + h) * c->d);
-    }
-    rc_tensor tin = {in, N_TOKENS, N_HEADS, (int64_t)N_HEADS * c->d, c->d};
-    rc_tensor tw = {want, N_TOKENS, N_HEADS, (int64_t)N_HEADS * c->d, c->d};
-    rc_tensor tg = {got, N_TOKENS, N_HEADS, (int64_t)N_HEADS * c->d, c->d};
-    cr_assert_eq(rc_impl_scalar.prepare(&spec, &state), RC_OK);
-    cr_assert_eq(rc_impl_scalar.apply(state, &tin, &tw, positions, c->dir), RC_OK);
-    rc_impl_scalar.release(state);
-    for (size_t p = 0; p < N_PORTS; p++) {
-        if (!runnable[p])
-            continue;
-        const rc_impl *impl = ports[p];
-        cr_assert_eq(impl->prepare(&spec, &state), RC_OK);
-        cr_assert_eq(impl->apply(state, &tin, &tg, positions, c->dir), RC_OK);
-        impl->release(state);
-        for (size_t e = 0; e < n; e++) {
-            const uint64_t w = rc_elem_bits(c->dtype, want, (int64_t)e);
-            const uint64_t o = rc_elem_bits(c->dtype, got, (int64_t)e);
-            cr_assert_eq(o, w,
-                         "%s %s %s %s d=%d r=%d: element %zu (token %zu head %zu channel %zu) "
-                         "is 0x%04llx, scalar 0x%04llx (input 0x%04llx)",
-                         impl->name, rc_dtype_name(c->dtype), rc_layout_name(c->layout),
-                         rc_direction_name(c->dir), c->d, c->r, e,
-                         e / ((size_t)N_HEADS * c->d), e / (size_t)c->d % N_HEADS,
-                         e % (size_t)c->d, (unsigned long long)o, (unsigned long long)w,
-                         (unsigned long long)rc_elem_bits(c->dtype, in, (int64_t)e));
-        }
-    }
-    /* The inputs did what they are for: a share of results right at a
-     * boundary (expected about a fifth of the pairs, 3 of the 15 f32 values
-     * drawn around a boundary; fewer on the subnormal token). */
-    cr_assert(tight * 20 > N_TOKENS * N_HEADS * c->r / 2,
-              "only %d results of %d pairs within %d f32 ulps of a boundary", tight,
-              N_TOKENS * N_HEADS * c->r / 2, TIGHT);
-    free(in);
-    free(got);
-    free(want);
-}
-
-/* One test per dtype: every shape, layout and direction, every runnable
- * port on the same inputs. */
 static void certified_suite(rc_dtype dtype)
 {
-    int runnable[N_PORTS], any = 0;
-    char why[N_PORTS][160];
-    for (size_t p = 0; p < N_PORTS; p++) {
-        why[p][0] = 0;
-        runnable[p] = !ports[p]->available || ports[p]->available(why[p], sizeof why[p]);
-        any |= runnable[p];
+    static const rc_impl *const all[] = {&rc_impl_avx512, &rc_impl_avx512_table, &rc_impl_avx2,
+                                         &rc_impl_avx2_table};
+    const rc_impl *runnable[4];
+    size_t n = 0;
+    char why[160];
+    for (size_t p = 0; p < 4; p++) {
+        why[0] = 0;
+        if (!all[p]->available || all[p]->available(why, sizeof why))
+            runnable[n++] = all[p];
+        else
+            cr_log_warn("%s not tested here: %s", all[p]->name, why);
     }
-    if (!any)
-        cr_skip_test("no port runs here: %s: %s; %s: %s", ports[0]->name, why[0],
-                     ports[2]->name, why[2]);
+    if (n == 0)
+        cr_skip_test("no x86 port runs here (last: %s)", why);
     char who[64];
     snprintf(who, sizeof who, "test_certified %s", rc_dtype_name(dtype));
-    const uint64_t seed = rc_test_seed(who, 20261204u);
-    /* Full rotary, GPT-NeoX's partial r = 24 (vector tails), GPT-J's, and
-     * r/2 = 5 (only a tail). */
-    static const int shapes[][2] = {{128, 128}, {96, 24}, {256, 64}, {20, 10}};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int l = 0; l < RC_LAYOUT_COUNT; l++)
-            for (int dir = 0; dir < RC_DIRECTION_COUNT; dir++) {
-                cert_case c = {shapes[s][0], shapes[s][1], (rc_layout)l, dtype,
-                               (rc_direction)dir};
-                run_case(runnable, &c, seed);
-            }
-    for (size_t p = 0; p < N_PORTS; p++)
-        if (!runnable[p])
-            cr_log_warn("%s not tested here: %s", ports[p]->name, why[p]);
+    near_boundary_suite(runnable, n, dtype, rc_test_seed(who, 20261204u));
 }
 
 Test(certified, f16_near_boundaries) { certified_suite(RC_DTYPE_F16); }

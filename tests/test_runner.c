@@ -33,6 +33,11 @@
 #include "cli_runner.h"
 #include "ropecheck/plugin.h"
 #include "runner/protocol.h"
+#if defined(RC_TEST_NEON)
+#include "harness/runner_client.h"
+#include "near_boundary.h"
+#include "test_seed.h"
+#endif
 
 static cli_result run(const char *const *argv)
 {
@@ -672,6 +677,28 @@ Test(runner_neon, prove_passes)
     cr_expect_eq(r.status, 0);
     cli_result_free(&r);
 }
+
+/* The NEON f16/bf16 kernels that rotate at f32 width and certify each
+ * result, on inputs next to the types' rounding boundaries
+ * (tests/near_boundary.h): every element must be the host scalar's bits
+ * (scalar's arithmetic is IEEE operations and fma, the same bits on every
+ * architecture; runner_neon's other tests compare the figures with the
+ * target's own scalar). Both angle strategies. */
+static void neon_near_boundaries(rc_dtype dtype)
+{
+    const char *cmd = neon_runner();
+    char err[512];
+    cr_assert_eq(rc_runner_open(cmd, 120.0, err, sizeof err), 0, "%s: %s", cmd, err);
+    const rc_impl *ports[2] = {rc_runner_find("neon"), rc_runner_find("neon-table")};
+    cr_assert(ports[0] && ports[1], "the runner offers no neon / neon-table");
+    char who[64];
+    snprintf(who, sizeof who, "test_runner_neon near boundaries %s", rc_dtype_name(dtype));
+    near_boundary_suite(ports, 2, dtype, rc_test_seed(who, 20261204u));
+    rc_runner_close();
+}
+
+Test(runner_neon, f16_certified_near_boundaries) { neon_near_boundaries(RC_DTYPE_F16); }
+Test(runner_neon, bf16_certified_near_boundaries) { neon_near_boundaries(RC_DTYPE_BF16); }
 
 /* The NEON angle-row filler gives the scalar row's bits
  * (tests/sincos_row_check.h), run on the target under qemu. */

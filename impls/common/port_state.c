@@ -17,11 +17,12 @@
 /* The f32 rows of a token (port_state.h, F32 ROWS). */
 #define RC_F32_ROWS 6
 
-/* Entries of each f32 row (port_state.h, F32 ROWS): one per pair in the
- * half layout, one per channel interleaved. */
-static size_t f32_lanes(int32_t rotary_dim, rc_layout layout)
+/* Entries of each f32 row (port_state.h, F32 ROWS): one per channel when
+ * they are arranged interleaved (the layout is, and the port asked for
+ * il[] too), else one per pair. */
+static size_t f32_lanes(int32_t rotary_dim, int il_rows)
 {
-    return layout == RC_LAYOUT_INTERLEAVED ? (size_t)rotary_dim : (size_t)rotary_dim / 2;
+    return il_rows ? (size_t)rotary_dim : (size_t)rotary_dim / 2;
 }
 
 /* Doubles of rows one token needs: cos, sin (+ their low words for f64)
@@ -29,19 +30,18 @@ static size_t f32_lanes(int32_t rotary_dim, rc_layout layout)
  * types, 4 for f64) when kept, plus the six f32 rows and their "usable"
  * flag when kept (6 * lanes + 1 floats, rounded up to doubles). At most
  * 12 * r/2 + 3r + 1. */
-static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, rc_layout layout, int il_rows,
-                             int f32_rows)
+static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, int il_rows, int f32_rows)
 {
     const size_t half = (size_t)rotary_dim / 2;
     const int f64 = dtype == RC_DTYPE_F64;
     const size_t il = il_rows ? (f64 ? 8 : 4) : 0;
-    const size_t f32 = f32_rows ? (RC_F32_ROWS * f32_lanes(rotary_dim, layout) + 2) / 2 : 0;
+    const size_t f32 = f32_rows ? (RC_F32_ROWS * f32_lanes(rotary_dim, il_rows) + 2) / 2 : 0;
     return ((f64 ? 4 : 2) + il) * half + f32;
 }
 
 static size_t state_rows_per_token(const rc_port_state *st)
 {
-    return rows_per_token(st->rotary_dim, st->dtype, st->layout, st->il_rows, st->f32_rows);
+    return rows_per_token(st->rotary_dim, st->dtype, st->il_rows, st->f32_rows);
 }
 
 /* Points the row pointers the kernels read at one token's rows at `base`
@@ -71,7 +71,7 @@ static void point_f32_rows(rc_port_state *st)
 {
     if (!st->f32_rows)
         return;
-    const size_t lanes = f32_lanes(st->rotary_dim, st->layout);
+    const size_t lanes = f32_lanes(st->rotary_dim, st->il_rows);
     const int usable = st->f32_base[RC_F32_ROWS * lanes] != 0.0f;
     for (int k = 0; k < RC_F32_ROWS; k++)
         st->r32[k] = usable ? st->f32_base + (size_t)k * lanes : NULL;
@@ -114,7 +114,7 @@ static void arrange_interleaved(rc_port_state *st)
 static void arrange_f32(rc_port_state *st)
 {
     const int32_t half = st->rotary_dim / 2;
-    const size_t lanes = f32_lanes(st->rotary_dim, st->layout);
+    const size_t lanes = f32_lanes(st->rotary_dim, st->il_rows);
     float *r[RC_F32_ROWS];
     for (int k = 0; k < RC_F32_ROWS; k++)
         r[k] = st->f32_base + (size_t)k * lanes;
@@ -123,7 +123,7 @@ static void arrange_f32(rc_port_state *st)
         float c, s;
         usable &= rc_cert_row_entry(st->cos_hi[i], &c);
         usable &= rc_cert_row_entry(st->sin_hi[i], &s);
-        if (st->layout == RC_LAYOUT_INTERLEAVED) {
+        if (st->il_rows) {
             /* il[0] = [c s ..], il[1] = [-s c ..], as the double rows. */
             r[0][2 * i] = c;
             r[0][2 * i + 1] = s;
@@ -208,8 +208,7 @@ rc_status rc_port_state_create(const rc_spec *spec, rc_angle_mode mode, unsigned
     /* theta_hi, theta_lo, one token's rows, then (multi-axis) the scratch
      * rows of one axis position. */
     const size_t doubles = 2 * half +
-                           rows_per_token(spec->rotary_dim, spec->dtype, spec->layout, il_rows,
-                                          f32_rows) +
+                           rows_per_token(spec->rotary_dim, spec->dtype, il_rows, f32_rows) +
                            (n_axes > 1 ? 4 * half : 0);
     rc_port_state *st = malloc(sizeof *st + doubles * sizeof(double));
     if (!st)

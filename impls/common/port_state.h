@@ -60,9 +60,11 @@
  *   half layout (r/2 entries per row): r32[0] = c, r32[1] = s rounded to
  *     f32; x's weights r32[2] = W0(c), r32[3] = W1(s); y's r32[4] = W0(s),
  *     r32[5] = W1(c).
- *   interleaved (r entries per row): r32[0], r32[1] = il[0], il[1] rounded
- *     to f32; r32[2] = W0(r32[0]), r32[3] = W1(r32[1]); r32[4], r32[5]
- *     unused.
+ *   interleaved, for a port that also reads il[] (r entries per row):
+ *     r32[0], r32[1] = il[0], il[1] rounded to f32; r32[2] = W0(r32[0]),
+ *     r32[3] = W1(r32[1]); r32[4], r32[5] unused. A port that reads the
+ *     interleaved layout without il[] (NEON's LD2/ST2 split the pairs)
+ *     gets the half layout's rows.
  * A token whose rows the analysis does not cover (an entry rounding to an
  * f32 below RC_CERT_MIN_ROW, or not finite; see certified_f32.h) gets
  * r32[0] = NULL, and the kernels take the double path for all its heads.

@@ -31,6 +31,12 @@
  * range covers f16's and bf16's (bf16 subnormals lie on a grid 2^16 times
  * coarser than f32's), as impls/avx2 argues for the same trick.
  *
+ * F16/BF16 AT F32 WIDTH. Four pairs per vector are rotated in f32 and
+ * each result certified to be the double path's bits, or the four are
+ * done in double (impls/common/certified_f32.h; rotate_16). Checked bit
+ * for bit against scalar under qemu (tests/test_runner's aarch64 suite);
+ * not timed on an ARM core.
+ *
  * LAYOUTS. half: pair i is (i, i + r/2): contiguous loads of a's and b's.
  * interleaved: (2i, 2i + 1): LD2/ST2 split and rejoin them. A pair that
  * does not fill a vector (the tail) goes through scalar.c's per-pair code
@@ -47,18 +53,19 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "impls/common/certified_f32.h"
 #include "impls/common/port_state.h"
 #include "impls/neon/sincos_row_neon.h"
 #include "impls/common/rotate_pair.h"
 
 static rc_status neon_prepare(const rc_spec *spec, void **state)
 {
-    return rc_port_state_create(spec, RC_ANGLES_FUSED, 0, rc_sincos_row_neon, state);
+    return rc_port_state_create(spec, RC_ANGLES_FUSED, RC_ROWS_F32, rc_sincos_row_neon, state);
 }
 
 static rc_status neon_prepare_table(const rc_spec *spec, void **state)
 {
-    return rc_port_state_create(spec, RC_ANGLES_TABLE, 0, rc_sincos_row_neon, state);
+    return rc_port_state_create(spec, RC_ANGLES_TABLE, RC_ROWS_F32, rc_sincos_row_neon, state);
 }
 
 /* ---- one pair, scalar.c's code (tails) ----------------------------------- */
@@ -149,6 +156,60 @@ static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
     return vmovn_u32(vbslq_u32(is_num, rn, nan));
 }
 
+/* ---- f16/bf16 at f32 width, certified (impls/common/certified_f32.h) ----
+ * impls/avx2's design on four f32 lanes (no directed rounding either: the
+ * interval is r -/+ 2E rounded to nearest), against the half layout's f32
+ * rows in both layouts (LD2 splits interleaved pairs). A refused vector of
+ * four pairs is done in double, as below. */
+
+/* Four f32 to the type's bits, to nearest even (FCVTN under the default
+ * FPCR; bf16 in integer arithmetic, right for every input but NaN, which
+ * certify4 never takes: lo, hi are NaN only where r is not finite). */
+static inline uint16x4_t round16_f32(rc_dtype t, float32x4_t f)
+{
+    if (t == RC_DTYPE_F16)
+        return vreinterpret_u16_f16(vcvt_f16_f32(f));
+    uint32x4_t u = vreinterpretq_u32_f32(f);
+    uint32x4_t lsb = vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1));
+    return vmovn_u32(vshrq_n_u32(vaddq_u32(u, vaddq_u32(vdupq_n_u32(0x7FFF), lsb)), 16));
+}
+
+/* The certificate for four results r with bounds e: 1 when every r is
+ * finite and RN(r - 2e), RN(r + 2e) round to the same values (to *bits). */
+static inline int certify4(rc_dtype t, float32x4_t r, float32x4_t e, uint16x4_t *bits)
+{
+    const float32x4_t e2 = vaddq_f32(e, e);
+    const uint16x4_t rl = round16_f32(t, vsubq_f32(r, e2)), rh = round16_f32(t, vaddq_f32(r, e2));
+    const uint32x4_t finite = vcltq_f32(vabsq_f32(r), vdupq_n_f32(INFINITY));
+    *bits = rl;
+    return vminvq_u32(finite) == UINT32_MAX && vminv_u16(vceq_u16(rl, rh)) == UINT16_MAX;
+}
+
+/* E = RN(|A| W0 + RN(|B| W1 + floor)) (vfmaq_f32(acc, p, q) = fma(p, q, acc)). */
+static inline float32x4_t bound4(float32x4_t aa, const float *w0, float32x4_t ab, const float *w1)
+{
+    return vfmaq_f32(vfmaq_f32(vdupq_n_f32(RC_CERT_FLOOR), ab, vld1q_f32(w1)), aa,
+                     vld1q_f32(w0));
+}
+
+/* Pairs i .. i+3 (a, b: their 16-bit inputs) at f32 width: 1 with *xu, *yu
+ * certified, 0 when the caller must do them in double. */
+static inline int pairs4_f32(const rc_port_state *st, rc_dtype t, uint16x4_t au, uint16x4_t bu,
+                             int64_t i, uint16x4_t *xu, uint16x4_t *yu)
+{
+    const float32x4_t a = t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(au))
+                                            : vreinterpretq_f32_u32(vshll_n_u16(au, 16));
+    const float32x4_t b = t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(bu))
+                                            : vreinterpretq_f32_u32(vshll_n_u16(bu, 16));
+    const float32x4_t c = vld1q_f32(st->r32[0] + i), s = vld1q_f32(st->r32[1] + i);
+    /* x = fma(a, c, -(b*s)), y = fma(a, s, b*c): scalar.c's order. */
+    const float32x4_t x = vfmaq_f32(vnegq_f32(vmulq_f32(b, s)), a, c);
+    const float32x4_t y = vfmaq_f32(vmulq_f32(b, c), a, s);
+    const float32x4_t aa = vabsq_f32(a), ab = vabsq_f32(b);
+    return certify4(t, x, bound4(aa, st->r32[2] + i, ab, st->r32[3] + i), xu) &
+           certify4(t, y, bound4(aa, st->r32[4] + i, ab, st->r32[5] + i), yu);
+}
+
 static void rotate_16(const rc_port_state *st, const void *vin, void *vout)
 {
     const uint16_t *in = vin;
@@ -167,12 +228,17 @@ static void rotate_16(const rc_port_state *st, const void *vin, void *vout)
             au = vld1_u16(in + i);
             bu = vld1_u16(in + i + n);
         }
-        float64x2_t a0, a1, b0, b1, x0, x1, y0, y1;
-        widen16(t, au, &a0, &a1);
-        widen16(t, bu, &b0, &b1);
-        rot2(a0, b0, vld1q_f64(st->cos_hi + i), vld1q_f64(st->sin_hi + i), &x0, &y0);
-        rot2(a1, b1, vld1q_f64(st->cos_hi + i + 2), vld1q_f64(st->sin_hi + i + 2), &x1, &y1);
-        uint16x4_t xu = narrow16(t, x0, x1), yu = narrow16(t, y0, y1);
+        uint16x4_t xu, yu;
+        if (!st->r32[0] || !pairs4_f32(st, t, au, bu, i, &xu, &yu)) {
+            float64x2_t a0, a1, b0, b1, x0, x1, y0, y1;
+            widen16(t, au, &a0, &a1);
+            widen16(t, bu, &b0, &b1);
+            rot2(a0, b0, vld1q_f64(st->cos_hi + i), vld1q_f64(st->sin_hi + i), &x0, &y0);
+            rot2(a1, b1, vld1q_f64(st->cos_hi + i + 2), vld1q_f64(st->sin_hi + i + 2), &x1,
+                 &y1);
+            xu = narrow16(t, x0, x1);
+            yu = narrow16(t, y0, y1);
+        }
         if (inter) {
             uint16x4x2_t w = {{xu, yu}};
             vst2_u16(out + 2 * i, w);
