@@ -23,15 +23,19 @@
  * for why that equals a single rounding. tests/test_narrow.c checks the
  * store at every f16/bf16 tie.
  *
- * F16/BF16 AT F32 WIDTH: sixteen pairs per vector rotated in f32 against
- * f32 rows (port_state.h, F32 ROWS), each result certified to be scalar's
+ * BF16 AT F32 WIDTH: sixteen pairs per vector rotated in f32 against f32
+ * rows (port_state.h, F32 ROWS), each result certified to be scalar's
  * bits or refused (impls/common/certified_f32.h: error bound, interval
  * rounded outward with embedded rounding, both ends rounding to the same
- * value); refused pairs (about 4% of f16 vectors, under 1% of bf16 on
- * bench data) go through the double path above afterwards. Measured here
- * (Zen 4, in cache): bf16 1.65x faster, f16 the same speed (its double
- * path was already cheaper than bf16's; the certificate costs about as
- * much as the rotation it checks).
+ * value); refused pairs (under 1% of vectors on bench data) go through
+ * the double path above afterwards. The kernels are written for f16 too,
+ * but f16 stays on the double path: on Zen 4 (the only AVX-512 core
+ * measured) the certified f16 kernel ran at the double path's speed in
+ * cache (the certificate, with four 512-bit VCVTPS2PH per vector, costs
+ * as much as the rotation it checks, and ~4% of f16 vectors are refused)
+ * and slower out of cache (the f32 rows are more bytes per token), while
+ * bf16, whose double-path store is dearer, gains 1.7x in cache. To be
+ * measured again on an Intel core.
  *
  * LAYOUTS: half = contiguous a's and b's; interleaved = [a0 b0 a1 b1 ..]
  * against rows laid out the same way (il[], port_state.h: INTERLEAVED
@@ -101,8 +105,11 @@ static rc_status prepare_mode(const rc_spec *spec, void **state, rc_angle_mode m
     *state = NULL;
     if (!avx512_available(why, sizeof why))
         return RC_ERR_UNSUPPORTED;
-    return rc_port_state_create(spec, mode, RC_ROWS_INTERLEAVED | RC_ROWS_F32, rc_sincos_row_avx2,
-                                state);
+    /* f32 rows for bf16 only: f16 stays on the double path (BF16 AT F32
+     * WIDTH in the header). */
+    const unsigned rows =
+        RC_ROWS_INTERLEAVED | (spec->dtype == RC_DTYPE_BF16 ? RC_ROWS_F32 : 0u);
+    return rc_port_state_create(spec, mode, rows, rc_sincos_row_avx2, state);
 }
 
 static rc_status avx512_prepare(const rc_spec *spec, void **state)
@@ -535,7 +542,7 @@ static void head_half_f32(const rc_port_state *st, const void *in, void *out)
 }
 static void head_half_f16(const rc_port_state *st, const void *in, void *out)
 {
-    head_half_certified(st, RC_DTYPE_F16, in, out);
+    head_half_narrow(st, RC_DTYPE_F16, in, out);
 }
 static void head_half_bf16(const rc_port_state *st, const void *in, void *out)
 {
@@ -557,7 +564,7 @@ static void head_il_f32(const rc_port_state *st, const void *in, void *out)
 }
 static void head_il_f16(const rc_port_state *st, const void *in, void *out)
 {
-    head_interleaved_certified(st, RC_DTYPE_F16, in, out);
+    head_interleaved_narrow(st, RC_DTYPE_F16, in, out);
 }
 static void head_il_bf16(const rc_port_state *st, const void *in, void *out)
 {
