@@ -14,8 +14,13 @@
 #include "impls/common/certified_f32.h"
 #include "impls/common/exact_angle.h"
 
-/* The f32 rows of a token (port_state.h, F32 ROWS). */
+/* The f32 rows of a token (port_state.h, F32 ROWS): six per-pair rows,
+ * or four interleaved ones. */
 #define RC_F32_ROWS 6
+static int f32_rows_used(int il_rows)
+{
+    return il_rows ? 4 : RC_F32_ROWS;
+}
 
 /* Entries of each f32 row (port_state.h, F32 ROWS): one per channel when
  * they are arranged interleaved (the layout is, and the port asked for
@@ -27,15 +32,16 @@ static size_t f32_lanes(int32_t rotary_dim, int il_rows)
 
 /* Doubles of rows one token needs: cos, sin (+ their low words for f64)
  * of r/2 pairs, plus the interleaved rows (2 of r entries for narrow
- * types, 4 for f64) when kept, plus the six f32 rows and their "usable"
- * flag when kept (6 * lanes + 1 floats, rounded up to doubles). At most
- * 12 * r/2 + 3r + 1. */
+ * types, 4 for f64) when kept, plus the f32 rows (six of r/2, or four of
+ * r interleaved) and their "usable" flag when kept, rounded up to doubles.
+ * At most 12 * r/2 + 2r + 1. */
 static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, int il_rows, int f32_rows)
 {
     const size_t half = (size_t)rotary_dim / 2;
     const int f64 = dtype == RC_DTYPE_F64;
     const size_t il = il_rows ? (f64 ? 8 : 4) : 0;
-    const size_t f32 = f32_rows ? (RC_F32_ROWS * f32_lanes(rotary_dim, il_rows) + 2) / 2 : 0;
+    const size_t f32 =
+        f32_rows ? ((size_t)f32_rows_used(il_rows) * f32_lanes(rotary_dim, il_rows) + 2) / 2 : 0;
     return ((f64 ? 4 : 2) + il) * half + f32;
 }
 
@@ -72,8 +78,9 @@ static void point_f32_rows(rc_port_state *st)
     if (!st->f32_rows)
         return;
     const size_t lanes = f32_lanes(st->rotary_dim, st->il_rows);
-    const int usable = st->f32_base[RC_F32_ROWS * lanes] != 0.0f;
-    for (int k = 0; k < RC_F32_ROWS; k++)
+    const int n = f32_rows_used(st->il_rows);
+    const int usable = st->f32_base[(size_t)n * lanes] != 0.0f;
+    for (int k = 0; k < n; k++)
         st->r32[k] = usable ? st->f32_base + (size_t)k * lanes : NULL;
 }
 
@@ -115,8 +122,9 @@ static void arrange_f32(rc_port_state *st)
 {
     const int32_t half = st->rotary_dim / 2;
     const size_t lanes = f32_lanes(st->rotary_dim, st->il_rows);
+    const int n = f32_rows_used(st->il_rows);
     float *r[RC_F32_ROWS];
-    for (int k = 0; k < RC_F32_ROWS; k++)
+    for (int k = 0; k < n; k++)
         r[k] = st->f32_base + (size_t)k * lanes;
     int usable = 1;
     for (int32_t i = 0; i < half; i++) {
@@ -132,7 +140,6 @@ static void arrange_f32(rc_port_state *st)
             for (int j = 2 * i; j < 2 * i + 2; j++) {
                 r[2][j] = rc_cert_weight(r[0][j], 2);
                 r[3][j] = rc_cert_weight(r[1][j], 3);
-                r[4][j] = r[5][j] = 0.0f;
             }
         } else {
             r[0][i] = c;
@@ -143,7 +150,7 @@ static void arrange_f32(rc_port_state *st)
             r[5][i] = rc_cert_weight(c, 3);
         }
     }
-    st->f32_base[RC_F32_ROWS * lanes] = usable ? 1.0f : 0.0f;
+    st->f32_base[(size_t)n * lanes] = usable ? 1.0f : 0.0f;
 }
 
 /* A token at positions pos[0 .. n_axes-1]: each pair's rows from the row

@@ -62,7 +62,7 @@
  *     r32[5] = W1(c).
  *   interleaved, for a port that also reads il[] (r entries per row):
  *     r32[0], r32[1] = il[0], il[1] rounded to f32; r32[2] = W0(r32[0]),
- *     r32[3] = W1(r32[1]); r32[4], r32[5] unused. A port that reads the
+ *     r32[3] = W1(r32[1]); r32[4], r32[5] NULL. A port that reads the
  *     interleaved layout without il[] (NEON's LD2/ST2 split the pairs)
  *     gets the half layout's rows.
  * A token whose rows the analysis does not cover (an entry rounding to an
@@ -82,9 +82,11 @@
 
 typedef enum { RC_ANGLES_FUSED, RC_ANGLES_TABLE } rc_angle_mode;
 
-/* The largest table of rows kept across calls: 64 MiB (32768 tokens of a
- * 128-channel head in f64, or of GPT-J's interleaved rows). */
-#define RC_ROW_CACHE_BYTES ((size_t)64 << 20)
+/* The largest table of rows kept across calls: 128 MiB, so that 32768
+ * tokens keep theirs: 64 MiB for a 128-channel head in f64, 80 MiB in
+ * f16/bf16 with the F32 ROWS (the 64 MiB before them was then too small),
+ * 96 MiB of GPT-J's interleaved f64 rows. */
+#define RC_ROW_CACHE_BYTES ((size_t)128 << 20)
 
 /* Same signature as rc_exact_sincos_row in impls/common/exact_angle.h: a
  * port may pass a vectorized row filler that returns the same bits; NULL
