@@ -17,9 +17,11 @@
  * refused there and done in double. Positions, directions and layouts
  * vary; one token is scaled into the type's subnormal results.
  *
- * Checked by hand when it was written: with the bound's weights halved
- * (rc_cert_weight at 2^-25) test_certified fails (bf16) and test_simd
- * passes; at a quarter both dtypes fail here and test_simd still passes.
+ * Checked by hand (with the half layout's shared bound, certified_f32.h):
+ * with the bound's weights at a quarter (rc_cert_weight at 2^-26) both
+ * dtypes fail here while test_simd passes; at an eighth test_simd fails
+ * too. Halved, neither fails: the bound's 4/3-and-more margin and the
+ * shared x/y weights leave that much room on these inputs.
  *
  * Header-only, static functions, for Criterion tests (cr_assert).
  */

@@ -332,9 +332,10 @@ RC_INLINE int half_pairs8_f32(const rc_port_state *st, rc_dtype t, const void *i
     const __m256 x = _mm256_fmsub_ps(a, c, _mm256_mul_ps(b, s));
     const __m256 y = _mm256_fmadd_ps(a, s, _mm256_mul_ps(b, c));
     const __m256 aa = abs8(a), ab = abs8(b);
+    /* One bound for x and y (F32 ROWS: weights of max(|c|, |s|)). */
+    const __m256 e = bound8(aa, st->r32[2] + i, ab, st->r32[3] + i);
     __m128i xb, yb;
-    const int ok = certify8(t, x, bound8(aa, st->r32[2] + i, ab, st->r32[3] + i), &xb) &
-                   certify8(t, y, bound8(aa, st->r32[4] + i, ab, st->r32[5] + i), &yb);
+    const int ok = certify8(t, x, e, &xb) & certify8(t, y, e, &yb);
     if (!ok)
         return 0;
     _mm_storeu_si128((__m128i *)((uint16_t *)out + i), xb);

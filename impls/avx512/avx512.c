@@ -443,12 +443,12 @@ RC_INLINE __mmask16 half_pairs16_f32(const rc_port_state *st, rc_dtype t, const 
     const __m512 x = _mm512_fmsub_ps(a, c, _mm512_mul_ps(b, s));
     const __m512 y = _mm512_fmadd_ps(a, s, _mm512_mul_ps(b, c));
     const __m512 aa = abs16(a), ab = abs16(b);
-    const __m512 ex = bound16(aa, _mm512_maskz_loadu_ps(k, st->r32[2] + i), ab,
-                              _mm512_maskz_loadu_ps(k, st->r32[3] + i));
-    const __m512 ey = bound16(aa, _mm512_maskz_loadu_ps(k, st->r32[4] + i), ab,
-                              _mm512_maskz_loadu_ps(k, st->r32[5] + i));
+    /* One bound for x and y (the half layout's weights take the larger of
+     * |c|, |s|: F32 ROWS). */
+    const __m512 e = bound16(aa, _mm512_maskz_loadu_ps(k, st->r32[2] + i), ab,
+                             _mm512_maskz_loadu_ps(k, st->r32[3] + i));
     __m256i xb, yb;
-    const __mmask16 ok = certify16(t, x, ex, &xb) & certify16(t, y, ey, &yb) & k;
+    const __mmask16 ok = certify16(t, x, e, &xb) & certify16(t, y, e, &yb) & k;
     store16(out, i, xb, ok);
     store16(out, i + n, yb, ok);
     return (__mmask16)(k & ~ok);

@@ -14,13 +14,8 @@
 #include "impls/common/certified_f32.h"
 #include "impls/common/exact_angle.h"
 
-/* The f32 rows of a token (port_state.h, F32 ROWS): six per-pair rows,
- * or four interleaved ones. */
-#define RC_F32_ROWS 6
-static int f32_rows_used(int il_rows)
-{
-    return il_rows ? 4 : RC_F32_ROWS;
-}
+/* The f32 rows of a token (port_state.h, F32 ROWS). */
+#define RC_F32_ROWS 4
 
 /* Entries of each f32 row (port_state.h, F32 ROWS): one per channel when
  * they are arranged interleaved (the layout is, and the port asked for
@@ -32,16 +27,16 @@ static size_t f32_lanes(int32_t rotary_dim, int il_rows)
 
 /* Doubles of rows one token needs: cos, sin (+ their low words for f64)
  * of r/2 pairs, plus the interleaved rows (2 of r entries for narrow
- * types, 4 for f64) when kept, plus the f32 rows (six of r/2, or four of
- * r interleaved) and their "usable" flag when kept, rounded up to doubles.
- * At most 12 * r/2 + 2r + 1. */
+ * types, 4 for f64) when kept, plus the four f32 rows (of r/2 entries,
+ * or r interleaved) and their "usable" flag when kept, rounded up to
+ * doubles. At most 12 * r/2 + 2r + 1. */
 static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, int il_rows, int f32_rows)
 {
     const size_t half = (size_t)rotary_dim / 2;
     const int f64 = dtype == RC_DTYPE_F64;
     const size_t il = il_rows ? (f64 ? 8 : 4) : 0;
     const size_t f32 =
-        f32_rows ? ((size_t)f32_rows_used(il_rows) * f32_lanes(rotary_dim, il_rows) + 2) / 2 : 0;
+        f32_rows ? (RC_F32_ROWS * f32_lanes(rotary_dim, il_rows) + 2) / 2 : 0;
     return ((f64 ? 4 : 2) + il) * half + f32;
 }
 
@@ -78,9 +73,8 @@ static void point_f32_rows(rc_port_state *st)
     if (!st->f32_rows)
         return;
     const size_t lanes = f32_lanes(st->rotary_dim, st->il_rows);
-    const int n = f32_rows_used(st->il_rows);
-    const int usable = st->f32_base[(size_t)n * lanes] != 0.0f;
-    for (int k = 0; k < n; k++)
+    const int usable = st->f32_base[RC_F32_ROWS * lanes] != 0.0f;
+    for (int k = 0; k < RC_F32_ROWS; k++)
         st->r32[k] = usable ? st->f32_base + (size_t)k * lanes : NULL;
 }
 
@@ -122,9 +116,8 @@ static void arrange_f32(rc_port_state *st)
 {
     const int32_t half = st->rotary_dim / 2;
     const size_t lanes = f32_lanes(st->rotary_dim, st->il_rows);
-    const int n = f32_rows_used(st->il_rows);
     float *r[RC_F32_ROWS];
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < RC_F32_ROWS; k++)
         r[k] = st->f32_base + (size_t)k * lanes;
     int usable = 1;
     for (int32_t i = 0; i < half; i++) {
@@ -144,13 +137,14 @@ static void arrange_f32(rc_port_state *st)
         } else {
             r[0][i] = c;
             r[1][i] = s;
-            r[2][i] = rc_cert_weight(c, 2); /* x = a c - RN(b s) */
-            r[3][i] = rc_cert_weight(s, 3);
-            r[4][i] = rc_cert_weight(s, 2); /* y = a s + RN(b c) */
-            r[5][i] = rc_cert_weight(c, 3);
+            /* x = a c - RN(b s) and y = a s + RN(b c) share one bound:
+             * the weights of the larger of |c|, |s| serve both. */
+            const float m = fabsf(c) > fabsf(s) ? fabsf(c) : fabsf(s);
+            r[2][i] = rc_cert_weight(m, 2);
+            r[3][i] = rc_cert_weight(m, 3);
         }
     }
-    st->f32_base[(size_t)n * lanes] = usable ? 1.0f : 0.0f;
+    st->f32_base[RC_F32_ROWS * lanes] = usable ? 1.0f : 0.0f;
 }
 
 /* A token at positions pos[0 .. n_axes-1]: each pair's rows from the row

@@ -58,11 +58,11 @@
  * certified_f32.h has the error analysis), each result r = RN32(A R0 +
  * RN32(B R1)) with the bound's weights W0 (of R0) and W1 (of R1):
  *   half layout (r/2 entries per row): r32[0] = c, r32[1] = s rounded to
- *     f32; x's weights r32[2] = W0(c), r32[3] = W1(s); y's r32[4] = W0(s),
- *     r32[5] = W1(c).
+ *     f32; r32[2] = W0(m), r32[3] = W1(m) with m = max(|c|, |s|): one
+ *     bound for x and y (each of its terms is at least theirs).
  *   interleaved, for a port that also reads il[] (r entries per row):
  *     r32[0], r32[1] = il[0], il[1] rounded to f32; r32[2] = W0(r32[0]),
- *     r32[3] = W1(r32[1]); r32[4], r32[5] NULL. A port that reads the
+ *     r32[3] = W1(r32[1]). A port that reads the
  *     interleaved layout without il[] (NEON's LD2/ST2 split the pairs)
  *     gets the half layout's rows.
  * A token whose rows the analysis does not cover (an entry rounding to an
@@ -83,9 +83,9 @@
 typedef enum { RC_ANGLES_FUSED, RC_ANGLES_TABLE } rc_angle_mode;
 
 /* The largest table of rows kept across calls: 128 MiB, so that 32768
- * tokens keep theirs: 64 MiB for a 128-channel head in f64, 80 MiB in
- * f16/bf16 with the F32 ROWS (the 64 MiB before them was then too small),
- * 96 MiB of GPT-J's interleaved f64 rows. */
+ * tokens keep theirs: 64 MiB for a 128-channel head in f64, 64.25 MiB in
+ * f16/bf16 with the F32 ROWS (just over the 64 MiB there was before
+ * them), 96 MiB of GPT-J's interleaved f64 rows. */
 #define RC_ROW_CACHE_BYTES ((size_t)128 << 20)
 
 /* Same signature as rc_exact_sincos_row in impls/common/exact_angle.h: a
@@ -116,7 +116,7 @@ typedef struct rc_port_state {
     /* One token's f32 rows (see F32 ROWS); all NULL unless asked for and
      * the dtype is f16/bf16, r32[0] NULL also for a token they cannot
      * serve. */
-    const float *r32[6];
+    const float *r32[4];
     /* Multi-axis RoPE (rope.h, ABI 4): n_axes positions per token (1 when
      * the spec has none); pair i's rows come from the position on axis
      * pair_axis[i], filled one distinct position at a time through

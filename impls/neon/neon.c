@@ -205,9 +205,9 @@ static inline int pairs4_f32(const rc_port_state *st, rc_dtype t, uint16x4_t au,
     /* x = fma(a, c, -(b*s)), y = fma(a, s, b*c): scalar.c's order. */
     const float32x4_t x = vfmaq_f32(vnegq_f32(vmulq_f32(b, s)), a, c);
     const float32x4_t y = vfmaq_f32(vmulq_f32(b, c), a, s);
-    const float32x4_t aa = vabsq_f32(a), ab = vabsq_f32(b);
-    return certify4(t, x, bound4(aa, st->r32[2] + i, ab, st->r32[3] + i), xu) &
-           certify4(t, y, bound4(aa, st->r32[4] + i, ab, st->r32[5] + i), yu);
+    /* One bound for x and y (F32 ROWS: weights of max(|c|, |s|)). */
+    const float32x4_t e = bound4(vabsq_f32(a), st->r32[2] + i, vabsq_f32(b), st->r32[3] + i);
+    return certify4(t, x, e, xu) & certify4(t, y, e, yu);
 }
 
 static void rotate_16(const rc_port_state *st, const void *vin, void *vout)
