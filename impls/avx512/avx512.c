@@ -459,10 +459,14 @@ RC_INLINE __mmask16 half_pairs16_f32(const rc_port_state *st, rc_dtype t, const 
         /* certify16 for x and y at once: the four interval ends in two
          * conversions of 32 lanes ([x | y] low ends, then high ends) and
          * one compare. */
-        const int rd = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
-        const int ru = _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC;
-        const __m512i lo = bf16_of32_ne(_mm512_sub_round_ps(x, e, rd), _mm512_sub_round_ps(y, e, rd));
-        const __m512i hi = bf16_of32_ne(_mm512_add_round_ps(x, e, ru), _mm512_add_round_ps(y, e, ru));
+#define RC_DOWN (_MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define RC_UP (_MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
+        const __m512i lo =
+            bf16_of32_ne(_mm512_sub_round_ps(x, e, RC_DOWN), _mm512_sub_round_ps(y, e, RC_DOWN));
+        const __m512i hi =
+            bf16_of32_ne(_mm512_add_round_ps(x, e, RC_UP), _mm512_add_round_ps(y, e, RC_UP));
+#undef RC_DOWN
+#undef RC_UP
         const __mmask32 finite = ~((__mmask32)_mm512_fpclass_ps_mask(x, 0x99) |
                                    (__mmask32)_mm512_fpclass_ps_mask(y, 0x99) << 16);
         const __mmask32 same = _mm512_mask_cmpeq_epi16_mask(finite, lo, hi);
