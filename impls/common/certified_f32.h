@@ -70,10 +70,11 @@
  *     rounding (the integer bf16 rounding would not keep one a NaN).
  *   - Subnormal f16/bf16 data: exact in f32; covered by the 2^-150 terms.
  *
- * tests/test_certified.c drives the kernels with pairs whose x_d lies
- * within 2^-20 of a rounding boundary of the type, a fifth of them inside
- * the certificate's width, and checks scalar's bits (a bound half as wide
- * as derived fails it).
+ * tests/near_boundary.h (run by tests/test_certified.c for the x86 ports
+ * and tests/test_runner.c for NEON) drives the kernels with pairs whose
+ * x_d lies within 8 f32 ulps of a rounding boundary of the type, a fifth
+ * of them inside the certificate's width, and checks scalar's bits (a
+ * bound a quarter as wide as derived fails it; one half as wide does not).
  */
 #ifndef ROPECHECK_IMPLS_COMMON_CERTIFIED_F32_H
 #define ROPECHECK_IMPLS_COMMON_CERTIFIED_F32_H

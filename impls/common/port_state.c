@@ -29,7 +29,8 @@ static size_t f32_lanes(int32_t rotary_dim, int il_rows)
  * of r/2 pairs, plus the interleaved rows (2 of r entries for narrow
  * types, 4 for f64) when kept, plus the four f32 rows (of r/2 entries,
  * or r interleaved) and their "usable" flag when kept, rounded up to
- * doubles. At most 12 * r/2 + 2r + 1. */
+ * doubles. At most 12 * r/2 (f64 interleaved; f16/bf16 with every row
+ * take 5r + 1). */
 static size_t rows_per_token(int32_t rotary_dim, rc_dtype dtype, int il_rows, int f32_rows)
 {
     const size_t half = (size_t)rotary_dim / 2;

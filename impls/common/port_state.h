@@ -70,6 +70,16 @@
  * r32[0] = NULL, and the kernels take the double path for all its heads.
  * They are built after each fill like il[] and kept in the table with the
  * other rows.
+ *
+ * MULTI-AXIS. With n_axes >= 2 (rope.h) a token has n_axes positions and
+ * each pair its axis: the row function runs once per distinct position of
+ * the token into scratch rows, and each pair takes its entries from the
+ * run at its own axis's position, so the rows hold exactly the bits the
+ * single-axis code gives that pair at that position (and a text token,
+ * all positions equal, costs one run). Every CPU port offers it this way.
+ *
+ * Thread safety: no static mutable state; the rows live in the state,
+ * which the ABI never uses from two calls at once.
  */
 #ifndef ROPECHECK_IMPLS_COMMON_PORT_STATE_H
 #define ROPECHECK_IMPLS_COMMON_PORT_STATE_H
