@@ -130,20 +130,26 @@ static void rotate_f32(const rc_port_state *st, const void *vin, void *vout)
         pair_f32(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
 }
 
+/* Four 16-bit values to f32, exactly (FCVTL; bf16 is a shift). */
+static inline float32x4_t widen16_f32(rc_dtype t, uint16x4_t u)
+{
+    return t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(u))
+                             : vreinterpretq_f32_u32(vshll_n_u16(u, 16));
+}
+
 /* Four 16-bit values to doubles, exactly: lo gets lanes 0-1, hi 2-3. */
 static inline void widen16(rc_dtype t, uint16x4_t u, float64x2_t *lo, float64x2_t *hi)
 {
-    float32x4_t f = t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(u))
-                                      : vreinterpretq_f32_u32(vshll_n_u16(u, 16));
+    float32x4_t f = widen16_f32(t, u);
     *lo = vcvt_f64_f32(vget_low_f32(f));
     *hi = vcvt_high_f64_f32(f);
 }
 
-/* Four doubles to the 16-bit type with one rounding (see the header):
- * round-to-odd to f32, then round-to-nearest-even to 16 bits. */
-static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
+/* Four f32 to the 16-bit type, to nearest even: FCVTN (under the default
+ * FPCR) for f16, integer arithmetic for bf16. Used by the double path
+ * (narrow16) and by the certificate (certify4). */
+static inline uint16x4_t f32_to_16(rc_dtype t, float32x4_t f)
 {
-    float32x4_t f = vcvtx_high_f32_f64(vcvtx_f32_f64(lo), hi);
     if (t == RC_DTYPE_F16)
         return vreinterpret_u16_f16(vcvt_f16_f32(f));
     uint32x4_t u = vreinterpretq_u32_f32(f);
@@ -156,30 +162,25 @@ static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
     return vmovn_u32(vbslq_u32(is_num, rn, nan));
 }
 
+/* Four doubles to the 16-bit type with one rounding (see the header):
+ * round-to-odd to f32, then round-to-nearest-even to 16 bits. */
+static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
+{
+    return f32_to_16(t, vcvtx_high_f32_f64(vcvtx_f32_f64(lo), hi));
+}
+
 /* ---- f16/bf16 at f32 width, certified (impls/common/certified_f32.h) ----
  * impls/avx2's design on four f32 lanes (no directed rounding either: the
  * interval is r -/+ 2E rounded to nearest), against the half layout's f32
  * rows in both layouts (LD2 splits interleaved pairs). A refused vector of
  * four pairs is done in double, as below. */
 
-/* Four f32 to the type's bits, to nearest even (FCVTN under the default
- * FPCR; bf16 in integer arithmetic, right for every input but NaN, which
- * certify4 never takes: lo, hi are NaN only where r is not finite). */
-static inline uint16x4_t round16_f32(rc_dtype t, float32x4_t f)
-{
-    if (t == RC_DTYPE_F16)
-        return vreinterpret_u16_f16(vcvt_f16_f32(f));
-    uint32x4_t u = vreinterpretq_u32_f32(f);
-    uint32x4_t lsb = vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1));
-    return vmovn_u32(vshrq_n_u32(vaddq_u32(u, vaddq_u32(vdupq_n_u32(0x7FFF), lsb)), 16));
-}
-
 /* The certificate for four results r with bounds e: 1 when every r is
  * finite and RN(r - 2e), RN(r + 2e) round to the same values (to *bits). */
 static inline int certify4(rc_dtype t, float32x4_t r, float32x4_t e, uint16x4_t *bits)
 {
     const float32x4_t e2 = vaddq_f32(e, e);
-    const uint16x4_t rl = round16_f32(t, vsubq_f32(r, e2)), rh = round16_f32(t, vaddq_f32(r, e2));
+    const uint16x4_t rl = f32_to_16(t, vsubq_f32(r, e2)), rh = f32_to_16(t, vaddq_f32(r, e2));
     const uint32x4_t finite = vcltq_f32(vabsq_f32(r), vdupq_n_f32(INFINITY));
     *bits = rl;
     return vminvq_u32(finite) == UINT32_MAX && vminv_u16(vceq_u16(rl, rh)) == UINT16_MAX;
@@ -197,10 +198,7 @@ static inline float32x4_t bound4(float32x4_t aa, const float *w0, float32x4_t ab
 static inline int pairs4_f32(const rc_port_state *st, rc_dtype t, uint16x4_t au, uint16x4_t bu,
                              int64_t i, uint16x4_t *xu, uint16x4_t *yu)
 {
-    const float32x4_t a = t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(au))
-                                            : vreinterpretq_f32_u32(vshll_n_u16(au, 16));
-    const float32x4_t b = t == RC_DTYPE_F16 ? vcvt_f32_f16(vreinterpret_f16_u16(bu))
-                                            : vreinterpretq_f32_u32(vshll_n_u16(bu, 16));
+    const float32x4_t a = widen16_f32(t, au), b = widen16_f32(t, bu);
     const float32x4_t c = vld1q_f32(st->r32[0] + i), s = vld1q_f32(st->r32[1] + i);
     /* x = fma(a, c, -(b*s)), y = fma(a, s, b*c): scalar.c's order. */
     const float32x4_t x = vfmaq_f32(vnegq_f32(vmulq_f32(b, s)), a, c);
