@@ -57,6 +57,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "impls/avx2/sincos_row_avx2.h"
 #include "impls/common/certified_f32.h"
@@ -391,27 +392,27 @@ RC_INLINE void head_interleaved_certified(const rc_port_state *st, rc_dtype t, c
     head_interleaved_narrow_from(st, t, in, out, i);
 }
 
-static void head_half_f32(const rc_port_state *st, const void *in, void *out)
+RC_INLINE void head_half_f32(const rc_port_state *st, const void *in, void *out)
 {
     head_half_narrow(st, RC_DTYPE_F32, in, out);
 }
-static void head_half_f16(const rc_port_state *st, const void *in, void *out)
+RC_INLINE void head_half_f16(const rc_port_state *st, const void *in, void *out)
 {
     head_half_certified(st, RC_DTYPE_F16, in, out);
 }
-static void head_half_bf16(const rc_port_state *st, const void *in, void *out)
+RC_INLINE void head_half_bf16(const rc_port_state *st, const void *in, void *out)
 {
     head_half_certified(st, RC_DTYPE_BF16, in, out);
 }
-static void head_il_f32(const rc_port_state *st, const void *in, void *out)
+RC_INLINE void head_il_f32(const rc_port_state *st, const void *in, void *out)
 {
     head_interleaved_narrow(st, RC_DTYPE_F32, in, out);
 }
-static void head_il_f16(const rc_port_state *st, const void *in, void *out)
+RC_INLINE void head_il_f16(const rc_port_state *st, const void *in, void *out)
 {
     head_interleaved_certified(st, RC_DTYPE_F16, in, out);
 }
-static void head_il_bf16(const rc_port_state *st, const void *in, void *out)
+RC_INLINE void head_il_bf16(const rc_port_state *st, const void *in, void *out)
 {
     head_interleaved_certified(st, RC_DTYPE_BF16, in, out);
 }
@@ -466,7 +467,7 @@ RC_INLINE __m256d rotate_scaled4(__m256d p, __m256d q, __m256d ch, __m256d cl, _
     return _mm256_blendv_pd(r, _mm256_mul_pd(r, down), m);
 }
 
-static void head_half_f64(const rc_port_state *st, const void *vin, void *vout)
+RC_INLINE void head_half_f64(const rc_port_state *st, const void *vin, void *vout)
 {
     const double *in = vin;
     double *out = vout;
@@ -494,7 +495,7 @@ static void head_half_f64(const rc_port_state *st, const void *vin, void *vout)
         rc_port_pair_f64(st, in, out, i, i, i + n);
 }
 
-static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
+RC_INLINE void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
 {
     const double *in = vin;
     double *out = vout;
@@ -519,12 +520,37 @@ static void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
 
 /* ---- apply ---- */
 
-static rc_port_head_fn pick_head_fn(rc_layout l, rc_dtype t)
+/* Passthrough channels: 32 bytes at a time, then what is left (element
+ * sizes are 2, 4 or 8, so 16, 8, 4 and 2 bytes finish any count). */
+RC_INLINE void copy_bytes(void *dst, const void *src, size_t n)
 {
-    static rc_port_head_fn const half[RC_DTYPE_COUNT] = {head_half_f32, head_half_f64,
-                                                         head_half_f16, head_half_bf16};
-    static rc_port_head_fn const il[RC_DTYPE_COUNT] = {head_il_f32, head_il_f64, head_il_f16,
-                                                       head_il_bf16};
+    char *d = dst;
+    const char *s = src;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm256_storeu_si256((__m256i *)(d + i), _mm256_loadu_si256((const __m256i *)(s + i)));
+    for (size_t w = 16; w >= 2; w /= 2)
+        if (n - i >= w) {
+            memcpy(d + i, s + i, w);
+            i += w;
+        }
+}
+
+RC_PORT_TOKEN_FN(, token_half_f32, head_half_f32, copy_bytes)
+RC_PORT_TOKEN_FN(, token_half_f64, head_half_f64, copy_bytes)
+RC_PORT_TOKEN_FN(, token_half_f16, head_half_f16, copy_bytes)
+RC_PORT_TOKEN_FN(, token_half_bf16, head_half_bf16, copy_bytes)
+RC_PORT_TOKEN_FN(, token_il_f32, head_il_f32, copy_bytes)
+RC_PORT_TOKEN_FN(, token_il_f64, head_il_f64, copy_bytes)
+RC_PORT_TOKEN_FN(, token_il_f16, head_il_f16, copy_bytes)
+RC_PORT_TOKEN_FN(, token_il_bf16, head_il_bf16, copy_bytes)
+
+static rc_port_token_fn pick_token_fn(rc_layout l, rc_dtype t)
+{
+    static rc_port_token_fn const half[RC_DTYPE_COUNT] = {token_half_f32, token_half_f64,
+                                                          token_half_f16, token_half_bf16};
+    static rc_port_token_fn const il[RC_DTYPE_COUNT] = {token_il_f32, token_il_f64, token_il_f16,
+                                                        token_il_bf16};
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
 }
 
@@ -532,7 +558,7 @@ static rc_status avx2_apply(void *state, const rc_tensor *in, const rc_tensor *o
                             const int64_t *positions, rc_direction direction)
 {
     rc_port_state *st = state;
-    return rc_port_apply(st, st ? pick_head_fn(st->layout, st->dtype) : NULL, in, out, positions,
+    return rc_port_apply(st, st ? pick_token_fn(st->layout, st->dtype) : NULL, in, out, positions,
                          direction);
 }
 

@@ -255,23 +255,20 @@ void rc_port_state_destroy(void *state)
 }
 
 /* Every head of token t, against the rows st points at. */
-static void rotate_token(const rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+static void rotate_token(const rc_port_state *st, rc_port_token_fn token, const rc_tensor *in,
                          const rc_tensor *out, int64_t t)
 {
     const size_t esize = rc_dtype_size(st->dtype);
-    const size_t rot_bytes = (size_t)st->rotary_dim * esize;
-    const size_t pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize;
-    for (int64_t h = 0; h < in->n_heads; h++) {
-        const char *src = (const char *)in->data +
-                          (size_t)(t * in->token_stride + h * in->head_stride) * esize;
-        char *dst = (char *)out->data +
-                    (size_t)(t * out->token_stride + h * out->head_stride) * esize;
-        head(st, src, dst);
-        /* Bit-exact passthrough (NaN payloads included); in place it is
-         * already where it belongs. */
-        if (pass_bytes && src != dst)
-            memcpy(dst + rot_bytes, src + rot_bytes, pass_bytes);
-    }
+    const rc_port_token tk = {
+        .src = (const char *)in->data + (size_t)(t * in->token_stride) * esize,
+        .dst = (char *)out->data + (size_t)(t * out->token_stride) * esize,
+        .n_heads = in->n_heads,
+        .src_step = (ptrdiff_t)((size_t)in->head_stride * esize),
+        .dst_step = (ptrdiff_t)((size_t)out->head_stride * esize),
+        .rot_bytes = (size_t)st->rotary_dim * esize,
+        .pass_bytes = (size_t)(st->head_dim - st->rotary_dim) * esize,
+    };
+    token(st, &tk);
 }
 
 /* Room for n tokens' rows in st->table, and their positions (n_axes each). */
@@ -289,7 +286,8 @@ static rc_status grow_table(rc_port_state *st, int64_t n, size_t rows)
     if ((uint64_t)n > SIZE_MAX / sizeof(double) / rows ||
         (uint64_t)n > SIZE_MAX / sizeof(int64_t) / (uint64_t)st->n_axes)
         return RC_ERR_NOMEM;
-    st->table = malloc((size_t)n * rows * sizeof(double));
+    if (posix_memalign((void **)&st->table, 64, (size_t)n * rows * sizeof(double)) != 0)
+        st->table = NULL;
     st->kept_positions = malloc((size_t)n * (size_t)st->n_axes * sizeof(int64_t));
     if (!st->table || !st->kept_positions) {
         free(st->table);
@@ -312,20 +310,20 @@ static int rows_kept_for(const rc_port_state *st, int64_t n, const int64_t *posi
            memcmp(st->kept_positions, positions, bytes) == 0;
 }
 
-static void rotate_from_table(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+static void rotate_from_table(rc_port_state *st, rc_port_token_fn token, const rc_tensor *in,
                               const rc_tensor *out, size_t rows)
 {
     for (int64_t t = 0; t < in->n_tokens; t++) {
         point_rows(st, st->table + (size_t)t * rows);
         point_f32_rows(st);
-        rotate_token(st, head, in, out, t);
+        rotate_token(st, token, in, out, t);
     }
 }
 
-rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor *in,
+rc_status rc_port_apply(rc_port_state *st, rc_port_token_fn token, const rc_tensor *in,
                         const rc_tensor *out, const int64_t *positions, rc_direction direction)
 {
-    if (!st || !head)
+    if (!st || !token)
         return RC_ERR_INVALID;
     int empty;
     rc_status args = rc_apply_args_check_axes(st->head_dim, rc_dtype_size(st->dtype), in, out,
@@ -338,7 +336,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
     const size_t rows = state_rows_per_token(st);
     const int keep = (uint64_t)n <= RC_ROW_CACHE_BYTES / sizeof(double) / rows;
     if (keep && rows_kept_for(st, n, positions, direction)) {
-        rotate_from_table(st, head, in, out, rows);
+        rotate_from_table(st, token, in, out, rows);
         return RC_OK;
     }
     /* The table is about to change: it holds no call's rows until full. */
@@ -351,7 +349,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
         point_rows(st, own_rows(st));
         for (int64_t t = 0; t < n; t++) {
             fill_rows(st, positions + t * a, direction);
-            rotate_token(st, head, in, out, t);
+            rotate_token(st, token, in, out, t);
         }
         return RC_OK;
     }
@@ -360,7 +358,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
         for (int64_t t = 0; t < n; t++) {
             point_rows(st, st->table + (size_t)t * rows);
             fill_rows(st, positions + t * a, direction);
-            rotate_token(st, head, in, out, t);
+            rotate_token(st, token, in, out, t);
         }
     } else {
         /* RC_ANGLES_TABLE: one pass over the positions, then one over the data. */
@@ -368,7 +366,7 @@ rc_status rc_port_apply(rc_port_state *st, rc_port_head_fn head, const rc_tensor
             point_rows(st, st->table + (size_t)t * rows);
             fill_rows(st, positions + t * a, direction);
         }
-        rotate_from_table(st, head, in, out, rows);
+        rotate_from_table(st, token, in, out, rows);
     }
     if (keep) {
         memcpy(st->kept_positions, positions, (size_t)n * (size_t)a * sizeof *positions);

@@ -52,6 +52,7 @@
 #include <arm_neon.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "impls/common/certified_f32.h"
 #include "impls/common/port_state.h"
@@ -318,17 +319,37 @@ static void rotate_f64(const rc_port_state *st, const void *vin, void *vout)
         rc_port_pair_f64(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
 }
 
+/* Passthrough channels: 16 bytes at a time, then what is left (element
+ * sizes are 2, 4 or 8, so 8, 4 and 2 bytes finish any count). */
+static inline void copy_bytes(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        vst1q_u8(d + i, vld1q_u8(s + i));
+    for (size_t w = 8; w >= 2; w /= 2)
+        if (n - i >= w) {
+            memcpy(d + i, s + i, w);
+            i += w;
+        }
+}
+
+RC_PORT_TOKEN_FN(, token_f32, rotate_f32, copy_bytes)
+RC_PORT_TOKEN_FN(, token_f64, rotate_f64, copy_bytes)
+RC_PORT_TOKEN_FN(, token_16, rotate_16, copy_bytes)
+
 static rc_status neon_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                             const int64_t *positions, rc_direction direction)
 {
-    static const rc_port_head_fn heads[RC_DTYPE_COUNT] = {
-        [RC_DTYPE_F32] = rotate_f32,
-        [RC_DTYPE_F64] = rotate_f64,
-        [RC_DTYPE_F16] = rotate_16,
-        [RC_DTYPE_BF16] = rotate_16,
+    static const rc_port_token_fn tokens[RC_DTYPE_COUNT] = {
+        [RC_DTYPE_F32] = token_f32,
+        [RC_DTYPE_F64] = token_f64,
+        [RC_DTYPE_F16] = token_16,
+        [RC_DTYPE_BF16] = token_16,
     };
     rc_port_state *st = state;
-    return rc_port_apply(st, st ? heads[st->dtype] : NULL, in, out, positions, direction);
+    return rc_port_apply(st, st ? tokens[st->dtype] : NULL, in, out, positions, direction);
 }
 
 const rc_impl rc_impl_neon = {

@@ -62,6 +62,7 @@
 #include "impls/scalar/scalar.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "impls/common/port_state.h"
 #include "impls/common/rotate_pair.h"
@@ -128,17 +129,21 @@ static void rotate_f64(const rc_port_state *st, const void *in, void *out)
     }
 }
 
+RC_PORT_TOKEN_FN(, token_f32, rotate_f32, memcpy)
+RC_PORT_TOKEN_FN(, token_f64, rotate_f64, memcpy)
+RC_PORT_TOKEN_FN(, token_16, rotate_16, memcpy)
+
 static rc_status scalar_apply(void *state, const rc_tensor *in, const rc_tensor *out,
                               const int64_t *positions, rc_direction direction)
 {
-    static const rc_port_head_fn heads[RC_DTYPE_COUNT] = {
-        [RC_DTYPE_F32] = rotate_f32,
-        [RC_DTYPE_F64] = rotate_f64,
-        [RC_DTYPE_F16] = rotate_16,
-        [RC_DTYPE_BF16] = rotate_16,
+    static const rc_port_token_fn tokens[RC_DTYPE_COUNT] = {
+        [RC_DTYPE_F32] = token_f32,
+        [RC_DTYPE_F64] = token_f64,
+        [RC_DTYPE_F16] = token_16,
+        [RC_DTYPE_BF16] = token_16,
     };
     rc_port_state *st = state;
-    return rc_port_apply(st, st ? heads[st->dtype] : NULL, in, out, positions, direction);
+    return rc_port_apply(st, st ? tokens[st->dtype] : NULL, in, out, positions, direction);
 }
 
 const rc_impl rc_impl_scalar = {
