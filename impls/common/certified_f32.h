@@ -54,6 +54,25 @@
  * about 2^-22 relative of a rounding boundary of the type: a few percent of
  * f16 vectors), or the result is not finite, the vector is done in double.
  *
+ * BF16 KEYS (the certificate in integer form, for units without a bf16
+ * conversion: avx2, neon). bf16 is the high half of f32, so on the bits v
+ * of a magnitude, down(v) = (v + 0x7FFF) >> 16 and up(v) = (v + 0x8000)
+ * >> 16 are rounding to nearest with ties toward and away from zero: both
+ * monotonic, equal to each other and to RN16 except at the midpoints
+ * (low half 0x8000), where down < up. With m_lo <= |x_d| <= m_hi the
+ * interval of magnitudes (|r| -/+ 2E rounded to nearest, as above; an r
+ * whose interval reaches below 0 makes m_lo negative, its sign bit set):
+ *   down(m_lo) == up(m_hi)  iff  no midpoint lies in [m_lo, m_hi]
+ * (a midpoint m in it would give down(m_lo) <= down(m) < up(m) <=
+ * up(m_hi); without one RN16 is constant there), and then RN16(|x_d|) =
+ * RN16(|r|) = up(|r|), with x_d of r's sign: scalar's bits are r's sign
+ * and (bits(|r|) + 0x8000) >> 16, whichever tie rule. The kernels test
+ * the high half of (bits(m_lo) + 0x7FFF) ^ (bits(m_hi) + 0x8000) for zero,
+ * with all ones or-ed in where r is not finite. The refusals below hold
+ * as they stand: E >= 2^-126 puts a zero or subnormal r's m_lo at or below
+ * 0 (its sign bit set, or +0 with a key whose high half is 0 against
+ * m_hi >= 2^-125, whose high half is not).
+ *
  * SPECIAL CASES, all refused (never certified):
  *   - a zero interval end: E >= 2^-126 > 0, so an r of 0 or below 2^-126
  *     gives lo < 0 < hi, whose RN16 differ in sign. This also keeps lo and

@@ -172,11 +172,12 @@ static inline uint16x4_t narrow16(rc_dtype t, float64x2_t lo, float64x2_t hi)
 
 /* ---- f16/bf16 at f32 width, certified (impls/common/certified_f32.h) ----
  * impls/avx2's design on four f32 lanes (no directed rounding either: the
- * interval is r -/+ 2E rounded to nearest), against the half layout's f32
- * rows in both layouts (LD2 splits interleaved pairs). A refused vector of
- * four pairs is done in double, as below. */
+ * interval is r -/+ 2E rounded to nearest; bf16 by the certificate's
+ * integer form), against the half layout's f32 rows in both layouts (LD2
+ * splits interleaved pairs). A refused vector of four pairs is done in
+ * double, as below. */
 
-/* The certificate for four results r with bounds e: 1 when every r is
+/* The f16 certificate for four results r with bounds e: 1 when every r is
  * finite and RN(r - 2e), RN(r + 2e) round to the same values (to *bits). */
 static inline int certify4(rc_dtype t, float32x4_t r, float32x4_t e, uint16x4_t *bits)
 {
@@ -185,6 +186,19 @@ static inline int certify4(rc_dtype t, float32x4_t r, float32x4_t e, uint16x4_t 
     const uint32x4_t finite = vcltq_f32(vabsq_f32(r), vdupq_n_f32(INFINITY));
     *bits = rl;
     return vminvq_u32(finite) == UINT32_MAX && vminv_u16(vceq_u16(rl, rh)) == UINT16_MAX;
+}
+
+/* The bf16 certificate in integer form (certified_f32.h, BF16 KEYS) for
+ * four results r with bound e: the keys (bits(|r| - 2e) + 0x7FFF) ^
+ * (bits(|r| + 2e) + 0x8000), or-ed with all ones where r is not finite;
+ * their high halves are all zero exactly where the lanes are certified. */
+static inline uint32x4_t bf16_keys4(float32x4_t r, float32x4_t e2)
+{
+    const float32x4_t ar = vabsq_f32(r);
+    const uint32x4_t lo = vaddq_u32(vreinterpretq_u32_f32(vsubq_f32(ar, e2)), vdupq_n_u32(0x7FFF));
+    const uint32x4_t hi = vaddq_u32(vreinterpretq_u32_f32(vaddq_f32(ar, e2)), vdupq_n_u32(0x8000));
+    const uint32x4_t finite = vcltq_f32(ar, vdupq_n_f32(INFINITY));
+    return vornq_u32(veorq_u32(lo, hi), finite);
 }
 
 /* E = RN(|A| W0 + RN(|B| W1 + floor)) (vfmaq_f32(acc, p, q) = fma(p, q, acc)). */
@@ -206,6 +220,16 @@ static inline int pairs4_f32(const rc_port_state *st, rc_dtype t, uint16x4_t au,
     const float32x4_t y = vfmaq_f32(vmulq_f32(b, c), a, s);
     /* One bound for x and y (F32 ROWS: weights of max(|c|, |s|)). */
     const float32x4_t e = bound4(vabsq_f32(a), st->r32[2] + i, vabsq_f32(b), st->r32[3] + i);
+    if (t == RC_DTYPE_BF16) {
+        const float32x4_t e2 = vaddq_f32(e, e);
+        const uint32x4_t keys = vorrq_u32(bf16_keys4(x, e2), bf16_keys4(y, e2));
+        if (vmaxvq_u32(vshrq_n_u32(keys, 16)) != 0)
+            return 0;
+        /* No midpoint near: to nearest is + 0x8000 whatever the tie rule. */
+        *xu = vaddhn_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x8000));
+        *yu = vaddhn_u32(vreinterpretq_u32_f32(y), vdupq_n_u32(0x8000));
+        return 1;
+    }
     return certify4(t, x, e, xu) & certify4(t, y, e, yu);
 }
 
