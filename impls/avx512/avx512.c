@@ -317,10 +317,13 @@ RC_INLINE void half_pairs8(const rc_port_state *st, rc_dtype t, const void *in, 
 RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void *in, void *out)
 {
     const int64_t n = st->rotary_dim / 2;
+    /* Row pointers read once: as far as the compiler knows, a store
+     * through out may change st. */
+    const double *const cos_hi = st->cos_hi, *const sin_hi = st->sin_hi;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m512d a = load8(t, in, i), b = load8(t, in, i + n);
-        const __m512d c = _mm512_loadu_pd(st->cos_hi + i), s = _mm512_loadu_pd(st->sin_hi + i);
+        const __m512d c = _mm512_loadu_pd(cos_hi + i), s = _mm512_loadu_pd(sin_hi + i);
         const __m512d x = _mm512_fmsub_pd(a, c, _mm512_mul_pd(b, s));
         const __m512d y = _mm512_fmadd_pd(a, s, _mm512_mul_pd(b, c));
         store8(t, out, i, x);
@@ -333,7 +336,7 @@ RC_INLINE void head_half_narrow(const rc_port_state *st, rc_dtype t, const void 
         const float *a = (const float *)in + i;
         float *o = (float *)out + i;
         const __m256d av = _mm256_cvtps_pd(_mm_loadu_ps(a)), bv = _mm256_cvtps_pd(_mm_loadu_ps(a + n));
-        const __m256d c = _mm256_loadu_pd(st->cos_hi + i), s = _mm256_loadu_pd(st->sin_hi + i);
+        const __m256d c = _mm256_loadu_pd(cos_hi + i), s = _mm256_loadu_pd(sin_hi + i);
         _mm_storeu_ps(o, _mm256_cvtpd_ps(_mm256_fmsub_pd(av, c, _mm256_mul_pd(bv, s))));
         _mm_storeu_ps(o + n, _mm256_cvtpd_ps(_mm256_fmadd_pd(av, s, _mm256_mul_pd(bv, c))));
         i += 4;
@@ -359,13 +362,14 @@ RC_INLINE void head_interleaved_narrow(const rc_port_state *st, rc_dtype t, cons
                                        void *out)
 {
     const int64_t n = st->rotary_dim / 2;
+    const double *const il0 = st->il[0], *const il1 = st->il[1]; /* read once, as above */
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const __m512d v = load8(t, in, 2 * i);          /* a0 b0 .. a3 b3 */
         const __m512d a = _mm512_movedup_pd(v);         /* a0 a0 .. a3 a3 */
         const __m512d b = _mm512_permute_pd(v, 0xFF);   /* b0 b0 .. b3 b3 */
-        const __m512d cs = _mm512_loadu_pd(st->il[0] + 2 * i);
-        const __m512d sc = _mm512_loadu_pd(st->il[1] + 2 * i);
+        const __m512d cs = _mm512_loadu_pd(il0 + 2 * i);
+        const __m512d sc = _mm512_loadu_pd(il1 + 2 * i);
         store8(t, out, 2 * i, _mm512_fmadd_pd(a, cs, _mm512_mul_pd(b, sc)));
     }
     if (i < n)
