@@ -561,8 +561,7 @@ RC_INLINE void head_il_f64(const rc_port_state *st, const void *vin, void *vout)
 
 /* ---- apply ---- */
 
-/* Passthrough channels: 32 bytes at a time, then what is left (element
- * sizes are 2, 4 or 8, so 16, 8, 4 and 2 bytes finish any count). */
+/* Passthrough channels: 32 bytes at a time, then what is left. */
 RC_INLINE void copy_bytes(void *dst, const void *src, size_t n)
 {
     char *d = dst;
@@ -570,11 +569,7 @@ RC_INLINE void copy_bytes(void *dst, const void *src, size_t n)
     size_t i = 0;
     for (; i + 32 <= n; i += 32)
         _mm256_storeu_si256((__m256i *)(d + i), _mm256_loadu_si256((const __m256i *)(s + i)));
-    for (size_t w = 16; w >= 2; w /= 2)
-        if (n - i >= w) {
-            memcpy(d + i, s + i, w);
-            i += w;
-        }
+    rc_port_copy_rest(d, s, i, n, 16);
 }
 
 RC_PORT_TOKEN_FN(, token_half_f32, head_half_f32, copy_bytes)

@@ -87,6 +87,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/dd.h"
 #include "impls/common/rotate_pair.h"
@@ -194,6 +195,19 @@ typedef void (*rc_port_token_fn)(const rc_port_state *st, const rc_port_token *t
                 COPY(dst + tk->rot_bytes, src + tk->rot_bytes, tk->pass_bytes);               \
         }                                                                                     \
     }
+
+/* The end of a port's passthrough copy (its COPY above) after i of n
+ * bytes went by vectors of 2w bytes: w, w/2, .. 2 bytes as needed (element
+ * sizes are 2, 4 or 8, so that finishes any count); fixed-size memcpys,
+ * which compilers turn into plain moves. */
+static inline void rc_port_copy_rest(char *d, const char *s, size_t i, size_t n, size_t w)
+{
+    for (; w >= 2; w /= 2)
+        if (n - i >= w) {
+            memcpy(d + i, s + i, w);
+            i += w;
+        }
+}
 
 /* The rows beyond cos/sin that a port's kernels read (rc_port_state_create's
  * `rows`, or-ed): */

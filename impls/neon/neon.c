@@ -343,20 +343,15 @@ static void rotate_f64(const rc_port_state *st, const void *vin, void *vout)
         rc_port_pair_f64(st, in, out, i, inter ? 2 * i : i, inter ? 2 * i + 1 : i + n);
 }
 
-/* Passthrough channels: 16 bytes at a time, then what is left (element
- * sizes are 2, 4 or 8, so 8, 4 and 2 bytes finish any count). */
+/* Passthrough channels: 16 bytes at a time, then what is left. */
 static inline void copy_bytes(void *dst, const void *src, size_t n)
 {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
+    char *d = dst;
+    const char *s = src;
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        vst1q_u8(d + i, vld1q_u8(s + i));
-    for (size_t w = 8; w >= 2; w /= 2)
-        if (n - i >= w) {
-            memcpy(d + i, s + i, w);
-            i += w;
-        }
+        vst1q_u8((uint8_t *)d + i, vld1q_u8((const uint8_t *)s + i));
+    rc_port_copy_rest(d, s, i, n, 8);
 }
 
 RC_PORT_TOKEN_FN(, token_f32, rotate_f32, copy_bytes)
