@@ -11,7 +11,8 @@
  * than the fault's index.
  *
  * HOW. This binary is linked with -Wl,--wrap=malloc,--wrap=calloc,
- * --wrap=realloc,--wrap=mmap (tests/CMakeLists.txt): every call the
+ * --wrap=realloc,--wrap=posix_memalign (the ports' aligned cos/sin table),
+ * --wrap=mmap (tests/CMakeLists.txt): every call the
  * judge's static library makes lands in __wrap_* here (mmap gives the
  * guarded buffers and the ports' shared output; a failed one is counted
  * like a failed malloc and returns MAP_FAILED with errno ENOMEM). Only the process that armed the
@@ -45,6 +46,8 @@ void *__real_realloc(void *p, size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
+int __real_posix_memalign(void **p, size_t align, size_t n);
+int __wrap_posix_memalign(void **p, size_t align, size_t n);
 void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
@@ -76,6 +79,11 @@ void *__wrap_calloc(size_t n, size_t size)
 void *__wrap_realloc(void *p, size_t n)
 {
     return fault_now() ? NULL : __real_realloc(p, n);
+}
+
+int __wrap_posix_memalign(void **p, size_t align, size_t n)
+{
+    return fault_now() ? ENOMEM : __real_posix_memalign(p, align, n);
 }
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
