@@ -3,7 +3,8 @@
  * f32 width and certify each result (impls/common/certified_f32.h),
  * against scalar bit for bit on inputs next to the types' rounding
  * boundaries (tests/near_boundary.h says how and why). Every runnable
- * entry (avx512, avx512-table, avx2, avx2-table) on the same inputs; an
+ * entry (avx512, avx512-table, avx2, avx2-table, and avx512-int-bf16: the
+ * avx512 bf16 path of CPUs without AVX512-BF16) on the same inputs; an
  * entry the CPU cannot run is named in the log, and the test is skipped
  * when none can.
  */
@@ -17,12 +18,14 @@
 
 static void certified_suite(rc_dtype dtype)
 {
-    static const rc_impl *const all[] = {&rc_impl_avx512, &rc_impl_avx512_table, &rc_impl_avx2,
+    static const rc_impl *const all[] = {&rc_impl_avx512, &rc_impl_avx512_table,
+                                         &rc_impl_avx512_int_bf16, &rc_impl_avx2,
                                          &rc_impl_avx2_table};
-    const rc_impl *runnable[4];
+    const size_t n_all = sizeof all / sizeof all[0];
+    const rc_impl *runnable[sizeof all / sizeof all[0]];
     size_t n = 0;
     char why[160];
-    for (size_t p = 0; p < 4; p++) {
+    for (size_t p = 0; p < n_all; p++) {
         why[0] = 0;
         if (!all[p]->available || all[p]->available(why, sizeof why))
             runnable[n++] = all[p];

@@ -599,7 +599,10 @@ static void kept_rows_suite(const rc_impl *impl)
 static const rc_impl *const port_entries[] = {&rc_impl_avx2, &rc_impl_avx2_table};
 #else
 #define PORT_SUITE simd_avx512
-static const rc_impl *const port_entries[] = {&rc_impl_avx512, &rc_impl_avx512_table};
+/* avx512-int-bf16: the bf16 kernels of CPUs without AVX512-BF16, tested
+ * where the instruction exists too (impls/avx512/avx512.h). */
+static const rc_impl *const port_entries[] = {&rc_impl_avx512, &rc_impl_avx512_table,
+                                              &rc_impl_avx512_int_bf16};
 #endif
 #define N_PORT_ENTRIES (sizeof port_entries / sizeof port_entries[0])
 

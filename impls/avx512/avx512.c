@@ -738,13 +738,15 @@ RC_PORT_TOKEN_FN(, token_il_bf16, head_il_bf16, copy_bytes)
 RC_PORT_TOKEN_FN(__attribute__((target("avx512bf16"))), token_il_bf16_ne, head_il_bf16_ne,
                  copy_bytes)
 
-static rc_port_token_fn pick_token_fn(rc_layout l, rc_dtype t)
+/* bf16_instruction: bf16 through AVX512-BF16 where the CPU has it (0: as
+ * on a CPU without it, rc_impl_avx512_int_bf16). */
+static rc_port_token_fn pick_token_fn(rc_layout l, rc_dtype t, int bf16_instruction)
 {
     static rc_port_token_fn const half[RC_DTYPE_COUNT] = {token_half_f32, token_half_f64,
                                                           token_half_f16, token_half_bf16};
     static rc_port_token_fn const il[RC_DTYPE_COUNT] = {token_il_f32, token_il_f64, token_il_f16,
                                                         token_il_bf16};
-    if (t == RC_DTYPE_BF16 && cpu_has_avx512bf16())
+    if (t == RC_DTYPE_BF16 && bf16_instruction && cpu_has_avx512bf16())
         return l == RC_LAYOUT_HALF ? token_half_bf16_ne : token_il_bf16_ne;
     return l == RC_LAYOUT_HALF ? half[t] : il[t];
 }
@@ -753,8 +755,16 @@ static rc_status avx512_apply(void *state, const rc_tensor *in, const rc_tensor 
                               const int64_t *positions, rc_direction direction)
 {
     rc_port_state *st = state;
-    return rc_port_apply(st, st ? pick_token_fn(st->layout, st->dtype) : NULL, in, out, positions,
-                         direction);
+    return rc_port_apply(st, st ? pick_token_fn(st->layout, st->dtype, 1) : NULL, in, out,
+                         positions, direction);
+}
+
+static rc_status avx512_apply_int_bf16(void *state, const rc_tensor *in, const rc_tensor *out,
+                                       const int64_t *positions, rc_direction direction)
+{
+    rc_port_state *st = state;
+    return rc_port_apply(st, st ? pick_token_fn(st->layout, st->dtype, 0) : NULL, in, out,
+                         positions, direction);
 }
 
 const rc_impl rc_impl_avx512 = {
@@ -782,6 +792,18 @@ const rc_impl rc_impl_avx512_table = {
     .available = avx512_available,
     .prepare = avx512_prepare_table,
     .apply = avx512_apply,
+    .release = rc_port_state_destroy,
+};
+
+const rc_impl rc_impl_avx512_int_bf16 = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx512-int-bf16",
+    .description = "avx512 with bf16 done as on a CPU without AVX512-BF16 (test entry)",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
+            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
+    .available = avx512_available,
+    .prepare = avx512_prepare,
+    .apply = avx512_apply_int_bf16,
     .release = rc_port_state_destroy,
 };
 
@@ -828,6 +850,18 @@ const rc_impl rc_impl_avx512_table = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512-table",
     .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C table angles (not built by this compiler)",
+    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
+    .available = avx512_available,
+    .prepare = avx512_prepare,
+    .apply = avx512_apply,
+    .release = NULL,
+};
+
+const rc_impl rc_impl_avx512_int_bf16 = {
+    .abi_version = RC_ABI_VERSION,
+    .name = "avx512-int-bf16",
+    .description = "avx512 with bf16 as without AVX512-BF16 (test entry; not built by this "
+                   "compiler)",
     .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS,
     .available = avx512_available,
     .prepare = avx512_prepare,

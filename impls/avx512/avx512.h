@@ -9,6 +9,12 @@
 extern const rc_impl rc_impl_avx512;       /* fused angles: per token */
 extern const rc_impl rc_impl_avx512_table; /* table angles: all positions first */
 
+/* Test entry, not in the registry: rc_impl_avx512 with bf16 done as on a
+ * CPU without AVX512-BF16 (the kernels' integer path), so that path is
+ * tested on CPUs that have the instruction too (tests/test_certified.c,
+ * tests/test_simd_avx512.c). */
+extern const rc_impl rc_impl_avx512_int_bf16;
+
 /* The kernels' narrowing store, exported for tests/test_narrow.c: rounds
  * in[0..7] once to t (f32, f16, bf16) into out[0..7] of that type, as the
  * head kernels do; bf16_instruction: bf16 through AVX512-BF16's
