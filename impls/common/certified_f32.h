@@ -55,13 +55,15 @@
  * f16 vectors), or the result is not finite, the vector is done in double.
  *
  * BF16 KEYS (the certificate in integer form, for units without a bf16
- * conversion: avx2, neon). bf16 is the high half of f32, so on the bits v
+ * conversion: avx2, neon, avx512 without AVX512-BF16). bf16 is the high
+ * half of f32, so on the bits v
  * of a magnitude, down(v) = (v + 0x7FFF) >> 16 and up(v) = (v + 0x8000)
  * >> 16 are rounding to nearest with ties toward and away from zero: both
  * monotonic, equal to each other and to RN16 except at the midpoints
  * (low half 0x8000), where down < up. With m_lo <= |x_d| <= m_hi the
- * interval of magnitudes (|r| -/+ 2E rounded to nearest, as above; an r
- * whose interval reaches below 0 makes m_lo negative, its sign bit set):
+ * interval of magnitudes (|r| -/+ 2E rounded to nearest, or |r| - E
+ * rounded down and |r| + E rounded up, as above; an r whose interval
+ * reaches below 0 makes m_lo negative, its sign bit set):
  *   down(m_lo) == up(m_hi)  iff  no midpoint lies in [m_lo, m_hi]
  * (a midpoint m in it would give down(m_lo) <= down(m) < up(m) <=
  * up(m_hi); without one RN16 is constant there), and then RN16(|x_d|) =
