@@ -152,10 +152,6 @@ typedef struct rc_port_state {
     double storage[]; /* theta_hi, theta_lo, then one token's rows (fused) */
 } rc_port_state;
 
-/* One head: rotate the r rotary channels of `in` into `out` (the same
- * pointer in place) against the rows st points at. */
-typedef void (*rc_port_head_fn)(const rc_port_state *st, const void *in, void *out);
-
 /* The heads of one token, as rc_port_apply hands them to a token kernel:
  * head h starts at src + h * src_step and dst + h * dst_step (bytes; src
  * == dst in place), its first rot_bytes are the rotary channels and the
@@ -174,8 +170,10 @@ typedef struct rc_port_token {
 typedef void (*rc_port_token_fn)(const rc_port_state *st, const rc_port_token *tk);
 
 /* Defines the token kernel `static void name(st, tk)` around a port's head
- * kernel: HEAD(st, src, dst) on every head, then COPY(dst, src, bytes) on
- * its passthrough channels unless in place. ATTRS go before `static`
+ * kernel: HEAD(st, src, dst) on every head (rotate its r rotary channels
+ * from src into dst, the same pointer in place, against the rows st
+ * points at), then COPY(dst, src, bytes) on its passthrough channels
+ * unless in place. ATTRS go before `static`
  * (a target attribute, or nothing). With HEAD and COPY inline functions
  * of the port, a token is one loop in the port's own instruction set.
  * Why not a head kernel called through a pointer, with memcpy for the
