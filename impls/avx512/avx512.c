@@ -412,9 +412,10 @@ __attribute__((target("avx512bf16"))) static inline __m512i bf16_of32_ne(__m512 
 }
 
 /* f32 to the type's bits, to nearest even: F16C for f16, AVX512-BF16's
- * VCVTNEPS2BF16 (RC_BF16_NE; f32 subnormals read as zero, which the
- * certificate tolerates, certified_f32.h). bf16 without the instruction
- * takes the certificate's integer form instead (bf16_keys_ok16). */
+ * VCVTNEPS2BF16 for RC_BF16_NE (f32 subnormals read as zero, which the
+ * certificate tolerates, certified_f32.h). Only for those two: bf16
+ * without the instruction takes the certificate's integer form instead
+ * (bf16_keys_ok16, bf16_near16), and never reaches here. */
 RC_INLINE __m256i round16(rc_dtype t, __m512 v)
 {
     if (t == RC_DTYPE_F16)
@@ -806,14 +807,19 @@ static rc_status avx512_apply_int_bf16(void *state, const rc_tensor *in, const r
                          positions, direction);
 }
 
+/* What every entry below offers (the test entry stands in for the port,
+ * so it offers exactly the same). */
+#define AVX512_CAPS                                                                            \
+    (RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |         \
+     RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS)
+
 const rc_impl rc_impl_avx512 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512",
     .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C (+BF16 where present), fused angles: "
                    "exact angle per token (double-double, shared with scalar) for all its "
                    "heads; 8-lane double rotation, rounded once",
-    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
+    .caps = AVX512_CAPS,
     .available = avx512_available,
     .prepare = avx512_prepare,
     .apply = avx512_apply,
@@ -826,8 +832,7 @@ const rc_impl rc_impl_avx512_table = {
     .description = "x86-64 AVX-512 F/BW/VL/DQ+FMA+F16C (+BF16 where present), table angles: "
                    "exact cos/sin table of all positions of the call, then all tokens x "
                    "heads; 8-lane double rotation, rounded once",
-    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
+    .caps = AVX512_CAPS,
     .available = avx512_available,
     .prepare = avx512_prepare_table,
     .apply = avx512_apply,
@@ -838,8 +843,7 @@ const rc_impl rc_impl_avx512_int_bf16 = {
     .abi_version = RC_ABI_VERSION,
     .name = "avx512-int-bf16",
     .description = "avx512 with bf16 done as on a CPU without AVX512-BF16 (test entry)",
-    .caps = RC_CAP_ALL_DTYPES | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE | RC_CAP_PARTIAL_ROTARY |
-            RC_CAP_INPLACE | RC_CAP_STRIDED | RC_CAP_SCALING | RC_CAP_MULTI_AXIS,
+    .caps = AVX512_CAPS,
     .available = avx512_available,
     .prepare = avx512_prepare,
     .apply = avx512_apply_int_bf16,
