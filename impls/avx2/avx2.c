@@ -293,8 +293,10 @@ RC_INLINE __m256 load8_ps(rc_dtype t, const void *base, int64_t idx)
 RC_INLINE int certify8_f16(__m256 r, __m256 e, __m128i *bits)
 {
     const __m256 e2 = _mm256_add_ps(e, e);
-    const __m128i rl = _mm256_cvtps_ph(_mm256_sub_ps(r, e2), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m128i rh = _mm256_cvtps_ph(_mm256_add_ps(r, e2), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#define RC_NEAREST (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+    const __m128i rl = _mm256_cvtps_ph(_mm256_sub_ps(r, e2), RC_NEAREST);
+    const __m128i rh = _mm256_cvtps_ph(_mm256_add_ps(r, e2), RC_NEAREST);
+#undef RC_NEAREST
     const __m256 absr = _mm256_and_ps(r, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
     const int finite =
         _mm256_movemask_ps(_mm256_cmp_ps(absr, _mm256_set1_ps(INFINITY), _CMP_LT_OQ));
@@ -315,8 +317,8 @@ RC_INLINE __m256 bound8(__m256 aa, const float *w0, __m256 ab, const float *w1)
                                            _mm256_set1_ps(RC_CERT_FLOOR)));
 }
 
-/* The bf16 certificate in integer form (certified_f32.h, THE
- * CERTIFICATE) for eight results r with bound e: the lanes' keys
+/* The bf16 certificate in integer form (certified_f32.h, BF16 KEYS) for
+ * eight results r with bound e: the lanes' keys
  * (bits(|r| - 2e) + 0x7FFF) ^ (bits(|r| + 2e) + 0x8000), whose high
  * halves are all zero exactly where no bf16 midpoint lies in the
  * interval of magnitudes, or all ones for a lane whose r is not finite. */
@@ -331,16 +333,21 @@ RC_INLINE __m256i bf16_keys8(__m256 r, __m256 e2)
     return _mm256_or_si256(_mm256_xor_si256(lo, hi), _mm256_castps_si256(inf));
 }
 
-/* Sixteen certified bf16 results (no midpoint near any): rounding to
- * nearest is then (bits + 0x8000) >> 16 whatever the tie rule; x's eight
- * to *xb, y's to *yb. */
+/* Eight certified bf16 results (no midpoint near any) in the low 16 bits
+ * of their lanes: rounding to nearest is then (bits + 0x8000) >> 16
+ * whatever the tie rule. */
+RC_INLINE __m256i bf16_near8(__m256 r)
+{
+    return _mm256_srli_epi32(_mm256_add_epi32(_mm256_castps_si256(r), _mm256_set1_epi32(0x8000)),
+                             16);
+}
+
+/* Sixteen certified bf16 results, x's eight to *xb, y's to *yb. */
 RC_INLINE void bf16_round16(__m256 x, __m256 y, __m128i *xb, __m128i *yb)
 {
-    const __m256i half = _mm256_set1_epi32(0x8000);
-    const __m256i xr = _mm256_srli_epi32(_mm256_add_epi32(_mm256_castps_si256(x), half), 16);
-    const __m256i yr = _mm256_srli_epi32(_mm256_add_epi32(_mm256_castps_si256(y), half), 16);
     /* packus interleaves 128-bit halves: x0-3 y0-3 | x4-7 y4-7. */
-    const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(xr, yr), 0xD8);
+    const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(bf16_near8(x), bf16_near8(y)),
+                                               0xD8);
     *xb = _mm256_castsi256_si128(p);
     *yb = _mm256_extracti128_si256(p, 1);
 }
@@ -392,8 +399,7 @@ RC_INLINE int interleaved_pairs4_f32(const rc_port_state *st, rc_dtype t, const 
         if (!_mm256_testz_si256(bf16_keys8(r, _mm256_add_ps(e, e)),
                                 _mm256_set1_epi32((int)0xFFFF0000u)))
             return 0;
-        const __m256i rr = _mm256_srli_epi32(
-            _mm256_add_epi32(_mm256_castps_si256(r), _mm256_set1_epi32(0x8000)), 16);
+        const __m256i rr = bf16_near8(r);
         rb = _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(rr, rr), 0x08));
     } else if (!certify8_f16(r, e, &rb)) {
         return 0;
