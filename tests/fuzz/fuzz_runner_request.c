@@ -10,7 +10,9 @@
  * serve() agree (a payload that decodes has exactly the length its head
  * implies, and a head that is malformed or refused is so either way); a
  * decoded request's buffers lie inside the payload with the extents its
- * shape implies.
+ * shape implies; a request refused only after its head passed is refused
+ * for its axis map, the one part of a body that can be well-formed and
+ * still not servable.
  */
 #include "fuzz_common.h"
 
@@ -56,6 +58,22 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         apply_req_free(&req);
     } else if (head != APPLY_OK) {
         FUZZ_CHECK(head == whole);
+    } else if (whole == APPLY_REFUSE) {
+        /* The head was fine and the payload had its length: the one
+         * refusal of a body is a multi-axis map (version 4) naming an axis
+         * the head does not have. Find that byte where PROTOCOL.md puts
+         * the map: after theta (16 bytes a pair), the output scale (16),
+         * and from version 3 the family's parameters and factors. */
+        FUZZ_CHECK(want_len == (uint64_t)size && h.n_axes >= 2);
+        const size_t half = (size_t)h.rotary_dim / 2;
+        size_t map_at = used + 16 * half + 16;
+        if (g_version >= 3)
+            map_at += RCRP_SCALING_PARAM_BYTES + 16 * (size_t)h.n_factors;
+        FUZZ_CHECK(map_at + half <= size);
+        int names_absent_axis = 0;
+        for (size_t i = 0; i < half; i++)
+            names_absent_axis |= p[map_at + i] >= h.n_axes;
+        FUZZ_CHECK(names_absent_axis);
     } else {
         /* The head was fine: the rest did not match it. */
         FUZZ_CHECK(whole == APPLY_MALFORMED);
