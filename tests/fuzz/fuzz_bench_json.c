@@ -10,9 +10,9 @@
  * input is Google Benchmark's file, written to a private temporary file.
  *
  * Properties: what would be written is one JSON text that parses back;
- * when Google Benchmark's file held an object (or nothing usable, which
- * is replaced by an empty results object), the result is an object with
- * the "ropecheck" block and the schema.
+ * whatever Google Benchmark's file held (an object, an array, a number,
+ * nothing usable), the result is one object with the "ropecheck" block,
+ * the schema and a "benchmarks" array, each named once.
  */
 #include "fuzz_common.h"
 
