@@ -15,7 +15,8 @@
  * impls/common/exact_angle.h and rc_rotate_pair_d), so about a fifth of
  * the pairs have a result inside the certificate's width, which must be
  * refused there and done in double. Positions, directions and layouts
- * vary; one token is scaled into the type's subnormal results.
+ * vary; one token is scaled into the type's subnormal results, one to its
+ * top (results that overflow to infinity).
  *
  * Checked by hand (with the half layout's shared bound, certified_f32.h):
  * with the bound's weights at a quarter (rc_cert_weight at 2^-26) both
@@ -73,13 +74,18 @@ static int near_boundary(rc_dtype t, double x, int ulps)
     return rc_round_to_dtype(t, x - d) != rc_round_to_dtype(t, x + d);
 }
 
-/* A value of the type: |x| in [2^-4, 2^4) times 2^scale, random sign. */
+/* A finite value of the type: |x| in [2^-4, 2^4) times 2^scale, random
+ * sign (drawn again where it rounds to infinity at the type's top). */
 static double draw(rc_rng *g, rc_dtype t, int scale)
 {
-    const double mant = 1.0 + rc_rng_uniform(g);
-    const int ex = (int)(rc_rng_next(g) % 8) - 4 + scale;
-    const double x = ldexp(mant, ex);
-    return rc_round_to_dtype(t, rc_rng_next(g) & 1 ? -x : x);
+    for (;;) {
+        const double mant = 1.0 + rc_rng_uniform(g);
+        const int ex = (int)(rc_rng_next(g) % 8) - 4 + scale;
+        const double x = ldexp(mant, ex);
+        const double v = rc_round_to_dtype(t, rc_rng_next(g) & 1 ? -x : x);
+        if (isfinite(v))
+            return v;
+    }
 }
 
 typedef struct cert_case {
@@ -138,8 +144,11 @@ static void near_boundary_case(const rc_impl *const *ports, size_t n_ports, cons
         double ch[RC_MAX_HEAD_DIM / 2], sh[RC_MAX_HEAD_DIM / 2];
         rc_exact_sincos_row(positions[t], c->dir == RC_INVERSE, c->r / 2, th, tl, alpha, ch, sh,
                             NULL, NULL);
-        /* Token 2: values near the bottom of the type (subnormal results). */
-        const int scale = t == 2 ? (c->dtype == RC_DTYPE_F16 ? -18 : -128) : 0;
+        /* Token 2: values near the bottom of the type (subnormal results);
+         * token 4: near its top (results past the largest finite, which
+         * round to infinity; for bf16 also f32 products that overflow). */
+        const int f16 = c->dtype == RC_DTYPE_F16;
+        const int scale = t == 2 ? (f16 ? -18 : -128) : t == 4 ? (f16 ? 12 : 124) : 0;
         for (int h = 0; h < N_HEADS; h++)
             tight += fill_head(&g, c, ch, sh, scale, in, ((int64_t)t * N_HEADS + h) * c->d);
     }
