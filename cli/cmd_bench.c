@@ -92,7 +92,8 @@ static const char usage_text[] =
     "\n"
     "Every case runs twice: cold (the whole tensor; small ones cycle through copies\n"
     "spanning 4x the last-level cache, so data comes from memory) and hot (as many\n"
-    "tokens as fit in half the L2 per thread, repeated). GB/s counts the input bytes\n"
+    "tokens as fit in half the L2 per thread, repeated; a smaller call cycles\n"
+    "through copies that fill it). GB/s counts the input bytes\n"
     "read plus the output bytes written. 'of probe' = probe time / case time for\n"
     "the same bytes; 'x scalar' = scalar's hot time / this hot time.\n"
     "\n"
@@ -501,7 +502,7 @@ static void print_table(const rcb_report *rep, const rcb_target *t, const char *
         printf("warning: this is a %s build%s: its timings say little about a release build\n",
                mc->build_type, strstr(mc->c_flags, "sanitize") ? " with sanitizers" : "");
     printf("GB/s = (input bytes read + output bytes written) / s; cold: whole tensor, >= %zu "
-           "MiB cycled; hot: %zu KiB per thread, repeated\n",
+           "MiB cycled; hot: %zu KiB per thread, repeated (small calls: copies)\n",
            rep->cold_pool_bytes >> 20, rep->hot_bytes_per_thread >> 10);
     printf("of probe = streaming probe time / case time, same bytes; x scalar = hot time "
            "ratio; ns/token: cold\n\n");

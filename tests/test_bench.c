@@ -371,6 +371,39 @@ Test(bench, new_positions_never_repeat_a_states_previous_call)
     remove(path);
 }
 
+/* The hot variant of a call smaller than its budget (decode at batch 1)
+ * cycles through copies, so it and its probe run in L2 like every other
+ * hot case, not partly in L1 (bench/README.md): a plug-in that refuses a
+ * call on its previous call's input runs clean there. A call whose hot
+ * tokens are only a part of it repeats that part in one buffer, and the
+ * same plug-in is broken at its second hot call (exit 3). f16 phi-2: one
+ * token's input and output are 20 KB, so even the smallest hot budget
+ * (64 KiB, a machine with a 128 KiB L2) holds three copies. */
+Test(bench, small_hot_calls_cycle_through_copies)
+{
+    char path[512];
+    temp_json(path, sizeof path);
+    const char *small[] = {"bench", "--plugin", MUTANT_SAME_BUFFER_PATH, "--shape", "phi-2",
+                           "--mode", "decode-b1", "--dtype", "f16", "--min-time", "0.01",
+                           "--no-reference", "--json", path, "-q", NULL};
+    cli_result r = cli_run(small);
+    cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    cJSON *root = load_json(path);
+    cr_expect_str_eq(string_of(find_case(member(root, "ropecheck"), "mutant_same_buffer", "f16"),
+                               "outcome"),
+                     "ran");
+    cJSON_Delete(root);
+    cli_result_free(&r);
+
+    const char *large[] = {"bench", "--plugin", MUTANT_SAME_BUFFER_PATH, "--shape", "phi-2",
+                           "--mode", "prefill-512", "--dtype", "f16", "--min-time", "0.01",
+                           "--no-reference", "--json", path, "-q", NULL};
+    r = cli_run(large);
+    cr_expect_eq(r.status, 3, "exit %d\nstdout:\n%s", r.status, r.out);
+    cli_result_free(&r);
+    remove(path);
+}
+
 /* --axes mrope: M-RoPE workloads (three positions per token) run for the
  * ports that offer multi-axis RoPE, and are skipped with the reason for a
  * plug-in that does not; the setting is in the header and the JSON. */
