@@ -555,8 +555,9 @@ static size_t describe_workload(runner *R, const rcb_shape *s, const rcb_mode *m
     size_t both = 2 * (size_t)w->tokens * w->token_bytes;
     w->copies = both >= R->pool_bytes ? 1 : (R->pool_bytes + both - 1) / both;
     /* A call smaller than the hot budget (decode at batch 1: 20-80 KB) on
-     * one buffer would be timed against a probe that runs from L1, whose
-     * speed there moves by a third between runs (bench/README.md); cycled
+     * one buffer would be timed against a probe that runs partly from L1,
+     * at a speed set by how much of the call L1 holds (110-221 GB/s by
+     * shape here, against 100-113 in L2: bench/README.md); cycled
      * through as many copies as fill the budget, every hot variant works
      * on the same bytes per thread, half the L2. */
     const size_t budget = R->hot_bytes * (size_t)threads;
