@@ -26,7 +26,8 @@ extern "C" {
  * prepare states. Nonzero: the case is reported as an error, with err. */
 typedef int (*rcb_setup_fn)(void *ctx, int n_threads, char *err, size_t err_len);
 /* One timed iteration of thread `thread_index` of n_threads. Nonzero: the
- * case stops with an error (err is filled). */
+ * case stops with an error (err is filled). Each thread's first call after
+ * a setup is an untimed warm-up (bench/shim.cc). */
 typedef int (*rcb_iter_fn)(void *ctx, int thread_index, int n_threads, char *err,
                            size_t err_len);
 /* Called once by thread 0 after each timed loop (untimed). May be NULL. */
