@@ -447,7 +447,8 @@ static void prove_one(const rc_target *t, const prove_opts *o, const row_ctx *x)
                           .rotary_dim = (int32_t)x->spec->rotary_dim,
                           .base = x->spec->base, .layout = x->layout, .dtype = o->dtype,
                           .scaling = rc_model_opts_scaling(&o->model),
-                          .timeout_s = o->timeout_s, .axes = o->has_axes ? &o->axes : NULL};
+                          .timeout_s = o->timeout_s, .axes = o->has_axes ? &o->axes : NULL,
+                          .fresh_state_per_call = o->runner != NULL};
     if (t->broken) { /* failed its guarded load (cli/impl_select.h): never called */
         rc_proof_result r = {.verdict = RC_PROOF_ERROR, .broken = 1};
         snprintf(r.error, sizeof r.error, "%.250s", t->why);

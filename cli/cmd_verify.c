@@ -136,7 +136,7 @@ static const char usage_text[] =
     "                        shards, each case is cut into token ranges shared the\n"
     "                        same way. `ropecheck merge` joins the --json files into\n"
     "                        the unsharded result\n"
-    "  --json FILE           write results (schema ropecheck.results 1.6)\n"
+    "  --json FILE           write results (schema ropecheck.results 1.7)\n"
     "  --junit FILE          write JUnit XML\n"
     "  -q, --quiet           no progress on stderr\n"
     "  -h, --help            this text\n"
@@ -819,6 +819,7 @@ static void run_one_case(rc_run_record *run, const rc_target *t, const run_spec 
     progress_ctx p = {label, tty};
     c->progress = show_progress;
     c->own_table = run->runner ? rc_runner_peek_table : NULL;
+    c->fresh_state_per_call = run->runner != NULL; /* PROTOCOL.md: APPLY */
     c->progress_ctx = &p;
     if (k->slice_count > 1) {
         const rc_dtype dt = c->dtype;
@@ -1238,7 +1239,8 @@ static int run_sweep(verify_run *v, int argc, char **argv)
         .seed = o->seed, .timeout_s = o->timeout_s,
         .scaling = rc_model_opts_scaling(&o->model), .profile = o->profile,
         .oracle_mpfr = o->oracle_mpfr, .jobs = (int)o->jobs,
-        .own_table = run->runner ? rc_runner_peek_table : NULL};
+        .own_table = run->runner ? rc_runner_peek_table : NULL,
+        .fresh_state_per_call = run->runner != NULL};
     rc_sweep sw = {.vcase = k->vcase, .lo = v->sweep_lo, .hi = v->sweep_hi, .t0 = 0,
                    .t1 = total, .chunk = o->chunk, .checkpoint = o->checkpoint,
                    .tty = isatty(STDERR_FILENO), .quiet = o->quiet};

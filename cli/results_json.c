@@ -30,8 +30,9 @@
  * resolution (reference/metrics.h), a location's pair_ulp_hex and
  * component_ulp_hex, and a case's "slice" and "state" when a shard judged
  * one token range of it; 1.6: multi-axis cases, their "axes" (kind, map) and
- * a location's "positions" (the token's tuple) */
-#define RC_RESULTS_SCHEMA_VERSION "1.6"
+ * a location's "positions" (the token's tuple); 1.7: the call outcome
+ * "history" (harness/guarded_call.h, the history check) */
+#define RC_RESULTS_SCHEMA_VERSION "1.7"
 
 
 

@@ -37,6 +37,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "core/dtype_convert.h"
 #include "core/registry.h"
 #include "core/text_escape.h"
 #include "harness/guarded_view.h"
@@ -82,6 +83,14 @@ typedef struct shared_report {
     volatile int fault_by_kernel; /* a real fault (si_addr valid), not kill/raise */
     volatile uintptr_t fault_addr;
     volatile int published; /* apply() returned RC_OK and its output was copied */
+    /* The history check (rc_guarded_apply_history): the second state's
+     * call now under way (1-4; 0: none), whether its four calls ran and
+     * which call's output `later` holds, or that the child had no memory
+     * for it. */
+    volatile int history_call;
+    volatile int history_ran;
+    volatile int history_later_call;
+    volatile int history_nomem;
     char why[WHY_CAP];
 } shared_report;
 
@@ -97,6 +106,7 @@ const char *rc_call_outcome_name(rc_call_outcome o)
     case RC_CALL_INPUT_MODIFIED: return "input_modified";
     case RC_CALL_LATE_WRITE: return "late_write";
     case RC_CALL_HARNESS_ERROR: return "harness_error";
+    case RC_CALL_HISTORY: return "history";
     }
     return "unknown";
 }
@@ -470,7 +480,13 @@ static rc_call_outcome classify_abnormal(const child_outcome *co, const shared_r
                                          double timeout_s, const named_buf *bufs, size_t nbufs,
                                          rc_call_result *res)
 {
+    char where_buf[160];
     const char *where = step_name(rep->step);
+    if (rep->history_call && rep->step == STEP_APPLY) {
+        snprintf(where_buf, sizeof where_buf, "%s (call %d of a second state, the history check)",
+                 where, (int)rep->history_call);
+        where = where_buf;
+    }
     if (co->timed_out)
         return finish(res, RC_CALL_TIMEOUT, "no answer in %g s (killed during %s)", timeout_s,
                       where);
@@ -525,11 +541,116 @@ typedef struct apply_ctx {
     const unsigned char *out_bytes;
     size_t out_len;
     unsigned char *published;
+    /* The history check (NULL later: off). The buffers as writable
+     * memory, the output view's geometry, the positions' count, and
+     * whether the other direction is offered. */
+    unsigned char *later;
+    unsigned char *out_mut;
+    int64_t *pos_mut;
+    size_t n_pos;
+    const rc_view_geom *out_g;
+    int other_direction;
 } apply_ctx;
+
+/* The positions of history call 1 (rc_guarded_apply_history): tokens 1..
+ * with every axis's position's lowest bit flipped; a call of one token,
+ * token 0's. */
+static void history_positions(int64_t *pos, const int64_t *orig, size_t n_pos, int64_t n_tokens)
+{
+    const size_t per_token = n_tokens > 0 ? n_pos / (size_t)n_tokens : 0;
+    const size_t first = n_tokens > 1 ? per_token : 0;
+    for (size_t k = 0; k < n_pos; k++)
+        pos[k] = k < first ? orig[k] : orig[k] ^ 1;
+}
+
+/* How the second state's calls ended: RC_OK, or the first status other
+ * than RC_OK, the step and call that returned it, and the port's words. */
+typedef struct history_end {
+    rc_status status;
+    int step, call;
+    char why[WHY_CAP];
+} history_end;
+
+/* The port's own words on a status (ABI 3), always terminated. */
+static void explain_into(const rc_impl *impl, const void *state, char why[WHY_CAP])
+{
+    memset(why, 0, WHY_CAP);
+    if (impl->abi_version >= 3u && impl->explain) {
+        impl->explain(state, why, WHY_CAP);
+        why[WHY_CAP - 1] = '\0';
+    }
+}
+
+/* The second state's four calls (guarded_call.h), before the call on the
+ * fresh state; *end says how they ended. The state is released and the
+ * views and positions put back as they were on every path. */
+static void history_calls(const apply_ctx *c, shared_report *rep, history_end *end)
+{
+    memset(end, 0, sizeof *end);
+    end->status = RC_OK;
+    unsigned char *view0 = malloc(c->out_len ? c->out_len : 1);
+    int64_t *pos0 = malloc(sizeof(int64_t) * (c->n_pos ? c->n_pos : 1));
+    if (!view0 || !pos0) {
+        free(view0);
+        free(pos0);
+        rep->history_nomem = 1;
+        return;
+    }
+    memcpy(view0, c->out_mut, c->out_len);
+    memcpy(pos0, c->pos_mut, sizeof(int64_t) * c->n_pos);
+    void *state = NULL;
+    rep->step = STEP_PREPARE;
+    rc_status st = c->impl->prepare(c->spec, &state);
+    int at = STEP_PREPARE, call = 0;
+    const rc_direction other = c->dir == RC_FORWARD ? RC_INVERSE : RC_FORWARD;
+    for (int k = 1; st == RC_OK && k <= 4; k++) {
+        if (k == 2 && !c->other_direction)
+            continue;
+        rc_view_copy_elements(c->out_g, c->out_mut, view0);
+        if (k == 1)
+            history_positions(c->pos_mut, pos0, c->n_pos, c->in->n_tokens);
+        else
+            memcpy(c->pos_mut, pos0, sizeof(int64_t) * c->n_pos);
+        rep->history_call = call = k;
+        rep->step = STEP_APPLY;
+        at = STEP_APPLY;
+        st = c->impl->apply(state, c->in, c->out, c->positions, k == 2 ? other : c->dir);
+        if (st == RC_OK &&
+            (k == 3 || (k == 4 && memcmp(c->later, c->out_bytes, c->out_len) != 0))) {
+            /* Call 4's output is kept only where it differs from call 3's. */
+            memcpy(c->later, c->out_bytes, c->out_len);
+            rep->history_later_call = k;
+        }
+    }
+    if (st != RC_OK) {
+        rep->step = STEP_EXPLAIN;
+        explain_into(c->impl, state, end->why);
+        end->status = st;
+        end->step = at;
+        end->call = call;
+    }
+    /* Released (after a prepare() that worked) before the views are put
+     * back: what its release() writes (work it finishes only then) is
+     * undone too, and the fresh state's call, the same code, shows it to
+     * the audit. */
+    if (at == STEP_APPLY && c->impl->release) {
+        rep->step = STEP_RELEASE;
+        c->impl->release(state);
+    }
+    rep->history_call = 0;
+    rep->history_ran = st == RC_OK;
+    rc_view_copy_elements(c->out_g, c->out_mut, view0);
+    memcpy(c->pos_mut, pos0, sizeof(int64_t) * c->n_pos);
+    free(view0);
+    free(pos0);
+}
 
 static void apply_body(void *p, shared_report *rep)
 {
     const apply_ctx *c = p;
+    history_end hist = {.status = RC_OK};
+    if (c->later)
+        history_calls(c, rep, &hist);
     void *state = NULL;
     rep->step = STEP_PREPARE;
     rc_status st = c->impl->prepare(c->spec, &state);
@@ -543,18 +664,25 @@ static void apply_body(void *p, shared_report *rep)
             rep->published = 1;
         }
     }
-    if (st != RC_OK && c->impl->abi_version >= 3u && c->impl->explain) {
-        /* The port's own words, into the shared page, always terminated. */
+    if (st != RC_OK) {
         rep->step = STEP_EXPLAIN;
-        char why[WHY_CAP] = {0};
-        c->impl->explain(state, why, sizeof why);
-        why[WHY_CAP - 1] = '\0';
+        char why[WHY_CAP];
+        explain_into(c->impl, state, why);
         memcpy(rep->why, why, sizeof why);
     }
     if (rep->status_step == STEP_APPLY) {
         rep->step = STEP_RELEASE;
         if (c->impl->release)
             c->impl->release(state);
+    }
+    if (st == RC_OK && hist.status != RC_OK) {
+        /* Only the second state failed: its status, and which call. A port
+         * that refuses every call is reported for the fresh call above,
+         * as without the check. */
+        st = hist.status;
+        rep->status_step = hist.step;
+        rep->history_call = hist.call;
+        memcpy(rep->why, hist.why, sizeof hist.why);
     }
     rep->status = (int)st;
     rep->magic = REPORT_MAGIC;
@@ -712,11 +840,38 @@ static shared_report *report_map(void)
     return m == MAP_FAILED ? NULL : m;
 }
 
-rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
-                                 rc_guarded_buf *in_buf, const rc_tensor *in,
-                                 rc_guarded_buf *out_buf, const rc_tensor *out,
-                                 const rc_guarded_buf *pos_buf, rc_direction dir,
-                                 double timeout_s, rc_call_result *res)
+/* What the history check found (rc_guarded_apply_history), after every
+ * other audit passed: RC_CALL_OK when the second state's calls 3 and 4
+ * gave the fresh state's bytes. */
+static rc_call_outcome history_audit(const shared_report *rep, const unsigned char *fresh,
+                                     const unsigned char *later, size_t len,
+                                     const rc_view_geom *out_g, rc_dtype dtype,
+                                     rc_call_result *res)
+{
+    if (rep->history_nomem)
+        return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for the history check");
+    if (!rep->history_ran)
+        return finish(res, RC_CALL_HARNESS_ERROR, "the history check did not run");
+    const size_t k = first_diff(later, fresh, len);
+    if (k == len)
+        return RC_CALL_OK;
+    char where[160];
+    rc_view_locate(out_g, k, where, sizeof where);
+    const size_t esize = rc_dtype_size(dtype);
+    const int64_t e = (int64_t)(k / esize);
+    const int call = rep->history_later_call;
+    return finish(res, RC_CALL_HISTORY, "%s is %.9g on a fresh state but %.9g %s", where,
+                  rc_elem_load(dtype, fresh, e), rc_elem_load(dtype, later, e),
+                  call == 3 ? "after the state's calls at other positions (lowest bit "
+                              "flipped) and in the other direction"
+                            : "when the state repeats its previous call");
+}
+
+static rc_call_outcome guarded_apply(const rc_impl *impl, const rc_spec *spec,
+                                     rc_guarded_buf *in_buf, const rc_tensor *in,
+                                     rc_guarded_buf *out_buf, const rc_tensor *out,
+                                     const rc_guarded_buf *pos_buf, rc_direction dir,
+                                     double timeout_s, int history, rc_call_result *res)
 {
     rc_call_result local;
     if (!res)
@@ -768,19 +923,33 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
         return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for snapshots");
     }
 
-    unsigned char *published = NULL;
+    /* The output as apply() returned it, and (history) as the second
+     * state's call 3 or 4 left it. */
+    unsigned char *published = NULL, *later = NULL;
     if (out_buf->len) {
         void *m = mmap(NULL, out_buf->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                        -1, 0);
-        if (m == MAP_FAILED) {
+        void *l = history ? mmap(NULL, out_buf->len, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+                          : NULL;
+        if (m == MAP_FAILED || l == MAP_FAILED) {
+            if (m != MAP_FAILED)
+                munmap(m, out_buf->len);
+            if (l && l != MAP_FAILED)
+                munmap(l, out_buf->len);
             snapshot_free(&snap);
             munmap(rep, sizeof *rep);
             return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for the output's copy");
         }
         published = m;
+        later = l;
     }
+    const int32_t n_axes = spec->n_axes >= 2 ? spec->n_axes : 1;
     apply_ctx ctx = {impl, spec, in, out, (const int64_t *)pos_buf->data, dir,
-                     out_buf->data, out_buf->len, published};
+                     out_buf->data, out_buf->len, published,
+                     later, out_buf->data, (int64_t *)pos_buf->data,
+                     (size_t)in->n_tokens * (size_t)n_axes, &out_g,
+                     dir == RC_INVERSE || (rc_impl_caps(impl) & RC_CAP_INVERSE)};
     child_outcome co;
     if (g_before_call)
         g_before_call(impl, timeout_s);
@@ -790,6 +959,7 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
     if (child_rc != 0) {
         snapshot_free(&snap);
         unmap_published(published, out_buf->len);
+        unmap_published(later, out_buf->len);
         munmap(rep, sizeof *rep);
         return res->outcome;
     }
@@ -805,20 +975,46 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
         o = audit(in_buf, &in_g, out_buf, &out_g, pos_buf, &snap, bufs, nbufs, res);
         if (o == RC_CALL_OK && res->status != RC_OK) {
             res->status_in_apply = rep->status_step == STEP_APPLY;
-            char why[WHY_CAP];
+            char why[WHY_CAP], which[120] = "";
             escape_port_text(rep->why, why, sizeof why);
-            o = finish(res, RC_CALL_STATUS, "%s returned %s%s%s", step_name(rep->status_step),
-                       rc_status_name(res->status), why[0] ? ": " : "", why);
+            if (rep->history_call)
+                snprintf(which, sizeof which,
+                         " (call %d of a second state, the history check: "
+                         "include/ropecheck/plugin.h, STATE)",
+                         (int)rep->history_call);
+            o = finish(res, RC_CALL_STATUS, "%s returned %s%s%s%s", step_name(rep->status_step),
+                       rc_status_name(res->status), which, why[0] ? ": " : "", why);
         }
         else if (o == RC_CALL_OK)
             o = late_write_audit(out_buf, &out_g, published, rep->published, res);
+        if (o == RC_CALL_OK && history && later)
+            o = history_audit(rep, published, later, out_buf->len, &out_g, spec->dtype, res);
     } else {
         o = classify_abnormal(&co, rep, timeout_s, bufs, nbufs, res);
     }
     snapshot_free(&snap);
     unmap_published(published, out_buf->len);
+    unmap_published(later, out_buf->len);
     munmap(rep, sizeof *rep);
     return o;
+}
+
+rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
+                                 rc_guarded_buf *in_buf, const rc_tensor *in,
+                                 rc_guarded_buf *out_buf, const rc_tensor *out,
+                                 const rc_guarded_buf *pos_buf, rc_direction dir,
+                                 double timeout_s, rc_call_result *res)
+{
+    return guarded_apply(impl, spec, in_buf, in, out_buf, out, pos_buf, dir, timeout_s, 0, res);
+}
+
+rc_call_outcome rc_guarded_apply_history(const rc_impl *impl, const rc_spec *spec,
+                                         rc_guarded_buf *in_buf, const rc_tensor *in,
+                                         rc_guarded_buf *out_buf, const rc_tensor *out,
+                                         const rc_guarded_buf *pos_buf, rc_direction dir,
+                                         double timeout_s, rc_call_result *res)
+{
+    return guarded_apply(impl, spec, in_buf, in, out_buf, out, pos_buf, dir, timeout_s, 1, res);
 }
 
 /* ---- rc_guarded_available ----------------------------------------------- */

@@ -42,7 +42,9 @@ typedef enum rc_call_outcome {
     RC_CALL_OUT_OF_BOUNDS,  /* wrote a canary or a stride gap */
     RC_CALL_INPUT_MODIFIED, /* out-of-place call changed its input */
     RC_CALL_LATE_WRITE,     /* changed its output after apply() returned */
-    RC_CALL_HARNESS_ERROR   /* fork/mmap failed: not the implementation's fault */
+    RC_CALL_HARNESS_ERROR,  /* fork/mmap failed: not the implementation's fault */
+    RC_CALL_HISTORY         /* a state's earlier calls changed the output (the
+                               history check, rc_guarded_apply_history) */
 } rc_call_outcome;
 
 const char *rc_call_outcome_name(rc_call_outcome o);
@@ -72,6 +74,37 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
                                  rc_guarded_buf *out_buf, const rc_tensor *out,
                                  const rc_guarded_buf *pos_buf, rc_direction dir,
                                  double timeout_s, rc_call_result *res);
+
+/* rc_guarded_apply, with the history check first: a port may keep what
+ * it computed (cos/sin rows) in its state across calls, and is then
+ * right on a state's first call and wrong on the later ones when it keys
+ * what it keeps on the wrong thing (the buffers' addresses, the call's
+ * size, the positions but not the direction) or never renews it. One
+ * call on a fresh state, which is all rc_guarded_apply makes, cannot
+ * show that. So before the call above, in the same child, a second state
+ * of the same spec makes four calls on the same buffers and views:
+ *   1. at other positions: every position of tokens 1.. with its lowest
+ *      bit flipped (a call of one token: token 0's), the direction;
+ *   2. at the positions, in the other direction (when the direction is
+ *      RC_INVERSE, or the implementation offers RC_CAP_INVERSE);
+ *   3. at the positions, in the direction: the call above;
+ *   4. the same again: a call that finds its rows kept.
+ * Each starts from the views as the caller filled them (the elements
+ * are put back; gaps are not, so the audit still sees a write there).
+ * The output of calls 3 and 4 must equal, byte for byte, the output of
+ * the call on the fresh state, which then runs as rc_guarded_apply's:
+ * apply() is a function of its arguments (include/ropecheck/plugin.h,
+ * STATE). Otherwise the outcome is RC_CALL_HISTORY, and the detail names
+ * the first element that differs, both values, and which call gave it.
+ * A flipped lowest bit keeps every position in the range the caller
+ * chose (below 2^31 stays below it). The second state's calls are not
+ * judged against anything else; a status other than RC_OK from them is
+ * reported as the call's status, the detail saying which call. */
+rc_call_outcome rc_guarded_apply_history(const rc_impl *impl, const rc_spec *spec,
+                                         rc_guarded_buf *in_buf, const rc_tensor *in,
+                                         rc_guarded_buf *out_buf, const rc_tensor *out,
+                                         const rc_guarded_buf *pos_buf, rc_direction dir,
+                                         double timeout_s, rc_call_result *res);
 
 /* Containment of every guarded child (process-wide): its own process
  * group, killed whole at the end of the call; stdout/stderr captured into

@@ -129,6 +129,17 @@ rc_byte_range *rc_view_gaps(const rc_view_geom *g, size_t buf_len, size_t *count
     return gaps;
 }
 
+void rc_view_copy_elements(const rc_view_geom *g, unsigned char *dst, const unsigned char *src)
+{
+    const size_t run = (size_t)g->head_dim * g->esize;
+    for (int64_t t = 0; t < g->n_tokens; t++)
+        for (int64_t h = 0; h < g->n_heads; h++) {
+            const size_t at =
+                g->offset + (size_t)(t * g->token_stride + h * g->head_stride) * g->esize;
+            memcpy(dst + at, src + at, run);
+        }
+}
+
 void rc_view_locate(const rc_view_geom *g, size_t byte, char *out, size_t out_len)
 {
     if (byte < g->offset || g->n_tokens == 0 || g->n_heads == 0) {

@@ -35,6 +35,12 @@ typedef struct rc_byte_range {
  * success); NULL if out of memory. */
 rc_byte_range *rc_view_gaps(const rc_view_geom *g, size_t buf_len, size_t *count);
 
+/* Copies the view's elements (head_dim channels of every token and head;
+ * not the gaps between them) from src to dst, two buffers laid out as the
+ * one g was made for: puts a view back as it was without hiding a write
+ * into a gap from the audit that follows. */
+void rc_view_copy_elements(const rc_view_geom *g, unsigned char *dst, const unsigned char *src);
+
 /* Names byte `byte` of the buffer relative to the view: "token 3 head 1
  * channel 5", "the stride gap after token 3 head 1", or "before the view's
  * first element". */

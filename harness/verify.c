@@ -565,6 +565,18 @@ int rc_verify_call_verdict(const rc_verify_case *c, rc_verify_result *res)
             res->verdict = RC_VERDICT_BROKEN;
         }
         return 0;
+    case RC_CALL_HISTORY:
+        /* A wrong output, on every call after a state's first in real use
+         * (a model's layers 2..L): a failure of the port, not a crash. */
+        snprintf(res->reason, sizeof res->reason, "output depends on the state's earlier calls: %s",
+                 res->call.detail);
+        snprintf(res->cause, sizeof res->cause, "stale-state");
+        snprintf(res->finding, sizeof res->finding,
+                 "a state's later calls at the same positions give other bytes than its first: "
+                 "what it keeps between calls (cos/sin rows) is keyed on the wrong thing or "
+                 "never renewed (include/ropecheck/plugin.h, STATE)");
+        res->verdict = RC_VERDICT_FAIL;
+        return 0;
     case RC_CALL_HARNESS_ERROR:
         /* Not the implementation's doing (fork or mmap failed): an error
          * of the run, never a verdict on the port. */
@@ -701,8 +713,12 @@ int rc_verify_run_part(const rc_verify_case *c, const rc_gate *gate, rc_verify_r
     out.data = outp->data;
 
     double t0 = now_seconds();
-    rc_guarded_apply(c->impl, &spec, &in_buf, &in, outp, &out, &pos_buf, c->direction,
-                     c->timeout_s, &res->call);
+    /* The judged call is the first on a fresh state; before it, a second
+     * state's calls must give its bytes (guarded_call.h, the history
+     * check), unless every call reaches a fresh state anyway. */
+    (c->fresh_state_per_call ? rc_guarded_apply : rc_guarded_apply_history)(
+        c->impl, &spec, &in_buf, &in, outp, &out, &pos_buf, c->direction, c->timeout_s,
+        &res->call);
     res->impl_seconds = now_seconds() - t0;
     /* The frequency table the implementation reported with this call (if
      * any), measured against the exact one the spec handed over. */

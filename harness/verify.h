@@ -88,6 +88,11 @@ typedef struct rc_verify_case {
     /* Added to the token index of every reported location: a sweep's
      * chunk is tokens token_base.. of the whole range (cli/sweep.h). */
     int64_t token_base;
+    /* 1: every call of the implementation reaches a fresh state (a
+     * runner's APPLY is a prepare + apply + release on the target), so
+     * the history check (harness/guarded_call.h) has nothing to find and
+     * is not made. 0, the default: it is made. */
+    int fresh_state_per_call;
 } rc_verify_case;
 
 typedef enum rc_verdict {

@@ -213,8 +213,9 @@ static rc_status apply_call(const rc_probe *p, const rc_probe_view *v, const dou
     rc_tensor tout = {bout.data, v->n_tokens, v->n_heads, v->out_token_stride,
                       v->out_head_stride};
     rc_call_result res;
-    rc_guarded_apply(p->impl, &spec, &bin, &tin, &bout, &tout, &bpos, dir,
-                     p->timeout_s > 0.0 ? p->timeout_s : 60.0, &res);
+    (p->history ? rc_guarded_apply_history : rc_guarded_apply)(
+        p->impl, &spec, &bin, &tin, &bout, &tout, &bpos, dir,
+        p->timeout_s > 0.0 ? p->timeout_s : 60.0, &res);
     switch (res.outcome) {
     case RC_CALL_OK:
         st = RC_OK;
@@ -237,6 +238,13 @@ static rc_status apply_call(const rc_probe *p, const rc_probe_view *v, const dou
     case RC_CALL_HARNESS_ERROR:
         st = RC_ERR_INTERNAL;
         snprintf(err, err_len, "harness: %s", res.detail);
+        break;
+    case RC_CALL_HISTORY:
+        /* A wrong output from a state that ran before: a finding (plugin.h,
+         * STATE), not a crash. */
+        st = RC_ERR_INTERNAL;
+        set_fault(p, RC_PROBE_FAULT_STALE_STATE);
+        snprintf(err, err_len, "output depends on the state's earlier calls: %s", res.detail);
         break;
     default:
         st = RC_ERR_INTERNAL;

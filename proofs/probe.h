@@ -23,7 +23,9 @@ typedef enum rc_probe_fault {
     RC_PROBE_FAULT_NONE = 0,
     RC_PROBE_FAULT_DECLINED,  /* prepare() returned RC_ERR_UNSUPPORTED: not offered */
     RC_PROBE_FAULT_REFUSED,   /* apply() returned it after prepare() accepted */
-    RC_PROBE_FAULT_UNWRITTEN  /* apply() returned RC_OK but left outputs unwritten */
+    RC_PROBE_FAULT_UNWRITTEN, /* apply() returned RC_OK but left outputs unwritten */
+    RC_PROBE_FAULT_STALE_STATE /* a state's earlier calls changed its output (the
+                                  history check, harness/guarded_call.h) */
 } rc_probe_fault;
 
 /* The internal state every oracle shares: what to call and with what. */
@@ -41,6 +43,7 @@ typedef struct rc_probe {
     double alpha;     /* the output scale to double precision (2^-104 relative
                          in the spec handed over; 1 without scaling) */
     double timeout_s; /* per guarded call */
+    int history;      /* 1: every call makes the history check (guarded_call.h) */
     /* Where each call's failure is recorded: never NULL (rc_proof_begin
      * points them into the result; rc_probe_declined at its own). */
     int *broken;      /* set to 1 when a call crashed, hung or wrote out of bounds */

@@ -78,6 +78,7 @@ int rc_proof_call_failed(rc_proof_result *r, const char *err)
         rc_proof_finish(r);
         return 0;
     case RC_PROBE_FAULT_UNWRITTEN:
+    case RC_PROBE_FAULT_STALE_STATE:
         rc_proof_add(r, "%s", err);
         rc_proof_finish(r);
         return 0;
@@ -165,6 +166,7 @@ int rc_proof_begin(const rc_impl *impl, const rc_proof_spec *spec, rc_proof_resu
     p->scaling = rc_scaling_is_none(spec->scaling) ? NULL : spec->scaling;
     p->alpha = p->scaling ? rc_ref_out_scale_dd(p->scaling).hi : 1.0;
     p->timeout_s = spec->timeout_s > 0.0 ? spec->timeout_s : 60.0;
+    p->history = !spec->fresh_state_per_call;
     p->axes = spec->axes && spec->axes->n_axes >= 2 ? spec->axes : NULL;
     if (p->axes && rc_axes_check(p->axes, spec->rotary_dim, why, sizeof why) != 0) {
         char msg[256];

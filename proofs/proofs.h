@@ -57,6 +57,10 @@ typedef struct rc_proof_spec {
      * probes the axes themselves. One without RC_CAP_MULTI_AXIS is
      * skipped. Must stay valid during the call. */
     const struct rc_axes *axes;
+    /* 1: every call reaches a fresh state (a runner's APPLY), so the
+     * probes skip the history check (harness/guarded_call.h); 0, the
+     * default: every probe's call makes it. */
+    int fresh_state_per_call;
 } rc_proof_spec;
 
 #define RC_PROOF_MAX_ALSO 4

@@ -161,7 +161,7 @@ Test(cli_verify, json_and_junit_carry_the_verdicts_and_replay_data)
     cJSON *root = cJSON_Parse(text);
     cr_assert(root, "results JSON does not parse");
     cr_expect_str_eq(cJSON_GetObjectItem(root, "schema")->valuestring, "ropecheck.results");
-    cr_expect_str_eq(cJSON_GetObjectItem(root, "schema_version")->valuestring, "1.6");
+    cr_expect_str_eq(cJSON_GetObjectItem(root, "schema_version")->valuestring, "1.7");
     const cJSON *cases = cJSON_GetObjectItem(root, "verify");
     cr_assert_eq(cJSON_GetArraySize(cases), 2);
     int saw_fail = 0, saw_pass = 0, index = 0;

@@ -224,6 +224,26 @@ Test(gate_prove, inf_saturated)
     check_mutant("inf_saturated", &g);
 }
 
+/* Cos/sin rows kept across calls under the wrong key: right on a state's
+ * first call, so only the history check every probe makes
+ * (harness/guarded_call.h) sees it; no oracle may blame the rotation. */
+Test(gate_prove, rows_never_renewed)
+{
+    gate_case g = {GATE_MUTANT_ROWS_NEVER_RENEWED_PATH, 1,
+                   "output depends on the state's earlier calls",
+                   {BASE, PRECISION, "token index", "direction ignored"}};
+    check_mutant("rows_never_renewed", &g);
+}
+
+Test(gate_prove, rows_keyed_without_direction)
+{
+    gate_case g = {GATE_MUTANT_ROWS_KEYED_WITHOUT_DIRECTION_PATH, 1,
+                   "after the state's calls at other positions (lowest bit flipped) and in the "
+                   "other direction",
+                   {BASE, PRECISION, "token index", "direction ignored"}};
+    check_mutant("rows_keyed_without_direction", &g);
+}
+
 /* Every gate mutant has a case above: a mutant added to
  * tests/mutants_gate without one fails here. */
 Test(gate_prove, every_mutant_has_a_case)
@@ -233,7 +253,8 @@ Test(gate_prove, every_mutant_has_a_case)
         "sparse_positions",  "ignores_direction", "unsupported_all",   "token_index",
         "last_token_unwritten", "approx_sine",   "position_plus_one", "position_f32",
         "angle_f32",         "radial_scale",     "apply_refuses",      "layout_swapped",
-        "specials_zeroed",   "tail_swapped",     "odd_head_swapped", "inf_saturated"};
+        "specials_zeroed",   "tail_swapped",     "odd_head_swapped", "inf_saturated",
+        "rows_never_renewed", "rows_keyed_without_direction"};
 #define GATE_NAME_CHECK(name, path)                                                         \
     do {                                                                                    \
         int found = 0;                                                                      \

@@ -104,6 +104,9 @@ GATE_TEST(TAIL_SWAPPED, 1, "one-token", "sincos-approximation")
  * one head it is the whole call, a sine/cosine defect. */
 GATE_TEST(ODD_HEAD_SWAPPED, 1, "one-head", "sincos-approximation")
 GATE_TEST(INF_SATURATED, 1, "special-values", NULL)
+/* Right on a state's first call: only the history check sees these. */
+GATE_TEST(ROWS_NEVER_RENEWED, 1, "stale-state", NULL)
+GATE_TEST(ROWS_KEYED_WITHOUT_DIRECTION, 1, "stale-state", NULL)
 
 /* A defect on one token in 1031 is 0.1% of the elements: the gate must
  * judge the maximum, not a percentile (a p99 gate passes it). */

@@ -846,5 +846,232 @@ Test(guarded_call, outcome_names)
     cr_assert_str_eq(rc_call_outcome_name(RC_CALL_OK), "ok");
     cr_assert_str_eq(rc_call_outcome_name(RC_CALL_OUT_OF_BOUNDS), "out_of_bounds");
     cr_assert_str_eq(rc_call_outcome_name(RC_CALL_HARNESS_ERROR), "harness_error");
+    cr_assert_str_eq(rc_call_outcome_name(RC_CALL_HISTORY), "history");
     cr_assert_str_eq(rc_call_outcome_name((rc_call_outcome)99), "unknown");
 }
+
+/* ---- the history check (rc_guarded_apply_history) ----------------------- */
+
+/* A port whose state remembers its calls: how many, and the positions and
+ * direction of the first and the previous one (up to HIST_TOKENS tokens).
+ * Each misbehaving port below uses that memory in one wrong way. */
+#define HIST_TOKENS 16
+
+typedef struct hstate {
+    tstate t;
+    int calls;
+    int64_t first_pos[HIST_TOKENS], prev_pos[HIST_TOKENS];
+    rc_direction first_dir, prev_dir;
+} hstate;
+
+static rc_status hist_prepare(const rc_spec *spec, void **state)
+{
+    hstate *h = calloc(1, sizeof *h);
+    if (!h)
+        return RC_ERR_NOMEM;
+    void *t = NULL;
+    rc_status st = good_prepare(spec, &t);
+    if (st != RC_OK) {
+        free(h);
+        return st;
+    }
+    h->t = *(tstate *)t;
+    good_release(t);
+    *state = h;
+    return RC_OK;
+}
+
+/* Rotates as good_apply, then remembers the call. */
+static rc_status hist_rotate(hstate *h, const rc_tensor *in, const rc_tensor *out,
+                             const int64_t *positions, rc_direction dir)
+{
+    if (in->n_tokens > HIST_TOKENS)
+        return RC_ERR_UNSUPPORTED;
+    const size_t bytes = (size_t)in->n_tokens * sizeof *positions;
+    rotate_f32(&h->t, in, out, positions, dir);
+    if (h->calls++ == 0) {
+        memcpy(h->first_pos, positions, bytes);
+        h->first_dir = dir;
+    }
+    memcpy(h->prev_pos, positions, bytes);
+    h->prev_dir = dir;
+    return RC_OK;
+}
+
+/* Keeps its first call's angles for ever: rotates every later call by the
+ * first call's positions and direction. */
+static rc_status never_renewed_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                     const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    if (h->calls > 0)
+        return hist_rotate(h, in, out, h->first_pos, h->first_dir);
+    return hist_rotate(h, in, out, positions, dir);
+}
+
+/* Right whenever the positions change; a call that repeats the previous
+ * one's positions and direction moves output element 0 by one ulp (a
+ * "kept rows" path that rounds differently). */
+static rc_status drift_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                             const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    const int repeat = h->calls > 0 && h->prev_dir == dir &&
+                       memcmp(h->prev_pos, positions, (size_t)in->n_tokens * sizeof *positions) == 0;
+    rc_status st = hist_rotate(h, in, out, positions, dir);
+    if (st == RC_OK && repeat) {
+        float *y = out->data;
+        y[0] = nextafterf(y[0], INFINITY);
+    }
+    return st;
+}
+
+/* Writes the first byte of the gap after token 0's head 0 on every call
+ * but a state's first. */
+static rc_status late_gap_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    const int later = h->calls > 0;
+    rc_status st = hist_rotate(h, in, out, positions, dir);
+    if (later)
+        ((float *)out->data)[h->t.d] = 1.0f;
+    return st;
+}
+
+/* A device error on a state's second call. */
+static rc_status second_call_fails_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                         const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    if (h->calls == 1)
+        return RC_ERR_DEVICE;
+    return hist_rotate(h, in, out, positions, dir);
+}
+
+#define HIST_IMPL(name, app)                                                                  \
+    {RC_ABI_VERSION, name, "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE |         \
+                                       RC_CAP_INPLACE | RC_CAP_STRIDED,                       \
+     NULL, hist_prepare, app, free, NULL}
+
+/* hist_rotate alone: correct, whatever came before. */
+static rc_status good_apply_hist(void *state, const rc_tensor *in, const rc_tensor *out,
+                                 const int64_t *positions, rc_direction dir)
+{
+    return hist_rotate(state, in, out, positions, dir);
+}
+
+static const rc_impl hist_good_impl = HIST_IMPL("hist_good", good_apply_hist);
+static const rc_impl never_renewed_impl = HIST_IMPL("never_renewed", never_renewed_apply);
+static const rc_impl drift_impl = HIST_IMPL("drift", drift_apply);
+static const rc_impl late_gap_impl = HIST_IMPL("late_gap", late_gap_apply);
+static const rc_impl second_call_fails_impl =
+    HIST_IMPL("second_call_fails", second_call_fails_apply);
+
+/* A strided, optionally in-place fixture at positions 3, 10, 17, ...: the
+ * history's call 1 moves tokens 1.. to 10^1, 17^1, ... */
+static void hist_fixture(fixture *f, int in_place)
+{
+    const int64_t nt = 4, nh = 2, hs = HEAD_DIM + 3, ts = nh * hs + 5;
+    fx_init(f, nt, nh, ts, hs, (size_t)(nt * ts), in_place);
+    int64_t *pos = (int64_t *)f->pos_buf.data;
+    for (int64_t t = 0; t < nt; t++)
+        pos[t] = 7 * t + 3;
+}
+
+static rc_call_outcome hist_call(fixture *f, const rc_impl *impl, rc_direction dir,
+                                 rc_call_result *res)
+{
+    rc_call_outcome o =
+        rc_guarded_apply_history(impl, &f->spec, fx_inbuf(f), &f->in, &f->out_buf, &f->out,
+                                 &f->pos_buf, dir, TIMEOUT, res);
+    cr_assert(o == res->outcome);
+    cr_log_info("%s: %s: %s", impl->name, rc_call_outcome_name(o), res->detail);
+    return o;
+}
+
+/* A correct port: nothing reported, and the buffers end as one call on a
+ * fresh state leaves them (the views and positions were put back before
+ * it: in place, it rotated the caller's input, not an earlier call's
+ * output), gaps and positions untouched. Both directions, both kinds. */
+Test(guarded_history, correct_port_ends_as_one_fresh_call)
+{
+    for (int in_place = 0; in_place <= 1; in_place++)
+        for (int d = 0; d <= 1; d++) {
+            const rc_direction dir = d ? RC_INVERSE : RC_FORWARD;
+            fixture f, g;
+            hist_fixture(&f, in_place);
+            hist_fixture(&g, in_place);
+            rc_call_result res;
+            cr_assert(hist_call(&f, &hist_good_impl, dir, &res) == RC_CALL_OK, "%s", res.detail);
+            cr_assert(rc_guarded_apply(&good_impl, &g.spec, fx_inbuf(&g), &g.in, &g.out_buf,
+                                       &g.out, &g.pos_buf, dir, TIMEOUT, &res) == RC_CALL_OK,
+                      "%s", res.detail);
+            cr_assert(memcmp(f.out_buf.data, g.out_buf.data, f.out_buf.len) == 0,
+                      "in place %d, %s: the buffer differs from one fresh call's", in_place,
+                      d ? "inverse" : "forward");
+            cr_assert(memcmp(f.pos_buf.data, g.pos_buf.data, f.pos_buf.len) == 0);
+            fx_free(&f);
+            fx_free(&g);
+        }
+    assert_no_children();
+}
+
+/* Angles kept from a state's first call: right on a fresh state, so one
+ * guarded call passes it; the history check names the first token whose
+ * position call 1 moved, and both values. */
+Test(guarded_history, rows_never_renewed_are_found)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(fx_call(&f, &never_renewed_impl, TIMEOUT, &res) == RC_CALL_OK, "%s", res.detail);
+    cr_assert(hist_call(&f, &never_renewed_impl, RC_FORWARD, &res) == RC_CALL_HISTORY, "%s",
+              res.detail);
+    cr_assert(contains(res.detail, "token 1 head 0 channel 0 is "), "%s", res.detail);
+    cr_assert(contains(res.detail, "after the state's calls at other positions"), "%s",
+              res.detail);
+    fx_free(&f);
+    assert_next_call_ok();
+}
+
+/* Different bytes only when a call repeats the previous one: call 4. */
+Test(guarded_history, a_repeat_that_differs_is_found)
+{
+    fixture f;
+    hist_fixture(&f, 1);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &drift_impl, RC_INVERSE, &res) == RC_CALL_HISTORY, "%s", res.detail);
+    cr_assert(contains(res.detail, "token 0 head 0 channel 0 is "), "%s", res.detail);
+    cr_assert(contains(res.detail, "when the state repeats its previous call"), "%s", res.detail);
+    fx_free(&f);
+}
+
+/* The views are put back element by element, not gaps and all: a gap
+ * written only by a state's later calls is still out of bounds. */
+Test(guarded_history, gap_written_by_later_calls_is_out_of_bounds)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &late_gap_impl, RC_FORWARD, &res) == RC_CALL_OUT_OF_BOUNDS, "%s",
+              res.detail);
+    cr_assert(contains(res.detail, "stride gap after token 0 head 0"), "%s", res.detail);
+    fx_free(&f);
+}
+
+/* A status from the second state is the call's status, and says which
+ * call of the history returned it. */
+Test(guarded_history, status_from_a_history_call_names_it)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &second_call_fails_impl, RC_FORWARD, &res) == RC_CALL_STATUS, "%s",
+              res.detail);
+    cr_assert(res.status == RC_ERR_DEVICE && res.status_in_apply);
+    cr_assert(contains(res.detail, "(call 2 of a second state, the history check"), "%s",
+              res.detail);
+    fx_free(&f);
+}
+

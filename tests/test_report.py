@@ -1026,6 +1026,25 @@ class SchemaTests(TempDirCase):
         r = run("report", self.path("v.json"), "-o", self.path("out"))
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_real_verify_output_stale_state(self):
+        # A failure found by the history check (results 1.7): outcome
+        # "history", cause stale-state, valid and rendered.
+        stale = os.environ.get("ROPECHECK_MUTANT_STALE")
+        if not stale:
+            self.skipTest("ROPECHECK_MUTANT_STALE is not set (run through ctest)")
+        r = run("verify", "--plugin", stale, "--dtype", "f32", "--layout", "half", "--quick",
+                "--quiet", "--json", self.path("s.json"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        doc = self.assertValid(self.path("s.json"))
+        self.assertEqual(doc["schema_version"], "1.7")
+        failed = [c for c in doc["verify"] if c["verdict"] == "FAIL"]
+        self.assertTrue(failed)
+        for c in failed:
+            self.assertEqual(c["call"]["outcome"], "history")
+            self.assertEqual(c["cause"], "stale-state")
+        r = run("report", self.path("s.json"), "-o", self.path("out_stale"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_real_prove_output(self):
         r = run("prove", "--impl", "scalar", "--layout", "half", "--json", self.path("p.json"))
         self.assertEqual(r.returncode, 0, r.stderr)

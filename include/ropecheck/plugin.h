@@ -39,6 +39,19 @@
  *   No call is made concurrently on one state. The spec and its theta table
  *   are valid only during prepare(): copy what you keep.
  *
+ * STATE
+ *   apply() is a function of its arguments and the spec: the bytes it
+ *   writes must not depend on the state's earlier calls. A state may keep
+ *   what it computed (cos/sin rows, as every built-in port does, and as
+ *   frameworks keep them across a model's layers), provided it renews
+ *   them when the positions' values, the direction or anything else they
+ *   depend on change, not when the buffers' addresses or the call's size
+ *   do. verify checks it on every case: before the judged call on a
+ *   fresh state, a second state makes calls at other positions, in the
+ *   other direction, then the judged call twice, on the same buffers; its
+ *   outputs must equal the fresh state's byte for byte, or the case FAILS
+ *   (cause stale-state; harness/guarded_call.h, rc_guarded_apply_history).
+ *
  * WHAT apply() MUST DO
  *   - out->data == in->data means in place: the strides are then equal.
  *     Otherwise the buffers do not overlap and `in` must be left unchanged.

@@ -44,8 +44,13 @@ static void *late_writer(void *arg)
     return NULL;
 }
 
+/* One writer per state's life (verify's history check calls a second
+ * state first): started by its first call, let go by its release. */
 static void start_late_writer(const rc_tensor *out)
 {
+    if (writer_started)
+        return;
+    released = 0;
     writer_started = pthread_create(&writer, NULL, late_writer, out->data) == 0;
 }
 

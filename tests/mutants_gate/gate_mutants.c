@@ -4,7 +4,10 @@
  * direction, partial rotary, stride, in place and scaling) with exactly
  * one realistic defect of the kind found in public framework bug reports.
  * The default `ropecheck verify --plugin` and `ropecheck prove --plugin`
- * must fail every one of them and name the defect as the cause.
+ * must fail every one of them and name the defect as the cause. The
+ * last two are right on a state's first call and wrong on its later ones
+ * (cos/sin rows kept under the wrong key): the history check
+ * (harness/guarded_call.h) is what must see them.
  *
  * One module per defect: GATE_DEFECT (a compile definition) selects it.
  * The defects act where a real port makes them: in the frequency table it
@@ -48,6 +51,11 @@
                                          has cos and sin swapped */
 #define GATE_INF_SATURATED         20 /* +-Inf outputs saturated to the largest finite value
                                          (a saturating store); NaN kept */
+#define GATE_ROWS_NEVER_RENEWED    21 /* cos/sin rows kept from the state's first call and
+                                         reused by every later call of that size */
+#define GATE_ROWS_KEYED_WITHOUT_DIRECTION \
+                                   22 /* kept rows reused for the same positions in either
+                                         direction (a backward pass after the forward) */
 
 #ifndef GATE_DEFECT
 #error "GATE_DEFECT must name one defect"
@@ -195,6 +203,21 @@ static rc_status gate_apply(void *state, const rc_tensor *in, const rc_tensor *o
     if (i2.n_tokens > 1) {
         i2.n_tokens--;
         o2.n_tokens--;
+    }
+#endif
+#if GATE_DEFECT == GATE_ROWS_NEVER_RENEWED || GATE_DEFECT == GATE_ROWS_KEYED_WITHOUT_DIRECTION
+    /* The scalar port keeps a call's rows with its positions and direction
+     * (impls/common/port_state.h) and reuses them only when both match:
+     * the defect rewrites that key before the call, so the port believes
+     * it. Never renewed: any call of the kept size matches. Keyed without
+     * the direction: a call at the kept positions matches either way. */
+    rc_port_state *ks = state;
+    const size_t key_bytes = (size_t)in->n_tokens * (size_t)ks->n_axes * sizeof *positions;
+    if (ks->kept_tokens == in->n_tokens && ks->kept_positions &&
+        (GATE_DEFECT == GATE_ROWS_NEVER_RENEWED ||
+         memcmp(ks->kept_positions, positions, key_bytes) == 0)) {
+        memcpy(ks->kept_positions, positions, key_bytes);
+        ks->kept_direction = direction;
     }
 #endif
     int64_t token_pos[4096];
