@@ -23,6 +23,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -852,19 +853,46 @@ static rc_call_outcome history_audit(const shared_report *rep, const unsigned ch
         return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for the history check");
     if (!rep->history_ran)
         return finish(res, RC_CALL_HARNESS_ERROR, "the history check did not run");
-    const size_t k = first_diff(later, fresh, len);
+    size_t k = first_diff(later, fresh, len);
     if (k == len)
         return RC_CALL_OK;
+    /* Named: the first element whose values differ (a signed zero or a NaN
+     * payload differs in its bytes only: named only when nothing else
+     * does), and how many elements differ at all. */
+    const size_t esize = rc_dtype_size(dtype);
+    int64_t n_diff = 0, first_value = -1, first_byte = -1;
+    for (int64_t t = 0; t < out_g->n_tokens; t++)
+        for (int64_t h = 0; h < out_g->n_heads; h++)
+            for (int64_t ch = 0; ch < out_g->head_dim; ch++) {
+                const size_t at =
+                    out_g->offset +
+                    (size_t)(t * out_g->token_stride + h * out_g->head_stride + ch) * esize;
+                if (memcmp(fresh + at, later + at, esize) == 0)
+                    continue;
+                const int64_t e = (int64_t)(at / esize);
+                const double a = rc_elem_load(dtype, fresh, e), b = rc_elem_load(dtype, later, e);
+                n_diff++;
+                if (first_byte < 0 || (int64_t)at < first_byte)
+                    first_byte = (int64_t)at;
+                if (a != b && !(isnan(a) && isnan(b)) &&
+                    (first_value < 0 || (int64_t)at < first_value))
+                    first_value = (int64_t)at;
+            }
+    if (first_value >= 0)
+        k = (size_t)first_value;
+    else if (first_byte >= 0)
+        k = (size_t)first_byte;
     char where[160];
     rc_view_locate(out_g, k, where, sizeof where);
-    const size_t esize = rc_dtype_size(dtype);
     const int64_t e = (int64_t)(k / esize);
     const int call = rep->history_later_call;
-    return finish(res, RC_CALL_HISTORY, "%s is %.9g on a fresh state but %.9g %s", where,
-                  rc_elem_load(dtype, fresh, e), rc_elem_load(dtype, later, e),
+    return finish(res, RC_CALL_HISTORY, "%s is %.9g on a fresh state but %.9g%s %s (%lld %s)",
+                  where, rc_elem_load(dtype, fresh, e), rc_elem_load(dtype, later, e),
+                  first_value < 0 ? " (the bytes differ: a signed zero or a NaN's payload)" : "",
                   call == 3 ? "after the state's calls at other positions (lowest bit "
                               "flipped) and in the other direction"
-                            : "when the state repeats its previous call");
+                            : "when the state repeats its previous call",
+                  (long long)n_diff, n_diff == 1 ? "element differs" : "elements differ");
 }
 
 static rc_call_outcome guarded_apply(const rc_impl *impl, const rc_spec *spec,

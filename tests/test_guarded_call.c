@@ -926,6 +926,18 @@ static rc_status drift_apply(void *state, const rc_tensor *in, const rc_tensor *
     return st;
 }
 
+/* Output element 0 is +0 on a state's first call and -0 on its later
+ * ones: equal values, different bytes. */
+static rc_status zero_sign_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                 const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    const int later = h->calls > 0;
+    rc_status st = hist_rotate(h, in, out, positions, dir);
+    ((float *)out->data)[0] = later ? -0.0f : 0.0f;
+    return st;
+}
+
 /* Writes the first byte of the gap after token 0's head 0 on every call
  * but a state's first. */
 static rc_status late_gap_apply(void *state, const rc_tensor *in, const rc_tensor *out,
@@ -965,6 +977,7 @@ static const rc_impl hist_good_impl = HIST_IMPL("hist_good", good_apply_hist);
 static const rc_impl never_renewed_impl = HIST_IMPL("never_renewed", never_renewed_apply);
 static const rc_impl drift_impl = HIST_IMPL("drift", drift_apply);
 static const rc_impl late_gap_impl = HIST_IMPL("late_gap", late_gap_apply);
+static const rc_impl zero_sign_impl = HIST_IMPL("zero_sign", zero_sign_apply);
 static const rc_impl second_call_fails_impl =
     HIST_IMPL("second_call_fails", second_call_fails_apply);
 
@@ -1043,7 +1056,23 @@ Test(guarded_history, a_repeat_that_differs_is_found)
     rc_call_result res;
     cr_assert(hist_call(&f, &drift_impl, RC_INVERSE, &res) == RC_CALL_HISTORY, "%s", res.detail);
     cr_assert(contains(res.detail, "token 0 head 0 channel 0 is "), "%s", res.detail);
-    cr_assert(contains(res.detail, "when the state repeats its previous call"), "%s", res.detail);
+    cr_assert(contains(res.detail, "when the state repeats its previous call (1 element differs)"),
+              "%s", res.detail);
+    fx_free(&f);
+}
+
+/* Bytes, not values: a signed zero that depends on the state's calls is
+ * found, and said to be one. */
+Test(guarded_history, a_zero_whose_sign_changes_is_found)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &zero_sign_impl, RC_FORWARD, &res) == RC_CALL_HISTORY, "%s",
+              res.detail);
+    cr_assert(contains(res.detail, "token 0 head 0 channel 0 is 0 on a fresh state but -0 (the "
+                                   "bytes differ: a signed zero or a NaN's payload)"),
+              "%s", res.detail);
     fx_free(&f);
 }
 
