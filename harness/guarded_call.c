@@ -92,6 +92,7 @@ typedef struct shared_report {
     volatile int history_ran;
     volatile int history_later_call;
     volatile int history_nomem;
+    volatile int history_moved_positions; /* the call that wrote its positions; 0: none */
     char why[WHY_CAP];
 } shared_report;
 
@@ -589,11 +590,13 @@ static void history_calls(const apply_ctx *c, shared_report *rep, history_end *e
 {
     memset(end, 0, sizeof *end);
     end->status = RC_OK;
+    const size_t pos_bytes = sizeof(int64_t) * c->n_pos;
     unsigned char *view0 = malloc(c->out_len ? c->out_len : 1);
-    int64_t *pos0 = malloc(sizeof(int64_t) * (c->n_pos ? c->n_pos : 1));
-    if (!view0 || !pos0) {
+    int64_t *pos0 = malloc(pos_bytes ? pos_bytes : 1), *given = malloc(pos_bytes ? pos_bytes : 1);
+    if (!view0 || !pos0 || !given) {
         free(view0);
         free(pos0);
+        free(given);
         rep->history_nomem = 1;
         return;
     }
@@ -609,13 +612,20 @@ static void history_calls(const apply_ctx *c, shared_report *rep, history_end *e
             continue;
         rc_view_copy_elements(c->out_g, c->out_mut, view0);
         if (k == 1)
-            history_positions(c->pos_mut, pos0, c->n_pos, c->in->n_tokens);
+            history_positions(given, pos0, c->n_pos, c->in->n_tokens);
         else
-            memcpy(c->pos_mut, pos0, sizeof(int64_t) * c->n_pos);
+            memcpy(given, pos0, pos_bytes);
+        memcpy(c->pos_mut, given, pos_bytes);
         rep->history_call = call = k;
         rep->step = STEP_APPLY;
         at = STEP_APPLY;
         st = c->impl->apply(state, c->in, c->out, c->positions, k == 2 ? other : c->dir);
+        if (memcmp(c->pos_mut, given, pos_bytes) != 0) {
+            /* Left as the port wrote them, for the audit to see: putting
+             * them back would hide a write to the input. */
+            rep->history_moved_positions = k;
+            break;
+        }
         if (st == RC_OK &&
             (k == 3 || (k == 4 && memcmp(c->later, c->out_bytes, c->out_len) != 0))) {
             /* Call 4's output is kept only where it differs from call 3's. */
@@ -639,11 +649,13 @@ static void history_calls(const apply_ctx *c, shared_report *rep, history_end *e
         c->impl->release(state);
     }
     rep->history_call = 0;
-    rep->history_ran = st == RC_OK;
+    rep->history_ran = st == RC_OK && !rep->history_moved_positions;
     rc_view_copy_elements(c->out_g, c->out_mut, view0);
-    memcpy(c->pos_mut, pos0, sizeof(int64_t) * c->n_pos);
+    if (!rep->history_moved_positions)
+        memcpy(c->pos_mut, pos0, pos_bytes);
     free(view0);
     free(pos0);
+    free(given);
 }
 
 static void apply_body(void *p, shared_report *rep)
@@ -849,6 +861,11 @@ static rc_call_outcome history_audit(const shared_report *rep, const unsigned ch
                                      const rc_view_geom *out_g, rc_dtype dtype,
                                      rc_call_result *res)
 {
+    if (rep->history_moved_positions) /* the audit saw it unless the port wrote them back */
+        return finish(res, RC_CALL_INPUT_MODIFIED,
+                      "changed its positions during call %d of a second state (the history "
+                      "check)",
+                      (int)rep->history_moved_positions);
     if (rep->history_nomem)
         return finish(res, RC_CALL_HARNESS_ERROR, "out of memory for the history check");
     if (!rep->history_ran)

@@ -938,6 +938,17 @@ static rc_status zero_sign_apply(void *state, const rc_tensor *in, const rc_tens
     return st;
 }
 
+/* Moves token 1's position (its input) on a state's third call. */
+static rc_status moves_positions_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                       const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    rc_status st = hist_rotate(h, in, out, positions, dir);
+    if (h->calls == 3)
+        ((int64_t *)positions)[1] += 2;
+    return st;
+}
+
 /* Writes the first byte of the gap after token 0's head 0 on every call
  * but a state's first. */
 static rc_status late_gap_apply(void *state, const rc_tensor *in, const rc_tensor *out,
@@ -978,6 +989,7 @@ static const rc_impl never_renewed_impl = HIST_IMPL("never_renewed", never_renew
 static const rc_impl drift_impl = HIST_IMPL("drift", drift_apply);
 static const rc_impl late_gap_impl = HIST_IMPL("late_gap", late_gap_apply);
 static const rc_impl zero_sign_impl = HIST_IMPL("zero_sign", zero_sign_apply);
+static const rc_impl moves_positions_impl = HIST_IMPL("moves_positions", moves_positions_apply);
 static const rc_impl second_call_fails_impl =
     HIST_IMPL("second_call_fails", second_call_fails_apply);
 
@@ -1086,6 +1098,19 @@ Test(guarded_history, gap_written_by_later_calls_is_out_of_bounds)
     cr_assert(hist_call(&f, &late_gap_impl, RC_FORWARD, &res) == RC_CALL_OUT_OF_BOUNDS, "%s",
               res.detail);
     cr_assert(contains(res.detail, "stride gap after token 0 head 0"), "%s", res.detail);
+    fx_free(&f);
+}
+
+/* The positions are put back between calls, but not over a port's own
+ * write to them: that stays for the audit. */
+Test(guarded_history, positions_written_by_a_later_call_are_input_modified)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &moves_positions_impl, RC_FORWARD, &res) == RC_CALL_INPUT_MODIFIED,
+              "%s", res.detail);
+    cr_assert(contains(res.detail, "changed positions[1]"), "%s", res.detail);
     fx_free(&f);
 }
 
