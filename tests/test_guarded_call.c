@@ -972,6 +972,65 @@ static rc_status second_call_fails_apply(void *state, const rc_tensor *in, const
     return hist_rotate(h, in, out, positions, dir);
 }
 
+/* Reuses the previous call's angles when the positions repeat, whatever
+ * the direction: a key without the direction. */
+static rc_status keyed_without_direction_apply(void *state, const rc_tensor *in,
+                                               const rc_tensor *out, const int64_t *positions,
+                                               rc_direction dir)
+{
+    hstate *h = state;
+    const int same = h->calls > 0 &&
+                     memcmp(h->prev_pos, positions, (size_t)in->n_tokens * sizeof *positions) == 0;
+    return hist_rotate(h, in, out, positions, same ? h->prev_dir : dir);
+}
+
+/* Offers no inverse (its caps say so) and refuses one. */
+static rc_status refuses_inverse_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                       const int64_t *positions, rc_direction dir)
+{
+    if (dir == RC_INVERSE)
+        return RC_ERR_UNSUPPORTED;
+    return hist_rotate(state, in, out, positions, dir);
+}
+
+/* Ends its process on the call of a fresh state at the fixture's own
+ * positions (token 1 at 10; the history's first call has it at 11), or on
+ * a state's second call: where the harness says it died. */
+static rc_status exits_fresh_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                   const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    if (h->calls == 0 && positions[1] == 10)
+        _exit(9);
+    return hist_rotate(h, in, out, positions, dir);
+}
+
+static rc_status exits_second_apply(void *state, const rc_tensor *in, const rc_tensor *out,
+                                    const int64_t *positions, rc_direction dir)
+{
+    hstate *h = state;
+    if (h->calls == 1)
+        _exit(9);
+    return hist_rotate(h, in, out, positions, dir);
+}
+
+/* prepare() and release() counted in memory the child shares with us. */
+static volatile int *g_hist_counts; /* [0] prepares, [1] releases */
+
+static rc_status counted_prepare(const rc_spec *spec, void **state)
+{
+    rc_status st = hist_prepare(spec, state);
+    if (st == RC_OK)
+        g_hist_counts[0]++;
+    return st;
+}
+
+static void counted_release(void *state)
+{
+    g_hist_counts[1]++;
+    free(state);
+}
+
 #define HIST_IMPL(name, app)                                                                  \
     {RC_ABI_VERSION, name, "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE |         \
                                        RC_CAP_INPLACE | RC_CAP_STRIDED,                       \
@@ -990,6 +1049,17 @@ static const rc_impl drift_impl = HIST_IMPL("drift", drift_apply);
 static const rc_impl late_gap_impl = HIST_IMPL("late_gap", late_gap_apply);
 static const rc_impl zero_sign_impl = HIST_IMPL("zero_sign", zero_sign_apply);
 static const rc_impl moves_positions_impl = HIST_IMPL("moves_positions", moves_positions_apply);
+static const rc_impl keyed_without_direction_no_cap_impl = {
+    RC_ABI_VERSION, "keyed_without_direction", "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS,
+    NULL, hist_prepare, keyed_without_direction_apply, free, NULL};
+static const rc_impl refuses_inverse_impl = {
+    RC_ABI_VERSION, "refuses_inverse", "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS,
+    NULL, hist_prepare, refuses_inverse_apply, free, NULL};
+static const rc_impl exits_fresh_impl = HIST_IMPL("exits_fresh", exits_fresh_apply);
+static const rc_impl exits_second_impl = HIST_IMPL("exits_second", exits_second_apply);
+static const rc_impl counted_impl = {
+    RC_ABI_VERSION, "counted", "test", RC_CAP_F32 | RC_CAP_ALL_LAYOUTS | RC_CAP_INVERSE,
+    NULL, counted_prepare, good_apply_hist, counted_release, NULL};
 static const rc_impl second_call_fails_impl =
     HIST_IMPL("second_call_fails", second_call_fails_apply);
 
@@ -1112,6 +1182,59 @@ Test(guarded_history, positions_written_by_a_later_call_are_input_modified)
               "%s", res.detail);
     cr_assert(contains(res.detail, "changed positions[1]"), "%s", res.detail);
     fx_free(&f);
+}
+
+/* Call 2 runs in the other direction whenever that direction is offered:
+ * an inverse case always (forward is every port's), a forward case only
+ * with RC_CAP_INVERSE. A port without it is never asked for an inverse. */
+Test(guarded_history, the_other_direction_only_where_offered)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &refuses_inverse_impl, RC_FORWARD, &res) == RC_CALL_OK, "%s",
+              res.detail);
+    cr_assert(hist_call(&f, &keyed_without_direction_no_cap_impl, RC_INVERSE, &res) ==
+                  RC_CALL_HISTORY,
+              "%s", res.detail);
+    cr_assert(contains(res.detail, "in the other direction"), "%s", res.detail);
+    fx_free(&f);
+}
+
+/* Where a process died: in the second state's call, named; in the fresh
+ * state's call, as without the check. */
+Test(guarded_history, an_exit_is_placed_in_its_call)
+{
+    fixture f;
+    hist_fixture(&f, 0);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &exits_second_impl, RC_FORWARD, &res) == RC_CALL_EXITED, "%s",
+              res.detail);
+    cr_assert(contains(res.detail, "during apply() (call 2 of a second state, the history "
+                                   "check) without reporting"),
+              "%s", res.detail);
+    cr_assert(hist_call(&f, &exits_fresh_impl, RC_FORWARD, &res) == RC_CALL_EXITED, "%s",
+              res.detail);
+    cr_assert(contains(res.detail, "during apply() without reporting"), "%s", res.detail);
+    fx_free(&f);
+    assert_next_call_ok();
+}
+
+/* Both states are released, each once. */
+Test(guarded_history, every_state_is_released)
+{
+    void *m = mmap(NULL, 2 * sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    cr_assert(m != MAP_FAILED);
+    g_hist_counts = m;
+    fixture f;
+    hist_fixture(&f, 1);
+    rc_call_result res;
+    cr_assert(hist_call(&f, &counted_impl, RC_FORWARD, &res) == RC_CALL_OK, "%s", res.detail);
+    cr_assert(g_hist_counts[0] == 2 && g_hist_counts[1] == 2, "%d prepares, %d releases",
+              g_hist_counts[0], g_hist_counts[1]);
+    fx_free(&f);
+    munmap(m, 2 * sizeof(int));
 }
 
 /* A status from the second state is the call's status, and says which
