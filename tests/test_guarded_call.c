@@ -1112,6 +1112,21 @@ Test(guarded_history, correct_port_ends_as_one_fresh_call)
     assert_no_children();
 }
 
+/* One history-checked call on a fresh fixture (in place or not) must end
+ * in `want`, its detail containing `phrase`; the detail is returned in
+ * res for further checks. */
+static void expect_history(const rc_impl *impl, int in_place, rc_direction dir,
+                           rc_call_outcome want, const char *phrase, rc_call_result *res)
+{
+    fixture f;
+    hist_fixture(&f, in_place);
+    cr_assert(hist_call(&f, impl, dir, res) == want, "%s: %s: %s", impl->name,
+              rc_call_outcome_name(res->outcome), res->detail);
+    cr_assert(contains(res->detail, phrase), "%s: no '%s' in: %s", impl->name, phrase,
+              res->detail);
+    fx_free(&f);
+}
+
 /* Angles kept from a state's first call: right on a fresh state, so one
  * guarded call passes it; the history check names the first token whose
  * position call 1 moved, and both values. */
@@ -1121,67 +1136,51 @@ Test(guarded_history, rows_never_renewed_are_found)
     hist_fixture(&f, 0);
     rc_call_result res;
     cr_assert(fx_call(&f, &never_renewed_impl, TIMEOUT, &res) == RC_CALL_OK, "%s", res.detail);
-    cr_assert(hist_call(&f, &never_renewed_impl, RC_FORWARD, &res) == RC_CALL_HISTORY, "%s",
-              res.detail);
-    cr_assert(contains(res.detail, "token 1 head 0 channel 0 is "), "%s", res.detail);
+    fx_free(&f);
+    expect_history(&never_renewed_impl, 0, RC_FORWARD, RC_CALL_HISTORY,
+                   "token 1 head 0 channel 0 is ", &res);
     cr_assert(contains(res.detail, "after the state's calls at other positions"), "%s",
               res.detail);
-    fx_free(&f);
     assert_next_call_ok();
 }
 
 /* Different bytes only when a call repeats the previous one: call 4. */
 Test(guarded_history, a_repeat_that_differs_is_found)
 {
-    fixture f;
-    hist_fixture(&f, 1);
     rc_call_result res;
-    cr_assert(hist_call(&f, &drift_impl, RC_INVERSE, &res) == RC_CALL_HISTORY, "%s", res.detail);
-    cr_assert(contains(res.detail, "token 0 head 0 channel 0 is "), "%s", res.detail);
+    expect_history(&drift_impl, 1, RC_INVERSE, RC_CALL_HISTORY, "token 0 head 0 channel 0 is ",
+                   &res);
     cr_assert(contains(res.detail, "when the state repeats its previous call (1 element differs)"),
               "%s", res.detail);
-    fx_free(&f);
 }
 
 /* Bytes, not values: a signed zero that depends on the state's calls is
  * found, and said to be one. */
 Test(guarded_history, a_zero_whose_sign_changes_is_found)
 {
-    fixture f;
-    hist_fixture(&f, 0);
     rc_call_result res;
-    cr_assert(hist_call(&f, &zero_sign_impl, RC_FORWARD, &res) == RC_CALL_HISTORY, "%s",
-              res.detail);
-    cr_assert(contains(res.detail, "token 0 head 0 channel 0 is 0 on a fresh state but -0 (the "
-                                   "bytes differ: a signed zero or a NaN's payload)"),
-              "%s", res.detail);
-    fx_free(&f);
+    expect_history(&zero_sign_impl, 0, RC_FORWARD, RC_CALL_HISTORY,
+                   "token 0 head 0 channel 0 is 0 on a fresh state but -0 (the bytes differ: a "
+                   "signed zero or a NaN's payload)",
+                   &res);
 }
 
 /* The views are put back element by element, not gaps and all: a gap
  * written only by a state's later calls is still out of bounds. */
 Test(guarded_history, gap_written_by_later_calls_is_out_of_bounds)
 {
-    fixture f;
-    hist_fixture(&f, 0);
     rc_call_result res;
-    cr_assert(hist_call(&f, &late_gap_impl, RC_FORWARD, &res) == RC_CALL_OUT_OF_BOUNDS, "%s",
-              res.detail);
-    cr_assert(contains(res.detail, "stride gap after token 0 head 0"), "%s", res.detail);
-    fx_free(&f);
+    expect_history(&late_gap_impl, 0, RC_FORWARD, RC_CALL_OUT_OF_BOUNDS,
+                   "stride gap after token 0 head 0", &res);
 }
 
 /* The positions are put back between calls, but not over a port's own
  * write to them: that stays for the audit. */
 Test(guarded_history, positions_written_by_a_later_call_are_input_modified)
 {
-    fixture f;
-    hist_fixture(&f, 0);
     rc_call_result res;
-    cr_assert(hist_call(&f, &moves_positions_impl, RC_FORWARD, &res) == RC_CALL_INPUT_MODIFIED,
-              "%s", res.detail);
-    cr_assert(contains(res.detail, "changed positions[1]"), "%s", res.detail);
-    fx_free(&f);
+    expect_history(&moves_positions_impl, 0, RC_FORWARD, RC_CALL_INPUT_MODIFIED,
+                   "changed positions[1]", &res);
 }
 
 /* Call 2 runs in the other direction whenever that direction is offered:
@@ -1189,34 +1188,23 @@ Test(guarded_history, positions_written_by_a_later_call_are_input_modified)
  * with RC_CAP_INVERSE. A port without it is never asked for an inverse. */
 Test(guarded_history, the_other_direction_only_where_offered)
 {
-    fixture f;
-    hist_fixture(&f, 0);
     rc_call_result res;
-    cr_assert(hist_call(&f, &refuses_inverse_impl, RC_FORWARD, &res) == RC_CALL_OK, "%s",
-              res.detail);
-    cr_assert(hist_call(&f, &keyed_without_direction_no_cap_impl, RC_INVERSE, &res) ==
-                  RC_CALL_HISTORY,
-              "%s", res.detail);
-    cr_assert(contains(res.detail, "in the other direction"), "%s", res.detail);
-    fx_free(&f);
+    expect_history(&refuses_inverse_impl, 0, RC_FORWARD, RC_CALL_OK, "ok", &res);
+    expect_history(&keyed_without_direction_no_cap_impl, 0, RC_INVERSE, RC_CALL_HISTORY,
+                   "in the other direction", &res);
 }
 
 /* Where a process died: in the second state's call, named; in the fresh
  * state's call, as without the check. */
 Test(guarded_history, an_exit_is_placed_in_its_call)
 {
-    fixture f;
-    hist_fixture(&f, 0);
     rc_call_result res;
-    cr_assert(hist_call(&f, &exits_second_impl, RC_FORWARD, &res) == RC_CALL_EXITED, "%s",
-              res.detail);
-    cr_assert(contains(res.detail, "during apply() (call 2 of a second state, the history "
-                                   "check) without reporting"),
-              "%s", res.detail);
-    cr_assert(hist_call(&f, &exits_fresh_impl, RC_FORWARD, &res) == RC_CALL_EXITED, "%s",
-              res.detail);
-    cr_assert(contains(res.detail, "during apply() without reporting"), "%s", res.detail);
-    fx_free(&f);
+    expect_history(&exits_second_impl, 0, RC_FORWARD, RC_CALL_EXITED,
+                   "during apply() (call 2 of a second state, the history check) without "
+                   "reporting",
+                   &res);
+    expect_history(&exits_fresh_impl, 0, RC_FORWARD, RC_CALL_EXITED,
+                   "during apply() without reporting", &res);
     assert_next_call_ok();
 }
 
@@ -1241,14 +1229,9 @@ Test(guarded_history, every_state_is_released)
  * call of the history returned it. */
 Test(guarded_history, status_from_a_history_call_names_it)
 {
-    fixture f;
-    hist_fixture(&f, 0);
     rc_call_result res;
-    cr_assert(hist_call(&f, &second_call_fails_impl, RC_FORWARD, &res) == RC_CALL_STATUS, "%s",
-              res.detail);
+    expect_history(&second_call_fails_impl, 0, RC_FORWARD, RC_CALL_STATUS,
+                   "(call 2 of a second state, the history check", &res);
     cr_assert(res.status == RC_ERR_DEVICE && res.status_in_apply);
-    cr_assert(contains(res.detail, "(call 2 of a second state, the history check"), "%s",
-              res.detail);
-    fx_free(&f);
 }
 
