@@ -98,8 +98,11 @@ rc_call_outcome rc_guarded_apply(const rc_impl *impl, const rc_spec *spec,
  * the first element that differs, both values, and which call gave it.
  * A flipped lowest bit keeps every position in the range the caller
  * chose (below 2^31 stays below it). The second state's calls are not
- * judged against anything else; a status other than RC_OK from them is
- * reported as the call's status, the detail saying which call. */
+ * judged against anything else. A status other than RC_OK from them is
+ * the call's status, the detail saying which call, when the fresh
+ * state's call succeeds (a port that refuses every call reads as without
+ * the check); a crash, hang or exit in them is placed in its call; a
+ * write to the positions during them is left for the audit. */
 rc_call_outcome rc_guarded_apply_history(const rc_impl *impl, const rc_spec *spec,
                                          rc_guarded_buf *in_buf, const rc_tensor *in,
                                          rc_guarded_buf *out_buf, const rc_tensor *out,
