@@ -536,19 +536,19 @@ typedef struct apply_ctx {
     const rc_impl *impl;
     const rc_spec *spec;
     const rc_tensor *in, *out;
-    const int64_t *positions;
+    /* Writable: the history check puts its own positions there, and the
+     * fresh call's back. */
+    int64_t *positions;
     rc_direction dir;
-    /* The output buffer, and a shared copy of it taken the moment apply()
+    /* The output buffer (writable: the history check puts the view back
+     * between calls), and a shared copy of it taken the moment apply()
      * returns: what the port returned, whatever its threads do later. */
-    const unsigned char *out_bytes;
+    unsigned char *out_bytes;
     size_t out_len;
     unsigned char *published;
-    /* The history check (NULL later: off). The buffers as writable
-     * memory, the output view's geometry, the positions' count, and
-     * whether the other direction is offered. */
+    /* The history check (NULL later: off): the output view's geometry,
+     * the positions' count, and whether the other direction is offered. */
     unsigned char *later;
-    unsigned char *out_mut;
-    int64_t *pos_mut;
     size_t n_pos;
     const rc_view_geom *out_g;
     int other_direction;
@@ -600,8 +600,8 @@ static void history_calls(const apply_ctx *c, shared_report *rep, history_end *e
         rep->history_nomem = 1;
         return;
     }
-    memcpy(view0, c->out_mut, c->out_len);
-    memcpy(pos0, c->pos_mut, sizeof(int64_t) * c->n_pos);
+    memcpy(view0, c->out_bytes, c->out_len);
+    memcpy(pos0, c->positions, pos_bytes);
     void *state = NULL;
     rep->step = STEP_PREPARE;
     rc_status st = c->impl->prepare(c->spec, &state);
@@ -610,17 +610,17 @@ static void history_calls(const apply_ctx *c, shared_report *rep, history_end *e
     for (int k = 1; st == RC_OK && k <= 4; k++) {
         if (k == 2 && !c->other_direction)
             continue;
-        rc_view_copy_elements(c->out_g, c->out_mut, view0);
+        rc_view_copy_elements(c->out_g, c->out_bytes, view0);
         if (k == 1)
             history_positions(given, pos0, c->n_pos, c->in->n_tokens);
         else
             memcpy(given, pos0, pos_bytes);
-        memcpy(c->pos_mut, given, pos_bytes);
+        memcpy(c->positions, given, pos_bytes);
         rep->history_call = call = k;
         rep->step = STEP_APPLY;
         at = STEP_APPLY;
         st = c->impl->apply(state, c->in, c->out, c->positions, k == 2 ? other : c->dir);
-        if (memcmp(c->pos_mut, given, pos_bytes) != 0) {
+        if (memcmp(c->positions, given, pos_bytes) != 0) {
             /* Left as the port wrote them, for the audit to see: putting
              * them back would hide a write to the input. */
             rep->history_moved_positions = k;
@@ -650,9 +650,9 @@ static void history_calls(const apply_ctx *c, shared_report *rep, history_end *e
     }
     rep->history_call = 0;
     rep->history_ran = st == RC_OK && !rep->history_moved_positions;
-    rc_view_copy_elements(c->out_g, c->out_mut, view0);
+    rc_view_copy_elements(c->out_g, c->out_bytes, view0);
     if (!rep->history_moved_positions)
-        memcpy(c->pos_mut, pos0, pos_bytes);
+        memcpy(c->positions, pos0, pos_bytes);
     free(view0);
     free(pos0);
     free(given);
@@ -990,10 +990,9 @@ static rc_call_outcome guarded_apply(const rc_impl *impl, const rc_spec *spec,
         later = l;
     }
     const int32_t n_axes = spec->n_axes >= 2 ? spec->n_axes : 1;
-    apply_ctx ctx = {impl, spec, in, out, (const int64_t *)pos_buf->data, dir,
+    apply_ctx ctx = {impl, spec, in, out, (int64_t *)pos_buf->data, dir,
                      out_buf->data, out_buf->len, published,
-                     later, out_buf->data, (int64_t *)pos_buf->data,
-                     (size_t)in->n_tokens * (size_t)n_axes, &out_g,
+                     later, (size_t)in->n_tokens * (size_t)n_axes, &out_g,
                      dir == RC_INVERSE || (rc_impl_caps(impl) & RC_CAP_INVERSE)};
     child_outcome co;
     if (g_before_call)
